@@ -1,0 +1,66 @@
+"""What every CLI command shares: settings that fail with a readable message, the console, progress bars."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from lottocrm.settings import Settings, SettingsError, get_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class CliState:
+    quiet: bool = False
+
+
+state = CliState()
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print an error to stderr and return the Exit to raise: ``raise fail("...")``."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        raise fail(f"bad setting — {exc}") from None
+
+
+def say(message: str) -> None:
+    if not state.quiet:
+        console.print(message, highlight=False)
+
+
+@contextmanager
+def progress() -> Iterator[Progress]:
+    """A rich progress bar, silent under ``--quiet`` or when stdout is not a terminal-capable console."""
+    bar = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=state.quiet,
+        transient=False,
+    )
+    with bar:
+        yield bar

@@ -1,0 +1,54 @@
+"""``lottocrm db …`` and ``lottocrm init``: create and migrate the operational store and the data folder."""
+
+from __future__ import annotations
+
+import typer
+from sqlalchemy.exc import OperationalError
+
+from lottocrm.cli.context import fail, load_settings, say
+from lottocrm.db import migrate
+from lottocrm.db.engine import get_engine
+
+db_app = typer.Typer(help="Create, migrate and inspect the operational database.", no_args_is_help=True)
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    return get_engine(load_settings())
+
+
+@db_app.command("upgrade")
+def upgrade(revision: str = typer.Argument("head", help="Target revision (default: latest).")) -> None:
+    """Create the schema or migrate it forward."""
+    try:
+        migrate.upgrade(_engine(), revision)
+    except OperationalError as exc:
+        raise fail(f"cannot reach the database: {exc.orig}") from None
+    say(f"database at revision {migrate.current_revision(_engine())}")
+
+
+@db_app.command("downgrade")
+def downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. 'base' or '0001'.")) -> None:
+    """Migrate the schema back to an older revision."""
+    migrate.downgrade(_engine(), revision)
+    say(f"database at revision {migrate.current_revision(_engine()) or 'base'}")
+
+
+@db_app.command("current")
+def current() -> None:
+    """Print the schema revision and whether it is the latest."""
+    engine = _engine()
+    revision = migrate.current_revision(engine)
+    latest = migrate.head_revision(engine)
+    say(f"current: {revision or 'none'}  latest: {latest}" + ("" if revision == latest else "  (run `lottocrm db upgrade`)"))
+
+
+def init() -> None:
+    """Create the data folder (store, lake, ground truth) and the database schema."""
+    settings = load_settings()
+    for folder in (settings.data_dir, settings.lake_path, settings.quarantine_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    engine = get_engine(settings)
+    migrate.upgrade(engine)
+    say(f"data folder ready: {settings.data_dir}")
+    say(f"database: {engine.url.render_as_string(hide_password=True)} (revision {migrate.current_revision(engine)})")
+    say(f"lake: {settings.lake_path}")

@@ -1,0 +1,38 @@
+"""The ``lottocrm`` command line. Each domain registers its commands here; the commands live beside them."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from lottocrm import __version__
+from lottocrm.cli import db
+from lottocrm.cli.context import state
+
+app = typer.Typer(
+    name="lottocrm",
+    help="lottocrm — CRM for lottery operators: store, lake, import, simulation, analytics.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lottocrm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or chatter; errors still print."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    state.quiet = quiet
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+app.command("init")(db.init)
+app.add_typer(db.db_app, name="db")
