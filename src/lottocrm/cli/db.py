@@ -16,30 +16,34 @@ def _engine():  # type: ignore[no-untyped-def]
     return get_engine(load_settings())
 
 
+def _describe(revisions: set[str]) -> str:
+    return ", ".join(sorted(revisions)) or "base (empty)"
+
+
 @db_app.command("upgrade")
-def upgrade(revision: str = typer.Argument("head", help="Target revision (default: latest).")) -> None:
+def upgrade(revision: str = typer.Argument("heads", help="Target revision (default: the latest of every branch).")) -> None:
     """Create the schema or migrate it forward."""
     try:
         migrate.upgrade(_engine(), revision)
     except OperationalError as exc:
         raise fail(f"cannot reach the database: {exc.orig}") from None
-    say(f"database at revision {migrate.current_revision(_engine())}")
+    say(f"database at revision {_describe(migrate.current_revisions(_engine()))}")
 
 
 @db_app.command("downgrade")
 def downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. 'base' or '0001'.")) -> None:
     """Migrate the schema back to an older revision."""
     migrate.downgrade(_engine(), revision)
-    say(f"database at revision {migrate.current_revision(_engine()) or 'base'}")
+    say(f"database at revision {_describe(migrate.current_revisions(_engine()))}")
 
 
 @db_app.command("current")
 def current() -> None:
     """Print the schema revision and whether it is the latest."""
     engine = _engine()
-    revision = migrate.current_revision(engine)
-    latest = migrate.head_revision(engine)
-    say(f"current: {revision or 'none'}  latest: {latest}" + ("" if revision == latest else "  (run `lottocrm db upgrade`)"))
+    current, latest = migrate.current_revisions(engine), migrate.head_revisions(engine)
+    hint = "" if current == latest else "  (run `lottocrm db upgrade`)"
+    say(f"current: {_describe(current)}  latest: {_describe(latest)}{hint}")
 
 
 def init() -> None:
@@ -50,5 +54,5 @@ def init() -> None:
     engine = get_engine(settings)
     migrate.upgrade(engine)
     say(f"data folder ready: {settings.data_dir}")
-    say(f"database: {engine.url.render_as_string(hide_password=True)} (revision {migrate.current_revision(engine)})")
+    say(f"database: {engine.url.render_as_string(hide_password=True)} (revision {_describe(migrate.current_revisions(engine))})")
     say(f"lake: {settings.lake_path}")
