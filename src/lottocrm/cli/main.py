@@ -7,7 +7,7 @@ import logging
 import typer
 
 from lottocrm import __version__
-from lottocrm.cli import db, serve
+from lottocrm.cli import db, serve, worker
 from lottocrm.cli.context import state
 
 app = typer.Typer(
@@ -37,3 +37,4 @@ def main(
 app.command("init")(db.init)
 app.add_typer(db.db_app, name="db")
 app.command("serve")(serve.serve)
+worker.register(app)

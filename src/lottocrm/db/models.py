@@ -3,14 +3,47 @@
 from lottocrm.catalog.models import Draw, Game, PointOfSale
 from lottocrm.db.base import Base
 from lottocrm.ingest.models import ImportBatch
+from lottocrm.jobs.models import Job, JobSchedule
+from lottocrm.loyalty.models import (
+    EarnRule,
+    IdempotencyRecord,
+    LoyaltyAccount,
+    LoyaltyCard,
+    LoyaltyHold,
+    LoyaltyLot,
+    LoyaltyLotDraw,
+    LoyaltyOperation,
+    LoyaltyPartner,
+    LoyaltyPosting,
+    LoyaltyTier,
+    PartnerApiKey,
+    Reward,
+    RewardOrder,
+)
 from lottocrm.players.models import ConsentEvent, Player, PlayerIdentity, ResponsibleGaming
 
 __all__ = [
+    "EarnRule",
+    "IdempotencyRecord",
+    "LoyaltyAccount",
+    "LoyaltyCard",
+    "LoyaltyHold",
+    "LoyaltyLot",
+    "LoyaltyLotDraw",
+    "LoyaltyOperation",
+    "LoyaltyPartner",
+    "LoyaltyPosting",
+    "LoyaltyTier",
+    "PartnerApiKey",
+    "Reward",
+    "RewardOrder",
     "Base",
     "ConsentEvent",
     "Draw",
     "Game",
     "ImportBatch",
+    "Job",
+    "JobSchedule",
     "Player",
     "PlayerIdentity",
     "PointOfSale",
