@@ -1,5 +1,7 @@
 """Every model, imported so ``Base.metadata`` is complete for Alembic and for tests."""
 
+from lottocrm.audit.models import AuditEvent
+from lottocrm.auth.models import ApiKey, User, WebSession
 from lottocrm.catalog.models import Draw, Game, PointOfSale
 from lottocrm.db.base import Base
 from lottocrm.ingest.models import ImportBatch
@@ -21,8 +23,14 @@ from lottocrm.loyalty.models import (
     RewardOrder,
 )
 from lottocrm.players.models import ConsentEvent, Player, PlayerIdentity, ResponsibleGaming
+from lottocrm.players.search import PLAYER_NAME_TRIGRAM_INDEX
 
 __all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "PLAYER_NAME_TRIGRAM_INDEX",
+    "User",
+    "WebSession",
     "EarnRule",
     "IdempotencyRecord",
     "LoyaltyAccount",

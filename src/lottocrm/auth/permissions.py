@@ -1,0 +1,36 @@
+"""Roles and what they may do: the one matrix every route is checked against.
+
+Least privilege: admins manage accounts and read the audit log but do not browse players; marketers see only
+aggregate reports; analysts see players with personal data masked.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    PLAYER_SEARCH = "players:search"
+    PLAYER_VIEW = "players:view"
+    PLAYER_EDIT = "players:edit"
+    REPORTS_VIEW = "reports:view"
+    AUDIT_VIEW = "audit:view"
+    USERS_MANAGE = "users:manage"
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "operator": frozenset({Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.PLAYER_EDIT}),
+    "supervisor": frozenset(
+        {Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.PLAYER_EDIT, Permission.REPORTS_VIEW,
+         Permission.AUDIT_VIEW}
+    ),
+    "marketer": frozenset({Permission.REPORTS_VIEW}),
+    "analyst": frozenset({Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.REPORTS_VIEW}),
+    "admin": frozenset({Permission.USERS_MANAGE, Permission.AUDIT_VIEW, Permission.REPORTS_VIEW}),
+}
+
+# Roles that see players only with phone, e-mail, card and name masked.
+MASKED_ROLES = frozenset({"analyst"})
+
+# What a machine API key may be scoped to; editing players stays with people.
+API_KEY_SCOPES = frozenset({Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.REPORTS_VIEW})

@@ -1,0 +1,205 @@
+"""Users, sign-in with lock-out, server-side sessions and API keys. The caller owns the transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from lottocrm.auth.models import ROLES, ApiKey, User, WebSession
+from lottocrm.auth.passwords import hash_password, verify_password
+from lottocrm.auth.permissions import API_KEY_SCOPES, MASKED_ROLES, ROLE_PERMISSIONS, Permission
+from lottocrm.security.api_keys import api_key_matches, generate_api_key, key_prefix
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = dt.timedelta(minutes=15)
+SESSION_IDLE = dt.timedelta(minutes=30)
+SESSION_ABSOLUTE = dt.timedelta(hours=12)
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+class AuthError(ValueError):
+    """A refused account operation, with a message fit for the person who asked."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a signed-in user or a machine key. ``actor`` is what the audit log records."""
+
+    actor: str
+    role: str | None
+    permissions: frozenset[Permission]
+    user_id: int | None = None
+    display_name: str = ""
+    locale: str = "ru"
+    csrf_token: str | None = None
+
+    @property
+    def masked(self) -> bool:
+        return self.role in MASKED_ROLES or self.role is None
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def normalise_username(username: str) -> str:
+    name = username.strip().lower()
+    if not USERNAME.match(name):
+        raise AuthError("username: 2–64 characters, latin letters, digits, '.', '_' or '-'")
+    return name
+
+
+# ---- accounts -------------------------------------------------------------------------------------------
+def create_user(session: Session, *, username: str, role: str, password: str, display_name: str | None = None,
+                locale: str = "ru") -> User:
+    name = normalise_username(username)
+    if role not in ROLES:
+        raise AuthError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+    if session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise AuthError(f"user {name!r} already exists")
+    now = _now()
+    user = User(username=name, display_name=display_name or name, role=role, password_hash=hash_password(password),
+                disabled=False, failed_logins=0, locale=locale, created_at=now, password_changed_at=now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _existing_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise AuthError(f"no user {username!r}")
+    return user
+
+
+def disable_user(session: Session, *, username: str) -> User:
+    user = _existing_user(session, username)
+    user.disabled = True
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    return user
+
+
+def reset_password(session: Session, *, username: str, password: str) -> User:
+    """New password, lock-out cleared, every open session of the user signed out."""
+    user = _existing_user(session, username)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = _now()
+    user.failed_logins = 0
+    user.locked_until = None
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    return user
+
+
+# ---- sign-in ----------------------------------------------------------------------------------------------
+def authenticate(session: Session, *, username: str, password: str) -> User | None:
+    """The user if the password is right and the account usable; None otherwise, for every reason alike.
+
+    The hash is verified even for unknown or locked accounts so the answer takes the same time, and the
+    failure counter of a real account grows on each miss until it locks for ``LOCKOUT``.
+    """
+    user = session.scalar(select(User).where(User.username == username.strip().lower()[:64]))
+    valid = verify_password(password[:256], user.password_hash if user else None)
+    if user is None:
+        return None
+    now = _now()
+    locked = user.locked_until is not None and user.locked_until > now
+    if not valid:
+        if not locked:
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILED_LOGINS:
+                user.locked_until = now + LOCKOUT
+                user.failed_logins = 0
+        return None
+    if locked or user.disabled:
+        return None
+    user.failed_logins = 0
+    user.locked_until = None
+    return user
+
+
+def start_session(session: Session, *, user: User, ip: str | None, previous_token: str | None) -> str:
+    """A fresh session token for ``user``; the session the browser had before (if any) is destroyed."""
+    if previous_token:
+        session.execute(delete(WebSession).where(WebSession.token_digest == _digest(previous_token)))
+    token = secrets.token_urlsafe(32)
+    now = _now()
+    session.add(WebSession(token_digest=_digest(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
+                           created_at=now, last_seen_at=now, expires_at=now + SESSION_ABSOLUTE, ip=ip))
+    session.flush()
+    return token
+
+
+def principal_for_user(user: User, csrf_token: str | None) -> Principal:
+    return Principal(actor=f"user:{user.username}", role=user.role, permissions=ROLE_PERMISSIONS[user.role],
+                     user_id=user.id, display_name=user.display_name, locale=user.locale, csrf_token=csrf_token)
+
+
+def resolve_session(session: Session, *, token: str) -> Principal | None:
+    """The principal behind a session cookie, or None if it is unknown, expired, idle too long or disabled."""
+    if not token or len(token) > 100:
+        return None
+    row = session.get(WebSession, _digest(token))
+    if row is None:
+        return None
+    now = _now()
+    user = session.get(User, row.user_id)
+    if row.expires_at <= now or row.last_seen_at + SESSION_IDLE <= now or user is None or user.disabled:
+        session.delete(row)
+        return None
+    # Touch at most once a minute: a page view should not always cost a write.
+    if now - row.last_seen_at > dt.timedelta(minutes=1):
+        row.last_seen_at = now
+    return principal_for_user(user, row.csrf_token)
+
+
+def end_session(session: Session, *, token: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.token_digest == _digest(token)))
+
+
+# ---- API keys ---------------------------------------------------------------------------------------------
+def create_api_key(session: Session, *, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
+    """A new key and its secret; the secret is returned once and never stored."""
+    unknown = sorted(set(scopes) - {str(s) for s in API_KEY_SCOPES})
+    if unknown or not scopes:
+        raise AuthError(f"scopes must be some of {', '.join(sorted(API_KEY_SCOPES))}; got {', '.join(unknown) or 'none'}")
+    if not name.strip() or len(name) > 100:
+        raise AuthError("key name: 1–100 characters")
+    new = generate_api_key("api")
+    key = ApiKey(prefix=new.prefix, digest=new.digest, name=name.strip(), scopes=sorted(set(scopes)),
+                 created_at=_now())
+    session.add(key)
+    session.flush()
+    return key, new.secret
+
+
+def revoke_api_key(session: Session, *, prefix: str) -> ApiKey:
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None:
+        raise AuthError(f"no API key with prefix {prefix!r}")
+    key.revoked_at = key.revoked_at or _now()
+    return key
+
+
+def resolve_api_key(session: Session, *, secret: str) -> Principal | None:
+    prefix = key_prefix(secret) if len(secret) < 200 else None
+    if prefix is None:
+        return None
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None or key.revoked_at is not None or not api_key_matches(secret, key.digest):
+        return None
+    key.last_used_at = _now()
+    return Principal(actor=f"apikey:{key.prefix}", role=None,
+                     permissions=frozenset(Permission(s) for s in key.scopes))

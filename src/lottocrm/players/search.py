@@ -1,0 +1,124 @@
+"""Find a player by whatever a caller gives: a phone in any format, an e-mail, a card number, a name, an id.
+
+Every branch is an index lookup: identities by their unique (kind, value) index, ids by primary key, names
+by the trigram GIN index on PostgreSQL. SQLite has no trigram index, so there a name is matched as a prefix
+of ``search_name`` (last name first) through its B-tree, and only a query matching no prefix falls back to a
+bounded substring scan.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Index, Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from lottocrm.players.models import Player, PlayerIdentity
+from lottocrm.players.service import InvalidIdentityError, normalise_phone
+
+# On SQLite the same name is a plain B-tree (the dialect has no GIN); the search code does not rely on it there.
+PLAYER_NAME_TRIGRAM_INDEX = Index(
+    "ix_players_search_name_trgm", Player.search_name,
+    postgresql_using="gin", postgresql_ops={"search_name": "gin_trgm_ops"},
+)
+
+MAX_QUERY_LENGTH = 200
+DEFAULT_LIMIT = 50
+_PHONE_CHARS = re.compile(r"^[\d\s()+\-.]+$")
+_EMAIL = re.compile(r"^[^\s@]+@[^\s@]+$")
+_MIN_NAME_LENGTH = 2
+
+
+class SearchInputError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """What the query may mean; a digit string may be a phone, a card and a player id at once."""
+
+    phone: str | None = None
+    email: str | None = None
+    card: str | None = None
+    player_id: int | None = None
+    name_words: tuple[str, ...] = ()
+
+
+def fold_name(text: str) -> str:
+    """The same folding as ``Player.search_name``: lower case, ё → е, single spaces."""
+    return " ".join(text.lower().replace("ё", "е").split())
+
+
+def phone_e164(text: str) -> str | None:
+    """The stored form of a phone typed any way (8 916…, +7 (916)…, 916…), or None if it is not one."""
+    try:
+        return normalise_phone(text)
+    except InvalidIdentityError:
+        return None
+
+
+def interpret(query: str) -> Criteria:
+    text = query.strip()
+    if not text:
+        raise SearchInputError("empty query")
+    if len(text) > MAX_QUERY_LENGTH:
+        raise SearchInputError(f"query longer than {MAX_QUERY_LENGTH} characters")
+    if _EMAIL.match(text):
+        return Criteria(email=text.lower())
+    if _PHONE_CHARS.match(text):
+        digits = re.sub(r"\D", "", text)
+        if not digits:
+            raise SearchInputError("no digits in the query")
+        player_id = int(digits) if len(digits) <= 18 and digits == text.strip() else None
+        return Criteria(phone=phone_e164(text), card=digits, player_id=player_id)
+    folded = fold_name(text)
+    if len(folded.replace(" ", "")) < _MIN_NAME_LENGTH:
+        raise SearchInputError(f"a name needs at least {_MIN_NAME_LENGTH} letters")
+    return Criteria(name_words=tuple(folded.split(" ")))
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _contains_all(words: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    return and_(*(Player.search_name.like(f"%{_like_escape(w)}%", escape="\\") for w in words))
+
+
+def _name_statements(session: Session, words: tuple[str, ...]) -> list[Select]:
+    if session.get_bind().dialect.name == "postgresql":
+        return [select(Player.id).where(_contains_all(words))]
+    prefix = " ".join(words)
+    # A B-tree range is the only index-friendly prefix test on SQLite (LIKE there folds ASCII case only).
+    by_prefix = select(Player.id).where(Player.search_name >= prefix, Player.search_name < prefix + "\U0010ffff")
+    return [by_prefix, select(Player.id).where(_contains_all(words))]
+
+
+def search_players(session: Session, *, query: str, limit: int = DEFAULT_LIMIT) -> tuple[Criteria, list[int]]:
+    """Player ids matching ``query`` (identity matches first), at most ``limit``; raises SearchInputError."""
+    criteria = interpret(query)
+    found: list[int] = []
+
+    def take(statement: Select) -> None:
+        for player_id in session.scalars(statement.limit(limit)):
+            if player_id not in found and len(found) < limit:
+                found.append(player_id)
+
+    identity_terms = []
+    if criteria.phone:
+        identity_terms.append(and_(PlayerIdentity.kind == "phone", PlayerIdentity.value == criteria.phone))
+    if criteria.email:
+        identity_terms.append(and_(PlayerIdentity.kind == "email", PlayerIdentity.value == criteria.email))
+    if criteria.card:
+        identity_terms.append(and_(PlayerIdentity.kind == "card", PlayerIdentity.value == criteria.card))
+    if identity_terms:
+        take(select(PlayerIdentity.player_id).where(or_(*identity_terms)))
+    if criteria.player_id is not None:
+        take(select(Player.id).where(Player.id == criteria.player_id))
+    if criteria.name_words:
+        for statement in _name_statements(session, criteria.name_words):
+            take(statement)
+            if found:
+                break
+    return criteria, found
