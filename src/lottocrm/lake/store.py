@@ -5,9 +5,11 @@ Layout under the lake folder::
     tickets/month=2026-10/part-<batch>-<n>.parquet   data files
     tickets/_batches/<batch>.json                    commit records (the only thing readers trust)
 
-A batch is committed by atomically renaming its commit record into ``_batches/`` after every data file it
-lists is durably on disk. Readers list commit records, never folders, so a writer killed at any point leaves
-either a whole batch or nothing visible; orphan files it left behind are removed by :meth:`Lake.vacuum`.
+A batch is written by :meth:`Lake.writer` in as many chunks as the caller likes (a file larger than memory is
+one batch) into hidden temporary files. Commit renames them to their final names, then atomically creates the
+batch's commit record in ``_batches/`` once every data file it lists is durably on disk. Readers list commit
+records, never folders, so a writer killed at any point leaves either a whole batch or nothing visible; orphan
+files it left behind are removed by :meth:`Lake.vacuum`.
 Compaction writes merged files plus one record that supersedes the batches it merged.
 """
 
@@ -20,11 +22,13 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -32,7 +36,10 @@ import pyarrow.parquet as pq
 from lottocrm.lake.schemas import FACT_TABLES, FactTable
 
 BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,119}$")
-PARQUET_OPTIONS = {"compression": "zstd", "row_group_size": 1_000_000}
+PARQUET_COMPRESSION = "zstd"
+PARQUET_ROW_GROUP_ROWS = 1_000_000
+# Rows per data file before a writer starts the next one; also compaction's target.
+DEFAULT_FILE_ROWS = 5_000_000
 
 
 class LakeError(RuntimeError):
@@ -47,6 +54,8 @@ class BatchRecord:
     rows: int
     committed_at: str
     supersedes: tuple[str, ...] = field(default_factory=tuple)
+    # Facts about the batch its producer wants to survive a crash, e.g. an import's source name and counts.
+    meta: dict[str, object] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -57,6 +66,7 @@ class BatchRecord:
                 "rows": self.rows,
                 "committed_at": self.committed_at,
                 "supersedes": list(self.supersedes),
+                "meta": self.meta,
             },
             ensure_ascii=False,
         )
@@ -71,6 +81,7 @@ class BatchRecord:
             rows=int(raw["rows"]),
             committed_at=raw["committed_at"],
             supersedes=tuple(raw.get("supersedes", ())),
+            meta=dict(raw.get("meta", {})),
         )
 
 
@@ -82,26 +93,198 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_parquet_durably(table: pa.Table, final: Path) -> None:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    temp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
-    with open(temp, "wb") as sink:
-        pq.write_table(table, sink, **PARQUET_OPTIONS)
-        sink.flush()
-        os.fsync(sink.fileno())
-    os.replace(temp, final)
-    _fsync_dir(final.parent)
+def _create_text_durably(text: str, final: Path) -> bool:
+    """Write ``final`` only if it does not exist yet; False if another writer got there first.
 
-
-def _write_text_durably(text: str, final: Path) -> None:
+    ``os.link`` refuses to overwrite, so two processes committing the same batch id cannot both win.
+    """
     final.parent.mkdir(parents=True, exist_ok=True)
     temp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
     with open(temp, "w", encoding="utf-8") as sink:
         sink.write(text)
         sink.flush()
         os.fsync(sink.fileno())
-    os.replace(temp, final)
+    try:
+        os.link(temp, final)
+    except FileExistsError:
+        return False
+    finally:
+        temp.unlink()
     _fsync_dir(final.parent)
+    return True
+
+
+def _month_keys(timestamps: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Months since year 0 (year * 12 + month - 1), computed in UTC: one small int per row to partition by."""
+    years = pc.year(timestamps).to_numpy(zero_copy_only=False).astype(np.int32)
+    months = pc.month(timestamps).to_numpy(zero_copy_only=False).astype(np.int32)
+    return years * 12 + months - 1
+
+
+def _month_label(key: int) -> str:
+    return f"{key // 12:04d}-{key % 12 + 1:02d}"
+
+
+@dataclass
+class _PartFile:
+    final_name: str
+    temp: Path
+    sink: BinaryIO
+    writer: pq.ParquetWriter
+    rows: int = 0
+
+    def close_durably(self) -> None:
+        self.writer.close()
+        self.sink.flush()
+        os.fsync(self.sink.fileno())
+        self.sink.close()
+
+
+class BatchWriter:
+    """Streams one lake batch in chunks; nothing is visible to readers until :meth:`commit` succeeds.
+
+    Use through :meth:`Lake.writer`, which commits on a clean exit of the ``with`` block and removes every
+    file written so far on an exception. Chunks are split by month into one open file per month, rolled over
+    every ``file_rows`` rows, so memory stays bounded by the chunk size whatever the batch size.
+    """
+
+    def __init__(
+        self,
+        lake: Lake,
+        table: str,
+        batch_id: str,
+        *,
+        file_rows: int,
+        supersedes: tuple[str, ...] = (),
+    ) -> None:
+        self.lake = lake
+        self.fact = lake.fact(table)
+        self.batch_id = batch_id
+        self.file_rows = file_rows
+        self.supersedes = supersedes
+        self.meta: dict[str, object] = {}
+        self.rows = 0
+        self.record: BatchRecord | None = None
+        # A per-writer token in file names: two processes writing the same batch id never clobber each other.
+        self._token = uuid.uuid4().hex[:8]
+        self._parts_started = 0
+        self._open: dict[int, _PartFile] = {}
+        self._closed: list[_PartFile] = []
+        self._renamed: list[Path] = []
+        self._done = False
+
+    @property
+    def _base(self) -> Path:
+        return self.lake.root / self.fact.name
+
+    def write(self, data: pa.Table | pa.RecordBatch) -> None:
+        """Add rows to the batch; they must fit the table's schema (extra columns are dropped)."""
+        if self._done:
+            raise LakeError(f"batch {self.batch_id} is already committed or aborted")
+        if isinstance(data, pa.RecordBatch):
+            data = pa.Table.from_batches([data])
+        data = self.lake._conform(self.fact.name, data)
+        if data.num_rows == 0:
+            return
+        keys = _month_keys(data[self.fact.partition_column])
+        if not np.all(keys[1:] >= keys[:-1]):
+            # One stable gather instead of a filter per month: data arrives in any order.
+            order = np.argsort(keys, kind="stable")
+            data = data.take(pa.array(order))
+            keys = keys[order]
+        months, starts = np.unique(keys, return_index=True)
+        ends = [*starts[1:], len(keys)]
+        for month, start, end in zip(months.tolist(), starts.tolist(), ends, strict=True):
+            self._write_month(month, data.slice(start, end - start))
+        self.rows += data.num_rows
+
+    def _write_month(self, month: int, rows: pa.Table) -> None:
+        offset = 0
+        while offset < rows.num_rows:
+            part = self._open.get(month) or self._start_part(month)
+            take = min(self.file_rows - part.rows, rows.num_rows - offset)
+            part.writer.write_table(rows.slice(offset, take), row_group_size=PARQUET_ROW_GROUP_ROWS)
+            part.rows += take
+            offset += take
+            if part.rows >= self.file_rows:
+                part.close_durably()
+                self._closed.append(self._open.pop(month))
+
+    def _start_part(self, month: int) -> _PartFile:
+        label = _month_label(month)
+        name = f"month={label}/part-{self.batch_id}-{self._token}-{self._parts_started:04d}.parquet"
+        self._parts_started += 1
+        final = self._base / name
+        final.parent.mkdir(parents=True, exist_ok=True)
+        # Hidden until commit, so a killed writer leaves only dot-files that no record names.
+        temp = final.with_name(f".{final.name}.tmp")
+        sink = open(temp, "wb")  # noqa: SIM115 - closed by close_durably or _discard
+        writer = pq.ParquetWriter(sink, self.fact.schema, compression=PARQUET_COMPRESSION)
+        part = _PartFile(final_name=name, temp=temp, sink=sink, writer=writer)
+        self._open[month] = part
+        return part
+
+    def commit(self) -> BatchRecord | None:
+        """Make the batch visible. None (and nothing kept) if the same batch id was committed first."""
+        if self._done:
+            raise LakeError(f"batch {self.batch_id} is already committed or aborted")
+        self._done = True
+        for part in self._open.values():
+            part.close_durably()
+        self._closed.extend(self._open.values())
+        self._open.clear()
+        folders = set()
+        for part in self._closed:
+            final = self._base / part.final_name
+            os.replace(part.temp, final)
+            self._renamed.append(final)
+            folders.add(final.parent)
+        for folder in folders:
+            _fsync_dir(folder)
+        record = BatchRecord(
+            batch_id=self.batch_id,
+            table=self.fact.name,
+            files=tuple(sorted(part.final_name for part in self._closed)),
+            rows=self.rows,
+            committed_at=dt.datetime.now(dt.UTC).isoformat(),
+            supersedes=self.supersedes,
+            meta=self.meta,
+        )
+        record_path = self.lake._records_dir(self.fact.name) / f"{self.batch_id}.json"
+        if not _create_text_durably(record.to_json(), record_path):
+            self._discard()
+            return None
+        self.record = record
+        return record
+
+    def abort(self) -> None:
+        """Remove everything written; safe to call more than once and after a failed commit."""
+        self._done = True
+        self._discard()
+
+    def _discard(self) -> None:
+        for part in self._open.values():
+            with suppress(Exception):
+                part.writer.close()
+            part.sink.close()
+        self._closed.extend(self._open.values())
+        self._open.clear()
+        for part in self._closed:
+            part.temp.unlink(missing_ok=True)
+        for final in self._renamed:
+            final.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class TableStats:
+    table: str
+    live_batches: int
+    superseded_batches: int
+    files: int
+    rows: int
+    bytes: int
+    months: tuple[str, ...]
+    orphan_files: int
 
 
 class Lake:
@@ -122,12 +305,13 @@ class Lake:
         return self._table_dir(table) / "_batches"
 
     @contextmanager
-    def _table_lock(self, table: str) -> Iterator[None]:
-        # Serialises compaction and vacuum of one table; appends of distinct batches need no lock.
+    def _table_lock(self, table: str, *, exclusive: bool) -> Iterator[None]:
+        # Writers share the lock; compaction and vacuum take it alone, so vacuum never deletes the hidden
+        # files of a writer still running. flock dies with its process, so a killed writer blocks nobody.
         lock_path = self._table_dir(table) / "_lock"
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         with open(lock_path, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             try:
                 yield
             finally:
@@ -154,6 +338,10 @@ class Lake:
     def has_batch(self, table: str, batch_id: str) -> bool:
         return (self._records_dir(table) / f"{batch_id}.json").exists()
 
+    def record(self, table: str, batch_id: str) -> BatchRecord | None:
+        path = self._records_dir(table) / f"{batch_id}.json"
+        return BatchRecord.from_json(path.read_text(encoding="utf-8")) if path.exists() else None
+
     def files(self, table: str) -> list[Path]:
         """The data files a reader should scan: exactly those of live committed batches."""
         base = self._table_dir(table)
@@ -161,6 +349,23 @@ class Lake:
 
     def row_count(self, table: str) -> int:
         return sum(record.rows for record in self.live_records(table))
+
+    def stats(self, table: str) -> TableStats:
+        records = self.records(table)
+        live = self.live_records(table)
+        files = self.files(table)
+        listed = set(files)
+        on_disk = [p for p in self._table_dir(table).glob("month=*/*") if p.is_file()]
+        return TableStats(
+            table=table,
+            live_batches=len(live),
+            superseded_batches=len(records) - len(live),
+            files=len(files),
+            rows=sum(r.rows for r in live),
+            bytes=sum(p.stat().st_size for p in files),
+            months=tuple(sorted({p.parent.name.removeprefix("month=") for p in files})),
+            orphan_files=sum(1 for p in on_disk if p not in listed),
+        )
 
     # ---- writing ------------------------------------------------------------------------------------------
     def _conform(self, table: str, data: pa.Table) -> pa.Table:
@@ -173,69 +378,82 @@ class Lake:
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise LakeError(f"{table}: batch does not fit the lake schema: {exc}") from None
 
+    @contextmanager
+    def writer(
+        self, table: str, *, batch_id: str, file_rows: int = DEFAULT_FILE_ROWS
+    ) -> Iterator[BatchWriter]:
+        """Write one batch in chunks: committed when the block exits cleanly, never visible if it raises.
+
+        After the block, ``writer.record`` is the commit record, or None if a concurrent writer committed the
+        same batch id first (the batch is then identical, so nothing is lost).
+        """
+        self._check_batch_id(batch_id)
+        if self.has_batch(table, batch_id):
+            raise LakeError(f"{table}: batch {batch_id} is already committed")
+        with self._table_lock(table, exclusive=False):
+            writer = BatchWriter(self, table, batch_id, file_rows=file_rows)
+            try:
+                yield writer
+                writer.commit()
+            except BaseException:
+                writer.abort()
+                raise
+
     def append(self, table: str, data: pa.Table, *, batch_id: str) -> BatchRecord | None:
         """Commit ``data`` as one batch. Returns None if this batch id was committed before (idempotent)."""
-        if not BATCH_ID.match(batch_id):
-            raise LakeError(f"invalid batch id {batch_id!r}: letters, digits, '_', '.', '-' only")
+        self._check_batch_id(batch_id)
         if self.has_batch(table, batch_id):
             return None
-        fact = self.fact(table)
-        data = self._conform(table, data)
-        months = pc.strftime(data[fact.partition_column], format="%Y-%m")
-        names: list[str] = []
-        for part, month in enumerate(sorted(pc.unique(months).to_pylist())):
-            chunk = data.filter(pc.equal(months, month))
-            name = f"month={month}/part-{batch_id}-{part:03d}.parquet"
-            _write_parquet_durably(chunk, self._table_dir(table) / name)
-            names.append(name)
-        record = BatchRecord(
-            batch_id=batch_id,
-            table=table,
-            files=tuple(names),
-            rows=data.num_rows,
-            committed_at=dt.datetime.now(dt.UTC).isoformat(),
-        )
-        _write_text_durably(record.to_json(), self._records_dir(table) / f"{batch_id}.json")
-        return record
+        with self.writer(table, batch_id=batch_id) as batch:
+            batch.write(data)
+        return batch.record
+
+    @staticmethod
+    def _check_batch_id(batch_id: str) -> None:
+        if not BATCH_ID.match(batch_id):
+            raise LakeError(f"invalid batch id {batch_id!r}: letters, digits, '_', '.', '-' only")
 
     # ---- maintenance --------------------------------------------------------------------------------------
-    def compact(self, table: str, *, target_rows: int = 5_000_000) -> BatchRecord | None:
-        """Merge the live batches of each month into few large files; one record supersedes them all."""
-        with self._table_lock(table):
+    def compact(self, table: str, *, target_rows: int = DEFAULT_FILE_ROWS) -> BatchRecord | None:
+        """Merge the live batches of each month into few large files; one record supersedes them all.
+
+        Streams file by file, month by month, so memory is bounded by one row group, not by the table.
+        """
+        with self._table_lock(table, exclusive=True):
             live = self.live_records(table)
             if len(live) < 2:
                 return None
             base = self._table_dir(table)
-            batch_id = "compact-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+            batch_id = f"compact-{stamp}-{uuid.uuid4().hex[:8]}"
             by_month: dict[str, list[Path]] = {}
             for record in live:
                 for name in record.files:
                     by_month.setdefault(name.split("/", 1)[0], []).append(base / name)
-            names: list[str] = []
-            for month_dir, paths in sorted(by_month.items()):
-                merged = pq.ParquetDataset(paths).read()
-                for part, start in enumerate(range(0, max(merged.num_rows, 1), target_rows)):
-                    name = f"{month_dir}/part-{batch_id}-{part:03d}.parquet"
-                    _write_parquet_durably(merged.slice(start, target_rows), base / name)
-                    names.append(name)
-            record = BatchRecord(
-                batch_id=batch_id,
-                table=table,
-                files=tuple(names),
-                rows=sum(r.rows for r in live),
-                committed_at=dt.datetime.now(dt.UTC).isoformat(),
-                supersedes=tuple(r.batch_id for r in live),
+            writer = BatchWriter(
+                self, table, batch_id, file_rows=target_rows, supersedes=tuple(r.batch_id for r in live)
             )
-            _write_text_durably(record.to_json(), self._records_dir(table) / f"{batch_id}.json")
-            return record
+            try:
+                for _month, paths in sorted(by_month.items()):
+                    for path in paths:
+                        for chunk in pq.ParquetFile(path).iter_batches(batch_size=PARQUET_ROW_GROUP_ROWS):
+                            writer.write(chunk)
+                expected = sum(r.rows for r in live)
+                if writer.rows != expected:
+                    raise LakeError(f"{table}: compaction read {writer.rows} rows, records list {expected}")
+                return writer.commit()
+            except BaseException:
+                writer.abort()
+                raise
 
     def vacuum(self, table: str) -> list[Path]:
         """Delete files no live record lists: leftovers of killed writers and of superseded batches.
 
         Keeps the records of superseded batches (tiny) so a re-import of an already-loaded file stays a no-op.
-        Run it when no reader started before the last compaction is still scanning.
+        Waits for running writers (they hold the table lock shared). Run it when no reader started before the
+        last compaction is still scanning.
         """
-        with self._table_lock(table):
+        with self._table_lock(table, exclusive=True):
             base = self._table_dir(table)
             keep = {base / name for record in self.live_records(table) for name in record.files}
             removed = []
@@ -243,6 +461,9 @@ class Lake:
                 if path not in keep:
                     path.unlink()
                     removed.append(path)
+            for folder in base.glob("month=*"):
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
             for temp in self._records_dir(table).glob(".*.tmp"):
                 temp.unlink()
                 removed.append(temp)
@@ -253,9 +474,7 @@ class Lake:
         """A DuckDB table expression over the live files (or an empty relation of the right schema)."""
         paths = self.files(table)
         if not paths:
-            columns = ", ".join(
-                f"NULL::{_duckdb_type(f.type)} AS {f.name}" for f in self.fact(table).schema
-            )
+            columns = ", ".join(f"NULL::{_duckdb_type(f.type)} AS {f.name}" for f in self.fact(table).schema)
             return f"(SELECT {columns} WHERE false)"
         quoted = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
         return f"read_parquet([{quoted}])"
