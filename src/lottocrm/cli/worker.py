@@ -56,15 +56,15 @@ def worker(
         say(f"{signal.Signals(signum).name}: finishing the jobs in hand, then stopping")
         runner.stop()
 
-    signal.signal(signal.SIGTERM, _graceful)
-    signal.signal(signal.SIGINT, _graceful)
-    say(
-        f"worker {runner.name}: {concurrency} at a time, queues {', '.join(names) or 'all'}, kinds {registry.kinds}"
-    )
+    previous = {signum: signal.signal(signum, _graceful) for signum in (signal.SIGTERM, signal.SIGINT)}
+    say(f"worker {runner.name}: {concurrency} at a time, queues: {', '.join(names) or 'all'}")
     try:
         stats = runner.run(once=once)
     except DBAPIError as exc:
         raise fail(f"cannot use the database: {exc.orig}") from None
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     say(f"done {stats.done}, retried {stats.retried}, dead {stats.dead}, lost leases {stats.lost}")
 
 

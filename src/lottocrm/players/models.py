@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lottocrm import vocab
@@ -81,3 +82,9 @@ class ResponsibleGaming(Base):
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+@event.listens_for(ConsentEvent, "before_update")
+def _consent_history_is_append_only(_mapper: object, _connection: object, target: ConsentEvent) -> None:
+    # A consent record is evidence of what the player agreed to and when: correct it with a new event.
+    raise ValueError(f"consent event {target.id} is part of the append-only history and cannot be changed")
