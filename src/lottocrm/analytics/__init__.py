@@ -1,0 +1,1 @@
+"""Analytical CRM: marts, models and reports over the fact lake (Ibis expressions, DuckDB by default)."""

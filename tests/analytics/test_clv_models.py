@@ -1,0 +1,165 @@
+"""Model mathematics: gradients, the stable Pareto/NBD form against direct integration, identities, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+from scipy.optimize import check_grad
+from scipy.special import gammaln
+
+from lottocrm.analytics.clv import bgnbd, gammagamma, paretonbd, predict, synthetic
+from lottocrm.analytics.clv.bgnbd import BgNbdParams
+from lottocrm.analytics.clv.errors import ClvDataError
+from lottocrm.analytics.clv.gammagamma import GammaGammaParams
+from lottocrm.analytics.clv.paretonbd import ParetoNbdParams
+from lottocrm.analytics.clv.rfm import collapse
+
+X = np.array([0, 0, 1, 2, 7, 15, 3])
+T_X = np.array([0, 0, 3.0, 30.43, 20.0, 38.0, 38.86])
+T = np.array([38.86, 12.0, 38.86, 38.86, 38.86, 39.0, 38.86])
+
+
+def test_bgnbd_gradient_matches_finite_differences() -> None:
+    rfm = collapse(x=X, t_x=T_X, T=T)
+    x_values, x_index = np.unique(rfm.x, return_inverse=True)
+    theta = np.log([0.3, 5.0, 0.7, 2.0])
+    value = lambda t: bgnbd._log_likelihood_and_gradient(t, rfm, x_values, x_index)[0]  # noqa: E731
+    gradient = lambda t: bgnbd._log_likelihood_and_gradient(t, rfm, x_values, x_index)[1]  # noqa: E731
+    assert check_grad(value, gradient, theta) < 1e-5 * np.linalg.norm(gradient(theta))
+
+
+def test_gamma_gamma_gradient_matches_finite_differences() -> None:
+    x = np.array([1.0, 2, 5, 9])
+    m = np.array([10.0, 25.5, 3.2, 40.0])
+    theta = np.log([4.0, 3.0, 12.0])
+    value = lambda t: gammagamma._log_likelihood_and_gradient(t, x, m)[0]  # noqa: E731
+    gradient = lambda t: gammagamma._log_likelihood_and_gradient(t, x, m)[1]  # noqa: E731
+    assert check_grad(value, gradient, theta) < 1e-5 * np.linalg.norm(gradient(theta))
+
+
+def _pareto_by_integration(p: ParetoNbdParams, x: float, t_x: float, T: float) -> float:
+    """log L from its definition: alive at T, or died at y in (t_x, T), integrated numerically."""
+
+    def purchases(y: float) -> float:
+        log_nbd = gammaln(p.r + x) - gammaln(p.r) + p.r * np.log(p.alpha) - (p.r + x) * np.log(p.alpha + y)
+        return float(np.exp(log_nbd))
+
+    def death_density(y: float) -> float:
+        return p.s * p.beta**p.s / (p.beta + y) ** (p.s + 1)
+
+    survival = (p.beta / (p.beta + T)) ** p.s
+    died, _ = quad(lambda y: purchases(y) * death_density(y), t_x, T, epsabs=0, epsrel=1e-12)
+    return float(np.log(purchases(T) * survival + died))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        ParetoNbdParams(r=0.553, alpha=10.578, s=0.606, beta=11.669),  # α < β
+        ParetoNbdParams(r=1.7, alpha=25.0, s=2.3, beta=4.0),  # α > β
+        ParetoNbdParams(r=0.8, alpha=6.0, s=0.9, beta=6.0),  # α = β
+    ],
+)
+def test_pareto_likelihood_matches_direct_integration(params: ParetoNbdParams) -> None:
+    terms = paretonbd.log_terms(params, x=X.astype(float), t_x=T_X, T=T)
+    ours = terms.constant + np.logaddexp(terms.alive, terms.died)
+    by_integration = [_pareto_by_integration(params, *row) for row in zip(X, T_X, T, strict=True)]
+    np.testing.assert_allclose(ours, by_integration, rtol=0, atol=1e-8)
+
+
+def test_pareto_stays_finite_for_heavy_buyers() -> None:
+    params = ParetoNbdParams(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    ll = paretonbd.log_likelihood(params, x=[300, 1000], t_x=[50.0, 51.9], T=[52.0, 52.0])
+    assert np.isfinite(ll)
+    alive = predict.probability_alive(params, x=[300, 1000], t_x=[50.0, 51.9], T=[52.0, 52.0])
+    assert np.isfinite(alive).all() and (alive > 0).all()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426),
+        ParetoNbdParams(r=0.553, alpha=10.578, s=0.606, beta=11.669),
+    ],
+)
+def test_conditional_forecast_of_a_new_customer_is_the_unconditional_one(params) -> None:
+    conditional = predict.expected_purchases(params, t=52.0, x=[0], t_x=[0], T=[0])
+    assert conditional[0] == pytest.approx(
+        float(predict.expected_purchases_new_customer(params, t=52.0)), rel=1e-10
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "draw"),
+    [
+        (BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426), synthetic.draw_bgnbd),
+        (ParetoNbdParams(r=0.553, alpha=10.578, s=0.606, beta=11.669), synthetic.draw_paretonbd),
+    ],
+)
+def test_unconditional_forecast_matches_simulated_customers(params, draw) -> None:
+    customers = draw(params, T=np.full(200_000, 52.0), seed=7)
+    simulated = customers.x.mean()
+    # Standard error of the mean is ~0.006 here; 0.03 leaves room without hiding a wrong formula.
+    assert simulated == pytest.approx(
+        float(predict.expected_purchases_new_customer(params, t=52.0)), abs=0.03
+    )
+
+
+def test_pareto_forecast_is_continuous_through_s_equal_one() -> None:
+    args = {"t": 39.0, "x": [3], "t_x": [20.0], "T": [38.0]}
+    at_one = predict.expected_purchases(ParetoNbdParams(r=0.5, alpha=10.0, s=1.0, beta=12.0), **args)
+    near_one = predict.expected_purchases(ParetoNbdParams(r=0.5, alpha=10.0, s=1.0 + 1e-6, beta=12.0), **args)
+    assert at_one[0] == pytest.approx(near_one[0], rel=1e-5)
+
+
+def test_expected_spend_shrinks_towards_the_population_mean() -> None:
+    params = GammaGammaParams(p=6.25, q=3.74, gamma=15.44)
+    population = params.p * params.gamma / (params.q - 1)
+    spend = predict.expected_spend(params, x=[0, 1, 50], monetary=[np.nan, 100.0, 100.0])
+    assert spend[0] == pytest.approx(population)
+    assert population < spend[1] < spend[2] < 100.0
+
+
+def test_discounted_clv_in_kopecks() -> None:
+    purchases = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    spend = GammaGammaParams(p=6.25, q=3.74, gamma=15.44 * 100 * 90)  # roughly dollars → roubles → kopecks
+    rfm = {
+        "x": [0, 2, 10],
+        "t_x": [0, 30.43, 38.0],
+        "T": [38.86] * 3,
+        "monetary_kopecks": [0, 200_000, 150_000],
+    }
+    undiscounted = predict.clv_kopecks(purchases, spend, months=12, monthly_discount_rate=0.0, **rfm)
+    discounted = predict.clv_kopecks(
+        purchases, spend, months=12, monthly_discount_rate=predict.monthly_rate_from_annual(0.15), **rfm
+    )
+    assert undiscounted.dtype == np.int64
+    assert (discounted < undiscounted).all() and (discounted > 0).all()
+    twelve_months = predict.expected_purchases(
+        purchases, t=12 * predict.WEEKS_PER_MONTH, x=rfm["x"], t_x=rfm["t_x"], T=rfm["T"]
+    )
+    by_hand = twelve_months * predict.expected_spend(spend, x=rfm["x"], monetary=rfm["monetary_kopecks"])
+    np.testing.assert_array_equal(undiscounted, np.rint(by_hand).astype(np.int64))
+    assert predict.monthly_rate_from_annual(0.15) == pytest.approx(1.15 ** (1 / 12) - 1)
+
+
+@pytest.mark.parametrize("fitter", [bgnbd.fit, paretonbd.fit])
+def test_purchase_models_refuse_unusable_data(fitter) -> None:
+    with pytest.raises(ClvDataError, match="no customers"):
+        fitter(x=[], t_x=[], T=[])
+    with pytest.raises(ClvDataError, match="repeat purchase"):
+        fitter(x=[0, 0, 0], t_x=[0, 0, 0], T=[10.0, 20.0, 30.0])
+    with pytest.raises(ClvDataError, match="t_x ≤ T"):
+        fitter(x=[1, 2], t_x=[5.0, 40.0], T=[10.0, 30.0])
+    with pytest.raises(ClvDataError, match="whole numbers"):
+        fitter(x=[1.5, 2], t_x=[5.0, 20.0], T=[10.0, 30.0])
+
+
+def test_gamma_gamma_refuses_unusable_data() -> None:
+    with pytest.raises(ClvDataError, match="repeat purchase"):
+        gammagamma.fit(x=[0, 0], monetary=[np.nan, np.nan])
+    with pytest.raises(ClvDataError, match="positive"):
+        gammagamma.fit(x=[1, 2], monetary=[10.0, 0.0])
+    with pytest.raises(ClvDataError, match="infinite"):
+        predict.expected_spend(GammaGammaParams(p=2.0, q=0.9, gamma=5.0), x=[1], monetary=[3.0])
