@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from lottocrm import __version__
+from lottocrm.loyalty import api as loyalty_api
 from lottocrm.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -25,5 +26,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    api.include_router(loyalty_api.router)
     app.include_router(api)
     return app

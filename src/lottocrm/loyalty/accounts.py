@@ -1,0 +1,53 @@
+"""Finding and creating accounts. System accounts are created on first use, race-free on both dialects."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from lottocrm.loyalty.models import LoyaltyAccount
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _get_or_create(session: Session, *, code: str, kind: str, partner_id: int | None = None,
+                   player_id: int | None = None, balance: int | None = None) -> int:
+    found = session.execute(select(LoyaltyAccount.id).where(LoyaltyAccount.code == code)).scalar_one_or_none()
+    if found is not None:
+        return found
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    # ON CONFLICT DO NOTHING: two first uses racing must not abort one of the callers' transactions.
+    session.execute(
+        insert(LoyaltyAccount)
+        .values(code=code, kind=kind, partner_id=partner_id, player_id=player_id, balance=balance,
+                created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["code"])
+    )
+    return session.execute(select(LoyaltyAccount.id).where(LoyaltyAccount.code == code)).scalar_one()
+
+
+def programme_account(session: Session, kind: str) -> int:
+    """The single expense, breakage, holds or rewards account of the programme."""
+    assert kind in ("expense", "breakage", "holds", "rewards"), kind
+    return _get_or_create(session, code=kind, kind=kind)
+
+
+def partner_issued_account(session: Session, partner_id: int) -> int:
+    """Debited for points a partner issues: the partner owes the programme for them."""
+    return _get_or_create(session, code=f"partner:{partner_id}:issued", kind="partner_issued",
+                          partner_id=partner_id)
+
+
+def partner_redeemed_account(session: Session, partner_id: int) -> int:
+    """Credited for points redeemed at a partner's tills: the programme owes the partner for them."""
+    return _get_or_create(session, code=f"partner:{partner_id}:redeemed", kind="partner_redeemed",
+                          partner_id=partner_id)
+
+
+def member_account(session: Session, player_id: int) -> int:
+    return _get_or_create(session, code=f"member:{player_id}", kind="member", player_id=player_id, balance=0)

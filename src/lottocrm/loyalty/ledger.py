@@ -1,0 +1,136 @@
+"""The posting primitives every operation is built from: lock, post, and move points in and out of lots.
+
+Locking rule: a member's account row is the lock for everything of that member — its balance, its lots and
+its holds. Operations lock the member accounts they touch in ascending id order (``SELECT … FOR UPDATE`` on
+PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` already serialises writers) before reading any of those rows, so two
+operations on one member queue instead of both reading the same lots. System accounts are never locked: their
+balances are derived from postings, and appending a posting needs no lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from lottocrm.loyalty.errors import InsufficientPoints, InvalidAmount
+from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyLot, LoyaltyLotDraw, LoyaltyOperation, LoyaltyPosting
+
+# Points earned today are spendable for a year; a refund gives at least this long to use them again.
+LOT_LIFETIME = dt.timedelta(days=365)
+REFUND_MIN_LIFETIME = dt.timedelta(days=30)
+
+
+def lock_members(session: Session, account_ids: Iterable[int]) -> dict[int, int]:
+    """Lock member accounts in ascending id order; returns each one's stored balance."""
+    balances: dict[int, int] = {}
+    for account_id in sorted(set(account_ids)):
+        balance = session.execute(
+            select(LoyaltyAccount.balance).where(LoyaltyAccount.id == account_id).with_for_update()
+        ).scalar_one()
+        balances[account_id] = balance
+    return balances
+
+
+def new_operation(session: Session, *, kind: str, now: dt.datetime, points: int, **fields: object) -> int:
+    return session.execute(
+        insert(LoyaltyOperation).values(kind=kind, points=points, created_at=now, **fields)
+        .returning(LoyaltyOperation.id)
+    ).scalar_one()
+
+
+def post(session: Session, *, operation_id: int, debit: int, credit: int, points: int, now: dt.datetime) -> None:
+    """Append one posting and move the stored balances of whichever side is a member account."""
+    if points <= 0:
+        raise InvalidAmount(f"a posting moves a positive number of points, not {points}")
+    session.execute(insert(LoyaltyPosting).values(
+        operation_id=operation_id, debit_account_id=debit, credit_account_id=credit, points=points, created_at=now,
+    ))
+    # Stored balances exist only on member rows (NULL elsewhere); the CHECK balance >= 0 backs up the
+    # callers' own sufficiency checks, so a bug aborts the transaction instead of minting debt.
+    session.execute(update(LoyaltyAccount).where(LoyaltyAccount.id == debit, LoyaltyAccount.balance.is_not(None))
+                    .values(balance=LoyaltyAccount.balance - points))
+    session.execute(update(LoyaltyAccount).where(LoyaltyAccount.id == credit, LoyaltyAccount.balance.is_not(None))
+                    .values(balance=LoyaltyAccount.balance + points))
+
+
+def add_lot(session: Session, *, account_id: int, operation_id: int, points: int, expires_at: dt.datetime,
+            now: dt.datetime) -> int:
+    return session.execute(insert(LoyaltyLot).values(
+        account_id=account_id, operation_id=operation_id, points=points, remaining=points,
+        expires_at=expires_at, created_at=now,
+    ).returning(LoyaltyLot.id)).scalar_one()
+
+
+def spendable(session: Session, *, account_id: int, now: dt.datetime) -> int:
+    """Points a member can spend now: what is left in lots not yet expired (expired ones await the job)."""
+    return session.execute(
+        select(func.coalesce(func.sum(LoyaltyLot.remaining), 0))
+        .where(LoyaltyLot.account_id == account_id, LoyaltyLot.remaining > 0, LoyaltyLot.expires_at > now)
+    ).scalar_one()
+
+
+def draw_lots(session: Session, *, account_id: int, operation_id: int, points: int, now: dt.datetime,
+              first_lot_id: int | None = None, partial: bool = False) -> int:
+    """Take ``points`` from the member's live lots, soonest-expiring first; the account must be locked.
+
+    ``first_lot_id`` is drained before the rest (an earn reversal takes back its own lot first). With
+    ``partial`` the draw takes what there is instead of refusing; returns the points taken.
+    """
+    lots = session.execute(
+        select(LoyaltyLot.id, LoyaltyLot.remaining)
+        .where(LoyaltyLot.account_id == account_id, LoyaltyLot.remaining > 0, LoyaltyLot.expires_at > now)
+        .order_by(LoyaltyLot.expires_at, LoyaltyLot.id)
+    ).all()
+    if first_lot_id is not None:
+        lots.sort(key=lambda lot: lot.id != first_lot_id)
+    available = sum(lot.remaining for lot in lots)
+    if available < points and not partial:
+        raise InsufficientPoints(f"{points} points asked, {available} available")
+    wanted = min(points, available)
+    taken = 0
+    for lot in lots:
+        if taken == wanted:
+            break
+        take = min(lot.remaining, wanted - taken)
+        session.execute(update(LoyaltyLot).where(LoyaltyLot.id == lot.id)
+                        .values(remaining=LoyaltyLot.remaining - take))
+        session.execute(insert(LoyaltyLotDraw).values(operation_id=operation_id, lot_id=lot.id, points=take))
+        taken += take
+    return taken
+
+
+def return_to_lots(session: Session, *, from_operation_id: int, operation_id: int, points: int) -> None:
+    """Give back part of what ``from_operation_id`` drew, latest-expiring lots first.
+
+    Used when a hold is voided or captured for less: the points return to the very lots they came from, so
+    they keep their original expiry (a lot that expired meanwhile is then expired by the next expiry run).
+    """
+    draws = session.execute(
+        select(LoyaltyLotDraw.lot_id, func.sum(LoyaltyLotDraw.points).label("points"))
+        .join(LoyaltyLot, LoyaltyLot.id == LoyaltyLotDraw.lot_id)
+        .where(LoyaltyLotDraw.operation_id == from_operation_id)
+        .group_by(LoyaltyLotDraw.lot_id, LoyaltyLot.expires_at)
+        .order_by(LoyaltyLot.expires_at.desc(), LoyaltyLotDraw.lot_id.desc())
+    ).all()
+    left = points
+    for draw in draws:
+        if left == 0:
+            break
+        give = min(draw.points, left)
+        session.execute(update(LoyaltyLot).where(LoyaltyLot.id == draw.lot_id)
+                        .values(remaining=LoyaltyLot.remaining + give))
+        session.execute(insert(LoyaltyLotDraw).values(operation_id=operation_id, lot_id=draw.lot_id, points=-give))
+        left -= give
+    if left:
+        raise AssertionError(f"operation {from_operation_id} drew {points - left} points, cannot return {points}")
+
+
+def latest_expiry_drawn(session: Session, *, operation_id: int) -> dt.datetime | None:
+    return session.execute(
+        select(func.max(LoyaltyLot.expires_at))
+        .join(LoyaltyLotDraw, LoyaltyLotDraw.lot_id == LoyaltyLot.id)
+        .where(LoyaltyLotDraw.operation_id == operation_id)
+    ).scalar_one()

@@ -1,0 +1,111 @@
+"""Evaluate the earn rules (rows of ``loyalty_earn_rules``) for one purchase.
+
+points = base rate (the most specific matching rule) × every matching time-boxed multiplier × the tier's
+multiplier, floored at each step, then cut to what the tightest matching daily cap still allows. All integer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from lottocrm.loyalty.models import EarnRule, LoyaltyOperation, LoyaltyTier
+
+# With no base-rate rule at all the programme still pays 1 point per 100 ₽.
+FALLBACK_POINTS_PER_100_RUB = 1
+KOPECKS_PER_100_RUB = 10_000
+
+
+@dataclass(frozen=True)
+class Purchase:
+    source: str  # "ticket" or "partner"
+    spend_kopecks: int
+    at: dt.datetime
+    partner_id: int | None = None
+    game_id: int | None = None
+    draw_id: int | None = None
+    channel: str | None = None
+    tier: str | None = None
+
+
+_MATCH_COLUMNS = ("source", "partner_id", "game_id", "draw_id", "channel", "tier")
+
+
+def _matches(rule: EarnRule, purchase: Purchase) -> bool:
+    for column in _MATCH_COLUMNS:
+        wanted = getattr(rule, column)
+        if wanted is not None and wanted != getattr(purchase, column):
+            return False
+    return (rule.valid_from is None or rule.valid_from <= purchase.at) and (
+        rule.valid_to is None or purchase.at < rule.valid_to)
+
+
+def _specificity(rule: EarnRule) -> int:
+    return sum(getattr(rule, column) is not None for column in _MATCH_COLUMNS)
+
+
+def active_rules(session: Session, *, kind: str, at: dt.datetime) -> list[EarnRule]:
+    return list(session.execute(
+        select(EarnRule).where(
+            EarnRule.kind == kind, EarnRule.active.is_(True),
+            or_(EarnRule.valid_from.is_(None), EarnRule.valid_from <= at),
+            or_(EarnRule.valid_to.is_(None), EarnRule.valid_to > at),
+        ).order_by(EarnRule.id)
+    ).scalars())
+
+
+def base_points(session: Session, purchase: Purchase) -> int:
+    candidates = [rule for rule in active_rules(session, kind="base_rate", at=purchase.at) if _matches(rule, purchase)]
+    rate = (max(candidates, key=lambda rule: (_specificity(rule), -rule.id)).points_per_100_rub
+            if candidates else FALLBACK_POINTS_PER_100_RUB)
+    return purchase.spend_kopecks * (rate or 0) // KOPECKS_PER_100_RUB
+
+
+def multiplied_points(session: Session, purchase: Purchase, points: int) -> int:
+    for rule in active_rules(session, kind="multiplier", at=purchase.at):
+        if _matches(rule, purchase) and rule.multiplier_percent is not None:
+            points = points * rule.multiplier_percent // 100
+    if purchase.tier is not None:
+        tier_percent = session.execute(select(LoyaltyTier.earn_multiplier_percent)
+                                       .where(LoyaltyTier.code == purchase.tier)).scalar_one_or_none()
+        points = points * (tier_percent or 100) // 100
+    return points
+
+
+def earned_today(session: Session, *, account_id: int, at: dt.datetime) -> int:
+    day_start = at.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return session.execute(
+        select(func.coalesce(func.sum(LoyaltyOperation.points), 0)).where(
+            LoyaltyOperation.account_id == account_id, LoyaltyOperation.kind == "earn",
+            LoyaltyOperation.created_at >= day_start)
+    ).scalar_one()
+
+
+def capped_points(session: Session, purchase: Purchase, points: int, *, account_id: int) -> int:
+    caps = [rule.cap_points for rule in active_rules(session, kind="daily_cap", at=purchase.at)
+            if _matches(rule, purchase) and rule.cap_points is not None]
+    if not caps:
+        return points
+    room = min(caps) - earned_today(session, account_id=account_id, at=purchase.at)
+    return max(0, min(points, room))
+
+
+def points_for(session: Session, purchase: Purchase, *, account_id: int) -> int:
+    """Points this purchase earns; call under the account lock so the daily cap sees every earlier earn."""
+    points = multiplied_points(session, purchase, base_points(session, purchase))
+    return capped_points(session, purchase, points, account_id=account_id)
+
+
+def welcome_bonus_points(session: Session, *, at: dt.datetime) -> int:
+    rules = active_rules(session, kind="welcome_bonus", at=at)
+    return max((rule.bonus_points or 0 for rule in rules), default=0)
+
+
+def add_rule(session: Session, *, name: str, kind: str, **fields: object) -> int:
+    rule = EarnRule(name=name, kind=kind, active=True, **fields)
+    session.add(rule)
+    session.flush()
+    return rule.id

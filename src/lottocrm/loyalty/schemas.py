@@ -1,0 +1,83 @@
+"""Request and response bodies of the till API. Amounts are strict integers: "5" or 5.0 is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MemberRef(_Body):
+    """Exactly one way to find the member: the card number typed in, the phone, or the scanned barcode/QR."""
+
+    card_number: str | None = Field(default=None, max_length=32, examples=["7789000012345674"])
+    phone: str | None = Field(default=None, max_length=32, examples=["+79161234567"])
+    barcode: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> MemberRef:
+        given = [name for name in ("card_number", "phone", "barcode") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of card_number, phone, barcode")
+        return self
+
+    def lookup(self) -> dict[str, str | None]:
+        return {"card_number": self.card_number, "phone": self.phone, "barcode": self.barcode}
+
+
+class EarnRequest(MemberRef):
+    purchase_kopecks: StrictInt = Field(gt=0, le=10**12, description="Purchase amount in kopecks")
+    receipt: str | None = Field(default=None, max_length=120)
+
+
+class AuthorizeRequest(MemberRef):
+    points: StrictInt = Field(gt=0, le=10**12)
+    receipt: str | None = Field(default=None, max_length=120)
+
+
+class CaptureRequest(_Body):
+    points: StrictInt | None = Field(default=None, gt=0, le=10**12, description="Default: the whole hold")
+
+
+class VoidRequest(_Body):
+    pass
+
+
+class RefundRequest(_Body):
+    points: StrictInt = Field(gt=0, le=10**12)
+
+
+class MemberOut(BaseModel):
+    card_number: str
+    balance: int = Field(description="Points in the account, including any not yet expired by the nightly job")
+    spendable: int = Field(description="Points that can be redeemed now")
+    tier: str | None
+
+
+class EarnOut(BaseModel):
+    operation_id: int
+    points: int
+    balance: int
+
+
+class HoldOut(BaseModel):
+    hold_id: int
+    status: str
+    points: int
+    captured_points: int
+    refunded_points: int
+    expires_at: dt.datetime
+    balance: int
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from lottocrm.settings import Settings
+from lottocrm.web.app import create_app
+from loyalty.factories import Card, TillPartner, add_card, add_partner
+
+
+@pytest.fixture
+def shop(engine: Engine) -> TillPartner:
+    return add_partner(engine, "shop")
+
+
+@pytest.fixture
+def other_shop(engine: Engine) -> TillPartner:
+    return add_partner(engine, "othershop")
+
+
+@pytest.fixture
+def card(engine: Engine) -> Card:
+    return add_card(engine, 1001, points=1_000)
+
+
+@pytest.fixture
+def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
