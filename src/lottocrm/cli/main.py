@@ -7,7 +7,7 @@ import logging
 import typer
 
 from lottocrm import __version__
-from lottocrm.cli import db, serve, worker
+from lottocrm.cli import clv, db, serve, worker
 from lottocrm.cli.context import state
 
 app = typer.Typer(
@@ -36,5 +36,6 @@ def main(
 
 app.command("init")(db.init)
 app.add_typer(db.db_app, name="db")
+app.add_typer(clv.clv_app, name="clv")
 app.command("serve")(serve.serve)
 worker.register(app)
