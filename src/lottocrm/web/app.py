@@ -5,11 +5,23 @@ Each domain contributes an APIRouter; ``create_app`` is the only place they are 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from lottocrm import __version__
+from lottocrm.analytics.reports import api as reports_api
+from lottocrm.analytics.reports import ui as reports_ui
+from lottocrm.audit import ui as audit_ui
+from lottocrm.auth import ui as auth_ui
+from lottocrm.db.engine import get_engine
 from lottocrm.loyalty import api as loyalty_api
+from lottocrm.players import api as players_api
+from lottocrm.players import ui as players_ui
 from lottocrm.settings import Settings, get_settings
+from lottocrm.web.errors import install_error_pages
+from lottocrm.web.security import SecurityHeadersMiddleware
 
 API_PREFIX = "/api/v1"
 
@@ -19,6 +31,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="lottocrm", version=__version__, openapi_url=f"{API_PREFIX}/openapi.json",
                   docs_url=f"{API_PREFIX}/docs", redoc_url=None)
     app.state.settings = settings
+    app.state.engine = get_engine(settings)
+    app.add_middleware(SecurityHeadersMiddleware)
+    install_error_pages(app)
+    app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
 
     api = APIRouter(prefix=API_PREFIX)
 
@@ -27,5 +43,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     api.include_router(loyalty_api.router)
+    api.include_router(players_api.router)
+    api.include_router(reports_api.router)
     app.include_router(api)
+    for ui in (auth_ui, players_ui, reports_ui, audit_ui):
+        app.include_router(ui.router)
     return app

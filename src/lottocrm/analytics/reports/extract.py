@@ -1,0 +1,36 @@
+"""Operational tables the reports need, moved to the engine as Arrow (never via DuckDB's sqlite/postgres
+extensions, which cannot be installed here and would tie the reports to one store)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from sqlalchemy import Engine, select
+
+from lottocrm.catalog.models import Game
+from lottocrm.lake.schemas import UTC_TS
+from lottocrm.players.models import Player
+
+BATCH = 200_000
+
+PLAYERS_SCHEMA = pa.schema([pa.field("player_id", pa.int64()), pa.field("registered_at", UTC_TS),
+                            pa.field("region", pa.string())])
+GAMES_SCHEMA = pa.schema([pa.field("game_id", pa.int32()), pa.field("game", pa.string())])
+
+
+def _extract(engine: Engine, statement, schema: pa.Schema) -> pa.Table:  # type: ignore[no-untyped-def]
+    batches = []
+    with engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(statement)
+        for rows in result.partitions(BATCH):
+            columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
+            batches.append(pa.record_batch([pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
+                                           schema=schema))
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def players_extract(engine: Engine) -> pa.Table:
+    return _extract(engine, select(Player.id, Player.registered_at, Player.region), PLAYERS_SCHEMA)
+
+
+def games_extract(engine: Engine) -> pa.Table:
+    return _extract(engine, select(Game.id, Game.name), GAMES_SCHEMA)

@@ -1,0 +1,22 @@
+"""The dashboard page. Its charts are drawn by static/dashboard.js from the report API (no inline script)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from lottocrm.analytics.reports.runner import run_report
+from lottocrm.auth.permissions import Permission
+from lottocrm.auth.service import Principal
+from lottocrm.lake.store import Lake
+from lottocrm.web.deps import render, require
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, principal: Principal = require(Permission.REPORTS_VIEW)) -> Response:
+    settings = request.app.state.settings
+    kpi = run_report("kpi", lake=Lake(settings.lake_path), engine=request.app.state.engine).to_pylist()
+    latest = kpi[-1] if kpi else None
+    return render(request, "dashboard.html", {"latest": latest, "months": len(kpi)})

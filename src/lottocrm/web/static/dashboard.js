@@ -1,0 +1,103 @@
+// Draws the dashboard's charts from the report API. Loaded as a static file: the CSP allows no inline script.
+(function () {
+  "use strict";
+  var root = document.querySelector(".charts");
+  if (!root || typeof echarts === "undefined") { return; }
+  var labels = JSON.parse(root.getAttribute("data-labels"));
+  var locale = root.getAttribute("data-locale") === "en" ? "en-GB" : "ru-RU";
+  var rub = new Intl.NumberFormat(locale, { style: "currency", currency: "RUB", maximumFractionDigits: 0 });
+  var num = new Intl.NumberFormat(locale);
+  var pct = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 });
+  var charts = [];
+
+  function load(name) {
+    return fetch("/api/v1/reports/" + encodeURIComponent(name), { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error(name + ": HTTP " + r.status); } return r.json(); })
+      .then(function (report) {
+        return report.rows.map(function (row) {
+          var o = {}; report.columns.forEach(function (c, i) { o[c] = row[i]; }); return o;
+        });
+      });
+  }
+  function month(iso) { return iso.slice(0, 7); }
+  function draw(id, option) {
+    var el = document.getElementById(id);
+    var chart = echarts.init(el, null, { renderer: "canvas" });
+    option.animation = false;
+    chart.setOption(option);
+    charts.push(chart);
+    el.setAttribute("data-rendered", "true");
+  }
+  function fail(id, error) {
+    var el = document.getElementById(id);
+    el.textContent = String(error);
+    el.classList.add("error");
+  }
+  function bars(id, rows, key) {
+    rows = rows.slice(0, 15).reverse();
+    draw(id, {
+      grid: { left: 150, right: 90, top: 10, bottom: 30 },
+      tooltip: { trigger: "axis", valueFormatter: function (v) { return rub.format(v); } },
+      xAxis: { type: "value", axisLabel: { formatter: function (v) { return rub.format(v); } } },
+      yAxis: { type: "category", data: rows.map(function (r) { return r[key] || "—"; }) },
+      series: [{ type: "bar", name: labels.revenue, data: rows.map(function (r) { return r.revenue_kopecks / 100; }),
+                 label: { show: true, position: "right", formatter: function (p) { return rub.format(p.value); } } }]
+    });
+  }
+
+  var jobs = {
+    "chart-kpi": function () {
+      return load("kpi").then(function (rows) {
+        draw("chart-kpi", {
+          legend: { top: 0 },
+          tooltip: { trigger: "axis" },
+          grid: { left: 70, right: 90, top: 40, bottom: 30 },
+          xAxis: { type: "category", data: rows.map(function (r) { return month(r.month); }) },
+          yAxis: [{ type: "value", name: labels.players, axisLabel: { formatter: function (v) { return num.format(v); } } },
+                  { type: "value", name: labels.revenue, axisLabel: { formatter: function (v) { return rub.format(v); } } }],
+          series: [
+            { type: "line", name: labels.active_players, data: rows.map(function (r) { return r.active_players; }) },
+            { type: "line", name: labels.new_players, data: rows.map(function (r) { return r.new_players; }) },
+            { type: "bar", name: labels.revenue, yAxisIndex: 1, data: rows.map(function (r) { return r.revenue_kopecks / 100; }) }
+          ]
+        });
+      });
+    },
+    "chart-cohorts": function () {
+      return load("cohorts").then(function (rows) {
+        var cohorts = Array.from(new Set(rows.map(function (r) { return month(r.cohort); }))).sort();
+        var ages = Array.from(new Set(rows.map(function (r) { return r.age; }))).sort(function (a, b) { return a - b; });
+        draw("chart-cohorts", {
+          tooltip: { formatter: function (p) { return labels.cohort + " " + cohorts[p.value[1]] + ", +" + ages[p.value[0]] + ": " + pct.format(p.value[2]); } },
+          grid: { left: 80, right: 20, top: 10, bottom: 80 },
+          xAxis: { type: "category", name: labels.months_since, nameLocation: "middle", nameGap: 28, data: ages },
+          yAxis: { type: "category", data: cohorts },
+          visualMap: { min: 0, max: 1, calculable: true, orient: "horizontal", left: "center", bottom: 0,
+                       formatter: function (v) { return pct.format(v); } },
+          series: [{ type: "heatmap", name: labels.retention,
+                     data: rows.map(function (r) { return [ages.indexOf(r.age), cohorts.indexOf(month(r.cohort)), r.retention]; }),
+                     label: { show: cohorts.length <= 14, formatter: function (p) { return Math.round(p.value[2] * 100); } } }]
+        });
+      });
+    },
+    "chart-funnel": function () {
+      return load("funnel").then(function (rows) {
+        var r = rows[0] || {};
+        var steps = ["registered", "first_purchase", "second_purchase", "fifth_purchase"];
+        draw("chart-funnel", {
+          tooltip: { trigger: "item" },
+          series: [{ type: "funnel", sort: "none", left: "10%", width: "80%", minSize: "10%",
+                     label: { show: true, position: "inside", formatter: function (p) { return p.name + ": " + num.format(p.value); } },
+                     data: steps.map(function (s) { return { name: labels[s], value: r[s] || 0 }; }) }]
+        });
+      });
+    },
+    "chart-game": function () { return load("sales-by-game").then(function (rows) { bars("chart-game", rows, "game"); }); },
+    "chart-channel": function () { return load("sales-by-channel").then(function (rows) { bars("chart-channel", rows, "channel"); }); },
+    "chart-region": function () { return load("sales-by-region").then(function (rows) { bars("chart-region", rows, "region"); }); }
+  };
+  Object.keys(jobs).forEach(function (id) {
+    if (document.getElementById(id)) { jobs[id]().catch(function (e) { fail(id, e); }); }
+  });
+  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+})();

@@ -1,0 +1,70 @@
+"""A running app over a migrated database (both dialects), seeded with personas, players and a small lake."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from lottocrm.auth.ui import login_failures
+from lottocrm.lake.store import Lake
+from lottocrm.settings import Settings
+from lottocrm.web.app import create_app
+from web.factories import PASSWORD, make_lake, make_players, make_users
+
+BASE_URL = "https://testserver"
+
+
+@pytest.fixture
+def seeded(settings: Settings, engine: Engine) -> Settings:
+    make_users(engine)
+    make_players(engine)
+    make_lake(Lake(settings.lake_path))
+    login_failures._events.clear()
+    return settings
+
+
+@pytest.fixture
+def app(seeded: Settings):  # type: ignore[no-untyped-def]
+    return create_app(seeded)
+
+
+@pytest.fixture
+def anonymous(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, base_url=BASE_URL, follow_redirects=False) as client:
+        yield client
+
+
+def csrf_of(client: TestClient, path: str = "/players") -> str:
+    """The session's CSRF token, as a page would embed it."""
+    html = client.get(path).text
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, f"no CSRF meta tag on {path}"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> None:
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token.group(1)})
+    assert response.status_code == 303, response.text
+
+
+@pytest.fixture
+def client_for(app) -> Iterator[Callable[[str], TestClient]]:  # type: ignore[no-untyped-def]
+    clients: list[TestClient] = []
+
+    def make(role: str) -> TestClient:
+        client = TestClient(app, base_url=BASE_URL, follow_redirects=False)
+        client.__enter__()
+        clients.append(client)
+        sign_in(client, role)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
