@@ -7,7 +7,7 @@ import logging
 import typer
 
 from lottocrm import __version__
-from lottocrm.cli import clv, db, serve, worker
+from lottocrm.cli import clv, db, importing, lake, serve, worker
 from lottocrm.cli.context import state
 
 app = typer.Typer(
@@ -39,3 +39,5 @@ app.add_typer(db.db_app, name="db")
 app.add_typer(clv.clv_app, name="clv")
 app.command("serve")(serve.serve)
 worker.register(app)
+app.add_typer(importing.import_app, name="import")
+app.add_typer(lake.lake_app, name="lake")

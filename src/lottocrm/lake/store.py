@@ -477,7 +477,8 @@ class Lake:
             columns = ", ".join(f"NULL::{_duckdb_type(f.type)} AS {f.name}" for f in self.fact(table).schema)
             return f"(SELECT {columns} WHERE false)"
         quoted = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
-        return f"read_parquet([{quoted}])"
+        # The month lives in each row's own timestamp; DuckDB must not add a "month" column from the folders.
+        return f"read_parquet([{quoted}], hive_partitioning = false)"
 
     def connect(self, connection: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with one view per fact table over its live files."""
