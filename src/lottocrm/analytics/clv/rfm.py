@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from lottocrm.analytics.clv.errors import ClvDataError
@@ -25,6 +26,13 @@ class Rfm:
     @property
     def customers(self) -> float:
         return float(self.weight.sum())
+
+    def sample(self, rows: int, *, seed: int) -> Rfm:
+        """Distinct rows drawn uniformly with their weights: the weighted log-likelihood stays unbiased."""
+        if rows >= self.x.size:
+            return self
+        chosen = np.random.default_rng(seed).choice(self.x.size, rows, replace=False)
+        return Rfm(x=self.x[chosen], t_x=self.t_x[chosen], T=self.T[chosen], weight=self.weight[chosen])
 
 
 def as_arrays(*, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> tuple[NDArray[np.float64], ...]:
@@ -53,7 +61,12 @@ def collapse(*, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> Rfm:
             "no customer made a repeat purchase, so purchase rate and dropout cannot be told apart; "
             "choose a later calibration end or load more history"
         )
-    rows, counts = np.unique(np.column_stack([x_, t_x_, T_]), axis=0, return_counts=True)
+    # A hash group-by: several times faster than np.unique(axis=0), which sorts rows as structured records.
+    counts = pd.DataFrame({"x": x_, "t_x": t_x_, "T": T_}).groupby(["x", "t_x", "T"], sort=False).size()
+    rows = counts.index
     return Rfm(
-        x=rows[:, 0].copy(), t_x=rows[:, 1].copy(), T=rows[:, 2].copy(), weight=counts.astype(np.float64)
+        x=rows.get_level_values("x").to_numpy(dtype=np.float64),
+        t_x=rows.get_level_values("t_x").to_numpy(dtype=np.float64),
+        T=rows.get_level_values("T").to_numpy(dtype=np.float64),
+        weight=counts.to_numpy(dtype=np.float64),
     )
