@@ -7,7 +7,7 @@ import logging
 import typer
 
 from lottocrm import __version__
-from lottocrm.cli import clv, db, importing, lake, serve, worker
+from lottocrm.cli import clv, db, importing, lake, serve, simulate, worker
 from lottocrm.cli.context import state
 
 app = typer.Typer(
@@ -41,3 +41,4 @@ app.command("serve")(serve.serve)
 worker.register(app)
 app.add_typer(importing.import_app, name="import")
 app.add_typer(lake.lake_app, name="lake")
+app.command("simulate")(simulate.simulate_command)

@@ -1,0 +1,117 @@
+"""``lottocrm simulate``: generate a synthetic lottery operator, with ground truth, into the data folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from typing import Annotated
+
+import typer
+from sqlalchemy.exc import OperationalError
+
+from lottocrm.catalog.models import Game
+from lottocrm.cli.context import fail, load_settings, progress, say
+from lottocrm.db import migrate
+from lottocrm.db.engine import get_engine
+from lottocrm.lake.schemas import FACT_TABLES
+from lottocrm.lake.store import Lake
+from lottocrm.players.models import Player
+from lottocrm.settings import Settings
+from lottocrm.simulator import database, ground_truth
+from lottocrm.simulator.params import SimulationConfig
+from lottocrm.simulator.run import SimulationResult, simulate
+
+DEFAULT_PLAYERS = 100_000
+DEFAULT_SEED = 42
+
+
+def _clear_lake(lake: Lake) -> None:
+    # The lake offers no 'drop table'; a replaced simulation owns every fact, so its folders go whole.
+    for table in FACT_TABLES:
+        folder = lake.root / table
+        if folder.exists():
+            shutil.rmtree(folder)
+
+
+def simulate_into(settings: Settings, config: SimulationConfig, *, replace: bool) -> SimulationResult:
+    """Prepare the data folder (refusing one that holds data unless ``replace``) and run the simulation."""
+    for folder in (settings.data_dir, settings.lake_path):
+        folder.mkdir(parents=True, exist_ok=True)
+    engine = get_engine(settings)
+    try:
+        migrate.upgrade(engine)
+    except OperationalError as exc:
+        raise fail(f"cannot reach the database: {exc.orig}") from None
+    lake = Lake(settings.lake_path)
+    existing = database.ExistingData(
+        players=database.count_rows(engine, Player.__table__),
+        games=database.count_rows(engine, Game.__table__),
+        tickets=lake.row_count("tickets"),
+    )
+    if not existing.empty:
+        if not replace:
+            raise fail(
+                f"{settings.data_dir} already holds {existing.describe()}; a simulation would mix two "
+                "operators. Re-run with --replace to clear them first, "
+                "or set LOTTOCRM_DATA_DIR to another folder."
+            )
+        say(f"clearing {existing.describe()} from {settings.data_dir}")
+    database.clear_simulated_tables(engine)
+    _clear_lake(lake)
+    ground_truth.clear(settings.ground_truth_dir)
+
+    with progress() as bar:
+        task = bar.add_task(f"simulating {config.players:,} players", total=config.players)
+        return simulate(
+            config,
+            engine=engine,
+            lake=lake,
+            truth_dir=settings.ground_truth_dir,
+            on_chunk=lambda players: bar.advance(task, players),
+        )
+
+
+def report(result: SimulationResult) -> None:
+    totals = result.totals
+    anonymous_share = totals.anonymous_tickets / totals.tickets if totals.tickets else 0.0
+    say(f"simulated {result.config.start} … {result.config.end} (seed {result.config.seed}):")
+    say(
+        f"  players            {totals.players:>15,}   identities {totals.identities:,}, "
+        f"consent events {totals.consent_events:,}, responsible-gaming records {totals.responsible_gaming:,}"
+    )
+    say(f"  tickets            {totals.tickets:>15,}   of which anonymous {anonymous_share:.1%}")
+    say(f"  revenue            {totals.revenue_kopecks // 100:>15,} ₽")
+    say(f"  wins               {totals.wins:>15,}   paid {totals.winnings_kopecks // 100:,} ₽")
+    say(f"  sessions           {totals.sessions:>15,}")
+    say(f"  games / draws / points of sale   {totals.games} / {totals.draws:,} / {totals.points_of_sale:,}")
+
+
+def simulate_command(
+    players: Annotated[
+        int, typer.Option("--players", min=1, help="Registered players to generate.")
+    ] = DEFAULT_PLAYERS,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Random seed; same seed, count and dates → same data.")
+    ] = DEFAULT_SEED,
+    end: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--end",
+            formats=["%Y-%m-%d"],
+            help="The simulated 'today' (exclusive), YYYY-MM-DD. Default: today (UTC).",
+        ),
+    ] = None,
+    years: Annotated[int, typer.Option("--years", min=1, max=20, help="Years of history before --end.")] = 3,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Clear existing players, catalogue and facts first.")
+    ] = False,
+) -> None:
+    """Simulate a lottery operator: players, games and draws, tickets, wins and sessions, plus ground truth.
+
+    The generative model and its parameters are described in docs/simulator.md.
+    """
+    end_date = end.date() if end else dt.datetime.now(dt.UTC).date()
+    config = SimulationConfig(players=players, seed=seed, end=end_date, years=years)
+    result = simulate_into(load_settings(), config, replace=replace)
+    report(result)
+    say(f"ground truth: {result.files['ground_truth']}")
