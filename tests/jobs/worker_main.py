@@ -1,4 +1,7 @@
-"""The real ``lottocrm`` CLI with a few test handlers registered, for tests that need a killable worker.
+"""The ``lottocrm worker`` command with a few test handlers registered, for tests that need a killable worker.
+
+Only the worker's commands are mounted (lottocrm.cli.worker.register, as the real CLI does), so the process
+starts without importing every other domain's CLI.
 
 Each handler appends one line to the file named by LOTTOCRM_TEST_EFFECTS; appends of a short line are atomic,
 so several processes can share the file and the test can count who ran what.
@@ -33,6 +36,10 @@ def stall_first_attempt(context: JobContext) -> None:
 
 
 if __name__ == "__main__":
-    from lottocrm.cli.main import app
+    import typer
 
+    from lottocrm.cli.worker import register
+
+    app = typer.Typer()
+    register(app)
     app(prog_name="lottocrm")

@@ -80,7 +80,8 @@ def list_jobs(
     with transaction(get_engine(load_settings())) as session:
         counts = service.count_by_status(session)
         rows = service.list_jobs(session, status=status, kind=kind, limit=limit)
-    table = Table("id", "kind", "queue", "status", "attempts", "run at (UTC)", "last error")
+    table = Table("id", "kind", "queue", "status", "attempts", "run at (UTC)")
+    table.add_column("last error", overflow="ellipsis", no_wrap=True)
     for job in rows:
         error = (job.last_error or "").strip().splitlines()
         table.add_row(
