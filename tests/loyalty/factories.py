@@ -21,12 +21,26 @@ def utcnow() -> dt.datetime:
 
 
 def add_player(session: Session, *, player_id: int, phone: str | None = None) -> None:
-    session.execute(insert(Player).values(
-        id=player_id, last_name="Иванов", first_name="Иван", search_name="иванов иван", registered_at=NOW,
-        registration_channel="website", age_verified=True, under_age=False, status="active", created_at=NOW))
+    session.execute(
+        insert(Player).values(
+            id=player_id,
+            last_name="Иванов",
+            first_name="Иван",
+            search_name="иванов иван",
+            registered_at=NOW,
+            registration_channel="website",
+            age_verified=True,
+            under_age=False,
+            status="active",
+            created_at=NOW,
+        )
+    )
     if phone is not None:
-        session.execute(insert(PlayerIdentity).values(player_id=player_id, kind="phone", value=phone, verified=True,
-                                                      created_at=NOW))
+        session.execute(
+            insert(PlayerIdentity).values(
+                player_id=player_id, kind="phone", value=phone, verified=True, created_at=NOW
+            )
+        )
 
 
 @dataclass
@@ -46,8 +60,9 @@ class Card:
 
 def add_partner(engine: Engine, code: str, *, can_earn: bool = True, can_redeem: bool = True) -> TillPartner:
     with transaction(engine) as session:
-        partner_id = partners.create_partner(session, code=code, name=code.title(), now=utcnow(),
-                                             can_earn=can_earn, can_redeem=can_redeem)
+        partner_id = partners.create_partner(
+            session, code=code, name=code.title(), now=utcnow(), can_earn=can_earn, can_redeem=can_redeem
+        )
         key = partners.issue_key(session, partner_id=partner_id, now=utcnow(), label="test till")
     return TillPartner(id=partner_id, code=code, key=key)
 
@@ -58,10 +73,18 @@ def add_card(engine: Engine, player_id: int, *, points: int = 0, max_ops_per_min
         add_player(session, player_id=player_id, phone=phone)
         number = members.issue_card(session, player_id=player_id, now=utcnow())
         members.set_velocity_limit(session, card_number=number, max_ops_per_minute=max_ops_per_minute)
-        account_id = session.execute(select(LoyaltyCard.account_id).where(LoyaltyCard.number == number)).scalar_one()
+        account_id = session.execute(
+            select(LoyaltyCard.account_id).where(LoyaltyCard.number == number)
+        ).scalar_one()
         if points:
-            adjustments.adjust(session, account_id=account_id, points=points, actor="test", reason="opening balance",
-                               now=utcnow())
+            adjustments.adjust(
+                session,
+                account_id=account_id,
+                points=points,
+                actor="test",
+                reason="opening balance",
+                now=utcnow(),
+            )
     return Card(number=number, account_id=account_id, player_id=player_id, phone=phone)
 
 

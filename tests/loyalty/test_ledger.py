@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from loyalty.factories import Card, TillPartner, add_card, member, utcnow
 from sqlalchemy import Engine, func, select
 
 from lottocrm.db.engine import transaction
@@ -20,11 +19,14 @@ from lottocrm.loyalty.errors import (
 )
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyLot, LoyaltyPosting
 from lottocrm.loyalty.verify import verify
+from loyalty.factories import Card, TillPartner, add_card, member, utcnow
 
 
 def balance(engine: Engine, card: Card) -> int:
     with transaction(engine) as session:
-        return session.execute(select(LoyaltyAccount.balance).where(LoyaltyAccount.id == card.account_id)).scalar_one()
+        return session.execute(
+            select(LoyaltyAccount.balance).where(LoyaltyAccount.id == card.account_id)
+        ).scalar_one()
 
 
 def postings(engine: Engine) -> int:
@@ -34,21 +36,26 @@ def postings(engine: Engine) -> int:
 
 def test_authorize_capture_moves_points_to_the_partner(engine: Engine, card: Card, shop: TillPartner) -> None:
     with transaction(engine) as session:
-        hold = redemption.authorize(session, member=member(session, card), partner_id=shop.id, points=300,
-                                    now=utcnow())
+        hold = redemption.authorize(
+            session, member=member(session, card), partner_id=shop.id, points=300, now=utcnow()
+        )
     assert hold.balance == 700 and hold.status == "authorized"
     with transaction(engine) as session:
-        captured = redemption.capture(session, hold_id=hold.hold_id, partner_id=shop.id, points=200, now=utcnow())
+        captured = redemption.capture(
+            session, hold_id=hold.hold_id, partner_id=shop.id, points=200, now=utcnow()
+        )
     assert captured.status == "captured" and captured.captured_points == 200
     assert balance(engine, card) == 800  # the 100 not captured came back
     assert verify(engine).clean, verify(engine).problems
 
 
-def test_void_returns_every_point_and_a_second_settlement_is_refused(engine: Engine, card: Card,
-                                                                     shop: TillPartner) -> None:
+def test_void_returns_every_point_and_a_second_settlement_is_refused(
+    engine: Engine, card: Card, shop: TillPartner
+) -> None:
     with transaction(engine) as session:
-        hold = redemption.authorize(session, member=member(session, card), partner_id=shop.id, points=250,
-                                    now=utcnow())
+        hold = redemption.authorize(
+            session, member=member(session, card), partner_id=shop.id, points=250, now=utcnow()
+        )
     with transaction(engine) as session:
         redemption.void(session, hold_id=hold.hold_id, partner_id=shop.id, now=utcnow())
     assert balance(engine, card) == 1_000
@@ -59,28 +66,38 @@ def test_void_returns_every_point_and_a_second_settlement_is_refused(engine: Eng
     assert verify(engine).clean
 
 
-def test_refusals_post_nothing(engine: Engine, card: Card, shop: TillPartner, other_shop: TillPartner) -> None:
+def test_refusals_post_nothing(
+    engine: Engine, card: Card, shop: TillPartner, other_shop: TillPartner
+) -> None:
     with transaction(engine) as session:
-        hold = redemption.authorize(session, member=member(session, card), partner_id=shop.id, points=100,
-                                    now=utcnow())
+        hold = redemption.authorize(
+            session, member=member(session, card), partner_id=shop.id, points=100, now=utcnow()
+        )
     before = postings(engine)
     with pytest.raises(InsufficientPoints), transaction(engine) as session:
-        redemption.authorize(session, member=member(session, card), partner_id=shop.id, points=901, now=utcnow())
+        redemption.authorize(
+            session, member=member(session, card), partner_id=shop.id, points=901, now=utcnow()
+        )
     with pytest.raises(PartnerNotAllowed), transaction(engine) as session:
         redemption.capture(session, hold_id=hold.hold_id, partner_id=other_shop.id, now=utcnow())
     with pytest.raises(AmountAboveHold), transaction(engine) as session:
         redemption.capture(session, hold_id=hold.hold_id, partner_id=shop.id, points=101, now=utcnow())
     with pytest.raises(HoldExpired), transaction(engine) as session:
-        redemption.capture(session, hold_id=hold.hold_id, partner_id=shop.id,
-                           now=utcnow() + redemption.HOLD_LIFETIME + dt.timedelta(seconds=1))
+        redemption.capture(
+            session,
+            hold_id=hold.hold_id,
+            partner_id=shop.id,
+            now=utcnow() + redemption.HOLD_LIFETIME + dt.timedelta(seconds=1),
+        )
     assert postings(engine) == before
     assert balance(engine, card) == 900
 
 
 def test_refund_gives_points_back_once(engine: Engine, card: Card, shop: TillPartner) -> None:
     with transaction(engine) as session:
-        hold = redemption.authorize(session, member=member(session, card), partner_id=shop.id, points=400,
-                                    now=utcnow())
+        hold = redemption.authorize(
+            session, member=member(session, card), partner_id=shop.id, points=400, now=utcnow()
+        )
         redemption.capture(session, hold_id=hold.hold_id, partner_id=shop.id, now=utcnow())
     with transaction(engine) as session:
         redemption.refund(session, hold_id=hold.hold_id, partner_id=shop.id, points=150, now=utcnow())
@@ -90,18 +107,33 @@ def test_refund_gives_points_back_once(engine: Engine, card: Card, shop: TillPar
     assert verify(engine).clean
 
 
-def test_burn_takes_soonest_expiring_lots_first_and_expiry_posts_to_breakage(engine: Engine, shop: TillPartner) -> None:
+def test_burn_takes_soonest_expiring_lots_first_and_expiry_posts_to_breakage(
+    engine: Engine, shop: TillPartner
+) -> None:
     card = add_card(engine, 2001)
     start = utcnow()
     with transaction(engine) as session:
         for days_ago, points in ((100, 50), (10, 70)):  # older lot expires sooner
-            adjustments.adjust(session, account_id=card.account_id, points=points, actor="test", reason="lot",
-                               now=start - dt.timedelta(days=days_ago))
+            adjustments.adjust(
+                session,
+                account_id=card.account_id,
+                points=points,
+                actor="test",
+                reason="lot",
+                now=start - dt.timedelta(days=days_ago),
+            )
     with transaction(engine) as session:
         redemption.authorize(session, member=member(session, card), partner_id=shop.id, points=60, now=start)
     with transaction(engine) as session:
-        remaining = session.execute(select(LoyaltyLot.remaining).where(LoyaltyLot.account_id == card.account_id)
-                                    .order_by(LoyaltyLot.expires_at)).scalars().all()
+        remaining = (
+            session.execute(
+                select(LoyaltyLot.remaining)
+                .where(LoyaltyLot.account_id == card.account_id)
+                .order_by(LoyaltyLot.expires_at)
+            )
+            .scalars()
+            .all()
+        )
     assert remaining == [0, 60]
     later = start + ledger.LOT_LIFETIME
     with transaction(engine) as session:
@@ -113,36 +145,49 @@ def test_burn_takes_soonest_expiring_lots_first_and_expiry_posts_to_breakage(eng
 
 def test_stale_holds_are_voided(engine: Engine, card: Card, shop: TillPartner) -> None:
     with transaction(engine) as session:
-        redemption.authorize(session, member=member(session, card), partner_id=shop.id, points=10, now=utcnow())
+        redemption.authorize(
+            session, member=member(session, card), partner_id=shop.id, points=10, now=utcnow()
+        )
     later = utcnow() + redemption.HOLD_LIFETIME * 2
     with transaction(engine) as session:
         stale = redemption.stale_hold_ids(session, now=later)
-        assert [redemption.void_stale_hold(session, hold_id=hold_id, now=later) for hold_id in stale] == [True]
+        assert [redemption.void_stale_hold(session, hold_id=hold_id, now=later) for hold_id in stale] == [
+            True
+        ]
     assert balance(engine, card) == 1_000
     assert verify(engine).clean
 
 
 def test_cancelled_ticket_reverses_its_earn_but_never_below_zero(engine: Engine, shop: TillPartner) -> None:
     card = add_card(engine, 3001)
-    ticket = earning.Ticket(ticket_id=77, game_id=1, draw_id=None, channel="website", price_kopecks=50_000,
-                            sold_at=utcnow())
+    ticket = earning.Ticket(
+        ticket_id=77, game_id=1, draw_id=None, channel="website", price_kopecks=50_000, sold_at=utcnow()
+    )
     with transaction(engine) as session:
         rules.add_rule(session, name="10 per 100", kind="base_rate", source="ticket", points_per_100_rub=10)
         earned = earning.earn_for_ticket(session, account_id=card.account_id, ticket=ticket, now=utcnow())
         assert earned is not None and earned.points == 50
-        assert earning.earn_for_ticket(session, account_id=card.account_id, ticket=ticket, now=utcnow()) is None
+        assert (
+            earning.earn_for_ticket(session, account_id=card.account_id, ticket=ticket, now=utcnow()) is None
+        )
     with transaction(engine) as session:
-        redemption.authorize(session, member=member(session, card), partner_id=shop.id, points=30, now=utcnow())
+        redemption.authorize(
+            session, member=member(session, card), partner_id=shop.id, points=30, now=utcnow()
+        )
     with transaction(engine) as session:
-        reversal = earning.reverse_earn(session, earn_operation_id=earned.operation_id, now=utcnow(),
-                                        reason="ticket cancelled")
+        reversal = earning.reverse_earn(
+            session, earn_operation_id=earned.operation_id, now=utcnow(), reason="ticket cancelled"
+        )
     assert (reversal.points, reversal.shortfall, reversal.balance) == (20, 30, 0)
     assert verify(engine).clean
 
 
 def test_verify_catches_a_tampered_balance(engine: Engine, card: Card) -> None:
     with transaction(engine) as session:
-        session.execute(LoyaltyAccount.__table__.update().where(LoyaltyAccount.id == card.account_id)
-                        .values(balance=5_000))
+        session.execute(
+            LoyaltyAccount.__table__.update()
+            .where(LoyaltyAccount.id == card.account_id)
+            .values(balance=5_000)
+        )
     report = verify(engine)
     assert not report.clean and any("stored balance 5000" in problem for problem in report.problems)

@@ -15,8 +15,15 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _get_or_create(session: Session, *, code: str, kind: str, partner_id: int | None = None,
-                   player_id: int | None = None, balance: int | None = None) -> int:
+def _get_or_create(
+    session: Session,
+    *,
+    code: str,
+    kind: str,
+    partner_id: int | None = None,
+    player_id: int | None = None,
+    balance: int | None = None,
+) -> int:
     found = session.execute(select(LoyaltyAccount.id).where(LoyaltyAccount.code == code)).scalar_one_or_none()
     if found is not None:
         return found
@@ -24,8 +31,14 @@ def _get_or_create(session: Session, *, code: str, kind: str, partner_id: int | 
     # ON CONFLICT DO NOTHING: two first uses racing must not abort one of the callers' transactions.
     session.execute(
         insert(LoyaltyAccount)
-        .values(code=code, kind=kind, partner_id=partner_id, player_id=player_id, balance=balance,
-                created_at=utcnow())
+        .values(
+            code=code,
+            kind=kind,
+            partner_id=partner_id,
+            player_id=player_id,
+            balance=balance,
+            created_at=utcnow(),
+        )
         .on_conflict_do_nothing(index_elements=["code"])
     )
     return session.execute(select(LoyaltyAccount.id).where(LoyaltyAccount.code == code)).scalar_one()
@@ -39,14 +52,16 @@ def programme_account(session: Session, kind: str) -> int:
 
 def partner_issued_account(session: Session, partner_id: int) -> int:
     """Debited for points a partner issues: the partner owes the programme for them."""
-    return _get_or_create(session, code=f"partner:{partner_id}:issued", kind="partner_issued",
-                          partner_id=partner_id)
+    return _get_or_create(
+        session, code=f"partner:{partner_id}:issued", kind="partner_issued", partner_id=partner_id
+    )
 
 
 def partner_redeemed_account(session: Session, partner_id: int) -> int:
     """Credited for points redeemed at a partner's tills: the programme owes the partner for them."""
-    return _get_or_create(session, code=f"partner:{partner_id}:redeemed", kind="partner_redeemed",
-                          partner_id=partner_id)
+    return _get_or_create(
+        session, code=f"partner:{partner_id}:redeemed", kind="partner_redeemed", partner_id=partner_id
+    )
 
 
 def member_account(session: Session, player_id: int) -> int:

@@ -12,9 +12,10 @@ from lottocrm.loyalty.earning import EarnResult, _balance, credit_points
 from lottocrm.loyalty.errors import InvalidAmount
 
 
-def adjust(session: Session, *, account_id: int, points: int, actor: str, reason: str,
-           now: dt.datetime) -> EarnResult:
-    """Add (positive) or remove (negative) points; removal takes soonest-expiring lots and never goes below 0."""
+def adjust(
+    session: Session, *, account_id: int, points: int, actor: str, reason: str, now: dt.datetime
+) -> EarnResult:
+    """Add (positive) or remove (negative) points; removal takes soonest-expiring lots, never below 0."""
     if points == 0:
         raise InvalidAmount("an adjustment of 0 points changes nothing")
     if not actor.strip() or not reason.strip():
@@ -22,11 +23,22 @@ def adjust(session: Session, *, account_id: int, points: int, actor: str, reason
     ledger.lock_members(session, [account_id])
     expense = programme_account(session, "expense")
     if points > 0:
-        operation_id = credit_points(session, account_id=account_id, funding_account_id=expense, points=points,
-                                     kind="adjust", now=now, actor=actor, reason=reason)
+        operation_id = credit_points(
+            session,
+            account_id=account_id,
+            funding_account_id=expense,
+            points=points,
+            kind="adjust",
+            now=now,
+            actor=actor,
+            reason=reason,
+        )
     else:
-        operation_id = ledger.new_operation(session, kind="adjust", now=now, points=points, account_id=account_id,
-                                            actor=actor, reason=reason)
+        operation_id = ledger.new_operation(
+            session, kind="adjust", now=now, points=points, account_id=account_id, actor=actor, reason=reason
+        )
         ledger.draw_lots(session, account_id=account_id, operation_id=operation_id, points=-points, now=now)
-        ledger.post(session, operation_id=operation_id, debit=account_id, credit=expense, points=-points, now=now)
+        ledger.post(
+            session, operation_id=operation_id, debit=account_id, credit=expense, points=-points, now=now
+        )
     return EarnResult(operation_id=operation_id, points=points, balance=_balance(session, account_id))

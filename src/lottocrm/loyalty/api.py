@@ -63,7 +63,9 @@ def _validation_error(exc: RequestValidationError) -> JSONResponse:
     if first.get("type") == "json_invalid":
         return error_response("malformed_json", f"the body is not valid JSON: {first.get('msg')}", 400)
     if location[:1] == ["header"] and location[-1:] == ["Idempotency-Key"]:
-        return error_response("missing_idempotency_key", "send an Idempotency-Key header (1–100 characters)", 400)
+        return error_response(
+            "missing_idempotency_key", "send an Idempotency-Key header (1–100 characters)", 400
+        )
     if location[-1:] and location[-1] in AMOUNT_FIELDS:
         return error_response("invalid_amount", f"{field}: {first.get('msg')}", 422)
     return error_response("invalid_input", f"{field}: {first.get('msg')}", 422)
@@ -103,13 +105,16 @@ class TillRoute(APIRoute):
         return guarded
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413,
-                                                                                       422, 429)}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 422, 429)
+}
 router = APIRouter(prefix="/loyalty", tags=["loyalty till"], route_class=TillRoute, responses=ERRORS)
 api_key_header = APIKeyHeader(name="X-Api-Key", auto_error=False, description="The partner's till key")
 
 
-def till_partner(request: Request, secret: Annotated[str | None, Security(api_key_header)]) -> AuthenticatedPartner:
+def till_partner(
+    request: Request, secret: Annotated[str | None, Security(api_key_header)]
+) -> AuthenticatedPartner:
     if not secret:
         raise Unauthorized("send the partner's till key in the X-Api-Key header")
     with transaction(_engine(request)) as session:
@@ -122,8 +127,9 @@ def till_partner(request: Request, secret: Annotated[str | None, Security(api_ke
 
 
 Partner = Annotated[AuthenticatedPartner, Depends(till_partner)]
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1,
-                                       max_length=idempotency.MAX_KEY_LENGTH)]
+IdempotencyKey = Annotated[
+    str, Header(alias="Idempotency-Key", min_length=1, max_length=idempotency.MAX_KEY_LENGTH)
+]
 
 
 def _engine(request: Request):  # type: ignore[no-untyped-def]
@@ -134,15 +140,21 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _till_call(request: Request, partner: AuthenticatedPartner, key: str, body: BaseModel,
-               action: Callable[[Session, dt.datetime], BaseModel]) -> JSONResponse:
+def _till_call(
+    request: Request,
+    partner: AuthenticatedPartner,
+    key: str,
+    body: BaseModel,
+    action: Callable[[Session, dt.datetime], BaseModel],
+) -> JSONResponse:
     fingerprint = idempotency.request_hash(request.url.path, body.model_dump(mode="json"))
     now = _now()
     with transaction(_engine(request)) as session:
         replay = idempotency.claim(session, partner_id=partner.id, key=key, fingerprint=fingerprint, now=now)
         if replay is not None:
-            return JSONResponse(replay.response, status_code=replay.status_code,
-                                headers={"Idempotent-Replayed": "true"})
+            return JSONResponse(
+                replay.response, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"}
+            )
         payload = action(session, now).model_dump(mode="json")
         idempotency.remember(session, partner_id=partner.id, key=key, status_code=200, response=payload)
     return JSONResponse(payload)
@@ -157,10 +169,13 @@ def identify(request: Request, body: MemberRef, partner: Partner) -> MemberOut:
     """Read-only, so it needs no idempotency key."""
     with transaction(_engine(request)) as session:
         member = find_member(session, **body.lookup())
-        account = session.execute(select(LoyaltyAccount.balance, LoyaltyAccount.tier)
-                                  .where(LoyaltyAccount.id == member.account_id)).one()
+        account = session.execute(
+            select(LoyaltyAccount.balance, LoyaltyAccount.tier).where(LoyaltyAccount.id == member.account_id)
+        ).one()
         spendable = ledger.spendable(session, account_id=member.account_id, now=_now())
-    return MemberOut(card_number=member.card_number, balance=account.balance, spendable=spendable, tier=account.tier)
+    return MemberOut(
+        card_number=member.card_number, balance=account.balance, spendable=spendable, tier=account.tier
+    )
 
 
 @router.post("/till/earn", response_model=EarnOut, summary="Earn points for a purchase")
@@ -170,44 +185,85 @@ def earn(request: Request, body: EarnRequest, partner: Partner, key: Idempotency
 
     def action(session: Session, now: dt.datetime) -> EarnOut:
         member = find_member(session, **body.lookup())
-        result = earning.earn_at_partner(session, member=member, partner_id=partner.id,
-                                         spend_kopecks=body.purchase_kopecks, now=now, reference=body.receipt)
+        result = earning.earn_at_partner(
+            session,
+            member=member,
+            partner_id=partner.id,
+            spend_kopecks=body.purchase_kopecks,
+            now=now,
+            reference=body.receipt,
+        )
         return EarnOut(**result.__dict__)
 
     return _till_call(request, partner, key, body, action)
 
 
 @router.post("/till/authorize", response_model=HoldOut, summary="Hold points for a redemption")
-def authorize(request: Request, body: AuthorizeRequest, partner: Partner, key: IdempotencyKey) -> JSONResponse:
+def authorize(
+    request: Request, body: AuthorizeRequest, partner: Partner, key: IdempotencyKey
+) -> JSONResponse:
     if not partner.can_redeem:
         raise PartnerNotAllowed(f"partner {partner.code} may not accept points")
 
     def action(session: Session, now: dt.datetime) -> HoldOut:
         member = find_member(session, **body.lookup())
-        return _hold_out(redemption.authorize(session, member=member, partner_id=partner.id, points=body.points,
-                                              now=now, reference=body.receipt))
+        return _hold_out(
+            redemption.authorize(
+                session,
+                member=member,
+                partner_id=partner.id,
+                points=body.points,
+                now=now,
+                reference=body.receipt,
+            )
+        )
 
     return _till_call(request, partner, key, body, action)
 
 
 @router.post("/till/holds/{hold_id}/capture", response_model=HoldOut, summary="Capture a hold (all or part)")
-def capture(request: Request, hold_id: int, body: CaptureRequest, partner: Partner,
-            key: IdempotencyKey) -> JSONResponse:
-    return _till_call(request, partner, key, body, lambda session, now: _hold_out(
-        redemption.capture(session, hold_id=hold_id, partner_id=partner.id, points=body.points, now=now)))
+def capture(
+    request: Request, hold_id: int, body: CaptureRequest, partner: Partner, key: IdempotencyKey
+) -> JSONResponse:
+    return _till_call(
+        request,
+        partner,
+        key,
+        body,
+        lambda session, now: _hold_out(
+            redemption.capture(session, hold_id=hold_id, partner_id=partner.id, points=body.points, now=now)
+        ),
+    )
 
 
 @router.post("/till/holds/{hold_id}/void", response_model=HoldOut, summary="Cancel a hold")
-def void(request: Request, hold_id: int, body: VoidRequest, partner: Partner, key: IdempotencyKey) -> JSONResponse:
-    return _till_call(request, partner, key, body, lambda session, now: _hold_out(
-        redemption.void(session, hold_id=hold_id, partner_id=partner.id, now=now)))
+def void(
+    request: Request, hold_id: int, body: VoidRequest, partner: Partner, key: IdempotencyKey
+) -> JSONResponse:
+    return _till_call(
+        request,
+        partner,
+        key,
+        body,
+        lambda session, now: _hold_out(
+            redemption.void(session, hold_id=hold_id, partner_id=partner.id, now=now)
+        ),
+    )
 
 
 @router.post("/till/holds/{hold_id}/refund", response_model=HoldOut, summary="Refund captured points")
-def refund(request: Request, hold_id: int, body: RefundRequest, partner: Partner,
-           key: IdempotencyKey) -> JSONResponse:
-    return _till_call(request, partner, key, body, lambda session, now: _hold_out(
-        redemption.refund(session, hold_id=hold_id, partner_id=partner.id, points=body.points, now=now)))
+def refund(
+    request: Request, hold_id: int, body: RefundRequest, partner: Partner, key: IdempotencyKey
+) -> JSONResponse:
+    return _till_call(
+        request,
+        partner,
+        key,
+        body,
+        lambda session, now: _hold_out(
+            redemption.refund(session, hold_id=hold_id, partner_id=partner.id, points=body.points, now=now)
+        ),
+    )
 
 
 def _known_card(request: Request, number: str) -> None:

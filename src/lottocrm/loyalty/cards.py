@@ -33,15 +33,22 @@ def luhn_check_digit(payload: str) -> str:
 
 
 def is_valid_card_number(number: str) -> bool:
-    return (len(number) == CARD_DIGITS and number.isdigit() and number.startswith(ISSUER_PREFIX)
-            and luhn_check_digit(number[:-1]) == number[-1])
+    return (
+        len(number) == CARD_DIGITS
+        and number.isdigit()
+        and number.startswith(ISSUER_PREFIX)
+        and luhn_check_digit(number[:-1]) == number[-1]
+    )
 
 
 def new_card_number(rng: random.Random | None = None) -> str:
     """A random card number; pass ``rng`` for a reproducible one (the simulator does)."""
     body_digits = CARD_DIGITS - len(ISSUER_PREFIX) - 1
-    body = (f"{rng.randrange(10 ** body_digits):0{body_digits}d}" if rng is not None
-            else "".join(secrets.choice("0123456789") for _ in range(body_digits)))
+    body = (
+        f"{rng.randrange(10**body_digits):0{body_digits}d}"
+        if rng is not None
+        else "".join(secrets.choice("0123456789") for _ in range(body_digits))
+    )
     payload = ISSUER_PREFIX + body
     return payload + luhn_check_digit(payload)
 

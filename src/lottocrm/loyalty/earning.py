@@ -35,37 +35,81 @@ def _tier(session: Session, account_id: int) -> str | None:
     return session.execute(select(LoyaltyAccount.tier).where(LoyaltyAccount.id == account_id)).scalar_one()
 
 
-def credit_points(session: Session, *, account_id: int, funding_account_id: int, points: int, kind: str,
-                  now: dt.datetime, **operation_fields: object) -> int:
+def credit_points(
+    session: Session,
+    *,
+    account_id: int,
+    funding_account_id: int,
+    points: int,
+    kind: str,
+    now: dt.datetime,
+    **operation_fields: object,
+) -> int:
     """Record an operation and, for positive points, post them and open a lot. The account must be locked."""
-    operation_id = ledger.new_operation(session, kind=kind, now=now, points=points, account_id=account_id,
-                                        **operation_fields)
+    operation_id = ledger.new_operation(
+        session, kind=kind, now=now, points=points, account_id=account_id, **operation_fields
+    )
     if points > 0:
-        ledger.post(session, operation_id=operation_id, debit=funding_account_id, credit=account_id, points=points,
-                    now=now)
-        ledger.add_lot(session, account_id=account_id, operation_id=operation_id, points=points,
-                       expires_at=now + ledger.LOT_LIFETIME, now=now)
+        ledger.post(
+            session,
+            operation_id=operation_id,
+            debit=funding_account_id,
+            credit=account_id,
+            points=points,
+            now=now,
+        )
+        ledger.add_lot(
+            session,
+            account_id=account_id,
+            operation_id=operation_id,
+            points=points,
+            expires_at=now + ledger.LOT_LIFETIME,
+            now=now,
+        )
     return operation_id
 
 
 def _source_taken(session: Session, source_key: str) -> bool:
-    return session.execute(select(LoyaltyOperation.id).where(LoyaltyOperation.source_key == source_key)).first() \
+    return (
+        session.execute(select(LoyaltyOperation.id).where(LoyaltyOperation.source_key == source_key)).first()
         is not None
+    )
 
 
-def earn_at_partner(session: Session, *, member: Member, partner_id: int, spend_kopecks: int, now: dt.datetime,
-                    reference: str | None = None) -> EarnResult:
+def earn_at_partner(
+    session: Session,
+    *,
+    member: Member,
+    partner_id: int,
+    spend_kopecks: int,
+    now: dt.datetime,
+    reference: str | None = None,
+) -> EarnResult:
     if spend_kopecks <= 0:
         raise InvalidAmount(f"a purchase amount must be positive, got {spend_kopecks} kopecks")
     ledger.lock_members(session, [member.account_id])
     check_velocity(session, member=member, now=now)
-    purchase = rules.Purchase(source="partner", spend_kopecks=spend_kopecks, at=now, partner_id=partner_id,
-                              channel="partner", tier=_tier(session, member.account_id))
+    purchase = rules.Purchase(
+        source="partner",
+        spend_kopecks=spend_kopecks,
+        at=now,
+        partner_id=partner_id,
+        channel="partner",
+        tier=_tier(session, member.account_id),
+    )
     points = rules.points_for(session, purchase, account_id=member.account_id)
-    operation_id = credit_points(session, account_id=member.account_id,
-                                 funding_account_id=partner_issued_account(session, partner_id), points=points,
-                                 kind="earn", now=now, partner_id=partner_id, card_id=member.card_id,
-                                 spend_kopecks=spend_kopecks, reference=reference)
+    operation_id = credit_points(
+        session,
+        account_id=member.account_id,
+        funding_account_id=partner_issued_account(session, partner_id),
+        points=points,
+        kind="earn",
+        now=now,
+        partner_id=partner_id,
+        card_id=member.card_id,
+        spend_kopecks=spend_kopecks,
+        reference=reference,
+    )
     return EarnResult(operation_id=operation_id, points=points, balance=_balance(session, member.account_id))
 
 
@@ -79,20 +123,35 @@ class Ticket:
     sold_at: dt.datetime
 
 
-def earn_for_ticket(session: Session, *, account_id: int, ticket: Ticket, now: dt.datetime) -> EarnResult | None:
+def earn_for_ticket(
+    session: Session, *, account_id: int, ticket: Ticket, now: dt.datetime
+) -> EarnResult | None:
     """Earn for one lottery ticket, once: a ticket already earned for returns None."""
     source_key = f"ticket:{ticket.ticket_id}"
     if _source_taken(session, source_key):
         return None
     ledger.lock_members(session, [account_id])
-    purchase = rules.Purchase(source="ticket", spend_kopecks=ticket.price_kopecks, at=ticket.sold_at,
-                              game_id=ticket.game_id, draw_id=ticket.draw_id, channel=ticket.channel,
-                              tier=_tier(session, account_id))
+    purchase = rules.Purchase(
+        source="ticket",
+        spend_kopecks=ticket.price_kopecks,
+        at=ticket.sold_at,
+        game_id=ticket.game_id,
+        draw_id=ticket.draw_id,
+        channel=ticket.channel,
+        tier=_tier(session, account_id),
+    )
     points = rules.points_for(session, purchase, account_id=account_id)
-    operation_id = credit_points(session, account_id=account_id,
-                                 funding_account_id=programme_account(session, "expense"), points=points,
-                                 kind="earn", now=now, spend_kopecks=ticket.price_kopecks, source_key=source_key,
-                                 reference=f"ticket {ticket.ticket_id}")
+    operation_id = credit_points(
+        session,
+        account_id=account_id,
+        funding_account_id=programme_account(session, "expense"),
+        points=points,
+        kind="earn",
+        now=now,
+        spend_kopecks=ticket.price_kopecks,
+        source_key=source_key,
+        reference=f"ticket {ticket.ticket_id}",
+    )
     return EarnResult(operation_id=operation_id, points=points, balance=_balance(session, account_id))
 
 
@@ -103,9 +162,15 @@ def grant_welcome_bonus(session: Session, *, account_id: int, now: dt.datetime) 
     if points <= 0 or _source_taken(session, source_key):
         return None
     ledger.lock_members(session, [account_id])
-    operation_id = credit_points(session, account_id=account_id,
-                                 funding_account_id=programme_account(session, "expense"), points=points,
-                                 kind="welcome_bonus", now=now, source_key=source_key)
+    operation_id = credit_points(
+        session,
+        account_id=account_id,
+        funding_account_id=programme_account(session, "expense"),
+        points=points,
+        kind="welcome_bonus",
+        now=now,
+        source_key=source_key,
+    )
     return EarnResult(operation_id=operation_id, points=points, balance=_balance(session, account_id))
 
 
@@ -117,36 +182,67 @@ class ReversalResult:
     balance: int
 
 
-def reverse_earn(session: Session, *, earn_operation_id: int, now: dt.datetime, reason: str,
-                 actor: str | None = None) -> ReversalResult:
+def reverse_earn(
+    session: Session, *, earn_operation_id: int, now: dt.datetime, reason: str, actor: str | None = None
+) -> ReversalResult:
     """Take back an earn (a cancelled ticket, a returned purchase).
 
     The earn's own lot is drained first, then the member's other live lots. Points already spent cannot be
     taken back without pushing the balance below zero, so the reversal takes what is there and reports the
     rest as ``shortfall`` (the programme's loss, visible on the operation's reason) rather than minting debt.
     """
-    earn = session.execute(select(LoyaltyOperation).where(LoyaltyOperation.id == earn_operation_id)).scalar_one_or_none()
+    earn = session.execute(
+        select(LoyaltyOperation).where(LoyaltyOperation.id == earn_operation_id)
+    ).scalar_one_or_none()
     if earn is None or earn.kind != "earn":
         raise NotFound(f"no earn operation {earn_operation_id}")
     source_key = f"reversal:{earn.id}"
     if _source_taken(session, source_key):
         raise AlreadyDone(f"earn {earn.id} is already reversed")
     ledger.lock_members(session, [earn.account_id])
-    funding = session.execute(select(LoyaltyPosting.debit_account_id)
-                              .where(LoyaltyPosting.operation_id == earn.id)).scalar_one_or_none()
-    own_lot = session.execute(select(LoyaltyLot.id).where(LoyaltyLot.operation_id == earn.id)).scalar_one_or_none()
-    operation_id = ledger.new_operation(session, kind="earn_reversal", now=now, points=0, account_id=earn.account_id,
-                                        partner_id=earn.partner_id, reverses_id=earn.id, source_key=source_key,
-                                        actor=actor, reason=reason)
+    funding = session.execute(
+        select(LoyaltyPosting.debit_account_id).where(LoyaltyPosting.operation_id == earn.id)
+    ).scalar_one_or_none()
+    own_lot = session.execute(
+        select(LoyaltyLot.id).where(LoyaltyLot.operation_id == earn.id)
+    ).scalar_one_or_none()
+    operation_id = ledger.new_operation(
+        session,
+        kind="earn_reversal",
+        now=now,
+        points=0,
+        account_id=earn.account_id,
+        partner_id=earn.partner_id,
+        reverses_id=earn.id,
+        source_key=source_key,
+        actor=actor,
+        reason=reason,
+    )
     taken = 0
     if funding is not None and earn.points > 0:
-        taken = ledger.draw_lots(session, account_id=earn.account_id, operation_id=operation_id, points=earn.points,
-                                 now=now, first_lot_id=own_lot, partial=True)
+        taken = ledger.draw_lots(
+            session,
+            account_id=earn.account_id,
+            operation_id=operation_id,
+            points=earn.points,
+            now=now,
+            first_lot_id=own_lot,
+            partial=True,
+        )
     if taken:
-        ledger.post(session, operation_id=operation_id, debit=earn.account_id, credit=funding, points=taken, now=now)
+        ledger.post(
+            session, operation_id=operation_id, debit=earn.account_id, credit=funding, points=taken, now=now
+        )
     shortfall = earn.points - taken
     note = f"{reason}; {shortfall} points already spent, written off" if shortfall else reason
-    session.execute(LoyaltyOperation.__table__.update().where(LoyaltyOperation.id == operation_id)
-                    .values(points=taken, reason=note))
-    return ReversalResult(operation_id=operation_id, points=taken, shortfall=shortfall,
-                          balance=_balance(session, earn.account_id))
+    session.execute(
+        LoyaltyOperation.__table__.update()
+        .where(LoyaltyOperation.id == operation_id)
+        .values(points=taken, reason=note)
+    )
+    return ReversalResult(
+        operation_id=operation_id,
+        points=taken,
+        shortfall=shortfall,
+        balance=_balance(session, earn.account_id),
+    )

@@ -39,28 +39,41 @@ def request_hash(path: str, body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def claim(session: Session, *, partner_id: int, key: str, fingerprint: str, now: dt.datetime) -> Replay | None:
+def claim(
+    session: Session, *, partner_id: int, key: str, fingerprint: str, now: dt.datetime
+) -> Replay | None:
     """Take the key for this call (None: go ahead) or return the first call's answer to replay."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     claimed = session.execute(
         insert(IdempotencyRecord)
-        .values(partner_id=partner_id, key=key, request_hash=fingerprint, status_code=0, response={},
-                created_at=now)
+        .values(
+            partner_id=partner_id,
+            key=key,
+            request_hash=fingerprint,
+            status_code=0,
+            response={},
+            created_at=now,
+        )
         .on_conflict_do_nothing(index_elements=["partner_id", "key"])
         .returning(IdempotencyRecord.key)
     ).scalar_one_or_none()
     if claimed is not None:
         return None
     first = session.execute(
-        select(IdempotencyRecord.request_hash, IdempotencyRecord.status_code, IdempotencyRecord.response)
-        .where(IdempotencyRecord.partner_id == partner_id, IdempotencyRecord.key == key)
+        select(
+            IdempotencyRecord.request_hash, IdempotencyRecord.status_code, IdempotencyRecord.response
+        ).where(IdempotencyRecord.partner_id == partner_id, IdempotencyRecord.key == key)
     ).one()
     if first.request_hash != fingerprint:
         raise IdempotencyConflict(f"idempotency key {key!r} was already used for a different request")
     return Replay(status_code=first.status_code, response=first.response)
 
 
-def remember(session: Session, *, partner_id: int, key: str, status_code: int, response: dict[str, Any]) -> None:
-    session.execute(update(IdempotencyRecord)
-                    .where(IdempotencyRecord.partner_id == partner_id, IdempotencyRecord.key == key)
-                    .values(status_code=status_code, response=response))
+def remember(
+    session: Session, *, partner_id: int, key: str, status_code: int, response: dict[str, Any]
+) -> None:
+    session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.partner_id == partner_id, IdempotencyRecord.key == key)
+        .values(status_code=status_code, response=response)
+    )

@@ -16,7 +16,13 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from lottocrm.loyalty.errors import InsufficientPoints, InvalidAmount
-from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyLot, LoyaltyLotDraw, LoyaltyOperation, LoyaltyPosting
+from lottocrm.loyalty.models import (
+    LoyaltyAccount,
+    LoyaltyLot,
+    LoyaltyLotDraw,
+    LoyaltyOperation,
+    LoyaltyPosting,
+)
 
 # Points earned today are spendable for a year; a refund gives at least this long to use them again.
 LOT_LIFETIME = dt.timedelta(days=365)
@@ -36,44 +42,83 @@ def lock_members(session: Session, account_ids: Iterable[int]) -> dict[int, int]
 
 def new_operation(session: Session, *, kind: str, now: dt.datetime, points: int, **fields: object) -> int:
     return session.execute(
-        insert(LoyaltyOperation).values(kind=kind, points=points, created_at=now, **fields)
+        insert(LoyaltyOperation)
+        .values(kind=kind, points=points, created_at=now, **fields)
         .returning(LoyaltyOperation.id)
     ).scalar_one()
 
 
-def post(session: Session, *, operation_id: int, debit: int, credit: int, points: int, now: dt.datetime) -> None:
+def post(
+    session: Session, *, operation_id: int, debit: int, credit: int, points: int, now: dt.datetime
+) -> None:
     """Append one posting and move the stored balances of whichever side is a member account."""
     if points <= 0:
         raise InvalidAmount(f"a posting moves a positive number of points, not {points}")
-    session.execute(insert(LoyaltyPosting).values(
-        operation_id=operation_id, debit_account_id=debit, credit_account_id=credit, points=points, created_at=now,
-    ))
+    session.execute(
+        insert(LoyaltyPosting).values(
+            operation_id=operation_id,
+            debit_account_id=debit,
+            credit_account_id=credit,
+            points=points,
+            created_at=now,
+        )
+    )
     # Stored balances exist only on member rows (NULL elsewhere); the CHECK balance >= 0 backs up the
     # callers' own sufficiency checks, so a bug aborts the transaction instead of minting debt.
-    session.execute(update(LoyaltyAccount).where(LoyaltyAccount.id == debit, LoyaltyAccount.balance.is_not(None))
-                    .values(balance=LoyaltyAccount.balance - points))
-    session.execute(update(LoyaltyAccount).where(LoyaltyAccount.id == credit, LoyaltyAccount.balance.is_not(None))
-                    .values(balance=LoyaltyAccount.balance + points))
+    session.execute(
+        update(LoyaltyAccount)
+        .where(LoyaltyAccount.id == debit, LoyaltyAccount.balance.is_not(None))
+        .values(balance=LoyaltyAccount.balance - points)
+    )
+    session.execute(
+        update(LoyaltyAccount)
+        .where(LoyaltyAccount.id == credit, LoyaltyAccount.balance.is_not(None))
+        .values(balance=LoyaltyAccount.balance + points)
+    )
 
 
-def add_lot(session: Session, *, account_id: int, operation_id: int, points: int, expires_at: dt.datetime,
-            now: dt.datetime) -> int:
-    return session.execute(insert(LoyaltyLot).values(
-        account_id=account_id, operation_id=operation_id, points=points, remaining=points,
-        expires_at=expires_at, created_at=now,
-    ).returning(LoyaltyLot.id)).scalar_one()
+def add_lot(
+    session: Session,
+    *,
+    account_id: int,
+    operation_id: int,
+    points: int,
+    expires_at: dt.datetime,
+    now: dt.datetime,
+) -> int:
+    return session.execute(
+        insert(LoyaltyLot)
+        .values(
+            account_id=account_id,
+            operation_id=operation_id,
+            points=points,
+            remaining=points,
+            expires_at=expires_at,
+            created_at=now,
+        )
+        .returning(LoyaltyLot.id)
+    ).scalar_one()
 
 
 def spendable(session: Session, *, account_id: int, now: dt.datetime) -> int:
     """Points a member can spend now: what is left in lots not yet expired (expired ones await the job)."""
     return session.execute(
-        select(func.coalesce(func.sum(LoyaltyLot.remaining), 0))
-        .where(LoyaltyLot.account_id == account_id, LoyaltyLot.remaining > 0, LoyaltyLot.expires_at > now)
+        select(func.coalesce(func.sum(LoyaltyLot.remaining), 0)).where(
+            LoyaltyLot.account_id == account_id, LoyaltyLot.remaining > 0, LoyaltyLot.expires_at > now
+        )
     ).scalar_one()
 
 
-def draw_lots(session: Session, *, account_id: int, operation_id: int, points: int, now: dt.datetime,
-              first_lot_id: int | None = None, partial: bool = False) -> int:
+def draw_lots(
+    session: Session,
+    *,
+    account_id: int,
+    operation_id: int,
+    points: int,
+    now: dt.datetime,
+    first_lot_id: int | None = None,
+    partial: bool = False,
+) -> int:
     """Take ``points`` from the member's live lots, soonest-expiring first; the account must be locked.
 
     ``first_lot_id`` is drained before the rest (an earn reversal takes back its own lot first). With
@@ -95,8 +140,9 @@ def draw_lots(session: Session, *, account_id: int, operation_id: int, points: i
         if taken == wanted:
             break
         take = min(lot.remaining, wanted - taken)
-        session.execute(update(LoyaltyLot).where(LoyaltyLot.id == lot.id)
-                        .values(remaining=LoyaltyLot.remaining - take))
+        session.execute(
+            update(LoyaltyLot).where(LoyaltyLot.id == lot.id).values(remaining=LoyaltyLot.remaining - take)
+        )
         session.execute(insert(LoyaltyLotDraw).values(operation_id=operation_id, lot_id=lot.id, points=take))
         taken += take
     return taken
@@ -120,12 +166,19 @@ def return_to_lots(session: Session, *, from_operation_id: int, operation_id: in
         if left == 0:
             break
         give = min(draw.points, left)
-        session.execute(update(LoyaltyLot).where(LoyaltyLot.id == draw.lot_id)
-                        .values(remaining=LoyaltyLot.remaining + give))
-        session.execute(insert(LoyaltyLotDraw).values(operation_id=operation_id, lot_id=draw.lot_id, points=-give))
+        session.execute(
+            update(LoyaltyLot)
+            .where(LoyaltyLot.id == draw.lot_id)
+            .values(remaining=LoyaltyLot.remaining + give)
+        )
+        session.execute(
+            insert(LoyaltyLotDraw).values(operation_id=operation_id, lot_id=draw.lot_id, points=-give)
+        )
         left -= give
     if left:
-        raise AssertionError(f"operation {from_operation_id} drew {points - left} points, cannot return {points}")
+        raise AssertionError(
+            f"operation {from_operation_id} drew {points - left} points, cannot return {points}"
+        )
 
 
 def latest_expiry_drawn(session: Session, *, operation_id: int) -> dt.datetime | None:

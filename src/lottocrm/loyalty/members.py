@@ -27,7 +27,9 @@ class Member:
     max_ops_per_minute: int
 
 
-def issue_card(session: Session, *, player_id: int, now: dt.datetime, rng: random.Random | None = None) -> str:
+def issue_card(
+    session: Session, *, player_id: int, now: dt.datetime, rng: random.Random | None = None
+) -> str:
     """Give a player a card (creating the member account on the first one) and register it as an identity."""
     if session.get(Player, player_id) is None:
         raise NotFound(f"no player {player_id}")
@@ -37,23 +39,35 @@ def issue_card(session: Session, *, player_id: int, now: dt.datetime, rng: rando
         taken = session.execute(select(LoyaltyCard.id).where(LoyaltyCard.number == number)).first()
         if taken is None:
             break
-    session.execute(insert(LoyaltyCard).values(number=number, account_id=account_id, status="active",
-                                               max_ops_per_minute=30, created_at=now))
-    session.execute(insert(PlayerIdentity).values(player_id=player_id, kind="card", value=number, verified=True,
-                                                  created_at=now))
+    session.execute(
+        insert(LoyaltyCard).values(
+            number=number, account_id=account_id, status="active", max_ops_per_minute=30, created_at=now
+        )
+    )
+    session.execute(
+        insert(PlayerIdentity).values(
+            player_id=player_id, kind="card", value=number, verified=True, created_at=now
+        )
+    )
     return number
 
 
 def set_card_status(session: Session, *, card_number: str, blocked: bool, reason: str | None = None) -> None:
-    result = session.execute(update(LoyaltyCard).where(LoyaltyCard.number == card_number).values(
-        status="blocked" if blocked else "active", blocked_reason=reason if blocked else None))
+    result = session.execute(
+        update(LoyaltyCard)
+        .where(LoyaltyCard.number == card_number)
+        .values(status="blocked" if blocked else "active", blocked_reason=reason if blocked else None)
+    )
     if result.rowcount == 0:
         raise UnknownCard(f"no card {card_number}")
 
 
 def set_velocity_limit(session: Session, *, card_number: str, max_ops_per_minute: int) -> None:
-    result = session.execute(update(LoyaltyCard).where(LoyaltyCard.number == card_number)
-                             .values(max_ops_per_minute=max_ops_per_minute))
+    result = session.execute(
+        update(LoyaltyCard)
+        .where(LoyaltyCard.number == card_number)
+        .values(max_ops_per_minute=max_ops_per_minute)
+    )
     if result.rowcount == 0:
         raise UnknownCard(f"no card {card_number}")
 
@@ -68,8 +82,14 @@ def normalise_phone(phone: str) -> str:
 
 def _member_row(session: Session, card_condition: object) -> Member:
     row = session.execute(
-        select(LoyaltyCard.id, LoyaltyCard.number, LoyaltyCard.status, LoyaltyCard.max_ops_per_minute,
-               LoyaltyAccount.id.label("account_id"), LoyaltyAccount.player_id)
+        select(
+            LoyaltyCard.id,
+            LoyaltyCard.number,
+            LoyaltyCard.status,
+            LoyaltyCard.max_ops_per_minute,
+            LoyaltyAccount.id.label("account_id"),
+            LoyaltyAccount.player_id,
+        )
         .join(LoyaltyAccount, LoyaltyAccount.id == LoyaltyCard.account_id)
         .where(card_condition)
         .order_by(LoyaltyCard.status, LoyaltyCard.id)  # "active" sorts before "blocked"
@@ -79,12 +99,18 @@ def _member_row(session: Session, card_condition: object) -> Member:
         raise UnknownCard("no loyalty card matches")
     if row.status == "blocked":
         raise BlockedCard(f"card {row.number} is blocked")
-    return Member(card_id=row.id, card_number=row.number, account_id=row.account_id, player_id=row.player_id,
-                  max_ops_per_minute=row.max_ops_per_minute)
+    return Member(
+        card_id=row.id,
+        card_number=row.number,
+        account_id=row.account_id,
+        player_id=row.player_id,
+        max_ops_per_minute=row.max_ops_per_minute,
+    )
 
 
-def find_member(session: Session, *, card_number: str | None = None, phone: str | None = None,
-                barcode: str | None = None) -> Member:
+def find_member(
+    session: Session, *, card_number: str | None = None, phone: str | None = None, barcode: str | None = None
+) -> Member:
     """Exactly one of card number, phone or scanned barcode; raises UnknownCard or BlockedCard."""
     if barcode is not None:
         card_number = card_number_from_scan(barcode)
@@ -93,8 +119,11 @@ def find_member(session: Session, *, card_number: str | None = None, phone: str 
             raise UnknownCard(f"{card_number!r} is not a valid card number (length, issuer or check digit)")
         return _member_row(session, LoyaltyCard.number == card_number)
     if phone is not None:
-        player_id = session.execute(select(PlayerIdentity.player_id).where(
-            PlayerIdentity.kind == "phone", PlayerIdentity.value == normalise_phone(phone))).scalar_one_or_none()
+        player_id = session.execute(
+            select(PlayerIdentity.player_id).where(
+                PlayerIdentity.kind == "phone", PlayerIdentity.value == normalise_phone(phone)
+            )
+        ).scalar_one_or_none()
         if player_id is None:
             raise UnknownCard("no member with this phone number")
         return _member_row(session, LoyaltyAccount.player_id == player_id)

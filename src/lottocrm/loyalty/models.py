@@ -30,7 +30,15 @@ from lottocrm.db.types import choice
 
 ACCOUNT_KINDS = ("member", "partner_issued", "partner_redeemed", "expense", "breakage", "holds", "rewards")
 OPERATION_KINDS = (
-    "earn", "earn_reversal", "welcome_bonus", "authorize", "capture", "void", "refund", "expire", "adjust",
+    "earn",
+    "earn_reversal",
+    "welcome_bonus",
+    "authorize",
+    "capture",
+    "void",
+    "refund",
+    "expire",
+    "adjust",
 )
 HOLD_STATUSES = ("authorized", "captured", "voided")
 CARD_STATUSES = ("active", "blocked")
@@ -166,7 +174,7 @@ class LoyaltyLot(Base):
 
 
 class LoyaltyLotDraw(Base):
-    """Points an operation took from (positive) or gave back to (negative) a lot, so a void can undo a hold."""
+    """Points an operation took from (positive) or gave back to (negative) a lot: how a void undoes a hold."""
 
     __tablename__ = "loyalty_lot_draws"
     __table_args__ = (CheckConstraint("points <> 0", name="points_nonzero"),)
@@ -184,7 +192,9 @@ class LoyaltyHold(Base):
     __table_args__ = (
         CheckConstraint("points > 0", name="points_positive"),
         CheckConstraint("captured_points >= 0 AND captured_points <= points", name="captured_in_range"),
-        CheckConstraint("refunded_points >= 0 AND refunded_points <= captured_points", name="refunded_in_range"),
+        CheckConstraint(
+            "refunded_points >= 0 AND refunded_points <= captured_points", name="refunded_in_range"
+        ),
         Index(None, "status", "expires_at"),
     )
 
@@ -202,7 +212,7 @@ class LoyaltyHold(Base):
 
 
 class IdempotencyRecord(Base):
-    """The first successful answer to (partner, key), replayed to retries; committed with the effect itself."""
+    """The first successful answer to (partner, key), replayed to retries; committed with the effect."""
 
     __tablename__ = "loyalty_idempotency"
 

@@ -23,11 +23,27 @@ class AuthenticatedPartner:
     active: bool
 
 
-def create_partner(session: Session, *, code: str, name: str, now: dt.datetime, can_earn: bool = True,
-                   can_redeem: bool = True) -> int:
-    partner_id = session.execute(insert(LoyaltyPartner).values(
-        code=code, name=name, can_earn=can_earn, can_redeem=can_redeem, active=True, created_at=now,
-    ).returning(LoyaltyPartner.id)).scalar_one()
+def create_partner(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    now: dt.datetime,
+    can_earn: bool = True,
+    can_redeem: bool = True,
+) -> int:
+    partner_id = session.execute(
+        insert(LoyaltyPartner)
+        .values(
+            code=code,
+            name=name,
+            can_earn=can_earn,
+            can_redeem=can_redeem,
+            active=True,
+            created_at=now,
+        )
+        .returning(LoyaltyPartner.id)
+    ).scalar_one()
     partner_issued_account(session, partner_id)
     partner_redeemed_account(session, partner_id)
     return partner_id
@@ -43,14 +59,20 @@ def partner_id_by_code(session: Session, code: str) -> int:
 def issue_key(session: Session, *, partner_id: int, now: dt.datetime, label: str = "") -> str:
     """A new till key for the partner; the returned secret is never stored and cannot be shown again."""
     key = generate_api_key("till")
-    session.execute(insert(PartnerApiKey).values(partner_id=partner_id, prefix=key.prefix, digest=key.digest,
-                                                 label=label, created_at=now))
+    session.execute(
+        insert(PartnerApiKey).values(
+            partner_id=partner_id, prefix=key.prefix, digest=key.digest, label=label, created_at=now
+        )
+    )
     return key.secret
 
 
 def revoke_key(session: Session, *, prefix: str, now: dt.datetime) -> None:
-    result = session.execute(update(PartnerApiKey).where(PartnerApiKey.prefix == prefix,
-                                                         PartnerApiKey.revoked_at.is_(None)).values(revoked_at=now))
+    result = session.execute(
+        update(PartnerApiKey)
+        .where(PartnerApiKey.prefix == prefix, PartnerApiKey.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
     if result.rowcount == 0:
         raise NotFound(f"no live key with prefix {prefix!r}")
 
@@ -61,12 +83,19 @@ def authenticate(session: Session, *, secret: str) -> AuthenticatedPartner | Non
     if prefix is None:
         return None
     row = session.execute(
-        select(PartnerApiKey.digest, LoyaltyPartner.id, LoyaltyPartner.code, LoyaltyPartner.can_earn,
-               LoyaltyPartner.can_redeem, LoyaltyPartner.active)
+        select(
+            PartnerApiKey.digest,
+            LoyaltyPartner.id,
+            LoyaltyPartner.code,
+            LoyaltyPartner.can_earn,
+            LoyaltyPartner.can_redeem,
+            LoyaltyPartner.active,
+        )
         .join(LoyaltyPartner, LoyaltyPartner.id == PartnerApiKey.partner_id)
         .where(PartnerApiKey.prefix == prefix, PartnerApiKey.revoked_at.is_(None))
     ).first()
     if row is None or not api_key_matches(secret, row.digest):
         return None
-    return AuthenticatedPartner(id=row.id, code=row.code, can_earn=row.can_earn, can_redeem=row.can_redeem,
-                                active=row.active)
+    return AuthenticatedPartner(
+        id=row.id, code=row.code, can_earn=row.can_earn, can_redeem=row.can_redeem, active=row.active
+    )

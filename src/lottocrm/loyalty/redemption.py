@@ -54,36 +54,80 @@ def _hold_row(session: Session, hold_id: int) -> Row:
 
 def _result(session: Session, hold_id: int) -> HoldResult:
     hold = _hold_row(session, hold_id)
-    balance = session.execute(select(LoyaltyAccount.balance).where(LoyaltyAccount.id == hold.account_id)).scalar_one()
-    return HoldResult(hold_id=hold.id, status=hold.status, points=hold.points, captured_points=hold.captured_points,
-                      refunded_points=hold.refunded_points, expires_at=hold.expires_at, balance=balance)
+    balance = session.execute(
+        select(LoyaltyAccount.balance).where(LoyaltyAccount.id == hold.account_id)
+    ).scalar_one()
+    return HoldResult(
+        hold_id=hold.id,
+        status=hold.status,
+        points=hold.points,
+        captured_points=hold.captured_points,
+        refunded_points=hold.refunded_points,
+        expires_at=hold.expires_at,
+        balance=balance,
+    )
 
 
-def authorize(session: Session, *, member: Member, partner_id: int | None, points: int, now: dt.datetime,
-              reference: str | None = None, lifetime: dt.timedelta = HOLD_LIFETIME) -> HoldResult:
+def authorize(
+    session: Session,
+    *,
+    member: Member,
+    partner_id: int | None,
+    points: int,
+    now: dt.datetime,
+    reference: str | None = None,
+    lifetime: dt.timedelta = HOLD_LIFETIME,
+) -> HoldResult:
     """Hold ``points`` of the member's for a redemption (``partner_id`` None: the rewards catalogue)."""
     _positive(points, "a redemption")
     ledger.lock_members(session, [member.account_id])
     if partner_id is not None:
         check_velocity(session, member=member, now=now)
-    operation_id = ledger.new_operation(session, kind="authorize", now=now, points=points,
-                                        account_id=member.account_id, partner_id=partner_id,
-                                        card_id=member.card_id, reference=reference)
+    operation_id = ledger.new_operation(
+        session,
+        kind="authorize",
+        now=now,
+        points=points,
+        account_id=member.account_id,
+        partner_id=partner_id,
+        card_id=member.card_id,
+        reference=reference,
+    )
     ledger.draw_lots(session, account_id=member.account_id, operation_id=operation_id, points=points, now=now)
-    ledger.post(session, operation_id=operation_id, debit=member.account_id,
-                credit=programme_account(session, "holds"), points=points, now=now)
-    hold_id = session.execute(insert(LoyaltyHold).values(
-        account_id=member.account_id, partner_id=partner_id, authorize_operation_id=operation_id, points=points,
-        captured_points=0, refunded_points=0, status="authorized", expires_at=now + lifetime, created_at=now,
-    ).returning(LoyaltyHold.id)).scalar_one()
-    session.execute(update(LoyaltyOperation).where(LoyaltyOperation.id == operation_id)
-                    .values(hold_id=hold_id))
+    ledger.post(
+        session,
+        operation_id=operation_id,
+        debit=member.account_id,
+        credit=programme_account(session, "holds"),
+        points=points,
+        now=now,
+    )
+    hold_id = session.execute(
+        insert(LoyaltyHold)
+        .values(
+            account_id=member.account_id,
+            partner_id=partner_id,
+            authorize_operation_id=operation_id,
+            points=points,
+            captured_points=0,
+            refunded_points=0,
+            status="authorized",
+            expires_at=now + lifetime,
+            created_at=now,
+        )
+        .returning(LoyaltyHold.id)
+    ).scalar_one()
+    session.execute(
+        update(LoyaltyOperation).where(LoyaltyOperation.id == operation_id).values(hold_id=hold_id)
+    )
     return _result(session, hold_id)
 
 
 def _locked_hold(session: Session, *, hold_id: int, partner_id: int | None) -> Row:
     """Lock the hold's member account, then read the hold: the fixed order account → hold."""
-    account_id = session.execute(select(LoyaltyHold.account_id).where(LoyaltyHold.id == hold_id)).scalar_one_or_none()
+    account_id = session.execute(
+        select(LoyaltyHold.account_id).where(LoyaltyHold.id == hold_id)
+    ).scalar_one_or_none()
     if account_id is None:
         raise HoldNotFound(f"no hold {hold_id}")
     ledger.lock_members(session, [account_id])
@@ -102,14 +146,22 @@ def _require_open(hold: Row, *, now: dt.datetime) -> None:
 
 def _release(session: Session, *, hold: Row, operation_id: int, points: int, now: dt.datetime) -> None:
     """Return held points to the member, into the lots they were drawn from."""
-    ledger.post(session, operation_id=operation_id, debit=programme_account(session, "holds"),
-                credit=hold.account_id, points=points, now=now)
-    ledger.return_to_lots(session, from_operation_id=hold.authorize_operation_id, operation_id=operation_id,
-                          points=points)
+    ledger.post(
+        session,
+        operation_id=operation_id,
+        debit=programme_account(session, "holds"),
+        credit=hold.account_id,
+        points=points,
+        now=now,
+    )
+    ledger.return_to_lots(
+        session, from_operation_id=hold.authorize_operation_id, operation_id=operation_id, points=points
+    )
 
 
-def capture(session: Session, *, hold_id: int, partner_id: int | None, now: dt.datetime,
-            points: int | None = None) -> HoldResult:
+def capture(
+    session: Session, *, hold_id: int, partner_id: int | None, now: dt.datetime, points: int | None = None
+) -> HoldResult:
     """Take ``points`` (default: all) of an open hold; the rest goes back to the member."""
     hold = _locked_hold(session, hold_id=hold_id, partner_id=partner_id)
     points = hold.points if points is None else points
@@ -117,34 +169,65 @@ def capture(session: Session, *, hold_id: int, partner_id: int | None, now: dt.d
     _require_open(hold, now=now)
     if points > hold.points:
         raise AmountAboveHold(f"capture of {points} points is above the hold's {hold.points}")
-    operation_id = ledger.new_operation(session, kind="capture", now=now, points=points, account_id=hold.account_id,
-                                        partner_id=partner_id, hold_id=hold.id)
-    destination = (partner_redeemed_account(session, partner_id) if partner_id is not None
-                   else programme_account(session, "rewards"))
-    ledger.post(session, operation_id=operation_id, debit=programme_account(session, "holds"), credit=destination,
-                points=points, now=now)
+    operation_id = ledger.new_operation(
+        session,
+        kind="capture",
+        now=now,
+        points=points,
+        account_id=hold.account_id,
+        partner_id=partner_id,
+        hold_id=hold.id,
+    )
+    destination = (
+        partner_redeemed_account(session, partner_id)
+        if partner_id is not None
+        else programme_account(session, "rewards")
+    )
+    ledger.post(
+        session,
+        operation_id=operation_id,
+        debit=programme_account(session, "holds"),
+        credit=destination,
+        points=points,
+        now=now,
+    )
     if points < hold.points:
         _release(session, hold=hold, operation_id=operation_id, points=hold.points - points, now=now)
-    session.execute(update(LoyaltyHold).where(LoyaltyHold.id == hold.id)
-                    .values(status="captured", captured_points=points, closed_at=now))
+    session.execute(
+        update(LoyaltyHold)
+        .where(LoyaltyHold.id == hold.id)
+        .values(status="captured", captured_points=points, closed_at=now)
+    )
     return _result(session, hold.id)
 
 
-def void(session: Session, *, hold_id: int, partner_id: int | None, now: dt.datetime,
-         reason: str | None = None) -> HoldResult:
-    """Cancel an open hold and give every point back. A void after expiry is allowed: it is what expiry means."""
+def void(
+    session: Session, *, hold_id: int, partner_id: int | None, now: dt.datetime, reason: str | None = None
+) -> HoldResult:
+    """Cancel an open hold and give every point back. Voiding an expired hold is allowed: it is what expiry does."""
     hold = _locked_hold(session, hold_id=hold_id, partner_id=partner_id)
     if hold.status != "authorized":
         raise HoldNotOpen(f"hold {hold.id} is already {hold.status}")
-    operation_id = ledger.new_operation(session, kind="void", now=now, points=hold.points,
-                                        account_id=hold.account_id, partner_id=partner_id, hold_id=hold.id,
-                                        reason=reason)
+    operation_id = ledger.new_operation(
+        session,
+        kind="void",
+        now=now,
+        points=hold.points,
+        account_id=hold.account_id,
+        partner_id=partner_id,
+        hold_id=hold.id,
+        reason=reason,
+    )
     _release(session, hold=hold, operation_id=operation_id, points=hold.points, now=now)
-    session.execute(update(LoyaltyHold).where(LoyaltyHold.id == hold.id).values(status="voided", closed_at=now))
+    session.execute(
+        update(LoyaltyHold).where(LoyaltyHold.id == hold.id).values(status="voided", closed_at=now)
+    )
     return _result(session, hold.id)
 
 
-def refund(session: Session, *, hold_id: int, partner_id: int | None, points: int, now: dt.datetime) -> HoldResult:
+def refund(
+    session: Session, *, hold_id: int, partner_id: int | None, points: int, now: dt.datetime
+) -> HoldResult:
     """Give back captured points (goods returned at the till) as a fresh lot.
 
     The fresh lot lives as long as the longest-lived lot the redemption drew from, but at least 30 days, so a
@@ -155,27 +238,54 @@ def refund(session: Session, *, hold_id: int, partner_id: int | None, points: in
     if hold.status != "captured":
         raise HoldNotOpen(f"hold {hold.id} is {hold.status}; only a captured redemption can be refunded")
     if points > hold.captured_points - hold.refunded_points:
-        raise RefundAboveCapture(f"refund of {points} points is above the {hold.captured_points - hold.refunded_points}"
-                                 " captured and not yet refunded")
-    operation_id = ledger.new_operation(session, kind="refund", now=now, points=points, account_id=hold.account_id,
-                                        partner_id=partner_id, hold_id=hold.id)
-    source = (partner_redeemed_account(session, partner_id) if partner_id is not None
-              else programme_account(session, "rewards"))
-    ledger.post(session, operation_id=operation_id, debit=source, credit=hold.account_id, points=points, now=now)
+        raise RefundAboveCapture(
+            f"refund of {points} points is above the {hold.captured_points - hold.refunded_points}"
+            " captured and not yet refunded"
+        )
+    operation_id = ledger.new_operation(
+        session,
+        kind="refund",
+        now=now,
+        points=points,
+        account_id=hold.account_id,
+        partner_id=partner_id,
+        hold_id=hold.id,
+    )
+    source = (
+        partner_redeemed_account(session, partner_id)
+        if partner_id is not None
+        else programme_account(session, "rewards")
+    )
+    ledger.post(
+        session, operation_id=operation_id, debit=source, credit=hold.account_id, points=points, now=now
+    )
     latest = ledger.latest_expiry_drawn(session, operation_id=hold.authorize_operation_id)
     expires_at = max(latest or now, now + ledger.REFUND_MIN_LIFETIME)
-    ledger.add_lot(session, account_id=hold.account_id, operation_id=operation_id, points=points,
-                   expires_at=expires_at, now=now)
-    session.execute(update(LoyaltyHold).where(LoyaltyHold.id == hold.id)
-                    .values(refunded_points=LoyaltyHold.refunded_points + points))
+    ledger.add_lot(
+        session,
+        account_id=hold.account_id,
+        operation_id=operation_id,
+        points=points,
+        expires_at=expires_at,
+        now=now,
+    )
+    session.execute(
+        update(LoyaltyHold)
+        .where(LoyaltyHold.id == hold.id)
+        .values(refunded_points=LoyaltyHold.refunded_points + points)
+    )
     return _result(session, hold.id)
 
 
 def stale_hold_ids(session: Session, *, now: dt.datetime, limit: int = 1000) -> list[int]:
-    return list(session.execute(
-        select(LoyaltyHold.id).where(LoyaltyHold.status == "authorized", LoyaltyHold.expires_at <= now)
-        .order_by(LoyaltyHold.expires_at).limit(limit)
-    ).scalars())
+    return list(
+        session.execute(
+            select(LoyaltyHold.id)
+            .where(LoyaltyHold.status == "authorized", LoyaltyHold.expires_at <= now)
+            .order_by(LoyaltyHold.expires_at)
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def void_stale_hold(session: Session, *, hold_id: int, now: dt.datetime) -> bool:

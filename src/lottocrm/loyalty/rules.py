@@ -40,7 +40,8 @@ def _matches(rule: EarnRule, purchase: Purchase) -> bool:
         if wanted is not None and wanted != getattr(purchase, column):
             return False
     return (rule.valid_from is None or rule.valid_from <= purchase.at) and (
-        rule.valid_to is None or purchase.at < rule.valid_to)
+        rule.valid_to is None or purchase.at < rule.valid_to
+    )
 
 
 def _specificity(rule: EarnRule) -> int:
@@ -48,19 +49,29 @@ def _specificity(rule: EarnRule) -> int:
 
 
 def active_rules(session: Session, *, kind: str, at: dt.datetime) -> list[EarnRule]:
-    return list(session.execute(
-        select(EarnRule).where(
-            EarnRule.kind == kind, EarnRule.active.is_(True),
-            or_(EarnRule.valid_from.is_(None), EarnRule.valid_from <= at),
-            or_(EarnRule.valid_to.is_(None), EarnRule.valid_to > at),
-        ).order_by(EarnRule.id)
-    ).scalars())
+    return list(
+        session.execute(
+            select(EarnRule)
+            .where(
+                EarnRule.kind == kind,
+                EarnRule.active.is_(True),
+                or_(EarnRule.valid_from.is_(None), EarnRule.valid_from <= at),
+                or_(EarnRule.valid_to.is_(None), EarnRule.valid_to > at),
+            )
+            .order_by(EarnRule.id)
+        ).scalars()
+    )
 
 
 def base_points(session: Session, purchase: Purchase) -> int:
-    candidates = [rule for rule in active_rules(session, kind="base_rate", at=purchase.at) if _matches(rule, purchase)]
-    rate = (max(candidates, key=lambda rule: (_specificity(rule), -rule.id)).points_per_100_rub
-            if candidates else FALLBACK_POINTS_PER_100_RUB)
+    candidates = [
+        rule for rule in active_rules(session, kind="base_rate", at=purchase.at) if _matches(rule, purchase)
+    ]
+    rate = (
+        max(candidates, key=lambda rule: (_specificity(rule), -rule.id)).points_per_100_rub
+        if candidates
+        else FALLBACK_POINTS_PER_100_RUB
+    )
     return purchase.spend_kopecks * (rate or 0) // KOPECKS_PER_100_RUB
 
 
@@ -69,8 +80,9 @@ def multiplied_points(session: Session, purchase: Purchase, points: int) -> int:
         if _matches(rule, purchase) and rule.multiplier_percent is not None:
             points = points * rule.multiplier_percent // 100
     if purchase.tier is not None:
-        tier_percent = session.execute(select(LoyaltyTier.earn_multiplier_percent)
-                                       .where(LoyaltyTier.code == purchase.tier)).scalar_one_or_none()
+        tier_percent = session.execute(
+            select(LoyaltyTier.earn_multiplier_percent).where(LoyaltyTier.code == purchase.tier)
+        ).scalar_one_or_none()
         points = points * (tier_percent or 100) // 100
     return points
 
@@ -79,14 +91,19 @@ def earned_today(session: Session, *, account_id: int, at: dt.datetime) -> int:
     day_start = at.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return session.execute(
         select(func.coalesce(func.sum(LoyaltyOperation.points), 0)).where(
-            LoyaltyOperation.account_id == account_id, LoyaltyOperation.kind == "earn",
-            LoyaltyOperation.created_at >= day_start)
+            LoyaltyOperation.account_id == account_id,
+            LoyaltyOperation.kind == "earn",
+            LoyaltyOperation.created_at >= day_start,
+        )
     ).scalar_one()
 
 
 def capped_points(session: Session, purchase: Purchase, points: int, *, account_id: int) -> int:
-    caps = [rule.cap_points for rule in active_rules(session, kind="daily_cap", at=purchase.at)
-            if _matches(rule, purchase) and rule.cap_points is not None]
+    caps = [
+        rule.cap_points
+        for rule in active_rules(session, kind="daily_cap", at=purchase.at)
+        if _matches(rule, purchase) and rule.cap_points is not None
+    ]
     if not caps:
         return points
     room = min(caps) - earned_today(session, account_id=account_id, at=purchase.at)

@@ -53,7 +53,9 @@ class RefundRequest(_Body):
 
 class MemberOut(BaseModel):
     card_number: str
-    balance: int = Field(description="Points in the account, including any not yet expired by the nightly job")
+    balance: int = Field(
+        description="Points in the account, including any not yet expired by the nightly job"
+    )
     spendable: int = Field(description="Points that can be redeemed now")
     tier: str | None
 

@@ -33,22 +33,38 @@ class VerifyReport:
 
 
 def _derived_balances(session: Session) -> dict[int, int]:
-    credits = dict(session.execute(select(LoyaltyPosting.credit_account_id, func.sum(LoyaltyPosting.points))
-                                   .group_by(LoyaltyPosting.credit_account_id)).all())
-    debits = dict(session.execute(select(LoyaltyPosting.debit_account_id, func.sum(LoyaltyPosting.points))
-                                  .group_by(LoyaltyPosting.debit_account_id)).all())
-    return {account: int(credits.get(account, 0)) - int(debits.get(account, 0)) for account in credits | debits}
+    credits = dict(
+        session.execute(
+            select(LoyaltyPosting.credit_account_id, func.sum(LoyaltyPosting.points)).group_by(
+                LoyaltyPosting.credit_account_id
+            )
+        ).all()
+    )
+    debits = dict(
+        session.execute(
+            select(LoyaltyPosting.debit_account_id, func.sum(LoyaltyPosting.points)).group_by(
+                LoyaltyPosting.debit_account_id
+            )
+        ).all()
+    )
+    return {
+        account: int(credits.get(account, 0)) - int(debits.get(account, 0)) for account in credits | debits
+    }
 
 
 def check(session: Session) -> VerifyReport:
     report = VerifyReport()
     derived = _derived_balances(session)
     report.postings = session.execute(select(func.count()).select_from(LoyaltyPosting)).scalar_one()
-    lots = dict(session.execute(select(LoyaltyLot.account_id, func.sum(LoyaltyLot.remaining))
-                                .group_by(LoyaltyLot.account_id)).all())
+    lots = dict(
+        session.execute(
+            select(LoyaltyLot.account_id, func.sum(LoyaltyLot.remaining)).group_by(LoyaltyLot.account_id)
+        ).all()
+    )
     holds_code_id = None
-    for account in session.execute(select(LoyaltyAccount.id, LoyaltyAccount.code, LoyaltyAccount.kind,
-                                          LoyaltyAccount.balance)).all():
+    for account in session.execute(
+        select(LoyaltyAccount.id, LoyaltyAccount.code, LoyaltyAccount.kind, LoyaltyAccount.balance)
+    ).all():
         report.accounts += 1
         if account.kind == "holds":
             holds_code_id = account.id
@@ -64,23 +80,37 @@ def check(session: Session) -> VerifyReport:
             report.problems.append(f"{account.code}: lots hold {in_lots} points, postings say {posted}")
     if sum(derived.values()) != 0:
         report.problems.append(f"postings do not balance: accounts sum to {sum(derived.values())}")
-    open_holds = session.execute(select(func.coalesce(func.sum(LoyaltyHold.points), 0))
-                                 .where(LoyaltyHold.status == "authorized")).scalar_one()
+    open_holds = session.execute(
+        select(func.coalesce(func.sum(LoyaltyHold.points), 0)).where(LoyaltyHold.status == "authorized")
+    ).scalar_one()
     on_holds_account = derived.get(holds_code_id, 0) if holds_code_id is not None else 0
     if int(open_holds) != on_holds_account:
         report.problems.append(f"open holds total {open_holds}, holds account carries {on_holds_account}")
     lot_drift = session.execute(
-        select(LoyaltyLot.id, LoyaltyLot.points, LoyaltyLot.remaining, func.coalesce(func.sum(LoyaltyLotDraw.points), 0))
+        select(
+            LoyaltyLot.id,
+            LoyaltyLot.points,
+            LoyaltyLot.remaining,
+            func.coalesce(func.sum(LoyaltyLotDraw.points), 0),
+        )
         .outerjoin(LoyaltyLotDraw, LoyaltyLotDraw.lot_id == LoyaltyLot.id)
         .group_by(LoyaltyLot.id, LoyaltyLot.points, LoyaltyLot.remaining)
         .having(LoyaltyLot.points - func.coalesce(func.sum(LoyaltyLotDraw.points), 0) != LoyaltyLot.remaining)
     ).all()
     for lot in lot_drift:
-        report.problems.append(f"lot {lot.id}: {lot.points} earned − {lot[3]} drawn ≠ {lot.remaining} remaining")
-    twice = session.execute(
-        select(LoyaltyOperation.hold_id).where(LoyaltyOperation.kind.in_(("capture", "void")))
-        .group_by(LoyaltyOperation.hold_id).having(func.count() > 1)
-    ).scalars().all()
+        report.problems.append(
+            f"lot {lot.id}: {lot.points} earned − {lot[3]} drawn ≠ {lot.remaining} remaining"
+        )
+    twice = (
+        session.execute(
+            select(LoyaltyOperation.hold_id)
+            .where(LoyaltyOperation.kind.in_(("capture", "void")))
+            .group_by(LoyaltyOperation.hold_id)
+            .having(func.count() > 1)
+        )
+        .scalars()
+        .all()
+    )
     for hold_id in twice:
         report.problems.append(f"hold {hold_id} was settled (captured or voided) more than once")
     return report

@@ -1,0 +1,245 @@
+"""The till API over HTTP (in-process client): happy path, every bad input, idempotent retries."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select, update
+
+from lottocrm.db.engine import transaction
+from lottocrm.loyalty import members, partners
+from lottocrm.loyalty.models import LoyaltyHold, LoyaltyOperation, LoyaltyPosting
+from lottocrm.loyalty.verify import verify
+from loyalty.factories import Card, TillPartner, add_partner
+
+
+def call(
+    client: TestClient,
+    partner: TillPartner,
+    path: str,
+    body: object,
+    *,
+    key: str | None = None,
+    **headers: str,
+):  # type: ignore[no-untyped-def]
+    sent = {"X-Api-Key": partner.key, "Idempotency-Key": key or uuid.uuid4().hex, **headers}
+    return client.post(f"/api/v1/loyalty{path}", json=body, headers=sent)
+
+
+def count(engine: Engine, model: type) -> int:
+    with transaction(engine) as session:
+        return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def error_code(response) -> str:  # type: ignore[no-untyped-def]
+    return response.json()["error"]["code"]
+
+
+def test_till_flow_identify_earn_authorize_capture_refund(
+    client: TestClient, card: Card, shop: TillPartner, engine: Engine
+) -> None:
+    found = call(client, shop, "/till/identify", {"phone": "8" + card.phone[2:]})
+    assert found.status_code == 200 and found.json()["balance"] == 1_000
+    assert call(client, shop, "/till/identify", {"barcode": card.number}).json()["card_number"] == card.number
+    earned = call(client, shop, "/till/earn", {"card_number": card.number, "purchase_kopecks": 250_000})
+    assert earned.status_code == 200 and earned.json()["points"] == 25  # fallback 1 point per 100 ₽
+    hold = call(client, shop, "/till/authorize", {"card_number": card.number, "points": 500}).json()
+    assert hold["status"] == "authorized" and hold["balance"] == 525
+    captured = call(client, shop, f"/till/holds/{hold['hold_id']}/capture", {"points": 400})
+    assert captured.json()["status"] == "captured" and captured.json()["balance"] == 625
+    refunded = call(client, shop, f"/till/holds/{hold['hold_id']}/refund", {"points": 400})
+    assert refunded.json()["refunded_points"] == 400 and refunded.json()["balance"] == 1_025
+    assert verify(engine).clean
+
+
+def test_card_images(client: TestClient, card: Card, shop: TillPartner) -> None:
+    for image in ("barcode.png", "qr.png"):
+        response = client.get(f"/api/v1/loyalty/cards/{card.number}/{image}", headers={"X-Api-Key": shop.key})
+        assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
+    missing = client.get("/api/v1/loyalty/cards/7789000000000000/qr.png", headers={"X-Api-Key": shop.key})
+    assert error_code(missing) == "unknown_card"
+
+
+def test_same_key_same_body_replays_and_other_body_conflicts(
+    client: TestClient, card: Card, shop: TillPartner, engine: Engine
+) -> None:
+    body = {"card_number": card.number, "points": 100}
+    first = call(client, shop, "/till/authorize", body, key="till-7-receipt-1")
+    again = call(client, shop, "/till/authorize", body, key="till-7-receipt-1")
+    assert again.status_code == 200 and again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    conflict = call(client, shop, "/till/authorize", {**body, "points": 101}, key="till-7-receipt-1")
+    assert conflict.status_code == 409 and error_code(conflict) == "idempotency_conflict"
+    assert count(engine, LoyaltyHold) == 1
+
+
+@pytest.fixture
+def hold_id(client: TestClient, card: Card, shop: TillPartner) -> int:
+    return call(client, shop, "/till/authorize", {"card_number": card.number, "points": 100}).json()[
+        "hold_id"
+    ]
+
+
+def _assert_refused(
+    client: TestClient,
+    engine: Engine,
+    partner: TillPartner,
+    path: str,
+    body: object,
+    status: int,
+    code: str,
+    **headers: str,
+) -> None:
+    before = count(engine, LoyaltyPosting), count(engine, LoyaltyOperation)
+    response = call(client, partner, path, body, **headers)
+    assert (response.status_code, error_code(response)) == (status, code), response.text
+    assert response.json()["error"]["message"]
+    assert (count(engine, LoyaltyPosting), count(engine, LoyaltyOperation)) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "code"),
+    [
+        ("/till/authorize", {"points": -5}, 422, "invalid_amount"),
+        ("/till/authorize", {"points": 0}, 422, "invalid_amount"),
+        ("/till/authorize", {"points": "5"}, 422, "invalid_amount"),
+        ("/till/earn", {"purchase_kopecks": 0}, 422, "invalid_amount"),
+        ("/till/earn", {"purchase_kopecks": -100}, 422, "invalid_amount"),
+        ("/till/authorize", {"points": 5_000}, 409, "insufficient_points"),
+        ("/till/authorize", {"points": 5, "surprise": 1}, 422, "invalid_input"),
+    ],
+)
+def test_bad_amounts_and_bodies(
+    client: TestClient,
+    engine: Engine,
+    card: Card,
+    shop: TillPartner,
+    path: str,
+    body: dict,
+    status: int,
+    code: str,
+) -> None:
+    _assert_refused(client, engine, shop, path, {"card_number": card.number, **body}, status, code)
+
+
+def test_unknown_and_blocked_cards(client: TestClient, engine: Engine, card: Card, shop: TillPartner) -> None:
+    _assert_refused(
+        client,
+        engine,
+        shop,
+        "/till/authorize",
+        {"card_number": "7789000000000001", "points": 5},
+        404,
+        "unknown_card",
+    )
+    _assert_refused(
+        client,
+        engine,
+        shop,
+        "/till/authorize",
+        {
+            "card_number": card.number[:-1] + "0" if card.number[-1] != "0" else card.number[:-1] + "1",
+            "points": 5,
+        },
+        404,
+        "unknown_card",
+    )
+    _assert_refused(
+        client,
+        engine,
+        shop,
+        "/till/earn",
+        {"phone": "+70000000000", "purchase_kopecks": 100},
+        404,
+        "unknown_card",
+    )
+    with transaction(engine) as session:
+        members.set_card_status(session, card_number=card.number, blocked=True, reason="reported stolen")
+    _assert_refused(
+        client,
+        engine,
+        shop,
+        "/till/authorize",
+        {"card_number": card.number, "points": 5},
+        403,
+        "blocked_card",
+    )
+
+
+def test_wrong_revoked_and_missing_keys(
+    client: TestClient, engine: Engine, card: Card, shop: TillPartner
+) -> None:
+    body = {"card_number": card.number, "points": 5}
+    forged = TillPartner(id=shop.id, code=shop.code, key=shop.key[:-4] + "AAAA")
+    _assert_refused(client, engine, forged, "/till/authorize", body, 401, "unauthorized")
+    with transaction(engine) as session:
+        partners.revoke_key(
+            session, prefix=shop.key.split("_")[2], now=members.dt.datetime.now(members.dt.UTC)
+        )
+    _assert_refused(client, engine, shop, "/till/authorize", body, 401, "unauthorized")
+
+
+def test_partner_not_allowed(client: TestClient, engine: Engine, card: Card) -> None:
+    earn_only = add_partner(engine, "earnonly", can_redeem=False)
+    _assert_refused(
+        client,
+        engine,
+        earn_only,
+        "/till/authorize",
+        {"card_number": card.number, "points": 5},
+        403,
+        "partner_not_allowed",
+    )
+
+
+def test_hold_misuse(
+    client: TestClient, engine: Engine, shop: TillPartner, other_shop: TillPartner, hold_id: int
+) -> None:
+    capture = f"/till/holds/{hold_id}/capture"
+    _assert_refused(client, engine, other_shop, capture, {}, 403, "partner_not_allowed")
+    _assert_refused(client, engine, shop, capture, {"points": 101}, 422, "amount_above_hold")
+    _assert_refused(client, engine, shop, "/till/holds/999999/capture", {}, 404, "hold_not_found")
+    with transaction(engine) as session:
+        session.execute(
+            update(LoyaltyHold)
+            .where(LoyaltyHold.id == hold_id)
+            .values(expires_at=members.dt.datetime(2020, 1, 1, tzinfo=members.dt.UTC))
+        )
+    _assert_refused(client, engine, shop, capture, {}, 409, "hold_expired")
+    assert call(client, shop, f"/till/holds/{hold_id}/void", {}).status_code == 200
+    _assert_refused(client, engine, shop, capture, {}, 409, "hold_not_open")
+    _assert_refused(
+        client, engine, shop, f"/till/holds/{hold_id}/refund", {"points": 1}, 409, "hold_not_open"
+    )
+
+
+def _raw(client: TestClient, partner: TillPartner, content: bytes, **headers: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/api/v1/loyalty/till/authorize",
+        content=content,
+        headers={
+            "X-Api-Key": partner.key,
+            "Idempotency-Key": uuid.uuid4().hex,
+            "Content-Type": "application/json",
+            **headers,
+        },
+    )
+
+
+def test_malformed_json_oversized_body_and_missing_key(
+    client: TestClient, engine: Engine, card: Card, shop: TillPartner
+) -> None:
+    before = count(engine, LoyaltyOperation)
+    malformed = _raw(client, shop, b'{"card_number": "' + card.number.encode() + b'", "points": 5')
+    assert (malformed.status_code, error_code(malformed)) == (400, "malformed_json")
+    oversized = _raw(client, shop, b'{"card_number": "' + b"1" * 20_000 + b'", "points": 5}')
+    assert (oversized.status_code, error_code(oversized)) == (413, "body_too_large")
+    no_key = client.post(
+        "/api/v1/loyalty/till/authorize",
+        json={"card_number": card.number, "points": 5},
+        headers={"X-Api-Key": shop.key},
+    )
+    assert (no_key.status_code, error_code(no_key)) == (400, "missing_idempotency_key")
+    assert count(engine, LoyaltyOperation) == before
