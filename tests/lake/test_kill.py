@@ -22,7 +22,7 @@ CHILD = textwrap.dedent(
     import sys, time
     from pathlib import Path
     sys.path.insert(0, sys.argv[3])
-    from conftest import synthetic_tickets
+    from lake_helpers import synthetic_tickets
     from lottocrm.lake.store import Lake
 
     lake = Lake(Path(sys.argv[1]))
@@ -75,7 +75,7 @@ def test_kill_9_mid_batch_leaves_no_partial_data(lake: Lake, make_tickets) -> No
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("delay", [0.0, 0.004, 0.012, 0.03])
+@pytest.mark.parametrize("delay", [0.0, 0.01])
 def test_kill_9_during_commit_shows_all_or_nothing(lake: Lake, delay: float) -> None:
     """Kills just after the last chunk, i.e. while files are closed, renamed and the record is written."""
     child = subprocess.Popen(

@@ -172,10 +172,9 @@ def check_batch(
 
 def reasons_per_row(findings: list[Finding], size: int) -> pa.Array:
     """Per row, its problems in one text, such as "sold_at: is in the future; region: …"."""
-    parts = [
-        pc.if_else(pa.array(f.rows), f"{f.column}: {f.reason}", pa.scalar(None, pa.string()))
-        for f in findings
-    ]
-    if not parts:
+    if not findings:
         return pa.nulls(size, pa.string())
-    return pc.binary_join_element_wise(*parts, "; ", null_handling="skip")
+    # Empty strings rather than nulls: binary_join_element_wise's "skip" mode drops whole rows in Arrow 26.
+    parts = [pc.if_else(pa.array(f.rows), f"{f.column}: {f.reason}; ", "") for f in findings]
+    joined = pc.binary_join_element_wise(*parts, "") if len(parts) > 1 else parts[0]
+    return pc.utf8_rtrim(joined, characters="; ")
