@@ -1,4 +1,4 @@
-"""Dozens of threads hammering a few cards on real PostgreSQL: nothing lost, none negative, no double capture."""
+"""Dozens of threads on a few cards, real PostgreSQL: nothing lost, none negative, no double capture."""
 
 from __future__ import annotations
 

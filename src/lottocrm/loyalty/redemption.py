@@ -204,7 +204,7 @@ def capture(
 def void(
     session: Session, *, hold_id: int, partner_id: int | None, now: dt.datetime, reason: str | None = None
 ) -> HoldResult:
-    """Cancel an open hold and give every point back. Voiding an expired hold is allowed: it is what expiry does."""
+    """Cancel an open hold and give every point back; an expired hold may be voided (expiry does so)."""
     hold = _locked_hold(session, hold_id=hold_id, partner_id=partner_id)
     if hold.status != "authorized":
         raise HoldNotOpen(f"hold {hold.id} is already {hold.status}")
