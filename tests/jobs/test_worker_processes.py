@@ -89,10 +89,10 @@ def _jobs(engine: Engine) -> list[Job]:
 
 
 @pytest.mark.slow
-def test_three_worker_processes_share_the_work_and_run_each_job_once_then_stop_on_sigterm(
+def test_two_worker_processes_share_the_work_and_run_each_job_once_then_stop_on_sigterm(
     engine: Engine, start_worker, effects: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    workers = [start_worker("--concurrency", "4", wait=False) for _ in range(3)]
+    workers = [start_worker("--concurrency", "4", wait=False) for _ in range(2)]
     for process in workers:
         wait_until_ready(process)
     with transaction(engine) as session:

@@ -8,6 +8,7 @@ import signal
 from types import FrameType
 
 import typer
+from rich import box
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
@@ -22,7 +23,15 @@ jobs_app = typer.Typer(help="Inspect and retry background jobs; list cron schedu
 
 
 def _when(moment: dt.datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _table(*headers: str) -> Table:
+    # Cells are names, timestamps and cron lines: cut one short rather than break it over two lines.
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for header in headers:
+        table.add_column(header, no_wrap=True)
+    return table
 
 
 def worker(
@@ -80,7 +89,7 @@ def list_jobs(
     with transaction(get_engine(load_settings())) as session:
         counts = service.count_by_status(session)
         rows = service.list_jobs(session, status=status, kind=kind, limit=limit)
-    table = Table("id", "kind", "queue", "status", "attempts", "run at (UTC)")
+    table = _table("id", "kind", "queue", "status", "attempts", "run at (UTC)")
     table.add_column("last error", overflow="ellipsis", no_wrap=True)
     for job in rows:
         error = (job.last_error or "").strip().splitlines()
@@ -113,7 +122,7 @@ def list_schedules() -> None:
     """Show the cron schedules and when each fires next."""
     with transaction(get_engine(load_settings())) as session:
         rows = schedules.list_schedules(session)
-    table = Table("name", "cron", "time zone", "kind", "enabled", "last fire (UTC)", "next fire (UTC)")
+    table = _table("name", "cron", "time zone", "kind", "enabled", "last fire (UTC)", "next fire (UTC)")
     for row in rows:
         table.add_row(
             row.name,
