@@ -9,6 +9,7 @@ import typer
 from lottocrm import __version__
 from lottocrm.cli import clv, db, importing, lake, serve, simulate, worker
 from lottocrm.cli.context import state
+from lottocrm.cli.loyalty import loyalty_app
 
 app = typer.Typer(
     name="lottocrm",
@@ -42,3 +43,4 @@ worker.register(app)
 app.add_typer(importing.import_app, name="import")
 app.add_typer(lake.lake_app, name="lake")
 app.command("simulate")(simulate.simulate_command)
+app.add_typer(loyalty_app, name="loyalty")

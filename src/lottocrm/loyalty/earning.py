@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lottocrm.loyalty import ledger, rules
+from lottocrm.loyalty import ledger, rules, tiers
 from lottocrm.loyalty.accounts import partner_issued_account, programme_account
 from lottocrm.loyalty.errors import AlreadyDone, InvalidAmount, NotFound
 from lottocrm.loyalty.members import Member
@@ -110,6 +110,7 @@ def earn_at_partner(
         spend_kopecks=spend_kopecks,
         reference=reference,
     )
+    tiers.upgrade_if_qualified(session, account_id=member.account_id, now=now)
     return EarnResult(operation_id=operation_id, points=points, balance=_balance(session, member.account_id))
 
 
@@ -152,6 +153,7 @@ def earn_for_ticket(
         source_key=source_key,
         reference=f"ticket {ticket.ticket_id}",
     )
+    tiers.upgrade_if_qualified(session, account_id=account_id, now=now)
     return EarnResult(operation_id=operation_id, points=points, balance=_balance(session, account_id))
 
 
@@ -246,3 +248,20 @@ def reverse_earn(
         shortfall=shortfall,
         balance=_balance(session, earn.account_id),
     )
+
+
+def reverse_ticket_earn(
+    session: Session,
+    *,
+    ticket_id: int,
+    now: dt.datetime,
+    reason: str = "ticket cancelled",
+    actor: str | None = None,
+) -> ReversalResult:
+    """A cancelled lottery ticket takes back the points it earned."""
+    earn_id = session.execute(
+        select(LoyaltyOperation.id).where(LoyaltyOperation.source_key == f"ticket:{ticket_id}")
+    ).scalar_one_or_none()
+    if earn_id is None:
+        raise NotFound(f"ticket {ticket_id} earned no points")
+    return reverse_earn(session, earn_operation_id=earn_id, now=now, reason=reason, actor=actor)

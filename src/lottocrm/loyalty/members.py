@@ -20,7 +20,7 @@ from lottocrm.players.models import Player, PlayerIdentity
 class Member:
     """The card a till presented and the account behind it."""
 
-    card_id: int
+    card_id: int | None  # None: the member acts without a card (a catalogue order in the app)
     card_number: str
     account_id: int
     player_id: int
@@ -50,6 +50,15 @@ def issue_card(
         )
     )
     return number
+
+
+def member_of_account(session: Session, *, account_id: int) -> Member:
+    player_id = session.execute(
+        select(LoyaltyAccount.player_id).where(LoyaltyAccount.id == account_id)
+    ).scalar_one()
+    return Member(
+        card_id=None, card_number="", account_id=account_id, player_id=player_id, max_ops_per_minute=0
+    )
 
 
 def set_card_status(session: Session, *, card_number: str, blocked: bool, reason: str | None = None) -> None:

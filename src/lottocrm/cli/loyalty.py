@@ -1,0 +1,278 @@
+"""``lottocrm loyalty …``: balances, adjustments, settlement, expiry, stale holds, verify, cards, partners."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lottocrm.cli.context import console, fail, load_settings, progress, say
+from lottocrm.db.engine import get_engine, transaction
+from lottocrm.lake.store import Lake
+from lottocrm.loyalty import adjustments, cards, ledger, maintenance, members, partners, settlement
+from lottocrm.loyalty import jobs as loyalty_jobs  # noqa: F401 - registers the worker's loyalty job kinds
+from lottocrm.loyalty.errors import LoyaltyError
+from lottocrm.loyalty.lake_earn import earn_from_lake
+from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyLot
+from lottocrm.loyalty.verify import verify as verify_ledger
+
+loyalty_app = typer.Typer(
+    help="The loyalty programme: points ledger, cards, partners, settlement.", no_args_is_help=True
+)
+card_app = typer.Typer(help="Issue, block and export loyalty cards.", no_args_is_help=True)
+partner_app = typer.Typer(help="Coalition partners and their till API keys.", no_args_is_help=True)
+loyalty_app.add_typer(card_app, name="card")
+loyalty_app.add_typer(partner_app, name="partner")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    return get_engine(load_settings())
+
+
+@contextmanager
+def _unit_of_work() -> Iterator[Session]:
+    """One transaction; a refusal from the domain becomes a readable error and exit code 1."""
+    try:
+        with transaction(_engine()) as session:
+            yield session
+    except LoyaltyError as exc:
+        raise fail(f"{exc.code}: {exc.message}") from None
+
+
+@loyalty_app.command("balance")
+def balance(
+    card_number: str = typer.Argument(..., help="Card number, or a phone number with --phone."),
+    phone: bool = typer.Option(False, "--phone", help="Look the member up by phone instead."),
+) -> None:
+    """A member's balance, spendable points, tier and lots."""
+    with _unit_of_work() as session:
+        member = (
+            members.find_member(session, phone=card_number)
+            if phone
+            else members.find_member(session, card_number=card_number)
+        )
+        account = session.execute(
+            select(LoyaltyAccount).where(LoyaltyAccount.id == member.account_id)
+        ).scalar_one()
+        spendable = ledger.spendable(session, account_id=member.account_id, now=_now())
+        lots = (
+            session.execute(
+                select(LoyaltyLot)
+                .where(LoyaltyLot.account_id == member.account_id, LoyaltyLot.remaining > 0)
+                .order_by(LoyaltyLot.expires_at)
+            )
+            .scalars()
+            .all()
+        )
+    say(f"card {member.card_number} · player {member.player_id} · tier {account.tier or '—'}")
+    say(f"balance {account.balance} points, spendable now {spendable}")
+    table = Table("lot", "earned", "remaining", "expires")
+    for lot in lots:
+        table.add_row(str(lot.id), str(lot.points), str(lot.remaining), lot.expires_at.date().isoformat())
+    console.print(table)
+
+
+@loyalty_app.command("adjust")
+def adjust(
+    card_number: str = typer.Argument(..., help="Card number."),
+    points: int = typer.Argument(..., help="Points to add (positive) or remove (negative)."),
+    by: str = typer.Option(..., "--by", help="Who makes the adjustment (recorded)."),
+    reason: str = typer.Option(..., "--reason", help="Why (recorded)."),
+) -> None:
+    """A manual adjustment, audited with who and why."""
+    with _unit_of_work() as session:
+        member = members.find_member(session, card_number=card_number)
+        result = adjustments.adjust(
+            session, account_id=member.account_id, points=points, actor=by, reason=reason, now=_now()
+        )
+    say(f"adjusted by {points:+d} (operation {result.operation_id}); balance {result.balance}")
+
+
+def _day(value: str) -> dt.datetime:
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), tzinfo=dt.UTC)
+    except ValueError:
+        raise fail(f"{value!r} is not a date like 2026-11-01") from None
+
+
+@loyalty_app.command("settlement")
+def settlement_report(
+    start: str = typer.Option(..., "--from", help="First day, e.g. 2026-11-01 (UTC)."),
+    end: str = typer.Option(..., "--to", help="Day after the last, e.g. 2026-12-01."),
+) -> None:
+    """Points issued and redeemed per partner in the period, in rubles at the programme rate: who owes whom."""
+    with _unit_of_work() as session:
+        lines = settlement.settlement(session, start=_day(start), end=_day(end))
+    table = Table("partner", "issued pts", "redeemed pts", "issued ₽", "redeemed ₽", "balance")
+    for line in lines:
+        owes = line.partner_owes_kopecks
+        who = (
+            f"partner pays {owes / 100:,.2f} ₽"
+            if owes > 0
+            else f"programme pays {-owes / 100:,.2f} ₽"
+            if owes < 0
+            else "even"
+        )
+        table.add_row(
+            line.partner_code,
+            str(line.points_issued),
+            str(line.points_redeemed),
+            f"{line.issued_kopecks / 100:,.2f}",
+            f"{line.redeemed_kopecks / 100:,.2f}",
+            who,
+        )
+    console.print(table)
+
+
+@loyalty_app.command("expire")
+def expire() -> None:
+    """Expire every lot past its date (points go to breakage). Normally run by the worker job."""
+    with progress() as bar:
+        task = bar.add_task("expiring members", total=None)
+        points = maintenance.run_expiry(_engine(), now=_now(), on_step=lambda n: bar.advance(task, n))
+    say(f"expired {points} points")
+
+
+@loyalty_app.command("void-holds")
+def void_holds() -> None:
+    """Void redemption holds that were never captured in time. Normally run by the worker job."""
+    with progress() as bar:
+        task = bar.add_task("voiding stale holds", total=None)
+        voided = maintenance.run_stale_hold_voids(
+            _engine(), now=_now(), on_step=lambda n: bar.advance(task, n)
+        )
+    say(f"voided {voided} stale holds")
+
+
+@loyalty_app.command("requalify")
+def requalify() -> None:
+    """Recompute every member's tier over the last 12 months (downgrades happen only here)."""
+    with progress() as bar:
+        task = bar.add_task("requalifying tiers", total=None)
+        checked = maintenance.run_tier_requalification(
+            _engine(), now=_now(), on_step=lambda n: bar.advance(task, n)
+        )
+    say(f"checked {checked} members")
+
+
+@loyalty_app.command("earn-tickets")
+def earn_tickets(
+    since: str | None = typer.Option(None, "--since", help="Only tickets sold on or after this day."),
+) -> None:
+    """Earn points for card holders' lottery tickets in the lake (each ticket once, safe to re-run)."""
+    lake = Lake(load_settings().lake_path)
+    with progress() as bar:
+        task = bar.add_task("tickets", total=None)
+        summary = earn_from_lake(
+            _engine(), lake, since=_day(since) if since else None, on_batch=lambda n: bar.advance(task, n)
+        )
+    say(f"{summary.tickets} tickets of card holders, {summary.earned} newly earned, {summary.points} points")
+
+
+@loyalty_app.command("verify")
+def verify() -> None:
+    """Check every stored balance, lot and hold against the postings; exit 1 on any mismatch."""
+    report = verify_ledger(_engine())
+    for problem in report.problems:
+        console.print(f"[red]✗[/] {problem}", highlight=False)
+    if not report.clean:
+        raise fail(
+            f"{len(report.problems)} problems in {report.accounts} accounts / {report.postings} postings"
+        )
+    say(f"ledger clean: {report.accounts} accounts, {report.postings} postings")
+
+
+@card_app.command("issue")
+def card_issue(player_id: int = typer.Argument(..., help="The player's id.")) -> None:
+    """Issue a new card to a player (opening the member account on the first)."""
+    with _unit_of_work() as session:
+        number = members.issue_card(session, player_id=player_id, now=_now())
+    say(number)
+
+
+@card_app.command("block")
+def card_block(card_number: str, reason: str = typer.Option(..., "--reason", help="Why (recorded).")) -> None:
+    """Block a card: tills get "blocked_card" and nothing is posted."""
+    with _unit_of_work() as session:
+        members.set_card_status(session, card_number=card_number, blocked=True, reason=reason)
+    say(f"card {card_number} blocked")
+
+
+@card_app.command("unblock")
+def card_unblock(card_number: str) -> None:
+    with _unit_of_work() as session:
+        members.set_card_status(session, card_number=card_number, blocked=False)
+    say(f"card {card_number} active")
+
+
+@card_app.command("velocity")
+def card_velocity(
+    card_number: str, per_minute: int = typer.Argument(..., min=1, help="Till calls per minute.")
+) -> None:
+    """Set how many earns and authorizations a card may make per rolling minute."""
+    with _unit_of_work() as session:
+        members.set_velocity_limit(session, card_number=card_number, max_ops_per_minute=per_minute)
+    say(f"card {card_number}: at most {per_minute} till calls a minute")
+
+
+@card_app.command("export")
+def card_export(
+    card_number: str, out: Path = typer.Option(Path("."), "--out", help="Folder for the images.")
+) -> None:
+    """Write the card's barcode (PNG, SVG) and QR code (PNG) for a phone wallet."""
+    if not cards.is_valid_card_number(card_number):
+        raise fail(f"{card_number!r} is not a valid card number")
+    out.mkdir(parents=True, exist_ok=True)
+    written = {
+        f"{card_number}-barcode.png": cards.barcode_png(card_number),
+        f"{card_number}-barcode.svg": cards.barcode_svg(card_number),
+        f"{card_number}-qr.png": cards.qr_png(card_number),
+    }
+    for name, content in written.items():
+        (out / name).write_bytes(content)
+        say(f"wrote {out / name}")
+
+
+@partner_app.command("add")
+def partner_add(
+    code: str,
+    name: str,
+    earn: bool = typer.Option(True, "--earn/--no-earn", help="May its tills issue points?"),
+    redeem: bool = typer.Option(True, "--redeem/--no-redeem", help="May its tills accept points?"),
+) -> None:
+    """Register a coalition partner."""
+    with _unit_of_work() as session:
+        partners.create_partner(session, code=code, name=name, now=_now(), can_earn=earn, can_redeem=redeem)
+    say(f"partner {code} registered")
+
+
+@partner_app.command("key")
+def partner_key(
+    code: str, label: str = typer.Option("", "--label", help="Which till or system gets it.")
+) -> None:
+    """Issue a till API key for a partner; it is printed once and stored only as a hash."""
+    with _unit_of_work() as session:
+        secret = partners.issue_key(
+            session, partner_id=partners.partner_id_by_code(session, code), now=_now(), label=label
+        )
+    typer.echo(secret)
+
+
+@partner_app.command("revoke")
+def partner_revoke(
+    prefix: str = typer.Argument(..., help="The key's prefix: the third _-separated part."),
+) -> None:
+    """Revoke a till key at once."""
+    with _unit_of_work() as session:
+        partners.revoke_key(session, prefix=prefix, now=_now())
+    say(f"key {prefix} revoked")

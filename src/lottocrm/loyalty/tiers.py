@@ -1,0 +1,96 @@
+"""Tiers by rolling 12-month spend: an earn upgrades at once; downgrades wait for the periodic job.
+
+Upgrading at once rewards the purchase that crossed the line; downgrading only in the job means a member
+never loses a tier in the middle of a shopping trip because an old purchase just left the window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyOperation, LoyaltyTier
+
+WINDOW = dt.timedelta(days=365)
+DEFAULT_TIERS = (
+    # code, name, rank, 12-month spend in kopecks, earn multiplier %
+    ("bronze", "Bronze", 1, 0, 100),
+    ("silver", "Silver", 2, 2_000_000, 110),
+    ("gold", "Gold", 3, 10_000_000, 125),
+    ("vip", "VIP", 4, 50_000_000, 150),
+)
+
+
+def ensure_default_tiers(session: Session) -> None:
+    if session.execute(select(func.count()).select_from(LoyaltyTier)).scalar_one():
+        return
+    for code, name, rank, spend, multiplier in DEFAULT_TIERS:
+        session.execute(
+            insert(LoyaltyTier).values(
+                code=code,
+                name=name,
+                rank=rank,
+                min_spend_12m_kopecks=spend,
+                earn_multiplier_percent=multiplier,
+            )
+        )
+
+
+def spend_12m(session: Session, *, account_id: int, now: dt.datetime) -> int:
+    """Qualifying spend: earned-on purchases in the window, minus those whose earn was reversed."""
+    earned = select(LoyaltyOperation.id).where(
+        LoyaltyOperation.account_id == account_id,
+        LoyaltyOperation.kind == "earn",
+        LoyaltyOperation.created_at > now - WINDOW,
+    )
+    reversed_ids = select(LoyaltyOperation.reverses_id).where(
+        LoyaltyOperation.account_id == account_id, LoyaltyOperation.kind == "earn_reversal"
+    )
+    return session.execute(
+        select(func.coalesce(func.sum(LoyaltyOperation.spend_kopecks), 0)).where(
+            LoyaltyOperation.id.in_(earned), LoyaltyOperation.id.not_in(reversed_ids)
+        )
+    ).scalar_one()
+
+
+def qualifying_tier(session: Session, *, account_id: int, now: dt.datetime) -> str | None:
+    spend = spend_12m(session, account_id=account_id, now=now)
+    return session.execute(
+        select(LoyaltyTier.code)
+        .where(LoyaltyTier.min_spend_12m_kopecks <= spend)
+        .order_by(LoyaltyTier.rank.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _rank(session: Session, code: str | None) -> int:
+    if code is None:
+        return 0
+    return session.execute(select(LoyaltyTier.rank).where(LoyaltyTier.code == code)).scalar_one_or_none() or 0
+
+
+def upgrade_if_qualified(session: Session, *, account_id: int, now: dt.datetime) -> str | None:
+    """After an earn, under the account lock: move up at once if the member now qualifies higher."""
+    current = session.execute(select(LoyaltyAccount.tier).where(LoyaltyAccount.id == account_id)).scalar_one()
+    qualified = qualifying_tier(session, account_id=account_id, now=now)
+    if _rank(session, qualified) > _rank(session, current):
+        session.execute(
+            update(LoyaltyAccount)
+            .where(LoyaltyAccount.id == account_id)
+            .values(tier=qualified, tier_changed_at=now)
+        )
+        return qualified
+    return current
+
+
+def requalify(session: Session, *, account_id: int, now: dt.datetime) -> str | None:
+    """The periodic job's step: set the tier to what the last 12 months earn, down as well as up."""
+    qualified = qualifying_tier(session, account_id=account_id, now=now)
+    session.execute(
+        update(LoyaltyAccount)
+        .where(LoyaltyAccount.id == account_id, LoyaltyAccount.tier.is_distinct_from(qualified))
+        .values(tier=qualified, tier_changed_at=now)
+    )
+    return qualified
