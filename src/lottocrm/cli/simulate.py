@@ -56,8 +56,10 @@ def simulate_into(settings: Settings, config: SimulationConfig, *, replace: bool
                 "or set LOTTOCRM_DATA_DIR to another folder."
             )
         say(f"clearing {existing.describe()} from {settings.data_dir}")
-    database.clear_simulated_tables(engine)
-    _clear_lake(lake)
+        held = database.clear_simulated_tables(engine)
+        say(f"  cleared tables: {', '.join(held) or 'none'}; lake facts; ground truth")
+        _clear_lake(lake)
+    # Ground truth without data is stale, whatever left it there.
     ground_truth.clear(settings.ground_truth_dir)
 
     with progress() as bar:

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, Table, func, select, text
 
+import lottocrm.db.models  # noqa: F401  (every model, so dependents of players are known)
 from lottocrm.catalog.models import Draw, Game, PointOfSale
+from lottocrm.db.base import Base
 from lottocrm.db.engine import is_sqlite
 from lottocrm.players.models import ConsentEvent, Player, PlayerIdentity, ResponsibleGaming
 
@@ -83,11 +85,29 @@ def count_rows(engine: Engine, table: object) -> int:
         return int(connection.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
 
 
-def clear_simulated_tables(engine: Engine) -> None:
+def tables_to_clear() -> list[Table]:
+    """The simulated tables plus every table whose rows hang off them (loyalty accounts of players, …),
+    children first: a replaced operator's players take everything about them along."""
+    doomed = {table.name for table in SIMULATED_TABLES}
+    ordered = Base.metadata.sorted_tables
+    for table in ordered:
+        if any(fk.column.table.name in doomed for fk in table.foreign_keys):
+            doomed.add(table.name)
+    return [table for table in reversed(ordered) if table.name in doomed]
+
+
+def clear_simulated_tables(engine: Engine) -> list[str]:
+    """Empty :func:`tables_to_clear` in one transaction; returns the names of those that held rows."""
+    tables = tables_to_clear()
     with engine.begin() as connection:
+        held = [
+            table.name
+            for table in tables
+            if connection.execute(select(func.count()).select_from(table)).scalar_one() > 0
+        ]
         if is_sqlite(engine):
-            for table in SIMULATED_TABLES:
+            for table in tables:
                 connection.execute(table.delete())
         else:
-            names = ", ".join(table.name for table in SIMULATED_TABLES)
-            connection.execute(text(f"TRUNCATE {names}"))
+            connection.execute(text(f"TRUNCATE {', '.join(table.name for table in tables)}"))
+    return held
