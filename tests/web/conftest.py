@@ -9,6 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from lottocrm.auth import passwords
 from lottocrm.auth.ui import login_failures
 from lottocrm.lake.store import Lake
 from lottocrm.settings import Settings
@@ -16,6 +20,17 @@ from lottocrm.web.app import create_app
 from web.factories import PASSWORD, make_lake, make_players, make_users
 
 BASE_URL = "https://testserver"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_argon2() -> Iterator[None]:
+    """Real argon2id, with the smallest cost parameters: the suite signs in hundreds of times and asserts
+    behaviour, not hashing cost. Production keeps pwdlib's defaults."""
+    hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", hasher)
+        patch.setattr(passwords, "_DUMMY_HASH", hasher.hash("dummy"))
+        yield
 
 
 @pytest.fixture

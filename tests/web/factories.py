@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import pyarrow as pa
 from sqlalchemy import Engine
 
-from lottocrm.auth import service as auth
-from lottocrm.auth.models import ROLES
+from lottocrm.auth.models import ROLES, User
+from lottocrm.auth.passwords import hash_password
 from lottocrm.catalog.models import Game
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
@@ -19,12 +20,19 @@ PASSWORD = "correct horse battery"
 UTC = dt.UTC
 
 
-def make_users(engine: Engine) -> dict[str, str]:
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    # Argon2 is slow by design; one hash shared by every persona keeps the suite fast.
+    return hash_password(PASSWORD)
+
+
+def make_users(engine: Engine) -> None:
     """One user per role, named after the role; all share PASSWORD."""
+    now = dt.datetime.now(UTC)
     with transaction(engine) as session:
-        for role in ROLES:
-            auth.create_user(session, username=role, role=role, password=PASSWORD, display_name=role.title())
-    return {role: role for role in ROLES}
+        session.add_all([User(username=role, display_name=role.title(), role=role, password_hash=_password_hash(),
+                              disabled=False, failed_logins=0, locale="ru", created_at=now, password_changed_at=now)
+                         for role in ROLES])
 
 
 def _player(pid: int, last: str, first: str, middle: str | None, registered: dt.datetime, **extra: object) -> Player:

@@ -7,7 +7,7 @@ import logging
 import typer
 
 from lottocrm import __version__
-from lottocrm.cli import clv, db, importing, lake, serve, simulate, worker
+from lottocrm.cli import clv, db, importing, lake, report, serve, simulate, users, worker
 from lottocrm.cli.context import state
 from lottocrm.cli.loyalty import loyalty_app
 
@@ -44,3 +44,6 @@ app.add_typer(importing.import_app, name="import")
 app.add_typer(lake.lake_app, name="lake")
 app.command("simulate")(simulate.simulate_command)
 app.add_typer(loyalty_app, name="loyalty")
+app.add_typer(users.user_app, name="user")
+app.add_typer(users.apikey_app, name="apikey")
+app.command("report")(report.report)

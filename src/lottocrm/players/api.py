@@ -29,6 +29,6 @@ def search(request: Request, session: Db, q: Annotated[str, Query(min_length=1, 
 
 @router.get("/{player_id}", response_model=Player360)
 def player(request: Request, session: Db, player_id: PlayerId,
-           principal: Principal = require(Permission.PLAYER_VIEW)) -> Player360:
+           principal: Principal = require(Permission.PLAYER_VIEW, hide=True)) -> Player360:
     """Everything about one player; personal data masked for API keys and analysts."""
     return load_player_view(request, session, principal, player_id)

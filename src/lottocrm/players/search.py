@@ -64,6 +64,8 @@ def interpret(query: str) -> Criteria:
         raise SearchInputError("empty query")
     if len(text) > MAX_QUERY_LENGTH:
         raise SearchInputError(f"query longer than {MAX_QUERY_LENGTH} characters")
+    if "\ufffd" in text or "\x00" in text:
+        raise SearchInputError("the query is not valid UTF-8 text")
     if _EMAIL.match(text):
         return Criteria(email=text.lower())
     if _PHONE_CHARS.match(text):

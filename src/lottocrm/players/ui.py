@@ -83,7 +83,7 @@ def _player_page(request: Request, session, principal: Principal, player_id: int
 
 @router.get("/players/{player_id}")
 def player_page(request: Request, session: Db, player_id: PlayerId,
-                principal: Principal = require(Permission.PLAYER_VIEW)) -> Response:
+                principal: Principal = require(Permission.PLAYER_VIEW, hide=True)) -> Response:
     return _player_page(request, session, principal, player_id, notice=request.query_params.get("saved") and "ok")
 
 
@@ -97,7 +97,7 @@ def _reason(form: dict[str, str]) -> str:
 @router.post("/players/{player_id}/consents")
 def change_consent(request: Request, session: Db, player_id: PlayerId,
                    form: Annotated[dict[str, str], Depends(form_data)],
-                   principal: Principal = require(Permission.PLAYER_EDIT)) -> Response:
+                   principal: Principal = require(Permission.PLAYER_EDIT, hide=True)) -> Response:
     _ = gettext_for(request)
     try:
         reason = _reason(form)
@@ -122,7 +122,7 @@ def change_consent(request: Request, session: Db, player_id: PlayerId,
 @router.post("/players/{player_id}/identities")
 def add_identity(request: Request, session: Db, player_id: PlayerId,
                  form: Annotated[dict[str, str], Depends(form_data)],
-                 principal: Principal = require(Permission.PLAYER_EDIT)) -> Response:
+                 principal: Principal = require(Permission.PLAYER_EDIT, hide=True)) -> Response:
     _ = gettext_for(request)
     try:
         reason = _reason(form)

@@ -10,6 +10,7 @@ import hmac
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
@@ -31,6 +32,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 API_KEY_HEADER = "x-api-key"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
+MAX_FORM_BYTES = 64 * 1024
+MAX_FORM_FIELDS = 50
 
 
 class NotSignedIn(Exception):
@@ -64,22 +67,27 @@ def _identify(engine: Engine, cookie: str | None, api_key: str | None) -> Princi
 
 
 async def form_data(request: Request) -> dict[str, str]:
-    """The submitted form as plain strings; undecodable bytes are a refused request, not a crash."""
+    """The submitted form as plain strings. Parsed strictly (Starlette would quietly turn bad bytes into
+    mojibake), so undecodable input is refused instead of being stored."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise BadRequestBody("the form is too large")
+    if not body:
+        return {}
+    if content_type != "application/x-www-form-urlencoded":
+        raise BadRequestBody("expected an application/x-www-form-urlencoded form")
     try:
-        raw = await request.form()
-    except (UnicodeDecodeError, ValueError, AssertionError) as exc:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict",
+                          max_num_fields=MAX_FORM_FIELDS)
+    except UnicodeDecodeError:
+        raise BadRequestBody("the form is not valid UTF-8") from None
+    except ValueError as exc:
         raise BadRequestBody(str(exc)) from None
-    values: dict[str, str] = {}
-    for key, value in raw.multi_items():
-        if not isinstance(value, str):
-            raise BadRequestBody("file uploads are not accepted here")
-        if "\ufffd" in value:
-            raise BadRequestBody(f"field {key!r} is not valid UTF-8")
-        values[key] = value
-    return values
+    return dict(pairs)
 
 
-def _authorise(permission: Permission | None):  # type: ignore[no-untyped-def]
+def _authorise(permission: Permission | None, hide: bool):  # type: ignore[no-untyped-def]
     async def dependency(request: Request) -> Principal:
         api_key = request.headers.get(API_KEY_HEADER)
         principal = await run_in_threadpool(_identify, engine_of(request), request.cookies.get(SESSION_COOKIE),
@@ -89,6 +97,8 @@ def _authorise(permission: Permission | None):  # type: ignore[no-untyped-def]
                 raise HTTPException(status_code=401, detail="sign in or present a valid API key")
             raise NotSignedIn()
         if permission is not None and not principal.can(permission):
+            if hide:
+                raise HTTPException(status_code=404, detail="not found")
             raise HTTPException(status_code=403, detail="your role does not allow this")
         if request.method not in SAFE_METHODS and principal.csrf_token is not None:
             sent = request.headers.get(CSRF_HEADER)
@@ -103,9 +113,10 @@ def _authorise(permission: Permission | None):  # type: ignore[no-untyped-def]
     return dependency
 
 
-def require(permission: Permission | None = None) -> Any:
-    """The permission check. ``None`` means any signed-in user."""
-    return Depends(_authorise(permission))
+def require(permission: Permission | None = None, *, hide: bool = False) -> Any:
+    """The permission check. ``None`` means any signed-in user. ``hide`` answers a refusal with 404, for
+    pages whose mere existence (a player id) should not be confirmed to someone without access."""
+    return Depends(_authorise(permission, hide))
 
 
 def locale_for(request: Request, principal: Principal | None = None) -> str:

@@ -56,15 +56,15 @@ def cohort_retention(tickets: ir.Table, players: ir.Table, *, max_months: int = 
 
 def funnel(tickets: ir.Table, players: ir.Table) -> ir.Table:
     """Registered → 1st → 2nd → 5th purchase, counted over registered players."""
-    per_player = tickets.filter(tickets.player_id.notnull()).group_by("player_id").aggregate(
-        purchases=tickets.count())
+    known = tickets.filter(tickets.player_id.notnull())
+    per_player = known.group_by("player_id").aggregate(purchases=known.count())
     joined = players.select("player_id").left_join(per_player, "player_id")
     purchases = joined.purchases.fill_null(0)
     return joined.aggregate(
         registered=joined.count(),
-        first_purchase=(purchases >= 1).sum(),
-        second_purchase=(purchases >= 2).sum(),
-        fifth_purchase=(purchases >= 5).sum(),
+        first_purchase=(purchases >= 1).cast("int64").sum().fill_null(0),
+        second_purchase=(purchases >= 2).cast("int64").sum().fill_null(0),
+        fifth_purchase=(purchases >= 5).cast("int64").sum().fill_null(0),
     )
 
 
