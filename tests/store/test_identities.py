@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -95,3 +97,34 @@ def test_the_database_itself_refuses_a_duplicate_identity(engine: Engine, make_p
                 PlayerIdentity(player_id=player.id, kind="email", value="same@mail.ru", created_at=now)
             )
             session.flush()
+
+
+def test_two_sessions_racing_for_one_phone_one_wins_and_the_other_gets_a_clear_error(
+    engine: Engine, make_player
+) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL the loser's insert waits on the unique index, then fails inside a savepoint; its
+    transaction stays usable. On SQLite the loser waits in BEGIN IMMEDIATE and finds the winner's row."""
+    with transaction(engine) as session:
+        winner, loser = make_player(session).id, make_player(session).id
+    winner_inserted = threading.Event()
+
+    def win() -> None:
+        with transaction(engine) as session:
+            service.add_identity(session, player_id=winner, kind="phone", value="+79161234567")
+            winner_inserted.set()
+            time.sleep(0.3)
+
+    thread = threading.Thread(target=win)
+    thread.start()
+    assert winner_inserted.wait(timeout=10)
+    with transaction(engine) as session:
+        with pytest.raises(service.IdentityTakenError, match=f"already belongs to player {winner}"):
+            service.add_identity(session, player_id=loser, kind="phone", value="8 916 123 45 67")
+        service.add_identity(session, player_id=loser, kind="email", value="loser@mail.ru")
+    thread.join()
+    with transaction(engine) as session:
+        owners = {
+            value: owner
+            for value, owner in session.execute(select(PlayerIdentity.value, PlayerIdentity.player_id))
+        }
+    assert owners == {"+79161234567": winner, "loser@mail.ru": loser}

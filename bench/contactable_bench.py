@@ -1,0 +1,142 @@
+"""How long the set-based contactable-players query takes for a large population, per dialect.
+
+Loads N players with realistic consent histories into a scratch database with SQL alone (generate_series /
+a recursive CTE), then times counting `contactable_players_select` against a raw scan that reads the same
+consent table once (`SELECT count(*) … GROUP BY player_id`), measured in the same run.
+
+    .venv/bin/python bench/contactable_bench.py --players 1000000 \
+        --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from lottocrm.db import migrate
+from lottocrm.db.engine import make_engine, transaction
+from lottocrm.players.service import contactable_players_select
+
+AS_OF = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+
+# Player i: born 1960 + i % 50 (under 18 for a few), blocked every 97th, self-excluded every 53rd;
+# personal data granted at registration; SMS advertising granted, withdrawn again by every 5th player;
+# e-mail advertising granted by every 3rd.
+PLAYERS = """
+INSERT INTO players (id, last_name, first_name, search_name, birth_date, region, registered_at,
+                     registration_channel, age_verified, under_age, status, created_at)
+SELECT i, 'Иванов', 'Иван', 'иванов иван', {birth_date}, 'RU-MOW', {registered}, 'website', {true},
+       {false}, CASE WHEN i % 97 = 0 THEN 'blocked' ELSE 'active' END, {registered}
+FROM ids
+"""
+EVENTS = """
+INSERT INTO consent_events (player_id, purpose, channel, granted, occurred_at, source, notice_version,
+                            recorded_at)
+SELECT i, 'personal_data', 'web', {true}, {registered}, 'website', 'pd-2025.1', {registered} FROM ids
+UNION ALL SELECT i, 'advertising', 'sms', {true}, {registered}, 'website', 'ad-2025.1', {registered} FROM ids
+UNION ALL SELECT i, 'advertising', 'sms', {false}, {later}, 'website', 'ad-2025.1', {later}
+          FROM ids WHERE i % 5 = 0
+UNION ALL SELECT i, 'advertising', 'email', {true}, {registered}, 'website', 'ad-2025.1', {registered}
+          FROM ids WHERE i % 3 = 0
+"""
+EXCLUSIONS = """
+INSERT INTO responsible_gaming (player_id, self_excluded_until, flags, updated_at)
+SELECT i, {until}, '[]', {registered} FROM ids WHERE i % 53 = 0
+"""
+
+
+def _dialect_sql(engine: Engine, players: int) -> tuple[str, dict[str, str]]:
+    if engine.dialect.name == "postgresql":
+        ids = f"WITH ids AS (SELECT generate_series(1, {players}) AS i) "
+        values = {
+            "birth_date": "DATE '1960-01-01' + ((i % 50) * 365)",
+            "registered": "TIMESTAMPTZ '2025-01-01 00:00+00'",
+            "later": "TIMESTAMPTZ '2025-06-01 00:00+00'",
+            "until": "DATE '2027-01-01'",
+            "true": "true",
+            "false": "false",
+        }
+    else:
+        ids = f"WITH RECURSIVE ids(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM ids WHERE i < {players}) "
+        values = {
+            "birth_date": "date('1960-01-01', '+' || ((i % 50) * 365) || ' days')",
+            "registered": "'2025-01-01 00:00:00.000000'",
+            "later": "'2025-06-01 00:00:00.000000'",
+            "until": "'2027-01-01'",
+            "true": "1",
+            "false": "0",
+        }
+    return ids, values
+
+
+def load(engine: Engine, players: int) -> float:
+    ids, values = _dialect_sql(engine, players)
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        for statement in (PLAYERS, EVENTS, EXCLUSIONS):
+            connection.execute(text(ids + statement.format(**values).strip()))
+        connection.execute(text("ANALYZE"))
+    return time.perf_counter() - started
+
+
+def measure(engine: Engine, label: str, players: int) -> None:
+    load_seconds = load(engine, players)
+    raw = "SELECT count(*) FROM (SELECT player_id FROM consent_events GROUP BY player_id) AS per_player"
+    contactable = contactable_players_select(channel="sms", as_of=AS_OF).subquery()
+    timings = {}
+    for name, run in {
+        "raw scan": lambda session: session.execute(text(raw)).scalar(),
+        "contactable (sms)": lambda session: session.scalar(select(func.count()).select_from(contactable)),
+    }.items():
+        best = float("inf")
+        for _ in range(3):
+            with transaction(engine) as session:
+                started = time.perf_counter()
+                result = run(session)
+                best = min(best, time.perf_counter() - started)
+        timings[name] = (best, result)
+    raw_seconds, _ = timings["raw scan"]
+    seconds, count = timings["contactable (sms)"]
+    print(
+        f"| {label} | {players:,} | {load_seconds:.1f} s | {raw_seconds:.2f} s | {seconds:.2f} s "
+        f"| {seconds / raw_seconds:.1f}× | {count:,} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--players", type=int, default=1_000_000)
+    parser.add_argument("--postgres", help="admin URL of a PostgreSQL server to create a scratch database on")
+    args = parser.parse_args()
+    print("| dialect | players | load | raw scan, best of 3 | contactable count, best of 3 | ratio | count |")
+    print("|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as folder:
+        engine = make_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
+        migrate.upgrade(engine)
+        measure(engine, "SQLite", args.players)
+        engine.dispose()
+    if args.postgres:
+        name = f"lottocrm_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            url = make_url(args.postgres).set(database=name)
+            engine = make_engine(url.render_as_string(hide_password=False))
+            migrate.upgrade(engine)
+            measure(engine, "PostgreSQL", args.players)
+            engine.dispose()
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()
