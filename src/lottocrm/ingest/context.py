@@ -33,7 +33,11 @@ def mask(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.ndarray:
     """A boolean Arrow result as a numpy mask, with nulls (unknown) counted as not bad."""
     if isinstance(values, np.ndarray):
         return values.astype(bool, copy=False)
-    return as_numpy(pc.fill_null(values, False)).astype(bool, copy=False)
+    filled = pc.fill_null(values, False)
+    if isinstance(filled, pa.ChunkedArray):
+        filled = filled.combine_chunks()
+    # Through uint8: pyarrow converts booleans to numpy via pandas, which costs seconds to import.
+    return filled.cast(pa.uint8()).to_numpy(zero_copy_only=False).view(np.bool_)
 
 
 @dataclass
@@ -70,14 +74,11 @@ class CheckContext:
     # ---- integer keys of large tables ---------------------------------------------------------------------
     def store_has_ints(self, table: Table, column: str, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Mask of the rows whose (non-null) integer key exists in ``table.column``."""
-        keys = as_numpy(pc.drop_null(values)).astype(np.int64)
-        found = np.zeros(len(values), dtype=bool)
-        if keys.size == 0:
-            return found
-        distinct = np.unique(keys)
+        distinct = np.sort(as_numpy(pc.unique(pc.drop_null(values))).astype(np.int64))
+        if distinct.size == 0:
+            return np.zeros(len(values), dtype=bool)
         existing = self._existing_ints(table, column, distinct)
-        present = mask(pc.is_in(values, value_set=pa.array(existing, pa.int64())))
-        return found | present
+        return mask(pc.is_in(values, value_set=pa.array(existing, pa.int64())))
 
     def _existing_ints(self, table: Table, column: str, distinct: np.ndarray) -> np.ndarray:
         col = table.c[column]
@@ -93,8 +94,9 @@ class CheckContext:
             return np.array(found, dtype=np.int64)
         if cached:
             low, high = min(low, cached.low), max(high, cached.high)
-        rows = self.connection.execute(select(col).where(col.between(low, high))).scalars().all()
-        keys = np.sort(np.array(rows, dtype=np.int64))
+        # Straight from the driver's cursor: building a SQLAlchemy Row per key costs more than the query.
+        cursor = self.connection.execute(select(col).where(col.between(low, high)).order_by(col)).cursor
+        keys = np.array([key for (key,) in cursor.fetchall()], dtype=np.int64)
         self._int_keys[(table.name, column)] = _IntKeyCache(low, high, keys)
         return keys
 

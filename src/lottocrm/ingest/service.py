@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -284,7 +285,7 @@ def _stream(
             sink.write(good)
             report.rows_loaded += good.num_rows
             if "under_age" in good.column_names:
-                under_age += int(np.count_nonzero(good["under_age"].to_numpy()))
+                under_age += int(pc.sum(good["under_age"]).as_py() or 0)
     except SourceError as exc:
         report.file_error = str(exc)
     report.problems = log.problems

@@ -74,8 +74,11 @@ class DuplicateTracker:
         if self.seen.size:
             at = np.minimum(np.searchsorted(self.seen, keys), self.seen.size - 1)
             repeat |= self.seen[at] == keys
+        first_of_each = (
+            ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if ordered.size else ordered
+        )
         # Timsort merges the two sorted runs in linear time.
-        self.seen = np.sort(np.concatenate([self.seen, np.unique(keys)]), kind="stable")
+        self.seen = np.sort(np.concatenate([self.seen, first_of_each]), kind="stable")
         result = np.zeros(data.num_rows, dtype=bool)
         result[rows[repeat]] = True
         return result
