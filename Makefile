@@ -27,3 +27,10 @@ lock:
 
 lint:
 	$(BIN)/ruff check src tests bench
+
+# Re-extract UI strings, merge them into the Russian catalog, compile it (the .mo is committed).
+.PHONY: i18n
+i18n:
+	$(BIN)/pybabel extract -F babel.cfg -k _ -o src/lottocrm/web/locale/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel update -i src/lottocrm/web/locale/messages.pot -d src/lottocrm/web/locale -D messages --no-location
+	$(BIN)/pybabel compile -d src/lottocrm/web/locale -D messages

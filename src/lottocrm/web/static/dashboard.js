@@ -69,10 +69,10 @@
         var ages = Array.from(new Set(rows.map(function (r) { return r.age; }))).sort(function (a, b) { return a - b; });
         draw("chart-cohorts", {
           tooltip: { formatter: function (p) { return labels.cohort + " " + cohorts[p.value[1]] + ", +" + ages[p.value[0]] + ": " + pct.format(p.value[2]); } },
-          grid: { left: 80, right: 20, top: 10, bottom: 80 },
+          grid: { left: 80, right: 90, top: 10, bottom: 50 },
           xAxis: { type: "category", name: labels.months_since, nameLocation: "middle", nameGap: 28, data: ages },
           yAxis: { type: "category", data: cohorts },
-          visualMap: { min: 0, max: 1, calculable: true, orient: "horizontal", left: "center", bottom: 0,
+          visualMap: { min: 0, max: 1, calculable: true, orient: "vertical", right: 0, top: "middle",
                        formatter: function (v) { return pct.format(v); } },
           series: [{ type: "heatmap", name: labels.retention,
                      data: rows.map(function (r) { return [ages.indexOf(r.age), cohorts.indexOf(month(r.cohort)), r.retention]; }),

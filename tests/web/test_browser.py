@@ -1,0 +1,122 @@
+"""End to end in real headless Chromium (Debian's, driven by Playwright) against a real uvicorn server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lottocrm.db import migrate
+from lottocrm.db.engine import make_engine
+from lottocrm.lake.store import Lake
+from web.factories import PASSWORD, make_lake, make_players, make_users
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    data = tmp_path / "data"
+    url = f"sqlite:///{data / 'crm.sqlite3'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    make_users(engine)
+    make_players(engine)
+    engine.dispose()
+    make_lake(Lake(data / "lake"))
+    port = _free_port()
+    env = {**os.environ, "LOTTOCRM_DATA_DIR": str(data), "LOTTOCRM_DATABASE_URL": url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "lottocrm.web.app:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_supervisor_finds_a_player_changes_a_consent_and_sees_it_audited(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="ru-RU")
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.set_default_timeout(20_000)
+
+        page.goto(f"{server}/players")
+        expect(page).to_have_url(f"{server}/login")
+        page.fill("input[name=username]", "supervisor")
+        page.fill("input[name=password]", PASSWORD)
+        page.screenshot(path=str(ARTIFACTS / "01-login.png"))
+        page.click("button[type=submit]")
+        expect(page).to_have_url(f"{server}/players")
+
+        page.fill("input[name=q]", "8 (916) 123-45-12")
+        page.press("input[name=q]", "Enter")
+        link = page.locator("#results a", has_text="Фёдоров Пётр Алексеевич")
+        expect(link).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "02-search.png"), full_page=True)
+        link.click()
+        expect(page).to_have_url(f"{server}/players/1001")
+        expect(page.locator("#rg-state")).to_be_visible()
+        expect(page.locator("text=+79161234512")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "03-player-360.png"), full_page=True)
+
+        form = page.locator("#consent-form")
+        form.locator("select[name=purpose]").select_option("advertising")
+        form.locator("select[name=channel]").select_option("sms")
+        form.locator("select[name=granted]").select_option("no")
+        form.locator("input[name=reason]").fill("игрок отказался от SMS по телефону")
+        form.locator("button[type=submit]").click()
+        expect(page.locator("[role=status]")).to_be_visible()
+        expect(page.locator("#player-audit")).to_contain_text("player.consent.change")
+        expect(page.locator("#player-audit")).to_contain_text("игрок отказался от SMS по телефону")
+        page.screenshot(path=str(ARTIFACTS / "04-consent-changed.png"), full_page=True)
+
+        page.goto(f"{server}/dashboard")
+        for chart in ("chart-kpi", "chart-cohorts", "chart-funnel", "chart-game", "chart-channel", "chart-region"):
+            expect(page.locator(f"#{chart}[data-rendered=true] canvas").first).to_be_attached()
+        page.screenshot(path=str(ARTIFACTS / "05-dashboard.png"), full_page=True)
+
+        page.goto(f"{server}/audit?player_id=1001")
+        expect(page.locator("#audit-events")).to_contain_text("player.consent.change")
+        page.screenshot(path=str(ARTIFACTS / "06-audit.png"), full_page=True)
+
+        page.click("text=Sign out") if page.locator("text=Sign out").count() else page.click("text=Выйти")
+        expect(page).to_have_url(f"{server}/login")
+        browser.close()
+    assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
+    assert not problems, problems
