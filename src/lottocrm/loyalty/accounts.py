@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,23 @@ from lottocrm.loyalty.models import LoyaltyAccount
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+# code → id of system accounts, per database, saving a query on every till call. Account rows are never
+# deleted or renumbered, so a committed id stays right; ids a transaction saw enter the cache only when
+# that transaction commits (it may have created the row itself and then rolled back).
+_known_ids: dict[tuple[str, str], int] = {}
+_SEEN = "loyalty_accounts_seen"
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_seen_accounts(session: Session) -> None:
+    _known_ids.update(session.info.pop(_SEEN, {}))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_seen_accounts(session: Session, _previous_transaction: object) -> None:
+    session.info.pop(_SEEN, None)
 
 
 def _get_or_create(
@@ -24,8 +41,13 @@ def _get_or_create(
     player_id: int | None = None,
     balance: int | None = None,
 ) -> int:
+    database = session.get_bind().url.render_as_string()
+    cached = _known_ids.get((database, code))
+    if cached is not None:
+        return cached
     found = session.execute(select(LoyaltyAccount.id).where(LoyaltyAccount.code == code)).scalar_one_or_none()
     if found is not None:
+        session.info.setdefault(_SEEN, {})[(database, code)] = found
         return found
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     # ON CONFLICT DO NOTHING: two first uses racing must not abort one of the callers' transactions.

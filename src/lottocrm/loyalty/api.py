@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response, Security
+from fastapi import APIRouter, Header, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -112,21 +112,7 @@ router = APIRouter(prefix="/loyalty", tags=["loyalty till"], route_class=TillRou
 api_key_header = APIKeyHeader(name="X-Api-Key", auto_error=False, description="The partner's till key")
 
 
-def till_partner(
-    request: Request, secret: Annotated[str | None, Security(api_key_header)]
-) -> AuthenticatedPartner:
-    if not secret:
-        raise Unauthorized("send the partner's till key in the X-Api-Key header")
-    with transaction(_engine(request)) as session:
-        partner = authenticate(session, secret=secret)
-    if partner is None:
-        raise Unauthorized("unknown or revoked API key")
-    if not partner.active:
-        raise PartnerNotAllowed(f"partner {partner.code} is suspended from the programme")
-    return partner
-
-
-Partner = Annotated[AuthenticatedPartner, Depends(till_partner)]
+TillKey = Annotated[str | None, Security(api_key_header)]
 IdempotencyKey = Annotated[
     str, Header(alias="Idempotency-Key", min_length=1, max_length=idempotency.MAX_KEY_LENGTH)
 ]
@@ -140,22 +126,44 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _partner(session: Session, secret: str | None, *, needs: str | None = None) -> AuthenticatedPartner:
+    """The calling partner, checked inside the call's own transaction (one round trip, no extra BEGIN)."""
+    if not secret:
+        raise Unauthorized("send the partner's till key in the X-Api-Key header")
+    partner = authenticate(session, secret=secret)
+    if partner is None:
+        raise Unauthorized("unknown or revoked API key")
+    if not partner.active:
+        raise PartnerNotAllowed(f"partner {partner.code} is suspended from the programme")
+    if needs == "earn" and not partner.can_earn:
+        raise PartnerNotAllowed(f"partner {partner.code} may not issue points")
+    if needs == "redeem" and not partner.can_redeem:
+        raise PartnerNotAllowed(f"partner {partner.code} may not accept points")
+    return partner
+
+
+Action = Callable[[Session, AuthenticatedPartner, dt.datetime], BaseModel]
+
+
 def _till_call(
     request: Request,
-    partner: AuthenticatedPartner,
+    secret: str | None,
     key: str,
     body: BaseModel,
-    action: Callable[[Session, dt.datetime], BaseModel],
+    action: Action,
+    *,
+    needs: str | None = None,
 ) -> JSONResponse:
     fingerprint = idempotency.request_hash(request.url.path, body.model_dump(mode="json"))
     now = _now()
     with transaction(_engine(request)) as session:
+        partner = _partner(session, secret, needs=needs)
         replay = idempotency.claim(session, partner_id=partner.id, key=key, fingerprint=fingerprint, now=now)
         if replay is not None:
             return JSONResponse(
                 replay.response, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"}
             )
-        payload = action(session, now).model_dump(mode="json")
+        payload = action(session, partner, now).model_dump(mode="json")
         idempotency.remember(session, partner_id=partner.id, key=key, status_code=200, response=payload)
     return JSONResponse(payload)
 
@@ -165,9 +173,10 @@ def _hold_out(result: redemption.HoldResult) -> HoldOut:
 
 
 @router.post("/till/identify", response_model=MemberOut, summary="Find a member by card, phone or barcode")
-def identify(request: Request, body: MemberRef, partner: Partner) -> MemberOut:
+def identify(request: Request, body: MemberRef, secret: TillKey) -> MemberOut:
     """Read-only, so it needs no idempotency key."""
     with transaction(_engine(request)) as session:
+        _partner(session, secret)
         member = find_member(session, **body.lookup())
         account = session.execute(
             select(LoyaltyAccount.balance, LoyaltyAccount.tier).where(LoyaltyAccount.id == member.account_id)
@@ -179,11 +188,8 @@ def identify(request: Request, body: MemberRef, partner: Partner) -> MemberOut:
 
 
 @router.post("/till/earn", response_model=EarnOut, summary="Earn points for a purchase")
-def earn(request: Request, body: EarnRequest, partner: Partner, key: IdempotencyKey) -> JSONResponse:
-    if not partner.can_earn:
-        raise PartnerNotAllowed(f"partner {partner.code} may not issue points")
-
-    def action(session: Session, now: dt.datetime) -> EarnOut:
+def earn(request: Request, body: EarnRequest, secret: TillKey, key: IdempotencyKey) -> JSONResponse:
+    def action(session: Session, partner: AuthenticatedPartner, now: dt.datetime) -> EarnOut:
         member = find_member(session, **body.lookup())
         result = earning.earn_at_partner(
             session,
@@ -195,17 +201,12 @@ def earn(request: Request, body: EarnRequest, partner: Partner, key: Idempotency
         )
         return EarnOut(**result.__dict__)
 
-    return _till_call(request, partner, key, body, action)
+    return _till_call(request, secret, key, body, action, needs="earn")
 
 
 @router.post("/till/authorize", response_model=HoldOut, summary="Hold points for a redemption")
-def authorize(
-    request: Request, body: AuthorizeRequest, partner: Partner, key: IdempotencyKey
-) -> JSONResponse:
-    if not partner.can_redeem:
-        raise PartnerNotAllowed(f"partner {partner.code} may not accept points")
-
-    def action(session: Session, now: dt.datetime) -> HoldOut:
+def authorize(request: Request, body: AuthorizeRequest, secret: TillKey, key: IdempotencyKey) -> JSONResponse:
+    def action(session: Session, partner: AuthenticatedPartner, now: dt.datetime) -> HoldOut:
         member = find_member(session, **body.lookup())
         return _hold_out(
             redemption.authorize(
@@ -218,67 +219,57 @@ def authorize(
             )
         )
 
-    return _till_call(request, partner, key, body, action)
+    return _till_call(request, secret, key, body, action, needs="redeem")
 
 
 @router.post("/till/holds/{hold_id}/capture", response_model=HoldOut, summary="Capture a hold (all or part)")
 def capture(
-    request: Request, hold_id: int, body: CaptureRequest, partner: Partner, key: IdempotencyKey
+    request: Request, hold_id: int, body: CaptureRequest, secret: TillKey, key: IdempotencyKey
 ) -> JSONResponse:
-    return _till_call(
-        request,
-        partner,
-        key,
-        body,
-        lambda session, now: _hold_out(
+    def action(session: Session, partner: AuthenticatedPartner, now: dt.datetime) -> HoldOut:
+        return _hold_out(
             redemption.capture(session, hold_id=hold_id, partner_id=partner.id, points=body.points, now=now)
-        ),
-    )
+        )
+
+    return _till_call(request, secret, key, body, action)
 
 
 @router.post("/till/holds/{hold_id}/void", response_model=HoldOut, summary="Cancel a hold")
 def void(
-    request: Request, hold_id: int, body: VoidRequest, partner: Partner, key: IdempotencyKey
+    request: Request, hold_id: int, body: VoidRequest, secret: TillKey, key: IdempotencyKey
 ) -> JSONResponse:
-    return _till_call(
-        request,
-        partner,
-        key,
-        body,
-        lambda session, now: _hold_out(
-            redemption.void(session, hold_id=hold_id, partner_id=partner.id, now=now)
-        ),
-    )
+    def action(session: Session, partner: AuthenticatedPartner, now: dt.datetime) -> HoldOut:
+        return _hold_out(redemption.void(session, hold_id=hold_id, partner_id=partner.id, now=now))
+
+    return _till_call(request, secret, key, body, action)
 
 
 @router.post("/till/holds/{hold_id}/refund", response_model=HoldOut, summary="Refund captured points")
 def refund(
-    request: Request, hold_id: int, body: RefundRequest, partner: Partner, key: IdempotencyKey
+    request: Request, hold_id: int, body: RefundRequest, secret: TillKey, key: IdempotencyKey
 ) -> JSONResponse:
-    return _till_call(
-        request,
-        partner,
-        key,
-        body,
-        lambda session, now: _hold_out(
+    def action(session: Session, partner: AuthenticatedPartner, now: dt.datetime) -> HoldOut:
+        return _hold_out(
             redemption.refund(session, hold_id=hold_id, partner_id=partner.id, points=body.points, now=now)
-        ),
-    )
+        )
+
+    return _till_call(request, secret, key, body, action)
 
 
-def _known_card(request: Request, number: str) -> None:
+def _known_card(request: Request, secret: str | None, number: str) -> None:
     with transaction(_engine(request)) as session:
+        _partner(session, secret)
         if session.execute(select(LoyaltyCard.id).where(LoyaltyCard.number == number)).first() is None:
             raise UnknownCard(f"no card {number}")
 
 
 @router.get("/cards/{number}/barcode.png", response_class=Response, summary="Code 128 barcode of a card")
-def card_barcode(request: Request, number: str, partner: Partner) -> Response:
-    _known_card(request, number)
+def card_barcode(request: Request, number: str, secret: TillKey) -> Response:
+    _known_card(request, secret, number)
     return Response(cards.barcode_png(number), media_type="image/png")
 
 
 @router.get("/cards/{number}/qr.png", response_class=Response, summary="QR code of a card")
-def card_qr(request: Request, number: str, partner: Partner) -> Response:
-    _known_card(request, number)
+def card_qr(request: Request, number: str, secret: TillKey) -> Response:
+    _known_card(request, secret, number)
     return Response(cards.qr_png(number), media_type="image/png")

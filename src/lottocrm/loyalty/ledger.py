@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from lottocrm.loyalty.errors import InsufficientPoints, InvalidAmount
@@ -63,17 +63,12 @@ def post(
             created_at=now,
         )
     )
-    # Stored balances exist only on member rows (NULL elsewhere); the CHECK balance >= 0 backs up the
-    # callers' own sufficiency checks, so a bug aborts the transaction instead of minting debt.
+    # Stored balances exist only on member rows (NULL elsewhere), so one UPDATE covers both sides. The
+    # CHECK balance >= 0 backs up the callers' own sufficiency checks: a bug aborts instead of minting debt.
     session.execute(
         update(LoyaltyAccount)
-        .where(LoyaltyAccount.id == debit, LoyaltyAccount.balance.is_not(None))
-        .values(balance=LoyaltyAccount.balance - points)
-    )
-    session.execute(
-        update(LoyaltyAccount)
-        .where(LoyaltyAccount.id == credit, LoyaltyAccount.balance.is_not(None))
-        .values(balance=LoyaltyAccount.balance + points)
+        .where(LoyaltyAccount.id.in_((debit, credit)), LoyaltyAccount.balance.is_not(None))
+        .values(balance=LoyaltyAccount.balance + case((LoyaltyAccount.id == credit, points), else_=-points))
     )
 
 

@@ -25,7 +25,7 @@ from lottocrm.loyalty.errors import (
     RefundAboveCapture,
 )
 from lottocrm.loyalty.members import Member
-from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, LoyaltyOperation
+from lottocrm.loyalty.models import LoyaltyHold
 from lottocrm.loyalty.velocity import check_velocity
 
 HOLD_LIFETIME = dt.timedelta(minutes=15)
@@ -52,11 +52,7 @@ def _hold_row(session: Session, hold_id: int) -> Row:
     return session.execute(select(*LoyaltyHold.__table__.c).where(LoyaltyHold.id == hold_id)).one()
 
 
-def _result(session: Session, hold_id: int) -> HoldResult:
-    hold = _hold_row(session, hold_id)
-    balance = session.execute(
-        select(LoyaltyAccount.balance).where(LoyaltyAccount.id == hold.account_id)
-    ).scalar_one()
+def _result(hold: Row, balance: int) -> HoldResult:
     return HoldResult(
         hold_id=hold.id,
         status=hold.status,
@@ -66,6 +62,15 @@ def _result(session: Session, hold_id: int) -> HoldResult:
         expires_at=hold.expires_at,
         balance=balance,
     )
+
+
+def _set_hold(session: Session, hold_id: int, **values: object) -> Row:
+    return session.execute(
+        update(LoyaltyHold)
+        .where(LoyaltyHold.id == hold_id)
+        .values(**values)
+        .returning(*LoyaltyHold.__table__.c)
+    ).one()
 
 
 def authorize(
@@ -80,7 +85,7 @@ def authorize(
 ) -> HoldResult:
     """Hold ``points`` of the member's for a redemption (``partner_id`` None: the rewards catalogue)."""
     _positive(points, "a redemption")
-    ledger.lock_members(session, [member.account_id])
+    balance = ledger.lock_members(session, [member.account_id])[member.account_id]
     if partner_id is not None:
         check_velocity(session, member=member, now=now)
     operation_id = ledger.new_operation(
@@ -102,7 +107,7 @@ def authorize(
         points=points,
         now=now,
     )
-    hold_id = session.execute(
+    hold = session.execute(
         insert(LoyaltyHold)
         .values(
             account_id=member.account_id,
@@ -115,26 +120,23 @@ def authorize(
             expires_at=now + lifetime,
             created_at=now,
         )
-        .returning(LoyaltyHold.id)
-    ).scalar_one()
-    session.execute(
-        update(LoyaltyOperation).where(LoyaltyOperation.id == operation_id).values(hold_id=hold_id)
-    )
-    return _result(session, hold_id)
+        .returning(*LoyaltyHold.__table__.c)
+    ).one()
+    return _result(hold, balance - points)
 
 
-def _locked_hold(session: Session, *, hold_id: int, partner_id: int | None) -> Row:
-    """Lock the hold's member account, then read the hold: the fixed order account → hold."""
+def _locked_hold(session: Session, *, hold_id: int, partner_id: int | None) -> tuple[Row, int]:
+    """Lock the hold's member account, then read the hold (fixed order: account → hold); with the balance."""
     account_id = session.execute(
         select(LoyaltyHold.account_id).where(LoyaltyHold.id == hold_id)
     ).scalar_one_or_none()
     if account_id is None:
         raise HoldNotFound(f"no hold {hold_id}")
-    ledger.lock_members(session, [account_id])
+    balance = ledger.lock_members(session, [account_id])[account_id]
     hold = _hold_row(session, hold_id)
     if hold.partner_id != partner_id:
         raise PartnerNotAllowed(f"hold {hold_id} was authorized by another partner")
-    return hold
+    return hold, balance
 
 
 def _require_open(hold: Row, *, now: dt.datetime) -> None:
@@ -163,7 +165,7 @@ def capture(
     session: Session, *, hold_id: int, partner_id: int | None, now: dt.datetime, points: int | None = None
 ) -> HoldResult:
     """Take ``points`` (default: all) of an open hold; the rest goes back to the member."""
-    hold = _locked_hold(session, hold_id=hold_id, partner_id=partner_id)
+    hold, balance = _locked_hold(session, hold_id=hold_id, partner_id=partner_id)
     points = hold.points if points is None else points
     _positive(points, "a capture")
     _require_open(hold, now=now)
@@ -193,19 +195,15 @@ def capture(
     )
     if points < hold.points:
         _release(session, hold=hold, operation_id=operation_id, points=hold.points - points, now=now)
-    session.execute(
-        update(LoyaltyHold)
-        .where(LoyaltyHold.id == hold.id)
-        .values(status="captured", captured_points=points, closed_at=now)
-    )
-    return _result(session, hold.id)
+    closed = _set_hold(session, hold.id, status="captured", captured_points=points, closed_at=now)
+    return _result(closed, balance + hold.points - points)
 
 
 def void(
     session: Session, *, hold_id: int, partner_id: int | None, now: dt.datetime, reason: str | None = None
 ) -> HoldResult:
     """Cancel an open hold and give every point back; an expired hold may be voided (expiry does so)."""
-    hold = _locked_hold(session, hold_id=hold_id, partner_id=partner_id)
+    hold, balance = _locked_hold(session, hold_id=hold_id, partner_id=partner_id)
     if hold.status != "authorized":
         raise HoldNotOpen(f"hold {hold.id} is already {hold.status}")
     operation_id = ledger.new_operation(
@@ -219,10 +217,7 @@ def void(
         reason=reason,
     )
     _release(session, hold=hold, operation_id=operation_id, points=hold.points, now=now)
-    session.execute(
-        update(LoyaltyHold).where(LoyaltyHold.id == hold.id).values(status="voided", closed_at=now)
-    )
-    return _result(session, hold.id)
+    return _result(_set_hold(session, hold.id, status="voided", closed_at=now), balance + hold.points)
 
 
 def refund(
@@ -234,7 +229,7 @@ def refund(
     refund never hands back points that are already dead.
     """
     _positive(points, "a refund")
-    hold = _locked_hold(session, hold_id=hold_id, partner_id=partner_id)
+    hold, balance = _locked_hold(session, hold_id=hold_id, partner_id=partner_id)
     if hold.status != "captured":
         raise HoldNotOpen(f"hold {hold.id} is {hold.status}; only a captured redemption can be refunded")
     if points > hold.captured_points - hold.refunded_points:
@@ -269,12 +264,8 @@ def refund(
         expires_at=expires_at,
         now=now,
     )
-    session.execute(
-        update(LoyaltyHold)
-        .where(LoyaltyHold.id == hold.id)
-        .values(refunded_points=LoyaltyHold.refunded_points + points)
-    )
-    return _result(session, hold.id)
+    refunded = _set_hold(session, hold.id, refunded_points=LoyaltyHold.refunded_points + points)
+    return _result(refunded, balance + points)
 
 
 def stale_hold_ids(session: Session, *, now: dt.datetime, limit: int = 1000) -> list[int]:
@@ -291,7 +282,7 @@ def stale_hold_ids(session: Session, *, now: dt.datetime, limit: int = 1000) -> 
 def void_stale_hold(session: Session, *, hold_id: int, now: dt.datetime) -> bool:
     """Void one expired hold if it is still open (a till may have settled it meanwhile); True if voided."""
     partner_id = session.execute(select(LoyaltyHold.partner_id).where(LoyaltyHold.id == hold_id)).scalar_one()
-    hold = _locked_hold(session, hold_id=hold_id, partner_id=partner_id)
+    hold, balance = _locked_hold(session, hold_id=hold_id, partner_id=partner_id)
     if hold.status != "authorized" or hold.expires_at > now:
         return False
     void(session, hold_id=hold_id, partner_id=partner_id, now=now, reason="hold expired before capture")

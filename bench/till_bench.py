@@ -1,0 +1,307 @@
+"""Till API throughput: authorize + capture pairs per second and latency at 1, 8 and 32 concurrent tills.
+
+For each dialect the script creates a fresh database, a partner with a till key and a few hundred funded
+cards, starts ``lottocrm serve`` (uvicorn) on a free loopback port and drives it with an asyncio client,
+a bounded number of pairs per level. On PostgreSQL it then runs pgbench on the same database with a script
+issuing the same SQL statements an authorize and a capture issue (minus HTTP, JSON and Python) — the raw
+ceiling — and reports the ratio. Prints a Markdown block; ``--append`` adds it to bench/RESULTS.md.
+
+    .venv/bin/python bench/till_bench.py --append
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, select, text, update
+from sqlalchemy.engine import make_url
+
+from lottocrm.db import migrate
+from lottocrm.db.engine import make_engine, transaction
+from lottocrm.loyalty import adjustments, members, partners
+from lottocrm.loyalty.accounts import partner_redeemed_account, programme_account
+from lottocrm.loyalty.models import LoyaltyCard
+from lottocrm.players.models import Player
+
+ROOT = Path(__file__).resolve().parents[1]
+CARDS = 256
+LEVELS = (1, 8, 32)
+
+
+@dataclass
+class Level:
+    clients: int
+    pairs: int
+    seconds: float
+    pair_latencies_ms: list[float]
+    call_latencies_ms: list[float]
+
+    @property
+    def pairs_per_second(self) -> float:
+        return self.pairs / self.seconds
+
+    def p(self, q: float, calls: bool = True) -> float:
+        values = sorted(self.call_latencies_ms if calls else self.pair_latencies_ms)
+        return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def prepare(url: str) -> tuple[str, list[str], dict[str, int]]:
+    """Migrate, register a partner and its key, fund CARDS cards. Returns key, card numbers, ids for pgbench."""
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    now = _now()
+    with transaction(engine) as session:
+        partner_id = partners.create_partner(session, code="bench", name="Bench Shop", now=now)
+        key = partners.issue_key(session, partner_id=partner_id, now=now, label="bench")
+        for player_id in range(1, CARDS + 1):
+            session.add(Player(id=player_id, last_name="Б", first_name="Б", search_name="б б", registered_at=now,
+                               registration_channel="website", age_verified=True, under_age=False,
+                               status="active", created_at=now))
+        session.flush()
+        numbers = [members.issue_card(session, player_id=player_id, now=now) for player_id in range(1, CARDS + 1)]
+        session.execute(update(LoyaltyCard).values(max_ops_per_minute=1_000_000))
+        for number in numbers:
+            account_id = session.execute(select(LoyaltyCard.account_id).where(LoyaltyCard.number == number)).scalar_one()
+            adjustments.adjust(session, account_id=account_id, points=10_000_000, actor="bench", reason="funding",
+                               now=now)
+        ids = {"partner": partner_id, "holds": programme_account(session, "holds")}
+        ids["redeemed"] = partner_redeemed_account(session, partner_id)
+    engine.dispose()
+    return key, numbers, ids
+
+
+class Server:
+    def __init__(self, url: str, data_dir: Path, workers: int) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "LOTTOCRM_DATABASE_URL": url, "LOTTOCRM_DATA_DIR": str(data_dir)}
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("lottocrm")), "--quiet", "serve", "--port", str(self.port),
+             "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/api/v1/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+async def _till(client: httpx.AsyncClient, card: str, pairs: int, level: Level) -> None:
+    for _ in range(pairs):
+        started = time.perf_counter()
+        held = await client.post("/till/authorize", json={"card_number": card, "points": 3},
+                                 headers={"Idempotency-Key": uuid.uuid4().hex})
+        middle = time.perf_counter()
+        if held.status_code != 200:
+            raise RuntimeError(f"authorize failed: {held.text}")
+        captured = await client.post(f"/till/holds/{held.json()['hold_id']}/capture", json={},
+                                     headers={"Idempotency-Key": uuid.uuid4().hex})
+        done = time.perf_counter()
+        if captured.status_code != 200:
+            raise RuntimeError(f"capture failed: {captured.text}")
+        level.call_latencies_ms += [(middle - started) * 1000, (done - middle) * 1000]
+        level.pair_latencies_ms.append((done - started) * 1000)
+
+
+async def drive(base: str, key: str, cards: list[str], clients: int, pairs_per_client: int) -> Level:
+    level = Level(clients=clients, pairs=clients * pairs_per_client, seconds=0, pair_latencies_ms=[],
+                  call_latencies_ms=[])
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=f"{base}/api/v1/loyalty", headers={"X-Api-Key": key}, limits=limits,
+                                 timeout=60) as client:
+        await _till(client, cards[0], 5, Level(0, 0, 0, [], []))  # warm the connection and the server
+        started = time.perf_counter()
+        await asyncio.gather(*(_till(client, cards[n % len(cards)], pairs_per_client, level)
+                               for n in range(clients)))
+        level.seconds = time.perf_counter() - started
+    return level
+
+
+PGBENCH_SCRIPT = """\
+\\set card random(1, {cards})
+\\set k random(1, 9000000000000)
+BEGIN;
+SELECT k.digest FROM loyalty_partner_keys k JOIN loyalty_partners p ON p.id = k.partner_id WHERE k.prefix = '{prefix}' AND k.revoked_at IS NULL;
+INSERT INTO loyalty_idempotency (partner_id, key, request_hash, status_code, response, created_at) VALUES ({partner}, 'pgb-a-' || :client_id || '-' || :k, repeat('0', 64), 0, '{{}}', now());
+SELECT c.id AS card_id, a.id AS acc FROM loyalty_cards c JOIN loyalty_accounts a ON a.id = c.account_id WHERE c.id = :card \\gset
+SELECT balance FROM loyalty_accounts WHERE id = :acc FOR UPDATE;
+SELECT count(*) FROM loyalty_operations WHERE card_id = :card_id AND created_at > now() - interval '1 minute' AND kind IN ('earn', 'authorize');
+INSERT INTO loyalty_operations (kind, account_id, partner_id, card_id, points, created_at) VALUES ('authorize', :acc, {partner}, :card_id, 3, now()) RETURNING id AS op \\gset
+SELECT id AS lot, remaining FROM loyalty_lots WHERE account_id = :acc AND remaining > 0 AND expires_at > now() ORDER BY expires_at, id \\gset
+UPDATE loyalty_lots SET remaining = remaining - 3 WHERE id = :lot;
+INSERT INTO loyalty_lot_draws (operation_id, lot_id, points) VALUES (:op, :lot, 3);
+INSERT INTO loyalty_postings (operation_id, debit_account_id, credit_account_id, points, created_at) VALUES (:op, :acc, {holds}, 3, now());
+UPDATE loyalty_accounts SET balance = balance - 3 WHERE id = :acc AND balance IS NOT NULL;
+UPDATE loyalty_accounts SET balance = balance + 3 WHERE id = {holds} AND balance IS NOT NULL;
+INSERT INTO loyalty_holds (account_id, partner_id, authorize_operation_id, points, captured_points, refunded_points, status, expires_at, created_at) VALUES (:acc, {partner}, :op, 3, 0, 0, 'authorized', now() + interval '15 minutes', now()) RETURNING id AS hold \\gset
+UPDATE loyalty_operations SET hold_id = :hold WHERE id = :op;
+SELECT * FROM loyalty_holds WHERE id = :hold;
+SELECT balance FROM loyalty_accounts WHERE id = :acc;
+UPDATE loyalty_idempotency SET status_code = 200, response = '{{"hold_id": 1}}' WHERE partner_id = {partner} AND key = 'pgb-a-' || :client_id || '-' || :k;
+COMMIT;
+BEGIN;
+SELECT k.digest FROM loyalty_partner_keys k JOIN loyalty_partners p ON p.id = k.partner_id WHERE k.prefix = '{prefix}' AND k.revoked_at IS NULL;
+INSERT INTO loyalty_idempotency (partner_id, key, request_hash, status_code, response, created_at) VALUES ({partner}, 'pgb-c-' || :client_id || '-' || :k, repeat('0', 64), 0, '{{}}', now());
+SELECT account_id FROM loyalty_holds WHERE id = :hold;
+SELECT balance FROM loyalty_accounts WHERE id = :acc FOR UPDATE;
+SELECT * FROM loyalty_holds WHERE id = :hold;
+INSERT INTO loyalty_operations (kind, account_id, partner_id, hold_id, points, created_at) VALUES ('capture', :acc, {partner}, :hold, 3, now()) RETURNING id AS cop \\gset
+SELECT id FROM loyalty_accounts WHERE code = 'holds';
+SELECT id FROM loyalty_accounts WHERE code = concat('partner', chr(58), '{partner}', chr(58), 'redeemed');
+INSERT INTO loyalty_postings (operation_id, debit_account_id, credit_account_id, points, created_at) VALUES (:cop, {holds}, {redeemed}, 3, now());
+UPDATE loyalty_accounts SET balance = balance - 3 WHERE id = {holds} AND balance IS NOT NULL;
+UPDATE loyalty_accounts SET balance = balance + 3 WHERE id = {redeemed} AND balance IS NOT NULL;
+UPDATE loyalty_holds SET status = 'captured', captured_points = 3, closed_at = now() WHERE id = :hold;
+SELECT * FROM loyalty_holds WHERE id = :hold;
+SELECT balance FROM loyalty_accounts WHERE id = :acc;
+UPDATE loyalty_idempotency SET status_code = 200, response = '{{"hold_id": 1}}' WHERE partner_id = {partner} AND key = 'pgb-c-' || :client_id || '-' || :k;
+COMMIT;
+"""
+
+
+def pgbench(url: str, key: str, ids: dict[str, int], clients: int, pairs_per_client: int) -> Level:
+    pg = make_url(url)
+    workdir = Path(tempfile.mkdtemp(prefix="till-pgbench-"))
+    script = workdir / "pair.sql"
+    script.write_text(PGBENCH_SCRIPT.format(cards=CARDS, prefix=key.split("_")[2], **ids), encoding="utf-8")
+    command = [shutil.which("pgbench") or "pgbench", "-n", "-M", "prepared", "-f", str(script), "-c", str(clients),
+               "-j", str(min(clients, 2)), "-t", str(pairs_per_client), "-l", "-h", pg.host or "127.0.0.1",
+               "-p", str(pg.port or 5432), "-U", pg.username or "postgres", pg.database or "postgres"]
+    env = {**os.environ, **({"PGPASSWORD": pg.password} if pg.password else {})}
+    result = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"pgbench failed: {result.stderr[-2000:]}")
+    tps = float(re.search(r"tps = ([\d.]+)", result.stdout).group(1))  # type: ignore[union-attr]
+    latencies = []
+    for log in workdir.glob("pgbench_log.*"):
+        for line in log.read_text().splitlines():
+            latencies.append(int(line.split()[2]) / 1000)
+    shutil.rmtree(workdir)
+    pairs = clients * pairs_per_client
+    return Level(clients=clients, pairs=pairs, seconds=pairs / tps, pair_latencies_ms=latencies,
+                 call_latencies_ms=[])
+
+
+def run_dialect(url: str, label: str, workers: int, pairs: dict[int, int], with_pgbench: bool) -> list[str]:
+    key, cards, ids = prepare(url)
+    rows = []
+    with tempfile.TemporaryDirectory() as data_dir:
+        server = Server(url, Path(data_dir), workers)
+        try:
+            for clients in LEVELS:
+                print(f"{label}: API, {clients} clients …", file=sys.stderr, flush=True)
+                level = asyncio.run(drive(server.base, key, cards, clients, pairs[clients]))
+                ceiling = ratio = ""
+                if with_pgbench:
+                    print(f"{label}: pgbench, {clients} clients …", file=sys.stderr, flush=True)
+                    raw = pgbench(url, key, ids, clients, pairs[clients] * 4)
+                    ceiling = (f"{raw.pairs_per_second:,.0f} pairs/s · p50 {raw.p(0.5, calls=False):.1f} ms · "
+                               f"p99 {raw.p(0.99, calls=False):.1f} ms")
+                    ratio = f"{level.pairs_per_second / raw.pairs_per_second:.2f}"
+                rows.append(
+                    f"| {label} | {clients} | {level.pairs} | {level.pairs_per_second:,.0f} | "
+                    f"{2 * level.pairs_per_second:,.0f} | {level.p(0.5):.1f} / {level.p(0.99):.1f} | "
+                    f"{level.p(0.5, calls=False):.1f} / {level.p(0.99, calls=False):.1f} | {ceiling} | {ratio} |")
+        finally:
+            server.stop()
+    return rows
+
+
+def _pg_database(admin_url: str) -> tuple[str, callable]:  # type: ignore[valid-type]
+    name = f"lottocrm_till_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as con:
+            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--pairs", type=int, default=400, help="pairs per level at 8 clients (scaled for others)")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--append", action="store_true", help="append the result to bench/RESULTS.md")
+    args = parser.parse_args()
+    # Bounded work per level: roughly the same number of pairs at 8 and 32 clients, fewer alone.
+    pairs = {1: max(args.pairs // 4, 20), 8: max(args.pairs // 8, 5), 32: max(args.pairs // 32, 2)}
+
+    load_before = os.getloadavg()
+    rows = []
+    url, drop = _pg_database(args.pg_admin_url)
+    try:
+        rows += run_dialect(url, "PostgreSQL", args.workers, pairs, with_pgbench=True)
+    finally:
+        drop()
+    if not args.skip_sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            rows += run_dialect(f"sqlite:///{folder}/bench.sqlite3", "SQLite", args.workers, pairs,
+                                with_pgbench=False)
+    load_after = os.getloadavg()
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    block = "\n".join([
+        "", f"## Till API: authorize + capture — {dt.date.today().isoformat()}", "",
+        f"Command: `.venv/bin/python bench/till_bench.py --pairs {args.pairs} --workers {args.workers}` "
+        f"(commit {commit}). Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; server `lottocrm serve` (uvicorn, {args.workers} worker) and the asyncio "
+        f"load generator on the same cores, loopback. Load average before/after: "
+        f"{load_before[0]:.1f} / {load_after[0]:.1f} (other engineers' work was running when above ~1).", "",
+        "| store | clients | pairs | pairs/s | API calls/s | call p50 / p99 ms | pair p50 / p99 ms | "
+        "pgbench same SQL (raw ceiling) | API ÷ pgbench |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *rows, ""])
+    print(block)
+    if args.append:
+        with (ROOT / "bench" / "RESULTS.md").open("a", encoding="utf-8") as results:
+            results.write(block)
+
+
+if __name__ == "__main__":
+    main()
