@@ -12,10 +12,12 @@ from typer.testing import CliRunner
 from lottocrm.analytics.reports.runner import run_reports
 from lottocrm.audit import service as audit
 from lottocrm.audit.models import AuditEvent
+from lottocrm.auth.demo import create_demo_users, print_demo_users
+from lottocrm.auth.models import ROLES
 from lottocrm.cli.main import app as cli
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
-from web.conftest import csrf_of
+from web.conftest import csrf_of, sign_in
 
 
 def test_admin_searches_the_log_and_the_search_is_logged(client_for, engine) -> None:  # type: ignore[no-untyped-def]
@@ -93,3 +95,14 @@ def test_russian_by_default_english_on_request(anonymous, client_for) -> None:  
     client.post("/lang", data={"csrf_token": csrf_of(client, "/players"), "locale": "en", "next": "/players/1001"})
     english = client.get("/players/1001").text
     assert "Consents" in english and "advertising" in english
+
+
+def test_demo_users_one_per_role_and_rerun_resets_them(engine, anonymous) -> None:  # type: ignore[no-untyped-def]
+    first = create_demo_users(engine)
+    again = create_demo_users(engine)
+    assert sorted(u.role for u in again) == sorted(ROLES)
+    assert all(a.password != b.password for a, b in zip(first, again, strict=True))
+    lines: list[str] = []
+    print_demo_users(again, url="http://127.0.0.1:8000/", echo=lines.append)
+    assert len(lines) == 6 and again[0].password in lines[1]
+    sign_in(anonymous, "demo-operator", again[0].password)

@@ -3,7 +3,8 @@
 Every branch is an index lookup: identities by their unique (kind, value) index, ids by primary key, names
 by the trigram GIN index on PostgreSQL. SQLite has no trigram index, so there a name is matched as a prefix
 of ``search_name`` (last name first) through its B-tree, and only a query matching no prefix falls back to a
-bounded substring scan.
+bounded substring scan. Either way the first statement that finds anyone wins: a prefix (SQLite) or the
+whole phrase (PostgreSQL) before the words in any order.
 """
 
 from __future__ import annotations
@@ -90,7 +91,10 @@ def _contains_all(words: tuple[str, ...]):  # type: ignore[no-untyped-def]
 
 def _name_statements(session: Session, words: tuple[str, ...]) -> list[Select]:
     if session.get_bind().dialect.name == "postgresql":
-        return [select(Player.id).where(_contains_all(words))]
+        # The whole phrase first: its many trigrams make the GIN lookup selective where a common surname
+        # alone is not; then the words in any order.
+        phrase = Player.search_name.like(f"%{_like_escape(' '.join(words))}%", escape="\\")
+        return [select(Player.id).where(phrase), select(Player.id).where(_contains_all(words))]
     prefix = " ".join(words)
     # A B-tree range is the only index-friendly prefix test on SQLite (LIKE there folds ASCII case only).
     by_prefix = select(Player.id).where(Player.search_name >= prefix, Player.search_name < prefix + "\U0010ffff")
