@@ -11,7 +11,7 @@ import csv
 import hashlib
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -214,6 +214,18 @@ class Source:
             return "skip"
 
         raw = pa.OSFile(str(self.path))
+        try:
+            yield from self._read_csv(raw, batch_rows, malformed, on_bad_row)
+        finally:
+            raw.close()
+
+    def _read_csv(
+        self,
+        raw: pa.NativeFile,
+        batch_rows: int,
+        malformed: list[MalformedRow],
+        on_bad_row: Callable[[pacsv.InvalidRow], str],
+    ) -> Iterator[RawChunk]:
         stream = pa.CompressedInputStream(raw, "gzip") if self.format == "csv.gz" else raw
         try:
             reader = pacsv.open_csv(
@@ -264,4 +276,3 @@ class Source:
                 malformed=malformed[reported:],
             )
         self.done = self.total
-        raw.close()
