@@ -40,3 +40,11 @@ def test_simulate_rejects_a_bad_date(settings: Settings) -> None:
     result = CliRunner().invoke(app, ["simulate", "--players", "10", "--end", "01.12.2024"])
     assert result.exit_code == 2
     assert "--end" in result.output
+
+
+def test_demo_refuses_a_folder_that_holds_data(settings: Settings) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["--quiet", *ARGS]).exit_code == 0
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 1
+    assert "already holds 400 players" in result.output and "--replace" in result.output
