@@ -182,3 +182,30 @@ def test_operator_retry_gives_dead_jobs_fresh_attempts(engine: Engine, job_row) 
     assert (row.status, row.attempts) == ("queued", 0)
     assert row.last_error == "boom", "the operator still sees why it died before"
     assert [claimed.id for claimed in _claim(engine, T0 + dt.timedelta(seconds=1))] == [dead]
+
+
+def test_enqueue_many_inserts_a_campaign_in_one_statement_and_skips_known_keys(engine: Engine) -> None:
+    with transaction(engine) as session:
+        service.enqueue(session, kind="sms.send", dedupe_key="campaign-7:player-2")
+    payloads = [{"player_id": n} for n in range(1, 6)]
+    keys = [f"campaign-7:player-{n}" for n in range(1, 6)]
+
+    with transaction(engine) as session:
+        assert service.enqueue_many(session, kind="sms.send", payloads=payloads, dedupe_keys=keys) == 4
+        assert service.enqueue_many(session, kind="sms.send", payloads=payloads, dedupe_keys=keys) == 0
+        assert service.enqueue_many(session, kind="sms.send", payloads=[]) == 0
+    with pytest.raises(RuntimeError), transaction(engine) as session:
+        service.enqueue_many(session, kind="sms.send", payloads=payloads)
+        raise RuntimeError("the campaign launch failed")
+
+    with transaction(engine) as session:
+        rows = session.execute(select(Job.dedupe_key, Job.payload).order_by(Job.dedupe_key)).all()
+    assert [(key, payload) for key, payload in rows] == [
+        ("campaign-7:player-1", {"player_id": 1}),
+        ("campaign-7:player-2", {}),
+        ("campaign-7:player-3", {"player_id": 3}),
+        ("campaign-7:player-4", {"player_id": 4}),
+        ("campaign-7:player-5", {"player_id": 5}),
+    ]
+    with pytest.raises(ValueError, match="5 payloads but 1 dedupe keys"), transaction(engine) as session:
+        service.enqueue_many(session, kind="sms.send", payloads=payloads, dedupe_keys=["x"])

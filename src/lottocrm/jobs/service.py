@@ -76,10 +76,47 @@ def enqueue(
 
     Returns the new job's id, or None when a job with ``dedupe_key`` already exists (then nothing changes).
     """
+    row = _job_row(kind, payload, run_at, priority, queue, max_attempts, dedupe_key)
+    return session.execute(_insert_new(session).values(row).returning(Job.id)).scalar_one_or_none()
+
+
+def enqueue_many(
+    session: Session,
+    *,
+    kind: str,
+    payloads: Sequence[dict[str, Any]],
+    dedupe_keys: Sequence[str | None] | None = None,
+    run_at: dt.datetime | None = None,
+    priority: int = 0,
+    queue: str = "default",
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> int:
+    """Add one job per payload in a single multi-row INSERT (a campaign's sends); returns how many are new."""
+    keys = dedupe_keys if dedupe_keys is not None else [None] * len(payloads)
+    if len(keys) != len(payloads):
+        raise ValueError(f"{len(payloads)} payloads but {len(keys)} dedupe keys")
+    if not payloads:
+        return 0
+    rows = [
+        _job_row(kind, payload, run_at, priority, queue, max_attempts, key)
+        for payload, key in zip(payloads, keys, strict=True)
+    ]
+    return len(session.execute(_insert_new(session).returning(Job.id), rows).all())
+
+
+def _job_row(
+    kind: str,
+    payload: dict[str, Any] | None,
+    run_at: dt.datetime | None,
+    priority: int,
+    queue: str,
+    max_attempts: int,
+    dedupe_key: str | None,
+) -> dict[str, Any]:
     if max_attempts < 1:
         raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
     now = utcnow()
-    values = {
+    return {
         "queue": queue,
         "kind": kind,
         "payload": payload or {},
@@ -91,10 +128,12 @@ def enqueue(
         "dedupe_key": dedupe_key,
         "created_at": now,
     }
+
+
+def _insert_new(session: Session) -> Any:
     insert = postgresql.insert if _is_postgresql(session) else sqlite.insert
     # ON CONFLICT DO NOTHING: a duplicate must not abort the caller's transaction as an IntegrityError would.
-    statement = insert(Job).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return session.execute(statement.returning(Job.id)).scalar_one_or_none()
+    return insert(Job).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
 def _claimable(now: dt.datetime) -> Any:
