@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from loyalty.factories import TillPartner, add_card, add_partner, member
 from sqlalchemy import Engine, select
 
 from lottocrm.db.engine import transaction
@@ -21,6 +20,7 @@ from lottocrm.loyalty import adjustments, expiry, ledger, redemption
 from lottocrm.loyalty.errors import LoyaltyError
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, LoyaltyLot
 from lottocrm.loyalty.verify import verify
+from loyalty.factories import TillPartner, add_card, add_partner, member
 
 START = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
 player_ids = itertools.count(100_000)
@@ -61,8 +61,10 @@ class Model:
         if points > self.spendable(now):
             return False
         draws, left = [], points
-        for lot in sorted((lot for lot in self.lots if lot.expires > now and lot.remaining),
-                          key=lambda lot: (lot.expires, lot.order)):
+        for lot in sorted(
+            (lot for lot in self.lots if lot.expires > now and lot.remaining),
+            key=lambda lot: (lot.expires, lot.order),
+        ):
             take = min(lot.remaining, left)
             if take:
                 lot.remaining -= take
@@ -120,8 +122,15 @@ operations = st.one_of(
 )
 
 
-def _apply(engine: Engine, model: Model, shop: TillPartner, card, step: tuple, now: dt.datetime,  # type: ignore[no-untyped-def]
-           hold_ids: list[int]) -> None:
+def _apply(
+    engine: Engine,
+    model: Model,
+    shop: TillPartner,
+    card,
+    step: tuple,
+    now: dt.datetime,  # type: ignore[no-untyped-def]
+    hold_ids: list[int],
+) -> None:
     kind = step[0]
     if kind in ("capture", "void", "refund") and step[1] >= len(hold_ids):
         return
@@ -131,22 +140,28 @@ def _apply(engine: Engine, model: Model, shop: TillPartner, card, step: tuple, n
             if kind == "earn":
                 model.add_lot(step[1], now + ledger.LOT_LIFETIME)
                 expected = True
-                adjustments.adjust(session, account_id=card.account_id, points=step[1], actor="test", reason="earn",
-                                   now=now)
+                adjustments.adjust(
+                    session, account_id=card.account_id, points=step[1], actor="test", reason="earn", now=now
+                )
             elif kind == "authorize":
                 expected = model.authorize(step[1], now)
-                result = redemption.authorize(session, member=member(session, card), partner_id=shop.id,
-                                              points=step[1], now=now)
+                result = redemption.authorize(
+                    session, member=member(session, card), partner_id=shop.id, points=step[1], now=now
+                )
                 hold_ids.append(result.hold_id)
             elif kind == "capture":
                 expected = model.capture(step[1], step[2], now)
-                redemption.capture(session, hold_id=hold_ids[step[1]], partner_id=shop.id, points=step[2], now=now)
+                redemption.capture(
+                    session, hold_id=hold_ids[step[1]], partner_id=shop.id, points=step[2], now=now
+                )
             elif kind == "void":
                 expected = model.void(step[1])
                 redemption.void(session, hold_id=hold_ids[step[1]], partner_id=shop.id, now=now)
             elif kind == "refund":
                 expected = model.refund(step[1], step[2], now)
-                redemption.refund(session, hold_id=hold_ids[step[1]], partner_id=shop.id, points=step[2], now=now)
+                redemption.refund(
+                    session, hold_id=hold_ids[step[1]], partner_id=shop.id, points=step[2], now=now
+                )
             elif kind == "expire":
                 model.expire(now)
                 expiry.expire_account(session, account_id=card.account_id, now=now)
@@ -154,7 +169,9 @@ def _apply(engine: Engine, model: Model, shop: TillPartner, card, step: tuple, n
     except LoyaltyError:
         succeeded = False
     if expected is not None:
-        assert succeeded == expected, f"{step}: ledger {'accepted' if succeeded else 'refused'}, model did not"
+        assert succeeded == expected, (
+            f"{step}: ledger {'accepted' if succeeded else 'refused'}, model did not"
+        )
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -169,13 +186,23 @@ def test_ledger_matches_the_model(engine: Engine, steps: list[tuple]) -> None:
             continue
         _apply(engine, model, shop, card, step, now, hold_ids)
         with transaction(engine) as session:
-            stored = session.execute(select(LoyaltyAccount.balance)
-                                     .where(LoyaltyAccount.id == card.account_id)).scalar_one()
+            stored = session.execute(
+                select(LoyaltyAccount.balance).where(LoyaltyAccount.id == card.account_id)
+            ).scalar_one()
             spendable = ledger.spendable(session, account_id=card.account_id, now=now)
-            lots = session.execute(select(LoyaltyLot.remaining).where(LoyaltyLot.account_id == card.account_id)
-                                   .order_by(LoyaltyLot.id)).scalars().all()
-            statuses = [session.execute(select(LoyaltyHold.status).where(LoyaltyHold.id == hold_id)).scalar_one()
-                        for hold_id in hold_ids]
+            lots = (
+                session.execute(
+                    select(LoyaltyLot.remaining)
+                    .where(LoyaltyLot.account_id == card.account_id)
+                    .order_by(LoyaltyLot.id)
+                )
+                .scalars()
+                .all()
+            )
+            statuses = [
+                session.execute(select(LoyaltyHold.status).where(LoyaltyHold.id == hold_id)).scalar_one()
+                for hold_id in hold_ids
+            ]
         assert (stored, spendable) == (model.balance(), model.spendable(now)), step
         assert lots == [lot.remaining for lot in model.lots], step
         assert statuses == [hold.status for hold in model.holds], step
