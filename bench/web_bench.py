@@ -41,19 +41,109 @@ from lottocrm.lake.store import Lake
 from lottocrm.players.profile import player_360, search_hits
 from lottocrm.players.search import search_players
 
-LAST = ["Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов", "Новиков",
-        "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров", "Павлов", "Козлов",
-        "Степанов", "Николаев", "Орлов", "Андреев", "Макаров", "Никитин", "Захаров", "Зайцев", "Соловьёв",
-        "Борисов", "Яковлев", "Григорьев", "Романов", "Воробьёв", "Сергеев", "Кузьмин", "Фролов", "Александров",
-        "Дмитриев", "Королёв", "Гусев", "Киселёв", "Ильин", "Максимов", "Поляков", "Сорокин", "Виноградов",
-        "Ковалёв", "Белов", "Медведев", "Антонов", "Тарасов"]
-FIRST = ["Александр", "Дмитрий", "Максим", "Сергей", "Андрей", "Алексей", "Артём", "Илья", "Кирилл", "Михаил",
-         "Никита", "Матвей", "Роман", "Егор", "Арсений", "Иван", "Денис", "Евгений", "Даниил", "Тимофей"]
-MIDDLE = ["Александрович", "Дмитриевич", "Сергеевич", "Андреевич", "Алексеевич", "Иванович", "Михайлович",
-          "Николаевич", "Петрович", "Владимирович"]
+LAST = [
+    "Иванов",
+    "Смирнов",
+    "Кузнецов",
+    "Попов",
+    "Васильев",
+    "Петров",
+    "Соколов",
+    "Михайлов",
+    "Новиков",
+    "Фёдоров",
+    "Морозов",
+    "Волков",
+    "Алексеев",
+    "Лебедев",
+    "Семёнов",
+    "Егоров",
+    "Павлов",
+    "Козлов",
+    "Степанов",
+    "Николаев",
+    "Орлов",
+    "Андреев",
+    "Макаров",
+    "Никитин",
+    "Захаров",
+    "Зайцев",
+    "Соловьёв",
+    "Борисов",
+    "Яковлев",
+    "Григорьев",
+    "Романов",
+    "Воробьёв",
+    "Сергеев",
+    "Кузьмин",
+    "Фролов",
+    "Александров",
+    "Дмитриев",
+    "Королёв",
+    "Гусев",
+    "Киселёв",
+    "Ильин",
+    "Максимов",
+    "Поляков",
+    "Сорокин",
+    "Виноградов",
+    "Ковалёв",
+    "Белов",
+    "Медведев",
+    "Антонов",
+    "Тарасов",
+]
+FIRST = [
+    "Александр",
+    "Дмитрий",
+    "Максим",
+    "Сергей",
+    "Андрей",
+    "Алексей",
+    "Артём",
+    "Илья",
+    "Кирилл",
+    "Михаил",
+    "Никита",
+    "Матвей",
+    "Роман",
+    "Егор",
+    "Арсений",
+    "Иван",
+    "Денис",
+    "Евгений",
+    "Даниил",
+    "Тимофей",
+]
+MIDDLE = [
+    "Александрович",
+    "Дмитриевич",
+    "Сергеевич",
+    "Андреевич",
+    "Алексеевич",
+    "Иванович",
+    "Михайлович",
+    "Николаевич",
+    "Петрович",
+    "Владимирович",
+]
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-PLAYER_COLUMNS = ("id", "last_name", "first_name", "middle_name", "search_name", "birth_date", "gender", "region",
-                  "registered_at", "registration_channel", "age_verified", "under_age", "status", "created_at")
+PLAYER_COLUMNS = (
+    "id",
+    "last_name",
+    "first_name",
+    "middle_name",
+    "search_name",
+    "birth_date",
+    "gender",
+    "region",
+    "registered_at",
+    "registration_channel",
+    "age_verified",
+    "under_age",
+    "status",
+    "created_at",
+)
 
 
 def phone(pid: int) -> str:
@@ -65,15 +155,35 @@ def card(pid: int) -> str:
 
 
 def player_rows(n: int, rng: np.random.Generator) -> list[tuple]:
-    last, first, middle = rng.integers(0, len(LAST), n), rng.integers(0, len(FIRST), n), rng.integers(0, len(MIDDLE), n)
+    last, first, middle = (
+        rng.integers(0, len(LAST), n),
+        rng.integers(0, len(FIRST), n),
+        rng.integers(0, len(MIDDLE), n),
+    )
     days = rng.integers(0, 700, n)
     rows = []
     for i in range(n):
         pid = i + 1
         ln, fn, mn = LAST[last[i]], FIRST[first[i]], MIDDLE[middle[i]]
         reg = START + dt.timedelta(days=int(days[i]))
-        rows.append((pid, ln, fn, mn, f"{ln} {fn} {mn}".lower().replace("ё", "е"), dt.date(1960 + pid % 40, 1 + pid % 12, 1),
-                     "M", "RU-MOW", reg, "website", True, False, "active", reg))
+        rows.append(
+            (
+                pid,
+                ln,
+                fn,
+                mn,
+                f"{ln} {fn} {mn}".lower().replace("ё", "е"),
+                dt.date(1960 + pid % 40, 1 + pid % 12, 1),
+                "M",
+                "RU-MOW",
+                reg,
+                "website",
+                True,
+                False,
+                "active",
+                reg,
+            )
+        )
     return rows
 
 
@@ -81,8 +191,11 @@ def identity_rows(n: int) -> list[tuple]:
     now = START
     rows = []
     for pid in range(1, n + 1):
-        rows += [(pid, "phone", phone(pid), True, now), (pid, "email", f"p{pid}@mail.ru", True, now),
-                 (pid, "card", card(pid), False, now)]
+        rows += [
+            (pid, "phone", phone(pid), True, now),
+            (pid, "email", f"p{pid}@mail.ru", True, now),
+            (pid, "card", card(pid), False, now),
+        ]
     return rows
 
 
@@ -107,11 +220,15 @@ def load_store(engine: Engine, n: int, rng: np.random.Generator) -> float:
         else:
             cursor.execute("BEGIN")
             marks = ", ".join("?" * len(PLAYER_COLUMNS))
-            as_text = [tuple(v.isoformat(" ") if isinstance(v, dt.datetime) else v for v in r) for r in players]
+            as_text = [
+                tuple(v.isoformat(" ") if isinstance(v, dt.datetime) else v for v in r) for r in players
+            ]
             cursor.executemany(f"INSERT INTO players ({', '.join(PLAYER_COLUMNS)}) VALUES ({marks})", as_text)
-            cursor.executemany("INSERT INTO player_identities (player_id, kind, value, verified, created_at) "
-                               "VALUES (?, ?, ?, ?, ?)",
-                               [(r[0], r[1], r[2], r[3], r[4].isoformat(" ")) for r in identities])
+            cursor.executemany(
+                "INSERT INTO player_identities (player_id, kind, value, verified, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(r[0], r[1], r[2], r[3], r[4].isoformat(" ")) for r in identities],
+            )
             cursor.execute("COMMIT")
             cursor.execute("ANALYZE")
     finally:
@@ -132,13 +249,19 @@ def build_lake(root: Path, n_players: int, n_tickets: int, rng: np.random.Genera
         offsets = np.sort(rng.integers(0, 27 * 86400, per_month)).astype("int64") * 1_000_000
         sold_at = pa.array(offsets + int(first.timestamp() * 1_000_000), type=pa.timestamp("us", tz="UTC"))
         players = rng.integers(1, n_players + 1, per_month)
-        table = pa.table({
-            "ticket_id": pa.array(np.arange(next_id, next_id + per_month)),
-            "player_id": pa.array(players), "game_id": pa.array(rng.integers(1, 8, per_month).astype("int32")),
-            "draw_id": pa.nulls(per_month, pa.int64()), "channel": pa.array(["website"] * per_month),
-            "pos_id": pa.nulls(per_month, pa.int64()), "region": pa.array(["RU-MOW"] * per_month),
-            "price_kopecks": pa.array(rng.choice([5000, 10000, 20000], per_month)), "sold_at": sold_at,
-        })
+        table = pa.table(
+            {
+                "ticket_id": pa.array(np.arange(next_id, next_id + per_month)),
+                "player_id": pa.array(players),
+                "game_id": pa.array(rng.integers(1, 8, per_month).astype("int32")),
+                "draw_id": pa.nulls(per_month, pa.int64()),
+                "channel": pa.array(["website"] * per_month),
+                "pos_id": pa.nulls(per_month, pa.int64()),
+                "region": pa.array(["RU-MOW"] * per_month),
+                "price_kopecks": pa.array(rng.choice([5000, 10000, 20000], per_month)),
+                "sold_at": sold_at,
+            }
+        )
         if layout == "player":
             table = table.sort_by("player_id")
         lake.append("tickets", table, batch_id=f"bench-{month:02d}")
@@ -164,39 +287,55 @@ def summary(samples: list[float]) -> tuple[float, float]:
 def bench_dialect(engine: Engine, lake: Lake, n: int, repeats: int, rng: np.random.Generator) -> list[tuple]:
     ids = [int(x) for x in rng.integers(1, n + 1, repeats * 4)]
     kinds: dict[str, Callable[[int], str]] = {
-        "phone 8 9xx … (spaces)": lambda p: "8 9" + f"{p:09d}"[:2] + " " + f"{p:09d}"[2:5] + " " + f"{p:09d}"[5:],
-        "phone +7 (9xx) …": lambda p: "+7 (9" + f"{p:09d}"[:2] + ") " + f"{p:09d}"[2:5] + "-" + f"{p:09d}"[5:7]
-        + "-" + f"{p:09d}"[7:],
+        "phone 8 9xx … (spaces)": lambda p: (
+            "8 9" + f"{p:09d}"[:2] + " " + f"{p:09d}"[2:5] + " " + f"{p:09d}"[5:]
+        ),
+        "phone +7 (9xx) …": lambda p: (
+            "+7 (9" + f"{p:09d}"[:2] + ") " + f"{p:09d}"[2:5] + "-" + f"{p:09d}"[5:7] + "-" + f"{p:09d}"[7:]
+        ),
         "e-mail": lambda p: f"P{p}@Mail.ru",
         "card": card,
         "player id": str,
         "name (surname + first name)": lambda p: None,  # filled below from the row
     }
     with transaction(engine) as session:
-        names = dict(session.execute(text("SELECT id, search_name FROM players WHERE id IN ("
-                                          + ",".join(map(str, ids[:repeats])) + ")")).all())
+        names = dict(
+            session.execute(
+                text(
+                    "SELECT id, search_name FROM players WHERE id IN ("
+                    + ",".join(map(str, ids[:repeats]))
+                    + ")"
+                )
+            ).all()
+        )
     results = []
     counter = iter(range(10**9))
     for kind, make in kinds.items():
+
         def one(kind: str = kind, make: Callable[[int], str | None] = make) -> None:
             pid = ids[next(counter) % repeats]
             query = make(pid) if kind != "name (surname + first name)" else " ".join(names[pid].split()[:2])
             with transaction(engine) as session:
                 _criteria, found = search_players(session, query=query)
                 search_hits(session, player_ids=found, masked=False)
+
         results.append((f"search: {kind}", *summary(timed(one, repeats))))
 
     def raw_identity() -> None:
         pid = ids[next(counter) % repeats]
         with engine.connect() as connection:
-            connection.execute(text("SELECT player_id FROM player_identities WHERE kind = 'phone' AND value = :v"),
-                               {"v": phone(pid)}).all()
+            connection.execute(
+                text("SELECT player_id FROM player_identities WHERE kind = 'phone' AND value = :v"),
+                {"v": phone(pid)},
+            ).all()
+
     results.append(("raw engine: identity lookup by (kind, value)", *summary(timed(raw_identity, repeats))))
 
     def view() -> None:
         pid = ids[next(counter) % repeats]
         with transaction(engine) as session:
             player_360(session, player_id=pid, masked=False, lake=lake)
+
     results.append(("player 360 (store + lake)", *summary(timed(view, max(repeats // 2, 20)))))
 
     raw_con = lake.connect(duckdb.connect(config={"threads": 2}))
@@ -204,14 +343,21 @@ def bench_dialect(engine: Engine, lake: Lake, n: int, repeats: int, rng: np.rand
     def raw_lake() -> None:
         pid = ids[next(counter) % repeats]
         raw_con.execute("SELECT count(*) FROM tickets WHERE player_id = ?", [pid]).fetchall()
-    results.append(("raw DuckDB, open connection: count(*) of one player's tickets",
-                    *summary(timed(raw_lake, max(repeats // 2, 20)))))
+
+    results.append(
+        (
+            "raw DuckDB, open connection: count(*) of one player's tickets",
+            *summary(timed(raw_lake, max(repeats // 2, 20))),
+        )
+    )
     raw_con.close()
     return results
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--players", type=int, default=1_000_000)
     parser.add_argument("--tickets", type=int, default=10_000_000)
     parser.add_argument("--layout", choices=["time", "player"], default="time")
@@ -245,7 +391,9 @@ def main() -> None:
             try:
                 print(f"loading PostgreSQL: {args.players:,} players", flush=True)
                 loads["PostgreSQL"] = load_store(engine, args.players, rng)
-                rows += [("PostgreSQL", *r) for r in bench_dialect(engine, lake, args.players, args.repeats, rng)]
+                rows += [
+                    ("PostgreSQL", *r) for r in bench_dialect(engine, lake, args.players, args.repeats, rng)
+                ]
             finally:
                 engine.dispose()
                 with admin.connect() as c:
@@ -253,21 +401,26 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     load_after = os.getloadavg()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     lines = [
         f"\n## Web: player search and 360 latency — {dt.date.today().isoformat()}\n",
         f"Command: `.venv/bin/python bench/web_bench.py --players {args.players} --tickets {args.tickets} "
-        f"--layout {args.layout} --repeats {args.repeats}{' --postgres …' if args.postgres else ''}` (commit {commit}).",
+        f"--layout {args.layout} --repeats {args.repeats}{' --postgres …' if args.postgres else ''}` "
+        f"(commit {commit}).",
         f"Machine: {platform.processor() or platform.machine()}, {psutil.cpu_count()} cores, "
         f"{psutil.virtual_memory().total / 2**30:.0f} GB RAM, Python {platform.python_version()}. "
-        f"Load average before/after: {load_avg[0]:.1f} / {load_after[0]:.1f} — the 2 cores were shared with other "
-        "engineers' tests, so these are upper bounds.",
+        f"Load average before/after: {load_avg[0]:.1f} / {load_after[0]:.1f} — the 2 cores were shared "
+        "with other engineers' tests, so these are upper bounds.",
         f"Scale: {args.players:,} players × 3 identities; {args.tickets:,} tickets in 24 monthly files "
         f"(layout `{args.layout}`). Lake written in {lake_seconds:.1f} s; store loaded in "
-        + ", ".join(f"{k} {v:.1f} s" for k, v in loads.items()) + ".",
+        + ", ".join(f"{k} {v:.1f} s" for k, v in loads.items())
+        + ".",
         "Each search runs in its own transaction through the same functions the web handler calls "
         "(no HTTP, no template); the 360 includes the DuckDB lake queries.\n",
-        "| dialect | case | p50 ms | p95 ms |", "|---|---|---|---|",
+        "| dialect | case | p50 ms | p95 ms |",
+        "|---|---|---|---|",
     ]
     lines += [f"| {d} | {case} | {p50:.2f} | {p95:.2f} |" for d, case, p50, p95 in rows]
     text_out = "\n".join(lines) + "\n"

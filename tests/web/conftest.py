@@ -7,10 +7,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
-
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import Engine
 
 from lottocrm.auth import passwords
 from lottocrm.auth.ui import login_failures
@@ -65,7 +64,9 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> None
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token
-    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token.group(1)})
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token.group(1)}
+    )
     assert response.status_code == 303, response.text
 
 

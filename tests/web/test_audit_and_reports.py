@@ -54,8 +54,11 @@ def test_audit_row_rolls_back_with_the_change(engine) -> None:  # type: ignore[n
 
 
 def test_report_numbers(seeded, engine) -> None:  # type: ignore[no-untyped-def]
-    reports = run_reports(["kpi", "cohorts", "funnel", "sales-by-game", "sales-by-channel", "sales-by-region"],
-                          lake=Lake(seeded.lake_path), engine=engine)
+    reports = run_reports(
+        ["kpi", "cohorts", "funnel", "sales-by-game", "sales-by-channel", "sales-by-region"],
+        lake=Lake(seeded.lake_path),
+        engine=engine,
+    )
     kpi = {row["month"].month: row for row in reports["kpi"].to_pylist()}
     assert kpi[1]["active_players"] == 2 and kpi[1]["new_players"] == 1 and kpi[1]["tickets"] == 4
     assert kpi[1]["revenue_kopecks"] == 35000 and kpi[1]["average_check_kopecks"] == 8750
@@ -92,7 +95,9 @@ def test_russian_by_default_english_on_request(anonymous, client_for) -> None:  
     client = client_for("supervisor")
     page = client.get("/players/1001").text
     assert "Согласия" in page and "реклама" in page and "1\xa0500,00\xa0₽" in page
-    client.post("/lang", data={"csrf_token": csrf_of(client, "/players"), "locale": "en", "next": "/players/1001"})
+    client.post(
+        "/lang", data={"csrf_token": csrf_of(client, "/players"), "locale": "en", "next": "/players/1001"}
+    )
     english = client.get("/players/1001").text
     assert "Consents" in english and "advertising" in english
 

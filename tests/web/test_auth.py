@@ -23,8 +23,9 @@ from web.factories import PASSWORD
 def _login(client: TestClient, username: str, password: str) -> tuple[int, str]:
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
     assert token
-    response = client.post("/login", data={"username": username, "password": password,
-                                           "csrf_token": token.group(1)})
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token.group(1)}
+    )
     return response.status_code, response.text
 
 
@@ -112,7 +113,9 @@ def test_security_headers_on_every_response(anonymous: TestClient) -> None:
 
 
 def test_login_form_without_its_csrf_cookie_is_refused(anonymous: TestClient) -> None:
-    response = anonymous.post("/login", data={"username": "operator", "password": PASSWORD, "csrf_token": "forged"})
+    response = anonymous.post(
+        "/login", data={"username": "operator", "password": PASSWORD, "csrf_token": "forged"}
+    )
     assert response.status_code == 403
     assert SESSION_COOKIE not in anonymous.cookies
 
@@ -127,7 +130,12 @@ def test_api_keys_are_scoped_and_revocable(anonymous: TestClient, engine) -> Non
     assert hit["player_id"] == 1001 and hit["identities"][0]["value"] == "+7 9** ***-**-12"
     assert anonymous.get("/api/v1/players/1001", headers=headers).status_code == 404
     assert anonymous.get("/api/v1/reports/kpi", headers=headers).status_code == 403
-    assert anonymous.get("/api/v1/players", params={"q": "1001"}, headers={"X-API-Key": secret + "x"}).status_code == 401
+    assert (
+        anonymous.get(
+            "/api/v1/players", params={"q": "1001"}, headers={"X-API-Key": secret + "x"}
+        ).status_code
+        == 401
+    )
     with transaction(engine) as session:
         auth.revoke_api_key(session, prefix=key.prefix)
     assert anonymous.get("/api/v1/players", params={"q": "1001"}, headers=headers).status_code == 401
@@ -141,10 +149,13 @@ def test_user_and_apikey_cli(engine) -> None:  # type: ignore[no-untyped-def]
     assert re.search(r"password: \S{12,}", created.output)
     assert runner.invoke(cli, ["user", "create", "maria.ivanova", "--role", "operator"]).exit_code == 1
     assert "unknown role" in runner.invoke(cli, ["user", "create", "x1", "--role", "god"]).output
-    weak = runner.invoke(cli, ["user", "create", "x2", "--role", "admin", "--password-stdin"], input="short\n")
+    weak = runner.invoke(
+        cli, ["user", "create", "x2", "--role", "admin", "--password-stdin"], input="short\n"
+    )
     assert weak.exit_code == 1 and "at least" in weak.output
-    reset = runner.invoke(cli, ["user", "reset-password", "maria.ivanova", "--password-stdin"],
-                          input="another long password\n")
+    reset = runner.invoke(
+        cli, ["user", "reset-password", "maria.ivanova", "--password-stdin"], input="another long password\n"
+    )
     assert reset.exit_code == 0
     assert runner.invoke(cli, ["user", "disable", "maria.ivanova"]).exit_code == 0
     assert runner.invoke(cli, ["user", "disable", "nobody"]).exit_code == 1

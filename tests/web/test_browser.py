@@ -19,12 +19,22 @@ from lottocrm.lake.store import Lake
 from web.factories import PASSWORD, make_lake, make_players, make_users
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
+]
 
 
 def _free_port() -> int:
@@ -46,8 +56,21 @@ def server(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "LOTTOCRM_DATA_DIR": str(data), "LOTTOCRM_DATABASE_URL": url}
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "lottocrm.web.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"], env=env)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "lottocrm.web.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -107,7 +130,14 @@ def test_supervisor_finds_a_player_changes_a_consent_and_sees_it_audited(server:
         page.screenshot(path=str(ARTIFACTS / "04-consent-changed.png"), full_page=True)
 
         page.goto(f"{server}/dashboard")
-        for chart in ("chart-kpi", "chart-cohorts", "chart-funnel", "chart-game", "chart-channel", "chart-region"):
+        for chart in (
+            "chart-kpi",
+            "chart-cohorts",
+            "chart-funnel",
+            "chart-game",
+            "chart-channel",
+            "chart-region",
+        ):
             expect(page.locator(f"#{chart}[data-rendered=true] canvas").first).to_be_attached()
         page.screenshot(path=str(ARTIFACTS / "05-dashboard.png"), full_page=True)
 

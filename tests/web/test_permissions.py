@@ -1,4 +1,4 @@
-"""Each role × each route → allowed or refused, from the one permission matrix; and no route escapes the check."""
+"""Each role × each route → allowed or refused, per the one permission matrix; no route escapes the check."""
 
 from __future__ import annotations
 
@@ -28,7 +28,12 @@ ROUTES = [
     ("GET", "/api/v1/reports/kpi", P.REPORTS_VIEW, False),
 ]
 FORMS = {
-    "/players/1001/consents": {"purpose": "advertising", "channel": "push", "granted": "yes", "reason": "по звонку"},
+    "/players/1001/consents": {
+        "purpose": "advertising",
+        "channel": "push",
+        "granted": "yes",
+        "reason": "по звонку",
+    },
     "/players/1001/identities": {"kind": "email", "value": "second@example.ru", "reason": "по звонку"},
     "/lang": {"locale": "en", "next": "/"},
 }
@@ -60,7 +65,9 @@ def test_role_matrix(role: str, client_for) -> None:  # type: ignore[no-untyped-
 
 def _csrf(client: TestClient, granted: frozenset[Permission]) -> str:
     """The token from a page this role may open (every page's layout carries it)."""
-    page = "/players" if P.PLAYER_SEARCH in granted else "/dashboard" if P.REPORTS_VIEW in granted else "/audit"
+    page = (
+        "/players" if P.PLAYER_SEARCH in granted else "/dashboard" if P.REPORTS_VIEW in granted else "/audit"
+    )
     return csrf_of(client, page)
 
 

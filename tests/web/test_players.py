@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from lottocrm.audit.models import AuditEvent
@@ -13,11 +12,25 @@ from lottocrm.players.schemas import mask_email, mask_phone
 from web.conftest import csrf_of
 
 
-@pytest.mark.parametrize("query", [
-    "8 916 123 45 12", "+7 (916) 123-45-12", "916 123-45-12", "89161234512", "+79161234512",
-    "PETR.FEDOROV@MAIL.RU", "9643100012345678", "1001",
-    "федоров", "ФЁДОРОВ", "Фёдоров Пётр", "федоров петр алексеевич", "пётр алекс", "алексеевич",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "8 916 123 45 12",
+        "+7 (916) 123-45-12",
+        "916 123-45-12",
+        "89161234512",
+        "+79161234512",
+        "PETR.FEDOROV@MAIL.RU",
+        "9643100012345678",
+        "1001",
+        "федоров",
+        "ФЁДОРОВ",
+        "Фёдоров Пётр",
+        "федоров петр алексеевич",
+        "пётр алекс",
+        "алексеевич",
+    ],
+)
 def test_search_finds_the_player_however_the_caller_says_it(query: str, client_for) -> None:  # type: ignore[no-untyped-def]
     hits = client_for("operator").get("/api/v1/players", params={"q": query}).json()["hits"]
     assert [h["player_id"] for h in hits] == [1001], query
@@ -52,9 +65,16 @@ def test_player_360_shows_everything_to_the_operator(client_for, engine) -> None
     client = client_for("operator")
     view = client.get("/api/v1/players/1001").json()
     assert view["name"] == "Фёдоров Пётр Алексеевич" and not view["masked"]
-    assert {i["value"] for i in view["identities"]} == {"+79161234512", "petr.fedorov@mail.ru", "9643100012345678"}
+    assert {i["value"] for i in view["identities"]} == {
+        "+79161234512",
+        "petr.fedorov@mail.ru",
+        "9643100012345678",
+    }
     assert {(c["purpose"], c["channel"]) for c in view["consents"]} == {
-        ("personal_data", "web"), ("advertising", "sms"), ("advertising", "email")}
+        ("personal_data", "web"),
+        ("advertising", "sms"),
+        ("advertising", "email"),
+    }
     activity = view["activity"]
     assert activity["tickets_total"] == 18 and activity["spend_total_kopecks"] == 12 * 10000 + 6 * 5000
     assert activity["wins_total"] == 1 and activity["wins"][0]["amount_kopecks"] == 150000
@@ -63,8 +83,12 @@ def test_player_360_shows_everything_to_the_operator(client_for, engine) -> None
     assert "1\xa0500,00\xa0₽" in html  # ru-RU money: no-break spaces, comma, the rouble sign
     assert "12.06.2026 15:00" in html  # ru-RU date, Moscow time
     with transaction(engine) as session:
-        assert session.scalar(select(func.count()).where(AuditEvent.action == "player.view",
-                                                          AuditEvent.player_id == 1001)) == 2
+        assert (
+            session.scalar(
+                select(func.count()).where(AuditEvent.action == "player.view", AuditEvent.player_id == 1001)
+            )
+            == 2
+        )
 
 
 def test_responsible_gaming_state_is_prominent(client_for) -> None:  # type: ignore[no-untyped-def]
@@ -99,9 +123,16 @@ def test_unknown_player_and_unauthorised_role_both_get_404(client_for) -> None: 
 def test_operator_changes_a_consent_with_a_reason(client_for, engine) -> None:  # type: ignore[no-untyped-def]
     client = client_for("operator")
     csrf = csrf_of(client, "/players/1001")
-    response = client.post("/players/1001/consents", data={
-        "csrf_token": csrf, "purpose": "advertising", "channel": "sms", "granted": "no",
-        "reason": "игрок попросил не присылать SMS"})
+    response = client.post(
+        "/players/1001/consents",
+        data={
+            "csrf_token": csrf,
+            "purpose": "advertising",
+            "channel": "sms",
+            "granted": "no",
+            "reason": "игрок попросил не присылать SMS",
+        },
+    )
     assert response.status_code == 303
     view = client.get("/api/v1/players/1001").json()
     sms = [c for c in view["consents"] if (c["purpose"], c["channel"]) == ("advertising", "sms")][0]
@@ -110,7 +141,9 @@ def test_operator_changes_a_consent_with_a_reason(client_for, engine) -> None:  
     with transaction(engine) as session:
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "player.consent.change"))
         assert event is not None and event.player_id == 1001 and event.actor == "user:operator"
-        assert event.detail["reason"] == "игрок попросил не присылать SMS" and event.detail["granted"] is False
+        assert (
+            event.detail["reason"] == "игрок попросил не присылать SMS" and event.detail["granted"] is False
+        )
     assert "игрок попросил не присылать SMS" in client.get("/players/1001").text
 
 
@@ -118,8 +151,16 @@ def test_consent_change_without_a_reason_changes_nothing(client_for, engine) -> 
     client = client_for("operator")
     csrf = csrf_of(client, "/players/1001")
     for reason in ("", "  ", "x" * 501):
-        response = client.post("/players/1001/consents", data={
-            "csrf_token": csrf, "purpose": "advertising", "channel": "sms", "granted": "no", "reason": reason})
+        response = client.post(
+            "/players/1001/consents",
+            data={
+                "csrf_token": csrf,
+                "purpose": "advertising",
+                "channel": "sms",
+                "granted": "no",
+                "reason": reason,
+            },
+        )
         assert response.status_code == 400 and "reason" in response.text
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(ConsentEvent)) == 3
@@ -129,14 +170,20 @@ def test_consent_change_without_a_reason_changes_nothing(client_for, engine) -> 
 def test_operator_adds_a_contact_and_cannot_steal_anothers(client_for, engine) -> None:  # type: ignore[no-untyped-def]
     client = client_for("operator")
     csrf = csrf_of(client, "/players/1003")
-    ok = client.post("/players/1003/identities", data={"csrf_token": csrf, "kind": "phone",
-                                                       "value": "8 (926) 000-11-22", "reason": "новый номер"})
+    ok = client.post(
+        "/players/1003/identities",
+        data={"csrf_token": csrf, "kind": "phone", "value": "8 (926) 000-11-22", "reason": "новый номер"},
+    )
     assert ok.status_code == 303
-    taken = client.post("/players/1003/identities", data={"csrf_token": csrf, "kind": "phone",
-                                                          "value": "+7 916 123 45 12", "reason": "ошибка"})
+    taken = client.post(
+        "/players/1003/identities",
+        data={"csrf_token": csrf, "kind": "phone", "value": "+7 916 123 45 12", "reason": "ошибка"},
+    )
     assert taken.status_code == 409
-    bad = client.post("/players/1003/identities", data={"csrf_token": csrf, "kind": "phone", "value": "12",
-                                                        "reason": "опечатка"})
+    bad = client.post(
+        "/players/1003/identities",
+        data={"csrf_token": csrf, "kind": "phone", "value": "12", "reason": "опечатка"},
+    )
     assert bad.status_code == 400
     with transaction(engine) as session:
         phones = session.scalars(select(PlayerIdentity.value).where(PlayerIdentity.player_id == 1003)).all()

@@ -12,10 +12,23 @@ from sqlalchemy.orm import Session
 from lottocrm.audit.models import AuditEvent
 
 
-def record(session: Session, *, actor: str, action: str, player_id: int | None = None,
-           detail: dict | None = None, ip: str | None = None) -> AuditEvent:
-    event = AuditEvent(occurred_at=dt.datetime.now(dt.UTC), actor=actor, action=action, player_id=player_id,
-                       detail=detail or {}, ip=ip)
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    player_id: int | None = None,
+    detail: dict | None = None,
+    ip: str | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        occurred_at=dt.datetime.now(dt.UTC),
+        actor=actor,
+        action=action,
+        player_id=player_id,
+        detail=detail or {},
+        ip=ip,
+    )
     session.add(event)
     return event
 

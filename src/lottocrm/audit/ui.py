@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -35,23 +36,50 @@ def _query(actor: str, player_id: str, action: str, since: str, until: str) -> a
             raise ValueError(f"{name}: a date like 2026-11-22") from None
 
     until_day = day(until, "until")
-    return audit.AuditQuery(actor=actor.strip() or None, player_id=pid, action=action.strip() or None,
-                            since=day(since, "since"),
-                            until=until_day + dt.timedelta(days=1) if until_day else None)
+    return audit.AuditQuery(
+        actor=actor.strip() or None,
+        player_id=pid,
+        action=action.strip() or None,
+        since=day(since, "since"),
+        until=until_day + dt.timedelta(days=1) if until_day else None,
+    )
 
 
 @router.get("/audit")
-def audit_page(request: Request, session: Db, actor: str = "", player_id: str = "", action: str = "",
-               since: str = "", until: str = "", principal: Principal = require(Permission.AUDIT_VIEW)) -> Response:
-    filters = {"actor": actor[:100], "player_id": player_id[:20], "action": action[:60], "since": since[:10],
-               "until": until[:10]}
+def audit_page(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.AUDIT_VIEW)],
+    session: Db,
+    actor: str = "",
+    player_id: str = "",
+    action: str = "",
+    since: str = "",
+    until: str = "",
+) -> Response:
+    filters = {
+        "actor": actor[:100],
+        "player_id": player_id[:20],
+        "action": action[:60],
+        "since": since[:10],
+        "until": until[:10],
+    }
     try:
         query = _query(actor, player_id, action, since, until)
     except ValueError as exc:
         _ = gettext_for(request)
-        return render(request, "audit.html", {"events": [], "filters": filters,
-                                              "error": _("Cannot search: %s") % exc}, status_code=400)
+        return render(
+            request,
+            "audit.html",
+            {"events": [], "filters": filters, "error": _("Cannot search: %s") % exc},
+            status_code=400,
+        )
     events = audit.search(session, query=query)
-    audit.record(session, actor=principal.actor, action="audit.search", player_id=query.player_id,
-                 ip=client_ip(request), detail={k: v for k, v in filters.items() if v})
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="audit.search",
+        player_id=query.player_id,
+        ip=client_ip(request),
+        detail={k: v for k, v in filters.items() if v},
+    )
     return render(request, "audit.html", {"events": events, "filters": filters, "error": None})

@@ -46,8 +46,9 @@ def create_demo_users(engine: Engine) -> list[DemoUser]:
             username, password = f"{DEMO_PREFIX}{role}", generate_password()
             existing = session.scalar(select(User).where(User.username == username))
             if existing is None:
-                auth.create_user(session, username=username, role=role, password=password,
-                                 display_name=DISPLAY_NAMES[role])
+                auth.create_user(
+                    session, username=username, role=role, password=password, display_name=DISPLAY_NAMES[role]
+                )
             else:
                 auth.reset_password(session, username=username, password=password)
                 existing.disabled = False

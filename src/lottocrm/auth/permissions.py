@@ -21,8 +21,13 @@ class Permission(StrEnum):
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "operator": frozenset({Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.PLAYER_EDIT}),
     "supervisor": frozenset(
-        {Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.PLAYER_EDIT, Permission.REPORTS_VIEW,
-         Permission.AUDIT_VIEW}
+        {
+            Permission.PLAYER_SEARCH,
+            Permission.PLAYER_VIEW,
+            Permission.PLAYER_EDIT,
+            Permission.REPORTS_VIEW,
+            Permission.AUDIT_VIEW,
+        }
     ),
     "marketer": frozenset({Permission.REPORTS_VIEW}),
     "analyst": frozenset({Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.REPORTS_VIEW}),

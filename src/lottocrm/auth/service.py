@@ -63,16 +63,32 @@ def normalise_username(username: str) -> str:
 
 
 # ---- accounts -------------------------------------------------------------------------------------------
-def create_user(session: Session, *, username: str, role: str, password: str, display_name: str | None = None,
-                locale: str = "ru") -> User:
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    role: str,
+    password: str,
+    display_name: str | None = None,
+    locale: str = "ru",
+) -> User:
     name = normalise_username(username)
     if role not in ROLES:
         raise AuthError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise AuthError(f"user {name!r} already exists")
     now = _now()
-    user = User(username=name, display_name=display_name or name, role=role, password_hash=hash_password(password),
-                disabled=False, failed_logins=0, locale=locale, created_at=now, password_changed_at=now)
+    user = User(
+        username=name,
+        display_name=display_name or name,
+        role=role,
+        password_hash=hash_password(password),
+        disabled=False,
+        failed_logins=0,
+        locale=locale,
+        created_at=now,
+        password_changed_at=now,
+    )
     session.add(user)
     session.flush()
     return user
@@ -136,15 +152,31 @@ def start_session(session: Session, *, user: User, ip: str | None, previous_toke
         session.execute(delete(WebSession).where(WebSession.token_digest == _digest(previous_token)))
     token = secrets.token_urlsafe(32)
     now = _now()
-    session.add(WebSession(token_digest=_digest(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
-                           created_at=now, last_seen_at=now, expires_at=now + SESSION_ABSOLUTE, ip=ip))
+    session.add(
+        WebSession(
+            token_digest=_digest(token),
+            user_id=user.id,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + SESSION_ABSOLUTE,
+            ip=ip,
+        )
+    )
     session.flush()
     return token
 
 
 def principal_for_user(user: User, csrf_token: str | None) -> Principal:
-    return Principal(actor=f"user:{user.username}", role=user.role, permissions=ROLE_PERMISSIONS[user.role],
-                     user_id=user.id, display_name=user.display_name, locale=user.locale, csrf_token=csrf_token)
+    return Principal(
+        actor=f"user:{user.username}",
+        role=user.role,
+        permissions=ROLE_PERMISSIONS[user.role],
+        user_id=user.id,
+        display_name=user.display_name,
+        locale=user.locale,
+        csrf_token=csrf_token,
+    )
 
 
 def resolve_session(session: Session, *, token: str) -> Principal | None:
@@ -174,12 +206,15 @@ def create_api_key(session: Session, *, name: str, scopes: list[str]) -> tuple[A
     """A new key and its secret; the secret is returned once and never stored."""
     unknown = sorted(set(scopes) - {str(s) for s in API_KEY_SCOPES})
     if unknown or not scopes:
-        raise AuthError(f"scopes must be some of {', '.join(sorted(API_KEY_SCOPES))}; got {', '.join(unknown) or 'none'}")
+        raise AuthError(
+            f"scopes must be some of {', '.join(sorted(API_KEY_SCOPES))}; got {', '.join(unknown) or 'none'}"
+        )
     if not name.strip() or len(name) > 100:
         raise AuthError("key name: 1–100 characters")
     new = generate_api_key("api")
-    key = ApiKey(prefix=new.prefix, digest=new.digest, name=name.strip(), scopes=sorted(set(scopes)),
-                 created_at=_now())
+    key = ApiKey(
+        prefix=new.prefix, digest=new.digest, name=name.strip(), scopes=sorted(set(scopes)), created_at=_now()
+    )
     session.add(key)
     session.flush()
     return key, new.secret
@@ -201,5 +236,6 @@ def resolve_api_key(session: Session, *, secret: str) -> Principal | None:
     if key is None or key.revoked_at is not None or not api_key_matches(secret, key.digest):
         return None
     key.last_used_at = _now()
-    return Principal(actor=f"apikey:{key.prefix}", role=None,
-                     permissions=frozenset(Permission(s) for s in key.scopes))
+    return Principal(
+        actor=f"apikey:{key.prefix}", role=None, permissions=frozenset(Permission(s) for s in key.scopes)
+    )

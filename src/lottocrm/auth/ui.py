@@ -35,8 +35,14 @@ login_failures = RateLimiter(limit=20, window=300)
 def _login_page(request: Request, *, error: str | None = None, status_code: int = 200) -> Response:
     token = secrets.token_urlsafe(32)
     response = render(request, "login.html", {"login_csrf": token, "error": error}, status_code=status_code)
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, secure=cookie_secure(request), samesite="strict",
-                        path="/login")
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        secure=cookie_secure(request),
+        samesite="strict",
+        path="/login",
+    )
     return response
 
 
@@ -55,17 +61,20 @@ async def login(request: Request, form: Annotated[dict[str, str], Depends(form_d
     if not cookie_token or not hmac.compare_digest(cookie_token.encode(), form_token.encode()):
         return _login_page(request, error=_("The form has expired. Please sign in again."), status_code=403)
     if login_failures.blocked(ip):
-        return _login_page(request, error=_("Too many failed attempts. Try again in a few minutes."),
-                           status_code=429)
+        return _login_page(
+            request, error=_("Too many failed attempts. Try again in a few minutes."), status_code=429
+        )
     username, password = form.get("username", "")[:64], form.get("password", "")[:256]
     token = await run_in_threadpool(_sign_in, request, username, password, ip)
     if token is None:
         login_failures.hit(ip)
-        return _login_page(request, error=_("Wrong username or password, or the account is locked."),
-                           status_code=401)
+        return _login_page(
+            request, error=_("Wrong username or password, or the account is locked."), status_code=401
+        )
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, secure=cookie_secure(request), samesite="lax",
-                        path="/")
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, secure=cookie_secure(request), samesite="lax", path="/"
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
@@ -76,13 +85,15 @@ def _sign_in(request: Request, username: str, password: str, ip: str) -> str | N
         if user is None:
             return None
         # Rotation: whatever session id the browser held before (possibly planted) is destroyed.
-        token = auth.start_session(session, user=user, ip=ip, previous_token=request.cookies.get(SESSION_COOKIE))
+        token = auth.start_session(
+            session, user=user, ip=ip, previous_token=request.cookies.get(SESSION_COOKIE)
+        )
         audit.record(session, actor=f"user:{user.username}", action="auth.login", ip=ip)
         return token
 
 
 @router.post("/logout")
-def logout(request: Request, session: Db, principal: Principal = require()) -> Response:
+def logout(request: Request, principal: Annotated[Principal, require()], session: Db) -> Response:
     auth.end_session(session, token=request.cookies.get(SESSION_COOKIE, ""))
     audit.record(session, actor=principal.actor, action="auth.logout", ip=client_ip(request))
     response = RedirectResponse("/login", status_code=303)
@@ -91,8 +102,12 @@ def logout(request: Request, session: Db, principal: Principal = require()) -> R
 
 
 @router.post("/lang")
-def set_language(request: Request, session: Db, form: Annotated[dict[str, str], Depends(form_data)],
-                 principal: Principal = require()) -> Response:
+def set_language(
+    request: Request,
+    principal: Annotated[Principal, require()],
+    session: Db,
+    form: Annotated[dict[str, str], Depends(form_data)],
+) -> Response:
     locale = form.get("locale", "")
     response = RedirectResponse(_same_site_path(form.get("next", "/")), status_code=303)
     if locale in LOCALES and principal.user_id is not None:
@@ -109,7 +124,7 @@ def _same_site_path(target: str) -> str:
 
 
 @router.get("/")
-def home(principal: Principal = require()) -> Response:
+def home(principal: Annotated[Principal, require()]) -> Response:
     if principal.can(Permission.PLAYER_SEARCH):
         return RedirectResponse("/players", status_code=303)
     if principal.can(Permission.REPORTS_VIEW):

@@ -26,7 +26,9 @@ def report(
     except UnknownReport as exc:
         raise fail(str(exc.args[0])) from None
     except (OperationalError, ProgrammingError):
-        raise fail("the operational database is not ready; run `lottocrm init` (or `lottocrm db upgrade`)") from None
+        raise fail(
+            "the operational database is not ready; run `lottocrm init` (or `lottocrm db upgrade`)"
+        ) from None
     rows = table.to_pylist()
     if as_csv:
         writer = csv.writer(sys.stdout)

@@ -1,8 +1,9 @@
-"""``lottocrm user …`` and ``lottocrm apikey …``: staff accounts and machine keys, managed by an administrator."""
+"""``lottocrm user …`` and ``lottocrm apikey …``: staff accounts and machine keys, managed by an admin."""
 
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -14,6 +15,7 @@ from lottocrm.cli.context import fail, load_settings, say
 from lottocrm.db.engine import get_engine, transaction
 
 user_app = typer.Typer(help="Create, disable and reset staff accounts.", no_args_is_help=True)
+SCOPES_HELP = f"Repeatable; any of {', '.join(sorted(API_KEY_SCOPES))}."
 apikey_app = typer.Typer(help="Create and revoke API keys for machine clients.", no_args_is_help=True)
 
 
@@ -36,8 +38,14 @@ def create(
     password, generated = _password(password_stdin)
     try:
         with transaction(get_engine(load_settings())) as session:
-            auth.create_user(session, username=username, role=role, password=password, display_name=name,
-                             locale=locale if locale in ("ru", "en") else "ru")
+            auth.create_user(
+                session,
+                username=username,
+                role=role,
+                password=password,
+                display_name=name,
+                locale=locale if locale in ("ru", "en") else "ru",
+            )
     except (auth.AuthError, WeakPasswordError) as exc:
         raise fail(str(exc)) from None
     say(f"user {username.strip().lower()} created with role {role}")
@@ -75,8 +83,8 @@ def reset(
 
 @apikey_app.command("create")
 def apikey_create(
-    name: str = typer.Argument(..., help="What the key is for, e.g. 'website banners'."),
-    scope: list[str] = typer.Option(..., "--scope", help=f"Repeatable; any of {', '.join(sorted(API_KEY_SCOPES))}."),
+    name: Annotated[str, typer.Argument(help="What the key is for, e.g. 'website banners'.")],
+    scope: Annotated[list[str], typer.Option("--scope", help=SCOPES_HELP)],
 ) -> None:
     """Create a key; the secret is printed once and never stored."""
     try:
@@ -89,7 +97,9 @@ def apikey_create(
 
 
 @apikey_app.command("revoke")
-def apikey_revoke(prefix: str = typer.Argument(..., help="The 8-character prefix printed at creation.")) -> None:
+def apikey_revoke(
+    prefix: str = typer.Argument(..., help="The 8-character prefix printed at creation."),
+) -> None:
     """Revoke a key at once; requests presenting it are refused from now on."""
     try:
         with transaction(get_engine(load_settings())) as session:

@@ -57,11 +57,31 @@ def player_activity(lake: Lake, *, player_id: int, game_names: dict[int, str]) -
     finally:
         cursor.close()
     return ActivityOut(
-        tickets_total=tickets[0][6] if tickets else 0, spend_total_kopecks=int(tickets[0][7]) if tickets else 0,
+        tickets_total=tickets[0][6] if tickets else 0,
+        spend_total_kopecks=int(tickets[0][7]) if tickets else 0,
         last_ticket_at=tickets[0][5] if tickets else None,
-        wins_total=wins[0][6] if wins else 0, wins_amount_kopecks=int(wins[0][7]) if wins else 0,
-        tickets=[TicketOut(ticket_id=t[0], game=game_names.get(t[1], f"#{t[1]}"), channel=t[2], region=t[3],
-                           price_kopecks=t[4], sold_at=t[5]) for t in tickets],
-        wins=[WinOut(win_id=w[0], game=game_names.get(w[1], f"#{w[1]}"), prize_tier=w[2], amount_kopecks=w[3],
-                     won_at=w[4], claimed=w[5]) for w in wins],
+        wins_total=wins[0][6] if wins else 0,
+        wins_amount_kopecks=int(wins[0][7]) if wins else 0,
+        tickets=[
+            TicketOut(
+                ticket_id=t[0],
+                game=game_names.get(t[1], f"#{t[1]}"),
+                channel=t[2],
+                region=t[3],
+                price_kopecks=t[4],
+                sold_at=t[5],
+            )
+            for t in tickets
+        ],
+        wins=[
+            WinOut(
+                win_id=w[0],
+                game=game_names.get(w[1], f"#{w[1]}"),
+                prize_tier=w[2],
+                amount_kopecks=w[3],
+                won_at=w[4],
+                claimed=w[5],
+            )
+            for w in wins
+        ],
     )

@@ -17,8 +17,12 @@ router = APIRouter(prefix="/players", tags=["players"])
 
 
 @router.get("", response_model=SearchResult)
-def search(request: Request, session: Db, q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_LENGTH)],
-           principal: Principal = require(Permission.PLAYER_SEARCH)) -> SearchResult:
+def search(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.PLAYER_SEARCH)],
+    session: Db,
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_LENGTH)],
+) -> SearchResult:
     """Find players by phone (any format), e-mail, card number, name (Cyrillic, partial) or id."""
     try:
         kind, hits = run_search(request, session, principal, q)
@@ -28,7 +32,11 @@ def search(request: Request, session: Db, q: Annotated[str, Query(min_length=1, 
 
 
 @router.get("/{player_id}", response_model=Player360)
-def player(request: Request, session: Db, player_id: PlayerId,
-           principal: Principal = require(Permission.PLAYER_VIEW, hide=True)) -> Player360:
+def player(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.PLAYER_VIEW, hide=True)],
+    session: Db,
+    player_id: PlayerId,
+) -> Player360:
     """Everything about one player; personal data masked for API keys and analysts."""
     return load_player_view(request, session, principal, player_id)

@@ -55,14 +55,17 @@ def _loyalty_panel(session: Session, player_id: int) -> list[PanelOut]:
     if "loyalty_accounts" not in _tables(session) or "lottocrm.loyalty.panels" in _module_names():
         return []
     account = session.execute(
-        text("SELECT id, balance, tier FROM loyalty_accounts WHERE player_id = :player_id"), {"player_id": player_id}
+        text("SELECT id, balance, tier FROM loyalty_accounts WHERE player_id = :player_id"),
+        {"player_id": player_id},
     ).first()
     if account is None:
         return []
     rows = [("balance", str(account.balance or 0)), ("tier", account.tier or "—")]
     recent = session.execute(
-        text("SELECT kind, points, created_at FROM loyalty_operations WHERE account_id = :account "
-             "ORDER BY created_at DESC, id DESC LIMIT 5"),
+        text(
+            "SELECT kind, points, created_at FROM loyalty_operations WHERE account_id = :account "
+            "ORDER BY created_at DESC, id DESC LIMIT 5"
+        ),
         {"account": account.id},
     )
     rows += [(f"{row.kind}", f"{row.points:+d} · {str(row.created_at)[:16]}") for row in recent]

@@ -1,4 +1,4 @@
-"""The read side of the contact-centre screen: search hits and the player 360, masked when the role says so."""
+"""The read side of the contact-centre screen: search hits and the player 360, masked for some roles."""
 
 from __future__ import annotations
 
@@ -38,10 +38,16 @@ def _name(player: Player, masked: bool) -> str:
 
 
 def _identities(rows: list[PlayerIdentity], masked: bool) -> list[IdentityOut]:
-    shown = sorted((r for r in rows if r.kind in SHOWN_IDENTITY_KINDS),
-                   key=lambda r: (SHOWN_IDENTITY_KINDS.index(r.kind), r.id))
-    return [IdentityOut(kind=r.kind, value=mask_identity(r.kind, r.value) if masked else r.value,
-                        verified=r.verified) for r in shown]
+    shown = sorted(
+        (r for r in rows if r.kind in SHOWN_IDENTITY_KINDS),
+        key=lambda r: (SHOWN_IDENTITY_KINDS.index(r.kind), r.id),
+    )
+    return [
+        IdentityOut(
+            kind=r.kind, value=mask_identity(r.kind, r.value) if masked else r.value, verified=r.verified
+        )
+        for r in shown
+    ]
 
 
 def _self_excluded(rg: ResponsibleGaming | None, today: dt.date) -> bool:
@@ -56,24 +62,39 @@ def search_hits(session: Session, *, player_ids: list[int], masked: bool) -> lis
     identities: dict[int, list[PlayerIdentity]] = {}
     for identity in session.scalars(select(PlayerIdentity).where(PlayerIdentity.player_id.in_(player_ids))):
         identities.setdefault(identity.player_id, []).append(identity)
-    exclusions = {rg.player_id: rg for rg in
-                  session.scalars(select(ResponsibleGaming).where(ResponsibleGaming.player_id.in_(player_ids)))}
+    exclusions = {
+        rg.player_id: rg
+        for rg in session.scalars(
+            select(ResponsibleGaming).where(ResponsibleGaming.player_id.in_(player_ids))
+        )
+    }
     today = dt.date.today()
     hits = [
         SearchHit(
-            player_id=p.id, name=_name(p, masked), birth_date=None if masked else p.birth_date,
-            birth_year=p.birth_date.year if p.birth_date else None, region=p.region, status=p.status,
+            player_id=p.id,
+            name=_name(p, masked),
+            birth_date=None if masked else p.birth_date,
+            birth_year=p.birth_date.year if p.birth_date else None,
+            region=p.region,
+            status=p.status,
             self_excluded=_self_excluded(exclusions.get(p.id), today),
             identities=_identities(identities.get(p.id, []), masked),
         )
-        for pid in player_ids if (p := players.get(pid)) is not None
+        for pid in player_ids
+        if (p := players.get(pid)) is not None
     ]
     return hits
 
 
 def _consent_out(event: ConsentEvent) -> ConsentOut:
-    return ConsentOut(purpose=event.purpose, channel=event.channel, granted=event.granted,
-                      occurred_at=event.occurred_at, source=event.source, notice_version=event.notice_version)
+    return ConsentOut(
+        purpose=event.purpose,
+        channel=event.channel,
+        granted=event.granted,
+        occurred_at=event.occurred_at,
+        source=event.source,
+        notice_version=event.notice_version,
+    )
 
 
 def player_360(session: Session, *, player_id: int, masked: bool, lake: Lake | None) -> Player360 | None:
@@ -83,8 +104,10 @@ def player_360(session: Session, *, player_id: int, masked: bool, lake: Lake | N
     identities = list(session.scalars(select(PlayerIdentity).where(PlayerIdentity.player_id == player_id)))
     current = current_consents(session, player_id=player_id)
     history = session.scalars(
-        select(ConsentEvent).where(ConsentEvent.player_id == player_id)
-        .order_by(ConsentEvent.occurred_at.desc(), ConsentEvent.id.desc()).limit(CONSENT_HISTORY_LIMIT)
+        select(ConsentEvent)
+        .where(ConsentEvent.player_id == player_id)
+        .order_by(ConsentEvent.occurred_at.desc(), ConsentEvent.id.desc())
+        .limit(CONSENT_HISTORY_LIMIT)
     )
     rg = session.get(ResponsibleGaming, player_id)
     activity = None
@@ -92,23 +115,37 @@ def player_360(session: Session, *, player_id: int, masked: bool, lake: Lake | N
         game_names = {gid: name for gid, name in session.execute(select(Game.id, Game.name))}
         activity = player_activity(lake, player_id=player_id, game_names=game_names)
     return Player360(
-        player_id=player.id, name=_name(player, masked), masked=masked,
+        player_id=player.id,
+        name=_name(player, masked),
+        masked=masked,
         birth_date=None if masked else player.birth_date,
         birth_year=player.birth_date.year if player.birth_date else None,
-        gender=player.gender, region=player.region, region_name=vocab.REGIONS.get(player.region or ""),
-        registered_at=player.registered_at, registration_channel=player.registration_channel,
-        status=player.status, age_verified=player.age_verified,
+        gender=player.gender,
+        region=player.region,
+        region_name=vocab.REGIONS.get(player.region or ""),
+        registered_at=player.registered_at,
+        registration_channel=player.registration_channel,
+        status=player.status,
+        age_verified=player.age_verified,
         identities=_identities(identities, masked),
-        consents=[ConsentOut(purpose=purpose, channel=channel, granted=state.granted,
-                             occurred_at=state.occurred_at, source=state.source,
-                             notice_version=state.notice_version)
-                  for (purpose, channel), state in sorted(current.items())],
+        consents=[
+            ConsentOut(
+                purpose=purpose,
+                channel=channel,
+                granted=state.granted,
+                occurred_at=state.occurred_at,
+                source=state.source,
+                notice_version=state.notice_version,
+            )
+            for (purpose, channel), state in sorted(current.items())
+        ],
         consent_history=[_consent_out(e) for e in history],
         responsible_gaming=ResponsibleGamingOut(
             self_excluded_until=rg.self_excluded_until if rg else None,
             self_excluded_now=_self_excluded(rg, dt.date.today()),
             monthly_spend_limit_kopecks=rg.monthly_spend_limit_kopecks if rg else None,
-            flags=list(rg.flags or []) if rg else [], note=None if masked or rg is None else rg.note,
+            flags=list(rg.flags or []) if rg else [],
+            note=None if masked or rg is None else rg.note,
             under_age=player.under_age,
         ),
         activity=activity,

@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 from lottocrm.players.models import Player, PlayerIdentity
 from lottocrm.players.service import InvalidIdentityError, normalise_phone
 
-# On SQLite the same name is a plain B-tree (the dialect has no GIN); the search code does not rely on it there.
+# On SQLite the same name is a plain B-tree (no GIN there); the search code does not rely on it there.
 PLAYER_NAME_TRIGRAM_INDEX = Index(
-    "ix_players_search_name_trgm", Player.search_name,
-    postgresql_using="gin", postgresql_ops={"search_name": "gin_trgm_ops"},
+    "ix_players_search_name_trgm",
+    Player.search_name,
+    postgresql_using="gin",
+    postgresql_ops={"search_name": "gin_trgm_ops"},
 )
 
 MAX_QUERY_LENGTH = 200
@@ -97,7 +99,9 @@ def _name_statements(session: Session, words: tuple[str, ...]) -> list[Select]:
         return [select(Player.id).where(phrase), select(Player.id).where(_contains_all(words))]
     prefix = " ".join(words)
     # A B-tree range is the only index-friendly prefix test on SQLite (LIKE there folds ASCII case only).
-    by_prefix = select(Player.id).where(Player.search_name >= prefix, Player.search_name < prefix + "\U0010ffff")
+    by_prefix = select(Player.id).where(
+        Player.search_name >= prefix, Player.search_name < prefix + "\U0010ffff"
+    )
     return [by_prefix, select(Player.id).where(_contains_all(words))]
 
 

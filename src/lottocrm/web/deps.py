@@ -78,8 +78,13 @@ async def form_data(request: Request) -> dict[str, str]:
     if content_type != "application/x-www-form-urlencoded":
         raise BadRequestBody("expected an application/x-www-form-urlencoded form")
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict",
-                          max_num_fields=MAX_FORM_FIELDS)
+        pairs = parse_qsl(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FORM_FIELDS,
+        )
     except UnicodeDecodeError:
         raise BadRequestBody("the form is not valid UTF-8") from None
     except ValueError as exc:
@@ -90,8 +95,9 @@ async def form_data(request: Request) -> dict[str, str]:
 def _authorise(permission: Permission | None, hide: bool):  # type: ignore[no-untyped-def]
     async def dependency(request: Request) -> Principal:
         api_key = request.headers.get(API_KEY_HEADER)
-        principal = await run_in_threadpool(_identify, engine_of(request), request.cookies.get(SESSION_COOKIE),
-                                            api_key)
+        principal = await run_in_threadpool(
+            _identify, engine_of(request), request.cookies.get(SESSION_COOKIE), api_key
+        )
         if principal is None:
             if api_key or request.url.path.startswith("/api/"):
                 raise HTTPException(status_code=401, detail="sign in or present a valid API key")
@@ -120,14 +126,22 @@ def require(permission: Permission | None = None, *, hide: bool = False) -> Any:
 
 
 def locale_for(request: Request, principal: Principal | None = None) -> str:
-    return pick_locale(request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE),
-                       principal.locale if principal else None,
-                       accept_language=request.headers.get("accept-language"))
+    return pick_locale(
+        request.query_params.get("lang"),
+        request.cookies.get(LANGUAGE_COOKIE),
+        principal.locale if principal else None,
+        accept_language=request.headers.get("accept-language"),
+    )
 
 
 def _environment(locale: str) -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True),
-                      extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     return env
 
@@ -135,13 +149,24 @@ def _environment(locale: str) -> Environment:
 _TEMPLATES = {locale: Jinja2Templates(env=_environment(locale)) for locale in LOCALES}
 
 
-def render(request: Request, name: str, context: dict[str, Any], *, status_code: int = 200,
-           principal: Principal | None = None) -> Response:
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+    principal: Principal | None = None,
+) -> Response:
     principal = principal or getattr(request.state, "principal", None)
     locale = locale_for(request, principal)
     settings = request.app.state.settings
-    full = {"principal": principal, "locale": locale, "fmt": Formats(locale, settings.timezone),
-            "Permission": Permission, **context}
+    full = {
+        "principal": principal,
+        "locale": locale,
+        "fmt": Formats(locale, settings.timezone),
+        "Permission": Permission,
+        **context,
+    }
     return _TEMPLATES[locale].TemplateResponse(request, name, full, status_code=status_code)
 
 

@@ -24,16 +24,18 @@ async def _not_signed_in(request: Request, exc: Exception) -> Response:
 async def _bad_body(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         return JSONResponse({"detail": f"unreadable request body: {exc}"}, status_code=400)
-    return render(request, "error.html", {"status": 400, "detail": f"unreadable request body: {exc}"},
-                  status_code=400)
+    return render(
+        request, "error.html", {"status": 400, "detail": f"unreadable request body: {exc}"}, status_code=400
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if _wants_json(request) or exc.status_code in (301, 302, 303, 307, 308):
         return await http_exception_handler(request, exc)
-    return render(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
-                  status_code=exc.status_code)
+    return render(
+        request, "error.html", {"status": exc.status_code, "detail": exc.detail}, status_code=exc.status_code
+    )
 
 
 async def _invalid(request: Request, exc: Exception) -> Response:

@@ -44,7 +44,9 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [h for h in message.get("headers", []) if h[0] not in {n for n, _ in SECURITY_HEADERS}]
+                headers = [
+                    h for h in message.get("headers", []) if h[0] not in {n for n, _ in SECURITY_HEADERS}
+                ]
                 headers.extend(SECURITY_HEADERS)
                 if scope.get("scheme") == "https":
                     headers.append((b"strict-transport-security", b"max-age=31536000"))

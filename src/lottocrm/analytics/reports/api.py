@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
@@ -28,12 +28,14 @@ def _json_value(value: Any) -> Any:
 
 
 @router.get("", response_model=list[str])
-def report_names(principal: Principal = require(Permission.REPORTS_VIEW)) -> list[str]:
+def report_names(principal: Annotated[Principal, require(Permission.REPORTS_VIEW)]) -> list[str]:
     return list(REPORTS)
 
 
 @router.get("/{name}", response_model=ReportOut)
-def report(request: Request, name: str, principal: Principal = require(Permission.REPORTS_VIEW)) -> ReportOut:
+def report(
+    request: Request, principal: Annotated[Principal, require(Permission.REPORTS_VIEW)], name: str
+) -> ReportOut:
     """Aggregates only (no personal data), so reading a report is not written to the audit log."""
     settings = request.app.state.settings
     try:

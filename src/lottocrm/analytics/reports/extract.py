@@ -12,8 +12,9 @@ from lottocrm.players.models import Player
 
 BATCH = 200_000
 
-PLAYERS_SCHEMA = pa.schema([pa.field("player_id", pa.int64()), pa.field("registered_at", UTC_TS),
-                            pa.field("region", pa.string())])
+PLAYERS_SCHEMA = pa.schema(
+    [pa.field("player_id", pa.int64()), pa.field("registered_at", UTC_TS), pa.field("region", pa.string())]
+)
 GAMES_SCHEMA = pa.schema([pa.field("game_id", pa.int32()), pa.field("game", pa.string())])
 
 
@@ -23,8 +24,12 @@ def _extract(engine: Engine, statement, schema: pa.Schema) -> pa.Table:  # type:
         result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(statement)
         for rows in result.partitions(BATCH):
             columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
-            batches.append(pa.record_batch([pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
-                                           schema=schema))
+            batches.append(
+                pa.record_batch(
+                    [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
+                    schema=schema,
+                )
+            )
     return pa.Table.from_batches(batches, schema=schema)
 
 

@@ -71,8 +71,11 @@ def run_reports(names: list[str], *, lake: Lake, engine: Engine) -> dict[str, pa
             con.register("players", players_extract(engine))
             con.register("games", games_extract(engine))
             backend = ibis.duckdb.from_connection(con)
-            inputs = Inputs(tickets=backend.table("tickets"), players=backend.table("players"),
-                            games=backend.table("games"))
+            inputs = Inputs(
+                tickets=backend.table("tickets"),
+                players=backend.table("players"),
+                games=backend.table("games"),
+            )
             fresh = {name: REPORTS[name](inputs).to_pyarrow() for name in missing}
         finally:
             con.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -15,7 +17,9 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/dashboard")
-def dashboard(request: Request, principal: Principal = require(Permission.REPORTS_VIEW)) -> Response:
+def dashboard(
+    request: Request, principal: Annotated[Principal, require(Permission.REPORTS_VIEW)]
+) -> Response:
     settings = request.app.state.settings
     kpi = run_report("kpi", lake=Lake(settings.lake_path), engine=request.app.state.engine).to_pylist()
     latest = kpi[-1] if kpi else None

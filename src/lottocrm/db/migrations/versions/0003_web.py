@@ -29,8 +29,21 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("username", sa.String(length=64), nullable=False),
         sa.Column("display_name", sa.String(length=200), nullable=False),
-        sa.Column("role", sa.Enum("operator", "supervisor", "marketer", "analyst", "admin", name="user_role",
-                                  native_enum=False, create_constraint=True, length=10), nullable=False),
+        sa.Column(
+            "role",
+            sa.Enum(
+                "operator",
+                "supervisor",
+                "marketer",
+                "analyst",
+                "admin",
+                name="user_role",
+                native_enum=False,
+                create_constraint=True,
+                length=10,
+            ),
+            nullable=False,
+        ),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("disabled", sa.Boolean(), nullable=False),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
@@ -50,8 +63,9 @@ def upgrade() -> None:
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ip", sa.String(length=45), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_web_sessions_user_id_users"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_web_sessions_user_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("token_digest", name=op.f("pk_web_sessions")),
     )
     op.create_index(op.f("ix_web_sessions_user_id"), "web_sessions", ["user_id"])
@@ -80,7 +94,9 @@ def upgrade() -> None:
         sa.Column("ip", sa.String(length=45), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
     )
-    op.create_index(op.f("ix_audit_events_player_id_occurred_at"), "audit_events", ["player_id", "occurred_at"])
+    op.create_index(
+        op.f("ix_audit_events_player_id_occurred_at"), "audit_events", ["player_id", "occurred_at"]
+    )
     op.create_index(op.f("ix_audit_events_actor_occurred_at"), "audit_events", ["actor", "occurred_at"])
     op.create_index(op.f("ix_audit_events_occurred_at"), "audit_events", ["occurred_at"])
 
@@ -88,10 +104,12 @@ def upgrade() -> None:
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         op.execute("CREATE INDEX ix_players_search_name_trgm ON players USING gin (search_name gin_trgm_ops)")
         op.execute(_REFUSE_CHANGE_PG_FUNCTION)
-        op.execute("CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
-                   "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()")
+        op.execute(
+            "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
+            "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
+        )
     else:
-        # SQLite has no trigram index; the name search uses the B-tree prefix range instead (players/search.py).
+        # SQLite has no trigram index; name search uses the B-tree prefix range instead (players/search.py).
         op.create_index("ix_players_search_name_trgm", "players", ["search_name"])
         for statement in ("UPDATE", "DELETE"):
             op.execute(_REFUSE_CHANGE_SQLITE.format(op=statement))
