@@ -11,12 +11,15 @@ mkdir -p "$out"
 cp node_modules/htmx.org/dist/htmx.min.js "$out/htmx.min.js"
 cp node_modules/echarts/dist/echarts.min.js "$out/echarts.min.js"
 cp node_modules/@picocss/pico/css/pico.min.css "$out/pico.min.css"
-for package in htmx.org echarts @picocss/pico; do
+cp node_modules/swagger-ui-dist/swagger-ui-bundle.js "$out/swagger-ui-bundle.js"
+cp node_modules/swagger-ui-dist/swagger-ui.css "$out/swagger-ui.css"
+for package in htmx.org echarts @picocss/pico swagger-ui-dist; do
     version=$(node -p "require('./node_modules/$package/package.json').version")
     echo "$package $version"
 done > "$out/VERSIONS"
 cp node_modules/echarts/LICENSE "$out/LICENSE.echarts"
 cp node_modules/@picocss/pico/LICENSE.md "$out/LICENSE.pico"
 cp node_modules/htmx.org/LICENSE "$out/LICENSE.htmx"
+cp node_modules/swagger-ui-dist/LICENSE "$out/LICENSE.swagger-ui"
 echo "vendored into $out:"
 cat "$out/VERSIONS"

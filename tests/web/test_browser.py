@@ -145,6 +145,11 @@ def test_supervisor_finds_a_player_changes_a_consent_and_sees_it_audited(server:
         expect(page.locator("#audit-events")).to_contain_text("player.consent.change")
         page.screenshot(path=str(ARTIFACTS / "06-audit.png"), full_page=True)
 
+        page.goto(f"{server}/api/v1/docs")
+        expect(page.locator(".swagger-ui .info")).to_contain_text("lottocrm")
+        page.screenshot(path=str(ARTIFACTS / "07-api-docs.png"))
+
+        page.goto(f"{server}/players")
         page.click("text=Sign out") if page.locator("text=Sign out").count() else page.click("text=Выйти")
         expect(page).to_have_url(f"{server}/login")
         browser.close()

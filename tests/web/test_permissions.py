@@ -38,7 +38,7 @@ FORMS = {
     "/lang": {"locale": "en", "next": "/"},
 }
 OWN_MODULES = ("lottocrm.web", "lottocrm.auth", "lottocrm.audit", "lottocrm.players", "lottocrm.analytics")
-PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/api/v1/health")}
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/api/v1/health"), ("GET", "/api/v1/docs")}
 
 
 def _call(client: TestClient, method: str, path: str, csrf: str | None) -> int:

@@ -20,6 +20,7 @@ from lottocrm.loyalty import api as loyalty_api
 from lottocrm.players import api as players_api
 from lottocrm.players import ui as players_ui
 from lottocrm.settings import Settings, get_settings
+from lottocrm.web.docs import docs_router
 from lottocrm.web.errors import install_error_pages
 from lottocrm.web.security import SecurityHeadersMiddleware
 
@@ -32,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="lottocrm",
         version=__version__,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -53,4 +54,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     for ui in (auth_ui, players_ui, reports_ui, audit_ui):
         app.include_router(ui.router)
+    app.include_router(docs_router(f"{API_PREFIX}/openapi.json"))
     return app
