@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -22,6 +23,7 @@ from lottocrm.loyalty.lake_earn import earn_from_lake
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyLot
 from lottocrm.loyalty.verify import verify as verify_ledger
 
+HERE = Path(".")
 loyalty_app = typer.Typer(
     help="The loyalty programme: points ledger, cards, partners, settlement.", no_args_is_help=True
 )
@@ -110,7 +112,7 @@ def settlement_report(
     start: str = typer.Option(..., "--from", help="First day, e.g. 2026-11-01 (UTC)."),
     end: str = typer.Option(..., "--to", help="Day after the last, e.g. 2026-12-01."),
 ) -> None:
-    """Points issued and redeemed per partner in the period, in rubles at the programme rate: who owes whom."""
+    """Points issued and redeemed per partner in the period, in rubles at the programme rate."""
     with _unit_of_work() as session:
         lines = settlement.settlement(session, start=_day(start), end=_day(end))
     table = Table("partner", "issued pts", "redeemed pts", "issued ₽", "redeemed ₽", "balance")
@@ -197,7 +199,7 @@ def card_issue(player_id: int = typer.Argument(..., help="The player's id.")) ->
     """Issue a new card to a player (opening the member account on the first)."""
     with _unit_of_work() as session:
         number = members.issue_card(session, player_id=player_id, now=_now())
-    say(number)
+    typer.echo(number)  # the result itself, printed even under --quiet so scripts can capture it
 
 
 @card_app.command("block")
@@ -227,7 +229,7 @@ def card_velocity(
 
 @card_app.command("export")
 def card_export(
-    card_number: str, out: Path = typer.Option(Path("."), "--out", help="Folder for the images.")
+    card_number: str, out: Annotated[Path, typer.Option("--out", help="Folder for the images.")] = HERE
 ) -> None:
     """Write the card's barcode (PNG, SVG) and QR code (PNG) for a phone wallet."""
     if not cards.is_valid_card_number(card_number):
