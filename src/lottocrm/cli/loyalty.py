@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from lottocrm.cli.context import console, fail, load_settings, progress, say
 from lottocrm.db.engine import get_engine, transaction
 from lottocrm.lake.store import Lake
-from lottocrm.loyalty import adjustments, cards, ledger, maintenance, members, partners, settlement
+from lottocrm.loyalty import adjustments, cards, earning, ledger, maintenance, members, partners, settlement
 from lottocrm.loyalty import jobs as loyalty_jobs  # noqa: F401 - registers the worker's loyalty job kinds
 from lottocrm.loyalty.errors import LoyaltyError
 from lottocrm.loyalty.lake_earn import earn_from_lake
@@ -87,7 +87,7 @@ def balance(
 @loyalty_app.command("adjust")
 def adjust(
     card_number: str = typer.Argument(..., help="Card number."),
-    points: int = typer.Argument(..., help="Points to add (positive) or remove (negative)."),
+    points: int = typer.Argument(..., help="Points to add; negative removes (write: adjust CARD -- -50)."),
     by: str = typer.Option(..., "--by", help="Who makes the adjustment (recorded)."),
     reason: str = typer.Option(..., "--reason", help="Why (recorded)."),
 ) -> None:
@@ -196,10 +196,14 @@ def verify() -> None:
 
 @card_app.command("issue")
 def card_issue(player_id: int = typer.Argument(..., help="The player's id.")) -> None:
-    """Issue a new card to a player (opening the member account on the first)."""
+    """Issue a card to a player (the first opens the member account and grants any welcome bonus)."""
     with _unit_of_work() as session:
         number = members.issue_card(session, player_id=player_id, now=_now())
+        account_id = members.find_member(session, card_number=number).account_id
+        bonus = earning.grant_welcome_bonus(session, account_id=account_id, now=_now())
     typer.echo(number)  # the result itself, printed even under --quiet so scripts can capture it
+    if bonus is not None:
+        say(f"welcome bonus: {bonus.points} points")
 
 
 @card_app.command("block")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import BigInteger, case, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from lottocrm.loyalty.errors import InsufficientPoints, InvalidAmount
@@ -98,7 +98,7 @@ def add_lot(
 def spendable(session: Session, *, account_id: int, now: dt.datetime) -> int:
     """Points a member can spend now: what is left in lots not yet expired (expired ones await the job)."""
     return session.execute(
-        select(func.coalesce(func.sum(LoyaltyLot.remaining), 0)).where(
+        select(func.coalesce(cast(func.sum(LoyaltyLot.remaining), BigInteger), 0)).where(
             LoyaltyLot.account_id == account_id, LoyaltyLot.remaining > 0, LoyaltyLot.expires_at > now
         )
     ).scalar_one()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import BigInteger, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from lottocrm.loyalty.models import EarnRule, LoyaltyOperation, LoyaltyTier
@@ -90,7 +90,7 @@ def multiplied_points(session: Session, purchase: Purchase, points: int) -> int:
 def earned_today(session: Session, *, account_id: int, at: dt.datetime) -> int:
     day_start = at.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return session.execute(
-        select(func.coalesce(func.sum(LoyaltyOperation.points), 0)).where(
+        select(func.coalesce(cast(func.sum(LoyaltyOperation.points), BigInteger), 0)).where(
             LoyaltyOperation.account_id == account_id,
             LoyaltyOperation.kind == "earn",
             LoyaltyOperation.created_at >= day_start,

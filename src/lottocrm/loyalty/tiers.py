@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import BigInteger, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyOperation, LoyaltyTier
@@ -49,7 +49,7 @@ def spend_12m(session: Session, *, account_id: int, now: dt.datetime) -> int:
         LoyaltyOperation.account_id == account_id, LoyaltyOperation.kind == "earn_reversal"
     )
     return session.execute(
-        select(func.coalesce(func.sum(LoyaltyOperation.spend_kopecks), 0)).where(
+        select(func.coalesce(cast(func.sum(LoyaltyOperation.spend_kopecks), BigInteger), 0)).where(
             LoyaltyOperation.id.in_(earned), LoyaltyOperation.id.not_in(reversed_ids)
         )
     ).scalar_one()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import BigInteger, Engine, cast, func, select
 from sqlalchemy.orm import Session
 
 from lottocrm.loyalty.models import (
@@ -81,7 +81,9 @@ def check(session: Session) -> VerifyReport:
     if sum(derived.values()) != 0:
         report.problems.append(f"postings do not balance: accounts sum to {sum(derived.values())}")
     open_holds = session.execute(
-        select(func.coalesce(func.sum(LoyaltyHold.points), 0)).where(LoyaltyHold.status == "authorized")
+        select(func.coalesce(cast(func.sum(LoyaltyHold.points), BigInteger), 0)).where(
+            LoyaltyHold.status == "authorized"
+        )
     ).scalar_one()
     on_holds_account = derived.get(holds_code_id, 0) if holds_code_id is not None else 0
     if int(open_holds) != on_holds_account:
@@ -91,11 +93,14 @@ def check(session: Session) -> VerifyReport:
             LoyaltyLot.id,
             LoyaltyLot.points,
             LoyaltyLot.remaining,
-            func.coalesce(func.sum(LoyaltyLotDraw.points), 0),
+            func.coalesce(cast(func.sum(LoyaltyLotDraw.points), BigInteger), 0),
         )
         .outerjoin(LoyaltyLotDraw, LoyaltyLotDraw.lot_id == LoyaltyLot.id)
         .group_by(LoyaltyLot.id, LoyaltyLot.points, LoyaltyLot.remaining)
-        .having(LoyaltyLot.points - func.coalesce(func.sum(LoyaltyLotDraw.points), 0) != LoyaltyLot.remaining)
+        .having(
+            LoyaltyLot.points - func.coalesce(cast(func.sum(LoyaltyLotDraw.points), BigInteger), 0)
+            != LoyaltyLot.remaining
+        )
     ).all()
     for lot in lot_drift:
         report.problems.append(
