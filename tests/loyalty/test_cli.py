@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 from typer.testing import CliRunner
 
+from lottocrm.audit.models import AuditEvent
 from lottocrm.cli.main import app
 from lottocrm.db.engine import transaction
 from lottocrm.jobs.registry import JobContext, registry
@@ -40,7 +41,7 @@ def test_operator_session(settings: Settings, engine: Engine, tmp_path: Path) ->
     assert code == 0 and "balance 250" in output
     code, output = run("card", "export", card, "--out", str(tmp_path / "wallet"))
     assert code == 0 and (tmp_path / "wallet" / f"{card}-qr.png").read_bytes().startswith(b"\x89PNG")
-    assert run("card", "block", card, "--reason", "lost")[0] == 0
+    assert run("card", "block", card, "--by", "ops", "--reason", "lost")[0] == 0
     code, output = run("balance", card)
     assert code == 1 and "blocked_card" in output
     today = dt.date.today()
@@ -51,6 +52,14 @@ def test_operator_session(settings: Settings, engine: Engine, tmp_path: Path) ->
     assert run("partner", "revoke", key.split("_")[2])[0] == 0
     code, output = run("verify")
     assert code == 0 and "ledger clean" in output
+    with transaction(engine) as session:
+        audited = session.execute(
+            select(AuditEvent.action, AuditEvent.actor, AuditEvent.player_id).order_by(AuditEvent.id)
+        ).all()
+    assert [tuple(row) for row in audited] == [
+        ("loyalty.adjust", "ops", 42),
+        ("loyalty.card_blocked", "ops", 42),
+    ]
 
 
 def test_verify_fails_on_a_tampered_balance(settings: Settings, engine: Engine) -> None:

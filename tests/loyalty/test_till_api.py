@@ -156,7 +156,9 @@ def test_unknown_and_blocked_cards(client: TestClient, engine: Engine, card: Car
         "unknown_card",
     )
     with transaction(engine) as session:
-        members.set_card_status(session, card_number=card.number, blocked=True, reason="reported stolen")
+        members.set_card_status(
+            session, card_number=card.number, blocked=True, actor="ops", reason="reported stolen"
+        )
     _assert_refused(
         client,
         engine,

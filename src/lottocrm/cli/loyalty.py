@@ -207,17 +207,26 @@ def card_issue(player_id: int = typer.Argument(..., help="The player's id.")) ->
 
 
 @card_app.command("block")
-def card_block(card_number: str, reason: str = typer.Option(..., "--reason", help="Why (recorded).")) -> None:
+def card_block(
+    card_number: str,
+    by: str = typer.Option(..., "--by", help="Who blocks it (audited)."),
+    reason: str = typer.Option(..., "--reason", help="Why (audited)."),
+) -> None:
     """Block a card: tills get "blocked_card" and nothing is posted."""
     with _unit_of_work() as session:
-        members.set_card_status(session, card_number=card_number, blocked=True, reason=reason)
+        members.set_card_status(session, card_number=card_number, blocked=True, actor=by, reason=reason)
     say(f"card {card_number} blocked")
 
 
 @card_app.command("unblock")
-def card_unblock(card_number: str) -> None:
+def card_unblock(
+    card_number: str,
+    by: str = typer.Option(..., "--by", help="Who unblocks it (audited)."),
+    reason: str = typer.Option(..., "--reason", help="Why (audited)."),
+) -> None:
+    """Make a blocked card usable again."""
     with _unit_of_work() as session:
-        members.set_card_status(session, card_number=card_number, blocked=False)
+        members.set_card_status(session, card_number=card_number, blocked=False, actor=by, reason=reason)
     say(f"card {card_number} active")
 
 

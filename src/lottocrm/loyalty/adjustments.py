@@ -1,15 +1,19 @@
-"""Manual adjustments by staff: always signed by who and why, and posted like any other movement."""
+"""Manual adjustments by staff: signed by who and why, posted like any other movement, and written to the
+audit log in the same transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lottocrm.audit.service import record
 from lottocrm.loyalty import ledger
 from lottocrm.loyalty.accounts import programme_account
 from lottocrm.loyalty.earning import EarnResult, _balance, credit_points
 from lottocrm.loyalty.errors import InvalidAmount
+from lottocrm.loyalty.models import LoyaltyAccount
 
 
 def adjust(
@@ -41,4 +45,14 @@ def adjust(
         ledger.post(
             session, operation_id=operation_id, debit=account_id, credit=expense, points=-points, now=now
         )
+    player_id = session.execute(
+        select(LoyaltyAccount.player_id).where(LoyaltyAccount.id == account_id)
+    ).scalar_one()
+    record(
+        session,
+        actor=actor,
+        action="loyalty.adjust",
+        player_id=player_id,
+        detail={"account_id": account_id, "points": points, "reason": reason, "operation_id": operation_id},
+    )
     return EarnResult(operation_id=operation_id, points=points, balance=_balance(session, account_id))

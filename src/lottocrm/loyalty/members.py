@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from lottocrm.audit.service import record
 from lottocrm.loyalty.accounts import member_account
 from lottocrm.loyalty.cards import card_number_from_scan, is_valid_card_number, new_card_number
 from lottocrm.loyalty.errors import BlockedCard, NotFound, UnknownCard
@@ -61,14 +62,28 @@ def member_of_account(session: Session, *, account_id: int) -> Member:
     )
 
 
-def set_card_status(session: Session, *, card_number: str, blocked: bool, reason: str | None = None) -> None:
-    result = session.execute(
+def set_card_status(
+    session: Session, *, card_number: str, blocked: bool, actor: str, reason: str | None = None
+) -> None:
+    """Block or unblock a card; who did it and why goes to the audit log with the change."""
+    account_id = session.execute(
         update(LoyaltyCard)
         .where(LoyaltyCard.number == card_number)
         .values(status="blocked" if blocked else "active", blocked_reason=reason if blocked else None)
-    )
-    if result.rowcount == 0:
+        .returning(LoyaltyCard.account_id)
+    ).scalar_one_or_none()
+    if account_id is None:
         raise UnknownCard(f"no card {card_number}")
+    player_id = session.execute(
+        select(LoyaltyAccount.player_id).where(LoyaltyAccount.id == account_id)
+    ).scalar_one()
+    record(
+        session,
+        actor=actor,
+        action="loyalty.card_blocked" if blocked else "loyalty.card_unblocked",
+        player_id=player_id,
+        detail={"card_number": card_number, "reason": reason},
+    )
 
 
 def set_velocity_limit(session: Session, *, card_number: str, max_ops_per_minute: int) -> None:
