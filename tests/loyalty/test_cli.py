@@ -98,3 +98,29 @@ def test_worker_jobs_expire_lots(settings: Settings, engine: Engine) -> None:
         assert ledger.spendable(session, account_id=1, now=utcnow()) == 0
         assert session.get(LoyaltyAccount, 1).balance == 0
     assert run("verify")[0] == 0
+
+
+def test_rules_tiers_and_rewards_from_the_cli(settings: Settings, engine: Engine) -> None:
+    with transaction(engine) as session:
+        add_player(session, player_id=45)
+    card = run("card", "issue", "45")[1].splitlines()[0]
+    assert run("partner", "add", "shop", "Магазин")[0] == 0
+    assert run("rule", "add", "Shop 10 %", "--kind", "base_rate", "--partner", "shop", "--rate", "10")[0] == 0
+    code, output = run("rule", "add", "broken", "--kind", "multiplier")
+    assert code == 1 and "--multiplier" in output
+    code, output = run("rule", "list")
+    assert code == 0 and "Shop 10 %" in output and "partner_id=" in output
+    code, output = run("tiers", "--seed-defaults")
+    assert code == 0 and "vip" in output
+    run("adjust", card, "500", "--by", "ops", "--reason", "test")
+    assert run("reward", "add", "mug", "Кружка", "--price", "300", "--stock", "1")[0] == 0
+    code, order = run("reward", "order", card, "mug")
+    assert code == 0
+    code, output = run("reward", "order", card, "mug")
+    assert code == 1 and "out_of_stock" in output
+    assert run("reward", "cancel", order.strip())[0] == 0
+    code, order = run("reward", "order", card, "mug")
+    assert run("reward", "fulfil", order.strip())[0] == 0
+    code, output = run("balance", card)
+    assert "balance 200" in output
+    assert run("verify")[0] == 0

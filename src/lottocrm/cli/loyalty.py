@@ -16,11 +16,23 @@ from sqlalchemy.orm import Session
 from lottocrm.cli.context import console, fail, load_settings, progress, say
 from lottocrm.db.engine import get_engine, transaction
 from lottocrm.lake.store import Lake
-from lottocrm.loyalty import adjustments, cards, earning, ledger, maintenance, members, partners, settlement
+from lottocrm.loyalty import (
+    adjustments,
+    cards,
+    catalogue,
+    earning,
+    ledger,
+    maintenance,
+    members,
+    partners,
+    rules,
+    settlement,
+    tiers,
+)
 from lottocrm.loyalty import jobs as loyalty_jobs  # noqa: F401 - registers the worker's loyalty job kinds
 from lottocrm.loyalty.errors import LoyaltyError
 from lottocrm.loyalty.lake_earn import earn_from_lake
-from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyLot
+from lottocrm.loyalty.models import EarnRule, LoyaltyAccount, LoyaltyLot, LoyaltyTier
 from lottocrm.loyalty.verify import verify as verify_ledger
 
 HERE = Path(".")
@@ -291,3 +303,147 @@ def partner_revoke(
     with _unit_of_work() as session:
         partners.revoke_key(session, prefix=prefix, now=_now())
     say(f"key {prefix} revoked")
+
+
+rule_app = typer.Typer(
+    help="Earn rules: rates, multipliers, daily caps, welcome bonus.", no_args_is_help=True
+)
+reward_app = typer.Typer(help="The rewards catalogue and its orders.", no_args_is_help=True)
+loyalty_app.add_typer(rule_app, name="rule")
+loyalty_app.add_typer(reward_app, name="reward")
+
+
+@rule_app.command("add")
+def rule_add(
+    name: str,
+    kind: str = typer.Option(..., "--kind", help="base_rate, multiplier, daily_cap or welcome_bonus."),
+    source: str | None = typer.Option(None, "--source", help="ticket or partner; empty: both."),
+    game: int | None = typer.Option(None, "--game", help="Only this game id."),
+    draw: int | None = typer.Option(None, "--draw", help="Only this draw id."),
+    channel: str | None = typer.Option(None, "--channel", help="Only this sales channel."),
+    partner: str | None = typer.Option(None, "--partner", help="Only this partner's code."),
+    tier: str | None = typer.Option(None, "--tier", help="Only members of this tier."),
+    rate: int | None = typer.Option(None, "--rate", help="base_rate: points per 100 ₽."),
+    multiplier: int | None = typer.Option(None, "--multiplier", help="multiplier: percent, 200 = ×2."),
+    cap: int | None = typer.Option(None, "--cap", help="daily_cap: points a member may earn a day."),
+    bonus: int | None = typer.Option(None, "--bonus", help="welcome_bonus: points."),
+    valid_from: str | None = typer.Option(None, "--from", help="First day in force (UTC)."),
+    valid_to: str | None = typer.Option(None, "--to", help="First day no longer in force (UTC)."),
+) -> None:
+    """Add an earn rule; it applies from the next purchase."""
+    needed = {"base_rate": rate, "multiplier": multiplier, "daily_cap": cap, "welcome_bonus": bonus}
+    if kind not in needed:
+        raise fail(f"--kind must be one of {', '.join(needed)}")
+    if needed[kind] is None or needed[kind] < 0:
+        option = {
+            "base_rate": "--rate",
+            "multiplier": "--multiplier",
+            "daily_cap": "--cap",
+            "welcome_bonus": "--bonus",
+        }
+        raise fail(f"a {kind} rule needs a non-negative {option[kind]}")
+    with _unit_of_work() as session:
+        rule_id = rules.add_rule(
+            session,
+            name=name,
+            kind=kind,
+            source=source,
+            game_id=game,
+            draw_id=draw,
+            channel=channel,
+            partner_id=partners.partner_id_by_code(session, partner) if partner else None,
+            tier=tier,
+            points_per_100_rub=rate,
+            multiplier_percent=multiplier,
+            cap_points=cap,
+            bonus_points=bonus,
+            valid_from=_day(valid_from) if valid_from else None,
+            valid_to=_day(valid_to) if valid_to else None,
+        )
+    say(f"rule {rule_id} added")
+
+
+@rule_app.command("list")
+def rule_list() -> None:
+    """Every earn rule, active or not."""
+    with _unit_of_work() as session:
+        rows = session.execute(select(EarnRule).order_by(EarnRule.id)).scalars().all()
+    table = Table("id", "name", "kind", "matches", "value", "in force")
+    for rule in rows:
+        matches = (
+            ", ".join(
+                f"{column}={getattr(rule, column)}"
+                for column in ("source", "game_id", "draw_id", "channel", "partner_id", "tier")
+                if getattr(rule, column) is not None
+            )
+            or "any"
+        )
+        value = rule.points_per_100_rub or rule.multiplier_percent or rule.cap_points or rule.bonus_points
+        since = rule.valid_from.date().isoformat() if rule.valid_from else "…"
+        until = rule.valid_to.date().isoformat() if rule.valid_to else "…"
+        window = f"{since} – {until}"
+        table.add_row(
+            str(rule.id), rule.name, rule.kind, matches, str(value), window if rule.active else "off"
+        )
+    console.print(table)
+
+
+@loyalty_app.command("tiers")
+def tier_list(
+    seed_defaults: bool = typer.Option(False, "--seed-defaults", help="Create Bronze…VIP if empty."),
+) -> None:
+    """The tiers, their 12-month spend thresholds and earn multipliers."""
+    with _unit_of_work() as session:
+        if seed_defaults:
+            tiers.ensure_default_tiers(session)
+        rows = session.execute(select(LoyaltyTier).order_by(LoyaltyTier.rank)).scalars().all()
+    table = Table("tier", "name", "12-month spend from", "earn")
+    for tier in rows:
+        table.add_row(
+            tier.code,
+            tier.name,
+            f"{tier.min_spend_12m_kopecks / 100:,.0f} ₽",
+            f"{tier.earn_multiplier_percent} %",
+        )
+    console.print(table)
+
+
+@reward_app.command("add")
+def reward_add(
+    code: str,
+    name: str,
+    price: int = typer.Option(..., "--price", min=1, help="Price in points."),
+    stock: int = typer.Option(..., "--stock", min=0, help="Units available."),
+    min_tier: str | None = typer.Option(None, "--min-tier", help="Only for this tier and above."),
+) -> None:
+    """Add a reward to the catalogue."""
+    with _unit_of_work() as session:
+        catalogue.add_reward(
+            session, code=code, name=name, points_price=price, stock=stock, min_tier=min_tier
+        )
+    say(f"reward {code} added")
+
+
+@reward_app.command("order")
+def reward_order(card_number: str, code: str) -> None:
+    """Order a reward for a member: reserves one unit and holds its points (14 days)."""
+    with _unit_of_work() as session:
+        member = members.find_member(session, card_number=card_number)
+        order_id = catalogue.order_reward(session, account_id=member.account_id, reward_code=code, now=_now())
+    typer.echo(order_id)
+
+
+@reward_app.command("fulfil")
+def reward_fulfil(order_id: int) -> None:
+    """The reward was handed over: the held points are spent."""
+    with _unit_of_work() as session:
+        catalogue.fulfil_order(session, order_id=order_id, now=_now())
+    say(f"order {order_id} fulfilled")
+
+
+@reward_app.command("cancel")
+def reward_cancel(order_id: int) -> None:
+    """Cancel an order: the points return to the member and the unit to stock."""
+    with _unit_of_work() as session:
+        catalogue.cancel_order(session, order_id=order_id, now=_now())
+    say(f"order {order_id} cancelled")
