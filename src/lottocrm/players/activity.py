@@ -35,7 +35,8 @@ def _cursor(lake: Lake) -> duckdb.DuckDBPyConnection:
         if cached is None or cached[0] != signature:
             if cached is not None:
                 cached[1].close()
-            connection = lake.connect(duckdb.connect(config={"threads": 2}))
+            # The object cache keeps Parquet footers in memory: a lookup need not re-read every file's footer.
+            connection = lake.connect(duckdb.connect(config={"threads": 2, "enable_object_cache": True}))
             _connections[lake.root] = (signature, connection)
         return _connections[lake.root][1].cursor()
 

@@ -78,7 +78,8 @@ def search_hits(session: Session, *, player_ids: list[int], masked: bool) -> lis
             region=p.region,
             status=p.status,
             self_excluded=_self_excluded(exclusions.get(p.id), today),
-            identities=_identities(identities.get(p.id, []), masked),
+            # Contact data is shown in full only on the opened (and audited) 360, never in a result list.
+            identities=_identities(identities.get(p.id, []), masked=True),
         )
         for pid in player_ids
         if (p := players.get(pid)) is not None
