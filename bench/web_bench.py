@@ -377,7 +377,7 @@ def main() -> None:
     if args.row_group:
         # A what-if for the lake's owners: smaller row groups let min/max statistics skip more when each
         # month's file is sorted by player. Production files keep lake.store's setting.
-        store.PARQUET_OPTIONS["row_group_size"] = args.row_group
+        store.PARQUET_ROW_GROUP_ROWS = args.row_group
     work = Path(tempfile.mkdtemp(prefix="web-bench-"))
     load_avg = os.getloadavg()
     try:
@@ -427,7 +427,7 @@ def main() -> None:
         f"Load average before/after: {load_avg[0]:.1f} / {load_after[0]:.1f} — the 2 cores were shared "
         "with other engineers' tests, so these are upper bounds.",
         f"Scale: {args.players:,} players × 3 identities; {args.tickets:,} tickets in 24 monthly files "
-        f"(layout `{args.layout}`, row groups of {store.PARQUET_OPTIONS['row_group_size']:,} rows). "
+        f"(layout `{args.layout}`, row groups of {store.PARQUET_ROW_GROUP_ROWS:,} rows). "
         f"Lake written in {lake_seconds:.1f} s; store loaded in "
         + ", ".join(f"{k} {v:.1f} s" for k, v in loads.items())
         + ".",

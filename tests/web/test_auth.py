@@ -167,3 +167,28 @@ def test_user_and_apikey_cli(engine) -> None:  # type: ignore[no-untyped-def]
     with transaction(engine) as session:
         user = session.scalar(select(User).where(User.username == "maria.ivanova"))
         assert user is not None and user.disabled and user.display_name == "Мария"
+
+
+def test_admin_creates_and_disables_users_in_the_ui(client_for, anonymous: TestClient, engine) -> None:  # type: ignore[no-untyped-def]
+    admin = client_for("admin")
+    csrf = csrf_of(admin, "/admin/users")
+    page = admin.post(
+        "/admin/users",
+        data={"csrf_token": csrf, "username": "Olga.K", "role": "operator", "display_name": "Ольга К."},
+    )
+    password = re.search(r'id="new-password">[^<]*: (\S+)</p>', page.text)
+    assert page.status_code == 200 and password, page.text
+    sign_in(anonymous, "olga.k", password.group(1))
+    for bad in ("<script>alert(1)</script>", "' OR 1=1 --", "x" * 65):
+        refused = admin.post("/admin/users", data={"csrf_token": csrf, "username": bad, "role": "operator"})
+        assert refused.status_code == 400 and "<script>alert(1)</script>" not in refused.text
+    assert (
+        admin.post("/admin/users", data={"csrf_token": csrf, "username": "x9", "role": "god"}).status_code
+        == 400
+    )
+    assert admin.post("/admin/users/olga.k/disable", data={"csrf_token": csrf}).status_code == 303
+    assert anonymous.get("/players").status_code == 303
+    assert admin.post("/admin/users/nobody/disable", data={"csrf_token": csrf}).status_code == 404
+    with transaction(engine) as session:
+        actions = session.scalars(select(AuditEvent.action).where(AuditEvent.actor == "user:admin")).all()
+        assert "user.create" in actions and "user.disable" in actions

@@ -20,6 +20,8 @@ ROUTES = [
     ("POST", "/players/1001/identities", P.PLAYER_EDIT, True),
     ("GET", "/dashboard", P.REPORTS_VIEW, False),
     ("GET", "/audit", P.AUDIT_VIEW, False),
+    ("GET", "/admin/users", P.USERS_MANAGE, False),
+    ("POST", "/admin/users", P.USERS_MANAGE, False),
     ("GET", "/", None, False),
     ("POST", "/lang", None, False),
     ("GET", "/api/v1/players?q=Федоров", P.PLAYER_SEARCH, False),
@@ -36,6 +38,7 @@ FORMS = {
     },
     "/players/1001/identities": {"kind": "email", "value": "second@example.ru", "reason": "по звонку"},
     "/lang": {"locale": "en", "next": "/"},
+    "/admin/users": {"username": "new.operator", "role": "operator", "display_name": "Новый"},
 }
 OWN_MODULES = ("lottocrm.web", "lottocrm.auth", "lottocrm.audit", "lottocrm.players", "lottocrm.analytics")
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/api/v1/health"), ("GET", "/api/v1/docs")}

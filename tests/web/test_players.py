@@ -195,4 +195,8 @@ def test_operator_adds_a_contact_and_cannot_steal_anothers(client_for, engine) -
 def test_result_lists_mask_contacts_even_for_operators(client_for) -> None:  # type: ignore[no-untyped-def]
     hits = client_for("operator").get("/api/v1/players", params={"q": "Фёдоров"}).json()["hits"]
     assert hits[0]["name"] == "Фёдоров Пётр Алексеевич"
-    assert {i["value"] for i in hits[0]["identities"]} == {"+7 9** ***-**-12", "p***@m***.ru", "************5678"}
+    assert {i["value"] for i in hits[0]["identities"]} == {
+        "+7 9** ***-**-12",
+        "p***@m***.ru",
+        "************5678",
+    }

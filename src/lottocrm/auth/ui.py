@@ -129,4 +129,6 @@ def home(principal: Annotated[Principal, require()]) -> Response:
         return RedirectResponse("/players", status_code=303)
     if principal.can(Permission.REPORTS_VIEW):
         return RedirectResponse("/dashboard", status_code=303)
-    return RedirectResponse("/audit", status_code=303)
+    if principal.can(Permission.AUDIT_VIEW):
+        return RedirectResponse("/audit", status_code=303)
+    return RedirectResponse("/admin/users", status_code=303)

@@ -14,6 +14,7 @@ from lottocrm import __version__
 from lottocrm.analytics.reports import api as reports_api
 from lottocrm.analytics.reports import ui as reports_ui
 from lottocrm.audit import ui as audit_ui
+from lottocrm.auth import admin_ui
 from lottocrm.auth import ui as auth_ui
 from lottocrm.db.engine import get_engine
 from lottocrm.loyalty import api as loyalty_api
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(players_api.router)
     api.include_router(reports_api.router)
     app.include_router(api)
-    for ui in (auth_ui, players_ui, reports_ui, audit_ui):
+    for ui in (auth_ui, admin_ui, players_ui, reports_ui, audit_ui):
         app.include_router(ui.router)
     app.include_router(docs_router(f"{API_PREFIX}/openapi.json"))
     return app

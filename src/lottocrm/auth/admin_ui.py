@@ -1,0 +1,82 @@
+"""The admin's user management: list accounts, create one (the generated password is shown once), disable."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from lottocrm.audit import service as audit
+from lottocrm.auth import service as auth
+from lottocrm.auth.models import ROLES, User
+from lottocrm.auth.passwords import generate_password
+from lottocrm.auth.permissions import Permission
+from lottocrm.auth.service import Principal
+from lottocrm.web.deps import Db, form_data, gettext_for, render, require
+from lottocrm.web.security import client_ip
+
+router = APIRouter(include_in_schema=False)
+CanManage = Annotated[Principal, require(Permission.USERS_MANAGE)]
+
+
+def _page(request: Request, session: Db, **extra: object) -> Response:
+    users = session.scalars(select(User).order_by(User.username)).all()
+    status_code = int(extra.pop("status_code", 200))  # type: ignore[call-overload]
+    return render(
+        request,
+        "users.html",
+        {"users": users, "roles": ROLES, "created": None, "error": None, **extra},
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/users")
+def users_page(request: Request, principal: CanManage, session: Db) -> Response:
+    return _page(request, session)
+
+
+@router.post("/admin/users")
+def create_user(
+    request: Request, principal: CanManage, session: Db, form: Annotated[dict[str, str], Depends(form_data)]
+) -> Response:
+    password = generate_password()
+    try:
+        user = auth.create_user(
+            session,
+            username=form.get("username", ""),
+            role=form.get("role", ""),
+            password=password,
+            display_name=form.get("display_name", "").strip()[:200] or None,
+        )
+    except auth.AuthError as exc:
+        _ = gettext_for(request)
+        return _page(request, session, error=_("Not saved: %s") % exc, status_code=400)
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="user.create",
+        ip=client_ip(request),
+        detail={"username": user.username, "role": user.role},
+    )
+    return _page(request, session, created={"username": user.username, "password": password})
+
+
+@router.post("/admin/users/{username}/disable")
+def disable_user(
+    request: Request, principal: CanManage, session: Db, username: Annotated[str, Path(max_length=64)]
+) -> Response:
+    try:
+        auth.disable_user(session, username=username)
+    except auth.AuthError as exc:
+        _ = gettext_for(request)
+        return _page(request, session, error=_("Not saved: %s") % exc, status_code=404)
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="user.disable",
+        ip=client_ip(request),
+        detail={"username": username},
+    )
+    return RedirectResponse("/admin/users", status_code=303)
