@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from lottocrm.audit.models import AuditEvent
 from lottocrm.db.engine import transaction
+from lottocrm.loyalty.accounts import member_account
 from lottocrm.players.models import ConsentEvent, PlayerIdentity
 from lottocrm.players.schemas import mask_email, mask_phone
 from web.conftest import csrf_of
@@ -200,3 +201,13 @@ def test_result_lists_mask_contacts_even_for_operators(client_for) -> None:  # t
         "p***@m***.ru",
         "************5678",
     }
+
+
+def test_loyalty_panel_appears_only_when_the_player_has_an_account(client_for, engine) -> None:  # type: ignore[no-untyped-def]
+    with transaction(engine) as session:
+        member_account(session, 1001)
+    client = client_for("operator")
+    panels = client.get("/api/v1/players/1001").json()["panels"]
+    assert [p["key"] for p in panels] == ["loyalty"] and ["balance", "0"] in panels[0]["rows"]
+    assert client.get("/api/v1/players/1003").json()["panels"] == []
+    assert "panel-loyalty" in client.get("/players/1001").text
