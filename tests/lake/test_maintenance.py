@@ -1,7 +1,11 @@
-"""Compaction keeps every row and value; vacuum removes exactly the files no live record lists."""
+"""Compaction keeps every row and value and sorts each month by player; vacuum removes exactly the files no
+live record lists."""
 
 from __future__ import annotations
 
+import pyarrow.parquet as pq
+
+from lottocrm.lake import store
 from lottocrm.lake.store import Lake
 
 
@@ -24,6 +28,38 @@ def test_compaction_keeps_rows_and_content(lake: Lake, make_tickets) -> None:
     assert lake.row_count("tickets") == 2_400
     # Superseded batches still count as loaded, so re-importing one of them stays a no-op.
     assert lake.append("tickets", make_tickets(400, seed=0), batch_id="small-0") is None
+
+
+def test_compaction_sorts_each_month_by_player_then_time_and_keeps_every_row(
+    lake: Lake, make_tickets, monkeypatch
+) -> None:
+    monkeypatch.setattr(store, "COMPACT_ROW_GROUP_ROWS", 100)
+    monkeypatch.setattr(store, "COMPACT_CHUNK_ROWS", 300)
+    for n in range(4):
+        lake.append("tickets", make_tickets(1_000, first_id=1 + n * 1_000, seed=n), batch_id=f"b-{n}")
+    before = _content(lake)
+
+    lake.compact("tickets")
+
+    assert _content(lake) == before
+    for path in lake.files("tickets"):
+        rows = pq.read_table(path).to_pylist()
+        signed_in = [r for r in rows if r["player_id"] is not None]
+        assert all(r["player_id"] is None for r in rows[len(signed_in) :])  # anonymous tickets last
+        keys = [(r["player_id"], r["sold_at"], r["ticket_id"]) for r in signed_in]
+        assert keys == sorted(keys)
+        # Row groups hold disjoint player ranges, so a one-player query skips all but one or two of them.
+        metadata = pq.ParquetFile(path).metadata
+        assert metadata.num_row_groups > 5
+        player = metadata.schema.to_arrow_schema().get_field_index("player_id")
+        ranges = [
+            (group.column(player).statistics.min, group.column(player).statistics.max)
+            for group in (metadata.row_group(i) for i in range(metadata.num_row_groups))
+            if group.column(player).statistics.has_min_max
+        ]
+        assert all(high <= next_low for (_, high), (next_low, _) in zip(ranges, ranges[1:], strict=False))
+    one_player = lake.connect().execute("SELECT count(*) FROM tickets WHERE player_id = 7").fetchone()[0]
+    assert one_player == sum(1 for row in before if row[1] == 7)
 
 
 def test_compaction_of_a_single_batch_does_nothing(lake: Lake, make_tickets) -> None:

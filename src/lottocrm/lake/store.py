@@ -10,7 +10,8 @@ one batch) into hidden temporary files. Commit renames them to their final names
 batch's commit record in ``_batches/`` once every data file it lists is durably on disk. Readers list commit
 records, never folders, so a writer killed at any point leaves either a whole batch or nothing visible; orphan
 files it left behind are removed by :meth:`Lake.vacuum`.
-Compaction writes merged files plus one record that supersedes the batches it merged.
+Compaction writes merged files plus one record that supersedes the batches it merged; it sorts each month by
+player, so a per-player read (the contact-centre 360 view) skips most row groups on their min/max statistics.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -38,6 +41,13 @@ from lottocrm.lake.schemas import FACT_TABLES, FactTable
 BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,119}$")
 PARQUET_COMPRESSION = "zstd"
 PARQUET_ROW_GROUP_ROWS = 1_000_000
+# Compacted files are sorted by player: small row groups let ``WHERE player_id = ?`` read a sliver of a month.
+COMPACT_ROW_GROUP_ROWS = 131_072
+# Whole row groups per chunk handed to the writer, so only a month's last row group is short.
+COMPACT_CHUNK_ROWS = 8 * COMPACT_ROW_GROUP_ROWS
+COMPACT_MEMORY_LIMIT = "1GB"
+# Parquet encoding releases the GIL: month files are written on these threads, overlapping the caller's work.
+WRITER_THREADS = 2
 # Rows per data file before a writer starts the next one; also compaction's target.
 DEFAULT_FILE_ROWS = 5_000_000
 
@@ -116,9 +126,9 @@ def _create_text_durably(text: str, final: Path) -> bool:
 
 def _month_keys(timestamps: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """Months since year 0 (year * 12 + month - 1), computed in UTC: one small int per row to partition by."""
-    years = pc.year(timestamps).to_numpy(zero_copy_only=False).astype(np.int32)
-    months = pc.month(timestamps).to_numpy(zero_copy_only=False).astype(np.int32)
-    return years * 12 + months - 1
+    micros = pc.fill_null(timestamps.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()), 0)
+    months_since_1970 = micros.to_numpy().astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
+    return (months_since_1970 + 1970 * 12).astype(np.int32)
 
 
 def _month_label(key: int) -> str:
@@ -145,7 +155,9 @@ class BatchWriter:
 
     Use through :meth:`Lake.writer`, which commits on a clean exit of the ``with`` block and removes every
     file written so far on an exception. Chunks are split by month into one open file per month, rolled over
-    every ``file_rows`` rows, so memory stays bounded by the chunk size whatever the batch size.
+    every ``file_rows`` rows. The months of a chunk are encoded on background threads while the caller
+    prepares the next chunk; :meth:`write` first waits for the previous chunk, so memory stays bounded by two
+    chunks whatever the batch size, and a failed write surfaces at the next call (or at commit).
     """
 
     def __init__(
@@ -155,12 +167,14 @@ class BatchWriter:
         batch_id: str,
         *,
         file_rows: int,
+        row_group_rows: int = PARQUET_ROW_GROUP_ROWS,
         supersedes: tuple[str, ...] = (),
     ) -> None:
         self.lake = lake
         self.fact = lake.fact(table)
         self.batch_id = batch_id
         self.file_rows = file_rows
+        self.row_group_rows = row_group_rows
         self.supersedes = supersedes
         self.meta: dict[str, object] = {}
         self.rows = 0
@@ -172,6 +186,10 @@ class BatchWriter:
         self._closed: list[_PartFile] = []
         self._renamed: list[Path] = []
         self._done = False
+        # One thread splits a chunk into months and waits for their files, which the encoder threads write.
+        self._splitter = ThreadPoolExecutor(1, thread_name_prefix=f"lake-{self.fact.name}-split")
+        self._encoders = ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix=f"lake-{self.fact.name}")
+        self._pending: Future[None] | None = None
 
     @property
     def _base(self) -> Path:
@@ -184,8 +202,19 @@ class BatchWriter:
         if isinstance(data, pa.RecordBatch):
             data = pa.Table.from_batches([data])
         data = self.lake._conform(self.fact.name, data)
+        self._finish_pending()
         if data.num_rows == 0:
             return
+        self._pending = self._splitter.submit(self._write_chunk, data)
+        self.rows += data.num_rows
+
+    def _finish_pending(self) -> None:
+        """Wait for the previous chunk's files; re-raise the error its threads met, if any."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def _write_chunk(self, data: pa.Table) -> None:
         keys = _month_keys(data[self.fact.partition_column])
         if not np.all(keys[1:] >= keys[:-1]):
             # One stable gather instead of a filter per month: data arrives in any order.
@@ -194,21 +223,34 @@ class BatchWriter:
             keys = keys[order]
         months, starts = np.unique(keys, return_index=True)
         ends = [*starts[1:], len(keys)]
-        for month, start, end in zip(months.tolist(), starts.tolist(), ends, strict=True):
-            self._write_month(month, data.slice(start, end - start))
-        self.rows += data.num_rows
+        # Parts are opened and rolled over here, on one thread; only the encoding of distinct files is spread.
+        writes = [
+            write
+            for month, start, end in zip(months.tolist(), starts.tolist(), ends, strict=True)
+            for write in self._plan_month(month, data.slice(start, end - start))
+        ]
+        done, _ = wait([self._encoders.submit(write) for write in writes])
+        for future in done:
+            future.result()
 
-    def _write_month(self, month: int, rows: pa.Table) -> None:
+    def _plan_month(self, month: int, rows: pa.Table) -> list[Callable[[], None]]:
+        writes = []
         offset = 0
         while offset < rows.num_rows:
             part = self._open.get(month) or self._start_part(month)
             take = min(self.file_rows - part.rows, rows.num_rows - offset)
-            part.writer.write_table(rows.slice(offset, take), row_group_size=PARQUET_ROW_GROUP_ROWS)
+            rolls_over = part.rows + take >= self.file_rows
+            writes.append(partial(self._write_part, part, rows.slice(offset, take), rolls_over))
             part.rows += take
             offset += take
-            if part.rows >= self.file_rows:
-                part.close_durably()
+            if rolls_over:
                 self._closed.append(self._open.pop(month))
+        return writes
+
+    def _write_part(self, part: _PartFile, rows: pa.Table, close: bool) -> None:
+        part.writer.write_table(rows, row_group_size=self.row_group_rows)
+        if close:
+            part.close_durably()
 
     def _start_part(self, month: int) -> _PartFile:
         label = _month_label(month)
@@ -229,6 +271,10 @@ class BatchWriter:
         if self._done:
             raise LakeError(f"batch {self.batch_id} is already committed or aborted")
         self._done = True
+        try:
+            self._finish_pending()
+        finally:
+            self._stop_threads()
         for part in self._open.values():
             part.close_durably()
         self._closed.extend(self._open.values())
@@ -260,7 +306,14 @@ class BatchWriter:
     def abort(self) -> None:
         """Remove everything written; safe to call more than once and after a failed commit."""
         self._done = True
+        with suppress(Exception):
+            self._finish_pending()  # its files are about to be removed; the error that led here is the news
+        self._stop_threads()
         self._discard()
+
+    def _stop_threads(self) -> None:
+        self._splitter.shutdown()
+        self._encoders.shutdown()
 
     def _discard(self) -> None:
         for part in self._open.values():
@@ -417,27 +470,42 @@ class Lake:
     def compact(self, table: str, *, target_rows: int = DEFAULT_FILE_ROWS) -> BatchRecord | None:
         """Merge the live batches of each month into few large files; one record supersedes them all.
 
-        Streams file by file, month by month, so memory is bounded by one row group, not by the table.
+        Each month comes out sorted by player, then time (anonymous rows last), in row groups of
+        COMPACT_ROW_GROUP_ROWS. DuckDB sorts one month at a time within its memory limit, spilling to disk
+        beyond it, and hands the rows over in record batches, so memory is bounded whatever the month's size.
         """
         with self._table_lock(table, exclusive=True):
             live = self.live_records(table)
             if len(live) < 2:
                 return None
+            fact = self.fact(table)
             base = self._table_dir(table)
             stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
             batch_id = f"compact-{stamp}-{uuid.uuid4().hex[:8]}"
-            by_month: dict[str, list[Path]] = {}
+            by_month: dict[str, list[str]] = {}
             for record in live:
                 for name in record.files:
-                    by_month.setdefault(name.split("/", 1)[0], []).append(base / name)
+                    by_month.setdefault(name.split("/", 1)[0], []).append(str(base / name))
             writer = BatchWriter(
-                self, table, batch_id, file_rows=target_rows, supersedes=tuple(r.batch_id for r in live)
+                self,
+                table,
+                batch_id,
+                file_rows=target_rows,
+                row_group_rows=COMPACT_ROW_GROUP_ROWS,
+                supersedes=tuple(r.batch_id for r in live),
             )
+            con = duckdb.connect()
             try:
+                con.execute("SET TimeZone = 'UTC'")
+                con.execute(f"SET memory_limit = '{COMPACT_MEMORY_LIMIT}'")
                 for _month, paths in sorted(by_month.items()):
-                    for path in paths:
-                        for chunk in pq.ParquetFile(path).iter_batches(batch_size=PARQUET_ROW_GROUP_ROWS):
-                            writer.write(chunk)
+                    month_rows = con.execute(
+                        "SELECT * FROM read_parquet($paths, hive_partitioning = false) "
+                        f"ORDER BY player_id NULLS LAST, {fact.partition_column}, {fact.id_column}",
+                        {"paths": paths},
+                    ).to_arrow_reader(COMPACT_CHUNK_ROWS)
+                    for chunk in month_rows:
+                        writer.write(chunk)
                 expected = sum(r.rows for r in live)
                 if writer.rows != expected:
                     raise LakeError(f"{table}: compaction read {writer.rows} rows, records list {expected}")
@@ -445,6 +513,8 @@ class Lake:
             except BaseException:
                 writer.abort()
                 raise
+            finally:
+                con.close()
 
     def vacuum(self, table: str) -> list[Path]:
         """Delete files no live record lists: leftovers of killed writers and of superseded batches.
