@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, cast, func, or_, select
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session
 
 from lottocrm.loyalty.models import EarnRule, LoyaltyOperation, LoyaltyTier
@@ -35,12 +35,10 @@ _MATCH_COLUMNS = ("source", "partner_id", "game_id", "draw_id", "channel", "tier
 
 
 def _matches(rule: EarnRule, purchase: Purchase) -> bool:
-    for column in _MATCH_COLUMNS:
-        wanted = getattr(rule, column)
-        if wanted is not None and wanted != getattr(purchase, column):
-            return False
-    return (rule.valid_from is None or rule.valid_from <= purchase.at) and (
-        rule.valid_to is None or purchase.at < rule.valid_to
+    """Every match column the rule sets equals the purchase's (the time window is active_rules' job)."""
+    return all(
+        getattr(rule, column) is None or getattr(rule, column) == getattr(purchase, column)
+        for column in _MATCH_COLUMNS
     )
 
 
@@ -48,19 +46,23 @@ def _specificity(rule: EarnRule) -> int:
     return sum(getattr(rule, column) is not None for column in _MATCH_COLUMNS)
 
 
+_RULES = "loyalty_active_rules"
+
+
 def active_rules(session: Session, *, kind: str, at: dt.datetime) -> list[EarnRule]:
-    return list(
-        session.execute(
-            select(EarnRule)
-            .where(
-                EarnRule.kind == kind,
-                EarnRule.active.is_(True),
-                or_(EarnRule.valid_from.is_(None), EarnRule.valid_from <= at),
-                or_(EarnRule.valid_to.is_(None), EarnRule.valid_to > at),
-            )
-            .order_by(EarnRule.id)
-        ).scalars()
-    )
+    """Rules of ``kind`` in force at ``at``. All active rules are read once per session (they are a few
+    dozen rows that change rarely), so evaluating a purchase costs no rule queries after the first."""
+    if _RULES not in session.info:
+        session.info[_RULES] = list(
+            session.execute(select(EarnRule).where(EarnRule.active.is_(True)).order_by(EarnRule.id)).scalars()
+        )
+    return [
+        rule
+        for rule in session.info[_RULES]
+        if rule.kind == kind
+        and (rule.valid_from is None or rule.valid_from <= at)
+        and (rule.valid_to is None or at < rule.valid_to)
+    ]
 
 
 def base_points(session: Session, purchase: Purchase) -> int:
@@ -125,4 +127,5 @@ def add_rule(session: Session, *, name: str, kind: str, **fields: object) -> int
     rule = EarnRule(name=name, kind=kind, active=True, **fields)
     session.add(rule)
     session.flush()
+    session.info.pop(_RULES, None)  # this session's later purchases see the new rule
     return rule.id
