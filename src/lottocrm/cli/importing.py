@@ -70,4 +70,6 @@ def _command(spec: KindSpec):  # type: ignore[no-untyped-def]
 
 
 for _spec in KINDS.values():
-    import_app.command(_spec.name, help=render_kind(_spec, heading="###", as_list=True))(_command(_spec))
+    import_app.command(
+        _spec.name, help=render_kind(_spec, heading="###", as_list=True), short_help=_spec.summary
+    )(_command(_spec))
