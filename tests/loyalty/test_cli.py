@@ -13,8 +13,8 @@ from lottocrm.cli.main import app
 from lottocrm.db.engine import transaction
 from lottocrm.jobs.registry import JobContext, registry
 from lottocrm.jobs.service import ClaimedJob
+from lottocrm.loyalty import earning, ledger
 from lottocrm.loyalty import jobs as loyalty_jobs
-from lottocrm.loyalty import ledger
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyLot
 from lottocrm.settings import Settings
 from loyalty.factories import add_player, utcnow
@@ -124,3 +124,19 @@ def test_rules_tiers_and_rewards_from_the_cli(settings: Settings, engine: Engine
     code, output = run("balance", card)
     assert "balance 200" in output
     assert run("verify")[0] == 0
+
+
+def test_reverse_a_cancelled_ticket(settings: Settings, engine: Engine) -> None:
+    with transaction(engine) as session:
+        add_player(session, player_id=46)
+    card = run("card", "issue", "46")[1].splitlines()[0]
+    with transaction(engine) as session:
+        ticket = earning.Ticket(
+            ticket_id=9, game_id=1, draw_id=None, channel="website", price_kopecks=100_000, sold_at=utcnow()
+        )
+        earning.earn_for_ticket(session, account_id=1, ticket=ticket, now=utcnow())
+    code, output = run("reverse-ticket", "9", "--by", "ops")
+    assert code == 0 and "reversed 10 points" in output
+    code, output = run("reverse-ticket", "9", "--by", "ops")
+    assert code == 1 and "already_done" in output
+    assert "balance 0" in run("balance", card)[1]

@@ -193,6 +193,20 @@ def earn_tickets(
     say(f"{summary.tickets} tickets of card holders, {summary.earned} newly earned, {summary.points} points")
 
 
+@loyalty_app.command("reverse-ticket")
+def reverse_ticket(
+    ticket_id: int,
+    by: str = typer.Option(..., "--by", help="Who reverses it (recorded)."),
+    reason: str = typer.Option("ticket cancelled", "--reason", help="Why (recorded)."),
+) -> None:
+    """Take back the points a cancelled lottery ticket earned (points already spent are written off)."""
+    with _unit_of_work() as session:
+        result = earning.reverse_ticket_earn(
+            session, ticket_id=ticket_id, now=_now(), reason=reason, actor=by
+        )
+    say(f"reversed {result.points} points (written off {result.shortfall}); balance {result.balance}")
+
+
 @loyalty_app.command("verify")
 def verify() -> None:
     """Check every stored balance, lot and hold against the postings; exit 1 on any mismatch."""
