@@ -3,8 +3,8 @@
 Every branch is an index lookup: identities by their unique (kind, value) index, ids by primary key, names
 by the trigram GIN index on PostgreSQL. SQLite has no trigram index, so there a name is matched as a prefix
 of ``search_name`` (last name first) through its B-tree, and only a query matching no prefix falls back to a
-bounded substring scan. Either way the first statement that finds anyone wins: a prefix (SQLite) or the
-whole phrase (PostgreSQL) before the words in any order.
+bounded substring scan. Either way the first statement that finds anyone wins: a prefix before the whole
+phrase before the words in any order.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Index, Select, and_, or_, select
+from sqlalchemy import Index, Select, and_, func, or_, select
+from sqlalchemy import column as text_column
+from sqlalchemy import table as text_table
 from sqlalchemy.orm import Session
 
 from lottocrm.players.models import Player, PlayerIdentity
@@ -91,18 +93,43 @@ def _contains_all(words: tuple[str, ...]):  # type: ignore[no-untyped-def]
     return and_(*(Player.search_name.like(f"%{_like_escape(w)}%", escape="\\") for w in words))
 
 
+_byte_order_databases: dict[str, bool] = {}
+
+
+def _sorts_by_code_point(session: Session) -> bool:
+    """Whether this PostgreSQL database collates by code point (C, POSIX): then a B-tree range is a prefix."""
+    key = str(session.get_bind().url)
+    if key not in _byte_order_databases:
+        collation = session.scalar(
+            select(text_column("datcollate"))
+            .select_from(text_table("pg_database"))
+            .where(text_column("datname") == func.current_database())
+        )
+        _byte_order_databases[key] = str(collation).split(".")[0] in ("C", "POSIX")
+    return _byte_order_databases[key]
+
+
+def _prefix_range(words: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    prefix = " ".join(words)
+    return and_(Player.search_name >= prefix, Player.search_name < prefix + "\U0010ffff")
+
+
 def _name_statements(session: Session, words: tuple[str, ...]) -> list[Select]:
     if session.get_bind().dialect.name == "postgresql":
-        # The whole phrase first: its many trigrams make the GIN lookup selective where a common surname
-        # alone is not; then the words in any order.
-        phrase = Player.search_name.like(f"%{_like_escape(' '.join(words))}%", escape="\\")
-        return [select(Player.id).where(phrase), select(Player.id).where(_contains_all(words))]
-    prefix = " ".join(words)
+        # Cheapest first: a prefix (a B-tree range when the database sorts by code point; the planner would
+        # rather use the trigram index for LIKE 'x%', which costs as much as a substring search), then the
+        # whole phrase (its many trigrams are selective where a common surname alone is not), then the words
+        # in any order.
+        text = _like_escape(" ".join(words))
+        prefix = (
+            _prefix_range(words)
+            if _sorts_by_code_point(session)
+            else Player.search_name.like(f"{text}%", escape="\\")
+        )
+        phrase = Player.search_name.like(f"%{text}%", escape="\\")
+        return [select(Player.id).where(statement) for statement in (prefix, phrase, _contains_all(words))]
     # A B-tree range is the only index-friendly prefix test on SQLite (LIKE there folds ASCII case only).
-    by_prefix = select(Player.id).where(
-        Player.search_name >= prefix, Player.search_name < prefix + "\U0010ffff"
-    )
-    return [by_prefix, select(Player.id).where(_contains_all(words))]
+    return [select(Player.id).where(_prefix_range(words)), select(Player.id).where(_contains_all(words))]
 
 
 def search_players(session: Session, *, query: str, limit: int = DEFAULT_LIMIT) -> tuple[Criteria, list[int]]:
