@@ -8,13 +8,14 @@ values that are missing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lottocrm.ingest.context import CheckContext, mask
+from lottocrm.ingest.context import CheckContext, few_distinct, mask
 from lottocrm.ingest.spec import Column, ColumnType
 
 INTEGER_TEXT = r"^[+-]?[0-9]{1,18}$"
@@ -40,10 +41,8 @@ class Coerced:
 def coerce(values: pa.ChunkedArray | pa.Array, column: Column, ctx: CheckContext) -> Coerced:
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        text = pc.utf8_trim_whitespace(values)
-        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
-        parsed = _from_text(text, column.type, ctx)
-        absent = mask(pc.is_null(text))
+        parsed, blank = _per_distinct_value(values, lambda text: _read_text(text, column.type, ctx))
+        absent = mask(blank)
     else:
         parsed = _from_typed(values, column.type, ctx)
         absent = mask(pc.is_null(values))
@@ -57,6 +56,25 @@ def coerce(values: pa.ChunkedArray | pa.Array, column: Column, ctx: CheckContext
     return Coerced(
         values=parsed, unreadable=unreadable, missing=absent if column.required else np.zeros_like(absent)
     )
+
+
+def _read_text(values: pa.Array, kind: ColumnType, ctx: CheckContext) -> tuple[pa.Array, pa.Array]:
+    """Typed values, and where the text is blank."""
+    text = pc.utf8_trim_whitespace(values)
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+    return _from_text(text, kind, ctx), pc.is_null(text)
+
+
+def _per_distinct_value(
+    values: pa.Array, read: Callable[[pa.Array], tuple[pa.Array, pa.Array]]
+) -> tuple[pa.Array, pa.Array]:
+    """``read`` the text once per distinct value when there are few (see ``few_distinct``)."""
+    encoded = few_distinct(values)
+    if encoded is None:
+        return read(values)
+    parsed, blank = read(encoded.dictionary)
+    # A null index is a null input: no value, and blank.
+    return pc.take(parsed, encoded.indices), pc.fill_null(pc.take(blank, encoded.indices), True)
 
 
 def _null_unless(ok: pa.Array, values: pa.Array) -> pa.Array:

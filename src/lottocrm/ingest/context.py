@@ -23,6 +23,11 @@ from lottocrm.lake.store import Lake
 RANGE_FETCH_THRESHOLD = 20_000
 PROBE_CHUNK = 5_000
 CLOCK_SKEW = dt.timedelta(minutes=5)
+# Up to this many possible ids per existing id, membership is looked up in a byte map of the id range.
+DENSE_KEY_SPREAD = 64
+# A column is checked per distinct value when at most this share of its first rows are distinct.
+DISTINCT_SAMPLE_ROWS = 10_000
+FEW_DISTINCT_SHARE = 0.25
 
 
 def as_numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -33,11 +38,49 @@ def mask(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.ndarray:
     """A boolean Arrow result as a numpy mask, with nulls (unknown) counted as not bad."""
     if isinstance(values, np.ndarray):
         return values.astype(bool, copy=False)
+    if not pc.any(values).as_py():
+        # Most checks find nothing: one scan, no copies.
+        return np.zeros(len(values), dtype=bool)
     filled = pc.fill_null(values, False)
     if isinstance(filled, pa.ChunkedArray):
         filled = filled.combine_chunks()
     # Through uint8: pyarrow converts booleans to numpy via pandas, which costs seconds to import.
     return filled.cast(pa.uint8()).to_numpy(zero_copy_only=False).view(np.bool_)
+
+
+def _sorted_contains(sorted_keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Whether each value is among ``sorted_keys``, without building a hash table.
+
+    Ids are usually dense (1..N), so a byte per id in the key range answers each value with one load; sparse
+    keys fall back to a binary search.
+    """
+    if sorted_keys.size == 0:
+        return np.zeros(values.size, dtype=bool)
+    low, high = int(sorted_keys[0]), int(sorted_keys[-1])
+    if high - low < DENSE_KEY_SPREAD * sorted_keys.size:
+        present = np.zeros(high - low + 1, dtype=bool)
+        present[sorted_keys - low] = True
+        inside = (values >= low) & (values <= high)
+        found = np.zeros(values.size, dtype=bool)
+        found[inside] = present[values[inside] - low]
+        return found
+    at = np.minimum(np.searchsorted(sorted_keys, values), sorted_keys.size - 1)
+    return sorted_keys[at] == values
+
+
+def few_distinct(values: pa.Array) -> pa.DictionaryArray | None:
+    """``values`` dictionary-encoded when a sample from the start shows few distinct values, else None.
+
+    Regex and parsing kernels cost per value; on a column of codes, prices or game ids they run far faster
+    over the distinct values, spread back with one ``take``. The sample keeps unique ids from paying for a
+    dictionary.
+    """
+    if len(values) < DISTINCT_SAMPLE_ROWS:
+        return None
+    sample = values.slice(0, DISTINCT_SAMPLE_ROWS)
+    if len(pc.unique(sample)) > DISTINCT_SAMPLE_ROWS * FEW_DISTINCT_SHARE:
+        return None
+    return pc.dictionary_encode(values)
 
 
 @dataclass
@@ -74,24 +117,28 @@ class CheckContext:
     # ---- integer keys of large tables ---------------------------------------------------------------------
     def store_has_ints(self, table: Table, column: str, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Mask of the rows whose (non-null) integer key exists in ``table.column``."""
-        distinct = np.sort(as_numpy(pc.unique(pc.drop_null(values))).astype(np.int64))
-        if distinct.size == 0:
+        present = pc.drop_null(values)
+        if len(present) == 0:
             return np.zeros(len(values), dtype=bool)
-        existing = self._existing_ints(table, column, distinct)
-        return mask(pc.is_in(values, value_set=pa.array(existing, pa.int64())))
+        low, high = (int(bound.as_py()) for bound in pc.min_max(present).values())
+        cached = self._int_keys.get((table.name, column))
+        if cached and cached.low <= low and high <= cached.high:
+            existing = cached.keys  # the usual case after the first batch: no query, no hashing
+        else:
+            distinct = np.sort(as_numpy(pc.unique(present)).astype(np.int64))
+            existing = self._existing_ints(table, column, distinct)
+        return mask(pc.is_valid(values)) & _sorted_contains(existing, as_numpy(pc.fill_null(values, 0)))
 
     def _existing_ints(self, table: Table, column: str, distinct: np.ndarray) -> np.ndarray:
         col = table.c[column]
         low, high = int(distinct[0]), int(distinct[-1])
         cached = self._int_keys.get((table.name, column))
-        if cached and cached.low <= low and high <= cached.high:
-            return cached.keys
         if distinct.size <= RANGE_FETCH_THRESHOLD:
             found: list[int] = []
             for start in range(0, distinct.size, PROBE_CHUNK):
                 chunk = distinct[start : start + PROBE_CHUNK].tolist()
                 found.extend(self.connection.execute(select(col).where(col.in_(chunk))).scalars())
-            return np.array(found, dtype=np.int64)
+            return np.sort(np.array(found, dtype=np.int64))
         if cached:
             low, high = min(low, cached.low), max(high, cached.high)
         # Straight from the driver's cursor: building a SQLAlchemy Row per key costs more than the query.

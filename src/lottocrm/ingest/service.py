@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -86,7 +87,7 @@ def import_file(
             on_progress(source.done, source.total)
 
     def chunks() -> Iterator[RawChunk]:
-        for chunk in source.chunks(settings.import_batch_rows):
+        for chunk in _read_ahead(source.chunks(settings.import_batch_rows)):
             yield chunk
             progress()
 
@@ -102,6 +103,19 @@ def import_file(
         now=now,
         settings=settings,
     )
+
+
+def _read_ahead(chunks: Iterator[RawChunk]) -> Iterator[RawChunk]:
+    """The same chunks, the next one read on a thread while the caller validates this one.
+
+    Arrow's readers release the GIL, so reading overlaps validation; at most one chunk waits ahead, so memory
+    stays bounded by the batch size. A reading error surfaces where the chunk would have.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="import-read") as reader:
+        upcoming = reader.submit(next, chunks, None)
+        while (chunk := upcoming.result()) is not None:
+            upcoming = reader.submit(next, chunks, None)
+            yield chunk
 
 
 def import_table(

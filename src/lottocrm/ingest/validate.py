@@ -8,6 +8,7 @@ mask of bad rows). A row is good when no finding marks it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +17,7 @@ import pyarrow.compute as pc
 
 from lottocrm.ingest.coerce import coerce
 from lottocrm.ingest.contacts import normalise_emails, normalise_identities, normalise_phones
-from lottocrm.ingest.context import CheckContext, as_numpy, mask
+from lottocrm.ingest.context import CheckContext, as_numpy, few_distinct, mask
 from lottocrm.ingest.spec import Column, ColumnType, KindSpec, Normaliser, UniqueKey
 
 
@@ -101,11 +102,18 @@ def _normalise(column: Column, values: pa.Array, data: dict[str, pa.Array]) -> t
 
 def _column_rules(column: Column, values: pa.Array, ctx: CheckContext) -> list[Finding]:
     findings = []
+    # Text rules run over the distinct values when there are few; a null index stays null, which is not bad.
+    encoded = few_distinct(values) if pa.types.is_string(values.type) else None
+
+    def bad_where(rule: Callable[[pa.Array], pa.Array]) -> np.ndarray:
+        if encoded is None:
+            return mask(rule(values))
+        return mask(pc.take(rule(encoded.dictionary), encoded.indices))
+
     if column.allowed:
-        outside = pc.and_(
-            pc.is_valid(values), pc.invert(pc.is_in(values, value_set=pa.array(column.allowed)))
-        )
-        findings.append(Finding(column.name, "must be one of " + ", ".join(column.allowed), mask(outside)))
+        allowed = pa.array(column.allowed)
+        outside = bad_where(lambda v: pc.and_(pc.is_valid(v), pc.invert(pc.is_in(v, value_set=allowed))))
+        findings.append(Finding(column.name, "must be one of " + ", ".join(column.allowed), outside))
     unit = f" {column.unit}" if column.unit and column.unit != "time" else ""
     if column.minimum is not None:
         findings.append(
@@ -122,11 +130,11 @@ def _column_rules(column: Column, values: pa.Array, ctx: CheckContext) -> list[F
             )
         )
     if column.max_length is not None:
-        too_long = pc.greater(pc.utf8_length(values), column.max_length)
-        findings.append(Finding(column.name, f"longer than {column.max_length} characters", mask(too_long)))
+        too_long = bad_where(lambda v: pc.greater(pc.utf8_length(v), column.max_length))
+        findings.append(Finding(column.name, f"longer than {column.max_length} characters", too_long))
     if column.pattern is not None:
-        misfit = pc.invert(pc.match_substring_regex(values, column.pattern))
-        findings.append(Finding(column.name, f"must be an {column.pattern_hint}", mask(misfit)))
+        misfit = bad_where(lambda v: pc.invert(pc.match_substring_regex(v, column.pattern)))
+        findings.append(Finding(column.name, f"must be an {column.pattern_hint}", misfit))
     if column.not_in_future:
         limit = pa.scalar(ctx.latest_allowed, ColumnType.TIMESTAMP.arrow)
         findings.append(Finding(column.name, "is in the future", mask(pc.greater(values, limit))))

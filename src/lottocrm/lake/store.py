@@ -499,10 +499,10 @@ class Lake:
                 con.execute("SET TimeZone = 'UTC'")
                 con.execute(f"SET memory_limit = '{COMPACT_MEMORY_LIMIT}'")
                 for _month, paths in sorted(by_month.items()):
-                    month_rows = con.execute(
+                    month_rows = con.sql(
                         "SELECT * FROM read_parquet($paths, hive_partitioning = false) "
                         f"ORDER BY player_id NULLS LAST, {fact.partition_column}, {fact.id_column}",
-                        {"paths": paths},
+                        params={"paths": paths},
                     ).to_arrow_reader(COMPACT_CHUNK_ROWS)
                     for chunk in month_rows:
                         writer.write(chunk)
