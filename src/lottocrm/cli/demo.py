@@ -1,6 +1,7 @@
 """``lottocrm demo``: what a new user runs right after installing — a full simulated operator to explore.
 
-A plain sequence of steps so later features can add theirs (fit models, score players, open the web UI).
+A plain sequence of steps so later features can add theirs (fit models, score players…). It ends by serving
+the web UI, so the person trying lottocrm lands on a sign-in page with credentials in hand.
 """
 
 from __future__ import annotations
@@ -10,18 +11,27 @@ import time
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine, select
 
-from lottocrm.cli import db
-from lottocrm.cli.context import load_settings, say
+from lottocrm.auth.demo import create_demo_users, print_demo_users
+from lottocrm.cli import db, serve
+from lottocrm.cli.context import load_settings, progress, say
 from lottocrm.cli.simulate import DEFAULT_PLAYERS, DEFAULT_SEED, report, simulate_into
-from lottocrm.db.engine import get_engine
+from lottocrm.db.engine import get_engine, transaction
 from lottocrm.lake.schemas import FACT_TABLES
 from lottocrm.lake.store import Lake
+from lottocrm.loyalty import partners
+from lottocrm.loyalty.models import LoyaltyCard
+from lottocrm.loyalty.simulate import LoyaltySimulationSummary, simulate_loyalty
 from lottocrm.settings import Settings
 from lottocrm.simulator.params import SimulationConfig
 from lottocrm.simulator.run import SimulationResult
 
 HOLDOUT_WEEKS = 26
+# Every simulated loyalty operation goes through the real ledger services (~10 ms each), so the demo enrols
+# a few hundred card holders: enough for the 360 view and the till API, within the demo's 3-minute budget.
+DEMO_CARD_HOLDERS = 300
+DEMO_TILL_PARTNER = "perekrestok"
 
 
 def _describe_files(settings: Settings) -> None:
@@ -38,6 +48,38 @@ def _describe_files(settings: Settings) -> None:
     say(f"  ground truth        {truth}/population.json and players/ ({parts} files)")
 
 
+def _simulate_loyalty(engine: Engine, result: SimulationResult) -> LoyaltySimulationSummary:
+    end = dt.datetime.combine(result.config.end, dt.time(), tzinfo=dt.UTC)
+    with progress() as bar:
+        task = bar.add_task("loyalty card holders", total=DEMO_CARD_HOLDERS)
+        summary = simulate_loyalty(
+            engine,
+            seed=result.config.seed,
+            start=end - dt.timedelta(days=365),
+            end=end,
+            max_holders=DEMO_CARD_HOLDERS,
+            on_progress=lambda done: bar.advance(task, done),
+        )
+    say(
+        f"  {summary.partners} partners, {summary.card_holders:,} card holders, {summary.purchases:,} partner "
+        f"purchases earning {summary.points_earned:,} points, {summary.redemptions:,} redemptions"
+    )
+    return summary
+
+
+def _till_credentials(engine: Engine) -> tuple[str, str]:
+    """A fresh till key for one partner and a card to try it with (docs/loyalty-till-api.md)."""
+    with transaction(engine) as session:
+        key = partners.issue_key(
+            session,
+            partner_id=partners.partner_id_by_code(session, DEMO_TILL_PARTNER),
+            now=dt.datetime.now(dt.UTC),
+            label="demo",
+        )
+        card = session.scalar(select(LoyaltyCard.number).order_by(LoyaltyCard.id).limit(1))
+    return key, card or ""
+
+
 def _next_steps(result: SimulationResult) -> None:
     end = result.config.end
     calibration_end = end - dt.timedelta(weeks=HOLDOUT_WEEKS)
@@ -48,7 +90,7 @@ def _next_steps(result: SimulationResult) -> None:
     say(f"  lottocrm clv fit --calibration-end {calibration_end} --holdout-end {holdout_end}")
     say("                                           fit BG/NBD and compare with ground-truth/population.json")
     say("  lottocrm lake stats                      what the fact lake holds")
-    say("  lottocrm user create --help; lottocrm serve   then open http://127.0.0.1:8000")
+    say("  lottocrm loyalty settlement --help          who owes whom in the coalition")
     say("  docs/simulator.md                        how the data was generated, and every parameter")
 
 
@@ -57,17 +99,31 @@ def demo(
         bool,
         typer.Option("--replace", help="Clear a data folder that already holds data, then run the demo."),
     ] = False,
+    serve_ui: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the web UI when the data is ready.")
+    ] = True,
+    host: Annotated[str, typer.Option(help="Address the web UI listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port of the web UI.")] = 8000,
 ) -> None:
-    """Create the data folder and simulate the default operator (100 000 players), then show what to try."""
+    """Simulate the default operator (100 000 players) with a loyalty programme, then serve the web UI."""
     started = time.monotonic()
     settings = load_settings()
+    engine = get_engine(settings)
     say("[bold]1. data folder[/]")
     db.init()
     say(f"[bold]2. simulating a lottery operator with {DEFAULT_PLAYERS:,} players[/]")
     config = SimulationConfig(players=DEFAULT_PLAYERS, seed=DEFAULT_SEED, end=dt.datetime.now(dt.UTC).date())
     result = simulate_into(settings, config, replace=replace)
-    say("[bold]3. what was created[/]")
+    say("[bold]3. loyalty programme[/]")
+    _simulate_loyalty(engine, result)
+    key, card = _till_credentials(engine)
+    say("[bold]4. what was created[/]")
     report(result)
     _describe_files(settings)
     say(f"[bold]done in {time.monotonic() - started:,.0f} s[/]")
     _next_steps(result)
+    say(f"till API (docs/loyalty-till-api.md): KEY={key} CARD={card}")
+    say("[bold]5. web UI[/]")
+    print_demo_users(create_demo_users(engine), url=f"http://{host}:{port}/", echo=say)
+    if serve_ui:
+        serve.serve(host=host, port=port, workers=1)
