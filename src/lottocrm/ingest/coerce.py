@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
@@ -41,7 +42,11 @@ class Coerced:
 def coerce(values: pa.ChunkedArray | pa.Array, column: Column, ctx: CheckContext) -> Coerced:
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        parsed, blank = _per_distinct_value(values, lambda text: _read_text(text, column.type, ctx))
+        read = partial(_read_text, kind=column.type, ctx=ctx)
+        # Parsing text into numbers, dates and times is what costs per value; text stays text cheaply.
+        parsed, blank = (
+            read(values) if column.type is ColumnType.STRING else _per_distinct_value(values, read)
+        )
         absent = mask(blank)
     else:
         parsed = _from_typed(values, column.type, ctx)

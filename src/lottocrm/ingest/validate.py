@@ -8,7 +8,6 @@ mask of bad rows). A row is good when no finding marks it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,18 +101,11 @@ def _normalise(column: Column, values: pa.Array, data: dict[str, pa.Array]) -> t
 
 def _column_rules(column: Column, values: pa.Array, ctx: CheckContext) -> list[Finding]:
     findings = []
-    # Text rules run over the distinct values when there are few; a null index stays null, which is not bad.
-    encoded = few_distinct(values) if pa.types.is_string(values.type) else None
-
-    def bad_where(rule: Callable[[pa.Array], pa.Array]) -> np.ndarray:
-        if encoded is None:
-            return mask(rule(values))
-        return mask(pc.take(rule(encoded.dictionary), encoded.indices))
-
     if column.allowed:
-        allowed = pa.array(column.allowed)
-        outside = bad_where(lambda v: pc.and_(pc.is_valid(v), pc.invert(pc.is_in(v, value_set=allowed))))
-        findings.append(Finding(column.name, "must be one of " + ", ".join(column.allowed), outside))
+        outside = pc.and_(
+            pc.is_valid(values), pc.invert(pc.is_in(values, value_set=pa.array(column.allowed)))
+        )
+        findings.append(Finding(column.name, "must be one of " + ", ".join(column.allowed), mask(outside)))
     unit = f" {column.unit}" if column.unit and column.unit != "time" else ""
     if column.minimum is not None:
         findings.append(
@@ -130,15 +122,28 @@ def _column_rules(column: Column, values: pa.Array, ctx: CheckContext) -> list[F
             )
         )
     if column.max_length is not None:
-        too_long = bad_where(lambda v: pc.greater(pc.utf8_length(v), column.max_length))
-        findings.append(Finding(column.name, f"longer than {column.max_length} characters", too_long))
+        too_long = pc.greater(pc.utf8_length(values), column.max_length)
+        findings.append(Finding(column.name, f"longer than {column.max_length} characters", mask(too_long)))
     if column.pattern is not None:
-        misfit = bad_where(lambda v: pc.invert(pc.match_substring_regex(v, column.pattern)))
-        findings.append(Finding(column.name, f"must be an {column.pattern_hint}", misfit))
+        findings.append(
+            Finding(column.name, f"must be an {column.pattern_hint}", _misfits(values, column.pattern))
+        )
     if column.not_in_future:
         limit = pa.scalar(ctx.latest_allowed, ColumnType.TIMESTAMP.arrow)
         findings.append(Finding(column.name, "is in the future", mask(pc.greater(values, limit))))
     return findings
+
+
+def _misfits(values: pa.Array, pattern: str) -> np.ndarray:
+    """Rows whose text does not match ``pattern``; the regex runs once per distinct value when there are few.
+
+    A null index (a missing value) stays null after ``take``, and null is not a finding.
+    """
+    encoded = few_distinct(values)
+    if encoded is None:
+        return mask(pc.invert(pc.match_substring_regex(values, pattern)))
+    misfit = pc.invert(pc.match_substring_regex(encoded.dictionary, pattern))
+    return mask(pc.take(misfit, encoded.indices))
 
 
 def check_batch(
