@@ -5,13 +5,13 @@ BIN := $(VENV)/bin
 
 .PHONY: install demo test lock lint
 
+# Byte-compiles once at the end: where PYTHONDONTWRITEBYTECODE is set, every process would otherwise recompile
+# pandas, Ibis and friends from source (seconds per command, minutes over the test suite).
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
-	# Byte-compile once: where PYTHONDONTWRITEBYTECODE is set, every process would otherwise recompile
-	# pandas, Ibis and friends from source (seconds per command, minutes over the test suite).
 	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib src > /dev/null
 	touch $@
 

@@ -6,6 +6,8 @@
   var labels = JSON.parse(root.getAttribute("data-labels"));
   var locale = root.getAttribute("data-locale") === "en" ? "en-GB" : "ru-RU";
   var rub = new Intl.NumberFormat(locale, { style: "currency", currency: "RUB", maximumFractionDigits: 0 });
+  // Axes and bar labels use compact money ("295 млн ₽") so ticks never collide; tooltips keep the full amount.
+  var rubShort = new Intl.NumberFormat(locale, { style: "currency", currency: "RUB", notation: "compact", maximumFractionDigits: 1 });
   var num = new Intl.NumberFormat(locale);
   var pct = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 });
   var charts = [];
@@ -36,12 +38,12 @@
   function bars(id, rows, key) {
     rows = rows.slice(0, 15).reverse();
     draw(id, {
-      grid: { left: 150, right: 90, top: 10, bottom: 30 },
+      grid: { left: 10, right: 80, top: 10, bottom: 30, containLabel: true },
       tooltip: { trigger: "axis", valueFormatter: function (v) { return rub.format(v); } },
-      xAxis: { type: "value", axisLabel: { formatter: function (v) { return rub.format(v); } } },
+      xAxis: { type: "value", axisLabel: { formatter: function (v) { return rubShort.format(v); } } },
       yAxis: { type: "category", data: rows.map(function (r) { return r[key] || "—"; }) },
       series: [{ type: "bar", name: labels.revenue, data: rows.map(function (r) { return r.revenue_kopecks / 100; }),
-                 label: { show: true, position: "right", formatter: function (p) { return rub.format(p.value); } } }]
+                 label: { show: true, position: "right", formatter: function (p) { return rubShort.format(p.value); } } }]
     });
   }
 
@@ -54,7 +56,7 @@
           grid: { left: 70, right: 90, top: 40, bottom: 30 },
           xAxis: { type: "category", data: rows.map(function (r) { return month(r.month); }) },
           yAxis: [{ type: "value", name: labels.players, axisLabel: { formatter: function (v) { return num.format(v); } } },
-                  { type: "value", name: labels.revenue, axisLabel: { formatter: function (v) { return rub.format(v); } } }],
+                  { type: "value", name: labels.revenue, axisLabel: { formatter: function (v) { return rubShort.format(v); } } }],
           series: [
             { type: "line", name: labels.active_players, data: rows.map(function (r) { return r.active_players; }) },
             { type: "line", name: labels.new_players, data: rows.map(function (r) { return r.new_players; }) },
