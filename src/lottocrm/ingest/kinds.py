@@ -13,6 +13,7 @@ from lottocrm import vocab
 from lottocrm.ingest import references as ref
 from lottocrm.ingest.context import CheckContext, mask
 from lottocrm.ingest.spec import Column, ColumnType, Derived, KindSpec, Normaliser, RowCheck, UniqueKey
+from lottocrm.players.names import fold_full_names
 
 T = ColumnType
 REGION = {
@@ -44,10 +45,7 @@ def _under_age(data: pa.Table, ctx: CheckContext) -> pa.Array:
 
 
 def _search_name(data: pa.Table, ctx: CheckContext) -> pa.Array:
-    joined = pc.binary_join_element_wise(
-        data["last_name"], data["first_name"], data["middle_name"], " ", null_handling="skip"
-    )
-    return pc.replace_substring(pc.utf8_lower(joined), "ё", "е")
+    return fold_full_names(data["last_name"], data["first_name"], data["middle_name"])
 
 
 def _birth_date_implausible(data: pa.Table, ctx: CheckContext) -> np.ndarray:

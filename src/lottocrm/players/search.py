@@ -18,6 +18,7 @@ from sqlalchemy import table as text_table
 from sqlalchemy.orm import Session
 
 from lottocrm.players.models import Player, PlayerIdentity
+from lottocrm.players.names import fold_name
 from lottocrm.players.service import InvalidIdentityError, normalise_phone
 
 # On SQLite the same name is a plain B-tree (no GIN there); the search code does not rely on it there.
@@ -48,11 +49,6 @@ class Criteria:
     card: str | None = None
     player_id: int | None = None
     name_words: tuple[str, ...] = ()
-
-
-def fold_name(text: str) -> str:
-    """The same folding as ``Player.search_name``: lower case, ё → е, single spaces."""
-    return " ".join(text.lower().replace("ё", "е").split())
 
 
 def phone_e164(text: str) -> str | None:

@@ -13,6 +13,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from faker import Faker
 
+from lottocrm.players.names import fold_full_names
+
 POOL_SIZE = 4096
 
 # GOST 7.79-2000 system B style, the one Russian e-mail providers suggest for Latin addresses.
@@ -103,9 +105,7 @@ class PlayerNames:
 
     @property
     def search_name(self) -> pa.Array:
-        """Lower case, ё folded to е: the form the contact centre types."""
-        full = pc.binary_join_element_wise(self.last, self.first, self.middle, " ")
-        return pc.replace_substring(pc.utf8_lower(full), "ё", "е")
+        return fold_full_names(self.last, self.first, self.middle)
 
 
 def draw_names(pools: NamePools, is_male: np.ndarray, rng: np.random.Generator) -> PlayerNames:
