@@ -85,3 +85,20 @@ def test_vacuum_removes_orphans_and_superseded_files_only(lake: Lake, make_ticke
     assert on_disk == sorted(lake.files("tickets"))
     assert _content(lake) == before
     assert lake.vacuum("tickets") == []
+
+
+def test_drop_empties_one_table_and_leaves_the_others(lake: Lake, make_tickets) -> None:
+    lake.append("tickets", make_tickets(300, seed=1), batch_id="to-drop")
+    other = lake.root / "wins"
+    other.mkdir(parents=True)
+    (other / "keep.txt").write_text("untouched")
+
+    lake.drop("tickets")
+
+    assert lake.row_count("tickets") == 0 and lake.files("tickets") == []
+    assert _content(lake) == []
+    assert not lake.has_batch("tickets", "to-drop")  # a re-import after a drop loads again
+    assert (other / "keep.txt").read_text() == "untouched"
+    assert [p.name for p in lake.root.iterdir() if p.name.startswith(".dropped-")] == []
+    lake.append("tickets", make_tickets(10, seed=2), batch_id="after-drop")
+    assert lake.row_count("tickets") == 10

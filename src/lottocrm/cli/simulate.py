@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from typing import Annotated
 
 import typer
@@ -23,14 +22,6 @@ from lottocrm.simulator.run import SimulationResult, simulate
 
 DEFAULT_PLAYERS = 100_000
 DEFAULT_SEED = 42
-
-
-def _clear_lake(lake: Lake) -> None:
-    # The lake offers no 'drop table'; a replaced simulation owns every fact, so its folders go whole.
-    for table in FACT_TABLES:
-        folder = lake.root / table
-        if folder.exists():
-            shutil.rmtree(folder)
 
 
 def simulate_into(settings: Settings, config: SimulationConfig, *, replace: bool) -> SimulationResult:
@@ -58,7 +49,8 @@ def simulate_into(settings: Settings, config: SimulationConfig, *, replace: bool
         say(f"clearing {existing.describe()} from {settings.data_dir}")
         held = database.clear_simulated_tables(engine)
         say(f"  cleared tables: {', '.join(held) or 'none'}; lake facts; ground truth")
-        _clear_lake(lake)
+        for table in FACT_TABLES:
+            lake.drop(table)
     # Ground truth without data is stale, whatever left it there.
     ground_truth.clear(settings.ground_truth_dir)
 

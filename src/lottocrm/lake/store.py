@@ -21,6 +21,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -538,6 +539,21 @@ class Lake:
                 temp.unlink()
                 removed.append(temp)
             return removed
+
+    def drop(self, table: str) -> None:
+        """Remove every batch of ``table`` at once (a replaced simulation owns all its facts).
+
+        The table folder is renamed aside in one step, so readers see the whole table or an empty one, never
+        part of it; the renamed folder is deleted afterwards. Waits for running writers.
+        """
+        base = self._table_dir(table)
+        if not base.exists():
+            return
+        with self._table_lock(table, exclusive=True):
+            aside = self.root / f".dropped-{table}-{uuid.uuid4().hex}"
+            os.rename(base, aside)
+            _fsync_dir(self.root)
+        shutil.rmtree(aside)
 
     # ---- querying -----------------------------------------------------------------------------------------
     def scan_sql(self, table: str) -> str:
