@@ -8,17 +8,16 @@ cover (foreign numbers, odd spellings) go through ``phonenumbers``, once per dis
 from __future__ import annotations
 
 import numpy as np
-import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from lottocrm.ingest.context import mask
+from lottocrm.players.contact_rules import phone_as_e164, valid_emails
 
 PHONE_CHARACTERS = r"^\+?[0-9 ()\-.]+$"
 # Russian numbers: 10 national digits starting 3 (region), 4 (region), 8 (free-phone), 9 (mobile).
 RUSSIAN_NATIONAL = r"^[3489][0-9]{9}$"
 RUSSIAN_WITH_TRUNK = r"^[78][3489][0-9]{9}$"
-EMAIL = r"^[\p{L}0-9._%+'-]+@[\p{L}0-9-]+(\.[\p{L}0-9-]+)*\.[\p{L}]{2,}$"
 CARD = r"^[0-9]{6,20}$"
 
 BAD_PHONE = "not a valid phone number (expected e.g. +7 916 123-45-67)"
@@ -53,27 +52,16 @@ def normalise_phones(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     leftover = mask(pc.and_(pc.is_null(e164), pc.is_valid(text)))
     if leftover.any():
         distinct = pc.unique(pc.filter(text, leftover))
-        parsed = pa.array([_parse_phone(v) for v in distinct.to_pylist()], pa.string())
+        parsed = pa.array([phone_as_e164(v) for v in distinct.to_pylist()], pa.string())
         fallback = pc.take(parsed, pc.index_in(text, value_set=distinct))
         e164 = pc.coalesce(e164, fallback)
     bad = mask(pc.and_(pc.is_null(e164), pc.is_valid(text)))
     return e164, bad
 
 
-def _parse_phone(value: str) -> str | None:
-    try:
-        number = phonenumbers.parse(value, "RU")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def normalise_emails(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     lowered = pc.utf8_lower(pc.utf8_trim_whitespace(text))
-    good = pc.and_(pc.match_substring_regex(lowered, EMAIL), pc.invert(pc.match_substring(lowered, "..")))
-    bad = mask(pc.and_(pc.invert(good), pc.is_valid(lowered)))
+    bad = mask(pc.and_(pc.invert(valid_emails(lowered)), pc.is_valid(lowered)))
     return lowered, bad
 
 

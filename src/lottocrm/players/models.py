@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy import event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lottocrm import vocab
@@ -28,7 +38,9 @@ class Player(Base):
     gender: Mapped[str | None] = mapped_column(choice("gender", vocab.GENDERS))
     region: Mapped[str | None] = mapped_column(String(10), index=True)
     registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    registration_channel: Mapped[str] = mapped_column(choice("registration_channel", vocab.REGISTRATION_CHANNELS))
+    registration_channel: Mapped[str] = mapped_column(
+        choice("registration_channel", vocab.REGISTRATION_CHANNELS)
+    )
     age_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set by ingestion when the birth date makes the player under 18: such players never get marketing.
     under_age: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -72,7 +84,10 @@ class ConsentEvent(Base):
 
 
 class ResponsibleGaming(Base):
-    """Self-exclusion, limits and flags. Self-excluded players never receive marketing, whatever a campaign says."""
+    """Self-exclusion, limits and flags.
+
+    Self-excluded players never receive marketing, whatever a campaign says.
+    """
 
     __tablename__ = "responsible_gaming"
 

@@ -12,22 +12,18 @@ Consent rules, the ones marketing must never get wrong:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import phonenumbers
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lottocrm import vocab
+from lottocrm.players.contact_rules import is_valid_email, phone_as_e164
 from lottocrm.players.models import ConsentEvent, Player, PlayerIdentity, ResponsibleGaming
 
 ADULT_AGE = 18
-PHONE_REGION = "RU"
-# Deliberately plain: one @, no spaces, a dotted domain. Deliverability is the mail server's call.
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class PlayerServiceError(ValueError):
@@ -67,18 +63,15 @@ def _require_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
 
 def normalise_phone(raw: str) -> str:
     """Any common way of writing a phone (``8 (916) 123-45-67``, ``+7 916…``) as E.164, read as Russian."""
-    try:
-        number = phonenumbers.parse(raw, PHONE_REGION)
-    except phonenumbers.NumberParseException:
-        raise InvalidIdentityError(f"not a phone number: {raw!r}") from None
-    if not phonenumbers.is_valid_number(number):
+    e164 = phone_as_e164(raw)
+    if e164 is None:
         raise InvalidIdentityError(f"not a valid phone number: {raw!r}")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164
 
 
 def normalise_email(raw: str) -> str:
     email = raw.strip().lower()
-    if not EMAIL_PATTERN.match(email):
+    if not is_valid_email(email):
         raise InvalidIdentityError(f"not an e-mail address: {raw!r}")
     return email
 
