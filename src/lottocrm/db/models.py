@@ -1,5 +1,6 @@
 """Every model, imported so ``Base.metadata`` is complete for Alembic and for tests."""
 
+from lottocrm.analytics.mart.models import PlayerAnalytics
 from lottocrm.audit.models import AuditEvent
 from lottocrm.auth.models import ApiKey, User, WebSession
 from lottocrm.catalog.models import Draw, Game, PointOfSale
@@ -53,6 +54,7 @@ __all__ = [
     "Job",
     "JobSchedule",
     "Player",
+    "PlayerAnalytics",
     "PlayerIdentity",
     "PointOfSale",
     "ResponsibleGaming",

@@ -1,0 +1,101 @@
+"""Runs the mart: the lake's tickets and wins plus the players extract, in one DuckDB connection through Ibis.
+
+Players reach DuckDB as the same Arrow extract the reports use (never DuckDB's sqlite/postgres extensions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+from sqlalchemy import Engine
+
+from lottocrm.analytics.mart.record import COLUMNS, player_record, start_of_day_utc
+from lottocrm.analytics.mart.rfm import RfmThresholds, quantile_levels, threshold_levels
+from lottocrm.analytics.mart.segments import LifecycleThresholds, lifecycle_segment, migration_matrix
+from lottocrm.analytics.reports.extract import players_extract
+from lottocrm.lake.store import Lake
+
+MART_COLUMNS = (*COLUMNS, "segment", "r_level", "f_level", "m_level")
+
+
+class MartInputError(ValueError):
+    """The as-of date or the data cannot give a meaningful mart; the message says why."""
+
+
+@dataclass(frozen=True)
+class MartOptions:
+    timezone: str
+    lifecycle: LifecycleThresholds = field(default_factory=LifecycleThresholds)
+    rfm_levels: int = 5
+    rfm_thresholds: RfmThresholds | None = None  # None: levels by quantile
+
+
+class MartBuilder:
+    """Builds marts for any number of as-of dates over one connection and one players extract."""
+
+    def __init__(self, *, lake: Lake, engine: Engine, options: MartOptions) -> None:
+        self._lake = lake
+        self._options = options
+        self._connection = lake.connect(duckdb.connect())
+        self._connection.register("players", players_extract(engine))
+        self._backend = ibis.duckdb.from_connection(self._connection)
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def check_as_of(self, as_of: dt.date, *, today: dt.date) -> None:
+        """Refuse dates the mart cannot describe: after today, or before the first ticket."""
+        if as_of > today:
+            raise MartInputError(f"as-of date {as_of} is in the future (today is {today})")
+        if self._lake.row_count("tickets") == 0:
+            raise MartInputError(
+                f"the lake at {self._lake.root} holds no tickets: import or simulate some first"
+            )
+        tickets = self._backend.table("tickets")
+        first_sale = tickets.sold_at.min().to_pyarrow().as_py()
+        if first_sale >= start_of_day_utc(as_of, self._options.timezone):
+            raise MartInputError(
+                f"as-of date {as_of} is before any data: the first ticket was sold on {first_sale:%Y-%m-%d}"
+            )
+
+    def expression(self, as_of: dt.date) -> ir.Table:
+        record = player_record(
+            tickets=self._backend.table("tickets"),
+            wins=self._backend.table("wins"),
+            players=self._backend.table("players"),
+            as_of=as_of,
+            timezone=self._options.timezone,
+        )
+        options = self._options
+        levels = (
+            quantile_levels(record, levels=options.rfm_levels)
+            if options.rfm_thresholds is None
+            else threshold_levels(record, options.rfm_thresholds)
+        )
+        return record.mutate(segment=lifecycle_segment(record, options.lifecycle), **levels).select(
+            *MART_COLUMNS
+        )
+
+    def build(self, as_of: dt.date) -> pa.Table:
+        return self._backend.to_pyarrow(self.expression(as_of).order_by("player_id"))
+
+    def migration(self, earlier: dt.date, later: dt.date) -> pa.Table:
+        before, after = (self.expression(day).select("player_id", "segment") for day in (earlier, later))
+        matrix = migration_matrix(before, after)
+        return self._backend.to_pyarrow(matrix.order_by("from_segment", "to_segment"))
+
+
+@contextmanager
+def mart_builder(*, lake: Lake, engine: Engine, options: MartOptions) -> Iterator[MartBuilder]:
+    builder = MartBuilder(lake=lake, engine=engine, options=options)
+    try:
+        yield builder
+    finally:
+        builder.close()
