@@ -7,7 +7,7 @@ import logging
 import typer
 
 from lottocrm import __version__
-from lottocrm.cli import clv, db, demo, importing, lake, report, serve, simulate, users, worker
+from lottocrm.cli import clv, db, demo, importing, lake, mart, report, serve, simulate, users, worker
 from lottocrm.cli.context import state
 from lottocrm.cli.loyalty import loyalty_app
 
@@ -47,4 +47,5 @@ app.add_typer(loyalty_app, name="loyalty")
 app.add_typer(users.user_app, name="user")
 app.add_typer(users.apikey_app, name="apikey")
 app.command("report")(report.report)
+mart.register(app)
 app.command("demo")(demo.demo)
