@@ -38,13 +38,16 @@ class MartOptions:
 
 
 class MartBuilder:
-    """Builds marts for any number of as-of dates over one connection and one players extract."""
+    """Builds marts for any number of as-of dates over one connection and one players table.
 
-    def __init__(self, *, lake: Lake, engine: Engine, options: MartOptions) -> None:
+    ``players`` has the columns of the reports' players extract (player_id, registered_at, region).
+    """
+
+    def __init__(self, *, lake: Lake, players: pa.Table, options: MartOptions) -> None:
         self._lake = lake
         self._options = options
         self._connection = lake.connect(duckdb.connect())
-        self._connection.register("players", players_extract(engine))
+        self._connection.register("players", players)
         self._backend = ibis.duckdb.from_connection(self._connection)
 
     def close(self) -> None:
@@ -94,7 +97,7 @@ class MartBuilder:
 
 @contextmanager
 def mart_builder(*, lake: Lake, engine: Engine, options: MartOptions) -> Iterator[MartBuilder]:
-    builder = MartBuilder(lake=lake, engine=engine, options=options)
+    builder = MartBuilder(lake=lake, players=players_extract(engine), options=options)
     try:
         yield builder
     finally:
