@@ -38,9 +38,12 @@ def mart(
     day = as_of.date()
     engine = get_engine(settings)
     try:
-        with progress() as bar, mart_builder(
-            lake=Lake(settings.lake_path), engine=engine, options=MartOptions(timezone=settings.timezone)
-        ) as builder:
+        with (
+            progress() as bar,
+            mart_builder(
+                lake=Lake(settings.lake_path), engine=engine, options=MartOptions(timezone=settings.timezone)
+            ) as builder,
+        ):
             task = bar.add_task("building the mart", total=2)
             builder.check_as_of(day, today=_today())
             table = builder.build(day)

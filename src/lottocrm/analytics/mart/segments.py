@@ -7,6 +7,7 @@ Thresholds are days since the last purchase (recency), checked in order; a playe
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import ibis
@@ -47,7 +48,7 @@ class LifecycleThresholds:
 
     def __post_init__(self) -> None:
         ladder = (self.active_days, self.at_risk_days, self.sleeping_days, self.churned_days)
-        if self.new_days < 1 or any(a >= b for a, b in zip(ladder, ladder[1:])) or ladder[0] < 1:
+        if self.new_days < 1 or ladder[0] < 1 or any(a >= b for a, b in itertools.pairwise(ladder)):
             raise ValueError(f"lifecycle thresholds must be positive and increasing, got {ladder}")
         if self.vip_spend_90d_kopecks < 0:
             raise ValueError("the VIP spend threshold cannot be negative")
