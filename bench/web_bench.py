@@ -39,6 +39,7 @@ from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake import store
 from lottocrm.lake.store import Lake
+from lottocrm.players.activity import player_activity
 from lottocrm.players.profile import player_360, search_hits
 from lottocrm.players.search import search_players
 
@@ -285,8 +286,9 @@ def summary(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
 
 
-def bench_dialect(engine: Engine, lake: Lake, n: int, repeats: int, rng: np.random.Generator) -> list[tuple]:
-    ids = [int(x) for x in rng.integers(1, n + 1, repeats * 4)]
+def bench_dialect(engine: Engine, lake: Lake, n: int, repeats: int) -> list[tuple]:
+    # Its own seed: every dialect, and a rerun on a kept --work folder, looks up the same players.
+    ids = [int(x) for x in np.random.default_rng(11).integers(1, n + 1, repeats * 4)]
     kinds: dict[str, Callable[[int], str]] = {
         "phone 8 9xx … (spaces)": lambda p: (
             "8 9" + f"{p:09d}"[:2] + " " + f"{p:09d}"[2:5] + " " + f"{p:09d}"[5:]
@@ -339,6 +341,19 @@ def bench_dialect(engine: Engine, lake: Lake, n: int, repeats: int, rng: np.rand
 
     results.append(("player 360 (store + lake)", *summary(timed(view, max(repeats // 2, 20)))))
 
+    # The two halves of the 360 apart, to show which one a change has to attack.
+    def store_part() -> None:
+        pid = ids[next(counter) % repeats]
+        with transaction(engine) as session:
+            player_360(session, player_id=pid, masked=False, lake=None)
+
+    results.append(("player 360: store part only", *summary(timed(store_part, max(repeats // 2, 20)))))
+
+    def lake_part() -> None:
+        player_activity(lake, player_id=ids[next(counter) % repeats], game_names={})
+
+    results.append(("player 360: lake part only", *summary(timed(lake_part, max(repeats // 2, 20)))))
+
     raw_con = lake.connect(duckdb.connect(config={"threads": 2, "enable_object_cache": True}))
 
     def raw_lake() -> None:
@@ -363,6 +378,17 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=10_000_000)
     parser.add_argument("--layout", choices=["time", "player"], default="time")
     parser.add_argument(
+        "--compact",
+        action="store_true",
+        help="run Lake.compact on the tickets after writing them, as production maintenance does",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="keep the lake, the SQLite file and the PostgreSQL database here and reuse them on the next run "
+        "with the same folder (a before/after pair then measures the same data)",
+    )
+    parser.add_argument(
         "--row-group",
         type=int,
         default=None,
@@ -378,39 +404,57 @@ def main() -> None:
         # A what-if for the lake's owners: smaller row groups let min/max statistics skip more when each
         # month's file is sorted by player. Production files keep lake.store's setting.
         store.PARQUET_ROW_GROUP_ROWS = args.row_group
-    work = Path(tempfile.mkdtemp(prefix="web-bench-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix="web-bench-"))
     load_avg = os.getloadavg()
     try:
-        print(f"building lake: {args.tickets:,} tickets, layout={args.layout}", flush=True)
-        lake_seconds = build_lake(work / "lake", args.players, args.tickets, rng, args.layout)
         lake = Lake(work / "lake")
+        lake_seconds = compact_seconds = 0.0
+        if not lake.files("tickets"):
+            print(f"building lake: {args.tickets:,} tickets, layout={args.layout}", flush=True)
+            lake_seconds = build_lake(work / "lake", args.players, args.tickets, rng, args.layout)
+            if args.compact:
+                print("compacting", flush=True)
+                started = time.perf_counter()
+                lake.compact("tickets")
+                lake.vacuum("tickets")
+                compact_seconds = time.perf_counter() - started
         rows: list[tuple[str, str, float, float]] = []
         loads: dict[str, float] = {}
         if not args.no_sqlite:
-            engine = make_engine(f"sqlite:///{work / 'crm.sqlite3'}")
-            print(f"loading SQLite: {args.players:,} players", flush=True)
-            loads["SQLite"] = load_store(engine, args.players, rng)
-            rows += [("SQLite", *r) for r in bench_dialect(engine, lake, args.players, args.repeats, rng)]
+            sqlite_path = work / "crm.sqlite3"
+            fresh = not sqlite_path.exists()
+            engine = make_engine(f"sqlite:///{sqlite_path}")
+            if fresh:
+                print(f"loading SQLite: {args.players:,} players", flush=True)
+                loads["SQLite"] = load_store(engine, args.players, rng)
+            rows += [("SQLite", *r) for r in bench_dialect(engine, lake, args.players, args.repeats)]
             engine.dispose()
         if args.postgres:
-            name = f"web_bench_{uuid.uuid4().hex[:8]}"
+            # A kept work folder remembers its database by name, so the next run finds it loaded.
+            name_file = work / "postgres-database"
+            fresh = not name_file.exists()
+            name = name_file.read_text().strip() if not fresh else f"web_bench_{uuid.uuid4().hex[:8]}"
             admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-            with admin.connect() as c:
-                c.execute(text(f'CREATE DATABASE "{name}"'))
+            if fresh:
+                with admin.connect() as c:
+                    c.execute(text(f'CREATE DATABASE "{name}"'))
+                if args.work:
+                    name_file.write_text(name)
             url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
             engine = make_engine(url)
             try:
-                print(f"loading PostgreSQL: {args.players:,} players", flush=True)
-                loads["PostgreSQL"] = load_store(engine, args.players, rng)
-                rows += [
-                    ("PostgreSQL", *r) for r in bench_dialect(engine, lake, args.players, args.repeats, rng)
-                ]
+                if fresh:
+                    print(f"loading PostgreSQL: {args.players:,} players", flush=True)
+                    loads["PostgreSQL"] = load_store(engine, args.players, rng)
+                rows += [("PostgreSQL", *r) for r in bench_dialect(engine, lake, args.players, args.repeats)]
             finally:
                 engine.dispose()
-                with admin.connect() as c:
-                    c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                if not args.work:
+                    with admin.connect() as c:
+                        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
     load_after = os.getloadavg()
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
@@ -418,7 +462,7 @@ def main() -> None:
     lines = [
         f"\n## Web: player search and 360 latency — {dt.date.today().isoformat()}\n",
         f"Command: `.venv/bin/python bench/web_bench.py --players {args.players} --tickets {args.tickets} "
-        f"--layout {args.layout} --repeats {args.repeats}"
+        f"--layout {args.layout}{' --compact' if args.compact else ''} --repeats {args.repeats}"
         f"{f' --row-group {args.row_group}' if args.row_group else ''}"
         f"{' --no-sqlite' if args.no_sqlite else ''}{' --postgres …' if args.postgres else ''}` "
         f"(commit {commit}).",
@@ -427,10 +471,19 @@ def main() -> None:
         f"Load average before/after: {load_avg[0]:.1f} / {load_after[0]:.1f} — the 2 cores were shared "
         "with other engineers' tests, so these are upper bounds.",
         f"Scale: {args.players:,} players × 3 identities; {args.tickets:,} tickets in 24 monthly files "
-        f"(layout `{args.layout}`, row groups of {store.PARQUET_ROW_GROUP_ROWS:,} rows). "
-        f"Lake written in {lake_seconds:.1f} s; store loaded in "
-        + ", ".join(f"{k} {v:.1f} s" for k, v in loads.items())
-        + ".",
+        + (
+            f"(layout `{args.layout}`, then `Lake.compact`: sorted by player and time, row groups of "
+            f"{store.COMPACT_ROW_GROUP_ROWS:,} rows). "
+            if args.compact
+            else f"(layout `{args.layout}`, row groups of {store.PARQUET_ROW_GROUP_ROWS:,} rows). "
+        )
+        + (
+            f"Lake written in {lake_seconds:.1f} s, compacted in {compact_seconds:.1f} s; store loaded in "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in loads.items())
+            + "."
+            if loads or lake_seconds
+            else "Lake and store reused from a previous run's `--work` folder."
+        ),
         "Each search runs in its own transaction through the same functions the web handler calls "
         "(no HTTP, no template); the 360 includes the DuckDB lake queries.\n",
         "| dialect | case | p50 ms | p95 ms |",
