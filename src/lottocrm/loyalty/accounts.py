@@ -18,7 +18,7 @@ def utcnow() -> dt.datetime:
 # code → id of system accounts, per database, saving a query on every till call. Account rows are never
 # deleted or renumbered, so a committed id stays right; ids a transaction saw enter the cache only when
 # that transaction commits (it may have created the row itself and then rolled back).
-_known_ids: dict[tuple[str, str], int] = {}
+_known_ids: dict[tuple[object, str], int] = {}
 _SEEN = "loyalty_accounts_seen"
 
 
@@ -41,7 +41,7 @@ def _get_or_create(
     player_id: int | None = None,
     balance: int | None = None,
 ) -> int:
-    database = session.get_bind().url.render_as_string()
+    database = session.get_bind().url
     cached = _known_ids.get((database, code))
     if cached is not None:
         return cached

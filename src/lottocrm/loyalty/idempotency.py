@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,25 @@ from lottocrm.loyalty.errors import LoyaltyError
 from lottocrm.loyalty.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 100
+
+# Built once per dialect and run on the session's Connection: these run twice on every till call.
+_CLAIM = {
+    name: insert(IdempotencyRecord.__table__)
+    .on_conflict_do_nothing(index_elements=["partner_id", "key"])
+    .returning(IdempotencyRecord.key)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+_FIRST_ANSWER = select(
+    IdempotencyRecord.request_hash, IdempotencyRecord.status_code, IdempotencyRecord.response
+).where(IdempotencyRecord.partner_id == bindparam("partner_id"), IdempotencyRecord.key == bindparam("key"))
+_REMEMBER = (
+    update(IdempotencyRecord.__table__)
+    .where(
+        IdempotencyRecord.partner_id == bindparam("match_partner_id"),
+        IdempotencyRecord.key == bindparam("match_key"),
+    )
+    .values(status_code=bindparam("status_code"), response=bindparam("response"))
+)
 
 
 class IdempotencyConflict(LoyaltyError):
@@ -43,27 +62,21 @@ def claim(
     session: Session, *, partner_id: int, key: str, fingerprint: str, now: dt.datetime
 ) -> Replay | None:
     """Take the key for this call (None: go ahead) or return the first call's answer to replay."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    claimed = session.execute(
-        insert(IdempotencyRecord)
-        .values(
-            partner_id=partner_id,
-            key=key,
-            request_hash=fingerprint,
-            status_code=0,
-            response={},
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["partner_id", "key"])
-        .returning(IdempotencyRecord.key)
+    connection = session.connection()
+    claimed = connection.execute(
+        _CLAIM[connection.dialect.name],
+        {
+            "partner_id": partner_id,
+            "key": key,
+            "request_hash": fingerprint,
+            "status_code": 0,
+            "response": {},
+            "created_at": now,
+        },
     ).scalar_one_or_none()
     if claimed is not None:
         return None
-    first = session.execute(
-        select(
-            IdempotencyRecord.request_hash, IdempotencyRecord.status_code, IdempotencyRecord.response
-        ).where(IdempotencyRecord.partner_id == partner_id, IdempotencyRecord.key == key)
-    ).one()
+    first = connection.execute(_FIRST_ANSWER, {"partner_id": partner_id, "key": key}).one()
     if first.request_hash != fingerprint:
         raise IdempotencyConflict(f"idempotency key {key!r} was already used for a different request")
     return Replay(status_code=first.status_code, response=first.response)
@@ -72,8 +85,7 @@ def claim(
 def remember(
     session: Session, *, partner_id: int, key: str, status_code: int, response: dict[str, Any]
 ) -> None:
-    session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.partner_id == partner_id, IdempotencyRecord.key == key)
-        .values(status_code=status_code, response=response)
+    session.connection().execute(
+        _REMEMBER,
+        {"match_partner_id": partner_id, "match_key": key, "status_code": status_code, "response": response},
     )

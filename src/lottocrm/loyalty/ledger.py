@@ -29,13 +29,14 @@ LOT_LIFETIME = dt.timedelta(days=365)
 REFUND_MIN_LIFETIME = dt.timedelta(days=30)
 
 
-# The statements every till call runs are built once with bound parameters: building a SQLAlchemy statement
-# costs more CPU than PostgreSQL spends executing it. ``synchronize_session`` is off because these paths
-# read rows as plain Core results, never through ORM objects the update would have to refresh.
+# The statements every till call runs are built once with bound parameters (building a SQLAlchemy statement
+# costs more CPU than PostgreSQL spends executing it) and run on the session's Connection: the ledger reads
+# and writes plain rows, so the ORM execution layer (autoflush, bulk-DML plugins) is pure overhead here —
+# about half the CPU of a till call when these went through ``Session.execute``.
 _LOCK_MEMBER = (
     select(LoyaltyAccount.balance).where(LoyaltyAccount.id == bindparam("account_id")).with_for_update()
 )
-_INSERT_POSTING = insert(LoyaltyPosting)
+_INSERT_POSTING = insert(LoyaltyPosting.__table__)
 _MOVE_BALANCES = (
     update(LoyaltyAccount)
     .where(
@@ -45,15 +46,15 @@ _MOVE_BALANCES = (
         balance=LoyaltyAccount.balance
         + case((LoyaltyAccount.id == bindparam("credit"), bindparam("points")), else_=-bindparam("points"))
     )
-    .execution_options(synchronize_session=False)
 )
 _TAKE_FROM_LOT = (
     update(LoyaltyLot)
     .where(LoyaltyLot.id == bindparam("lot_id"))
     .values(remaining=LoyaltyLot.remaining - bindparam("take"))
-    .execution_options(synchronize_session=False)
 )
-_INSERT_DRAW = insert(LoyaltyLotDraw)
+_INSERT_DRAW = insert(LoyaltyLotDraw.__table__)
+_INSERT_OPERATION = insert(LoyaltyOperation.__table__).returning(LoyaltyOperation.id)
+_INSERT_LOT = insert(LoyaltyLot.__table__).returning(LoyaltyLot.id)
 _LIVE_LOTS = (
     select(LoyaltyLot.id, LoyaltyLot.remaining)
     .where(
@@ -67,18 +68,19 @@ _LIVE_LOTS = (
 
 def lock_members(session: Session, account_ids: Iterable[int]) -> dict[int, int]:
     """Lock member accounts in ascending id order; returns each one's stored balance."""
+    connection = session.connection()
     return {
-        account_id: session.execute(_LOCK_MEMBER, {"account_id": account_id}).scalar_one()
+        account_id: connection.execute(_LOCK_MEMBER, {"account_id": account_id}).scalar_one()
         for account_id in sorted(set(account_ids))
     }
 
 
 def new_operation(session: Session, *, kind: str, now: dt.datetime, points: int, **fields: object) -> int:
-    return session.execute(
-        insert(LoyaltyOperation)
-        .values(kind=kind, points=points, created_at=now, **fields)
-        .returning(LoyaltyOperation.id)
-    ).scalar_one()
+    return (
+        session.connection()
+        .execute(_INSERT_OPERATION, {"kind": kind, "points": points, "created_at": now, **fields})
+        .scalar_one()
+    )
 
 
 def post(
@@ -87,7 +89,8 @@ def post(
     """Append one posting and move the stored balances of whichever side is a member account."""
     if points <= 0:
         raise InvalidAmount(f"a posting moves a positive number of points, not {points}")
-    session.execute(
+    connection = session.connection()
+    connection.execute(
         _INSERT_POSTING,
         {
             "operation_id": operation_id,
@@ -99,7 +102,7 @@ def post(
     )
     # Stored balances exist only on member rows (NULL elsewhere), so one UPDATE covers both sides. The
     # CHECK balance >= 0 backs up the callers' own sufficiency checks: a bug aborts instead of minting debt.
-    session.execute(_MOVE_BALANCES, {"debit": debit, "credit": credit, "points": points})
+    connection.execute(_MOVE_BALANCES, {"debit": debit, "credit": credit, "points": points})
 
 
 def add_lot(
@@ -111,18 +114,21 @@ def add_lot(
     expires_at: dt.datetime,
     now: dt.datetime,
 ) -> int:
-    return session.execute(
-        insert(LoyaltyLot)
-        .values(
-            account_id=account_id,
-            operation_id=operation_id,
-            points=points,
-            remaining=points,
-            expires_at=expires_at,
-            created_at=now,
+    return (
+        session.connection()
+        .execute(
+            _INSERT_LOT,
+            {
+                "account_id": account_id,
+                "operation_id": operation_id,
+                "points": points,
+                "remaining": points,
+                "expires_at": expires_at,
+                "created_at": now,
+            },
         )
-        .returning(LoyaltyLot.id)
-    ).scalar_one()
+        .scalar_one()
+    )
 
 
 def spendable(session: Session, *, account_id: int, now: dt.datetime) -> int:
@@ -149,7 +155,8 @@ def draw_lots(
     ``first_lot_id`` is drained before the rest (an earn reversal takes back its own lot first). With
     ``partial`` the draw takes what there is instead of refusing; returns the points taken.
     """
-    lots = session.execute(_LIVE_LOTS, {"account_id": account_id, "now": now}).all()
+    connection = session.connection()
+    lots = connection.execute(_LIVE_LOTS, {"account_id": account_id, "now": now}).all()
     if first_lot_id is not None:
         lots.sort(key=lambda lot: lot.id != first_lot_id)
     available = sum(lot.remaining for lot in lots)
@@ -161,8 +168,8 @@ def draw_lots(
         if taken == wanted:
             break
         take = min(lot.remaining, wanted - taken)
-        session.execute(_TAKE_FROM_LOT, {"lot_id": lot.id, "take": take})
-        session.execute(_INSERT_DRAW, {"operation_id": operation_id, "lot_id": lot.id, "points": take})
+        connection.execute(_TAKE_FROM_LOT, {"lot_id": lot.id, "take": take})
+        connection.execute(_INSERT_DRAW, {"operation_id": operation_id, "lot_id": lot.id, "points": take})
         taken += take
     return taken
 
@@ -173,7 +180,8 @@ def return_to_lots(session: Session, *, from_operation_id: int, operation_id: in
     Used when a hold is voided or captured for less: the points return to the very lots they came from, so
     they keep their original expiry (a lot that expired meanwhile is then expired by the next expiry run).
     """
-    draws = session.execute(
+    connection = session.connection()
+    draws = connection.execute(
         select(LoyaltyLotDraw.lot_id, func.sum(LoyaltyLotDraw.points).label("points"))
         .join(LoyaltyLot, LoyaltyLot.id == LoyaltyLotDraw.lot_id)
         .where(LoyaltyLotDraw.operation_id == from_operation_id)
@@ -185,13 +193,9 @@ def return_to_lots(session: Session, *, from_operation_id: int, operation_id: in
         if left == 0:
             break
         give = min(draw.points, left)
-        session.execute(
-            update(LoyaltyLot)
-            .where(LoyaltyLot.id == draw.lot_id)
-            .values(remaining=LoyaltyLot.remaining + give)
-        )
-        session.execute(
-            insert(LoyaltyLotDraw).values(operation_id=operation_id, lot_id=draw.lot_id, points=-give)
+        connection.execute(_TAKE_FROM_LOT, {"lot_id": draw.lot_id, "take": -give})
+        connection.execute(
+            _INSERT_DRAW, {"operation_id": operation_id, "lot_id": draw.lot_id, "points": -give}
         )
         left -= give
     if left:

@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from lottocrm.audit.service import record
@@ -104,8 +104,8 @@ def normalise_phone(phone: str) -> str:
     return "+" + digits
 
 
-def _member_row(session: Session, card_condition: object) -> Member:
-    row = session.execute(
+def _member_query(card_condition: object) -> Select:
+    return (
         select(
             LoyaltyCard.id,
             LoyaltyCard.number,
@@ -118,7 +118,19 @@ def _member_row(session: Session, card_condition: object) -> Member:
         .where(card_condition)
         .order_by(LoyaltyCard.status, LoyaltyCard.id)  # "active" sorts before "blocked"
         .limit(1)
-    ).first()
+    )
+
+
+# Built once: a till identifies a member on most calls.
+_MEMBER_BY_CARD = _member_query(LoyaltyCard.number == bindparam("card_number"))
+_MEMBER_BY_PLAYER = _member_query(LoyaltyAccount.player_id == bindparam("player_id"))
+_PLAYER_BY_PHONE = select(PlayerIdentity.player_id).where(
+    PlayerIdentity.kind == "phone", PlayerIdentity.value == bindparam("phone")
+)
+
+
+def _member_row(session: Session, query: Select, parameters: dict[str, object]) -> Member:
+    row = session.connection().execute(query, parameters).first()
     if row is None:
         raise UnknownCard("no loyalty card matches")
     if row.status == "blocked":
@@ -141,14 +153,14 @@ def find_member(
     if card_number is not None:
         if not is_valid_card_number(card_number):
             raise UnknownCard(f"{card_number!r} is not a valid card number (length, issuer or check digit)")
-        return _member_row(session, LoyaltyCard.number == card_number)
+        return _member_row(session, _MEMBER_BY_CARD, {"card_number": card_number})
     if phone is not None:
-        player_id = session.execute(
-            select(PlayerIdentity.player_id).where(
-                PlayerIdentity.kind == "phone", PlayerIdentity.value == normalise_phone(phone)
-            )
-        ).scalar_one_or_none()
+        player_id = (
+            session.connection()
+            .execute(_PLAYER_BY_PHONE, {"phone": normalise_phone(phone)})
+            .scalar_one_or_none()
+        )
         if player_id is None:
             raise UnknownCard("no member with this phone number")
-        return _member_row(session, LoyaltyAccount.player_id == player_id)
+        return _member_row(session, _MEMBER_BY_PLAYER, {"player_id": player_id})
     raise UnknownCard("give a card number, a phone or a barcode")

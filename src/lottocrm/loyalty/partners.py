@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from lottocrm.loyalty.accounts import partner_issued_account, partner_redeemed_account
 from lottocrm.loyalty.errors import NotFound
 from lottocrm.loyalty.models import LoyaltyPartner, PartnerApiKey
-from lottocrm.security.api_keys import api_key_matches, generate_api_key, key_prefix
+from lottocrm.security.api_keys import api_key_matches, digest_api_key, generate_api_key, key_prefix
+
+# Every till call authenticates, so a server process keeps each key's answer this long instead of reading
+# the key and partner rows per call. The bound this puts on revocation: a revoked key, or a change to the
+# partner's rights, takes effect within AUTH_CACHE_SECONDS in every server worker — and at once in the
+# process that revoked it. Only accepted keys are kept (a flood of wrong keys cannot grow the cache).
+AUTH_CACHE_SECONDS = 5.0
+AUTH_CACHE_MAX_KEYS = 10_000
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,9 @@ class AuthenticatedPartner:
     can_earn: bool
     can_redeem: bool
     active: bool
+
+
+_authenticated: dict[tuple[object, str], tuple[float, AuthenticatedPartner]] = {}
 
 
 def create_partner(
@@ -75,6 +86,26 @@ def revoke_key(session: Session, *, prefix: str, now: dt.datetime) -> None:
     )
     if result.rowcount == 0:
         raise NotFound(f"no live key with prefix {prefix!r}")
+    forget_authentications()
+
+
+def forget_authentications() -> None:
+    """Drop this process's cached key answers, so a revocation or rights change applies from the next call."""
+    _authenticated.clear()
+
+
+_KEY_AND_PARTNER = (
+    select(
+        PartnerApiKey.digest,
+        LoyaltyPartner.id,
+        LoyaltyPartner.code,
+        LoyaltyPartner.can_earn,
+        LoyaltyPartner.can_redeem,
+        LoyaltyPartner.active,
+    )
+    .join(LoyaltyPartner, LoyaltyPartner.id == PartnerApiKey.partner_id)
+    .where(PartnerApiKey.prefix == bindparam("prefix"), PartnerApiKey.revoked_at.is_(None))
+)
 
 
 def authenticate(session: Session, *, secret: str) -> AuthenticatedPartner | None:
@@ -82,20 +113,21 @@ def authenticate(session: Session, *, secret: str) -> AuthenticatedPartner | Non
     prefix = key_prefix(secret)
     if prefix is None:
         return None
-    row = session.execute(
-        select(
-            PartnerApiKey.digest,
-            LoyaltyPartner.id,
-            LoyaltyPartner.code,
-            LoyaltyPartner.can_earn,
-            LoyaltyPartner.can_redeem,
-            LoyaltyPartner.active,
-        )
-        .join(LoyaltyPartner, LoyaltyPartner.id == PartnerApiKey.partner_id)
-        .where(PartnerApiKey.prefix == prefix, PartnerApiKey.revoked_at.is_(None))
-    ).first()
+    connection = session.connection()
+    # Keyed by the digest, not the secret, so the cache holds nothing a memory dump could replay.
+    cache_key = (connection.engine.url, digest_api_key(secret))
+    now = time.monotonic()
+    cached = _authenticated.get(cache_key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    row = connection.execute(_KEY_AND_PARTNER, {"prefix": prefix}).first()
     if row is None or not api_key_matches(secret, row.digest):
+        _authenticated.pop(cache_key, None)
         return None
-    return AuthenticatedPartner(
+    partner = AuthenticatedPartner(
         id=row.id, code=row.code, can_earn=row.can_earn, can_redeem=row.can_redeem, active=row.active
     )
+    if len(_authenticated) >= AUTH_CACHE_MAX_KEYS:
+        _authenticated.clear()
+    _authenticated[cache_key] = (now + AUTH_CACHE_SECONDS, partner)
+    return partner

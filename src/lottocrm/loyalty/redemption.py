@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from lottocrm.loyalty import ledger
@@ -25,10 +25,27 @@ from lottocrm.loyalty.errors import (
     RefundAboveCapture,
 )
 from lottocrm.loyalty.members import Member
-from lottocrm.loyalty.models import LoyaltyHold
+from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold
 from lottocrm.loyalty.velocity import check_velocity
 
 HOLD_LIFETIME = dt.timedelta(minutes=15)
+
+# Built once and run on the session's Connection (see ledger): every authorize, capture and void runs these.
+# Holds are read as plain rows, so the Core updates below are seen at once without an ORM refresh.
+_HOLDS = LoyaltyHold.__table__
+_INSERT_HOLD = insert(_HOLDS).returning(*_HOLDS.c)
+_HOLD = select(*_HOLDS.c).where(_HOLDS.c.id == bindparam("hold_id"))
+_SET_HOLD = update(_HOLDS).where(_HOLDS.c.id == bindparam("hold_id")).returning(*_HOLDS.c)
+# The member behind a hold, locked and with its balance, in one round trip; the hold itself is read only
+# after this lock is held (fixed order: account → hold), so its status cannot change under the caller.
+_LOCK_HOLD_MEMBER = (
+    select(LoyaltyAccount.id, LoyaltyAccount.balance)
+    .where(
+        LoyaltyAccount.id
+        == select(LoyaltyHold.account_id).where(LoyaltyHold.id == bindparam("hold_id")).scalar_subquery()
+    )
+    .with_for_update(of=LoyaltyAccount)
+)
 
 
 @dataclass(frozen=True)
@@ -48,8 +65,7 @@ def _positive(points: int, what: str) -> None:
 
 
 def _hold_row(session: Session, hold_id: int) -> Row:
-    # Plain rows, not ORM objects: the updates below are Core statements and must be seen at once.
-    return session.execute(select(*LoyaltyHold.__table__.c).where(LoyaltyHold.id == hold_id)).one()
+    return session.connection().execute(_HOLD, {"hold_id": hold_id}).one()
 
 
 def _result(hold: Row, balance: int) -> HoldResult:
@@ -65,12 +81,7 @@ def _result(hold: Row, balance: int) -> HoldResult:
 
 
 def _set_hold(session: Session, hold_id: int, **values: object) -> Row:
-    return session.execute(
-        update(LoyaltyHold)
-        .where(LoyaltyHold.id == hold_id)
-        .values(**values)
-        .returning(*LoyaltyHold.__table__.c)
-    ).one()
+    return session.connection().execute(_SET_HOLD, {"hold_id": hold_id, **values}).one()
 
 
 def authorize(
@@ -107,32 +118,33 @@ def authorize(
         points=points,
         now=now,
     )
-    hold = session.execute(
-        insert(LoyaltyHold)
-        .values(
-            account_id=member.account_id,
-            partner_id=partner_id,
-            authorize_operation_id=operation_id,
-            points=points,
-            captured_points=0,
-            refunded_points=0,
-            status="authorized",
-            expires_at=now + lifetime,
-            created_at=now,
+    hold = (
+        session.connection()
+        .execute(
+            _INSERT_HOLD,
+            {
+                "account_id": member.account_id,
+                "partner_id": partner_id,
+                "authorize_operation_id": operation_id,
+                "points": points,
+                "captured_points": 0,
+                "refunded_points": 0,
+                "status": "authorized",
+                "expires_at": now + lifetime,
+                "created_at": now,
+            },
         )
-        .returning(*LoyaltyHold.__table__.c)
-    ).one()
+        .one()
+    )
     return _result(hold, balance - points)
 
 
 def _locked_hold(session: Session, *, hold_id: int, partner_id: int | None) -> tuple[Row, int]:
     """Lock the hold's member account, then read the hold (fixed order: account → hold); with the balance."""
-    account_id = session.execute(
-        select(LoyaltyHold.account_id).where(LoyaltyHold.id == hold_id)
-    ).scalar_one_or_none()
-    if account_id is None:
+    member = session.connection().execute(_LOCK_HOLD_MEMBER, {"hold_id": hold_id}).first()
+    if member is None:
         raise HoldNotFound(f"no hold {hold_id}")
-    balance = ledger.lock_members(session, [account_id])[account_id]
+    balance = member.balance
     hold = _hold_row(session, hold_id)
     if hold.partner_id != partner_id:
         raise PartnerNotAllowed(f"hold {hold_id} was authorized by another partner")
@@ -264,7 +276,8 @@ def refund(
         expires_at=expires_at,
         now=now,
     )
-    refunded = _set_hold(session, hold.id, refunded_points=LoyaltyHold.refunded_points + points)
+    # Exact without an SQL expression: the hold was read under its member's lock.
+    refunded = _set_hold(session, hold.id, refunded_points=hold.refunded_points + points)
     return _result(refunded, balance + points)
 
 
