@@ -204,9 +204,8 @@ PGBENCH_SCRIPT = """\
 \\set card random(1, {cards})
 \\set k random(1, 9000000000000)
 BEGIN;
-SELECT k.digest FROM loyalty_partner_keys k JOIN loyalty_partners p ON p.id = k.partner_id WHERE k.prefix = '{prefix}' AND k.revoked_at IS NULL;
-INSERT INTO loyalty_idempotency (partner_id, key, request_hash, status_code, response, created_at) VALUES ({partner}, 'pgb-a-' || :client_id || '-' || :k, repeat('0', 64), 0, '{{}}', now());
-SELECT c.id AS card_id, a.id AS acc FROM loyalty_cards c JOIN loyalty_accounts a ON a.id = c.account_id WHERE c.id = :card \\gset
+INSERT INTO loyalty_idempotency (partner_id, key, request_hash, status_code, response, created_at) VALUES ({partner}, 'pgb-a-' || :client_id || '-' || :k, repeat('0', 64), 0, '{{}}', now()) ON CONFLICT (partner_id, key) DO NOTHING RETURNING key;
+SELECT c.id AS card_id, c.number, c.status, c.max_ops_per_minute, a.id AS acc, a.player_id FROM loyalty_cards c JOIN loyalty_accounts a ON a.id = c.account_id WHERE c.id = :card ORDER BY c.status, c.id LIMIT 1 \\gset
 SELECT balance FROM loyalty_accounts WHERE id = :acc FOR UPDATE;
 SELECT count(*) FROM loyalty_operations WHERE card_id = :card_id AND created_at > now() - interval '1 minute' AND kind IN ('earn', 'authorize');
 INSERT INTO loyalty_operations (kind, account_id, partner_id, card_id, points, created_at) VALUES ('authorize', :acc, {partner}, :card_id, 3, now()) RETURNING id AS op \\gset
@@ -214,29 +213,18 @@ SELECT id AS lot, remaining FROM loyalty_lots WHERE account_id = :acc AND remain
 UPDATE loyalty_lots SET remaining = remaining - 3 WHERE id = :lot;
 INSERT INTO loyalty_lot_draws (operation_id, lot_id, points) VALUES (:op, :lot, 3);
 INSERT INTO loyalty_postings (operation_id, debit_account_id, credit_account_id, points, created_at) VALUES (:op, :acc, {holds}, 3, now());
-UPDATE loyalty_accounts SET balance = balance - 3 WHERE id = :acc AND balance IS NOT NULL;
-UPDATE loyalty_accounts SET balance = balance + 3 WHERE id = {holds} AND balance IS NOT NULL;
+UPDATE loyalty_accounts SET balance = balance + CASE WHEN id = {holds} THEN 3 ELSE -3 END WHERE id IN (:acc, {holds}) AND balance IS NOT NULL;
 INSERT INTO loyalty_holds (account_id, partner_id, authorize_operation_id, points, captured_points, refunded_points, status, expires_at, created_at) VALUES (:acc, {partner}, :op, 3, 0, 0, 'authorized', now() + interval '15 minutes', now()) RETURNING id AS hold \\gset
-UPDATE loyalty_operations SET hold_id = :hold WHERE id = :op;
-SELECT * FROM loyalty_holds WHERE id = :hold;
-SELECT balance FROM loyalty_accounts WHERE id = :acc;
 UPDATE loyalty_idempotency SET status_code = 200, response = '{{"hold_id": 1}}' WHERE partner_id = {partner} AND key = 'pgb-a-' || :client_id || '-' || :k;
 COMMIT;
 BEGIN;
-SELECT k.digest FROM loyalty_partner_keys k JOIN loyalty_partners p ON p.id = k.partner_id WHERE k.prefix = '{prefix}' AND k.revoked_at IS NULL;
-INSERT INTO loyalty_idempotency (partner_id, key, request_hash, status_code, response, created_at) VALUES ({partner}, 'pgb-c-' || :client_id || '-' || :k, repeat('0', 64), 0, '{{}}', now());
-SELECT account_id FROM loyalty_holds WHERE id = :hold;
-SELECT balance FROM loyalty_accounts WHERE id = :acc FOR UPDATE;
+INSERT INTO loyalty_idempotency (partner_id, key, request_hash, status_code, response, created_at) VALUES ({partner}, 'pgb-c-' || :client_id || '-' || :k, repeat('0', 64), 0, '{{}}', now()) ON CONFLICT (partner_id, key) DO NOTHING RETURNING key;
+SELECT a.id, a.balance FROM loyalty_accounts a WHERE a.id = (SELECT account_id FROM loyalty_holds WHERE id = :hold) FOR UPDATE OF a;
 SELECT * FROM loyalty_holds WHERE id = :hold;
 INSERT INTO loyalty_operations (kind, account_id, partner_id, hold_id, points, created_at) VALUES ('capture', :acc, {partner}, :hold, 3, now()) RETURNING id AS cop \\gset
-SELECT id FROM loyalty_accounts WHERE code = 'holds';
-SELECT id FROM loyalty_accounts WHERE code = concat('partner', chr(58), '{partner}', chr(58), 'redeemed');
 INSERT INTO loyalty_postings (operation_id, debit_account_id, credit_account_id, points, created_at) VALUES (:cop, {holds}, {redeemed}, 3, now());
-UPDATE loyalty_accounts SET balance = balance - 3 WHERE id = {holds} AND balance IS NOT NULL;
-UPDATE loyalty_accounts SET balance = balance + 3 WHERE id = {redeemed} AND balance IS NOT NULL;
-UPDATE loyalty_holds SET status = 'captured', captured_points = 3, closed_at = now() WHERE id = :hold;
-SELECT * FROM loyalty_holds WHERE id = :hold;
-SELECT balance FROM loyalty_accounts WHERE id = :acc;
+UPDATE loyalty_accounts SET balance = balance + CASE WHEN id = {redeemed} THEN 3 ELSE -3 END WHERE id IN ({holds}, {redeemed}) AND balance IS NOT NULL;
+UPDATE loyalty_holds SET status = 'captured', captured_points = 3, closed_at = now() WHERE id = :hold RETURNING *;
 UPDATE loyalty_idempotency SET status_code = 200, response = '{{"hold_id": 1}}' WHERE partner_id = {partner} AND key = 'pgb-c-' || :client_id || '-' || :k;
 COMMIT;
 """

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
-import uvicorn
 
 from lottocrm.cli.context import load_settings, say
 
@@ -16,5 +18,29 @@ def serve(
     """Serve the web UI and the JSON API (OpenAPI docs at /api/v1/docs)."""
     load_settings()  # fail on a bad setting before uvicorn starts
     say(f"lottocrm at http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
-    uvicorn.run("lottocrm.web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", access_log=False)
+    sys.stdout.flush()
+    # Replace this process with uvicorn's own command line instead of calling uvicorn.run() here. Workers are
+    # spawned, and spawn re-imports the parent's main module in every child before the child can answer the
+    # supervisor's health check; this CLI's main module imports scipy, pandas and pyarrow (~9 s on a busy
+    # machine), longer than uvicorn's 5 s health-check timeout, so with --workers 2 the supervisor killed
+    # and restarted its workers forever. uvicorn's main module is light: a worker answers at once and
+    # imports the application afterwards. The process id stays the same, so signals reach the server.
+    os.execv(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "lottocrm.web.app:create_app",
+            "--factory",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+    )
