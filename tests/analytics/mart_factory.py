@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 from sqlalchemy import Engine
 
+from lottocrm.analytics.reports.extract import PLAYERS_SCHEMA
 from lottocrm.db.engine import transaction
 from lottocrm.lake.schemas import TICKETS, WINS
 from lottocrm.lake.store import Lake
@@ -126,3 +127,15 @@ def write_players(engine: Engine) -> None:
                     created_at=registered_at,
                 )
             )
+
+
+def players_table() -> pa.Table:
+    """The players as the store's extract would give them, for tests that need no database."""
+    return pa.table(
+        {
+            "player_id": list(REGISTERED),
+            "registered_at": [_moscow(day, dt.time(9)) for day in REGISTERED.values()],
+            "region": ["RU-MOW"] * len(REGISTERED),
+        },
+        schema=PLAYERS_SCHEMA,
+    )

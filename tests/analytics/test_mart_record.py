@@ -1,16 +1,20 @@
-"""The analytical record, segments and RFM levels on the hand-made lake, checked value by value."""
+"""The analytical record, segments and RFM levels on the hand-made lake, checked value by value.
+
+The players come as the Arrow table the store's extract produces, so these engine-only tests run once; the
+extract from SQLite and PostgreSQL is exercised by the CLI tests.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import statistics
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from mart_factory import AS_OF, write_lake, write_players
-from sqlalchemy import Engine
+from mart_factory import AS_OF, players_table, write_lake
 
-from lottocrm.analytics.mart.build import MartBuilder, MartInputError, MartOptions, mart_builder
+from lottocrm.analytics.mart.build import MartBuilder, MartInputError, MartOptions
 from lottocrm.analytics.mart.rfm import RfmThresholds
 from lottocrm.analytics.mart.segments import LifecycleThresholds
 from lottocrm.lake.store import Lake
@@ -18,11 +22,25 @@ from lottocrm.lake.store import Lake
 TODAY = dt.date(2026, 11, 22)
 
 
-@pytest.fixture
-def builder(lake: Lake, engine: Engine) -> Iterator[MartBuilder]:
+@pytest.fixture(scope="module")
+def filled_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    lake = Lake(tmp_path_factory.mktemp("mart") / "lake")
     write_lake(lake)
-    write_players(engine)
-    with mart_builder(lake=lake, engine=engine, options=MartOptions(timezone="Europe/Moscow")) as built:
+    return lake
+
+
+@contextmanager
+def building(lake: Lake, options: MartOptions) -> Iterator[MartBuilder]:
+    builder = MartBuilder(lake=lake, players=players_table(), options=options)
+    try:
+        yield builder
+    finally:
+        builder.close()
+
+
+@pytest.fixture(scope="module")
+def builder(filled_lake: Lake) -> Iterator[MartBuilder]:
+    with building(filled_lake, MartOptions(timezone="Europe/Moscow")) as built:
         yield built
 
 
@@ -89,9 +107,7 @@ def test_segments_by_default_thresholds(builder: MartBuilder) -> None:
     }
 
 
-def test_segments_follow_configured_thresholds(lake: Lake, engine: Engine) -> None:
-    write_lake(lake)
-    write_players(engine)
+def test_segments_follow_configured_thresholds(filled_lake: Lake) -> None:
     thresholds = LifecycleThresholds(
         new_days=5,
         active_days=10,
@@ -101,7 +117,7 @@ def test_segments_follow_configured_thresholds(lake: Lake, engine: Engine) -> No
         vip_spend_90d_kopecks=2_000_000,
     )
     options = MartOptions(timezone="Europe/Moscow", lifecycle=thresholds)
-    with mart_builder(lake=lake, engine=engine, options=options) as builder:
+    with building(filled_lake, options) as builder:
         segments = {player: row["segment"] for player, row in _rows(builder).items()}
     assert segments == {
         1: "active",
@@ -127,14 +143,12 @@ def test_rfm_quantile_levels(builder: MartBuilder) -> None:
     assert levels == {1: (5, 5, 3), 2: (4, 1, 2), 4: (1, 1, 4), 6: (3, 4, 5), 7: (2, 1, 1)}
 
 
-def test_rfm_threshold_levels(lake: Lake, engine: Engine) -> None:
-    write_lake(lake)
-    write_players(engine)
+def test_rfm_threshold_levels(filled_lake: Lake) -> None:
     cuts = RfmThresholds(
         recency_days=(30, 90, 365), frequency=(2, 3, 5), monetary_kopecks=(50_000, 100_000, 1_000_000)
     )
     options = MartOptions(timezone="Europe/Moscow", rfm_thresholds=cuts)
-    with mart_builder(lake=lake, engine=engine, options=options) as builder:
+    with building(filled_lake, options) as builder:
         rows = _rows(builder)
     levels = {p: (r["r_level"], r["f_level"], r["m_level"]) for p, r in rows.items()}
     assert levels == {
@@ -169,7 +183,6 @@ def test_as_of_checks(builder: MartBuilder) -> None:
     builder.check_as_of(dt.date(2025, 2, 2), today=TODAY)
 
 
-def test_empty_lake_is_refused(lake: Lake, engine: Engine) -> None:
-    options = MartOptions(timezone="Europe/Moscow")
-    with mart_builder(lake=lake, engine=engine, options=options) as builder, pytest.raises(MartInputError):
+def test_empty_lake_is_refused(lake: Lake) -> None:
+    with building(lake, MartOptions(timezone="Europe/Moscow")) as builder, pytest.raises(MartInputError):
         builder.check_as_of(AS_OF, today=TODAY)
