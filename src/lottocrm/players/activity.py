@@ -16,6 +16,8 @@ from lottocrm.lake.store import Lake
 from lottocrm.players.schemas import ActivityOut, TicketOut, WinOut
 
 RECENT = 20
+# DuckDB's default is 80 % of RAM per connection; the web process keeps its lake cache to this.
+CACHE_MEMORY = "1GB"
 _lock = threading.Lock()
 _connections: dict[Path, tuple[tuple[int, ...], duckdb.DuckDBPyConnection]] = {}
 
@@ -35,8 +37,14 @@ def _cursor(lake: Lake) -> duckdb.DuckDBPyConnection:
         if cached is None or cached[0] != signature:
             if cached is not None:
                 cached[1].close()
-            # The object cache keeps Parquet footers in memory: a lookup need not re-read every file's footer.
-            connection = lake.connect(duckdb.connect(config={"threads": 2, "enable_object_cache": True}))
+            connection = duckdb.connect(config={"threads": 2, "memory_limit": CACHE_MEMORY})
+            # Both settings belong to the Parquet extension, so it is loaded before they are set. Footers stay
+            # parsed in memory, and the file blocks lookups read stay in DuckDB's buffer pool (evicted within
+            # the memory limit): a lookup then decodes its row groups without re-reading and re-parsing files.
+            connection.execute("LOAD parquet")
+            connection.execute("SET parquet_metadata_cache = true")
+            connection.execute("SET cache_local_files = true")
+            lake.connect(connection)
             _connections[lake.root] = (signature, connection)
         return _connections[lake.root][1].cursor()
 
