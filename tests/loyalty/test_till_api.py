@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, event, func, select, update
 
 from lottocrm.db.engine import transaction
 from lottocrm.loyalty import members, partners
-from lottocrm.loyalty.models import LoyaltyHold, LoyaltyOperation, LoyaltyPosting
+from lottocrm.loyalty.models import LoyaltyHold, LoyaltyOperation, LoyaltyPosting, PartnerApiKey
 from lottocrm.loyalty.verify import verify
 from loyalty.factories import Card, TillPartner, add_partner
 
@@ -245,3 +247,53 @@ def test_malformed_json_oversized_body_and_missing_key(
     )
     assert (no_key.status_code, error_code(no_key)) == (400, "missing_idempotency_key")
     assert count(engine, LoyaltyOperation) == before
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement any engine sends meanwhile (the app's engine is not the test's).
+
+    Transaction control is left out: SQLite's BEGIN IMMEDIATE passes through here, psycopg's BEGIN does not.
+    """
+    sent: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if not statement.startswith("BEGIN"):
+            sent.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+
+
+def test_authorize_and_capture_stay_within_their_statement_budget(
+    client: TestClient, card: Card, shop: TillPartner
+) -> None:
+    """Each statement is a round trip made while the member's row is locked: the budget keeps the hot path
+    from growing back. Warm path (key and system accounts already known to the process)."""
+    warm = call(client, shop, "/till/authorize", {"card_number": card.number, "points": 1}).json()
+    call(client, shop, f"/till/holds/{warm['hold_id']}/capture", {})
+    with statements() as authorize_sent:
+        hold = call(client, shop, "/till/authorize", {"card_number": card.number, "points": 5}).json()
+    with statements() as capture_sent:
+        captured = call(client, shop, f"/till/holds/{hold['hold_id']}/capture", {})
+    assert captured.json()["status"] == "captured"
+    assert len(authorize_sent) <= 12, authorize_sent
+    assert len(capture_sent) <= 8, capture_sent
+
+
+def test_a_key_revoked_by_another_process_stops_working_within_the_cache_bound(
+    client: TestClient, engine: Engine, card: Card, shop: TillPartner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = {"card_number": card.number}
+    assert call(client, shop, "/till/identify", body).status_code == 200
+    # As `lottocrm loyalty partner revoke` run elsewhere would: this server process is not told.
+    with transaction(engine) as session:
+        session.execute(update(PartnerApiKey).values(revoked_at=members.dt.datetime.now(members.dt.UTC)))
+    assert call(client, shop, "/till/identify", body).status_code == 200
+    later = partners._clock() + partners.AUTH_CACHE_SECONDS
+    monkeypatch.setattr(partners, "_clock", lambda: later)
+    refused = call(client, shop, "/till/identify", body)
+    assert refused.status_code == 401 and error_code(refused) == "unauthorized"
