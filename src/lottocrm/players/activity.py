@@ -1,8 +1,9 @@
 """A player's recent tickets and wins, read from the fact lake with DuckDB, filtered by player id.
 
 Opening DuckDB and listing the lake's commit records costs more than the lookup itself, so one connection
-per lake is kept with its views, and rebuilt only when a batch is committed (committing renames a record into
-``_batches/``, which changes that folder's mtime). Each request runs on its own cursor of that connection.
+per lake is kept with the live file lists, and rebuilt only when a batch is committed (committing renames a
+record into ``_batches/``, which changes that folder's mtime). Each request runs on its own cursor of that
+connection.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ RECENT = 20
 # DuckDB's default is 80 % of RAM per connection; the web process keeps its lake cache to this.
 CACHE_MEMORY = "1GB"
 _lock = threading.Lock()
-_connections: dict[Path, tuple[tuple[int, ...], duckdb.DuckDBPyConnection]] = {}
+# Per lake root: (commit signature, connection, live files of each table).
+_connections: dict[Path, tuple[tuple[int, ...], duckdb.DuckDBPyConnection, dict[str, list[str]]]] = {}
 
 
 def _signature(lake: Lake) -> tuple[int, ...]:
@@ -30,7 +32,7 @@ def _signature(lake: Lake) -> tuple[int, ...]:
     return tuple(stamps)
 
 
-def _cursor(lake: Lake) -> duckdb.DuckDBPyConnection:
+def _cursor(lake: Lake) -> tuple[duckdb.DuckDBPyConnection, dict[str, list[str]]]:
     signature = _signature(lake)
     with _lock:
         cached = _connections.get(lake.root)
@@ -44,33 +46,80 @@ def _cursor(lake: Lake) -> duckdb.DuckDBPyConnection:
             connection.execute("LOAD parquet")
             connection.execute("SET parquet_metadata_cache = true")
             connection.execute("SET cache_local_files = true")
-            lake.connect(connection)
-            _connections[lake.root] = (signature, connection)
-        return _connections[lake.root][1].cursor()
+            connection.execute("SET TimeZone = 'UTC'")
+            files = {table: [str(path) for path in lake.files(table)] for table in ("tickets", "wins")}
+            _connections[lake.root] = (signature, connection, files)
+        _, connection, files = _connections[lake.root]
+        return connection.cursor(), files
+
+
+def _newest(
+    cursor: duckdb.DuckDBPyConnection,
+    files: list[str],
+    columns: str,
+    amount: str,
+    at: str,
+    id_column: str,
+    player_id: int,
+) -> tuple[int, int, list[tuple]]:
+    """(count, amount total, newest RECENT rows) of one player in one fact table.
+
+    Every month holds a row group or two of the player, and decoding all their columns is what costs. So the
+    totals, the cut-off time of the page and the files holding the player come from three narrow columns of
+    every month; the page's full rows then come only from the files of months at or after that cut-off (at
+    10^8 tickets, the last few months instead of all 24).
+    """
+    if not files:
+        return 0, 0, []
+    count, total, times, holding = cursor.execute(
+        f"SELECT count(*), coalesce(sum({amount}), 0), max({at}, {RECENT}), list(DISTINCT filename) "
+        "FROM read_parquet(?, hive_partitioning = false, filename = true) WHERE player_id = ?",
+        [files, player_id],
+    ).fetchone()
+    if not count:
+        return 0, 0, []
+    cut_off = times[-1]
+    # Files live under month=YYYY-MM/, and a month's rows all fall inside it.
+    first_month = f"month={cut_off.year:04d}-{cut_off.month:02d}"
+    needed = [path for path in holding if Path(path).parent.name >= first_month]
+    # No LIMIT: DuckDB answers a top-N over Parquet by scanning the files twice (late materialization).
+    rows = cursor.execute(
+        f"SELECT {columns} FROM read_parquet(?, hive_partitioning = false) WHERE player_id = ? AND {at} >= ? "
+        f"ORDER BY {at} DESC, {id_column} DESC",
+        [needed, player_id, cut_off],
+    ).fetchmany(RECENT)
+    return count, int(total), rows
 
 
 def player_activity(lake: Lake, *, player_id: int, game_names: dict[int, str]) -> ActivityOut:
-    cursor = _cursor(lake)
+    cursor, files = _cursor(lake)
     try:
-        # One scan per table: totals by window functions next to the newest rows.
-        tickets = cursor.execute(
-            "SELECT ticket_id, game_id, channel, region, price_kopecks, sold_at, count(*) OVER (), "
-            "sum(price_kopecks) OVER () FROM tickets WHERE player_id = ? ORDER BY sold_at DESC LIMIT ?",
-            [player_id, RECENT],
-        ).fetchall()
-        wins = cursor.execute(
-            "SELECT win_id, game_id, prize_tier, amount_kopecks, won_at, claimed, count(*) OVER (), "
-            "sum(amount_kopecks) OVER () FROM wins WHERE player_id = ? ORDER BY won_at DESC LIMIT ?",
-            [player_id, RECENT],
-        ).fetchall()
+        tickets_total, spend, tickets = _newest(
+            cursor,
+            files["tickets"],
+            "ticket_id, game_id, channel, region, price_kopecks, sold_at",
+            "price_kopecks",
+            "sold_at",
+            "ticket_id",
+            player_id,
+        )
+        wins_total, won, wins = _newest(
+            cursor,
+            files["wins"],
+            "win_id, game_id, prize_tier, amount_kopecks, won_at, claimed",
+            "amount_kopecks",
+            "won_at",
+            "win_id",
+            player_id,
+        )
     finally:
         cursor.close()
     return ActivityOut(
-        tickets_total=tickets[0][6] if tickets else 0,
-        spend_total_kopecks=int(tickets[0][7]) if tickets else 0,
+        tickets_total=tickets_total,
+        spend_total_kopecks=spend,
         last_ticket_at=tickets[0][5] if tickets else None,
-        wins_total=wins[0][6] if wins else 0,
-        wins_amount_kopecks=int(wins[0][7]) if wins else 0,
+        wins_total=wins_total,
+        wins_amount_kopecks=won,
         tickets=[
             TicketOut(
                 ticket_id=t[0],
