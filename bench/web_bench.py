@@ -478,11 +478,14 @@ def main() -> None:
             else f"(layout `{args.layout}`, row groups of {store.PARQUET_ROW_GROUP_ROWS:,} rows). "
         )
         + (
-            f"Lake written in {lake_seconds:.1f} s, compacted in {compact_seconds:.1f} s; store loaded in "
-            + ", ".join(f"{k} {v:.1f} s" for k, v in loads.items())
-            + "."
-            if loads or lake_seconds
-            else "Lake and store reused from a previous run's `--work` folder."
+            f"Lake written in {lake_seconds:.1f} s, compacted in {compact_seconds:.1f} s. "
+            if lake_seconds
+            else "Lake reused from the `--work` folder. "
+        )
+        + (
+            "Store loaded in " + ", ".join(f"{k} {v:.1f} s" for k, v in loads.items()) + "."
+            if loads
+            else "Store reused from the `--work` folder."
         ),
         "Each search runs in its own transaction through the same functions the web handler calls "
         "(no HTTP, no template); the 360 includes the DuckDB lake queries.\n",
