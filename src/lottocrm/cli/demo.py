@@ -13,9 +13,12 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine, select
 
+from lottocrm.analytics.mart.build import MartOptions, mart_builder
+from lottocrm.analytics.mart.writeback import replace_snapshot
 from lottocrm.auth.demo import create_demo_users, print_demo_users
 from lottocrm.cli import db, serve
 from lottocrm.cli.context import load_settings, progress, say
+from lottocrm.cli.mart import show_segment_sizes
 from lottocrm.cli.simulate import DEFAULT_PLAYERS, DEFAULT_SEED, report, simulate_into
 from lottocrm.db.engine import get_engine, transaction
 from lottocrm.lake.schemas import FACT_TABLES
@@ -32,6 +35,8 @@ HOLDOUT_WEEKS = 26
 # a few hundred card holders: enough for the 360 view and the till API, within the demo's 3-minute budget.
 DEMO_CARD_HOLDERS = 300
 DEMO_TILL_PARTNER = "perekrestok"
+# Two as-of dates four weeks apart give the dashboard a segment migration to show right away.
+MART_LOOKBACK = dt.timedelta(days=28)
 
 
 def _describe_files(settings: Settings) -> None:
@@ -46,6 +51,18 @@ def _describe_files(settings: Settings) -> None:
     truth = settings.ground_truth_dir
     parts = len(list((truth / "players").glob("*.parquet")))
     say(f"  ground truth        {truth}/population.json and players/ ({parts} files)")
+
+
+def _build_marts(settings: Settings, engine: Engine, result: SimulationResult) -> None:
+    """The record as of the simulation's end and four weeks before, built as `lottocrm mart` builds it."""
+    end = result.config.end
+    options = MartOptions(timezone=settings.timezone)
+    with mart_builder(lake=Lake(settings.lake_path), engine=engine, options=options) as builder:
+        for day in (end - MART_LOOKBACK, end):
+            mart = builder.build(day)
+            with transaction(engine) as session:
+                replace_snapshot(session, as_of=day, mart=mart)
+            show_segment_sizes(day, mart)
 
 
 def _simulate_loyalty(engine: Engine, result: SimulationResult) -> LoyaltySimulationSummary:
@@ -117,13 +134,15 @@ def demo(
     say("[bold]3. loyalty programme[/]")
     _simulate_loyalty(engine, result)
     key, card = _till_credentials(engine)
-    say("[bold]4. what was created[/]")
+    say("[bold]4. player analytical record and lifecycle segments[/]")
+    _build_marts(settings, engine, result)
+    say("[bold]5. what was created[/]")
     report(result)
     _describe_files(settings)
     say(f"[bold]done in {time.monotonic() - started:,.0f} s[/]")
     _next_steps(result)
     say(f"till API (docs/loyalty-till-api.md): KEY={key} CARD={card}")
-    say("[bold]5. web UI[/]")
+    say("[bold]6. web UI[/]")
     print_demo_users(create_demo_users(engine), url=f"http://{host}:{port}/", echo=say)
     if serve_ui:
         serve.serve(host=host, port=port, workers=1)

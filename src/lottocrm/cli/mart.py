@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 from typing import Annotated
 
+import pyarrow as pa
 import typer
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -49,17 +50,22 @@ def mart(
             table = builder.build(day)
             bar.update(task, advance=1, description="writing player_analytics")
             with transaction(engine) as session:
-                written = replace_snapshot(session, as_of=day, mart=table)
+                replace_snapshot(session, as_of=day, mart=table)
             bar.advance(task)
     except MartInputError as exc:
         raise fail(str(exc)) from None
     except (OperationalError, ProgrammingError):
         raise fail(DB_NOT_READY) from None
-    sizes = Counter(table.column("segment").to_pylist())
-    say(f"as of {day}: {written} players written to player_analytics")
+    show_segment_sizes(day, table)
+
+
+def show_segment_sizes(day: dt.date, mart: pa.Table) -> None:
+    """How many players each lifecycle segment holds in a mart just written back (the demo prints it too)."""
+    sizes = Counter(mart.column("segment").to_pylist())
+    say(f"as of {day}: {mart.num_rows} players written to player_analytics")
     shown = Table("segment", "players", "share")
     for segment in SEGMENTS:
-        shown.add_row(segment, str(sizes[segment]), f"{sizes[segment] / max(written, 1):.1%}")
+        shown.add_row(segment, str(sizes[segment]), f"{sizes[segment] / max(mart.num_rows, 1):.1%}")
     if not state.quiet:
         console.print(shown)
 
