@@ -8,6 +8,7 @@ from functools import lru_cache
 import pyarrow as pa
 from sqlalchemy import Engine
 
+from lottocrm.analytics.mart.models import PlayerAnalytics
 from lottocrm.auth.models import ROLES, User
 from lottocrm.auth.passwords import hash_password
 from lottocrm.catalog.models import Game
@@ -183,4 +184,33 @@ def make_lake(lake: Lake) -> None:
             ]
         ),
         batch_id="web-test-wins",
+    )
+
+
+def analytics_record(player_id: int, as_of: dt.date, segment: str, monetary_kopecks: int) -> PlayerAnalytics:
+    """A player_analytics row as `lottocrm mart` writes it: bought 3 days before as_of, 12 purchase days."""
+    return PlayerAnalytics(
+        as_of=as_of,
+        player_id=player_id,
+        region="77",
+        days_since_registration=120,
+        first_purchase_on=dt.date(2026, 1, 12),
+        last_purchase_on=as_of - dt.timedelta(days=3),
+        recency_days=3,
+        tenure_days=100,
+        frequency=12,
+        tickets=30,
+        monetary_kopecks=monetary_kopecks,
+        average_check_kopecks=monetary_kopecks // 12,
+        spend_30d_kopecks=50_000,
+        spend_90d_kopecks=1_500_000,
+        spend_trend_30d=1.25,
+        favourite_game_id=1,
+        favourite_game_share=0.8,
+        wins_count=0,
+        wins_kopecks=0,
+        segment=segment,
+        r_level=5,
+        f_level=4,
+        m_level=3,
     )

@@ -4,44 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from lottocrm.analytics.mart.models import PlayerAnalytics
 from lottocrm.db.engine import transaction
-
-
-def _record(as_of: dt.date, segment: str, monetary_kopecks: int) -> PlayerAnalytics:
-    return PlayerAnalytics(
-        as_of=as_of,
-        player_id=1001,
-        region="77",
-        days_since_registration=120,
-        first_purchase_on=dt.date(2026, 1, 12),
-        last_purchase_on=as_of - dt.timedelta(days=3),
-        recency_days=3,
-        tenure_days=100,
-        frequency=12,
-        tickets=30,
-        monetary_kopecks=monetary_kopecks,
-        average_check_kopecks=monetary_kopecks // 12,
-        spend_30d_kopecks=50_000,
-        spend_90d_kopecks=1_500_000,
-        spend_trend_30d=1.25,
-        favourite_game_id=1,
-        favourite_game_share=0.8,
-        wins_count=0,
-        wins_kopecks=0,
-        segment=segment,
-        r_level=5,
-        f_level=4,
-        m_level=3,
-    )
+from web.factories import analytics_record
 
 
 def test_analytics_panel_shows_the_latest_record_only_when_there_is_one(client_for, engine) -> None:  # type: ignore[no-untyped-def]
     with transaction(engine) as session:
         session.add_all(
             [
-                _record(dt.date(2026, 4, 1), "active", 100_000),
-                _record(dt.date(2026, 4, 29), "vip", 1_234_567),
+                analytics_record(1001, dt.date(2026, 4, 1), "active", 100_000),
+                analytics_record(1001, dt.date(2026, 4, 29), "vip", 1_234_567),
             ]
         )
     client = client_for("operator")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 
 import pytest
 from sqlalchemy import func, select, text
@@ -18,6 +20,7 @@ from lottocrm.cli.main import app as cli
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
 from web.conftest import csrf_of, sign_in
+from web.factories import analytics_record
 
 
 def test_admin_searches_the_log_and_the_search_is_logged(client_for, engine) -> None:  # type: ignore[no-untyped-def]
@@ -86,6 +89,44 @@ def test_report_api_and_cli(client_for, seeded) -> None:  # type: ignore[no-unty
     out = CliRunner().invoke(cli, ["report", "sales-by-region", "--csv"])
     assert out.exit_code == 0 and "RU-SPE,1,10000,0" in out.output
     assert CliRunner().invoke(cli, ["report", "nope"]).exit_code == 1
+
+
+def test_segment_reports_say_what_to_run_before_any_mart(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("marketer")
+    assert client.get("/api/v1/reports/segments/sizes").json()["rows"] == []
+    migration = client.get("/api/v1/reports/segments/migration").json()
+    assert migration["rows"] == [] and migration["earlier"] is None
+    page = client.get("/dashboard?lang=en").text
+    assert 'id="chart-segments"' in page and 'id="chart-migration"' in page
+    assert "lottocrm mart --as-of DATE" in page
+
+
+def test_segment_sizes_and_migration_between_the_two_latest_dates(client_for, engine) -> None:  # type: ignore[no-untyped-def]
+    first, second, third = dt.date(2026, 3, 4), dt.date(2026, 4, 1), dt.date(2026, 4, 29)
+    with transaction(engine) as session:
+        session.add_all(
+            [
+                analytics_record(1001, first, "new", 1),
+                analytics_record(1001, second, "active", 1),
+                analytics_record(1002, second, "active", 1),
+                analytics_record(1001, third, "vip", 1),
+                analytics_record(1002, third, "at_risk", 1),
+                analytics_record(1003, third, "registered_no_purchase", 0),
+            ]
+        )
+    client = client_for("marketer")
+    sizes = client.get("/api/v1/reports/segments/sizes").json()
+    assert sizes["columns"] == ["as_of", "segment", "players"]
+    assert ["2026-04-01", "active", 2] in sizes["rows"] and ["2026-04-29", "vip", 1] in sizes["rows"]
+    migration = client.get("/api/v1/reports/segments/migration").json()
+    assert (migration["earlier"], migration["later"]) == ("2026-04-01", "2026-04-29")
+    assert migration["rows"] == [
+        ["active", "at_risk", 1],
+        ["active", "vip", 1],
+        ["not_registered", "registered_no_purchase", 1],
+    ]
+    named = re.search(r"data-segments='([^']*)'", client.get("/dashboard").text)
+    assert named and json.loads(named.group(1))["deep_churn"] == "Давно ушедший"
 
 
 def test_russian_by_default_english_on_request(anonymous, client_for) -> None:  # type: ignore[no-untyped-def]

@@ -139,6 +139,8 @@ def test_supervisor_finds_a_player_changes_a_consent_and_sees_it_audited(server:
             "chart-region",
         ):
             expect(page.locator(f"#{chart}[data-rendered=true] canvas").first).to_be_attached()
+        # No mart has been built here, so the segment charts say which command fills them.
+        expect(page.locator("#chart-segments")).to_contain_text("lottocrm mart --as-of")
         page.screenshot(path=str(ARTIFACTS / "05-dashboard.png"), full_page=True)
 
         page.goto(f"{server}/audit?player_id=1001")

@@ -28,6 +28,8 @@ ROUTES = [
     ("GET", "/api/v1/players/1001", P.PLAYER_VIEW, True),
     ("GET", "/api/v1/reports", P.REPORTS_VIEW, False),
     ("GET", "/api/v1/reports/kpi", P.REPORTS_VIEW, False),
+    ("GET", "/api/v1/reports/segments/sizes", P.REPORTS_VIEW, False),
+    ("GET", "/api/v1/reports/segments/migration", P.REPORTS_VIEW, False),
 ]
 FORMS = {
     "/players/1001/consents": {

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+import pyarrow as pa
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
 from lottocrm.analytics.reports.runner import REPORTS, UnknownReport, run_report
+from lottocrm.analytics.reports.segments import latest_migration, segment_sizes
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
 from lottocrm.lake.store import Lake
@@ -32,6 +34,36 @@ def report_names(principal: Annotated[Principal, require(Permission.REPORTS_VIEW
     return list(REPORTS)
 
 
+def _report_out(name: str, table: pa.Table) -> ReportOut:
+    rows = [[_json_value(v) for v in row.values()] for row in table.to_pylist()]
+    return ReportOut(name=name, columns=table.column_names, rows=rows)
+
+
+@router.get("/segments/sizes", response_model=ReportOut)
+def segments_sizes(
+    request: Request, principal: Annotated[Principal, require(Permission.REPORTS_VIEW)]
+) -> ReportOut:
+    """Players per lifecycle segment and as-of date in player_analytics (empty before `lottocrm mart`)."""
+    with request.app.state.engine.connect() as connection:
+        return _report_out("segments/sizes", segment_sizes(connection))
+
+
+class MigrationOut(ReportOut):
+    earlier: dt.date | None
+    later: dt.date | None
+
+
+@router.get("/segments/migration", response_model=MigrationOut)
+def segments_migration(
+    request: Request, principal: Annotated[Principal, require(Permission.REPORTS_VIEW)]
+) -> MigrationOut:
+    """How players moved between segments from the second-latest to the latest as-of date."""
+    with request.app.state.engine.connect() as connection:
+        dates, table = latest_migration(connection)
+    earlier, later = dates or (None, None)
+    return MigrationOut(**_report_out("segments/migration", table).model_dump(), earlier=earlier, later=later)
+
+
 @router.get("/{name}", response_model=ReportOut)
 def report(
     request: Request, principal: Annotated[Principal, require(Permission.REPORTS_VIEW)], name: str
@@ -42,5 +74,4 @@ def report(
         table = run_report(name, lake=Lake(settings.lake_path), engine=request.app.state.engine)
     except UnknownReport as exc:
         raise HTTPException(status_code=404, detail=str(exc.args[0])) from None
-    rows = [[_json_value(v) for v in row.values()] for row in table.to_pylist()]
-    return ReportOut(name=name, columns=table.column_names, rows=rows)
+    return _report_out(name, table)

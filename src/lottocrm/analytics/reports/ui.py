@@ -7,11 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from lottocrm.analytics.mart.segments import NOT_REGISTERED
+from lottocrm.analytics.panels import SEGMENT_LABELS
 from lottocrm.analytics.reports.runner import run_report
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
 from lottocrm.lake.store import Lake
-from lottocrm.web.deps import render, require
+from lottocrm.web.deps import gettext_for, render, require
 
 router = APIRouter(include_in_schema=False)
 
@@ -23,4 +25,10 @@ def dashboard(
     settings = request.app.state.settings
     kpi = run_report("kpi", lake=Lake(settings.lake_path), engine=request.app.state.engine).to_pylist()
     latest = kpi[-1] if kpi else None
-    return render(request, "dashboard.html", {"latest": latest, "months": len(kpi)})
+    gettext = gettext_for(request)
+    # The segment charts name segments in the page's language; the API keeps the codes.
+    segments = {
+        code: gettext(label)
+        for code, label in {**SEGMENT_LABELS, NOT_REGISTERED: "Not registered yet"}.items()
+    }
+    return render(request, "dashboard.html", {"latest": latest, "months": len(kpi), "segments": segments})

@@ -12,14 +12,24 @@
   var pct = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 });
   var charts = [];
 
-  function load(name) {
-    return fetch("/api/v1/reports/" + encodeURIComponent(name), { credentials: "same-origin" })
-      .then(function (r) { if (!r.ok) { throw new Error(name + ": HTTP " + r.status); } return r.json(); })
-      .then(function (report) {
-        return report.rows.map(function (row) {
-          var o = {}; report.columns.forEach(function (c, i) { o[c] = row[i]; }); return o;
-        });
-      });
+  var segments = JSON.parse(root.getAttribute("data-segments"));
+  var segmentCodes = Object.keys(segments);
+
+  // Segment reports have a path of two parts ("segments/sizes"), so each part is encoded on its own.
+  function fetchReport(name) {
+    return fetch("/api/v1/reports/" + name.split("/").map(encodeURIComponent).join("/"), { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error(name + ": HTTP " + r.status); } return r.json(); });
+  }
+  function asObjects(report) {
+    return report.rows.map(function (row) {
+      var o = {}; report.columns.forEach(function (c, i) { o[c] = row[i]; }); return o;
+    });
+  }
+  function load(name) { return fetchReport(name).then(asObjects); }
+  function hint(id, text) {
+    var el = document.getElementById(id);
+    el.textContent = text;
+    el.classList.add("hint");
   }
   function month(iso) { return iso.slice(0, 7); }
   function draw(id, option) {
@@ -96,7 +106,51 @@
     },
     "chart-game": function () { return load("sales-by-game").then(function (rows) { bars("chart-game", rows, "game"); }); },
     "chart-channel": function () { return load("sales-by-channel").then(function (rows) { bars("chart-channel", rows, "channel"); }); },
-    "chart-region": function () { return load("sales-by-region").then(function (rows) { bars("chart-region", rows, "region"); }); }
+    "chart-region": function () { return load("sales-by-region").then(function (rows) { bars("chart-region", rows, "region"); }); },
+    "chart-segments": function () {
+      return load("segments/sizes").then(function (rows) {
+        if (!rows.length) { hint("chart-segments", labels.no_segments); return; }
+        var dates = Array.from(new Set(rows.map(function (r) { return r.as_of; }))).sort();
+        var count = {};
+        rows.forEach(function (r) { count[r.as_of + "|" + r.segment] = r.players; });
+        draw("chart-segments", {
+          legend: { top: 0 },
+          tooltip: { trigger: "axis", valueFormatter: function (v) { return num.format(v); } },
+          grid: { left: 70, right: 20, top: 60, bottom: 30 },
+          xAxis: { type: "category", name: labels.as_of, data: dates },
+          yAxis: { type: "value", name: labels.players, axisLabel: { formatter: function (v) { return num.format(v); } } },
+          series: segmentCodes.filter(function (code) { return dates.some(function (d) { return count[d + "|" + code]; }); })
+            .map(function (code) {
+              return { type: "bar", stack: "players", name: segments[code],
+                       data: dates.map(function (d) { return count[d + "|" + code] || 0; }) };
+            })
+        });
+      });
+    },
+    "chart-migration": function () {
+      return fetchReport("segments/migration").then(function (report) {
+        var rows = asObjects(report);
+        if (!rows.length) { hint("chart-migration", labels.no_migration); return; }
+        var from = segmentCodes.filter(function (c) { return rows.some(function (r) { return r.from_segment === c; }); });
+        var to = segmentCodes.filter(function (c) { return rows.some(function (r) { return r.to_segment === c; }); });
+        var most = Math.max.apply(null, rows.map(function (r) { return r.players; }));
+        draw("chart-migration", {
+          tooltip: { formatter: function (p) {
+            return segments[from[p.value[1]]] + " → " + segments[to[p.value[0]]] + ": " + num.format(p.value[2]);
+          } },
+          grid: { left: 10, right: 90, top: 10, bottom: 60, containLabel: true },
+          xAxis: { type: "category", name: labels.to_segment + ", " + report.later, nameLocation: "middle", nameGap: 40,
+                   data: to.map(function (c) { return segments[c]; }) },
+          yAxis: { type: "category", name: labels.from_segment + ", " + report.earlier,
+                   data: from.map(function (c) { return segments[c]; }) },
+          visualMap: { min: 0, max: most, calculable: true, orient: "vertical", right: 0, top: "middle",
+                       formatter: function (v) { return num.format(Math.round(v)); } },
+          series: [{ type: "heatmap", name: labels.players,
+                     data: rows.map(function (r) { return [to.indexOf(r.to_segment), from.indexOf(r.from_segment), r.players]; }),
+                     label: { show: true, formatter: function (p) { return num.format(p.value[2]); } } }]
+        });
+      });
+    }
   };
   Object.keys(jobs).forEach(function (id) {
     if (document.getElementById(id)) { jobs[id]().catch(function (e) { fail(id, e); }); }
