@@ -126,7 +126,7 @@ def test_segment_sizes_and_migration_between_the_two_latest_dates(client_for, en
         ["not_registered", "registered_no_purchase", 1],
     ]
     named = re.search(r"data-segments='([^']*)'", client.get("/dashboard").text)
-    assert named and json.loads(named.group(1))["deep_churn"] == "Давно ушедший"
+    assert named and dict(json.loads(named.group(1)))["deep_churn"] == "Давно ушедший"
 
 
 def test_russian_by_default_english_on_request(anonymous, client_for) -> None:  # type: ignore[no-untyped-def]

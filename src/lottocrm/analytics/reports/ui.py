@@ -26,9 +26,10 @@ def dashboard(
     kpi = run_report("kpi", lake=Lake(settings.lake_path), engine=request.app.state.engine).to_pylist()
     latest = kpi[-1] if kpi else None
     gettext = gettext_for(request)
-    # The segment charts name segments in the page's language; the API keeps the codes.
-    segments = {
-        code: gettext(label)
+    # The segment charts name segments in the page's language (the API keeps the codes), in lifecycle order:
+    # a list of pairs because tojson sorts an object's keys.
+    segments = [
+        (code, gettext(label))
         for code, label in {**SEGMENT_LABELS, NOT_REGISTERED: "Not registered yet"}.items()
-    }
+    ]
     return render(request, "dashboard.html", {"latest": latest, "months": len(kpi), "segments": segments})

@@ -12,8 +12,11 @@
   var pct = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 });
   var charts = [];
 
-  var segments = JSON.parse(root.getAttribute("data-segments"));
-  var segmentCodes = Object.keys(segments);
+  // [code, label] pairs in lifecycle order.
+  var segmentPairs = JSON.parse(root.getAttribute("data-segments"));
+  var segmentCodes = segmentPairs.map(function (pair) { return pair[0]; });
+  var segments = {};
+  segmentPairs.forEach(function (pair) { segments[pair[0]] = pair[1]; });
 
   // Segment reports have a path of two parts ("segments/sizes"), so each part is encoded on its own.
   function fetchReport(name) {
@@ -116,8 +119,8 @@
         draw("chart-segments", {
           legend: { top: 0 },
           tooltip: { trigger: "axis", valueFormatter: function (v) { return num.format(v); } },
-          grid: { left: 70, right: 20, top: 60, bottom: 30 },
-          xAxis: { type: "category", name: labels.as_of, data: dates },
+          grid: { left: 70, right: 20, top: 80, bottom: 30 },
+          xAxis: { type: "category", data: dates },
           yAxis: { type: "value", name: labels.players, axisLabel: { formatter: function (v) { return num.format(v); } } },
           series: segmentCodes.filter(function (code) { return dates.some(function (d) { return count[d + "|" + code]; }); })
             .map(function (code) {
@@ -138,9 +141,9 @@
           tooltip: { formatter: function (p) {
             return segments[from[p.value[1]]] + " → " + segments[to[p.value[0]]] + ": " + num.format(p.value[2]);
           } },
-          grid: { left: 10, right: 90, top: 10, bottom: 60, containLabel: true },
-          xAxis: { type: "category", name: labels.to_segment + ", " + report.later, nameLocation: "middle", nameGap: 40,
-                   data: to.map(function (c) { return segments[c]; }) },
+          grid: { left: 10, right: 90, top: 30, bottom: 40, containLabel: true },
+          xAxis: { type: "category", name: labels.to_segment + ", " + report.later, nameLocation: "middle", nameGap: 90,
+                   axisLabel: { interval: 0, rotate: 30 }, data: to.map(function (c) { return segments[c]; }) },
           yAxis: { type: "category", name: labels.from_segment + ", " + report.earlier,
                    data: from.map(function (c) { return segments[c]; }) },
           visualMap: { min: 0, max: most, calculable: true, orient: "vertical", right: 0, top: "middle",
