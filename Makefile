@@ -26,7 +26,7 @@ test: install
 # Re-pin dependencies after editing pyproject.toml (needs network access to PyPI).
 lock:
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 -o requirements.lock
 
 lint:
 	$(BIN)/ruff check src tests bench
