@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 
 from lottocrm.players.schemas import PanelOut
 
-PROVIDER_MODULES = ("lottocrm.analytics.panels", "lottocrm.loyalty.panels")
+PROVIDER_MODULES = (
+    "lottocrm.analytics.panels",
+    "lottocrm.analytics.clv.panels",
+    "lottocrm.analytics.churn.panels",
+    "lottocrm.analytics.propensity.panels",
+    "lottocrm.loyalty.panels",
+)
 PanelProvider = Callable[..., list[PanelOut]]
 log = logging.getLogger(__name__)
 
