@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lottocrm.db.base import Base, BigId, UtcDateTime
@@ -57,3 +57,15 @@ class ApiKey(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class LoginFailure(Base):
+    """One failed sign-in from an address. Kept in the database, not in a process, so every worker of
+    ``lottocrm serve --workers N`` counts the same failures; rows older than the window are purged."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index(None, "ip", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ip: Mapped[str] = mapped_column(String(45))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)

@@ -1,8 +1,9 @@
 """Every model, imported so ``Base.metadata`` is complete for Alembic and for tests."""
 
 from lottocrm.analytics.mart.models import PlayerAnalytics
+from lottocrm.analytics.reports.models import ReportCacheEntry
 from lottocrm.audit.models import AuditEvent
-from lottocrm.auth.models import ApiKey, User, WebSession
+from lottocrm.auth.models import ApiKey, LoginFailure, User, WebSession
 from lottocrm.catalog.models import Draw, Game, PointOfSale
 from lottocrm.db.base import Base
 from lottocrm.ingest.models import ImportBatch
@@ -23,7 +24,7 @@ from lottocrm.loyalty.models import (
     Reward,
     RewardOrder,
 )
-from lottocrm.players.models import ConsentEvent, Player, PlayerIdentity, ResponsibleGaming
+from lottocrm.players.models import ConsentEvent, FormerIdentity, Player, PlayerIdentity, ResponsibleGaming
 from lottocrm.players.search import PLAYER_NAME_TRIGRAM_INDEX
 
 __all__ = [
@@ -32,6 +33,9 @@ __all__ = [
     "PLAYER_NAME_TRIGRAM_INDEX",
     "User",
     "WebSession",
+    "FormerIdentity",
+    "LoginFailure",
+    "ReportCacheEntry",
     "EarnRule",
     "IdempotencyRecord",
     "LoyaltyAccount",

@@ -22,6 +22,8 @@ from lottocrm import vocab
 from lottocrm.db.base import Base, BigId, UtcDateTime
 from lottocrm.db.types import choice
 
+IDENTITY_CHANGES = ("removed", "replaced")
+
 
 class Player(Base):
     """A registered player. ``id`` is the operator's own player id, so imports and the lake agree on it."""
@@ -66,6 +68,28 @@ class PlayerIdentity(Base):
     player: Mapped[Player] = relationship(back_populates="identities")
 
 
+class FormerIdentity(Base):
+    """A phone or e-mail an operator removed or replaced: the value, when it was added, and who took it off,
+    when and why. The live row leaves ``player_identities`` (so the number can be given to someone else),
+    this copy stays: an identity is never silently lost."""
+
+    __tablename__ = "player_identity_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    player_id: Mapped[int] = mapped_column(ForeignKey("players.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(choice("identity_kind", vocab.IDENTITY_KINDS))
+    value: Mapped[str] = mapped_column(String(254))
+    verified: Mapped[bool] = mapped_column(Boolean)
+    added_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    change: Mapped[str] = mapped_column(choice("identity_change", IDENTITY_CHANGES))
+    # The value that took its place, for a replacement.
+    replaced_by: Mapped[str | None] = mapped_column(String(254))
+    changed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # "user:ivanova": the name at the time, as in the audit log.
+    changed_by: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(500))
+
+
 class ConsentEvent(Base):
     """Append-only consent history; the current state of a (purpose, channel) is its latest event."""
 
@@ -103,3 +127,8 @@ class ResponsibleGaming(Base):
 def _consent_history_is_append_only(_mapper: object, _connection: object, target: ConsentEvent) -> None:
     # A consent record is evidence of what the player agreed to and when: correct it with a new event.
     raise ValueError(f"consent event {target.id} is part of the append-only history and cannot be changed")
+
+
+@event.listens_for(FormerIdentity, "before_update")
+def _identity_history_is_append_only(_mapper: object, _connection: object, target: FormerIdentity) -> None:
+    raise ValueError(f"former identity {target.id} is part of the contact history and cannot be changed")
