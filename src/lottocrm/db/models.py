@@ -1,5 +1,6 @@
 """Every model, imported so ``Base.metadata`` is complete for Alembic and for tests."""
 
+from lottocrm.analytics.churn.models import ChurnModelRecord, ChurnScore
 from lottocrm.analytics.mart.models import PlayerAnalytics
 from lottocrm.analytics.reports.models import ReportCacheEntry
 from lottocrm.audit.models import AuditEvent
@@ -30,6 +31,8 @@ from lottocrm.players.search import PLAYER_NAME_TRIGRAM_INDEX
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "ChurnModelRecord",
+    "ChurnScore",
     "PLAYER_NAME_TRIGRAM_INDEX",
     "User",
     "WebSession",
