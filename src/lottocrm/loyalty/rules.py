@@ -2,6 +2,9 @@
 
 points = base rate (the most specific matching rule) × every matching time-boxed multiplier × the tier's
 multiplier, floored at each step, then cut to what the tightest matching daily cap still allows. All integer.
+
+A "day" for caps is a Moscow calendar day (Europe/Moscow is UTC+3 all year, no DST since 2014): a purchase
+at 23:30 UTC is 02:30 the next morning for the member and the till, so it counts toward that next day.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from lottocrm.loyalty.models import EarnRule, LoyaltyOperation, LoyaltyTier
 
 # With no base-rate rule at all the programme still pays 1 point per 100 ₽.
 FALLBACK_POINTS_PER_100_RUB = 1
 KOPECKS_PER_100_RUB = 10_000
+# A fixed offset rather than zoneinfo: Moscow has no DST, and the tz database is not on every Windows box.
+MOSCOW = dt.timezone(dt.timedelta(hours=3), "MSK")
 
 
 @dataclass(frozen=True)
@@ -89,27 +95,60 @@ def multiplied_points(session: Session, purchase: Purchase, points: int) -> int:
     return points
 
 
-def earned_today(session: Session, *, account_id: int, at: dt.datetime) -> int:
-    day_start = at.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+def moscow_day(at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The Moscow calendar day holding ``at``, as a half-open UTC interval [start, end)."""
+    start = at.astimezone(MOSCOW).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start.astimezone(dt.UTC), (start + dt.timedelta(days=1)).astimezone(dt.UTC)
+
+
+def _earn_scope(rule: EarnRule) -> list[ColumnElement[bool]]:
+    """What of a cap's match columns an earn operation records: its source and its partner.
+
+    Game, draw, channel and tier are not kept on the operation, so a cap scoped by them counts every earn
+    of the member that day (the stricter reading: never more than the cap).
+    """
+    scope: list[ColumnElement[bool]] = []
+    if rule.partner_id is not None:
+        scope.append(LoyaltyOperation.partner_id == rule.partner_id)
+    if rule.source == "partner":
+        scope.append(LoyaltyOperation.partner_id.is_not(None))
+    elif rule.source == "ticket":
+        scope.append(LoyaltyOperation.source_key.like("ticket:%"))
+    return scope
+
+
+def earned_today(
+    session: Session, *, account_id: int, at: dt.datetime, scope: list[ColumnElement[bool]] | None = None
+) -> int:
+    """Points earned (gross: a later return does not give cap room back) on the Moscow day of ``at``.
+
+    Bounded on both sides: lake tickets are earned dated at their sale, possibly after later days' earns.
+    """
+    start, end = moscow_day(at)
     return session.execute(
         select(func.coalesce(cast(func.sum(LoyaltyOperation.points), BigInteger), 0)).where(
             LoyaltyOperation.account_id == account_id,
             LoyaltyOperation.kind == "earn",
-            LoyaltyOperation.created_at >= day_start,
+            LoyaltyOperation.created_at >= start,
+            LoyaltyOperation.created_at < end,
+            *(scope or ()),
         )
     ).scalar_one()
 
 
 def capped_points(session: Session, purchase: Purchase, points: int, *, account_id: int) -> int:
+    """Cut ``points`` to the room every matching cap still has today; each cap counts the earns it covers."""
     caps = [
-        rule.cap_points
+        rule
         for rule in active_rules(session, kind="daily_cap", at=purchase.at)
         if _matches(rule, purchase) and rule.cap_points is not None
     ]
-    if not caps:
-        return points
-    room = min(caps) - earned_today(session, account_id=account_id, at=purchase.at)
-    return max(0, min(points, room))
+    for rule in caps:
+        if points == 0:
+            break
+        used = earned_today(session, account_id=account_id, at=purchase.at, scope=_earn_scope(rule))
+        points = max(0, min(points, rule.cap_points - used))
+    return points
 
 
 def points_for(session: Session, purchase: Purchase, *, account_id: int) -> int:
