@@ -18,6 +18,12 @@ ROUTES = [
     ("GET", "/players/1001", P.PLAYER_VIEW, True),
     ("POST", "/players/1001/consents", P.PLAYER_EDIT, True),
     ("POST", "/players/1001/identities", P.PLAYER_EDIT, True),
+    # Identity ids follow the factory's insertion order: 1001's phone 1, e-mail 2, card 3; 1002's phone 4;
+    # the e-mail added just above is 5.
+    ("POST", "/players/1001/identities/2/replace", P.PLAYER_EDIT, True),
+    ("POST", "/players/1001/identities/1/remove", P.PLAYER_EDIT, True),
+    ("PUT", "/api/v1/players/1001/identities/5", P.PLAYER_EDIT, True),
+    ("DELETE", "/api/v1/players/1002/identities/4", P.PLAYER_EDIT, True),
     ("GET", "/dashboard", P.REPORTS_VIEW, False),
     ("GET", "/audit", P.AUDIT_VIEW, False),
     ("GET", "/admin/users", P.USERS_MANAGE, False),
@@ -39,6 +45,10 @@ FORMS = {
         "reason": "по звонку",
     },
     "/players/1001/identities": {"kind": "email", "value": "second@example.ru", "reason": "по звонку"},
+    "/players/1001/identities/2/replace": {"value": "new@example.ru", "reason": "по звонку"},
+    "/players/1001/identities/1/remove": {"reason": "по звонку"},
+    "/api/v1/players/1001/identities/5": {"value": "third@example.ru", "reason": "по звонку"},
+    "/api/v1/players/1002/identities/4": {"reason": "по звонку"},
     "/lang": {"locale": "en", "next": "/"},
     "/admin/users": {"username": "new.operator", "role": "operator", "display_name": "Новый"},
 }
@@ -49,6 +59,9 @@ PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/api/v1/health"), ("GE
 def _call(client: TestClient, method: str, path: str, csrf: str | None) -> int:
     if method == "GET":
         return client.get(path).status_code
+    if path.startswith("/api/"):
+        headers = {"X-CSRF-Token": csrf} if csrf else {}
+        return client.request(method, path, json=FORMS[path], headers=headers).status_code
     data = dict(FORMS[path])
     if csrf:
         data["csrf_token"] = csrf

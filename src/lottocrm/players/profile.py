@@ -44,7 +44,10 @@ def _identities(rows: list[PlayerIdentity], masked: bool) -> list[IdentityOut]:
     )
     return [
         IdentityOut(
-            kind=r.kind, value=mask_identity(r.kind, r.value) if masked else r.value, verified=r.verified
+            id=r.id,
+            kind=r.kind,
+            value=mask_identity(r.kind, r.value) if masked else r.value,
+            verified=r.verified,
         )
         for r in shown
     ]
@@ -96,6 +99,12 @@ def _consent_out(event: ConsentEvent) -> ConsentOut:
         source=event.source,
         notice_version=event.notice_version,
     )
+
+
+def player_contacts(session: Session, *, player_id: int, masked: bool) -> list[IdentityOut]:
+    """The contacts part of the 360 alone, for the contact form's partial update."""
+    rows = session.scalars(select(PlayerIdentity).where(PlayerIdentity.player_id == player_id))
+    return _identities(list(rows), masked)
 
 
 def player_360(session: Session, *, player_id: int, masked: bool, lake: Lake | None) -> Player360 | None:

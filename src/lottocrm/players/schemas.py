@@ -42,6 +42,7 @@ def mask_name(last: str, first: str, middle: str | None) -> str:
 
 
 class IdentityOut(BaseModel):
+    id: int
     kind: str
     value: str
     verified: bool

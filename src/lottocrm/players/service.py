@@ -12,6 +12,7 @@ Consent rules, the ones marketing must never get wrong:
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,9 +22,18 @@ from sqlalchemy.orm import Session
 
 from lottocrm import vocab
 from lottocrm.players.contact_rules import is_valid_email, phone_as_e164
-from lottocrm.players.models import ConsentEvent, Player, PlayerIdentity, ResponsibleGaming
+from lottocrm.players.models import (
+    ConsentEvent,
+    FormerIdentity,
+    Player,
+    PlayerIdentity,
+    ResponsibleGaming,
+)
 
 ADULT_AGE = 18
+# Kinds an operator may replace or remove; cards belong to the loyalty programme, devices to the app.
+CHANGEABLE_IDENTITY_KINDS = ("phone", "email")
+MIN_REASON, MAX_REASON = 3, 500
 
 
 class PlayerServiceError(ValueError):
@@ -35,6 +45,10 @@ class PlayerNotFoundError(PlayerServiceError):
 
 
 class InvalidIdentityError(PlayerServiceError):
+    pass
+
+
+class IdentityNotFoundError(PlayerServiceError):
     pass
 
 
@@ -116,6 +130,99 @@ def add_identity(
         )
         raise IdentityTakenError(kind, normalised, owner if owner is not None else -1) from None
     return identity
+
+
+def _identity_of(session: Session, player_id: int, identity_id: int) -> PlayerIdentity:
+    """The player's identity, locked for the change; another player's id is reported as not found."""
+    identity = session.scalar(
+        select(PlayerIdentity)
+        .where(PlayerIdentity.id == identity_id, PlayerIdentity.player_id == player_id)
+        .with_for_update()
+    )
+    if identity is None:
+        _require_player(session, player_id)
+        raise IdentityNotFoundError(f"player {player_id} has no contact with id {identity_id}")
+    if identity.kind not in CHANGEABLE_IDENTITY_KINDS:
+        raise InvalidIdentityError(
+            f"a {identity.kind} cannot be replaced or removed here, only phones and e-mails"
+        )
+    return identity
+
+
+def _change_reason(reason: str) -> str:
+    cleaned = reason.strip()
+    if not MIN_REASON <= len(cleaned) <= MAX_REASON:
+        raise PlayerServiceError(f"a reason of {MIN_REASON}–{MAX_REASON} characters is required")
+    if any(unicodedata.category(char) == "Cc" for char in cleaned):
+        raise PlayerServiceError("the reason contains control characters; type it as plain text")
+    return cleaned
+
+
+def _retire(
+    identity: PlayerIdentity, *, change: str, replaced_by: str | None, actor: str, reason: str
+) -> FormerIdentity:
+    return FormerIdentity(
+        player_id=identity.player_id,
+        kind=identity.kind,
+        value=identity.value,
+        verified=identity.verified,
+        added_at=identity.created_at,
+        change=change,
+        replaced_by=replaced_by,
+        changed_at=_utcnow(),
+        changed_by=actor,
+        reason=reason,
+    )
+
+
+def remove_identity(
+    session: Session, *, player_id: int, identity_id: int, actor: str, reason: str
+) -> FormerIdentity:
+    """Take a phone or e-mail off a player. The live row goes (the number may later be someone else's);
+    the contact history keeps the value with who removed it, when and why."""
+    reason = _change_reason(reason)
+    identity = _identity_of(session, player_id, identity_id)
+    former = _retire(identity, change="removed", replaced_by=None, actor=actor, reason=reason)
+    session.add(former)
+    session.delete(identity)
+    session.flush()
+    return former
+
+
+def replace_identity(
+    session: Session, *, player_id: int, identity_id: int, value: str, actor: str, reason: str
+) -> tuple[FormerIdentity, PlayerIdentity]:
+    """Put a new phone or e-mail (of the same kind, normalised) in the place of an old one; the old one
+    goes to the contact history. Refused if the new value is unchanged or belongs to another player."""
+    reason = _change_reason(reason)
+    identity = _identity_of(session, player_id, identity_id)
+    normalised = normalise_identity(identity.kind, value)
+    if normalised == identity.value:
+        raise InvalidIdentityError(f"the new {identity.kind} is the same as the old one")
+    owner = session.scalar(
+        select(PlayerIdentity.player_id).where(
+            PlayerIdentity.kind == identity.kind, PlayerIdentity.value == normalised
+        )
+    )
+    if owner is not None:
+        raise IdentityTakenError(identity.kind, normalised, owner)
+    former = _retire(identity, change="replaced", replaced_by=normalised, actor=actor, reason=reason)
+    session.add(former)
+    kind = identity.kind
+    session.delete(identity)
+    session.flush()
+    return former, add_identity(session, player_id=player_id, kind=kind, value=normalised)
+
+
+def former_identities(session: Session, *, player_id: int, limit: int = 50) -> list[FormerIdentity]:
+    return list(
+        session.scalars(
+            select(FormerIdentity)
+            .where(FormerIdentity.player_id == player_id)
+            .order_by(FormerIdentity.changed_at.desc(), FormerIdentity.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 # --- consents -----------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
 from lottocrm.lake.store import Lake
 from lottocrm.players import service as players
-from lottocrm.players.profile import player_360, search_hits
+from lottocrm.players.profile import player_360, player_contacts, search_hits
 from lottocrm.players.schemas import Player360, SearchHit, mask_identity
 from lottocrm.players.search import SearchInputError, search_players
 from lottocrm.web.deps import Db, form_data, gettext_for, render, require
@@ -118,6 +118,7 @@ def _player_page(
             "consent_purposes": vocab.CONSENT_PURPOSES,
             "consent_channels": vocab.CONSENT_CHANNELS,
             "identity_kinds": EDITABLE_IDENTITY_KINDS,
+            **_contacts_context(session, principal, player_id),
         },
         status_code=status_code,
     )
@@ -223,3 +224,148 @@ def add_identity(
         detail={"kind": kind, "value": mask_identity(kind, identity.value), "reason": reason},
     )
     return RedirectResponse(f"/players/{player_id}?saved=1", status_code=303)
+
+
+# --- replacing and removing a phone or e-mail --------------------------------------------------------------
+
+
+def _contacts_context(session: Session, principal: Principal, player_id: int) -> dict[str, object]:
+    editor = principal.can(Permission.PLAYER_EDIT)
+    return {
+        "changeable_kinds": players.CHANGEABLE_IDENTITY_KINDS if editor else (),
+        # Former contacts are personal data too: shown to those who may edit contacts, never masked away.
+        "former_identities": players.former_identities(session, player_id=player_id) if editor else [],
+    }
+
+
+def change_contact(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    *,
+    player_id: int,
+    identity_id: int,
+    reason: str,
+    new_value: str | None,
+) -> None:
+    """Replace (``new_value`` given) or remove one phone or e-mail, and audit it in the same transaction.
+    Raises the services' errors unchanged; the caller turns them into a page or a JSON refusal."""
+    if new_value is None:
+        former = players.remove_identity(
+            session, player_id=player_id, identity_id=identity_id, actor=principal.actor, reason=reason
+        )
+        detail: dict[str, object] = {}
+    else:
+        former, new = players.replace_identity(
+            session,
+            player_id=player_id,
+            identity_id=identity_id,
+            value=new_value,
+            actor=principal.actor,
+            reason=reason,
+        )
+        detail = {"new_value": mask_identity(new.kind, new.value)}
+    audit.record(
+        session,
+        actor=principal.actor,
+        action=f"player.identity.{former.change[:-1]}",
+        player_id=player_id,
+        ip=client_ip(request),
+        detail={
+            "kind": former.kind,
+            "value": mask_identity(former.kind, former.value),
+            **detail,
+            "reason": former.reason,
+            "history_id": former.id,
+        },
+    )
+
+
+def _contacts_answer(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    player_id: int,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """htmx swaps the contacts block in place; a browser without script gets the whole page back."""
+    if request.headers.get("hx-request") != "true":
+        if error is None:
+            return RedirectResponse(f"/players/{player_id}?saved=1", status_code=303)
+        return _player_page(request, session, principal, player_id, status_code=status_code, error=error)
+    context = {
+        "player_id": player_id,
+        "identities": player_contacts(session, player_id=player_id, masked=principal.masked),
+        "contact_error": error,
+        "contact_saved": error is None,
+        **_contacts_context(session, principal, player_id),
+    }
+    return render(request, "players/_contacts.html", context, status_code=status_code)
+
+
+IdentityId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def _contact_form_change(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    player_id: int,
+    identity_id: int,
+    form: dict[str, str],
+    *,
+    replace: bool,
+) -> Response:
+    _ = gettext_for(request)
+    new_value = form.get("value", "") if replace else None
+    try:
+        if new_value is not None and not 1 <= len(new_value) <= 254:
+            raise ValueError("enter a new value of 1–254 characters")
+        # A savepoint: a refusal after the first write (a race for the new value) leaves nothing behind.
+        with session.begin_nested():
+            change_contact(
+                request,
+                session,
+                principal,
+                player_id=player_id,
+                identity_id=identity_id,
+                reason=form.get("reason", ""),
+                new_value=new_value,
+            )
+    except players.PlayerNotFoundError:
+        raise HTTPException(status_code=404, detail="no such player") from None
+    except players.IdentityNotFoundError:
+        error, status_code = _("Not saved: this contact is no longer on the player's record."), 404
+    except players.IdentityTakenError:
+        error, status_code = _("Not saved: this contact already belongs to another player."), 409
+    except (ValueError, players.PlayerServiceError) as exc:
+        error, status_code = _("Not saved: %s") % exc, 400
+    else:
+        return _contacts_answer(request, session, principal, player_id)
+    return _contacts_answer(request, session, principal, player_id, error=error, status_code=status_code)
+
+
+@router.post("/players/{player_id}/identities/{identity_id}/replace")
+def replace_contact(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.PLAYER_EDIT, hide=True)],
+    session: Db,
+    player_id: PlayerId,
+    identity_id: IdentityId,
+    form: Annotated[dict[str, str], Depends(form_data)],
+) -> Response:
+    return _contact_form_change(request, session, principal, player_id, identity_id, form, replace=True)
+
+
+@router.post("/players/{player_id}/identities/{identity_id}/remove")
+def remove_contact(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.PLAYER_EDIT, hide=True)],
+    session: Db,
+    player_id: PlayerId,
+    identity_id: IdentityId,
+    form: Annotated[dict[str, str], Depends(form_data)],
+) -> Response:
+    return _contact_form_change(request, session, principal, player_id, identity_id, form, replace=False)
