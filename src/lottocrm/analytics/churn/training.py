@@ -1,0 +1,44 @@
+"""LightGBM training, deterministic: a fixed seed, ``deterministic=True``, row-wise histograms and at most two
+threads, so the same rows give the same model file (and hash) on every run of this machine's build."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+
+from lottocrm.analytics.churn.features import FeatureSpec
+
+SEED = 20_261_122
+ROUNDS = 200
+PARAMS: dict[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_data_in_leaf": 40,
+    "lambda_l2": 1.0,
+    "max_bin": 255,
+    "cat_smooth": 10.0,
+    "seed": SEED,
+    "deterministic": True,
+    "force_row_wise": True,
+    "num_threads": 2,
+    "verbosity": -1,
+}
+
+
+def fit(matrix: np.ndarray, churned: np.ndarray, spec: FeatureSpec, *, rounds: int = ROUNDS) -> lgb.Booster:
+    data = lgb.Dataset(
+        matrix,
+        label=np.asarray(churned, dtype=np.float32),
+        feature_name=spec.names,
+        categorical_feature=spec.categorical,
+        params={"max_bin": PARAMS["max_bin"], "verbosity": -1},
+        free_raw_data=True,
+    )
+    return lgb.train(PARAMS, data, num_boost_round=rounds)
+
+
+def predict(booster: lgb.Booster, matrix: np.ndarray) -> np.ndarray:
+    return np.asarray(booster.predict(matrix, num_threads=PARAMS["num_threads"]), dtype=np.float64)
