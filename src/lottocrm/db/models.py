@@ -1,7 +1,9 @@
 """Every model, imported so ``Base.metadata`` is complete for Alembic and for tests."""
 
 from lottocrm.analytics.churn.models import ChurnModelRecord, ChurnScore
+from lottocrm.analytics.clusters.models import ClusterProfile, PlayerCluster
 from lottocrm.analytics.mart.models import PlayerAnalytics
+from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNextGame, PropensityRun
 from lottocrm.analytics.reports.models import ReportCacheEntry
 from lottocrm.audit.models import AuditEvent
 from lottocrm.auth.models import ApiKey, LoginFailure, User, WebSession
@@ -62,6 +64,11 @@ __all__ = [
     "JobSchedule",
     "Player",
     "PlayerAnalytics",
+    "ClusterProfile",
+    "PlayerCluster",
+    "PlayerGamePropensity",
+    "PlayerNextGame",
+    "PropensityRun",
     "PlayerIdentity",
     "PointOfSale",
     "ResponsibleGaming",

@@ -1,0 +1,1 @@
+"""Gaussian-mixture micro-segments of players on standardised analytical-record features."""

@@ -1,0 +1,34 @@
+"""Stored micro-segments per as-of date: each player's cluster and each cluster's profile."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, BigInteger, Date, Float, Index, Integer, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lottocrm.db.base import Base
+
+
+class PlayerCluster(Base):
+    __tablename__ = "player_clusters"
+    __table_args__ = (Index("ix_player_clusters_player_id_as_of", "player_id", "as_of"),)
+
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    player_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    cluster: Mapped[int] = mapped_column(SmallInteger)
+    probability: Mapped[float] = mapped_column(Float)
+
+
+class ClusterProfile(Base):
+    __tablename__ = "cluster_profiles"
+
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    cluster: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    label: Mapped[str] = mapped_column(String(200))
+    players: Mapped[int] = mapped_column(Integer)
+    share: Mapped[float] = mapped_column(Float)
+    # Mean of each feature in its own units (days, purchase days, kopecks, shares).
+    means: Mapped[dict] = mapped_column(JSON)
+    # BIC of every k tried, so the choice of k can be checked later.
+    bic_by_k: Mapped[dict] = mapped_column(JSON)
