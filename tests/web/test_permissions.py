@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
-from lottocrm.auth.models import ROLES
+from lottocrm.auth.models import ROLES, ApiKey
 from lottocrm.auth.permissions import ROLE_PERMISSIONS, Permission
+from lottocrm.db.engine import transaction
 from lottocrm.web.app import create_app
 from web.conftest import csrf_of
 
 P = Permission
+MATRIX_KEY = "0a1b2c3d"  # the prefix of a key the matrix test seeds, for the revoke route
 # (method, path, permission needed (None = any signed-in user), refused with 404 instead of 403?)
 ROUTES = [
     ("GET", "/players?q=Федоров", P.PLAYER_SEARCH, False),
@@ -28,6 +32,9 @@ ROUTES = [
     ("GET", "/audit", P.AUDIT_VIEW, False),
     ("GET", "/admin/users", P.USERS_MANAGE, False),
     ("POST", "/admin/users", P.USERS_MANAGE, False),
+    ("GET", "/admin/api-keys", P.USERS_MANAGE, False),
+    ("POST", "/admin/api-keys", P.USERS_MANAGE, False),
+    ("POST", f"/admin/api-keys/{MATRIX_KEY}/revoke", P.USERS_MANAGE, False),
     ("GET", "/", None, False),
     ("POST", "/lang", None, False),
     ("GET", "/api/v1/players?q=Федоров", P.PLAYER_SEARCH, False),
@@ -51,6 +58,8 @@ FORMS = {
     "/api/v1/players/1002/identities/4": {"reason": "по звонку"},
     "/lang": {"locale": "en", "next": "/"},
     "/admin/users": {"username": "new.operator", "role": "operator", "display_name": "Новый"},
+    "/admin/api-keys": {"name": "сайт", "scope:players:search": "1"},
+    f"/admin/api-keys/{MATRIX_KEY}/revoke": {},
 }
 OWN_MODULES = ("lottocrm.web", "lottocrm.auth", "lottocrm.audit", "lottocrm.players", "lottocrm.analytics")
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/api/v1/health"), ("GET", "/api/v1/docs")}
@@ -69,7 +78,17 @@ def _call(client: TestClient, method: str, path: str, csrf: str | None) -> int:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_role_matrix(role: str, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_role_matrix(role: str, client_for, engine) -> None:  # type: ignore[no-untyped-def]
+    with transaction(engine) as session:
+        session.add(
+            ApiKey(
+                prefix=MATRIX_KEY,
+                digest="0" * 64,
+                name="matrix",
+                scopes=["players:search"],
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
     client = client_for(role)
     granted = ROLE_PERMISSIONS[role]
     for method, path, permission, hidden in ROUTES:

@@ -1,4 +1,5 @@
-"""The admin's user management: list accounts, create one (the generated password is shown once), disable."""
+"""The admin's pages: staff accounts (the generated password is shown once, disable) and machine API keys
+(the secret is shown once, scoped, revocable)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from sqlalchemy import select
 
 from lottocrm.audit import service as audit
 from lottocrm.auth import service as auth
-from lottocrm.auth.models import ROLES, User
+from lottocrm.auth.models import ROLES, ApiKey, User
 from lottocrm.auth.passwords import generate_password
-from lottocrm.auth.permissions import Permission
+from lottocrm.auth.permissions import API_KEY_SCOPES, Permission
 from lottocrm.auth.service import Principal
 from lottocrm.web.deps import Db, form_data, gettext_for, render, require
 from lottocrm.web.security import client_ip
@@ -80,3 +81,70 @@ def disable_user(
         detail={"username": username},
     )
     return RedirectResponse("/admin/users", status_code=303)
+
+
+# --- API keys ----------------------------------------------------------------------------------------------
+SCOPE_FIELD = "scope:"
+
+
+def _keys_page(request: Request, session: Db, *, status_code: int = 200, **extra: object) -> Response:
+    keys = session.scalars(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.created_at.desc()))
+    return render(
+        request,
+        "api_keys.html",
+        {
+            "keys": keys.all(),
+            "scopes": sorted(API_KEY_SCOPES),
+            "scope_field": SCOPE_FIELD,
+            "created": None,
+            "error": None,
+            **extra,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/api-keys")
+def api_keys_page(request: Request, principal: CanManage, session: Db) -> Response:
+    return _keys_page(request, session)
+
+
+@router.post("/admin/api-keys")
+def create_api_key(
+    request: Request, principal: CanManage, session: Db, form: Annotated[dict[str, str], Depends(form_data)]
+) -> Response:
+    # One checkbox per scope ("scope:players:search"), since the form is read as one value per name.
+    scopes = [name.removeprefix(SCOPE_FIELD) for name in form if name.startswith(SCOPE_FIELD)]
+    try:
+        key, secret = auth.create_api_key(session, name=form.get("name", ""), scopes=scopes)
+    except auth.AuthError as exc:
+        _ = gettext_for(request)
+        return _keys_page(request, session, error=_("Not saved: %s") % exc, status_code=400)
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="apikey.create",
+        ip=client_ip(request),
+        detail={"prefix": key.prefix, "name": key.name, "scopes": key.scopes},
+    )
+    # Shown in this response only (pages are sent no-store): the database keeps a digest, not the secret.
+    return _keys_page(request, session, created={"prefix": key.prefix, "secret": secret})
+
+
+@router.post("/admin/api-keys/{prefix}/revoke")
+def revoke_api_key(
+    request: Request, principal: CanManage, session: Db, prefix: Annotated[str, Path(max_length=16)]
+) -> Response:
+    try:
+        auth.revoke_api_key(session, prefix=prefix)
+    except auth.AuthError as exc:
+        _ = gettext_for(request)
+        return _keys_page(request, session, error=_("Not saved: %s") % exc, status_code=404)
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="apikey.revoke",
+        ip=client_ip(request),
+        detail={"prefix": prefix},
+    )
+    return RedirectResponse("/admin/api-keys", status_code=303)
