@@ -1,1 +1,1 @@
-"""Game propensity: per player and game, the probability to play that game in the next period; next game to offer."""
+"""Game propensity per player and game over the next period, and the next game to offer each player."""

@@ -45,7 +45,7 @@ def _local_days(engine: LakeEngine, as_of: dt.date, timestamp: ir.TimestampValue
 
 
 def sold_games(engine: LakeEngine, *, before: dt.date) -> list[int]:
-    """Games with at least one ticket of an identified player before ``before``: the games a model can learn."""
+    """Games an identified player bought before ``before``: the games a model can learn."""
     tickets = engine.table("tickets")
     sold = tickets.filter(tickets.player_id.notnull(), tickets.sold_at < engine.cutoff(before))
     return sorted(int(g) for g in engine.to_arrow(sold.select("game_id").distinct()).column(0).to_pylist())

@@ -29,7 +29,7 @@ class PlayerGamePropensity(Base):
 
 
 class PlayerNextGame(Base):
-    """Games to offer a player, best first: games the player does not play yet, scored by propensity × lift."""
+    """Games to offer a player, best first: games not played yet, scored by propensity × lift."""
 
     __tablename__ = "player_next_game"
     __table_args__ = (Index("ix_player_next_game_player_id_as_of", "player_id", "as_of"),)

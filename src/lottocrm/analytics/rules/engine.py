@@ -48,10 +48,14 @@ class LakeEngine:
         self.connection.register(name, data)
         return self.backend.table(name)
 
+    def name(self, hint: str) -> str:
+        """A table name no other step of this connection uses."""
+        self._count += 1
+        return f"{self._prefix}_{hint}_{self._count}"
+
     def materialize(self, expression: ir.Table, hint: str = "t") -> ir.Table:
         """Run ``expression`` once into a temporary table and return that table."""
-        self._count += 1
-        name = f"{self._prefix}_{hint}_{self._count}"
+        name = self.name(hint)
         sql = self.backend.compile(expression)
         self.connection.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
         return self.backend.table(name)

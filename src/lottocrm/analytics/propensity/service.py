@@ -1,0 +1,166 @@
+"""Propensity, rules and next game to offer for one as-of date, written back to the store in bulk.
+
+``build_offers`` is what ``lottocrm propensity build`` and the demo call. Rerunning an as-of date replaces
+its rows (delete, then insert in chunks, in the caller's transaction), so a failure keeps the previous
+version and a rerun never duplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyarrow as pa
+from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.orm import Session
+
+from lottocrm.analytics.propensity.model import (
+    MODEL_VERSION,
+    PropensityFit,
+    PropensityOptions,
+    fit_propensity,
+    score_propensity,
+)
+from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNextGame, PropensityRun
+from lottocrm.analytics.propensity.offers import next_games, single_game_rules, top_propensities
+from lottocrm.analytics.rules.apriori import RuleOptions, RulesResult, mine_rules
+from lottocrm.analytics.rules.engine import LakeEngine
+from lottocrm.catalog.models import Game
+from lottocrm.db.engine import transaction
+from lottocrm.lake.store import Lake
+from lottocrm.settings import Settings
+
+CHUNK_ROWS = 20_000
+TOP_PROPENSITIES = 3
+DEFAULT_OFFERS = 3
+# Cross-sell rules for offers: loose thresholds, because a weak rule only boosts, never decides alone.
+OFFER_RULES = RuleOptions(min_support=0.01, min_confidence=0.1)
+
+
+@dataclass(frozen=True)
+class OffersSummary:
+    as_of: dt.date
+    fit: PropensityFit
+    rules: RulesResult
+    players: int
+    propensity_rows: int
+    offer_rows: int
+    boosted_offers: int
+
+
+def game_codes(engine: Engine) -> dict[int, str]:
+    with engine.connect() as connection:
+        return {int(gid): code for gid, code in connection.execute(select(Game.id, Game.code))}
+
+
+def _insert(session: Session, table, rows: pa.Table, as_of: dt.date) -> None:  # type: ignore[no-untyped-def]
+    statement = insert(table)
+    for batch in rows.to_batches(max_chunksize=CHUNK_ROWS):
+        values = batch.to_pylist()
+        for row in values:
+            row["as_of"] = as_of
+        if values:
+            session.execute(statement, values)
+
+
+def _run_metrics(fit: PropensityFit, rules: RulesResult, rule_options: RuleOptions) -> dict:
+    return {
+        "per_game": [
+            {
+                "game_id": m.game_id,
+                "rows": m.rows,
+                "positives": m.positives,
+                "auc": m.auc,
+                "baseline_auc": m.baseline_auc,
+            }
+            for m in fit.per_game
+        ],
+        "rules": {
+            "min_support": rule_options.min_support,
+            "min_confidence": rule_options.min_confidence,
+            "window_days": rules.window_days,
+            "baskets": rules.baskets,
+            "itemsets": rules.itemsets.num_rows,
+            "rules": rules.rules.num_rows,
+        },
+    }
+
+
+def replace_offers(
+    session: Session,
+    *,
+    as_of: dt.date,
+    propensities: pa.Table,
+    offers: pa.Table,
+    run: dict,
+) -> None:
+    """Replace the as-of date's propensities, offers and run record. The caller commits."""
+    for model in (PlayerGamePropensity, PlayerNextGame, PropensityRun):
+        table = model.__table__
+        session.execute(delete(table).where(table.c.as_of == as_of))
+    _insert(
+        session,
+        PlayerGamePropensity.__table__,
+        propensities.select(["player_id", "rank", "game_id", "probability", "played_before"]),
+        as_of,
+    )
+    _insert(session, PlayerNextGame.__table__, offers, as_of)
+    session.execute(insert(PropensityRun.__table__), [{**run, "as_of": as_of}])
+
+
+def build_offers(
+    settings: Settings,
+    engine: Engine,
+    as_of: dt.date,
+    *,
+    options: PropensityOptions | None = None,
+    rule_options: RuleOptions = OFFER_RULES,
+    offers: int = DEFAULT_OFFERS,
+    on_step: Callable[[str], None] | None = None,
+) -> OffersSummary:
+    """Fit and check the propensity model, mine the rules, rank next games and store them for ``as_of``."""
+    options = options or PropensityOptions()
+    step = on_step or (lambda _message: None)
+    codes = game_codes(engine)
+    with LakeEngine(Lake(settings.lake_path), timezone=settings.timezone) as lake_engine:
+        step("training the propensity model")
+        fit = fit_propensity(lake_engine, as_of=as_of, options=options)
+        step("scoring players × games")
+        scores = lake_engine.register(lake_engine.name("scores"), score_propensity(lake_engine, fit))
+        step("mining cross-sell rules")
+        rules = mine_rules(lake_engine, as_of=as_of, options=rule_options)
+        step("ranking next games")
+        top = top_propensities(lake_engine, scores, top=TOP_PROPENSITIES)
+        ranked = next_games(
+            lake_engine,
+            propensities=scores,
+            rules=single_game_rules(rules.rules, codes),
+            as_of=as_of,
+            window_days=rule_options.window_days,
+            top=offers,
+        )
+        players = int(scores.player_id.nunique().to_pyarrow().as_py())
+    run = {
+        "model_version": MODEL_VERSION,
+        "horizon_days": fit.horizon_days,
+        "train_as_of": fit.train_as_of,
+        "holdout_as_of": fit.holdout_as_of,
+        "auc": fit.auc,
+        "baseline_auc": fit.baseline_auc,
+        "metrics": _run_metrics(fit, rules, rule_options),
+        "players": players,
+        "created_at": dt.datetime.now(dt.UTC),
+    }
+    step("writing to the store")
+    with transaction(engine) as session:
+        replace_offers(session, as_of=as_of, propensities=top, offers=ranked, run=run)
+    return OffersSummary(
+        as_of=as_of,
+        fit=fit,
+        rules=rules,
+        players=players,
+        propensity_rows=top.num_rows,
+        offer_rows=ranked.num_rows,
+        boosted_offers=ranked.num_rows - ranked.column("lift").null_count,
+    )
