@@ -7,7 +7,7 @@ import logging
 import typer
 
 from lottocrm import __version__
-from lottocrm.cli import clv, db, demo, importing, lake, mart, report, serve, simulate, users, worker
+from lottocrm.cli import churn, clv, db, demo, importing, lake, mart, report, serve, simulate, users, worker
 from lottocrm.cli.context import state
 from lottocrm.cli.loyalty import loyalty_app
 
@@ -38,6 +38,7 @@ def main(
 app.command("init")(db.init)
 app.add_typer(db.db_app, name="db")
 app.add_typer(clv.clv_app, name="clv")
+app.add_typer(churn.churn_app, name="churn")
 app.command("serve")(serve.serve)
 worker.register(app)
 app.add_typer(importing.import_app, name="import")

@@ -1,6 +1,6 @@
 """Versioned model artifacts: ``<data>/models/churn/<version>/model.txt`` (LightGBM's text model) and
-``manifest.json`` (version, training as-of and window, rows, features, metrics, versions, creation time and the
-SHA-256 of model.txt).
+``manifest.json`` (version, training as-of and window, rows, features, metrics, versions, creation time
+and the SHA-256 of model.txt).
 
 A version is written to a hidden folder and renamed into place, so a reader never sees half of one. Loading
 recomputes the hash and refuses a model whose file is missing or differs from what the manifest recorded:

@@ -98,7 +98,7 @@ class FeatureSpec:
         return cls(numeric=tuple(features["numeric"]), categories=dict(features["categorical"]))
 
     def matrix(self, record: pa.Table | pa.RecordBatch, *, as_of: dt.date) -> np.ndarray:
-        """Rows × features as float32; nulls and categories unseen in training become NaN (LightGBM's missing)."""
+        """Rows × features as float32; nulls and categories unseen in training are NaN (missing)."""
         columns: dict[str, np.ndarray] = {name: _floats(record[name]) for name in RECORD_FEATURES}
         last_win = _floats(record["last_win_on"])
         columns["days_since_last_win"] = day_number(as_of) - last_win

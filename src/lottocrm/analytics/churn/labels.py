@@ -53,9 +53,9 @@ class Labels:
         if window_last > last_day:
             latest = last_day - dt.timedelta(days=window_days - 1)
             raise ChurnInputError(
-                f"churn labels for as-of {as_of} need tickets through {window_last} ({window_days}-day window), "
-                f"but the last ticket in the lake was sold on {last_day}: choose an as-of date on or before "
-                f"{latest}, or a shorter --window-days"
+                f"churn labels for as-of {as_of} need tickets through {window_last} "
+                f"({window_days}-day window), but the last ticket in the lake was sold on {last_day}: "
+                f"choose an as-of date on or before {latest}, or a shorter --window-days"
             )
 
     def churned(self, player_ids: np.ndarray, *, as_of: dt.date, window_days: int) -> np.ndarray:

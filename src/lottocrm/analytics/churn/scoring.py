@@ -111,9 +111,7 @@ def replace_scores(
     """Score every batch of records and replace the (as_of, version) rows; returns players per band."""
     register_model(session, model.manifest)
     table = ChurnScore.__table__
-    session.execute(
-        delete(table).where(table.c.as_of == as_of, table.c.model_version == model.version)
-    )
+    session.execute(delete(table).where(table.c.as_of == as_of, table.c.model_version == model.version))
     day = as_of if session.get_bind().dialect.name == "postgresql" else as_of.isoformat()
     counts = dict.fromkeys(model.manifest.get("risk_bands", RISK_BANDS), 0)
     for batch in batches:
@@ -125,7 +123,14 @@ def replace_scores(
             counts[str(name)] += int(count)
         ids = np.asarray(batch["player_id"].to_numpy(), dtype=np.int64).tolist()
         rows = list(
-            zip([day] * len(ids), [model.version] * len(ids), ids, probability.tolist(), bands.tolist(), strict=True)
+            zip(
+                [day] * len(ids),
+                [model.version] * len(ids),
+                ids,
+                probability.tolist(),
+                bands.tolist(),
+                strict=True,
+            )
         )
         _write(session, rows)
     return counts

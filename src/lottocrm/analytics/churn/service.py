@@ -27,7 +27,13 @@ from lottocrm.analytics.churn.errors import ChurnInputError
 from lottocrm.analytics.churn.features import INPUT_COLUMNS, FeatureSpec, buyers
 from lottocrm.analytics.churn.labels import DEFAULT_WINDOW_DAYS, Labels, check_window
 from lottocrm.analytics.churn.metrics import RecencyBaseline, evaluate
-from lottocrm.analytics.churn.scoring import BATCH_ROWS, RISK_BANDS, ChurnModel, register_model, replace_scores
+from lottocrm.analytics.churn.scoring import (
+    BATCH_ROWS,
+    RISK_BANDS,
+    ChurnModel,
+    register_model,
+    replace_scores,
+)
 from lottocrm.analytics.mart.build import MartBuilder, MartInputError, MartOptions, mart_builder
 from lottocrm.analytics.mart.record import start_of_day_utc
 from lottocrm.db.engine import transaction
@@ -47,7 +53,9 @@ class ChurnWorkspace:
     today: dt.date
 
     @classmethod
-    def from_settings(cls, settings: Settings, engine: Engine, *, today: dt.date | None = None) -> ChurnWorkspace:
+    def from_settings(
+        cls, settings: Settings, engine: Engine, *, today: dt.date | None = None
+    ) -> ChurnWorkspace:
         return cls(
             lake=Lake(settings.lake_path),
             engine=engine,
@@ -69,7 +77,9 @@ def _sources(ws: ChurnWorkspace) -> Iterator[_Sources]:
     labels = Labels(lake=ws.lake, timezone=ws.timezone)
     try:
         labels.last_sale_day()  # an empty lake is refused before the store is read
-        with mart_builder(lake=ws.lake, engine=ws.engine, options=MartOptions(timezone=ws.timezone)) as builder:
+        with mart_builder(
+            lake=ws.lake, engine=ws.engine, options=MartOptions(timezone=ws.timezone)
+        ) as builder:
             yield _Sources(builder=builder, labels=labels)
     finally:
         labels.close()
@@ -82,7 +92,9 @@ def _check_as_of(sources: _Sources, ws: ChurnWorkspace, as_of: dt.date) -> None:
         raise ChurnInputError(str(exc)) from None
 
 
-def _labelled(sources: _Sources, ws: ChurnWorkspace, as_of: dt.date, window_days: int) -> tuple[pa.Table, np.ndarray]:
+def _labelled(
+    sources: _Sources, ws: ChurnWorkspace, as_of: dt.date, window_days: int
+) -> tuple[pa.Table, np.ndarray]:
     _check_as_of(sources, ws, as_of)
     sources.labels.check_observable(as_of, window_days)
     record = buyers(sources.builder.build(as_of).select(list(INPUT_COLUMNS)))
@@ -264,13 +276,15 @@ def last_observable_as_of(ws: ChurnWorkspace, *, window_days: int = DEFAULT_WIND
 def train_and_score(
     settings: Settings, engine: Engine, as_of: dt.date, *, window_days: int = DEFAULT_WINDOW_DAYS
 ) -> dict[str, Any]:
-    """For the demo: train at the latest as-of whose labels are known (≤ ``as_of`` − window), score at ``as_of``.
+    """For the demo: train at the latest as-of with known labels (≤ ``as_of`` − window), score at ``as_of``.
 
     Returns the model version, training as-of, holdout metrics against the recency baseline and the scores
     per risk band.
     """
     ws = ChurnWorkspace.from_settings(settings, engine)
-    train_as_of = min(as_of - dt.timedelta(days=window_days), last_observable_as_of(ws, window_days=window_days))
+    train_as_of = min(
+        as_of - dt.timedelta(days=window_days), last_observable_as_of(ws, window_days=window_days)
+    )
     manifest = train(ws, as_of=train_as_of, window_days=window_days)
     scored = score(ws, as_of=as_of, version=manifest["version"])
     metrics = manifest["metrics"]
@@ -285,4 +299,3 @@ def train_and_score(
         },
         "scored": scored,
     }
-

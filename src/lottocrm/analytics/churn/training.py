@@ -14,9 +14,9 @@ SEED = 20_261_122
 ROUNDS = 200
 PARAMS: dict[str, Any] = {
     "objective": "binary",
-    "learning_rate": 0.05,
-    "num_leaves": 31,
-    "min_data_in_leaf": 40,
+    "learning_rate": 0.03,
+    "num_leaves": 15,
+    "min_data_in_leaf": 100,
     "lambda_l2": 1.0,
     "max_bin": 255,
     "cat_smooth": 10.0,

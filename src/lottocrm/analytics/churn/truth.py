@@ -58,7 +58,7 @@ def compare(
     churned: np.ndarray,
     scores: dict[str, np.ndarray],
 ) -> dict[str, Any]:
-    """AUCs of each score against who had really dropped out, and the oracle's figures on the observed label."""
+    """AUCs of each score against who had really dropped out; the oracle's figures on the observed label."""
     positions = pc.index_in(pa.array(player_ids), value_set=truth["player_id"]).to_numpy(zero_copy_only=False)
     known = ~np.isnan(positions.astype(np.float64))
     rows = truth.take(pa.array(positions[known].astype(np.int64)))
