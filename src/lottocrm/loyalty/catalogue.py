@@ -7,14 +7,15 @@ captures the hold to the programme's rewards account; cancelling voids it and pu
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from lottocrm.loyalty import ledger, redemption
-from lottocrm.loyalty.errors import HoldNotOpen, NotFound, OutOfStock, PartnerNotAllowed
+from lottocrm.loyalty.errors import HoldNotOpen, LoyaltyError, NotFound, OutOfStock, PartnerNotAllowed
 from lottocrm.loyalty.members import member_of_account
-from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyTier, Reward, RewardOrder
+from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, LoyaltyTier, Reward, RewardOrder
 
 ORDER_HOLD_LIFETIME = dt.timedelta(days=14)
 
@@ -29,13 +30,85 @@ def add_reward(
     ).scalar_one()
 
 
+class UnknownReward(NotFound):
+    code = "unknown_reward"
+
+
+class TierNotAllowed(LoyaltyError):
+    code, http_status = "tier_not_allowed", 403
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+
+
+class OrderNotOpen(HoldNotOpen):
+    code = "order_not_open"
+
+
 def _tier_rank(session: Session, code: str | None) -> int:
     if code is None:
         return 0
     return session.execute(select(LoyaltyTier.rank).where(LoyaltyTier.code == code)).scalar_one_or_none() or 0
 
 
-def order_reward(session: Session, *, account_id: int, reward_code: str, now: dt.datetime) -> int:
+@dataclass(frozen=True)
+class Offer:
+    code: str
+    name: str
+    points_price: int
+    stock: int
+    min_tier: str | None
+    affordable: bool
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    tier: str | None
+    spendable: int
+    rewards: list[Offer]
+
+
+def visible_rewards(
+    session: Session, *, account_id: int, now: dt.datetime, include_out_of_stock: bool = False
+) -> Catalogue:
+    """Active rewards the member's tier may order (in stock unless asked otherwise), cheapest first."""
+    tier = session.execute(select(LoyaltyAccount.tier).where(LoyaltyAccount.id == account_id)).scalar_one()
+    ranks = dict(session.execute(select(LoyaltyTier.code, LoyaltyTier.rank)).tuples().all())
+    # The same reading as order_reward: a tier code not (or no longer) defined ranks 0, open to everyone.
+    rank = ranks.get(tier, 0) if tier is not None else 0
+    spendable = ledger.spendable(session, account_id=account_id, now=now)
+    query = (
+        select(Reward.code, Reward.name, Reward.points_price, Reward.stock, Reward.min_tier)
+        .where(Reward.active.is_(True))
+        .order_by(Reward.points_price, Reward.code)
+    )
+    if not include_out_of_stock:
+        query = query.where(Reward.stock > 0)
+    offers = [
+        Offer(
+            code=row.code,
+            name=row.name,
+            points_price=row.points_price,
+            stock=row.stock,
+            min_tier=row.min_tier,
+            affordable=row.points_price <= spendable,
+        )
+        for row in session.execute(query)
+        if row.min_tier is None or ranks.get(row.min_tier, 0) <= rank
+    ]
+    return Catalogue(tier=tier, spendable=spendable, rewards=offers)
+
+
+def order_reward(
+    session: Session,
+    *,
+    account_id: int,
+    reward_code: str,
+    now: dt.datetime,
+    partner_id: int | None = None,
+) -> int:
+    """Reserve one unit and hold its price; ``partner_id``: the partner placing it (None: staff)."""
     ledger.lock_members(session, [account_id])
     reward = session.execute(
         select(Reward.id, Reward.points_price, Reward.stock, Reward.min_tier, Reward.active)
@@ -43,10 +116,13 @@ def order_reward(session: Session, *, account_id: int, reward_code: str, now: dt
         .with_for_update()
     ).first()
     if reward is None or not reward.active:
-        raise NotFound(f"no reward {reward_code!r} in the catalogue")
+        raise UnknownReward(f"no reward {reward_code!r} in the catalogue")
     tier = session.execute(select(LoyaltyAccount.tier).where(LoyaltyAccount.id == account_id)).scalar_one()
     if _tier_rank(session, tier) < _tier_rank(session, reward.min_tier):
-        raise PartnerNotAllowed(f"reward {reward_code} is for {reward.min_tier} members and above")
+        raise TierNotAllowed(
+            f"reward {reward_code} is for {reward.min_tier} members and above,"
+            f" this member is {tier or 'without a tier'}"
+        )
     if reward.stock <= 0:
         raise OutOfStock(f"reward {reward_code} is out of stock")
     hold = redemption.authorize(
@@ -65,6 +141,7 @@ def order_reward(session: Session, *, account_id: int, reward_code: str, now: dt
             reward_id=reward.id,
             account_id=account_id,
             hold_id=hold.hold_id,
+            partner_id=partner_id,
             status="reserved",
             created_at=now,
         )
@@ -72,30 +149,101 @@ def order_reward(session: Session, *, account_id: int, reward_code: str, now: dt
     ).scalar_one()
 
 
-def _open_order(session: Session, order_id: int):  # type: ignore[no-untyped-def]
-    order = session.execute(
-        select(RewardOrder.id, RewardOrder.hold_id, RewardOrder.reward_id, RewardOrder.status).where(
-            RewardOrder.id == order_id
+@dataclass(frozen=True)
+class OrderView:
+    order_id: int
+    reward_code: str
+    status: str
+    points: int
+    hold_id: int
+    hold_expires_at: dt.datetime
+    balance: int
+
+
+def order_view(session: Session, *, order_id: int) -> OrderView:
+    row = session.execute(
+        select(
+            RewardOrder.id,
+            RewardOrder.status,
+            RewardOrder.hold_id,
+            Reward.code,
+            LoyaltyHold.points,
+            LoyaltyHold.expires_at,
+            LoyaltyAccount.balance,
         )
-    ).first()
-    if order is None:
-        raise NotFound(f"no reward order {order_id}")
+        .join(Reward, Reward.id == RewardOrder.reward_id)
+        .join(LoyaltyHold, LoyaltyHold.id == RewardOrder.hold_id)
+        .join(LoyaltyAccount, LoyaltyAccount.id == RewardOrder.account_id)
+        .where(RewardOrder.id == order_id)
+    ).one()
+    return OrderView(
+        order_id=row.id,
+        reward_code=row.code,
+        status=row.status,
+        points=row.points,
+        hold_id=row.hold_id,
+        hold_expires_at=row.expires_at,
+        balance=row.balance,
+    )
+
+
+def _locked_open_order(session: Session, *, order_id: int, partner_id: int | None, any_partner: bool) -> Row:
+    """Lock the order's member, then read the order (fixed order: account → order), and check it is open.
+
+    Reading the status only under the lock is what makes two cancels of one order queue: the second sees
+    "cancelled" and stops instead of putting the unit back twice.
+    """
+    account_id = session.execute(
+        select(RewardOrder.account_id).where(RewardOrder.id == order_id)
+    ).scalar_one_or_none()
+    if account_id is None:
+        raise OrderNotFound(f"no reward order {order_id}")
+    ledger.lock_members(session, [account_id])
+    order = session.execute(
+        select(
+            RewardOrder.id,
+            RewardOrder.hold_id,
+            RewardOrder.reward_id,
+            RewardOrder.status,
+            RewardOrder.partner_id,
+        ).where(RewardOrder.id == order_id)
+    ).one()
+    if not any_partner and order.partner_id != partner_id:
+        raise PartnerNotAllowed(f"reward order {order_id} was placed by another partner")
     if order.status != "reserved":
-        raise HoldNotOpen(f"reward order {order_id} is already {order.status}")
+        raise OrderNotOpen(f"reward order {order_id} is already {order.status}")
     return order
 
 
 def fulfil_order(session: Session, *, order_id: int, now: dt.datetime) -> None:
-    order = _open_order(session, order_id)
+    order = _locked_open_order(session, order_id=order_id, partner_id=None, any_partner=True)
     redemption.capture(session, hold_id=order.hold_id, partner_id=None, now=now)
     session.execute(
         update(RewardOrder).where(RewardOrder.id == order_id).values(status="fulfilled", closed_at=now)
     )
 
 
-def cancel_order(session: Session, *, order_id: int, now: dt.datetime) -> None:
-    order = _open_order(session, order_id)
-    redemption.void(session, hold_id=order.hold_id, partner_id=None, now=now, reason="reward order cancelled")
+def cancel_order(
+    session: Session,
+    *,
+    order_id: int,
+    now: dt.datetime,
+    partner_id: int | None = None,
+    any_partner: bool = True,
+) -> None:
+    """Put the unit back and release the points. ``any_partner=False``: only the placing partner may.
+
+    The stale-holds job voids an order's hold once its 14 days pass; the order then still holds its unit of
+    stock, so cancelling it gives the unit back and has no points left to release.
+    """
+    order = _locked_open_order(session, order_id=order_id, partner_id=partner_id, any_partner=any_partner)
+    hold_status = session.execute(
+        select(LoyaltyHold.status).where(LoyaltyHold.id == order.hold_id)
+    ).scalar_one()
+    if hold_status == "authorized":
+        redemption.void(
+            session, hold_id=order.hold_id, partner_id=None, now=now, reason="reward order cancelled"
+        )
     session.execute(update(Reward).where(Reward.id == order.reward_id).values(stock=Reward.stock + 1))
     session.execute(
         update(RewardOrder).where(RewardOrder.id == order_id).values(status="cancelled", closed_at=now)

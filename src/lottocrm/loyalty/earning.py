@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lottocrm.loyalty import ledger, rules, tiers
+from lottocrm.loyalty import ledger, returns, rules, tiers
 from lottocrm.loyalty.accounts import partner_issued_account, programme_account
 from lottocrm.loyalty.errors import AlreadyDone, InvalidAmount, NotFound
 from lottocrm.loyalty.members import Member
-from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyLot, LoyaltyOperation, LoyaltyPosting
+from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyOperation
 from lottocrm.loyalty.velocity import check_velocity
 
 
@@ -187,60 +187,42 @@ class ReversalResult:
 def reverse_earn(
     session: Session, *, earn_operation_id: int, now: dt.datetime, reason: str, actor: str | None = None
 ) -> ReversalResult:
-    """Take back an earn (a cancelled ticket, a returned purchase).
+    """Take back what is left of an earn (a cancelled ticket), once.
 
     The earn's own lot is drained first, then the member's other live lots. Points already spent cannot be
     taken back without pushing the balance below zero, so the reversal takes what is there and reports the
     rest as ``shortfall`` (the programme's loss, visible on the operation's reason) rather than minting debt.
+    Whatever partial returns (``loyalty.returns``) already took back is not taken twice.
     """
     earn = session.execute(
-        select(LoyaltyOperation).where(LoyaltyOperation.id == earn_operation_id)
-    ).scalar_one_or_none()
+        select(
+            LoyaltyOperation.id,
+            LoyaltyOperation.kind,
+            LoyaltyOperation.account_id,
+            LoyaltyOperation.partner_id,
+            LoyaltyOperation.points,
+            LoyaltyOperation.spend_kopecks,
+        ).where(LoyaltyOperation.id == earn_operation_id)
+    ).first()
     if earn is None or earn.kind != "earn":
         raise NotFound(f"no earn operation {earn_operation_id}")
     source_key = f"reversal:{earn.id}"
     if _source_taken(session, source_key):
         raise AlreadyDone(f"earn {earn.id} is already reversed")
     ledger.lock_members(session, [earn.account_id])
-    funding = session.execute(
-        select(LoyaltyPosting.debit_account_id).where(LoyaltyPosting.operation_id == earn.id)
-    ).scalar_one_or_none()
-    own_lot = session.execute(
-        select(LoyaltyLot.id).where(LoyaltyLot.operation_id == earn.id)
-    ).scalar_one_or_none()
-    operation_id = ledger.new_operation(
+    previously = returns.returned_so_far(session, earn_operation_id=earn.id)
+    if earn.spend_kopecks and previously >= earn.spend_kopecks:
+        raise AlreadyDone(f"earn {earn.id} was already returned in full")
+    operation_id, taken, shortfall = returns.take_back(
         session,
-        kind="earn_reversal",
+        earn=earn,
+        returned_kopecks=(earn.spend_kopecks or 0) - previously,
+        previously_returned=previously,
         now=now,
-        points=0,
-        account_id=earn.account_id,
-        partner_id=earn.partner_id,
-        reverses_id=earn.id,
+        allow_shortfall=True,
         source_key=source_key,
         actor=actor,
         reason=reason,
-    )
-    taken = 0
-    if funding is not None and earn.points > 0:
-        taken = ledger.draw_lots(
-            session,
-            account_id=earn.account_id,
-            operation_id=operation_id,
-            points=earn.points,
-            now=now,
-            first_lot_id=own_lot,
-            partial=True,
-        )
-    if taken:
-        ledger.post(
-            session, operation_id=operation_id, debit=earn.account_id, credit=funding, points=taken, now=now
-        )
-    shortfall = earn.points - taken
-    note = f"{reason}; {shortfall} points already spent, written off" if shortfall else reason
-    session.execute(
-        LoyaltyOperation.__table__.update()
-        .where(LoyaltyOperation.id == operation_id)
-        .values(points=taken, reason=note)
     )
     return ReversalResult(
         operation_id=operation_id,

@@ -284,6 +284,8 @@ class RewardOrder(Base):
     reward_id: Mapped[int] = mapped_column(ForeignKey("loyalty_rewards.id"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("loyalty_accounts.id"), index=True)
     hold_id: Mapped[int] = mapped_column(ForeignKey("loyalty_holds.id"))
+    # The partner whose till or app placed the order (NULL: staff, from the CLI); only it may cancel it.
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_partners.id"))
     status: Mapped[str] = mapped_column(choice("loyalty_order_status", ORDER_STATUSES), default="reserved")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

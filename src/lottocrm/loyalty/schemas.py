@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 
 class _Body(BaseModel):
@@ -83,3 +83,66 @@ class ErrorBody(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorBody
+
+
+class ReturnRequest(_Body):
+    returned_kopecks: StrictInt = Field(
+        gt=0, le=10**12, description="Kopecks refunded to the customer for the returned goods"
+    )
+    allow_shortfall: StrictBool = Field(
+        default=False,
+        description="Write off points the member already spent (after holding their value back from the"
+        " cash refund) instead of refusing with points_already_spent",
+    )
+    receipt: str | None = Field(default=None, max_length=120, description="The return receipt")
+
+
+class ReturnOut(BaseModel):
+    operation_id: int
+    earn_operation_id: int
+    returned_kopecks: int = Field(description="Kopecks returned by this call")
+    points: int = Field(description="Points taken back by this call")
+    shortfall: int = Field(description="Points due back that the member had already spent, written off")
+    purchase_kopecks: int
+    returned_kopecks_total: int = Field(
+        description="Kopecks of the purchase returned so far, this call included"
+    )
+    points_earned: int = Field(description="Points the purchase earned")
+    balance: int
+
+
+class CatalogueRequest(MemberRef):
+    include_out_of_stock: StrictBool = False
+
+
+class RewardOfferOut(BaseModel):
+    code: str
+    name: str
+    points_price: int
+    stock: int
+    min_tier: str | None
+    affordable: bool = Field(description="The member has the spendable points for it now")
+
+
+class CatalogueOut(BaseModel):
+    tier: str | None
+    spendable: int
+    rewards: list[RewardOfferOut]
+
+
+class OrderRequest(MemberRef):
+    reward_code: str = Field(min_length=1, max_length=40)
+
+
+class CancelOrderRequest(_Body):
+    pass
+
+
+class OrderOut(BaseModel):
+    order_id: int
+    reward_code: str
+    status: str
+    points: int
+    hold_id: int
+    hold_expires_at: dt.datetime
+    balance: int

@@ -18,6 +18,7 @@ from lottocrm.auth import admin_ui
 from lottocrm.auth import ui as auth_ui
 from lottocrm.db.engine import get_engine
 from lottocrm.loyalty import api as loyalty_api
+from lottocrm.loyalty import rewards_api as loyalty_rewards_api
 from lottocrm.players import api as players_api
 from lottocrm.players import ui as players_ui
 from lottocrm.settings import Settings, get_settings
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     api.include_router(loyalty_api.router)
+    api.include_router(loyalty_rewards_api.router)
     api.include_router(players_api.router)
     api.include_router(reports_api.router)
     app.include_router(api)
