@@ -8,6 +8,7 @@ import typer
 
 from lottocrm import __version__
 from lottocrm.cli import churn, clv, db, demo, importing, lake, mart, report, serve, simulate, users, worker
+from lottocrm.cli import propensity as propensity_cli
 from lottocrm.cli.context import state
 from lottocrm.cli.loyalty import loyalty_app
 
@@ -49,4 +50,5 @@ app.add_typer(users.user_app, name="user")
 app.add_typer(users.apikey_app, name="apikey")
 app.command("report")(report.report)
 mart.register(app)
+propensity_cli.register(app)
 app.command("demo")(demo.demo)

@@ -1,0 +1,65 @@
+"""``lottocrm clusters fit``: the analytical record as of a date, clustered, written back per as-of date."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Engine, delete, insert
+from sqlalchemy.orm import Session
+
+from lottocrm.analytics.clusters.gmm import ClusterOptions, ClusterResult, cluster_players
+from lottocrm.analytics.clusters.models import ClusterProfile, PlayerCluster
+from lottocrm.analytics.mart.build import MartInputError, MartOptions, mart_builder
+from lottocrm.analytics.rules.errors import AnalyticsInputError
+from lottocrm.db.engine import transaction
+from lottocrm.lake.store import Lake
+from lottocrm.settings import Settings
+
+CHUNK_ROWS = 20_000
+
+
+def replace_clusters(session: Session, *, as_of: dt.date, result: ClusterResult) -> None:
+    """Replace the as-of date's assignments and profiles. The caller commits."""
+    for model in (PlayerCluster, ClusterProfile):
+        table = model.__table__
+        session.execute(delete(table).where(table.c.as_of == as_of))
+    statement = insert(PlayerCluster.__table__)
+    for batch in result.assignments.to_batches(max_chunksize=CHUNK_ROWS):
+        rows = batch.to_pylist()
+        for row in rows:
+            row["as_of"] = as_of
+        if rows:
+            session.execute(statement, rows)
+    bic = {str(k): value for k, value in result.bic_by_k.items()}
+    session.execute(
+        insert(ClusterProfile.__table__),
+        [
+            {
+                "as_of": as_of,
+                "cluster": p.cluster,
+                "label": p.label,
+                "players": p.players,
+                "share": p.share,
+                "means": p.means,
+                "bic_by_k": bic,
+            }
+            for p in result.profiles
+        ],
+    )
+
+
+def build_clusters(
+    settings: Settings, engine: Engine, as_of: dt.date, *, options: ClusterOptions, today: dt.date
+) -> ClusterResult:
+    try:
+        with mart_builder(
+            lake=Lake(settings.lake_path), engine=engine, options=MartOptions(timezone=settings.timezone)
+        ) as builder:
+            builder.check_as_of(as_of, today=today)
+            mart = builder.build(as_of)
+    except MartInputError as exc:
+        raise AnalyticsInputError(str(exc)) from None
+    result = cluster_players(mart, options)
+    with transaction(engine) as session:
+        replace_clusters(session, as_of=as_of, result=result)
+    return result

@@ -1,0 +1,266 @@
+"""``lottocrm rules``, ``propensity build`` and ``clusters fit``: cross-sell and micro-segments.
+
+Heavy imports (Ibis, LightGBM, scikit-learn) stay inside the commands: ``lottocrm --help`` loads this module.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import sys
+from typing import Annotated
+
+import typer
+
+from lottocrm.cli.context import console, fail, load_settings, progress, say, state
+
+propensity_app = typer.Typer(
+    help="Game propensity and the next game to offer each player.", no_args_is_help=True
+)
+clusters_app = typer.Typer(help="Gaussian-mixture micro-segments of players.", no_args_is_help=True)
+
+DB_NOT_READY = "the operational database is not ready; run `lottocrm init` (or `lottocrm db upgrade`)"
+
+
+def _day_option(name: str, help_text: str):  # type: ignore[no-untyped-def]
+    return typer.Option(name, formats=["%Y-%m-%d"], help=help_text)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def rules(
+    min_support: Annotated[
+        float,
+        typer.Option("--min-support", help="Smallest share of baskets a game set must appear in, (0, 1]."),
+    ],
+    min_confidence: Annotated[
+        float, typer.Option("--min-confidence", help="Smallest confidence of a rule, [0, 1].")
+    ],
+    as_of: Annotated[
+        dt.datetime | None,
+        _day_option(
+            "--as-of", "Baskets end the day before this date. Default: the day after the last ticket."
+        ),
+    ] = None,
+    window_days: Annotated[
+        int, typer.Option("--window-days", help="A basket is the games a player bought in these many days.")
+    ] = 90,
+    max_length: Annotated[
+        int | None, typer.Option("--max-length", help="Largest game set to look for. Default: no limit.")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Rules shown in the table (CSV has all).")
+    ] = 30,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Write every rule as CSV to stdout.")] = False,
+) -> None:
+    """Association rules between games over player baskets: support, confidence and lift (Apriori)."""
+    from rich.table import Table
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from lottocrm.analytics.propensity.offers import game_label
+    from lottocrm.analytics.propensity.service import game_codes
+    from lottocrm.analytics.rules.apriori import RuleOptions, mine_rules
+    from lottocrm.analytics.rules.engine import LakeEngine
+    from lottocrm.analytics.rules.errors import AnalyticsInputError
+    from lottocrm.db.engine import get_engine
+    from lottocrm.lake.store import Lake
+
+    settings = load_settings()
+    try:
+        options = RuleOptions(
+            min_support=min_support,
+            min_confidence=min_confidence,
+            window_days=window_days,
+            max_length=max_length,
+        )
+        codes = game_codes(get_engine(settings))
+        with LakeEngine(Lake(settings.lake_path), timezone=settings.timezone) as engine:
+            day = as_of.date() if as_of else engine.last_sale_day()
+            result = mine_rules(engine, as_of=day, options=options)
+    except AnalyticsInputError as exc:
+        raise fail(str(exc)) from None
+    except (OperationalError, ProgrammingError):
+        raise fail(DB_NOT_READY) from None
+
+    def names(games: list[int]) -> str:
+        return " + ".join(game_label(codes, g) for g in games)
+
+    found = result.rules.to_pylist()
+    if as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["antecedent", "consequent", "players", "support", "confidence", "lift"])
+        for rule in found:
+            writer.writerow(
+                [
+                    names(rule["antecedent"]),
+                    names(rule["consequent"]),
+                    rule["players"],
+                    f"{rule['support']:.6f}",
+                    f"{rule['confidence']:.6f}",
+                    f"{rule['lift']:.6f}",
+                ]
+            )
+        return
+    say(
+        f"baskets: {result.baskets:,} players with a ticket in {result.window_days} days "
+        f"before {result.as_of}; min support {min_support} = {result.min_count:,} baskets"
+    )
+    for level in result.levels:
+        say(f"  sets of {level.size}: {level.candidates:,} candidates, {level.frequent:,} frequent")
+    shown = Table("if a player plays", "they also play", "players", "support", "confidence", "lift")
+    for rule in found[:limit]:
+        shown.add_row(
+            names(rule["antecedent"]),
+            names(rule["consequent"]),
+            f"{rule['players']:,}",
+            f"{rule['support']:.3f}",
+            f"{rule['confidence']:.3f}",
+            f"{rule['lift']:.2f}",
+        )
+    console.print(shown)
+    say(f"{len(found):,} rules (by lift); --csv writes them all")
+
+
+@propensity_app.command("build")
+def build(
+    as_of: Annotated[dt.datetime, _day_option("--as-of", "Score and offer as of this date.")],
+    horizon_days: Annotated[
+        int, typer.Option("--horizon-days", help="Propensity = probability to play within these many days.")
+    ] = 30,
+    offers: Annotated[int, typer.Option("--offers", min=1, max=20, help="Games to offer per player.")] = 3,
+    min_support: Annotated[float, typer.Option("--min-support", help="Rules' minimum support.")] = 0.01,
+    min_confidence: Annotated[
+        float, typer.Option("--min-confidence", help="Rules' minimum confidence.")
+    ] = 0.1,
+    window_days: Annotated[
+        int, typer.Option("--window-days", help="Basket window: games played in it count as already played.")
+    ] = 90,
+) -> None:
+    """Train and check the propensity model, mine the rules, store propensities and next games per player."""
+    from rich.table import Table
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from lottocrm.analytics.propensity.model import PropensityOptions
+    from lottocrm.analytics.propensity.offers import game_label
+    from lottocrm.analytics.propensity.service import build_offers, game_codes
+    from lottocrm.analytics.rules.apriori import RuleOptions
+    from lottocrm.analytics.rules.errors import AnalyticsInputError
+    from lottocrm.db.engine import get_engine
+
+    settings = load_settings()
+    engine = get_engine(settings)
+    steps = (
+        "training the propensity model",
+        "scoring players × games",
+        "mining cross-sell rules",
+        "ranking next games",
+        "writing to the store",
+    )
+    try:
+        options = PropensityOptions(horizon_days=horizon_days)
+        rule_options = RuleOptions(
+            min_support=min_support, min_confidence=min_confidence, window_days=window_days
+        )
+        codes = game_codes(engine)
+        with progress() as bar:
+            task = bar.add_task("propensity", total=len(steps))
+
+            def on_step(message: str) -> None:
+                bar.update(task, completed=steps.index(message), description=message)
+
+            summary = build_offers(
+                settings,
+                engine,
+                as_of.date(),
+                options=options,
+                rule_options=rule_options,
+                offers=offers,
+                on_step=on_step,
+            )
+            bar.update(task, completed=len(steps), description="done")
+    except AnalyticsInputError as exc:
+        raise fail(str(exc)) from None
+    except (OperationalError, ProgrammingError):
+        raise fail(DB_NOT_READY) from None
+    fit = summary.fit
+    shown = Table(
+        "game",
+        "holdout rows",
+        "played",
+        "ROC-AUC model",
+        "ROC-AUC played-before",
+        title=f"holdout: features at {fit.holdout_as_of}, played in the next {fit.horizon_days} days "
+        f"(trained at {fit.train_as_of})",
+    )
+    for metric in fit.per_game:
+        shown.add_row(
+            game_label(codes, metric.game_id),
+            f"{metric.rows:,}",
+            f"{metric.positives:,}",
+            _pct(metric.auc),
+            _pct(metric.baseline_auc),
+        )
+    shown.add_row("all games", f"{fit.holdout_rows:,}", "", _pct(fit.auc), _pct(fit.baseline_auc))
+    if not state.quiet:
+        console.print(shown)
+    say(
+        f"as of {summary.as_of}: {summary.players:,} players scored; {summary.rules.rules.num_rows:,} rules; "
+        f"{summary.offer_rows:,} offers stored ({summary.boosted_offers:,} boosted by a rule)"
+    )
+
+
+@clusters_app.command("fit")
+def fit_clusters(
+    as_of: Annotated[dt.datetime, _day_option("--as-of", "Cluster the analytical record as of this date.")],
+    max_k: Annotated[int, typer.Option("--max-k", help="Largest number of clusters tried (from 2).")] = 10,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed of EM's starts.")] = 0,
+) -> None:
+    """Gaussian-mixture micro-segments: BIC for each k, the chosen k's profiles; stored per player."""
+    from rich.table import Table
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from lottocrm.analytics.clusters.gmm import FEATURES, ClusterOptions
+    from lottocrm.analytics.clusters.service import build_clusters
+    from lottocrm.analytics.rules.errors import AnalyticsInputError
+    from lottocrm.db.engine import get_engine
+
+    settings = load_settings()
+    try:
+        options = ClusterOptions(max_k=max_k, seed=seed)
+        with progress() as bar:
+            task = bar.add_task("building the record and fitting mixtures", total=1)
+            result = build_clusters(
+                settings,
+                get_engine(settings),
+                as_of.date(),
+                options=options,
+                today=dt.datetime.now(dt.UTC).date(),
+            )
+            bar.advance(task)
+    except AnalyticsInputError as exc:
+        raise fail(str(exc)) from None
+    except (OperationalError, ProgrammingError):
+        raise fail(DB_NOT_READY) from None
+    bic = Table("k", "BIC", title="BIC by number of clusters (lowest wins)")
+    for k, value in result.bic_by_k.items():
+        bic.add_row(f"{k}{' ←' if k == result.k else ''}", f"{value:,.0f}")
+    profiles = Table("cluster", "label", "players", "share", *[name for name, _log in FEATURES])
+    for p in result.profiles:
+        profiles.add_row(
+            str(p.cluster),
+            p.label,
+            f"{p.players:,}",
+            f"{p.share:.1%}",
+            *[f"{p.means[name]:,.2f}" for name, _log in FEATURES],
+        )
+    console.print(bic)
+    console.print(profiles)
+    say(f"as of {as_of.date()}: {result.assignments.num_rows:,} players in {result.k} clusters stored")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("rules")(rules)
+    app.add_typer(propensity_app, name="propensity")
+    app.add_typer(clusters_app, name="clusters")
