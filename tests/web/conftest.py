@@ -12,7 +12,6 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Engine
 
 from lottocrm.auth import passwords
-from lottocrm.auth.ui import login_failures
 from lottocrm.lake.store import Lake
 from lottocrm.settings import Settings
 from lottocrm.web.app import create_app
@@ -37,7 +36,6 @@ def seeded(settings: Settings, engine: Engine) -> Settings:
     make_users(engine)
     make_players(engine)
     make_lake(Lake(settings.lake_path))
-    login_failures._events.clear()
     return settings
 
 

@@ -8,10 +8,10 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from lottocrm.auth.models import ROLES, ApiKey, User, WebSession
+from lottocrm.auth.models import ROLES, ApiKey, LoginFailure, User, WebSession
 from lottocrm.auth.passwords import hash_password, verify_password
 from lottocrm.auth.permissions import API_KEY_SCOPES, MASKED_ROLES, ROLE_PERMISSIONS, Permission
 from lottocrm.security.api_keys import api_key_matches, generate_api_key, key_prefix
@@ -20,6 +20,11 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 SESSION_IDLE = dt.timedelta(minutes=30)
 SESSION_ABSOLUTE = dt.timedelta(hours=12)
+# Per client address: this many failed sign-ins within the window and the address must wait. Counted in the
+# database, so every worker process sees the same failures; the per-account lock-out above stops guessing
+# one password, this stops one address spraying guesses over many accounts.
+ADDRESS_FAILURE_LIMIT = 20
+ADDRESS_FAILURE_WINDOW = dt.timedelta(minutes=5)
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
@@ -199,6 +204,45 @@ def resolve_session(session: Session, *, token: str) -> Principal | None:
 
 def end_session(session: Session, *, token: str) -> None:
     session.execute(delete(WebSession).where(WebSession.token_digest == _digest(token)))
+
+
+def address_blocked(session: Session, *, ip: str, now: dt.datetime | None = None) -> bool:
+    """Whether ``ip`` has used up its failed sign-ins for the current window."""
+    since = (now or _now()) - ADDRESS_FAILURE_WINDOW
+    failures = session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.ip == ip[:45], LoginFailure.occurred_at > since)
+    )
+    return (failures or 0) >= ADDRESS_FAILURE_LIMIT
+
+
+def record_login_failure(session: Session, *, ip: str) -> None:
+    session.add(LoginFailure(ip=ip[:45], occurred_at=_now()))
+
+
+@dataclass(frozen=True)
+class Purged:
+    sessions: int
+    login_failures: int
+
+
+def purge_expired(session: Session, *, now: dt.datetime | None = None) -> Purged:
+    """Delete sessions past their absolute or idle expiry and failed sign-ins older than the window.
+
+    ``resolve_session`` already refuses such sessions; this removes the rows of browsers that never came
+    back, so the table holds only live sessions.
+    """
+    now = now or _now()
+    sessions = session.execute(
+        delete(WebSession).where(
+            or_(WebSession.expires_at <= now, WebSession.last_seen_at <= now - SESSION_IDLE)
+        )
+    ).rowcount
+    failures = session.execute(
+        delete(LoginFailure).where(LoginFailure.occurred_at <= now - ADDRESS_FAILURE_WINDOW)
+    ).rowcount
+    return Purged(sessions=sessions or 0, login_failures=failures or 0)
 
 
 # ---- API keys ---------------------------------------------------------------------------------------------

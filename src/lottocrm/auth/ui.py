@@ -22,14 +22,11 @@ from lottocrm.web.security import (
     LANGUAGE_COOKIE,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
-    RateLimiter,
     client_ip,
     cookie_secure,
 )
 
 router = APIRouter(include_in_schema=False)
-# Per client address: failed sign-ins within 5 minutes before the address must wait.
-login_failures = RateLimiter(limit=20, window=300)
 
 
 def _login_page(request: Request, *, error: str | None = None, status_code: int = 200) -> Response:
@@ -60,14 +57,13 @@ async def login(request: Request, form: Annotated[dict[str, str], Depends(form_d
     form_token = form.get("csrf_token", "")
     if not cookie_token or not hmac.compare_digest(cookie_token.encode(), form_token.encode()):
         return _login_page(request, error=_("The form has expired. Please sign in again."), status_code=403)
-    if login_failures.blocked(ip):
+    username, password = form.get("username", "")[:64], form.get("password", "")[:256]
+    token = await run_in_threadpool(_sign_in, request, username, password, ip)
+    if token is BLOCKED:
         return _login_page(
             request, error=_("Too many failed attempts. Try again in a few minutes."), status_code=429
         )
-    username, password = form.get("username", "")[:64], form.get("password", "")[:256]
-    token = await run_in_threadpool(_sign_in, request, username, password, ip)
     if token is None:
-        login_failures.hit(ip)
         return _login_page(
             request, error=_("Wrong username or password, or the account is locked."), status_code=401
         )
@@ -79,10 +75,18 @@ async def login(request: Request, form: Annotated[dict[str, str], Depends(form_d
     return response
 
 
-def _sign_in(request: Request, username: str, password: str, ip: str) -> str | None:
+BLOCKED = object()
+
+
+def _sign_in(request: Request, username: str, password: str, ip: str) -> str | object | None:
+    """A session token, None for a failed sign-in (counted against the address), or BLOCKED when the
+    address has too many recent failures (counted in the database, so across all worker processes)."""
     with transaction(request.app.state.engine) as session:
+        if auth.address_blocked(session, ip=ip):
+            return BLOCKED
         user = auth.authenticate(session, username=username, password=password)
         if user is None:
+            auth.record_login_failure(session, ip=ip)
             return None
         # Rotation: whatever session id the browser held before (possibly planted) is destroyed.
         token = auth.start_session(

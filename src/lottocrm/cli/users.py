@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from lottocrm.auth import jobs as auth_jobs  # noqa: F401 - registers the worker's auth.purge_sessions
 from lottocrm.auth import service as auth
 from lottocrm.auth.models import ROLES
 from lottocrm.auth.passwords import WeakPasswordError, generate_password
@@ -79,6 +80,15 @@ def reset(
     say(f"password of {username} reset")
     if generated:
         typer.echo(f"password: {password}")
+
+
+@user_app.command("purge-sessions")
+def purge_sessions() -> None:
+    """Delete expired web sessions and old failed sign-ins now (the worker does it on a schedule:
+    lottocrm jobs schedule purge-sessions '*/15 * * * *' auth.purge_sessions)."""
+    with transaction(get_engine(load_settings())) as session:
+        purged = auth.purge_expired(session)
+    say(f"purged {purged.sessions} expired sessions and {purged.login_failures} old failed sign-ins")
 
 
 @apikey_app.command("create")

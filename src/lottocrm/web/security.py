@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections import deque
-from threading import Lock
-
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -65,33 +61,3 @@ def cookie_secure(request: Request) -> bool:
 
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
-
-
-class RateLimiter:
-    """At most ``limit`` events per key within ``window`` seconds, in this process's memory.
-
-    Sign-in failures are also counted per account in the database (lock-out); this limiter stops one
-    address from spraying passwords over many accounts.
-    """
-
-    def __init__(self, *, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self._events: dict[str, deque[float]] = {}
-        self._lock = Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        events = self._events.setdefault(key, deque())
-        while events and events[0] <= now - self.window:
-            events.popleft()
-        return events
-
-    def blocked(self, key: str) -> bool:
-        with self._lock:
-            return len(self._recent(key, time.monotonic())) >= self.limit
-
-    def hit(self, key: str) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self._recent(key, now).append(now)
-            if len(self._events) > 100_000:
-                self._events = {k: v for k, v in self._events.items() if v and v[-1] > now - self.window}

@@ -1,0 +1,23 @@
+"""Periodic upkeep of sign-in data, run by ``lottocrm worker`` on a cron schedule::
+
+lottocrm jobs schedule purge-sessions '*/15 * * * *' auth.purge_sessions
+"""
+
+from __future__ import annotations
+
+import logging
+
+from lottocrm.auth import service as auth
+from lottocrm.db.engine import transaction
+from lottocrm.jobs.registry import JobContext, registry
+
+PURGE_SESSIONS_KIND = "auth.purge_sessions"
+log = logging.getLogger(__name__)
+
+
+@registry.register(PURGE_SESSIONS_KIND)
+def purge_sessions(context: JobContext) -> None:
+    """Delete expired web sessions and stale failed-sign-in rows (idempotent: a retry purges nothing new)."""
+    with transaction(context.engine) as session:
+        purged = auth.purge_expired(session)
+    log.info("purged %d expired sessions, %d old failed sign-ins", purged.sessions, purged.login_failures)
