@@ -47,7 +47,11 @@ def save(directory: Path, *, model_text: str, manifest: dict[str, Any], created_
     version = f"{created_at:%Y%m%dT%H%M%SZ}-{sha[:8]}"
     final = directory / version
     if final.exists():
-        raise ChurnArtifactError(f"model version {version} already exists at {final}")
+        # Deterministic training of the same rows within one second gives the same version: keep the first.
+        existing = load(directory, version)
+        if existing.manifest["model_sha256"] != sha:
+            raise ChurnArtifactError(f"model version {version} already exists at {final} with another model")
+        return existing
     complete = {
         "version": version,
         **manifest,

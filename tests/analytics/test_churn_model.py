@@ -1,0 +1,167 @@
+"""The churn model on a real simulated operator (SQLite store, real lake, simulator ground truth): it beats
+the recency-only baseline out of time, tracks who really dropped out, trains deterministically, and its
+artifacts refuse to load once tampered with. Storage on both dialects is covered by test_churn_cli.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from lottocrm.analytics.churn import artifacts, metrics, service
+from lottocrm.analytics.churn.errors import ChurnArtifactError, ChurnInputError
+from lottocrm.analytics.churn.features import FeatureSpec
+from lottocrm.db import migrate
+from lottocrm.db.engine import make_engine
+from lottocrm.lake.store import Lake
+from lottocrm.simulator.params import SimulationConfig
+from lottocrm.simulator.run import simulate
+
+END = dt.date(2026, 10, 1)
+TODAY = dt.date(2026, 11, 22)
+PLAYERS = 4_000
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("churn-operator")
+    engine = make_engine(f"sqlite:///{root / 'crm.sqlite3'}")
+    migrate.upgrade(engine)
+    simulate(
+        SimulationConfig(players=PLAYERS, seed=2026, end=END, years=2),
+        engine=engine,
+        lake=Lake(root / "lake"),
+        truth_dir=root / "ground-truth",
+        workers=1,
+    )
+    yield service.ChurnWorkspace(
+        lake=Lake(root / "lake"),
+        engine=engine,
+        timezone="Europe/Moscow",
+        models_dir=root / "models" / "churn",
+        truth_dir=root / "ground-truth",
+        today=TODAY,
+    )
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def trained(workspace: service.ChurnWorkspace) -> dict:
+    return service.train(workspace, as_of=dt.date(2026, 5, 1))
+
+
+def test_backtest_beats_the_recency_baseline_and_tracks_the_truth(workspace: service.ChurnWorkspace) -> None:
+    report = service.backtest(workspace, train_as_of=dt.date(2026, 2, 1), test_as_of=dt.date(2026, 6, 1))
+    model, baseline = report["model"], report["recency_baseline"]
+    assert report["beats_baseline"]
+    assert model["roc_auc"] > baseline["roc_auc"] and model["pr_auc"] > baseline["pr_auc"]
+    assert model["brier"] < baseline["brier"]
+    assert model["top_decile_lift"] > 1.5
+    assert [row["decile"] for row in model["reliability"]] == list(range(1, 11))
+    truth = report["ground_truth"]
+    assert truth["players_with_truth"] == model["players"]
+    assert 0 < truth["dropped_out_share"] < model["churn_rate"]  # quiet players who are still alive exist
+    against_truth = truth["auc_vs_dropped_out"]
+    assert against_truth["model"] > against_truth["recency_baseline"]
+    # The true parameters separate the dropped-out best: the truth computation itself is sane.
+    assert against_truth["true_p_alive"] > against_truth["model"]
+    assert truth["oracle_roc_auc"] > baseline["roc_auc"]
+
+
+def test_manifest_records_what_scoring_needs(workspace: service.ChurnWorkspace, trained: dict) -> None:
+    folder = workspace.models_dir / trained["version"]
+    on_disk = json.loads((folder / artifacts.MANIFEST_FILE).read_text("utf-8"))
+    assert on_disk == trained
+    assert trained["training_as_of"] == "2026-05-01" and trained["window_days"] == 90
+    assert trained["training_rows"] > 1_000 and trained["holdout_rows"] > 200
+    assert "recency_days" in trained["features"]["names"]
+    assert trained["features"]["categorical"]["main_channel"] == sorted(
+        trained["features"]["categorical"]["main_channel"]
+    )
+    assert trained["metrics"]["model"]["roc_auc"] > 0.8
+    assert trained["lottocrm_version"] and trained["created_at"] and len(trained["model_sha256"]) == 64
+
+
+def test_training_is_deterministic(workspace: service.ChurnWorkspace, trained: dict) -> None:
+    again = service.train(workspace, as_of=dt.date(2026, 5, 1))
+    assert again["model_sha256"] == trained["model_sha256"]
+
+
+def test_tampered_missing_or_unknown_artifacts_are_refused(
+    workspace: service.ChurnWorkspace, trained: dict, tmp_path: Path
+) -> None:
+    copy = tmp_path / "models"
+    shutil.copytree(workspace.models_dir / trained["version"], copy / trained["version"])
+    assert artifacts.load(copy, trained["version"]).version == trained["version"]
+
+    model_file = copy / trained["version"] / artifacts.MODEL_FILE
+    model_file.write_text(
+        model_file.read_text("utf-8").replace("learning_rate", "learning_rate ", 1), "utf-8"
+    )
+    with pytest.raises(ChurnArtifactError, match="SHA-256 .* refusing to load"):
+        artifacts.load(copy, trained["version"])
+    model_file.unlink()
+    with pytest.raises(ChurnArtifactError, match="is missing"):
+        artifacts.load(copy, trained["version"])
+    with pytest.raises(ChurnArtifactError, match="unknown churn model version 'nope'"):
+        artifacts.load(copy, "nope")
+    with pytest.raises(ChurnArtifactError, match="is not a model version"):
+        artifacts.load(copy, "../churn")
+
+
+def test_backtest_refuses_a_test_date_inside_the_training_window(workspace: service.ChurnWorkspace) -> None:
+    with pytest.raises(ChurnInputError, match="peek at its own future"):
+        service.backtest(workspace, train_as_of=dt.date(2026, 3, 1), test_as_of=dt.date(2026, 4, 1))
+
+
+def test_unseen_categories_and_nulls_are_missing_values() -> None:
+    record = pa.table(
+        {
+            "player_id": [1, 2],
+            "region": ["RU-MOW", "RU-XXX"],
+            "favourite_game_id": pa.array([3, None], pa.int32()),
+            "main_channel": ["app", "app"],
+            "last_win_on": pa.array([dt.date(2026, 4, 30), None]),
+            **{name: pa.array([1.0, None]) for name in FeatureSpec().numeric if name in _RECORD_ONLY},
+        }
+    )
+    spec = FeatureSpec(categories={"region": ["RU-MOW"], "favourite_game_id": ["3"], "main_channel": ["app"]})
+    matrix = spec.matrix(record, as_of=dt.date(2026, 5, 1))
+    names = spec.names
+    assert matrix[0, names.index("region")] == 0 and np.isnan(matrix[1, names.index("region")])
+    assert np.isnan(matrix[1, names.index("favourite_game_id")])
+    assert matrix[0, names.index("days_since_last_win")] == 1 and np.isnan(
+        matrix[1, names.index("recency_days")]
+    )
+
+
+_RECORD_ONLY = set(FeatureSpec().numeric) - {
+    "days_since_last_win",
+    "purchase_days_per_week",
+    "recency_over_interval",
+}
+
+
+def test_metrics_on_numbers_worked_out_by_hand() -> None:
+    churned = np.array([True] * 3 + [False] * 17)
+    probability = np.linspace(1, 0, 20)  # the three churners ranked first
+    report = metrics.evaluate(churned, probability)
+    assert report["roc_auc"] == 1.0 and report["pr_auc"] == 1.0
+    assert report["top_decile_lift"] == pytest.approx(1.0 / 0.15)  # top 2 of 20 all churned, base rate 15 %
+    assert report["reliability"][0] == {
+        "decile": 1,
+        "players": 2,
+        "mean_predicted": pytest.approx((1 + 1 - 1 / 19) / 2),
+        "observed_rate": 1.0,
+    }
+    assert report["brier"] == pytest.approx(float(np.mean((probability - churned) ** 2)))
+
+
+def test_metrics_refuse_a_single_class() -> None:
+    with pytest.raises(ChurnInputError, match="all 4 players churned"):
+        metrics.evaluate(np.ones(4, dtype=bool), np.full(4, 0.5))
