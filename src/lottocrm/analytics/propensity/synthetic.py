@@ -14,9 +14,12 @@ from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
+from sqlalchemy import Engine, insert
 
+from lottocrm.db.engine import transaction
 from lottocrm.lake.schemas import TICKETS
 from lottocrm.lake.store import Lake
+from lottocrm.players.models import Player
 
 MOSCOW = dt.timezone(dt.timedelta(hours=3))
 GAMES = (1, 2, 3, 4, 5, 6, 7, 8)
@@ -98,3 +101,44 @@ def write_synthetic_lake(lake: Lake, *, players: int, start: dt.date, days: int,
         for chunk in synthetic_tickets(players=players, start=start, days=days, seed=seed):
             batch.write(chunk)
     return batch.rows
+
+
+def basket_tickets(baskets: dict[int, set[int]], *, sold_at: dt.datetime) -> pa.Table:
+    """One ticket per (player, game) of hand-made baskets, all sold at ``sold_at``."""
+    pairs = [(player, game) for player, games in sorted(baskets.items()) for game in sorted(games)]
+    n = len(pairs)
+    return pa.table(
+        {
+            "ticket_id": np.arange(1, n + 1, dtype=np.int64),
+            "player_id": [player for player, _ in pairs],
+            "game_id": [game for _, game in pairs],
+            "draw_id": pa.nulls(n, pa.int64()),
+            "channel": ["app"] * n,
+            "pos_id": pa.nulls(n, pa.int64()),
+            "region": pa.nulls(n, pa.string()),
+            "price_kopecks": [10_000] * n,
+            "sold_at": [sold_at.astimezone(dt.UTC)] * n,
+        },
+        schema=TICKETS.schema,
+    )
+
+
+def write_synthetic_players(engine: Engine, *, players: int, registered_on: dt.date) -> None:
+    """Store rows for players 1..``players`` (the ids the synthetic tickets use), registered on one day."""
+    registered_at = dt.datetime.combine(registered_on, dt.time(9), tzinfo=MOSCOW).astimezone(dt.UTC)
+    rows = [
+        {
+            "id": player,
+            "last_name": "Синтетический",
+            "first_name": f"Игрок {player}",
+            "search_name": f"синтетический игрок {player}",
+            "region": "RU-MOW",
+            "registered_at": registered_at,
+            "registration_channel": "website",
+            "created_at": registered_at,
+        }
+        for player in range(1, players + 1)
+    ]
+    with transaction(engine) as session:
+        for start in range(0, len(rows), 10_000):
+            session.execute(insert(Player.__table__), rows[start : start + 10_000])
