@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
 from lottocrm.analytics.reports.runner import REPORTS, UnknownReport, run_report
-from lottocrm.analytics.reports.segments import latest_migration, segment_sizes
+from lottocrm.analytics.reports.segments import cached_latest_migration, segment_sizes
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
 from lottocrm.lake.store import Lake
@@ -58,8 +58,7 @@ def segments_migration(
     request: Request, principal: Annotated[Principal, require(Permission.REPORTS_VIEW)]
 ) -> MigrationOut:
     """How players moved between segments from the second-latest to the latest as-of date."""
-    with request.app.state.engine.connect() as connection:
-        dates, table = latest_migration(connection)
+    dates, table = cached_latest_migration(request.app.state.engine)
     earlier, later = dates or (None, None)
     return MigrationOut(**_report_out("segments/migration", table).model_dump(), earlier=earlier, later=later)
 
