@@ -74,7 +74,7 @@ def visible_rewards(
 ) -> Catalogue:
     """Active rewards the member's tier may order (in stock unless asked otherwise), cheapest first."""
     tier = session.execute(select(LoyaltyAccount.tier).where(LoyaltyAccount.id == account_id)).scalar_one()
-    ranks = dict(session.execute(select(LoyaltyTier.code, LoyaltyTier.rank)).tuples().all())
+    ranks: dict[str, int] = dict(session.execute(select(LoyaltyTier.code, LoyaltyTier.rank)).all())
     # The same reading as order_reward: a tier code not (or no longer) defined ranks 0, open to everyone.
     rank = ranks.get(tier, 0) if tier is not None else 0
     spendable = ledger.spendable(session, account_id=account_id, now=now)
