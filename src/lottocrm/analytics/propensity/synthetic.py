@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 from sqlalchemy import Engine, insert
 
+from lottocrm.catalog.models import Game
 from lottocrm.db.engine import transaction
 from lottocrm.lake.schemas import TICKETS
 from lottocrm.lake.store import Lake
@@ -142,3 +143,23 @@ def write_synthetic_players(engine: Engine, *, players: int, registered_on: dt.d
     with transaction(engine) as session:
         for start in range(0, len(rows), 10_000):
             session.execute(insert(Player.__table__), rows[start : start + 10_000])
+
+
+def write_synthetic_games(engine: Engine) -> None:
+    """Catalogue rows for the synthetic game ids, so commands can show codes and names."""
+    with transaction(engine) as session:
+        session.execute(
+            insert(Game.__table__),
+            [
+                {
+                    "id": game,
+                    "code": f"game_{game}",
+                    "name": f"Игра {game}",
+                    "kind": "draw" if game <= 6 else "instant",
+                    "ticket_price_kopecks": int(PRICES[game - 1]),
+                    "schedule": None,
+                    "active": True,
+                }
+                for game in GAMES
+            ],
+        )
