@@ -1,0 +1,147 @@
+"""Propensity features worked out by hand, and the model against "played it before" on synthetic players."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pyarrow as pa
+import pytest
+
+from lottocrm.analytics.propensity.features import labelled, sold_games
+from lottocrm.analytics.propensity.model import PropensityOptions, fit_propensity, score_propensity
+from lottocrm.analytics.propensity.synthetic import write_synthetic_lake
+from lottocrm.analytics.rules.engine import LakeEngine
+from lottocrm.analytics.rules.errors import AnalyticsInputError
+from lottocrm.lake.schemas import TICKETS
+from lottocrm.lake.store import Lake
+
+MOSCOW = dt.timezone(dt.timedelta(hours=3))
+AS_OF = dt.date(2026, 6, 1)
+
+# (player, game, days relative to the as-of date, price)
+SALES = [
+    (1, 1, -5, 10_000),
+    (1, 1, -5, 10_000),
+    (1, 1, -40, 30_000),
+    (1, 2, -100, 50_000),
+    (1, 3, 3, 10_000),  # after the as-of date: a label, not a feature
+    (2, 2, -10, 20_000),
+    (2, 3, -200, 5_000),
+    (2, 2, 40, 20_000),  # 40 days after: outside a 30-day horizon
+    (None, 1, -1, 10_000),  # anonymous: never counts
+]
+
+
+def _write(lake: Lake) -> None:
+    n = len(SALES)
+    lake.append(
+        "tickets",
+        pa.table(
+            {
+                "ticket_id": list(range(1, n + 1)),
+                "player_id": [s[0] for s in SALES],
+                "game_id": [s[1] for s in SALES],
+                "draw_id": [None] * n,
+                "channel": ["app"] * n,
+                "pos_id": [None] * n,
+                "region": [None] * n,
+                "price_kopecks": [s[3] for s in SALES],
+                "sold_at": [
+                    dt.datetime.combine(AS_OF + dt.timedelta(days=s[2]), dt.time(12), tzinfo=MOSCOW)
+                    for s in SALES
+                ],
+            },
+            schema=TICKETS.schema,
+        ),
+        batch_id="hand",
+    )
+
+
+def test_features_and_labels_by_hand(lake: Lake) -> None:
+    _write(lake)
+    with LakeEngine(lake, timezone="Europe/Moscow") as engine:
+        games = sold_games(engine, before=AS_OF)
+        rows = engine.to_arrow(labelled(engine, as_of=AS_OF, horizon_days=30, games=games)).to_pylist()
+        longer = engine.to_arrow(labelled(engine, as_of=AS_OF, horizon_days=60, games=games)).to_pylist()
+    assert games == [1, 2, 3]
+    by_key = {(r["player_id"], r["game_id"]): r for r in rows}
+    assert len(by_key) == 6
+
+    regular = by_key[(1, 1)]
+    assert (regular["game_recency_days"], regular["game_days"], regular["game_days_30"]) == (5, 2, 1)
+    assert (regular["game_days_90"], regular["game_spend_kopecks"]) == (2, 50_000)
+    assert regular["game_share"] == pytest.approx(0.5)
+    # Buyers of the last 90 days: players 1 and 2; game 1 was bought by player 1 only.
+    assert regular["game_popularity_90"] == pytest.approx(0.5)
+    assert (regular["recency_days"], regular["purchase_days"], regular["purchase_days_90"]) == (5, 3, 2)
+    assert (regular["spend_kopecks"], regular["spend_90_kopecks"]) == (100_000, 50_000)
+    assert (regular["games_played"], regular["games_played_90"]) == (2, 1)
+
+    old = by_key[(1, 2)]
+    assert (old["game_recency_days"], old["game_days"], old["game_days_90"]) == (100, 1, 0)
+    never = by_key[(1, 3)]
+    assert never["game_days"] == 0 and never["game_recency_days"] is None
+    assert by_key[(2, 3)]["game_popularity_90"] == 0.0
+
+    labels = {key: r["label"] for key, r in by_key.items()}
+    assert labels == {(1, 1): 0, (1, 2): 0, (1, 3): 1, (2, 1): 0, (2, 2): 0, (2, 3): 0}
+    assert {(r["player_id"], r["game_id"]) for r in longer if r["label"]} == {(1, 3), (2, 2)}
+
+
+@pytest.fixture(scope="module")
+def synthetic_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    lake = Lake(tmp_path_factory.mktemp("propensity") / "lake")
+    write_synthetic_lake(lake, players=2_000, start=AS_OF - dt.timedelta(days=365), days=365, seed=7)
+    return lake
+
+
+def test_model_beats_played_before_on_every_game(synthetic_lake: Lake) -> None:
+    with LakeEngine(synthetic_lake, timezone="Europe/Moscow") as engine:
+        fit = fit_propensity(engine, as_of=AS_OF, options=PropensityOptions(trees=100))
+        scores = score_propensity(engine, fit)
+    assert (fit.train_as_of, fit.holdout_as_of) == (
+        AS_OF - dt.timedelta(days=60),
+        AS_OF - dt.timedelta(days=30),
+    )
+    assert fit.games == list(range(1, 9))
+    assert fit.auc is not None and fit.baseline_auc is not None
+    assert fit.auc > fit.baseline_auc + 0.05
+    for metric in fit.per_game:
+        assert metric.positives > 0
+        assert metric.auc is not None and metric.baseline_auc is not None
+        assert metric.auc > metric.baseline_auc, metric
+    probability = scores.column("probability").to_numpy()
+    assert scores.num_rows == 8 * len(set(scores.column("player_id").to_pylist()))
+    assert ((probability > 0) & (probability < 1)).all()
+    # Players who played a game in the last month are likelier to play it next month than those who never did.
+    played = scores.column("played_before").to_numpy()
+    assert probability[played].mean() > 2 * probability[~played].mean()
+    assert not math.isnan(probability.sum())
+
+
+@pytest.mark.parametrize("horizon", [0, -7])
+def test_a_horizon_of_no_days_is_refused(horizon: int) -> None:
+    with pytest.raises(AnalyticsInputError, match="--horizon-days must be a positive number of days"):
+        PropensityOptions(horizon_days=horizon)
+
+
+def test_training_needs_tickets_before_as_of_minus_two_horizons(lake: Lake) -> None:
+    _write(lake)  # first ticket 200 days before the as-of date
+    with (
+        LakeEngine(lake, timezone="Europe/Moscow") as engine,
+        pytest.raises(
+            AnalyticsInputError,
+            match=r"training date \(as-of − 2 × 120 horizon days\) 2025-10-04 has no tickets",
+        ),
+    ):
+        fit_propensity(engine, as_of=AS_OF, options=PropensityOptions(horizon_days=120))
+
+
+def test_an_as_of_date_before_any_ticket_is_refused(lake: Lake) -> None:
+    _write(lake)
+    with (
+        LakeEngine(lake, timezone="Europe/Moscow") as engine,
+        pytest.raises(AnalyticsInputError, match="as-of date 2025-01-01 has no tickets before it"),
+    ):
+        fit_propensity(engine, as_of=dt.date(2025, 1, 1), options=PropensityOptions())
