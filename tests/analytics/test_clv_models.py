@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 from scipy.optimize import check_grad
-from scipy.special import gammaln
+from scipy.special import gammaln, hyp2f1
 
 from lottocrm.analytics.clv import bgnbd, gammagamma, paretonbd, predict, synthetic
 from lottocrm.analytics.clv.bgnbd import BgNbdParams
 from lottocrm.analytics.clv.errors import ClvDataError
 from lottocrm.analytics.clv.gammagamma import GammaGammaParams
+from lottocrm.analytics.clv.mle import curvature, polish
 from lottocrm.analytics.clv.paretonbd import ParetoNbdParams
 from lottocrm.analytics.clv.rfm import collapse
 
@@ -51,6 +52,63 @@ def _pareto_by_integration(p: ParetoNbdParams, x: float, t_x: float, T: float) -
     survival = (p.beta / (p.beta + T)) ** p.s
     died, _ = quad(lambda y: purchases(y) * death_density(y), t_x, T, epsabs=0, epsrel=1e-12)
     return float(np.log(purchases(T) * survival + died))
+
+
+def test_series_matches_scipy_with_derivatives() -> None:
+    b = np.array([0.6, 1.6, 12.0, 300.0, 1.2])
+    c = b + np.array([1.6, 0.4, 2.0, 1.0, 0.05])
+    z = np.array([0.0, 0.3, 0.9, 0.5, 0.97])
+    f = paretonbd.series(b, c, z)
+    np.testing.assert_allclose(f.value, hyp2f1(1.0, b, c, z), rtol=1e-13)
+    h = 1e-6
+    np.testing.assert_allclose(
+        f.d_b, (hyp2f1(1.0, b + h, c, z) - hyp2f1(1.0, b - h, c, z)) / (2 * h), rtol=1e-6, atol=1e-9
+    )
+    np.testing.assert_allclose(
+        f.d_c, (hyp2f1(1.0, b, c + h, z) - hyp2f1(1.0, b, c - h, z)) / (2 * h), rtol=1e-6, atol=1e-9
+    )
+    np.testing.assert_allclose(
+        f.d_z, (hyp2f1(1.0, b, c, z + 1e-8) - hyp2f1(1.0, b, c, z - 1e-8)) / 2e-8, rtol=1e-5
+    )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        ParetoNbdParams(r=0.553, alpha=10.578, s=0.606, beta=11.669),  # α < β
+        ParetoNbdParams(r=1.7, alpha=25.0, s=2.3, beta=4.0),  # α > β
+        ParetoNbdParams(r=0.8, alpha=6.0, s=0.9, beta=6.0),  # α = β
+    ],
+)
+def test_pareto_gradient_matches_finite_differences(params: ParetoNbdParams) -> None:
+    rfm = collapse(x=X, t_x=T_X, T=T)
+    pairs = paretonbd._Pairs.of(x=rfm.x, t_x=rfm.t_x, T=rfm.T)
+    theta = np.log([params.r, params.alpha, params.s, params.beta])
+    value = lambda t: paretonbd._log_likelihood_and_gradient(t, rfm, pairs)[0]  # noqa: E731
+    gradient = lambda t: paretonbd._log_likelihood_and_gradient(t, rfm, pairs)[1]  # noqa: E731
+    assert check_grad(value, gradient, theta) < 1e-5 * np.linalg.norm(gradient(theta))
+
+
+def test_pareto_newton_polish_from_a_sample_reaches_the_full_maximum() -> None:
+    truth = ParetoNbdParams(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    drawn = synthetic.draw_paretonbd(
+        truth, T=synthetic.observation_lengths(6_000, low=26, high=52, seed=8), seed=9
+    )
+    rfm = collapse(x=drawn.x, t_x=drawn.t_x, T=drawn.T)
+    full = paretonbd._maximise(rfm, np.log([1.0, 39.0, 1.0, 39.0]))
+    sample = rfm.sample(1_500, seed=0)
+    start = np.log(paretonbd._maximise(sample, np.log([1.0, 39.0, 1.0, 39.0])).params)
+    polished = polish(
+        log_likelihood=paretonbd._objective(rfm),
+        start=start,
+        names=paretonbd.NAMES,
+        scale=rfm.customers,
+        hessian=curvature(paretonbd._objective(sample), start, scale=sample.customers),
+    )
+    assert polished.convergence.converged
+    assert polished.convergence.evaluations < full.convergence.evaluations
+    np.testing.assert_allclose(polished.params, full.params, rtol=1e-4)
+    assert polished.log_likelihood == pytest.approx(full.log_likelihood, abs=1e-6)
 
 
 @pytest.mark.parametrize(

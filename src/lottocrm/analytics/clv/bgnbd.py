@@ -107,7 +107,6 @@ def fit(*, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> BgNbdFit:
         start=start,
         names=("r", "alpha", "a", "b"),
         scale=rfm.customers,
-        analytic_gradient=True,
     )
     return BgNbdFit(
         params=BgNbdParams(*(float(v) for v in best.params)),

@@ -89,7 +89,6 @@ def fit(*, x: ArrayLike, monetary: ArrayLike) -> GammaGammaFit:
         start=start,
         names=("p", "q", "gamma"),
         scale=float(x_.size),
-        analytic_gradient=True,
     )
     return GammaGammaFit(
         params=GammaGammaParams(*(float(v) for v in best.params)),
