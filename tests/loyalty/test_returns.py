@@ -16,6 +16,7 @@ from lottocrm.loyalty.errors import AlreadyDone
 from lottocrm.loyalty.models import LoyaltyOperation, LoyaltyPosting
 from lottocrm.loyalty.verify import verify
 from loyalty.factories import Card, TillPartner, add_card
+from loyalty.test_cli import run
 from loyalty.test_till_api import call, count, error_code
 
 PURCHASE = 100_000  # 1 000 ₽ at 10 points per 100 ₽: 100 points
@@ -238,3 +239,17 @@ def test_return_without_an_idempotency_key_is_refused(
         headers={"X-Api-Key": shop.key},
     )
     assert (response.status_code, error_code(response)) == (400, "missing_idempotency_key")
+
+
+def test_staff_return_from_the_cli_keeps_verify_clean(
+    client: TestClient, engine: Engine, shop: TillPartner, purchase: int
+) -> None:
+    code, output = run("return", str(purchase), "40000", "--partner", "shop")
+    output = " ".join(output.split())  # rich wraps long lines
+    assert code == 0 and "took back 40 points" in output and "balance 1060" in output
+    code, output = run("return", str(purchase), "60001", "--partner", "shop")
+    assert code == 1 and "return_above_purchase" in output
+    code, output = run("return", str(purchase), "100", "--partner", "othershop")
+    assert code == 1 and "not_found" in output
+    code, output = run("verify")
+    assert code == 0 and "ledger clean" in output

@@ -24,6 +24,7 @@ from lottocrm.loyalty.models import (
 )
 from lottocrm.loyalty.verify import verify
 from loyalty.factories import Card, TillPartner, add_card, add_partner
+from loyalty.test_cli import run
 from loyalty.test_till_api import call, count, error_code
 
 
@@ -287,3 +288,16 @@ def test_cancel_with_an_unexpected_body(
     )
     with transaction(engine) as session:
         assert session.get(LoyaltyHold, order["hold_id"]).status == "authorized"
+
+
+def test_catalogue_and_cancel_from_the_cli(
+    client: TestClient, engine: Engine, card: Card, shop: TillPartner, rewards: None
+) -> None:
+    code, output = run("reward", "list", card.number)
+    assert code == 0 and "mug" in output and "lounge" not in output and "cap" not in output
+    assert "cap" in run("reward", "list", card.number, "--all")[1]
+    order = _order(client, shop, card, "mug").json()
+    assert run("reward", "cancel", str(order["order_id"]))[0] == 0  # staff may cancel any order
+    assert _stock(engine, "mug") == 2
+    code, output = run("verify")
+    assert code == 0 and "ledger clean" in output

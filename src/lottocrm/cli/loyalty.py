@@ -25,6 +25,7 @@ from lottocrm.loyalty import (
     maintenance,
     members,
     partners,
+    returns,
     rules,
     settlement,
     tiers,
@@ -205,6 +206,31 @@ def reverse_ticket(
             session, ticket_id=ticket_id, now=_now(), reason=reason, actor=by
         )
     say(f"reversed {result.points} points (written off {result.shortfall}); balance {result.balance}")
+
+
+@loyalty_app.command("return")
+def return_purchase(
+    earn_operation_id: int = typer.Argument(..., help="The operation id the till got for the purchase."),
+    kopecks: int = typer.Argument(..., help="Kopecks refunded for the returned goods."),
+    partner: str = typer.Option(..., "--partner", help="Code of the partner the purchase was made at."),
+    allow_shortfall: bool = typer.Option(
+        False, "--allow-shortfall", help="Write off points the member already spent instead of refusing."
+    ),
+) -> None:
+    """Take back the points of returned goods, in proportion (as the till's return call does)."""
+    with _unit_of_work() as session:
+        result = returns.return_purchase(
+            session,
+            earn_operation_id=earn_operation_id,
+            partner_id=partners.partner_id_by_code(session, partner),
+            returned_kopecks=kopecks,
+            now=_now(),
+            allow_shortfall=allow_shortfall,
+        )
+    say(
+        f"took back {result.points} points (written off {result.shortfall}); returned "
+        f"{result.returned_kopecks_total} of {result.purchase_kopecks} kopecks; balance {result.balance}"
+    )
 
 
 @loyalty_app.command("verify")
@@ -436,6 +462,31 @@ def reward_add(
             session, code=code, name=name, points_price=price, stock=stock, min_tier=min_tier
         )
     say(f"reward {code} added")
+
+
+@reward_app.command("list")
+def reward_list(
+    card_number: str,
+    all_: bool = typer.Option(False, "--all", help="Include rewards out of stock."),
+) -> None:
+    """Rewards a member may order: allowed for their tier and in stock."""
+    with _unit_of_work() as session:
+        member = members.find_member(session, card_number=card_number)
+        offers = catalogue.visible_rewards(
+            session, account_id=member.account_id, now=_now(), include_out_of_stock=all_
+        )
+    table = Table("code", "name", "price", "stock", "min tier", "affordable")
+    for offer in offers.rewards:
+        table.add_row(
+            offer.code,
+            offer.name,
+            str(offer.points_price),
+            str(offer.stock),
+            offer.min_tier or "",
+            "yes" if offer.affordable else "no",
+        )
+    console.print(f"tier {offers.tier or '—'}, spendable {offers.spendable}", highlight=False)
+    console.print(table)
 
 
 @reward_app.command("order")
