@@ -8,7 +8,7 @@ mart refuses, a window running past the data, no tickets, a window of zero days,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,6 +156,34 @@ def train(ws: ChurnWorkspace, *, as_of: dt.date, window_days: int = DEFAULT_WIND
     check_window(window_days)
     with _sources(ws) as sources:
         record, churned = _labelled(sources, ws, as_of, window_days)
+    manifest = train_on(
+        record,
+        churned,
+        as_of=as_of,
+        window_days=window_days,
+        models_dir=ws.models_dir,
+        truth_report=lambda rows, labels, scores: _truth_report(
+            ws, rows, as_of=as_of, window_days=window_days, churned=labels, scores=scores
+        ),
+    )
+    with transaction(ws.engine) as session:
+        register_model(session, manifest)
+    return manifest
+
+
+TruthReport = Callable[[pa.Table, np.ndarray, dict[str, np.ndarray]], dict[str, Any] | None]
+
+
+def train_on(
+    record: pa.Table,
+    churned: np.ndarray,
+    *,
+    as_of: dt.date,
+    window_days: int,
+    models_dir: Path,
+    truth_report: TruthReport = lambda rows, labels, scores: None,
+) -> dict[str, Any]:
+    """Fit, measure and save a model from a labelled record (buyers, ``INPUT_COLUMNS``); the manifest."""
     holdout = _holdout_mask(record)
     fit_rows, test_rows = record.filter(pa.array(~holdout)), record.filter(pa.array(holdout))
     spec = FeatureSpec.learn(fit_rows)
@@ -164,13 +192,8 @@ def train(ws: ChurnWorkspace, *, as_of: dt.date, window_days: int = DEFAULT_WIND
     model_p = training.predict(booster, spec.matrix(test_rows, as_of=as_of))
     baseline_p = baseline.predict(_recency(test_rows))
     metrics = _comparison(churned[holdout], model_p, baseline_p, what=f"holdout players at {as_of}")
-    metrics["ground_truth"] = _truth_report(
-        ws,
-        test_rows,
-        as_of=as_of,
-        window_days=window_days,
-        churned=churned[holdout],
-        scores={"model": model_p, "recency_baseline": baseline_p},
+    metrics["ground_truth"] = truth_report(
+        test_rows, churned[holdout], {"model": model_p, "recency_baseline": baseline_p}
     )
     manifest = {
         "kind": "churn",
@@ -181,7 +204,7 @@ def train(ws: ChurnWorkspace, *, as_of: dt.date, window_days: int = DEFAULT_WIND
         "holdout_rows": int(test_rows.num_rows),
         "training_churn_rate": float(churned[~holdout].mean()),
         "features": spec.describe(),
-        "params": training.PARAMS,
+        "params": {**training.PARAMS, "num_threads": training.threads_for(fit_rows.num_rows)},
         "rounds": training.ROUNDS,
         "risk_bands": RISK_BANDS,
         "metrics": metrics,
@@ -189,13 +212,11 @@ def train(ws: ChurnWorkspace, *, as_of: dt.date, window_days: int = DEFAULT_WIND
         "lightgbm_version": lgb.__version__,
     }
     artifact = artifacts.save(
-        ws.models_dir,
+        models_dir,
         model_text=booster.model_to_string(),
         manifest=manifest,
         created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
     )
-    with transaction(ws.engine) as session:
-        register_model(session, artifact.manifest)
     return artifact.manifest
 
 
