@@ -1,4 +1,4 @@
-"""The summary over the lake's tickets: same-day merge in local time, anonymous tickets, holdout counts."""
+"""The summary over the lake's tickets: visits (or days) in local time, anonymous tickets, holdout counts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from lake_factory import MOSCOW, tickets_table
 
-from lottocrm.analytics.clv.summary import LakeSummary
+from lottocrm.analytics.clv.summary import LakeSummary, Transaction
 from lottocrm.lake.store import Lake
 
 
@@ -19,8 +19,10 @@ def at(day: str, hour: int, minute: int = 0) -> dt.datetime:
 def lake(tmp_path) -> Lake:
     lake = Lake(tmp_path / "lake")
     rows = [
-        # Player 1: two tickets on 1 March make one transaction; 00:30 Moscow on 8 March is 21:30 UTC, 7th.
+        # Player 1: two tickets in one minute make one visit, a third that evening another; the three
+        # make one transaction by day. 00:30 Moscow on 8 March is 21:30 UTC on the 7th.
         (1, at("2024-03-01", 10), 10_000),
+        (1, at("2024-03-01", 10), 2_000),
         (1, at("2024-03-01", 18), 5_000),
         (1, at("2024-03-08", 0, 30), 20_000),
         (1, at("2024-03-15", 12), 40_000),
@@ -38,8 +40,21 @@ def lake(tmp_path) -> Lake:
     return lake
 
 
-def test_summary_over_lake_tickets(lake: Lake) -> None:
+def test_summary_over_lake_tickets_by_visit(lake: Lake) -> None:
     engine = LakeSummary(lake, timezone="Europe/Moscow")
+    summary = engine.summarise(calibration_end=dt.date(2024, 3, 15), holdout_end=dt.date(2024, 3, 31))
+    assert list(summary["customer_id"]) == [1, 2]
+    one, two = summary.iloc[0], summary.iloc[1]
+    # The evening visit of 1 March is a repeat purchase on the first day: t_x counts days, x visits.
+    assert (one["x"], one["t_x"], one["T"]) == (3, 14 / 7, 14 / 7)
+    assert one["monetary"] == (5_000 + 20_000 + 40_000) / 3
+    assert one["x_holdout"] == 1
+    assert (two["x"], two["t_x"], two["T"]) == (0, 0.0, 5 / 7)
+    assert two["x_holdout"] == 2
+
+
+def test_summary_over_lake_tickets_by_day(lake: Lake) -> None:
+    engine = LakeSummary(lake, timezone="Europe/Moscow", transaction=Transaction.DAY)
     summary = engine.summarise(calibration_end=dt.date(2024, 3, 15), holdout_end=dt.date(2024, 3, 31))
     assert list(summary["customer_id"]) == [1, 2]
     one, two = summary.iloc[0], summary.iloc[1]
@@ -54,8 +69,8 @@ def test_day_boundary_follows_the_operator_time_zone(lake: Lake) -> None:
     # The 00:30 Moscow ticket of 8 March was sold at 21:30 UTC on 7 March.
     in_utc = LakeSummary(lake, timezone="UTC").summarise(calibration_end=dt.date(2024, 3, 7))
     in_moscow = LakeSummary(lake, timezone="Europe/Moscow").summarise(calibration_end=dt.date(2024, 3, 7))
-    assert in_utc.iloc[0]["x"] == 1
-    assert in_moscow.iloc[0]["x"] == 0
+    assert in_utc.iloc[0]["x"] == 2
+    assert in_moscow.iloc[0]["x"] == 1
 
 
 def test_span_of_registered_players(lake: Lake) -> None:
