@@ -70,15 +70,18 @@ class ClusterResult:
 def choose_mixture(x: np.ndarray, *, ks: range, seed: int, restarts: int):  # type: ignore[no-untyped-def]
     """Fit a full-covariance mixture for each k; keep the one with the lowest BIC."""
     from sklearn.mixture import GaussianMixture
+    from threadpoolctl import threadpool_limits
 
     best, bic_by_k = None, {}
-    for k in ks:
-        model = GaussianMixture(
-            n_components=k, covariance_type="full", n_init=restarts, random_state=seed, reg_covar=1e-4
-        ).fit(x)
-        bic_by_k[k] = float(model.bic(x))
-        if best is None or bic_by_k[k] < bic_by_k[best[0]]:
-            best = (k, model)
+    # With eight features BLAS threads have nothing to share and spin on a busy machine (20x slower).
+    with threadpool_limits(limits=1):
+        for k in ks:
+            model = GaussianMixture(
+                n_components=k, covariance_type="full", n_init=restarts, random_state=seed, reg_covar=1e-4
+            ).fit(x)
+            bic_by_k[k] = float(model.bic(x))
+            if best is None or bic_by_k[k] < bic_by_k[best[0]]:
+                best = (k, model)
     assert best is not None
     return best[1], bic_by_k
 
@@ -138,7 +141,10 @@ def cluster_players(mart: pa.Table, options: ClusterOptions) -> ClusterResult:
     sample = z if n <= options.sample else z[rng.choice(n, options.sample, replace=False)]
     ks = range(options.min_k, min(options.max_k, len(sample) // 2) + 1)
     model, bic_by_k = choose_mixture(sample, ks=ks, seed=options.seed, restarts=options.restarts)
-    probabilities = model.predict_proba(z)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        probabilities = model.predict_proba(z)
     # Clusters numbered by size, largest first, so "cluster 0" means the same kind of thing across runs.
     raw_cluster = probabilities.argmax(axis=1)
     sizes = np.bincount(raw_cluster, minlength=model.n_components)
