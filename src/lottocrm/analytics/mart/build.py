@@ -1,22 +1,30 @@
-"""Runs the mart: the lake's tickets and wins plus the players extract, in one DuckDB connection through Ibis.
+"""Runs the mart: the lake's tickets and wins plus the players extract, through Ibis on one engine session.
 
-Players reach DuckDB as the same Arrow extract the reports use (never DuckDB's sqlite/postgres extensions).
+DuckDB by default, PySpark on request (``MartOptions(engine="pyspark")``): the same expression over the same
+Parquet files. Players reach the engine as the same Arrow extract the reports use (never DuckDB's
+sqlite/postgres extensions).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-import duckdb
-import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 from sqlalchemy import Engine
 
-from lottocrm.analytics.mart.record import COLUMNS, player_record, start_of_day_utc
+from lottocrm.analytics.engine import ENGINES, open_engine
+from lottocrm.analytics.mart.record import (
+    COLUMNS,
+    EpochSeconds,
+    player_record,
+    portable_epoch_seconds,
+    start_of_day_utc,
+)
 from lottocrm.analytics.mart.rfm import RfmThresholds, quantile_levels, threshold_levels
 from lottocrm.analytics.mart.segments import LifecycleThresholds, lifecycle_segment, migration_matrix
 from lottocrm.analytics.reports.extract import players_extract
@@ -35,23 +43,38 @@ class MartOptions:
     lifecycle: LifecycleThresholds = field(default_factory=LifecycleThresholds)
     rfm_levels: int = 5
     rfm_thresholds: RfmThresholds | None = None  # None: levels by quantile
+    engine: str = "duckdb"
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
 
 
 class MartBuilder:
     """Builds marts for any number of as-of dates over one connection and one players table.
 
-    ``players`` has the columns of the reports' players extract (player_id, registered_at, region).
+    ``players`` has the columns of the reports' players extract (player_id, registered_at, region). ``spark``
+    is an existing SparkSession to reuse with the pyspark engine (else a local one is started and stopped).
     """
 
-    def __init__(self, *, lake: Lake, players: pa.Table, options: MartOptions) -> None:
+    def __init__(self, *, lake: Lake, players: pa.Table, options: MartOptions, spark: Any = None) -> None:
         self._lake = lake
         self._options = options
-        self._connection = lake.connect(duckdb.connect())
-        self._connection.register("players", players)
-        self._backend = ibis.duckdb.from_connection(self._connection)
+        self._session = open_engine(options.engine, lake=lake, tables={"players": players}, spark=spark)
+        self._backend = self._session.backend
+        self._keys: tuple[list[int], list[str]] | None = None
 
     def close(self) -> None:
-        self._connection.close()
+        self._session.close()
+
+    def _games_and_channels(self) -> tuple[list[int], list[str]]:
+        """Every game id and channel in the lake's tickets, ascending (the pivot's columns; ties go to the
+        first). One cheap scan of two columns, once per builder."""
+        if self._keys is None:
+            tickets = self._backend.table("tickets")
+            pairs = self._backend.to_pyarrow(tickets.select("game_id", "channel").distinct()).to_pydict()
+            self._keys = (sorted(set(pairs["game_id"])), sorted(set(pairs["channel"])))
+        return self._keys
 
     def check_as_of(self, as_of: dt.date, *, today: dt.date) -> None:
         """Refuse dates the mart cannot describe: after today, or before the first ticket."""
@@ -69,21 +92,16 @@ class MartBuilder:
             )
 
     def expression(self, as_of: dt.date) -> ir.Table:
-        record = player_record(
+        games, channels = self._games_and_channels()
+        return mart_expression(
             tickets=self._backend.table("tickets"),
             wins=self._backend.table("wins"),
             players=self._backend.table("players"),
             as_of=as_of,
-            timezone=self._options.timezone,
-        )
-        options = self._options
-        levels = (
-            quantile_levels(record, levels=options.rfm_levels)
-            if options.rfm_thresholds is None
-            else threshold_levels(record, options.rfm_thresholds)
-        )
-        return record.mutate(segment=lifecycle_segment(record, options.lifecycle), **levels).select(
-            *MART_COLUMNS
+            options=self._options,
+            games=games,
+            channels=channels,
+            epoch_seconds=self._session.epoch_seconds,
         )
 
     def build(self, as_of: dt.date) -> pa.Table:
@@ -93,6 +111,36 @@ class MartBuilder:
         before, after = (self.expression(day).select("player_id", "segment") for day in (earlier, later))
         matrix = migration_matrix(before, after)
         return self._backend.to_pyarrow(matrix.order_by("from_segment", "to_segment"))
+
+
+def mart_expression(
+    *,
+    tickets: ir.Table,
+    wins: ir.Table,
+    players: ir.Table,
+    as_of: dt.date,
+    options: MartOptions,
+    games: Sequence[int],
+    channels: Sequence[str],
+    epoch_seconds: EpochSeconds = portable_epoch_seconds,
+) -> ir.Table:
+    """The mart (``MART_COLUMNS``) as one Ibis expression over any backend's (or unbound) tables."""
+    record = player_record(
+        tickets=tickets,
+        wins=wins,
+        players=players,
+        as_of=as_of,
+        timezone=options.timezone,
+        games=games,
+        channels=channels,
+        epoch_seconds=epoch_seconds,
+    )
+    levels = (
+        quantile_levels(record, levels=options.rfm_levels)
+        if options.rfm_thresholds is None
+        else threshold_levels(record, options.rfm_thresholds)
+    )
+    return record.mutate(segment=lifecycle_segment(record, options.lifecycle), **levels).select(*MART_COLUMNS)
 
 
 @contextmanager

@@ -16,11 +16,18 @@ Definitions the marketing team reads:
 - ``spend_trend_90d``: daily spend rate in the last 90 days against the rate before them since the first
   purchase, null when the player has no history before those 90 days;
 - favourite game and main channel are chosen by spend (ties: the lowest id / name), with their share of spend.
+
+How it runs (the shape matters for speed, see bench/RESULTS.md): the buyers' tickets are read once, in one
+window sorted by (player, local day) — consecutive tickets on different days give the purchase intervals, so
+no (player, day) group-by is needed — and folded into one row per player by a single group-by. Spend per game
+and per channel are conditional sums in that same group-by (a pivot over the games and channels the caller
+lists), and the favourite is the largest of them. Wins are a second, small scan.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 import ibis
@@ -64,27 +71,30 @@ def start_of_day_utc(day: dt.date, timezone: str) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(timezone)).astimezone(dt.UTC)
 
 
-def _local_day(timestamp: ir.TimestampValue, offset_seconds: int) -> ir.IntegerValue:
-    return ((timestamp.epoch_seconds() + offset_seconds) // SECONDS_PER_DAY).cast("int64")
+EpochSeconds = Callable[[ir.TimestampValue], ir.NumericValue]
+
+
+def portable_epoch_seconds(timestamp: ir.TimestampValue) -> ir.NumericValue:
+    return timestamp.epoch_seconds()
 
 
 def _as_date(day: ir.IntegerValue) -> ir.DateValue:
     return ibis.date(EPOCH.isoformat()) + day.as_interval("D")
 
 
-def _leader(table: ir.Table, key: str, *, total: ir.Table) -> ir.Table:
-    """Per player, the ``key`` value with the most spend and its share of the player's spend."""
-    by_key = table.group_by("player_id", key).aggregate(key_spend=table.price_kopecks.sum())
-    ranked = by_key.mutate(
-        place=ibis.row_number().over(
-            group_by=by_key.player_id, order_by=[ibis.desc(by_key.key_spend), by_key[key]]
-        )
-    )
-    leader = ranked.filter(ranked.place == 0)
-    joined = leader.join(total, leader.player_id == total.player_id)
-    return joined.select(
-        "player_id", key, share=joined.key_spend.cast("float64") / joined.spend.cast("float64")
-    )
+def _leader(
+    spends: list[tuple[object, ir.IntegerValue]], total: ir.IntegerValue
+) -> tuple[ir.Value, ir.Value]:
+    """The key with the largest spend (first listed wins ties) and its share of ``total``.
+
+    Keys the player never bought have a null sum; -1 keeps them below any real spend (even a free ticket's 0).
+    """
+    if not spends:
+        return ibis.null(), ibis.null("float64")
+    sums = [spend.fill_null(-1) for _, spend in spends]
+    best = ibis.greatest(*sums) if len(sums) > 1 else sums[0]
+    leader = ibis.cases(*((value == best, key) for (key, _), value in zip(spends, sums, strict=True)))
+    return leader, best.cast("float64") / total.cast("float64")
 
 
 def player_record(
@@ -94,52 +104,86 @@ def player_record(
     players: ir.Table,
     as_of: dt.date,
     timezone: str,
+    games: Sequence[int],
+    channels: Sequence[str],
+    epoch_seconds: EpochSeconds = portable_epoch_seconds,
 ) -> ir.Table:
-    """The record (``COLUMNS``) of every player registered before ``as_of``, buyers or not."""
+    """The record (``COLUMNS``) of every player registered before ``as_of``, buyers or not.
+
+    ``games`` and ``channels`` are the values the favourite game and main channel are chosen among (at least
+    those sold before ``as_of``). ``epoch_seconds`` turns a UTC timestamp into seconds since 1970; engines
+    may pass a cheaper native form with the same result.
+    """
     cutoff = start_of_day_utc(as_of, timezone)
     offset = int(cutoff.astimezone(ZoneInfo(timezone)).utcoffset().total_seconds())  # type: ignore[union-attr]
     as_of_day = day_number(as_of)
     cutoff_literal = ibis.literal(cutoff, type="timestamp('UTC')")
 
+    def local_day(timestamp: ir.TimestampValue) -> ir.IntegerValue:
+        return ((epoch_seconds(timestamp) + offset) // SECONDS_PER_DAY).cast("int64")
+
     sold = tickets.filter(tickets.player_id.notnull() & (tickets.sold_at < cutoff_literal))
-    sold = sold.mutate(day=_local_day(sold.sold_at, offset))
-
-    per_ticket = sold.group_by("player_id").aggregate(
+    sold = sold.select(
+        "player_id", "game_id", "channel", "price_kopecks", "draw_id", day=local_day(sold.sold_at)
+    )
+    # Days since the player's previous ticket: 0 within a purchase day, the interval at each new purchase day,
+    # null on the first ticket.
+    sold = sold.mutate(
+        gap=sold.day - sold.day.lag().over(group_by=sold.player_id, order_by=sold.day),
+    )
+    new_day = sold.gap > 0
+    price = sold.price_kopecks
+    game_sums = {f"game_{place}": price.sum(where=sold.game_id == game) for place, game in enumerate(games)}
+    channel_sums = {
+        f"channel_{place}": price.sum(where=sold.channel == channel) for place, channel in enumerate(channels)
+    }
+    per_player = sold.group_by("player_id").aggregate(
         tickets=sold.count(),
-        spend=sold.price_kopecks.sum(),
-        draw_spend=sold.price_kopecks.sum(where=sold.draw_id.notnull()),
+        spend=price.sum(),
+        draw_spend=price.sum(where=sold.draw_id.notnull()),
+        first_day=sold.day.min(),
+        second_day=sold.day.min(where=new_day),
+        last_day=sold.day.max(),
+        frequency=sold.count(where=new_day) + 1,
+        interval_mean_days=sold.gap.mean(where=new_day),
+        interval_std_days=sold.gap.std(where=new_day, how="sample"),
+        spend_30d=price.sum(where=sold.day >= as_of_day - 30),
+        spend_90d=price.sum(where=sold.day >= as_of_day - 90),
+        **game_sums,
+        **channel_sums,
     )
-
-    daily = sold.group_by("player_id", "day").aggregate(day_spend=sold.price_kopecks.sum())
-    by_player = ibis.window(group_by=daily.player_id, order_by=daily.day)
-    daily = daily.mutate(
-        gap=daily.day - daily.day.lag().over(by_player), place=ibis.row_number().over(by_player)
+    game_id, game_share = _leader(
+        [
+            (ibis.literal(game, type="int32"), per_player[name])
+            for name, game in zip(game_sums, games, strict=True)
+        ],
+        per_player.spend,
     )
-    per_day = daily.group_by("player_id").aggregate(
-        first_day=daily.day.min(),
-        second_day=daily.day.min(where=daily.place == 1),
-        last_day=daily.day.max(),
-        frequency=daily.count(),
-        interval_mean_days=daily.gap.mean(),
-        interval_std_days=daily.gap.std(how="sample"),
-        spend_30d=daily.day_spend.sum(where=daily.day >= as_of_day - 30),
-        spend_90d=daily.day_spend.sum(where=daily.day >= as_of_day - 90),
+    channel, channel_share = _leader(
+        [
+            (ibis.literal(value, type="string"), per_player[name])
+            for name, value in zip(channel_sums, channels, strict=True)
+        ],
+        per_player.spend,
     )
-
-    game = _leader(sold, "game_id", total=per_ticket).rename(favourite_game_share="share")
-    channel = _leader(sold, "channel", total=per_ticket).rename(main_channel_share="share")
+    per_player = per_player.mutate(
+        game_id=game_id.cast("int32"),
+        favourite_game_share=game_share,
+        channel=channel.cast("string"),
+        main_channel_share=channel_share,
+    ).drop(*game_sums, *channel_sums)
 
     won = wins.filter(wins.player_id.notnull() & (wins.won_at < cutoff_literal))
     per_win = won.group_by("player_id").aggregate(
         wins_count=won.count(),
         wins_kopecks=won.amount_kopecks.sum(),
-        last_win_day=_local_day(won.won_at, offset).max(),
+        last_win_day=local_day(won.won_at).max(),
         biggest_win_kopecks=won.amount_kopecks.max(),
     )
 
     registered = players.filter(players.registered_at < cutoff_literal)
     joined = registered
-    for part in (per_ticket, per_day, game, channel, per_win):
+    for part in (per_player, per_win):
         joined = joined.left_join(part, "player_id").drop("player_id_right")
 
     spend = joined.spend.fill_null(0)
@@ -149,7 +193,7 @@ def player_record(
     return joined.select(
         player_id=joined.player_id,
         region=joined.region,
-        days_since_registration=(as_of_day - _local_day(joined.registered_at, offset)).cast("int32"),
+        days_since_registration=(as_of_day - local_day(joined.registered_at)).cast("int32"),
         first_purchase_on=_as_date(joined.first_day),
         second_purchase_on=_as_date(joined.second_day),
         last_purchase_on=_as_date(joined.last_day),
