@@ -4,15 +4,18 @@ earned, idempotently, and refusing (or, if the till allows it, writing off) poin
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import earning, rules, settlement
-from lottocrm.loyalty.errors import AlreadyDone
+from lottocrm.loyalty import earning, members, returns, rules, settlement
+from lottocrm.loyalty.errors import AlreadyDone, LoyaltyError
 from lottocrm.loyalty.models import LoyaltyOperation, LoyaltyPosting
 from lottocrm.loyalty.verify import verify
 from loyalty.factories import Card, TillPartner, add_card
@@ -253,3 +256,67 @@ def test_staff_return_from_the_cli_keeps_verify_clean(
     assert code == 1 and "not_found" in output
     code, output = run("verify")
     assert code == 0 and "ledger clean" in output
+
+
+@given(
+    earned=st.integers(min_value=0, max_value=10**6),
+    purchase=st.integers(min_value=1, max_value=10**9),
+    cuts=st.lists(st.floats(min_value=0, max_value=1, allow_nan=False), max_size=8),
+)
+def test_partial_returns_sum_to_at_most_the_earn_and_to_it_exactly_when_complete(
+    earned: int, purchase: int, cuts: list[float]
+) -> None:
+    """Any split of a purchase into returns: each takes back ≥ 0, together never more than earned, and
+    exactly the earn once the whole purchase is back."""
+    marks = sorted({0, purchase, *(int(cut * purchase) for cut in cuts)})
+    taken = [
+        returns.points_due_back(earned=earned, purchase_kopecks=purchase, returned_kopecks=upper)
+        - returns.points_due_back(earned=earned, purchase_kopecks=purchase, returned_kopecks=lower)
+        for lower, upper in zip(marks, marks[1:], strict=False)
+    ]
+    assert all(points >= 0 for points in taken)
+    assert sum(taken) == earned
+
+
+def test_concurrent_returns_of_one_purchase_never_exceed_it(
+    engine: Engine, card: Card, shop: TillPartner, ten_per_100: None
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers outright; the member lock is a PostgreSQL matter")
+    with transaction(engine) as session:
+        earn_id = earning.earn_at_partner(
+            session,
+            member=members.find_member(session, card_number=card.number),
+            partner_id=shop.id,
+            spend_kopecks=PURCHASE,
+            now=dt.datetime.now(dt.UTC),
+        ).operation_id
+    outcomes: list[str] = []
+    barrier = threading.Barrier(5)
+
+    def give_back() -> None:
+        barrier.wait()
+        try:
+            with transaction(engine) as session:
+                returns.return_purchase(
+                    session,
+                    earn_operation_id=earn_id,
+                    partner_id=shop.id,
+                    returned_kopecks=PURCHASE * 4 // 10,
+                    now=dt.datetime.now(dt.UTC),
+                )
+            outcomes.append("returned")
+        except LoyaltyError as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=give_back) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["return_above_purchase"] * 3 + ["returned"] * 2
+    with transaction(engine) as session:
+        taken = session.execute(
+            select(func.sum(LoyaltyOperation.points)).where(LoyaltyOperation.reverses_id == earn_id)
+        ).scalar_one()
+    assert taken == 80 and verify(engine).clean

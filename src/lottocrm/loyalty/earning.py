@@ -202,6 +202,7 @@ def reverse_earn(
             LoyaltyOperation.partner_id,
             LoyaltyOperation.points,
             LoyaltyOperation.spend_kopecks,
+            LoyaltyOperation.created_at,
         ).where(LoyaltyOperation.id == earn_operation_id)
     ).first()
     if earn is None or earn.kind != "earn":
@@ -210,7 +211,7 @@ def reverse_earn(
     if _source_taken(session, source_key):
         raise AlreadyDone(f"earn {earn.id} is already reversed")
     ledger.lock_members(session, [earn.account_id])
-    previously = returns.returned_so_far(session, earn_operation_id=earn.id)
+    previously = returns.returned_so_far(session, earn=earn)
     if earn.spend_kopecks and previously >= earn.spend_kopecks:
         raise AlreadyDone(f"earn {earn.id} was already returned in full")
     operation_id, taken, shortfall = returns.take_back(

@@ -63,15 +63,23 @@ def _earn(session: Session, earn_operation_id: int) -> Row | None:
             LoyaltyOperation.partner_id,
             LoyaltyOperation.points,
             LoyaltyOperation.spend_kopecks,
+            LoyaltyOperation.created_at,
         ).where(LoyaltyOperation.id == earn_operation_id)
     ).first()
 
 
-def returned_so_far(session: Session, *, earn_operation_id: int) -> int:
-    """Kopecks of the purchase already returned; read under the member's lock to be exact."""
+def returned_so_far(session: Session, *, earn: Row) -> int:
+    """Kopecks of the purchase already returned; read under the member's lock to be exact.
+
+    Filtered by the member and time as well: ``reverses_id`` has no index of its own, while (account_id,
+    created_at) has, so this reads one member's operations since the purchase, not the whole table.
+    """
     return session.execute(
         select(func.coalesce(cast(func.sum(LoyaltyOperation.spend_kopecks), BigInteger), 0)).where(
-            LoyaltyOperation.kind == "earn_reversal", LoyaltyOperation.reverses_id == earn_operation_id
+            LoyaltyOperation.account_id == earn.account_id,
+            LoyaltyOperation.created_at >= earn.created_at,
+            LoyaltyOperation.kind == "earn_reversal",
+            LoyaltyOperation.reverses_id == earn.id,
         )
     ).scalar_one()
 
@@ -129,7 +137,10 @@ def take_back(
     taken = 0
     if due:
         own_lot = session.execute(
-            select(LoyaltyLot.id).where(LoyaltyLot.operation_id == earn.id)
+            # The member's lots (indexed by account), not a scan of every lot for the operation id.
+            select(LoyaltyLot.id).where(
+                LoyaltyLot.account_id == earn.account_id, LoyaltyLot.operation_id == earn.id
+            )
         ).scalar_one_or_none()
         taken = ledger.draw_lots(
             session,
@@ -177,7 +188,7 @@ def return_purchase(
         select(LoyaltyOperation.id).where(LoyaltyOperation.source_key == f"reversal:{earn.id}")
     ).first():
         raise AlreadyDone(f"purchase {earn.id} was already reversed in full")
-    previously = returned_so_far(session, earn_operation_id=earn.id)
+    previously = returned_so_far(session, earn=earn)
     left = earn.spend_kopecks - previously
     if returned_kopecks > left:
         raise ReturnAbovePurchase(
