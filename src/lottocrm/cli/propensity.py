@@ -30,6 +30,20 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def _profile_text(means: dict[str, float]) -> str:
+    """A cluster's feature means as one readable line: days, purchase days, roubles, shares."""
+    rub = {
+        name: f"{means[name] / 100:,.0f} ₽"
+        for name in ("monetary_kopecks", "average_check_kopecks", "spend_90d_kopecks")
+    }
+    return (
+        f"last purchase {means['recency_days']:.0f} d ago, tenure {means['tenure_days']:.0f} d, "
+        f"{means['frequency']:.1f} purchase days, spend {rub['monetary_kopecks']} "
+        f"(check {rub['average_check_kopecks']}, last 90 d {rub['spend_90d_kopecks']}), "
+        f"draws {means['draw_share']:.0%}, favourite game {means['favourite_game_share']:.0%}"
+    )
+
+
 def rules(
     min_support: Annotated[
         float,
@@ -221,7 +235,7 @@ def fit_clusters(
     from rich.table import Table
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from lottocrm.analytics.clusters.gmm import FEATURES, ClusterOptions
+    from lottocrm.analytics.clusters.gmm import ClusterOptions
     from lottocrm.analytics.clusters.service import build_clusters
     from lottocrm.analytics.rules.errors import AnalyticsInputError
     from lottocrm.db.engine import get_engine
@@ -246,16 +260,14 @@ def fit_clusters(
     bic = Table("k", "BIC", title="BIC by number of clusters (lowest wins)")
     for k, value in result.bic_by_k.items():
         bic.add_row(f"{k}{' ←' if k == result.k else ''}", f"{value:,.0f}")
-    profiles = Table("cluster", "label", "players", "share", *[name for name, _log in FEATURES])
+    profiles = Table(
+        "cluster", "players", "share", "label", "mean profile", title=f"{result.k} micro-segments"
+    )
     for p in result.profiles:
-        profiles.add_row(
-            str(p.cluster),
-            p.label,
-            f"{p.players:,}",
-            f"{p.share:.1%}",
-            *[f"{p.means[name]:,.2f}" for name, _log in FEATURES],
-        )
+        profiles.add_row(str(p.cluster), f"{p.players:,}", f"{p.share:.1%}", p.label, _profile_text(p.means))
     console.print(bic)
+    if result.k == max(result.bic_by_k):
+        say(f"BIC still falls at k = {result.k}: a larger --max-k may find finer segments")
     console.print(profiles)
     say(f"as of {as_of.date()}: {result.assignments.num_rows:,} players in {result.k} clusters stored")
 
