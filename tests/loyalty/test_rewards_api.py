@@ -301,3 +301,35 @@ def test_catalogue_and_cancel_from_the_cli(
     assert _stock(engine, "mug") == 2
     code, output = run("verify")
     assert code == 0 and "ledger clean" in output
+
+
+def test_catalogue_with_malformed_json(client: TestClient, shop: TillPartner, rewards: None) -> None:
+    response = client.post(
+        "/api/v1/loyalty/rewards/catalogue",
+        content=b'{"card_number": ',
+        headers={"X-Api-Key": shop.key, "Content-Type": "application/json"},
+    )
+    assert (response.status_code, error_code(response)) == (400, "malformed_json")
+
+
+def test_catalogue_for_an_unknown_card(client: TestClient, shop: TillPartner, rewards: None) -> None:
+    response = call(client, shop, "/rewards/catalogue", {"card_number": "7789000000000001"})
+    assert (response.status_code, error_code(response)) == (404, "unknown_card")
+
+
+def test_cancel_with_malformed_json(
+    client: TestClient, engine: Engine, card: Card, shop: TillPartner, rewards: None
+) -> None:
+    order = _order(client, shop, card, "mug").json()
+    before = _changes(engine)
+    response = client.post(
+        f"/api/v1/loyalty/rewards/orders/{order['order_id']}/cancel",
+        content=b"{",
+        headers={
+            "X-Api-Key": shop.key,
+            "Idempotency-Key": uuid.uuid4().hex,
+            "Content-Type": "application/json",
+        },
+    )
+    assert (response.status_code, error_code(response)) == (400, "malformed_json")
+    assert _changes(engine) == before
