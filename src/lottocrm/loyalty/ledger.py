@@ -5,16 +5,21 @@ its holds. Operations lock the member accounts they touch in ascending id order 
 PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` already serialises writers) before reading any of those rows, so two
 operations on one member queue instead of both reading the same lots. System accounts are never locked: their
 balances are derived from postings, and appending a posting needs no lock.
+
+Every primitive takes a Session or the :class:`~lottocrm.loyalty.batch.Statements` of a till call, whose
+writes may be queued and sent with the call's next round trip.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, case, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from lottocrm.loyalty.batch import Pending, Statements
 from lottocrm.loyalty.errors import InsufficientPoints, InvalidAmount
 from lottocrm.loyalty.models import (
     LoyaltyAccount,
@@ -33,7 +38,7 @@ REFUND_MIN_LIFETIME = dt.timedelta(days=30)
 # costs more CPU than PostgreSQL spends executing it) and run on the session's Connection: the ledger reads
 # and writes plain rows, so the ORM execution layer (autoflush, bulk-DML plugins) is pure overhead here —
 # about half the CPU of a till call when these went through ``Session.execute``.
-_LOCK_MEMBER = (
+LOCK_MEMBER = (
     select(LoyaltyAccount.balance).where(LoyaltyAccount.id == bindparam("account_id")).with_for_update()
 )
 _INSERT_POSTING = insert(LoyaltyPosting.__table__)
@@ -52,7 +57,8 @@ _TAKE_FROM_LOT = (
     .where(LoyaltyLot.id == bindparam("lot_id"))
     .values(remaining=LoyaltyLot.remaining - bindparam("take"))
 )
-_INSERT_DRAW = insert(LoyaltyLotDraw.__table__)
+# No RETURNING: nothing reads a draw's id, and a queued write need not wait for an answer.
+_INSERT_DRAW = insert(LoyaltyLotDraw.__table__).inline()
 _INSERT_OPERATION = insert(LoyaltyOperation.__table__).returning(LoyaltyOperation.id)
 _INSERT_LOT = insert(LoyaltyLot.__table__).returning(LoyaltyLot.id)
 _LIVE_LOTS = (
@@ -64,33 +70,69 @@ _LIVE_LOTS = (
     )
     .order_by(LoyaltyLot.expires_at, LoyaltyLot.id)
 )
+_DRAWS_OF = (
+    select(LoyaltyLotDraw.lot_id, func.sum(LoyaltyLotDraw.points).label("points"))
+    .join(LoyaltyLot, LoyaltyLot.id == LoyaltyLotDraw.lot_id)
+    .where(LoyaltyLotDraw.operation_id == bindparam("operation_id"))
+    .group_by(LoyaltyLotDraw.lot_id, LoyaltyLot.expires_at)
+    .order_by(LoyaltyLot.expires_at.desc(), LoyaltyLotDraw.lot_id.desc())
+)
+_LATEST_EXPIRY_DRAWN = (
+    select(func.max(LoyaltyLot.expires_at))
+    .join(LoyaltyLotDraw, LoyaltyLotDraw.lot_id == LoyaltyLot.id)
+    .where(LoyaltyLotDraw.operation_id == bindparam("operation_id"))
+)
+
+Target = Session | Statements
 
 
-def lock_members(session: Session, account_ids: Iterable[int]) -> dict[int, int]:
+def lock_members(target: Target, account_ids: Iterable[int]) -> dict[int, int]:
     """Lock member accounts in ascending id order; returns each one's stored balance."""
-    connection = session.connection()
-    return {
-        account_id: connection.execute(_LOCK_MEMBER, {"account_id": account_id}).scalar_one()
+    sql = Statements.of(target)
+    locked = [
+        (account_id, sql.add(LOCK_MEMBER, {"account_id": account_id}))
         for account_id in sorted(set(account_ids))
-    }
+    ]
+    return {account_id: pending.one()[0] for account_id, pending in locked}
 
 
-def new_operation(session: Session, *, kind: str, now: dt.datetime, points: int, **fields: object) -> int:
-    return (
-        session.connection()
-        .execute(_INSERT_OPERATION, {"kind": kind, "points": points, "created_at": now, **fields})
-        .scalar_one()
-    )
+def new_operation(
+    target: Target,
+    *,
+    kind: str,
+    now: dt.datetime,
+    points: int,
+    operation_id: int | None = None,
+    **fields: object,
+) -> int:
+    """Record an operation; with an ``operation_id`` reserved beforehand the insert is only queued."""
+    sql = Statements.of(target)
+    values = {"kind": kind, "points": points, "created_at": now, **fields}
+    if operation_id is None:
+        return sql.add(_INSERT_OPERATION, values).one()[0]
+    sql.add(_INSERT_OPERATION, {"id": operation_id, **values})
+    return operation_id
 
 
 def post(
-    session: Session, *, operation_id: int, debit: int, credit: int, points: int, now: dt.datetime
+    target: Target,
+    *,
+    operation_id: int,
+    debit: int,
+    credit: int,
+    points: int,
+    now: dt.datetime,
+    member_side: bool = True,
 ) -> None:
-    """Append one posting and move the stored balances of whichever side is a member account."""
+    """Append one posting and move the stored balances of whichever side is a member account.
+
+    ``member_side=False``: the caller knows both sides are system accounts, so there is no stored balance
+    to move and the UPDATE is left out.
+    """
     if points <= 0:
         raise InvalidAmount(f"a posting moves a positive number of points, not {points}")
-    connection = session.connection()
-    connection.execute(
+    sql = Statements.of(target)
+    sql.add(
         _INSERT_POSTING,
         {
             "operation_id": operation_id,
@@ -102,11 +144,12 @@ def post(
     )
     # Stored balances exist only on member rows (NULL elsewhere), so one UPDATE covers both sides. The
     # CHECK balance >= 0 backs up the callers' own sufficiency checks: a bug aborts instead of minting debt.
-    connection.execute(_MOVE_BALANCES, {"debit": debit, "credit": credit, "points": points})
+    if member_side:
+        sql.add(_MOVE_BALANCES, {"debit": debit, "credit": credit, "points": points})
 
 
 def add_lot(
-    session: Session,
+    target: Target,
     *,
     account_id: int,
     operation_id: int,
@@ -114,21 +157,18 @@ def add_lot(
     expires_at: dt.datetime,
     now: dt.datetime,
 ) -> int:
-    return (
-        session.connection()
-        .execute(
-            _INSERT_LOT,
-            {
-                "account_id": account_id,
-                "operation_id": operation_id,
-                "points": points,
-                "remaining": points,
-                "expires_at": expires_at,
-                "created_at": now,
-            },
-        )
-        .scalar_one()
+    lot = Statements.of(target).add(
+        _INSERT_LOT,
+        {
+            "account_id": account_id,
+            "operation_id": operation_id,
+            "points": points,
+            "remaining": points,
+            "expires_at": expires_at,
+            "created_at": now,
+        },
     )
+    return lot.one()[0]
 
 
 def spendable(session: Session, *, account_id: int, now: dt.datetime) -> int:
@@ -140,8 +180,44 @@ def spendable(session: Session, *, account_id: int, now: dt.datetime) -> int:
     ).scalar_one()
 
 
+def live_lots(target: Target, *, account_id: int, now: dt.datetime) -> Pending:
+    """The member's lots with points left and not expired, soonest-expiring first (queued read)."""
+    return Statements.of(target).add(_LIVE_LOTS, {"account_id": account_id, "now": now})
+
+
+def plan_draw(
+    lots: Sequence[Any], *, points: int, first_lot_id: int | None = None, partial: bool = False
+) -> list[tuple[int, int]]:
+    """(lot id, points) to take from ``lots`` (rows of :func:`live_lots`), soonest-expiring first.
+
+    ``first_lot_id`` is drained before the rest (an earn reversal takes back its own lot first). Without
+    ``partial`` a shortfall is refused; with it the plan takes what there is.
+    """
+    ordered = sorted(lots, key=lambda lot: lot.id != first_lot_id) if first_lot_id is not None else lots
+    available = sum(lot.remaining for lot in ordered)
+    if available < points and not partial:
+        raise InsufficientPoints(f"{points} points asked, {available} available")
+    wanted = min(points, available)
+    plan = []
+    for lot in ordered:
+        if wanted == 0:
+            break
+        take = min(lot.remaining, wanted)
+        plan.append((lot.id, take))
+        wanted -= take
+    return plan
+
+
+def take_from_lots(target: Target, *, operation_id: int, plan: Sequence[tuple[int, int]]) -> None:
+    """Apply a draw plan (negative points give back); the account must be locked."""
+    sql = Statements.of(target)
+    for lot_id, take in plan:
+        sql.add(_TAKE_FROM_LOT, {"lot_id": lot_id, "take": take})
+        sql.add(_INSERT_DRAW, {"operation_id": operation_id, "lot_id": lot_id, "points": take})
+
+
 def draw_lots(
-    session: Session,
+    target: Target,
     *,
     account_id: int,
     operation_id: int,
@@ -152,61 +228,37 @@ def draw_lots(
 ) -> int:
     """Take ``points`` from the member's live lots, soonest-expiring first; the account must be locked.
 
-    ``first_lot_id`` is drained before the rest (an earn reversal takes back its own lot first). With
-    ``partial`` the draw takes what there is instead of refusing; returns the points taken.
+    See :func:`plan_draw` for ``first_lot_id`` and ``partial``; returns the points taken.
     """
-    connection = session.connection()
-    lots = connection.execute(_LIVE_LOTS, {"account_id": account_id, "now": now}).all()
-    if first_lot_id is not None:
-        lots.sort(key=lambda lot: lot.id != first_lot_id)
-    available = sum(lot.remaining for lot in lots)
-    if available < points and not partial:
-        raise InsufficientPoints(f"{points} points asked, {available} available")
-    wanted = min(points, available)
-    taken = 0
-    for lot in lots:
-        if taken == wanted:
-            break
-        take = min(lot.remaining, wanted - taken)
-        connection.execute(_TAKE_FROM_LOT, {"lot_id": lot.id, "take": take})
-        connection.execute(_INSERT_DRAW, {"operation_id": operation_id, "lot_id": lot.id, "points": take})
-        taken += take
-    return taken
+    sql = Statements.of(target)
+    lots = live_lots(sql, account_id=account_id, now=now).all()
+    plan = plan_draw(lots, points=points, first_lot_id=first_lot_id, partial=partial)
+    take_from_lots(sql, operation_id=operation_id, plan=plan)
+    return sum(take for _lot_id, take in plan)
 
 
-def return_to_lots(session: Session, *, from_operation_id: int, operation_id: int, points: int) -> None:
+def return_to_lots(target: Target, *, from_operation_id: int, operation_id: int, points: int) -> None:
     """Give back part of what ``from_operation_id`` drew, latest-expiring lots first.
 
     Used when a hold is voided or captured for less: the points return to the very lots they came from, so
     they keep their original expiry (a lot that expired meanwhile is then expired by the next expiry run).
     """
-    connection = session.connection()
-    draws = connection.execute(
-        select(LoyaltyLotDraw.lot_id, func.sum(LoyaltyLotDraw.points).label("points"))
-        .join(LoyaltyLot, LoyaltyLot.id == LoyaltyLotDraw.lot_id)
-        .where(LoyaltyLotDraw.operation_id == from_operation_id)
-        .group_by(LoyaltyLotDraw.lot_id, LoyaltyLot.expires_at)
-        .order_by(LoyaltyLot.expires_at.desc(), LoyaltyLotDraw.lot_id.desc())
-    ).all()
+    sql = Statements.of(target)
+    draws = sql.add(_DRAWS_OF, {"operation_id": from_operation_id}).all()
+    plan = []
     left = points
     for draw in draws:
         if left == 0:
             break
         give = min(draw.points, left)
-        connection.execute(_TAKE_FROM_LOT, {"lot_id": draw.lot_id, "take": -give})
-        connection.execute(
-            _INSERT_DRAW, {"operation_id": operation_id, "lot_id": draw.lot_id, "points": -give}
-        )
+        plan.append((draw.lot_id, -give))
         left -= give
     if left:
         raise AssertionError(
             f"operation {from_operation_id} drew {points - left} points, cannot return {points}"
         )
+    take_from_lots(sql, operation_id=operation_id, plan=plan)
 
 
-def latest_expiry_drawn(session: Session, *, operation_id: int) -> dt.datetime | None:
-    return session.execute(
-        select(func.max(LoyaltyLot.expires_at))
-        .join(LoyaltyLotDraw, LoyaltyLotDraw.lot_id == LoyaltyLot.id)
-        .where(LoyaltyLotDraw.operation_id == operation_id)
-    ).scalar_one()
+def latest_expiry_drawn(target: Target, *, operation_id: int) -> dt.datetime | None:
+    return Statements.of(target).add(_LATEST_EXPIRY_DRAWN, {"operation_id": operation_id}).scalar()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from lottocrm.audit.service import record
 from lottocrm.loyalty.accounts import member_account
+from lottocrm.loyalty.batch import Pending, Statements
 from lottocrm.loyalty.cards import card_number_from_scan, is_valid_card_number, new_card_number
 from lottocrm.loyalty.errors import BlockedCard, NotFound, UnknownCard
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyCard
@@ -26,6 +27,8 @@ class Member:
     account_id: int
     player_id: int
     max_ops_per_minute: int
+    # The account's stored balance when the lookup also locked the account (``lock=True``), else None.
+    balance: int | None = None
 
 
 def issue_card(
@@ -104,63 +107,95 @@ def normalise_phone(phone: str) -> str:
     return "+" + digits
 
 
-def _member_query(card_condition: object) -> Select:
-    return (
-        select(
-            LoyaltyCard.id,
-            LoyaltyCard.number,
-            LoyaltyCard.status,
-            LoyaltyCard.max_ops_per_minute,
-            LoyaltyAccount.id.label("account_id"),
-            LoyaltyAccount.player_id,
-        )
+def _member_query(card_condition: object, *, lock: bool = False) -> Select:
+    columns = [
+        LoyaltyCard.id,
+        LoyaltyCard.number,
+        LoyaltyCard.status,
+        LoyaltyCard.max_ops_per_minute,
+        LoyaltyAccount.id.label("account_id"),
+        LoyaltyAccount.player_id,
+    ]
+    query = (
+        select(*columns, *([LoyaltyAccount.balance] if lock else []))
         .join(LoyaltyAccount, LoyaltyAccount.id == LoyaltyCard.account_id)
         .where(card_condition)
         .order_by(LoyaltyCard.status, LoyaltyCard.id)  # "active" sorts before "blocked"
         .limit(1)
     )
+    # The lookup that also locks the member's account: one round trip instead of two on a till call. Only
+    # the account row is locked (the lock every operation of this member takes), not the card.
+    return query.with_for_update(of=LoyaltyAccount) if lock else query
 
 
-# Built once: a till identifies a member on most calls.
-_MEMBER_BY_CARD = _member_query(LoyaltyCard.number == bindparam("card_number"))
-_MEMBER_BY_PLAYER = _member_query(LoyaltyAccount.player_id == bindparam("player_id"))
-_PLAYER_BY_PHONE = select(PlayerIdentity.player_id).where(
+_PLAYERS_BY_PHONE = select(PlayerIdentity.player_id).where(
     PlayerIdentity.kind == "phone", PlayerIdentity.value == bindparam("phone")
 )
-
-
-def _member_row(session: Session, query: Select, parameters: dict[str, object]) -> Member:
-    row = session.connection().execute(query, parameters).first()
-    if row is None:
-        raise UnknownCard("no loyalty card matches")
-    if row.status == "blocked":
-        raise BlockedCard(f"card {row.number} is blocked")
-    return Member(
-        card_id=row.id,
-        card_number=row.number,
-        account_id=row.account_id,
-        player_id=row.player_id,
-        max_ops_per_minute=row.max_ops_per_minute,
+# Built once: a till identifies a member on most calls.
+_MEMBER_BY = {
+    (by, lock): _member_query(condition, lock=lock)
+    for by, condition in (
+        ("card_number", LoyaltyCard.number == bindparam("card_number")),
+        ("phone", LoyaltyAccount.player_id.in_(_PLAYERS_BY_PHONE.scalar_subquery())),
     )
+    for lock in (False, True)
+}
+
+
+class PendingMember:
+    """A queued member lookup; :meth:`get` reads it and refuses unknown or blocked cards."""
+
+    def __init__(self, pending: Pending | None, refusal: str | None = None) -> None:
+        self._pending = pending
+        self._refusal = refusal
+
+    def get(self) -> Member:
+        if self._refusal is not None:
+            raise UnknownCard(self._refusal)
+        assert self._pending is not None
+        row = self._pending.first()
+        if row is None:
+            raise UnknownCard("no loyalty card matches")
+        if row.status == "blocked":
+            raise BlockedCard(f"card {row.number} is blocked")
+        return Member(
+            card_id=row.id,
+            card_number=row.number,
+            account_id=row.account_id,
+            player_id=row.player_id,
+            max_ops_per_minute=row.max_ops_per_minute,
+            balance=getattr(row, "balance", None),
+        )
+
+
+def lookup_member(
+    target: Session | Statements,
+    *,
+    card_number: str | None = None,
+    phone: str | None = None,
+    barcode: str | None = None,
+    lock: bool = False,
+) -> PendingMember:
+    """Queue the lookup by exactly one of card number, phone or barcode; ``lock`` locks the account."""
+    if barcode is not None:
+        card_number = card_number_from_scan(barcode)
+    if card_number is not None:
+        if not is_valid_card_number(card_number):
+            return PendingMember(
+                None, f"{card_number!r} is not a valid card number (length, issuer or check digit)"
+            )
+        parameters = {"card_number": card_number}
+        query = _MEMBER_BY["card_number", lock]
+    elif phone is not None:
+        parameters = {"phone": normalise_phone(phone)}
+        query = _MEMBER_BY["phone", lock]
+    else:
+        return PendingMember(None, "give a card number, a phone or a barcode")
+    return PendingMember(Statements.of(target).add(query, parameters))
 
 
 def find_member(
     session: Session, *, card_number: str | None = None, phone: str | None = None, barcode: str | None = None
 ) -> Member:
     """Exactly one of card number, phone or scanned barcode; raises UnknownCard or BlockedCard."""
-    if barcode is not None:
-        card_number = card_number_from_scan(barcode)
-    if card_number is not None:
-        if not is_valid_card_number(card_number):
-            raise UnknownCard(f"{card_number!r} is not a valid card number (length, issuer or check digit)")
-        return _member_row(session, _MEMBER_BY_CARD, {"card_number": card_number})
-    if phone is not None:
-        player_id = (
-            session.connection()
-            .execute(_PLAYER_BY_PHONE, {"phone": normalise_phone(phone)})
-            .scalar_one_or_none()
-        )
-        if player_id is None:
-            raise UnknownCard("no member with this phone number")
-        return _member_row(session, _MEMBER_BY_PLAYER, {"player_id": player_id})
-    raise UnknownCard("give a card number, a phone or a barcode")
+    return lookup_member(session, card_number=card_number, phone=phone, barcode=barcode).get()
