@@ -42,9 +42,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_player_identity_history")),
     )
-    op.create_index(
-        op.f("ix_player_identity_history_player_id"), "player_identity_history", ["player_id"]
-    )
+    op.create_index(op.f("ix_player_identity_history_player_id"), "player_identity_history", ["player_id"])
     op.create_table(
         "login_failures",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
