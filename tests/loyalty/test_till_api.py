@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select, update
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import batch, members, partners
+from lottocrm.loyalty import adjustments, batch, members, partners
 from lottocrm.loyalty.models import LoyaltyHold, LoyaltyOperation, LoyaltyPosting, PartnerApiKey
 from lottocrm.loyalty.verify import verify
 from loyalty.factories import Card, TillPartner, add_partner
@@ -311,3 +311,83 @@ def test_a_key_revoked_by_another_process_stops_working_within_the_cache_bound(
     monkeypatch.setattr(partners, "_clock", lambda: later)
     refused = call(client, shop, "/till/identify", body)
     assert refused.status_code == 401 and error_code(refused) == "unauthorized"
+
+
+def _top_up(engine: Engine, card: Card, points: int) -> None:
+    with transaction(engine) as session:
+        adjustments.adjust(
+            session,
+            account_id=card.account_id,
+            points=points,
+            actor="test",
+            reason="top-up",
+            now=members.dt.datetime.now(members.dt.UTC),
+        )
+
+
+def _same_refusal(first, again, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
+    assert (first.status_code, error_code(first)) == (status, code), first.text
+    assert (again.status_code, again.json()) == (first.status_code, first.json())
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_refusal_is_stored_under_its_key_and_replayed_without_reevaluating(
+    client: TestClient, card: Card, shop: TillPartner, engine: Engine
+) -> None:
+    body = {"card_number": card.number, "points": 5_000}
+    first = call(client, shop, "/till/authorize", body, key="receipt-9")
+    _top_up(engine, card, 10_000)  # the rules would now say yes: a replay must not ask them again
+    again = call(client, shop, "/till/authorize", body, key="receipt-9")
+    _same_refusal(first, again, 409, "insufficient_points")
+    assert count(engine, LoyaltyHold) == 0
+    other_body = call(client, shop, "/till/authorize", {**body, "points": 5}, key="receipt-9")
+    assert (other_body.status_code, error_code(other_body)) == (409, "idempotency_conflict")
+    assert call(client, shop, "/till/authorize", body, key="receipt-10").status_code == 200
+
+
+def test_an_unknown_card_refusal_is_stored_on_the_session_path_too(
+    client: TestClient, card: Card, shop: TillPartner, engine: Engine
+) -> None:
+    """Earn runs through the Session-based path (``_till_call``), not the pipelined redemption path."""
+    body = {"card_number": "7789000000000001", "purchase_kopecks": 10_000}
+    first = call(client, shop, "/till/earn", body, key="earn-1")
+    again = call(client, shop, "/till/earn", body, key="earn-1")
+    _same_refusal(first, again, 404, "unknown_card")
+    conflict = call(client, shop, "/till/earn", {**body, "purchase_kopecks": 1}, key="earn-1")
+    assert (conflict.status_code, error_code(conflict)) == (409, "idempotency_conflict")
+    assert count(engine, LoyaltyOperation) == 1  # the opening balance only
+
+
+def test_a_hold_refusal_is_stored_under_its_key(
+    client: TestClient, shop: TillPartner, engine: Engine, hold_id: int
+) -> None:
+    with transaction(engine) as session:
+        session.execute(
+            update(LoyaltyHold)
+            .where(LoyaltyHold.id == hold_id)
+            .values(expires_at=members.dt.datetime(2020, 1, 1, tzinfo=members.dt.UTC))
+        )
+    capture = f"/till/holds/{hold_id}/capture"
+    first = call(client, shop, capture, {}, key="capture-1")
+    again = call(client, shop, capture, {}, key="capture-1")
+    _same_refusal(first, again, 409, "hold_expired")
+    missing = call(client, shop, "/till/holds/999999/void", {}, key="void-1")
+    _same_refusal(
+        missing, call(client, shop, "/till/holds/999999/void", {}, key="void-1"), 404, "hold_not_found"
+    )
+    assert call(client, shop, f"/till/holds/{hold_id}/void", {}, key="void-2").status_code == 200
+    assert verify(engine).clean
+
+
+def test_a_velocity_refusal_is_not_stored_so_the_same_call_can_come_back_later(
+    client: TestClient, card: Card, shop: TillPartner, engine: Engine
+) -> None:
+    with transaction(engine) as session:
+        members.set_velocity_limit(session, card_number=card.number, max_ops_per_minute=0)
+    body = {"card_number": card.number, "points": 5}
+    refused = call(client, shop, "/till/authorize", body, key="receipt-11")
+    assert (refused.status_code, error_code(refused)) == (429, "velocity_limit")
+    with transaction(engine) as session:
+        members.set_velocity_limit(session, card_number=card.number, max_ops_per_minute=30)
+    later = call(client, shop, "/till/authorize", body, key="receipt-11")
+    assert later.status_code == 200 and "Idempotent-Replayed" not in later.headers
