@@ -1,4 +1,7 @@
-"""``lottocrm clv …``: fit lifetime-value models on the lake's tickets and check them on a holdout."""
+"""``lottocrm clv …``: fit lifetime-value models on the lake's tickets, check them on a holdout, score.
+
+The models (scipy, Ibis, DuckDB) are imported inside the commands: ``lottocrm --help`` loads every CLI module.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +9,15 @@ import datetime as dt
 import json
 from dataclasses import asdict
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from lottocrm.analytics.clv import bgnbd, gammagamma, paretonbd
-from lottocrm.analytics.clv.errors import ClvDataError
-from lottocrm.analytics.clv.holdout import HoldoutComparison, compare
-from lottocrm.analytics.clv.predict import expected_spend, kopecks
-from lottocrm.analytics.clv.summary import LakeSummary
 from lottocrm.cli.context import console, err_console, fail, load_settings, progress, say, state
-from lottocrm.lake.store import Lake
+
+if TYPE_CHECKING:
+    from lottocrm.analytics.clv.holdout import HoldoutComparison
 
 clv_app = typer.Typer(
     help="Customer lifetime value: BG/NBD, Pareto/NBD and Gamma-Gamma.", no_args_is_help=True
@@ -28,6 +28,22 @@ class ModelChoice(StrEnum):
     bgnbd = "bgnbd"
     pareto = "pareto"
     both = "both"
+
+
+class ScoreModel(StrEnum):
+    bgnbd = "bgnbd"
+    pareto = "pareto"
+
+
+class TransactionChoice(StrEnum):
+    visit = "visit"
+    day = "day"
+
+
+TRANSACTION_HELP = (
+    "What counts as one purchase: a visit (a player's tickets within one clock minute) or a whole local "
+    "day (the CDNOW convention; undercounts players who buy twice a day)."
+)
 
 
 def _check_dates(
@@ -53,9 +69,7 @@ def _check_dates(
         )
 
 
-def _model_report(
-    fit: bgnbd.BgNbdFit | paretonbd.ParetoNbdFit, holdout: HoldoutComparison | None
-) -> dict[str, Any]:
+def _model_report(fit: Any, holdout: HoldoutComparison | None) -> dict[str, Any]:
     report: dict[str, Any] = {
         "params": asdict(fit.params),
         "log_likelihood": fit.log_likelihood,
@@ -115,13 +129,23 @@ def fit(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON document instead of tables.")
     ] = False,
+    transaction: Annotated[
+        TransactionChoice, typer.Option("--transaction", help=TRANSACTION_HELP)
+    ] = TransactionChoice.visit,
 ) -> None:
     """Fit purchase and spend models on registered players' tickets and print parameters and fit."""
+    from lottocrm.analytics.clv import bgnbd, gammagamma, paretonbd
+    from lottocrm.analytics.clv.errors import ClvDataError
+    from lottocrm.analytics.clv.holdout import compare
+    from lottocrm.analytics.clv.predict import expected_spend, kopecks
+    from lottocrm.analytics.clv.summary import LakeSummary, Transaction
+    from lottocrm.lake.store import Lake
+
     settings = load_settings()
     lake = Lake(settings.lake_path)
     if lake.row_count("tickets") == 0:
         raise fail(f"the lake at {settings.lake_path} holds no tickets: import or simulate some first")
-    engine = LakeSummary(lake, timezone=settings.timezone)
+    engine = LakeSummary(lake, timezone=settings.timezone, transaction=Transaction(transaction.value))
     span = engine.span()
     if span.first is None or span.last is None:
         raise fail("no ticket in the lake belongs to a registered player, so there is nobody to model")
@@ -140,6 +164,7 @@ def fit(
 
     result: dict[str, Any] = {
         "calibration_end": calibration.isoformat(),
+        "transaction": transaction.value,
         "holdout_end": holdout_day.isoformat() if holdout_day else None,
         "models": {},
     }
@@ -184,4 +209,82 @@ def fit(
         f"[bold]Gamma-Gamma[/]  p = {gg['params']['p']:.4g}, q = {gg['params']['q']:.4g}, "
         f"γ = {gg['params']['gamma']:.4g} kopecks  ({gg['customers']} repeat buyers); "
         f"mean spend per transaction {gg['mean_spend_per_transaction_kopecks']} kopecks"
+    )
+
+
+@clv_app.command("score")
+def score(
+    calibration_end: Annotated[
+        dt.datetime,
+        typer.Option(
+            "--calibration-end",
+            formats=["%Y-%m-%d"],
+            help="Last day (inclusive) of the history; the scores' as-of date.",
+        ),
+    ],
+    horizon_days: Annotated[
+        int, typer.Option("--horizon-days", help="Days ahead over which purchases and value are counted.")
+    ] = 365,
+    discount_rate: Annotated[
+        float, typer.Option("--discount-rate", help="Annual discount rate for the value, e.g. 0.15.")
+    ] = 0.15,
+    model: Annotated[
+        ScoreModel,
+        typer.Option("--model", help="Purchase model; Pareto/NBD also lets one-off buyers lapse."),
+    ] = ScoreModel.pareto,
+    reuse_fit: Annotated[
+        bool,
+        typer.Option("--reuse-fit", help="Use the fit stored for this calibration end instead of refitting."),
+    ] = False,
+    transaction: Annotated[
+        TransactionChoice, typer.Option("--transaction", help=TRANSACTION_HELP)
+    ] = TransactionChoice.visit,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Score every player: P(alive), expected purchases, expected spend and discounted CLV into player_clv.
+
+    Rerunning a calibration end replaces its scores.
+    """
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from lottocrm.analytics.clv.errors import ClvDataError
+    from lottocrm.analytics.clv.scoring import ScoreOptions, fit_and_score
+    from lottocrm.analytics.clv.summary import Transaction
+    from lottocrm.db.engine import get_engine
+
+    settings = load_settings()
+    options = ScoreOptions(horizon_days=horizon_days, discount_rate=discount_rate, model=model.value)
+    try:
+        options.check()
+        with progress() as bar:
+            bar.add_task("fitting and scoring", total=None)
+            summary = fit_and_score(
+                settings,
+                get_engine(settings),
+                calibration_end.date(),
+                options=options,
+                transaction=Transaction(transaction.value),
+                reuse_fit=reuse_fit,
+            )
+    except ClvDataError as exc:
+        raise fail(str(exc)) from None
+    except (OperationalError, ProgrammingError):
+        raise fail("the database is not set up for CLV scores: run `lottocrm db upgrade` first") from None
+    for warning in summary.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    report = asdict(summary)
+    report["as_of"] = summary.as_of.isoformat()
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    params = ", ".join(f"{key} = {value:.4g}" for key, value in summary.params.items())
+    say(
+        f"{summary.players} players scored as of {summary.as_of} with {summary.model} "
+        f"({'stored fit' if summary.reused_fit else 'fitted now'}: {params})"
+    )
+    say(
+        f"  horizon {summary.horizon_days} days at {summary.discount_rate:.1%} a year: "
+        f"{summary.expected_purchases:,.0f} expected purchases, "
+        f"CLV {summary.clv_kopecks / 100:,.2f} ₽ in all; "
+        f"mean P(alive) {summary.mean_probability_alive:.1%}; {summary.seconds:.1f} s"
     )

@@ -2,6 +2,7 @@
 
 from lottocrm.analytics.churn.models import ChurnModelRecord, ChurnScore
 from lottocrm.analytics.clusters.models import ClusterProfile, PlayerCluster
+from lottocrm.analytics.clv.models import ClvFit, PlayerClv
 from lottocrm.analytics.mart.models import PlayerAnalytics
 from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNextGame, PropensityRun
 from lottocrm.analytics.reports.models import ReportCacheEntry
@@ -35,6 +36,8 @@ __all__ = [
     "AuditEvent",
     "ChurnModelRecord",
     "ChurnScore",
+    "ClvFit",
+    "PlayerClv",
     "PLAYER_NAME_TRIGRAM_INDEX",
     "User",
     "WebSession",

@@ -75,6 +75,30 @@ def expected_purchases(
     return (r + x_) * (beta + T_) / (alpha + T_) * lifetime * alive
 
 
+def expected_purchases_at(
+    params: PurchaseParams, *, weeks: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """P(alive) per customer and E[transactions in (T, T+t]] for each horizon t in ``weeks`` (rows).
+
+    The same numbers as ``probability_alive`` and ``expected_purchases``, with the history-dependent part
+    computed once for all horizons.
+    """
+    horizons = np.asarray(weeks, dtype=np.float64).ravel()
+    if (horizons < 0).any():
+        raise ClvDataError("every horizon must be ≥ 0")
+    x_, t_x_, T_ = as_arrays(x=x, t_x=t_x, T=T)
+    alive = probability_alive(params, x=x_, t_x=t_x_, T=T_)
+    if isinstance(params, BgNbdParams):
+        purchases = np.stack([expected_purchases(params, t=t, x=x_, t_x=t_x_, T=T_) for t in horizons])
+        return alive, purchases
+    r, alpha, s, beta = params.r, params.alpha, params.s, params.beta
+    rate = (r + x_) * (beta + T_) / (alpha + T_) * alive
+    purchases = np.stack(
+        [rate * _pareto_lifetime_factor(s, np.log(beta + T_) - np.log(beta + T_ + t)) for t in horizons]
+    )
+    return alive, purchases
+
+
 def expected_purchases_new_customer(params: PurchaseParams, *, t: ArrayLike) -> NDArray[np.float64]:
     """E[X(t)]: repeat transactions in the first t weeks of a customer just acquired."""
     t_ = np.asarray(t, dtype=np.float64)
