@@ -105,9 +105,12 @@ def frequent_itemsets(
     counted = pairs.group_by(item_1=pairs.game_id).aggregate(players=pairs.count())
     frequent = engine.materialize(counted.filter(counted.players >= min_players), "l1")
     levels = [LevelStats(1, _count(counted), _count(frequent))]
-    holders = engine.materialize(
-        pairs.semi_join(frequent, pairs.game_id == frequent.item_1).select("player_id", item_1=pairs.game_id),
-        "p1",
+    held = pairs.select("player_id", item_1=pairs.game_id)
+    # When every candidate is frequent the pruning filter keeps every row: skip that pass over the pairs.
+    holders = (
+        held
+        if levels[0].frequent == levels[0].candidates
+        else engine.materialize(held.semi_join(frequent, held.item_1 == frequent.item_1), "p1")
     )
     singles = holders.view()
     by_level = [frequent]
@@ -148,8 +151,12 @@ def frequent_itemsets(
         levels.append(LevelStats(k, candidate_count, _count(frequent)))
         if levels[-1].frequent == 0:
             break
-        holders = engine.materialize(
-            extended.semi_join(frequent, [extended[c] == frequent[c] for c in _items(k)]), f"p{k}"
+        holders = (
+            extended
+            if levels[-1].frequent == levels[-1].candidates
+            else engine.materialize(
+                extended.semi_join(frequent, [extended[c] == frequent[c] for c in _items(k)]), f"p{k}"
+            )
         )
         by_level.append(frequent)
     parts = [
