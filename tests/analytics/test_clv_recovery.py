@@ -64,11 +64,12 @@ def test_gamma_gamma_recovers_true_parameters(T: np.ndarray) -> None:
 
 
 # The simulator is BG/NBD in its seasonality-stretched time; the lake summary sees calendar days. Measured
-# over 30 simulated populations of 10 000 players (seeds 101-130; docs/analytics-clv.md), fitting by visit:
-# mean relative error (bias) and relative SD of each estimate. A tolerance is |bias| + 4 SD, rounded up.
+# over 30 simulated populations of 10 000 players (seeds 101-130, by visit; docs/analytics-clv.md), as
+# relative error: r bias -2.1 % SD 1.4 %; α -0.8 % / 2.2 %; a -0.7 % / 6.3 %; b -1.5 % / 8.6 %;
+# r/α -1.3 % / 1.4 %; a/(a+b) +1.0 % / 3.0 %. Each tolerance is |bias| + 4 SD, rounded up.
 SIMULATED_PLAYERS = 10_000
-SIMULATOR_TOLERANCE = {"r": 0.10, "alpha": 0.11, "a": 0.25, "b": 0.32}
-SIMULATOR_RATIO_TOLERANCE = {"mean_rate": 0.07, "mean_dropout": 0.10}
+SIMULATOR_TOLERANCE = {"r": 0.08, "alpha": 0.10, "a": 0.26, "b": 0.36}
+SIMULATOR_RATIO_TOLERANCE = {"mean_rate": 0.07, "mean_dropout": 0.14}
 
 
 def _ratios(params: BgNbdParams | PopulationParams) -> dict[str, float]:

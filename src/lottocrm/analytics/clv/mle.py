@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize
 
 LOG_BOUND = 25.0
+FLAT_GRADIENT = 1e-6
 
 Objective = Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]]]
 
@@ -76,12 +77,18 @@ def maximise(
             bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start),
             options={"maxiter": 1000, "ftol": relative_tolerance, "gtol": 1e-8},
         )
+    converged, message = bool(result.success), str(result.message)
+    if not converged and np.max(np.abs(result.jac)) <= FLAT_GRADIENT:
+        # L-BFGS-B's line search gives up when rounding noise swamps the last improvement; a gradient this
+        # flat means it already stood on the maximum.
+        converged = True
+        message = f"at the maximum: every gradient component below {FLAT_GRADIENT:g} per customer ({message})"
     return _maximum(
         result.x,
         -float(result.fun) * scale,
         names,
-        bool(result.success),
-        str(result.message),
+        converged,
+        message,
         int(result.nit),
         int(result.nfev),
     )
