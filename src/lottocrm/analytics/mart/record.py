@@ -144,7 +144,7 @@ def player_record(
         first_day=sold.day.min(),
         second_day=sold.day.min(where=new_day),
         last_day=sold.day.max(),
-        frequency=sold.count(where=new_day) + 1,
+        frequency=sold.count(where=sold.gap.isnull() | new_day),
         interval_mean_days=sold.gap.mean(where=new_day),
         interval_std_days=sold.gap.std(where=new_day, how="sample"),
         spend_30d=price.sum(where=sold.day >= as_of_day - 30),
@@ -207,12 +207,16 @@ def player_record(
         interval_std_days=joined.interval_std_days.cast("float64"),
         spend_30d_kopecks=joined.spend_30d.fill_null(0).cast("int64"),
         spend_90d_kopecks=spend_90d.cast("int64"),
+        # Float operands throughout: Spark would take a literal such as 90.0 as a decimal and round.
         spend_trend_30d=ibis.ifelse(
-            spend_90d > 0, joined.spend_30d.fill_null(0) * 3.0 / spend_90d, ibis.null("float64")
+            spend_90d > 0,
+            joined.spend_30d.fill_null(0).cast("float64") * 3 / spend_90d.cast("float64"),
+            ibis.null("float64"),
         ),
         spend_trend_90d=ibis.ifelse(
             (days_before_90 > 0) & (spend_before_90 > 0),
-            (spend_90d / 90.0) / (spend_before_90 / days_before_90.cast("float64")),
+            (spend_90d.cast("float64") / 90)
+            / (spend_before_90.cast("float64") / days_before_90.cast("float64")),
             ibis.null("float64"),
         ),
         favourite_game_id=joined.game_id.cast("int32"),
