@@ -92,13 +92,13 @@ def test_features_and_labels_by_hand(lake: Lake) -> None:
 @pytest.fixture(scope="module")
 def synthetic_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     lake = Lake(tmp_path_factory.mktemp("propensity") / "lake")
-    write_synthetic_lake(lake, players=2_000, start=AS_OF - dt.timedelta(days=365), days=365, seed=7)
+    write_synthetic_lake(lake, players=1_200, start=AS_OF - dt.timedelta(days=365), days=365, seed=7)
     return lake
 
 
 def test_model_beats_played_before_on_every_game(synthetic_lake: Lake) -> None:
     with LakeEngine(synthetic_lake, timezone="Europe/Moscow") as engine:
-        fit = fit_propensity(engine, as_of=AS_OF, options=PropensityOptions(trees=100))
+        fit = fit_propensity(engine, as_of=AS_OF, options=PropensityOptions(trees=60))
         scores = score_propensity(engine, fit)
     assert (fit.train_as_of, fit.holdout_as_of) == (
         AS_OF - dt.timedelta(days=60),
