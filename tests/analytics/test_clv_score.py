@@ -136,6 +136,12 @@ def test_panel_shows_the_latest_score(filled, settings: Settings) -> None:
     assert values["Probability alive"] == f"{row.probability_alive:.0%}"
     assert values["Lifetime value (discounted)"].endswith(" ₽")
 
+    from lottocrm.web.i18n import translations
+
+    russian = translations("ru").gettext
+    for label in [panel.title, *values]:
+        assert russian(label) != label, f"no Russian for {label!r}"
+
 
 def test_zero_horizon_is_refused(filled) -> None:
     result = score_cli(CALIBRATION_END.isoformat(), "--horizon-days", "0")
