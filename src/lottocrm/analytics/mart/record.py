@@ -166,12 +166,15 @@ def player_record(
         ],
         per_player.spend,
     )
-    per_player = per_player.mutate(
+    # An explicit select, not drop(): Ibis renders a drop as EXCEPT (…) in set order, which varies per run.
+    pivot = {*game_sums, *channel_sums}
+    per_player = per_player.select(
+        *(name for name in per_player.columns if name not in pivot),
         game_id=game_id.cast("int32"),
         favourite_game_share=game_share,
         channel=channel.cast("string"),
         main_channel_share=channel_share,
-    ).drop(*game_sums, *channel_sums)
+    )
 
     won = wins.filter(wins.player_id.notnull() & (wins.won_at < cutoff_literal))
     per_win = won.group_by("player_id").aggregate(

@@ -42,7 +42,12 @@ def _check_levels(levels: int) -> None:
 
 
 def _quantile_level(value: ir.NumericValue, *, bought: ir.BooleanValue, levels: int) -> ir.IntegerValue:
-    rank = ibis.percent_rank().over(group_by=bought, order_by=value)
+    # percent_rank as (rank - 1) / (n - 1): ClickHouse's Ibis compiler lacks percent_rank; same doubles.
+    window = ibis.window(group_by=bought, order_by=value)
+    others = value.count().over(ibis.window(group_by=bought)) - 1
+    rank = ibis.ifelse(
+        others > 0, ibis.rank().over(window).cast("float64") / others.cast("float64"), ibis.literal(0.0)
+    )
     level = (rank * levels).floor().cast("int32") + 1
     return ibis.ifelse(bought, ibis.least(level, levels), ibis.null("int32")).cast("int16")
 
