@@ -112,3 +112,38 @@ def test_migration_command(filled) -> None:
     assert "not_registered" in result.output and "deep_churn" in result.output
     backwards = invoke("segments", "migration", "--from", AS_OF.isoformat(), "--to", "2026-03-01")
     assert backwards.exit_code == 1 and "must be after" in backwards.output
+
+
+def test_mart_with_configured_thresholds_and_rfm_cut_points(filled) -> None:
+    lifecycle = ["new_days=5", "active_days=10", "at_risk_days=20", "sleeping_days=50", "churned_days=600"]
+    cuts = ["rfm_recency_days=30,90,365", "rfm_frequency=2,3,5", "rfm_monetary_kopecks=50000,100000,1000000"]
+    args = [f"--threshold={item}" for item in (*lifecycle, "vip_spend_90d_kopecks=2000000", *cuts)]
+    result = invoke("--quiet", "mart", "--as-of", AS_OF.isoformat(), "--rfm-mode", "thresholds", *args)
+    assert result.exit_code == 0, result.output
+    with transaction(filled) as session:
+        rows = {row.player_id: row for row in session.scalars(select(PlayerAnalytics))}
+    assert {player: row.segment for player, row in rows.items()} == {
+        1: "active",
+        2: "active",
+        3: "registered_no_purchase",
+        4: "churned",
+        6: "at_risk",
+        7: "sleeping",
+    }
+    assert (rows[1].r_level, rows[1].f_level, rows[1].m_level) == (4, 3, 2)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--threshold", "idle_days=3"], "unknown name 'idle_days'"),
+        (["--threshold", "active_days=soon"], "'soon' is not a whole number"),
+        (["--rfm-levels", "9"], "levels per axis must be 3–5"),
+        (["--rfm-mode", "thresholds"], "needs cut points for every axis"),
+    ],
+)
+def test_bad_mart_settings_write_nothing(filled, args: list[str], message: str) -> None:
+    result = invoke("mart", "--as-of", AS_OF.isoformat(), *args)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert _rows_by_date(filled) == {}

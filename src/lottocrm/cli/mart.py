@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Annotated
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
 
-import pyarrow as pa
 import typer
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from lottocrm.analytics.mart.build import MartInputError, MartOptions, mart_builder
 from lottocrm.analytics.mart.segments import NOT_REGISTERED, SEGMENTS
-from lottocrm.analytics.mart.writeback import replace_snapshot
 from lottocrm.cli.context import console, fail, load_settings, progress, say, state
 from lottocrm.db.engine import get_engine, transaction
 from lottocrm.lake.store import Lake
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 segments_app = typer.Typer(help="Lifecycle segments: how players moved between them.", no_args_is_help=True)
 
@@ -31,19 +32,60 @@ def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
+class EngineChoice(StrEnum):
+    duckdb = "duckdb"
+    pyspark = "pyspark"
+
+
+class RfmMode(StrEnum):
+    quantile = "quantile"
+    thresholds = "thresholds"
+
+
+THRESHOLD_HELP = (
+    "NAME=VALUE, repeatable. Lifecycle: new_days, active_days, at_risk_days, sleeping_days, churned_days "
+    "(days since the last purchase, increasing), vip_spend_90d_kopecks. RFM cut points for --rfm-mode "
+    "thresholds, ascending and comma-separated: rfm_recency_days, rfm_frequency, rfm_monetary_kopecks "
+    "(e.g. rfm_recency_days=30,90,365)."
+)
+
+
 def mart(
     as_of: Annotated[dt.datetime, _day_option("--as-of", "The record describes everything before this day.")],
+    threshold: Annotated[list[str] | None, typer.Option("--threshold", help=THRESHOLD_HELP)] = None,
+    rfm_mode: Annotated[
+        RfmMode, typer.Option("--rfm-mode", help="RFM levels by quantile among buyers or by cut points.")
+    ] = RfmMode.quantile,
+    rfm_levels: Annotated[
+        int | None, typer.Option("--rfm-levels", help="Levels per RFM axis, 3–5 (default 5).")
+    ] = None,
+    engine_name: Annotated[
+        EngineChoice, typer.Option("--engine", help="Run the mart on DuckDB or on local PySpark.")
+    ] = EngineChoice.duckdb,
 ) -> None:
     """Build the player analytical record as of a date, write it back to the store and print segment sizes."""
+    from lottocrm.analytics.engine import EngineError
+    from lottocrm.analytics.mart.build import MartInputError, mart_builder
+    from lottocrm.analytics.mart.config import MartConfigError, mart_options
+    from lottocrm.analytics.mart.writeback import replace_snapshot
+
     settings = load_settings()
     day = as_of.date()
+    try:
+        options = mart_options(
+            timezone=settings.timezone,
+            thresholds=threshold,
+            rfm_mode=rfm_mode.value,
+            rfm_levels=rfm_levels,
+            engine=engine_name.value,
+        )
+    except MartConfigError as exc:
+        raise fail(str(exc)) from None
     engine = get_engine(settings)
     try:
         with (
             progress() as bar,
-            mart_builder(
-                lake=Lake(settings.lake_path), engine=engine, options=MartOptions(timezone=settings.timezone)
-            ) as builder,
+            mart_builder(lake=Lake(settings.lake_path), engine=engine, options=options) as builder,
         ):
             task = bar.add_task("building the mart", total=2)
             builder.check_as_of(day, today=_today())
@@ -52,7 +94,7 @@ def mart(
             with transaction(engine) as session:
                 replace_snapshot(session, as_of=day, mart=table)
             bar.advance(task)
-    except MartInputError as exc:
+    except (MartInputError, EngineError) as exc:
         raise fail(str(exc)) from None
     except (OperationalError, ProgrammingError):
         raise fail(DB_NOT_READY) from None
@@ -76,6 +118,8 @@ def migration(
     date_to: Annotated[dt.datetime, _day_option("--to", "The later as-of date.")],
 ) -> None:
     """How many players moved from each lifecycle segment to each other between two dates."""
+    from lottocrm.analytics.mart.build import MartInputError, MartOptions, mart_builder
+
     settings = load_settings()
     earlier, later = date_from.date(), date_to.date()
     if later <= earlier:
