@@ -114,7 +114,7 @@ def bench_training(record: pa.Table, churned: np.ndarray, models_dir: Path) -> t
     spec = FeatureSpec.from_manifest(manifest["features"])
     rows = manifest["training_rows"]
     matrix = spec.matrix(record.slice(0, rows), as_of=AS_OF)
-    params = {**training.PARAMS, "num_threads": training.threads_for(rows)}
+    params = training.PARAMS
 
     def raw_fit() -> lgb.Booster:
         data = lgb.Dataset(matrix, label=churned[:rows].astype(np.float32), categorical_feature=[22, 23, 24])
@@ -124,7 +124,7 @@ def bench_training(record: pa.Table, churned: np.ndarray, models_dir: Path) -> t
     model, baseline = manifest["metrics"]["model"], manifest["metrics"]["recency_baseline"]
     line = (
         f"| training, {record.num_rows:,} players ({rows:,} fit, {manifest['holdout_rows']:,} holdout), "
-        f"{training.ROUNDS} rounds, {params['num_threads']} threads | {seconds:.1f} s | "
+        f"{training.ROUNDS} rounds, {params['num_threads']} thread | {seconds:.1f} s | "
         f"bare lightgbm.train on {rows:,} rows {raw_seconds:.1f} s (ratio {seconds / raw_seconds:.2f}×) | "
         f"holdout ROC-AUC {model['roc_auc']:.4f} vs recency {baseline['roc_auc']:.4f}; "
         f"PR-AUC {model['pr_auc']:.4f} vs {baseline['pr_auc']:.4f} |"

@@ -204,7 +204,7 @@ def train_on(
         "holdout_rows": int(test_rows.num_rows),
         "training_churn_rate": float(churned[~holdout].mean()),
         "features": spec.describe(),
-        "params": {**training.PARAMS, "num_threads": training.threads_for(fit_rows.num_rows)},
+        "params": training.PARAMS,
         "rounds": training.ROUNDS,
         "risk_bands": RISK_BANDS,
         "metrics": metrics,
