@@ -11,6 +11,12 @@ pydantic model (its JSON schema is still published in OpenAPI), and the call's s
 round trips on PostgreSQL — key claim with member lock and reads, then the writes with the stored answer,
 then COMMIT — on a connection pool without a pre-ping (a connection the server dropped fails one call, which
 the till retries with the same key).
+
+Those four handlers also run on the event loop itself rather than in the thread pool: the hop to a pool
+thread and back, and the two threads taking turns on the GIL, cost ~15–25 % of a call's CPU (measured, see
+bench/RESULTS.md). A call holds no await point, so a worker serves redemptions one at a time, start to finish
+— it never waits on a lock held by a redemption of its own — and a worker's other requests wait for the one
+in hand (a few milliseconds). Run ``lottocrm serve --workers N`` with N about the number of cores.
 """
 
 from __future__ import annotations
@@ -364,7 +370,7 @@ def _redemption_call(
     summary="Hold points for a redemption",
     openapi_extra=_lean(AuthorizeRequest),
 )
-def authorize(request: Request) -> JSONResponse:
+async def authorize(request: Request) -> JSONResponse:
     _idempotency_key(request)
     body = _parse(request, AuthorizeRequest)
 
@@ -392,7 +398,7 @@ def authorize(request: Request) -> JSONResponse:
     summary="Capture a hold (all or part)",
     openapi_extra=_lean(CaptureRequest),
 )
-def capture(request: Request) -> JSONResponse:
+async def capture(request: Request) -> JSONResponse:
     hold_id = _hold_id(request)
     _idempotency_key(request)
     body = _parse(request, CaptureRequest)
@@ -413,7 +419,7 @@ def capture(request: Request) -> JSONResponse:
     summary="Cancel a hold",
     openapi_extra=_lean(VoidRequest),
 )
-def void(request: Request) -> JSONResponse:
+async def void(request: Request) -> JSONResponse:
     hold_id = _hold_id(request)
     _idempotency_key(request)
     body = _parse(request, VoidRequest)
@@ -432,7 +438,7 @@ def void(request: Request) -> JSONResponse:
     summary="Refund captured points",
     openapi_extra=_lean(RefundRequest),
 )
-def refund(request: Request) -> JSONResponse:
+async def refund(request: Request) -> JSONResponse:
     hold_id = _hold_id(request)
     _idempotency_key(request)
     body = _parse(request, RefundRequest)
