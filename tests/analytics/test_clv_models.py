@@ -72,6 +72,14 @@ def test_series_matches_scipy_with_derivatives() -> None:
     )
 
 
+def test_series_falls_back_to_scipy_where_it_converges_too_slowly() -> None:
+    # z this close to 1 with c - b this small needs far more than SERIES_TERMS terms.
+    b, c, z = np.array([1.6, 2.0]), np.array([1.65, 4.0]), np.array([0.9999, 0.5])
+    f = paretonbd.series(b, c, z)
+    np.testing.assert_allclose(f.value, hyp2f1(1.0, b, c, z), rtol=1e-10)
+    assert np.isfinite(f.d_b).all() and np.isfinite(f.d_c).all() and (f.d_z > 0).all()
+
+
 @pytest.mark.parametrize(
     "params",
     [
