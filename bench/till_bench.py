@@ -53,6 +53,7 @@ class Level:
     pair_latencies_ms: list[float]
     call_latencies_ms: list[float]
     failures: list[str] = field(default_factory=list)
+    resent: int = 0  # calls sent again (same key) after the server closed an idle kept-alive connection
 
     @property
     def pairs_per_second(self) -> float:
@@ -182,22 +183,29 @@ class Till:
         self.port, self.key = port, key
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.retries = 0
 
     async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        assert self.reader is not None
-        head = (
+        """Send once; if the server had closed the kept-alive connection (uvicorn closes one idle for 5 s),
+        reconnect and resend with the same idempotency key, as a till does."""
+        request = (
             f"POST /api/v1/loyalty{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             f"X-Api-Key: {self.key}\r\nIdempotency-Key: {uuid.uuid4().hex}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
-        )
-        self.writer.write(head.encode() + body)
+        ).encode() + body
         try:
-            status_line, _, headers = (await self.reader.readuntil(b"\r\n\r\n")).partition(b"\r\n")
+            return await self._exchange(request)
         except (asyncio.IncompleteReadError, ConnectionError):
-            await self.close()  # the server closed the kept-alive connection: the caller counts a failure
-            raise
+            await self.close()
+            self.retries += 1
+            return await self._exchange(request)
+
+    async def _exchange(self, request: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        self.writer.write(request)
+        status_line, _, headers = (await self.reader.readuntil(b"\r\n\r\n")).partition(b"\r\n")
         length = int(re.search(rb"(?i)content-length: *(\d+)", headers).group(1))  # type: ignore[union-attr]
         return int(status_line.split()[1]), await self.reader.readexactly(length)
 
@@ -250,6 +258,7 @@ async def drive(port: int, key: str, cards: list[str], clients: int, pairs_per_c
     finally:
         for till in tills:
             await till.close()
+    level.resent = sum(till.retries for till in tills)
     level.pairs = len(level.pair_latencies_ms)
     return level
 
@@ -398,6 +407,7 @@ def run_dialect(url: str, label: str, workers: int, pairs: dict[int, int], with_
                 )
                 ratio = f"{level.pairs_per_second / raw.pairs_per_second:.2f}"
         failed = f" ({len(level.failures)} failed: {level.failures[0]})" if level.failures else ""
+        failed += f" ({level.resent} calls resent)" if level.resent else ""
         rows.append(
             f"| {label} | {clients} | {level.pairs}{failed} | {level.pairs_per_second:,.0f} | "
             f"{2 * level.pairs_per_second:,.0f} | {level.p(0.5):.1f} / {level.p(0.99):.1f} | "
