@@ -12,12 +12,15 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from lake_factory import tickets_table
+from sqlalchemy import func, select
 
 from lottocrm.analytics.churn import artifacts, metrics, service
 from lottocrm.analytics.churn.errors import ChurnArtifactError, ChurnInputError
-from lottocrm.analytics.churn.features import FeatureSpec
+from lottocrm.analytics.churn.features import RECORD_FEATURES, FeatureSpec
+from lottocrm.analytics.churn.models import ChurnModelRecord, ChurnScore
 from lottocrm.db import migrate
-from lottocrm.db.engine import make_engine
+from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.store import Lake
 from lottocrm.simulator.params import SimulationConfig
 from lottocrm.simulator.run import simulate
@@ -127,7 +130,7 @@ def test_unseen_categories_and_nulls_are_missing_values() -> None:
             "favourite_game_id": pa.array([3, None], pa.int32()),
             "main_channel": ["app", "app"],
             "last_win_on": pa.array([dt.date(2026, 4, 30), None]),
-            **{name: pa.array([1.0, None]) for name in FeatureSpec().numeric if name in _RECORD_ONLY},
+            **{name: pa.array([1.0, None]) for name in RECORD_FEATURES},
         }
     )
     spec = FeatureSpec(categories={"region": ["RU-MOW"], "favourite_game_id": ["3"], "main_channel": ["app"]})
@@ -138,13 +141,6 @@ def test_unseen_categories_and_nulls_are_missing_values() -> None:
     assert matrix[0, names.index("days_since_last_win")] == 1 and np.isnan(
         matrix[1, names.index("recency_days")]
     )
-
-
-_RECORD_ONLY = set(FeatureSpec().numeric) - {
-    "days_since_last_win",
-    "purchase_days_per_week",
-    "recency_over_interval",
-}
 
 
 def test_metrics_on_numbers_worked_out_by_hand() -> None:
@@ -165,3 +161,35 @@ def test_metrics_on_numbers_worked_out_by_hand() -> None:
 def test_metrics_refuse_a_single_class() -> None:
     with pytest.raises(ChurnInputError, match="all 4 players churned"):
         metrics.evaluate(np.ones(4, dtype=bool), np.full(4, 0.5))
+
+
+def test_a_lake_without_buyers_is_refused_and_scores_nothing(
+    workspace: service.ChurnWorkspace, trained: dict, tmp_path: Path
+) -> None:
+    """Only anonymous tickets: there is no buyer to learn from or to score, and nothing is written."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'crm.sqlite3'}")
+    migrate.upgrade(engine)
+    lake = Lake(tmp_path / "lake")
+    noon = dt.datetime(2026, 1, 10, 12, tzinfo=dt.UTC)
+    lake.append(
+        "tickets",
+        tickets_table([(None, noon + dt.timedelta(days=d), 10_000) for d in range(200)]),
+        batch_id="anon",
+    )
+    empty = service.ChurnWorkspace(
+        lake=lake,
+        engine=engine,
+        timezone="Europe/Moscow",
+        models_dir=tmp_path / "models",
+        truth_dir=tmp_path / "ground-truth",
+        today=TODAY,
+    )
+    with pytest.raises(ChurnInputError, match="no player bought anything before 2026-03-01"):
+        service.train(empty, as_of=dt.date(2026, 3, 1))
+    shutil.copytree(workspace.models_dir / trained["version"], empty.models_dir / trained["version"])
+    with pytest.raises(ChurnInputError, match="nobody to score"):
+        service.score(empty, as_of=dt.date(2026, 3, 1))
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(ChurnScore)) == 0
+        assert session.scalar(select(func.count()).select_from(ChurnModelRecord)) == 0
+    engine.dispose()

@@ -278,9 +278,11 @@ def score(ws: ChurnWorkspace, *, as_of: dt.date, version: str | None = None) -> 
         reader = _stream(expression)
         with transaction(ws.engine) as session:
             bands = replace_scores(session, as_of=as_of, model=model, batches=reader)
-    players = sum(bands.values())
-    if players == 0:
-        raise ChurnInputError(f"no player bought anything before {as_of}, so there is nobody to score")
+            players = sum(bands.values())
+            if players == 0:  # raised inside the transaction, so not even the model's registration is kept
+                raise ChurnInputError(
+                    f"no player bought anything before {as_of}, so there is nobody to score"
+                )
     return {"as_of": as_of.isoformat(), "model_version": model.version, "players": players, "bands": bands}
 
 
