@@ -391,3 +391,15 @@ def test_a_velocity_refusal_is_not_stored_so_the_same_call_can_come_back_later(
         members.set_velocity_limit(session, card_number=card.number, max_ops_per_minute=30)
     later = call(client, shop, "/till/authorize", body, key="receipt-11")
     assert later.status_code == 200 and "Idempotent-Replayed" not in later.headers
+
+
+def test_authorize_by_phone_and_by_barcode_lock_the_same_member(
+    client: TestClient, card: Card, shop: TillPartner, engine: Engine
+) -> None:
+    by_phone = call(client, shop, "/till/authorize", {"phone": "8" + card.phone[2:], "points": 10})
+    by_scan = call(client, shop, "/till/authorize", {"barcode": card.number, "points": 20})
+    assert (by_phone.status_code, by_scan.status_code) == (200, 200), (by_phone.text, by_scan.text)
+    assert [by_phone.json()["balance"], by_scan.json()["balance"]] == [990, 970]
+    unknown = call(client, shop, "/till/authorize", {"phone": "+70000000000", "points": 1})
+    assert (unknown.status_code, error_code(unknown)) == (404, "unknown_card")
+    assert verify(engine).clean
