@@ -13,7 +13,7 @@ then COMMIT — on a connection pool without a pre-ping (a connection the server
 the till retries with the same key).
 
 Those four handlers also run on the event loop itself rather than in the thread pool: the hop to a pool
-thread and back, and the two threads taking turns on the GIL, cost ~15–25 % of a call's CPU (measured, see
+thread and back, and the two threads taking turns on the GIL, cost 15–27 % of a call's CPU (measured, see
 bench/RESULTS.md). A call holds no await point, so a worker serves redemptions one at a time, start to finish
 — it never waits on a lock held by a redemption of its own — and a worker's other requests wait for the one
 in hand (a few milliseconds). Run ``lottocrm serve --workers N`` with N about the number of cores.
@@ -22,9 +22,10 @@ in hand (a few milliseconds). Run ``lottocrm serve --workers N`` with N about th
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache, partial
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Request, Response, Security
@@ -151,16 +152,36 @@ IdempotencyKey = Annotated[
 ]
 
 
-@lru_cache(maxsize=8)
+# Till session factories by application engine. One factory per engine, not one per call: each
+# sessionmaker makes a Session subclass, and SQLAlchemy walks every Session event listener for a new class —
+# measurable CPU on a call that is otherwise cheap. A server has one engine; tests make one per database, so
+# only the latest few pools are kept and an older one is disposed (its idle connections closed at once:
+# PostgreSQL's connection slots are shared with everything else on the machine).
+_till_sessions: dict[Engine, tuple[sessionmaker[Session], Engine | None]] = {}
+_TILL_POOLS_KEPT = 2
+_till_sessions_lock = threading.Lock()
+
+
 def _sessions(engine: Engine) -> sessionmaker[Session]:
-    # One factory per engine, not one per call: each sessionmaker makes a Session subclass, and SQLAlchemy
-    # walks every Session event listener for a new class — measurable CPU on a call that is otherwise cheap.
-    if engine.dialect.name == "postgresql":
-        # The till's own pool, without the application pool's pre-ping: that is a round trip on every
-        # checkout, a quarter of a till call's. A connection the server closed fails one call instead; the
-        # till retries it with the same idempotency key, and the pool replaces the connection.
-        engine = create_engine(engine.url, pool_size=10, max_overflow=20, pool_pre_ping=False)
-    return session_factory(engine)
+    found = _till_sessions.get(engine)
+    if found is not None:
+        return found[0]
+    with _till_sessions_lock:
+        found = _till_sessions.get(engine)
+        if found is None:
+            own = None
+            if engine.dialect.name == "postgresql":
+                # The till's own pool, without the application pool's pre-ping: that is a round trip on
+                # every checkout, a quarter of a till call's. A connection the server closed fails one call
+                # instead; the till retries it with the same idempotency key, and the pool replaces it.
+                own = create_engine(engine.url, pool_size=10, max_overflow=20, pool_pre_ping=False)
+            found = (session_factory(own or engine), own)
+            _till_sessions[engine] = found
+            while len(_till_sessions) > _TILL_POOLS_KEPT:
+                _factory, retired = _till_sessions.pop(next(iter(_till_sessions)))
+                if retired is not None:
+                    retired.dispose()
+    return found[0]
 
 
 @contextmanager
