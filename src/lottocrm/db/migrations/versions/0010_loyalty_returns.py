@@ -1,4 +1,4 @@
-"""loyalty: the partner that placed a reward order (an order placed through the API is that partner's to cancel)
+"""loyalty: the partner that placed a reward order (an order placed through the API is its to cancel)
 
 Revision ID: 0010
 Revises: 0004
