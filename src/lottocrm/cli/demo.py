@@ -37,6 +37,9 @@ DEMO_CARD_HOLDERS = 300
 DEMO_TILL_PARTNER = "perekrestok"
 # Two as-of dates four weeks apart give the dashboard a segment migration to show right away.
 MART_LOOKBACK = dt.timedelta(days=28)
+# EM on every buyer for k = 2..10 took about two minutes of the demo; a 20 000-player sample assigns everyone
+# just the same (the mixture is fitted on the sample, then every player is assigned).
+DEMO_CLUSTERS = {"max_k": 8, "sample": 20_000, "restarts": 1}
 
 
 def _describe_files(settings: Settings) -> None:
@@ -65,6 +68,38 @@ def _build_marts(settings: Settings, engine: Engine, result: SimulationResult) -
             show_segment_sizes(day, mart)
 
 
+def fit_models(settings: Settings, engine: Engine, end: dt.date) -> None:
+    """Lifetime value, churn, next game to offer and micro-segments as of the simulation's end, each built
+    as its own command builds it (`lottocrm clv score`, `churn train`/`score`, `propensity build`,
+    `clusters fit`). Imported here: LightGBM and scikit-learn would slow every other command's start."""
+    from lottocrm.analytics.churn.service import train_and_score
+    from lottocrm.analytics.clusters.gmm import ClusterOptions
+    from lottocrm.analytics.clusters.service import build_clusters
+    from lottocrm.analytics.clv.scoring import fit_and_score
+    from lottocrm.analytics.propensity.service import build_offers
+
+    clv = fit_and_score(settings, engine, end)
+    say(
+        f"  lifetime value ({clv.model}): {clv.players:,} players, "
+        f"mean P(alive) {clv.mean_probability_alive:.2f}, expected purchases in {clv.horizon_days} days {clv.expected_purchases:,.0f}, "
+        f"discounted CLV {clv.clv_kopecks / 100:,.0f} ₽ in all"
+    )
+    churn = train_and_score(settings, engine, end)
+    model, baseline = churn["holdout"]["model"], churn["holdout"]["recency_baseline"]
+    bands = ", ".join(f"{band} {count:,}" for band, count in churn["scored"]["bands"].items())
+    say(
+        f"  churn model {churn['model_version']} trained as of {churn['training_as_of']}: holdout ROC-AUC "
+        f"{model['roc_auc']:.3f} vs recency-only {baseline['roc_auc']:.3f}; risk bands: {bands}"
+    )
+    offers = build_offers(settings, engine, end)
+    say(
+        f"  game propensity (ROC-AUC {offers.fit.auc:.3f} vs played-before {offers.fit.baseline_auc:.3f}), "
+        f"{offers.rules.rules.num_rows} association rules, next game to offer for {offers.players:,} players"
+    )
+    clusters = build_clusters(settings, engine, end, options=ClusterOptions(**DEMO_CLUSTERS), today=end)
+    say(f"  {clusters.k} micro-segments chosen by BIC: " + "; ".join(p.label for p in clusters.profiles))
+
+
 def _simulate_loyalty(engine: Engine, result: SimulationResult) -> LoyaltySimulationSummary:
     end = dt.datetime.combine(result.config.end, dt.time(), tzinfo=dt.UTC)
     with progress() as bar:
@@ -78,8 +113,8 @@ def _simulate_loyalty(engine: Engine, result: SimulationResult) -> LoyaltySimula
             on_progress=lambda done: bar.advance(task, done),
         )
     say(
-        f"  {summary.partners} partners, {summary.card_holders:,} card holders, {summary.purchases:,} partner "
-        f"purchases earning {summary.points_earned:,} points, {summary.redemptions:,} redemptions"
+        f"  {summary.partners} partners, {summary.card_holders:,} card holders, "
+        f"{summary.purchases:,} partner purchases earning {summary.points_earned:,} points, {summary.redemptions:,} redemptions"
     )
     return summary
 
@@ -136,13 +171,15 @@ def demo(
     key, card = _till_credentials(engine)
     say("[bold]4. player analytical record and lifecycle segments[/]")
     _build_marts(settings, engine, result)
-    say("[bold]5. what was created[/]")
+    say("[bold]5. lifetime value, churn, next game to offer, micro-segments[/]")
+    fit_models(settings, engine, result.config.end)
+    say("[bold]6. what was created[/]")
     report(result)
     _describe_files(settings)
     say(f"[bold]done in {time.monotonic() - started:,.0f} s[/]")
     _next_steps(result)
     say(f"till API (docs/loyalty-till-api.md): KEY={key} CARD={card}")
-    say("[bold]6. web UI[/]")
+    say("[bold]7. web UI[/]")
     print_demo_users(create_demo_users(engine), url=f"http://{host}:{port}/", echo=say)
     if serve_ui:
         serve.serve(host=host, port=port, workers=1)
