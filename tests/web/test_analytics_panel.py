@@ -36,3 +36,19 @@ def test_analytics_panel_shows_the_latest_record_only_when_there_is_one(client_f
     assert "panel-analytics" in page and "Сегмент жизненного цикла" in page
     assert "panel-analytics" not in client.get("/players/1003").text
     assert "Lifecycle segment" in client.get("/players/1001?lang=en").text
+
+
+def test_panel_text_with_a_percent_sign_or_markup_renders_as_plain_text(client_for, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Panel labels and values are looked up in the catalog, never %-formatted (a "45 %" once gave a 500)."""
+    from lottocrm.players import panels
+    from lottocrm.players.schemas import PanelOut
+
+    def provider(session, *, player_id):  # type: ignore[no-untyped-def]
+        rows = [("Most likely games", "Лото 45 % · Спортлото 10%"), ("Why this game", "<b>%(x)s</b>")]
+        return [PanelOut(key="probe", title="Games and offers", rows=rows)]
+
+    monkeypatch.setattr(panels, "_module_providers", lambda: (provider,))
+    response = client_for("operator").get("/players/1001?lang=ru")
+    assert response.status_code == 200
+    assert "Лото 45 % · Спортлото 10%" in response.text
+    assert "&lt;b&gt;%(x)s&lt;/b&gt;" in response.text

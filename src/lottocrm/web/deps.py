@@ -143,6 +143,9 @@ def _environment(locale: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    # Panel labels and values are data looked up in the catalog: newstyle ``_()`` would %-format them, and a
+    # value such as "Лото 45 %" raised. A plain lookup, still autoescaped.
+    env.filters["message"] = translations(locale).gettext
     return env
 
 
