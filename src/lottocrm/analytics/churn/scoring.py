@@ -24,6 +24,7 @@ from lottocrm.analytics.churn.errors import ChurnArtifactError
 from lottocrm.analytics.churn.features import FeatureSpec
 from lottocrm.analytics.churn.models import ChurnModelRecord, ChurnScore
 from lottocrm.analytics.churn.training import predict
+from lottocrm.db.bulk import insert_rows
 
 BATCH_ROWS = 100_000
 # Probability cut-offs of the risk bands, highest first; stored in each manifest so bands follow the model.
@@ -84,21 +85,7 @@ def register_model(session: Session, manifest: dict[str, Any]) -> None:
 
 
 def _write(session: Session, rows: list[tuple[Any, ...]]) -> None:
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY churn_scores ({', '.join(SCORE_COLUMNS)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-    else:
-        marks = ", ".join("?" for _ in SCORE_COLUMNS)
-        connection.exec_driver_sql(
-            f"INSERT INTO churn_scores ({', '.join(SCORE_COLUMNS)}) VALUES ({marks})", rows
-        )
+    insert_rows(session, "churn_scores", SCORE_COLUMNS, rows)
 
 
 def replace_scores(

@@ -26,6 +26,7 @@ from lottocrm.analytics.clv.errors import ClvDataError
 from lottocrm.analytics.clv.models import ClvFit, PlayerClv
 from lottocrm.analytics.clv.predict import PurchaseParams, expected_purchases_at, expected_spend
 from lottocrm.analytics.clv.summary import LakeSummary, Transaction
+from lottocrm.db.bulk import insert_rows
 from lottocrm.db.engine import transaction as unit_of_work
 from lottocrm.lake.store import Lake
 from lottocrm.settings import Settings
@@ -118,21 +119,7 @@ def score(summary: pd.DataFrame, fit: StoredFit, *, horizon_days: int, discount_
 
 
 def _write(session: Session, rows: list[tuple[Any, ...]]) -> None:
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY player_clv ({', '.join(SCORE_COLUMNS)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-    else:
-        marks = ", ".join("?" for _ in SCORE_COLUMNS)
-        connection.exec_driver_sql(
-            f"INSERT INTO player_clv ({', '.join(SCORE_COLUMNS)}) VALUES ({marks})", rows
-        )
+    insert_rows(session, "player_clv", SCORE_COLUMNS, rows)
 
 
 def replace_scores(
