@@ -320,3 +320,22 @@ def test_concurrent_returns_of_one_purchase_never_exceed_it(
             select(func.sum(LoyaltyOperation.points)).where(LoyaltyOperation.reverses_id == earn_id)
         ).scalar_one()
     assert taken == 80 and verify(engine).clean
+
+
+def test_a_partial_return_lowers_tier_spend_by_the_returned_kopecks_only(
+    client: TestClient, engine: Engine, shop: TillPartner, purchase: int
+) -> None:
+    from lottocrm.loyalty import tiers
+
+    def spend() -> int:
+        with transaction(engine) as session:
+            account_id = session.scalar(
+                select(LoyaltyOperation.account_id).where(LoyaltyOperation.id == purchase)
+            )
+            return tiers.spend_12m(session, account_id=account_id, now=dt.datetime.now(dt.UTC))
+
+    assert spend() == PURCHASE
+    _return(client, shop, purchase, {"returned_kopecks": 40_000})
+    assert spend() == PURCHASE - 40_000
+    _return(client, shop, purchase, {"returned_kopecks": PURCHASE - 40_000})
+    assert spend() == 0

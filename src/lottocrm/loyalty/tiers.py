@@ -39,20 +39,28 @@ def ensure_default_tiers(session: Session) -> None:
 
 
 def spend_12m(session: Session, *, account_id: int, now: dt.datetime) -> int:
-    """Qualifying spend: earned-on purchases in the window, minus those whose earn was reversed."""
+    """Qualifying spend: earned-on purchases in the window, minus the kopecks returned or reversed on them.
+
+    A reversal records the kopecks it covers (a partial return part of the purchase, a cancelled ticket the
+    rest), so a purchase returned in part still qualifies for what the member kept.
+    """
     earned = select(LoyaltyOperation.id).where(
         LoyaltyOperation.account_id == account_id,
         LoyaltyOperation.kind == "earn",
         LoyaltyOperation.created_at > now - WINDOW,
     )
-    reversed_ids = select(LoyaltyOperation.reverses_id).where(
-        LoyaltyOperation.account_id == account_id, LoyaltyOperation.kind == "earn_reversal"
-    )
-    return session.execute(
-        select(func.coalesce(cast(func.sum(LoyaltyOperation.spend_kopecks), BigInteger), 0)).where(
-            LoyaltyOperation.id.in_(earned), LoyaltyOperation.id.not_in(reversed_ids)
+    bought, returned = (
+        session.execute(
+            select(func.coalesce(cast(func.sum(LoyaltyOperation.spend_kopecks), BigInteger), 0)).where(
+                LoyaltyOperation.account_id == account_id, condition
+            )
+        ).scalar_one()
+        for condition in (
+            LoyaltyOperation.id.in_(earned),
+            (LoyaltyOperation.kind == "earn_reversal") & LoyaltyOperation.reverses_id.in_(earned),
         )
-    ).scalar_one()
+    )
+    return max(0, bought - returned)
 
 
 def qualifying_tier(session: Session, *, account_id: int, now: dt.datetime) -> str | None:
