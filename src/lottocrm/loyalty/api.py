@@ -58,7 +58,8 @@ from lottocrm.loyalty.schemas import (
 
 # A till request is a few hundred bytes; anything near this is a mistake or an attack.
 MAX_BODY_BYTES = 8 * 1024
-AMOUNT_FIELDS = {"points", "purchase_kopecks"}
+# Body fields whose refusal is answered ``invalid_amount`` rather than ``invalid_input`` (returns included).
+AMOUNT_FIELDS = frozenset({"points", "purchase_kopecks", "returned_kopecks"})
 
 
 class Unauthorized(LoyaltyError):

@@ -28,10 +28,6 @@ from lottocrm.loyalty.schemas import (
     RewardOfferOut,
 )
 
-# api.py's error mapper reads this set to answer a refused amount with ``invalid_amount`` rather than
-# ``invalid_input``; the return's amount is one.
-api.AMOUNT_FIELDS.add("returned_kopecks")
-
 router = APIRouter(prefix="/loyalty", tags=["loyalty till"], route_class=TillRoute, responses=ERRORS)
 
 
