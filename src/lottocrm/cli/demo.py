@@ -13,8 +13,6 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine, select
 
-from lottocrm.analytics.mart.build import MartOptions, mart_builder
-from lottocrm.analytics.mart.writeback import replace_snapshot
 from lottocrm.auth.demo import create_demo_users, print_demo_users
 from lottocrm.cli import db, serve
 from lottocrm.cli.context import load_settings, progress, say
@@ -57,7 +55,11 @@ def _describe_files(settings: Settings) -> None:
 
 
 def _build_marts(settings: Settings, engine: Engine, result: SimulationResult) -> None:
-    """The record as of the simulation's end and four weeks before, built as `lottocrm mart` builds it."""
+    """The record as of the simulation's end and four weeks before, built as `lottocrm mart` builds it.
+    Imported here: Ibis would slow every other command's start."""
+    from lottocrm.analytics.mart.build import MartOptions, mart_builder
+    from lottocrm.analytics.mart.writeback import replace_snapshot
+
     end = result.config.end
     options = MartOptions(timezone=settings.timezone)
     with mart_builder(lake=Lake(settings.lake_path), engine=engine, options=options) as builder:
@@ -81,7 +83,8 @@ def fit_models(settings: Settings, engine: Engine, end: dt.date) -> None:
     clv = fit_and_score(settings, engine, end)
     say(
         f"  lifetime value ({clv.model}): {clv.players:,} players, "
-        f"mean P(alive) {clv.mean_probability_alive:.2f}, expected purchases in {clv.horizon_days} days {clv.expected_purchases:,.0f}, "
+        f"mean P(alive) {clv.mean_probability_alive:.2f}, "
+        f"expected purchases in {clv.horizon_days} days {clv.expected_purchases:,.0f}, "
         f"discounted CLV {clv.clv_kopecks / 100:,.0f} ₽ in all"
     )
     churn = train_and_score(settings, engine, end)
@@ -114,7 +117,8 @@ def _simulate_loyalty(engine: Engine, result: SimulationResult) -> LoyaltySimula
         )
     say(
         f"  {summary.partners} partners, {summary.card_holders:,} card holders, "
-        f"{summary.purchases:,} partner purchases earning {summary.points_earned:,} points, {summary.redemptions:,} redemptions"
+        f"{summary.purchases:,} partner purchases earning {summary.points_earned:,} points, "
+        f"{summary.redemptions:,} redemptions"
     )
     return summary
 
