@@ -1,7 +1,8 @@
 """The rewards catalogue: an order reserves one unit of stock and holds the points, in one transaction.
 
 Lock order is the member account, then the reward row, as everywhere: account first. Fulfilling an order
-captures the hold to the programme's rewards account; cancelling voids it and puts the unit back.
+captures the hold to the programme's rewards account; cancelling voids it and puts the unit back, and so
+does the stale-holds job when an order is neither fulfilled nor cancelled before its hold expires.
 """
 
 from __future__ import annotations
@@ -233,8 +234,8 @@ def cancel_order(
 ) -> None:
     """Put the unit back and release the points. ``any_partner=False``: only the placing partner may.
 
-    The stale-holds job voids an order's hold once its 14 days pass; the order then still holds its unit of
-    stock, so cancelling it gives the unit back and has no points left to release.
+    An order whose hold was voided but which is still reserved (placed before the stale-holds job closed
+    lapsed orders) has no points left to release; cancelling it still gives the unit back.
     """
     order = _locked_open_order(session, order_id=order_id, partner_id=partner_id, any_partner=any_partner)
     hold_status = session.execute(
@@ -248,3 +249,23 @@ def cancel_order(
     session.execute(
         update(RewardOrder).where(RewardOrder.id == order_id).values(status="cancelled", closed_at=now)
     )
+
+
+def close_lapsed_order(session: Session, *, hold_id: int, now: dt.datetime) -> bool:
+    """Cancel the reserved order whose hold the stale-holds job has just voided, and put its unit back.
+
+    Called in the void's transaction, under the member lock the void took, so a till cancelling the same
+    order queues behind it and then finds it closed. True if the hold belonged to an open order.
+    """
+    order = session.execute(
+        select(RewardOrder.id, RewardOrder.reward_id).where(
+            RewardOrder.hold_id == hold_id, RewardOrder.status == "reserved"
+        )
+    ).first()
+    if order is None:
+        return False
+    session.execute(update(Reward).where(Reward.id == order.reward_id).values(stock=Reward.stock + 1))
+    session.execute(
+        update(RewardOrder).where(RewardOrder.id == order.id).values(status="cancelled", closed_at=now)
+    )
+    return True

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine, select
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import expiry, redemption, tiers
+from lottocrm.loyalty import catalogue, expiry, redemption, tiers
 from lottocrm.loyalty.models import LoyaltyAccount
 
 Progress = Callable[[int], None]
@@ -34,7 +34,7 @@ def run_expiry(engine: Engine, *, now: dt.datetime, on_step: Progress | None = N
 
 
 def run_stale_hold_voids(engine: Engine, *, now: dt.datetime, on_step: Progress | None = None) -> int:
-    """Void every hold still open past its expiry; returns how many were voided."""
+    """Void every hold still open past its expiry, closing the reward order it held; returns how many."""
     voided = 0
     while True:
         with transaction(engine) as session:
@@ -43,7 +43,9 @@ def run_stale_hold_voids(engine: Engine, *, now: dt.datetime, on_step: Progress 
             return voided
         for hold_id in batch:
             with transaction(engine) as session:
-                voided += redemption.void_stale_hold(session, hold_id=hold_id, now=now)
+                if redemption.void_stale_hold(session, hold_id=hold_id, now=now):
+                    catalogue.close_lapsed_order(session, hold_id=hold_id, now=now)
+                    voided += 1
             if on_step:
                 on_step(1)
 
