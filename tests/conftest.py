@@ -1,4 +1,5 @@
-"""Shared fixtures: every database test runs on SQLite and, when LOTTOCRM_TEST_DATABASE_URL is set, PostgreSQL.
+"""Shared fixtures: every database test runs on SQLite and, when LOTTOCRM_TEST_DATABASE_URL is set, on
+PostgreSQL.
 
 PostgreSQL tests get a fresh database per test, cloned from a template migrated once per worker, so tests
 never see each other's rows and the clone costs tens of milliseconds instead of a full migration.

@@ -5,7 +5,9 @@ import pytest
 from lottocrm.settings import SettingsError, build_settings
 
 
-def test_defaults_derive_store_and_lake_from_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_defaults_derive_store_and_lake_from_data_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.chdir(tmp_path)
     for name in ("DATA_DIR", "DATABASE_URL", "LAKE_DIR"):
         monkeypatch.delenv(f"LOTTOCRM_{name}", raising=False)

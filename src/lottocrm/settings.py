@@ -20,7 +20,9 @@ class SettingsError(RuntimeError):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LOTTOCRM_", extra="ignore", frozen=True)
 
-    data_dir: Path = Field(default=Path("./lottocrm-data"), description="Folder for the embedded store and lake")
+    data_dir: Path = Field(
+        default=Path("./lottocrm-data"), description="Folder for the embedded store and lake"
+    )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL of the operational store")
     lake_dir: Path | None = Field(default=None, description="Folder of the Parquet fact lake")
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0, le=600_000)

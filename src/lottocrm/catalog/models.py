@@ -20,7 +20,8 @@ class Game(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(choice("game_kind", vocab.GAME_KINDS))
     ticket_price_kopecks: Mapped[int] = mapped_column(BigInteger)
-    # Human-readable draw schedule, e.g. {"every": "15min"} or {"weekly": "SU 10:00"}; instant games have none.
+    # Human-readable draw schedule, e.g. {"every": "15min"} or {"weekly": "SU 10:00"}; instant games have
+    # none.
     schedule: Mapped[dict | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

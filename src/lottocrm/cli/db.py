@@ -21,7 +21,9 @@ def _describe(revisions: set[str]) -> str:
 
 
 @db_app.command("upgrade")
-def upgrade(revision: str = typer.Argument("heads", help="Target revision (default: the latest of every branch).")) -> None:
+def upgrade(
+    revision: str = typer.Argument("heads", help="Target revision (default: the latest of every branch)."),
+) -> None:
     """Create the schema or migrate it forward."""
     try:
         migrate.upgrade(_engine(), revision)
@@ -54,5 +56,6 @@ def init() -> None:
     engine = get_engine(settings)
     migrate.upgrade(engine)
     say(f"data folder ready: {settings.data_dir}")
-    say(f"database: {engine.url.render_as_string(hide_password=True)} (revision {_describe(migrate.current_revisions(engine))})")
+    revision = _describe(migrate.current_revisions(engine))
+    say(f"database: {engine.url.render_as_string(hide_password=True)} (revision {revision})")
     say(f"lake: {settings.lake_path}")

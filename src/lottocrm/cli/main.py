@@ -28,8 +28,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or chatter; errors still print."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="No progress bars or chatter; errors still print."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
 ) -> None:
     state.quiet = quiet
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")

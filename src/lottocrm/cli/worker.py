@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import signal
 from types import FrameType
+from typing import Annotated
 
 import typer
 from rich import box
@@ -39,9 +40,10 @@ def worker(
     concurrency: int = typer.Option(
         4, "--concurrency", "-c", min=1, max=256, help="Jobs run at the same time."
     ),
-    queues: list[str] = typer.Option(
-        [], "--queues", help="Only these queues (repeat or comma-separate); default: all."
-    ),
+    queues: Annotated[
+        list[str] | None,
+        typer.Option("--queues", help="Only these queues (repeat or comma-separate); default: all."),
+    ] = None,
     lease_seconds: float = typer.Option(60.0, min=1.0, help="Lease per claim; renewed every third of it."),
     poll_seconds: float = typer.Option(1.0, min=0.01, help="Pause between looks for new work when idle."),
     schedules_on: bool = typer.Option(
@@ -50,7 +52,7 @@ def worker(
 ) -> None:
     """Run background jobs until stopped (SIGTERM or Ctrl-C finishes the jobs in hand, then exits)."""
     engine = get_engine(load_settings())
-    names = [name.strip() for entry in queues for name in entry.split(",") if name.strip()]
+    names = [name.strip() for entry in queues or () for name in entry.split(",") if name.strip()]
     runner = Worker(
         engine,
         registry,
@@ -107,7 +109,7 @@ def list_jobs(
 
 
 @jobs_app.command("retry")
-def retry(job_ids: list[int] = typer.Argument(..., help="Ids of dead jobs to run again.")) -> None:
+def retry(job_ids: Annotated[list[int], typer.Argument(help="Ids of dead jobs to run again.")]) -> None:
     """Queue dead jobs again with a fresh set of attempts."""
     with transaction(get_engine(load_settings())) as session:
         requeued = service.retry(session, job_ids=job_ids)

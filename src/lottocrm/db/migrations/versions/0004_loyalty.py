@@ -5,9 +5,8 @@ Revises: 0001
 Create Date: 2026-11-22 17:23:47.787563
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0004"
 down_revision = "0001"
