@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty.models import LoyaltyHold, LoyaltyOperation
+from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, LoyaltyOperation
 from lottocrm.loyalty.verify import verify
 from loyalty.factories import Card, TillPartner, add_card, add_partner
 from loyalty.live_server import LiveServer
@@ -43,11 +43,22 @@ def _post(
     )
 
 
-def _retry_after_timeout(server: LiveServer, partner: TillPartner, path: str, body: dict) -> httpx.Response:
-    """Send once, give up waiting for the answer (the request is delivered), retry with the same key."""
+def _retry_after_timeout(
+    server: LiveServer, partner: TillPartner, path: str, body: dict, engine: Engine, card: Card
+) -> httpx.Response:
+    """Send once and give up waiting for the answer, retry with the same key.
+
+    The member's account is held locked meanwhile, so the first attempt is still running when the client
+    gives up however fast the server is; the lock is released before the retry.
+    """
     key = uuid.uuid4().hex
-    with pytest.raises(httpx.ReadTimeout):
-        _post(server, partner, path, body, key, timeout=httpx.Timeout(10.0, read=0.0005))
+    with engine.connect() as blocker:
+        blocker.execute(
+            select(LoyaltyAccount.id).where(LoyaltyAccount.id == card.account_id).with_for_update()
+        )
+        with pytest.raises(httpx.ReadTimeout):
+            _post(server, partner, path, body, key, timeout=httpx.Timeout(10.0, read=0.3))
+        blocker.commit()
     return _post(server, partner, path, body, key)
 
 
@@ -57,21 +68,20 @@ def test_every_call_retried_after_a_timeout_has_exactly_one_effect(
 ) -> None:
     shop = add_partner(engine, "shop")
     card = add_card(engine, 7001, points=1_000)
-    earned = _retry_after_timeout(
-        server, shop, "/till/earn", {"card_number": card.number, "purchase_kopecks": 1_000_000}
-    )
-    hold = _retry_after_timeout(
-        server, shop, "/till/authorize", {"card_number": card.number, "points": 300}
-    ).json()
-    captured = _retry_after_timeout(server, shop, f"/till/holds/{hold['hold_id']}/capture", {"points": 200})
-    refunded = _retry_after_timeout(server, shop, f"/till/holds/{hold['hold_id']}/refund", {"points": 50})
-    second = _retry_after_timeout(
-        server, shop, "/till/authorize", {"card_number": card.number, "points": 10}
-    ).json()
-    voided = _retry_after_timeout(server, shop, f"/till/holds/{second['hold_id']}/void", {})
+
+    def retried(path: str, body: dict) -> httpx.Response:
+        return _retry_after_timeout(server, shop, path, body, engine, card)
+
+    earned = retried("/till/earn", {"card_number": card.number, "purchase_kopecks": 1_000_000})
+    hold = retried("/till/authorize", {"card_number": card.number, "points": 300}).json()
+    captured = retried(f"/till/holds/{hold['hold_id']}/capture", {"points": 200})
+    refunded = retried(f"/till/holds/{hold['hold_id']}/refund", {"points": 50})
+    second = retried("/till/authorize", {"card_number": card.number, "points": 10}).json()
+    voided = retried(f"/till/holds/{second['hold_id']}/void", {})
     answers = (earned, captured, refunded, voided)
     assert all(response.status_code == 200 for response in answers)
-    assert any(response.headers.get("Idempotent-Replayed") == "true" for response in answers)
+    # Each retry came while the first attempt held its key: it waited for it and replayed its answer.
+    assert all(response.headers.get("Idempotent-Replayed") == "true" for response in answers)
     assert refunded.json()["balance"] == 1_000 + 100 - 200 + 50
     with transaction(engine) as session:
         kinds = sorted(

@@ -177,21 +177,39 @@ def lookup_member(
     lock: bool = False,
 ) -> PendingMember:
     """Queue the lookup by exactly one of card number, phone or barcode; ``lock`` locks the account."""
+    terms = lookup_terms(card_number=card_number, phone=phone, barcode=barcode)
+    if terms.refusal is not None:
+        return PendingMember(None, terms.refusal)
+    if terms.card_number is not None:
+        parameters = {"card_number": terms.card_number}
+        query = _MEMBER_BY["card_number", lock]
+    else:
+        parameters = {"phone": terms.phone}
+        query = _MEMBER_BY["phone", lock]
+    return PendingMember(Statements.of(target).add(query, parameters))
+
+
+@dataclass(frozen=True)
+class LookupTerms:
+    """What to look a member up by: a card number or a normalised phone, or why neither can be used."""
+
+    card_number: str | None
+    phone: str | None
+    refusal: str | None
+
+
+def lookup_terms(*, card_number: str | None, phone: str | None, barcode: str | None) -> LookupTerms:
+    """A scanned barcode becomes its card number, a card number is checked, a phone is normalised."""
     if barcode is not None:
         card_number = card_number_from_scan(barcode)
     if card_number is not None:
         if not is_valid_card_number(card_number):
-            return PendingMember(
-                None, f"{card_number!r} is not a valid card number (length, issuer or check digit)"
-            )
-        parameters = {"card_number": card_number}
-        query = _MEMBER_BY["card_number", lock]
-    elif phone is not None:
-        parameters = {"phone": normalise_phone(phone)}
-        query = _MEMBER_BY["phone", lock]
-    else:
-        return PendingMember(None, "give a card number, a phone or a barcode")
-    return PendingMember(Statements.of(target).add(query, parameters))
+            refusal = f"{card_number!r} is not a valid card number (length, issuer or check digit)"
+            return LookupTerms(None, None, refusal)
+        return LookupTerms(card_number, None, None)
+    if phone is not None:
+        return LookupTerms(None, normalise_phone(phone), None)
+    return LookupTerms(None, None, "give a card number, a phone or a barcode")
 
 
 def find_member(

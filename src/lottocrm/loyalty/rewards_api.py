@@ -1,8 +1,8 @@
 """Till endpoints beside the core till API: returns of purchases, and the rewards catalogue.
 
 Same prefix (/api/v1/loyalty), same partner key, same error format and the same idempotent unit of work as
-``loyalty.api`` — these routes run through its route class and its ``_till_call``, so a change to how the
-till authenticates or replays applies here too.
+``loyalty.api`` — both run through ``till_calls`` (route class, partner check, idempotent unit of work), so
+a change to how the till authenticates or replays applies here too.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from lottocrm.loyalty import api, catalogue, returns
-from lottocrm.loyalty.api import ERRORS, IdempotencyKey, TillKey, TillRoute
+from lottocrm.loyalty import catalogue, returns
 from lottocrm.loyalty.members import find_member
 from lottocrm.loyalty.partners import AuthenticatedPartner
 from lottocrm.loyalty.schemas import (
@@ -26,6 +25,16 @@ from lottocrm.loyalty.schemas import (
     ReturnOut,
     ReturnRequest,
     RewardOfferOut,
+)
+from lottocrm.loyalty.till_calls import (
+    ERRORS,
+    IdempotencyKey,
+    TillKey,
+    TillRoute,
+    now,
+    partner,
+    till_call,
+    transaction,
 )
 
 router = APIRouter(prefix="/loyalty", tags=["loyalty till"], route_class=TillRoute, responses=ERRORS)
@@ -56,7 +65,7 @@ def return_purchase(
         return ReturnOut(**result.__dict__)
 
     # Any active partner may take back its own points, even one no longer allowed to issue new ones.
-    return api._till_call(request, secret, key, body, action)
+    return till_call(request, secret, key, body, action)
 
 
 @router.post(
@@ -66,13 +75,13 @@ def return_purchase(
 )
 def rewards_catalogue(request: Request, body: CatalogueRequest, secret: TillKey) -> CatalogueOut:
     """Read-only, so it needs no idempotency key (a POST only to keep the phone number out of URLs)."""
-    with api._transaction(request) as session:
-        api._partner(session, secret)
+    with transaction(request) as session:
+        partner(session, secret)
         member = find_member(session, **body.lookup())
         offers = catalogue.visible_rewards(
             session,
             account_id=member.account_id,
-            now=api._now(),
+            now=now(),
             include_out_of_stock=body.include_out_of_stock,
         )
     return CatalogueOut(
@@ -97,7 +106,7 @@ def order_reward(request: Request, body: OrderRequest, secret: TillKey, key: Ide
         )
         return OrderOut(**catalogue.order_view(session, order_id=order_id).__dict__)
 
-    return api._till_call(request, secret, key, body, action, needs="redeem")
+    return till_call(request, secret, key, body, action, needs="redeem")
 
 
 @router.post(
@@ -112,4 +121,4 @@ def cancel_order(
         catalogue.cancel_order(session, order_id=order_id, now=now, partner_id=partner.id, any_partner=False)
         return OrderOut(**catalogue.order_view(session, order_id=order_id).__dict__)
 
-    return api._till_call(request, secret, key, body, action)
+    return till_call(request, secret, key, body, action)

@@ -5,6 +5,8 @@ Each domain contributes an APIRouter; ``create_app`` is the only place they are 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -19,6 +21,7 @@ from lottocrm.auth import ui as auth_ui
 from lottocrm.db.engine import get_engine
 from lottocrm.loyalty import api as loyalty_api
 from lottocrm.loyalty import rewards_api as loyalty_rewards_api
+from lottocrm.loyalty import till_calls
 from lottocrm.players import api as players_api
 from lottocrm.players import ui as players_ui
 from lottocrm.settings import Settings, get_settings
@@ -29,6 +32,16 @@ from lottocrm.web.security import SecurityHeadersMiddleware
 API_PREFIX = "/api/v1"
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The till's sessions and connections are the app's: opened with it, closed when the server stops.
+    till_calls.open_resources(app)
+    try:
+        yield
+    finally:
+        till_calls.close_resources(app)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -37,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = get_engine(settings)
