@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pyarrow as pa
 import pytest
@@ -11,8 +12,14 @@ from sqlalchemy import func, select
 from lottocrm.analytics.clusters.models import ClusterProfile, PlayerCluster
 from lottocrm.analytics.propensity.model import PROPENSITY_SCHEMA, PropensityOptions
 from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNextGame, PropensityRun
-from lottocrm.analytics.propensity.offers import PROPENSITY_ONLY, next_games, single_game_rules
-from lottocrm.analytics.propensity.panels import player_panels
+from lottocrm.analytics.propensity.offers import (
+    FIRST_GAME,
+    PROPENSITY_ONLY,
+    RULE,
+    next_games,
+    single_game_rules,
+)
+from lottocrm.analytics.propensity.panels import player_panels, reason_text
 from lottocrm.analytics.propensity.service import build_offers, replace_offers
 from lottocrm.analytics.propensity.synthetic import (
     basket_tickets,
@@ -56,12 +63,15 @@ def _run(as_of: dt.date) -> dict:
 def test_ranking_boosts_by_the_rules_a_basket_fires_and_skips_played_games(lake: Lake) -> None:
     sold = dt.datetime(2026, 5, 20, 12, tzinfo=MOSCOW)
     lake.append("tickets", basket_tickets({1: {1, 2}, 2: {3}}, sold_at=sold), batch_id="baskets")
+    # Player 3 is lapsed: games 1 and 3, bought long before the rules' 90-day basket window.
+    lapsed = dt.datetime(2025, 11, 1, 12, tzinfo=MOSCOW)
+    lake.append("tickets", basket_tickets({3: {1, 3}}, sold_at=lapsed), batch_id="lapsed")
     propensities = pa.table(
         {
-            "player_id": [1, 1, 1, 1, 2, 2, 2, 2],
-            "game_id": [1, 2, 3, 4, 1, 2, 3, 4],
-            "probability": [0.9, 0.8, 0.2, 0.25, 0.3, 0.1, 0.7, 0.05],
-            "played_before": [True, True, False, False, False, False, True, False],
+            "player_id": [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3],
+            "game_id": [1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4],
+            "probability": [0.9, 0.8, 0.2, 0.25, 0.3, 0.1, 0.7, 0.05, 0.95, 0.1, 0.6, 0.2],
+            "played_before": [True, True, False, False, False, False, True, False, True, False, True, False],
         },
         schema=PROPENSITY_SCHEMA,
     )
@@ -73,7 +83,7 @@ def test_ranking_boosts_by_the_rules_a_basket_fires_and_skips_played_games(lake:
             "confidence": [0.4, 0.2, 0.25, 0.9, 0.5],
         }
     )
-    single = single_game_rules(rules, {1: "6x45", 2: "rapido", 3: "loto"})
+    single = single_game_rules(rules)
     assert single.num_rows == 4  # the two-game consequent is not an offer of one game
     with LakeEngine(lake, timezone="Europe/Moscow") as engine:
         scores = engine.register("scores", propensities)
@@ -81,25 +91,96 @@ def test_ranking_boosts_by_the_rules_a_basket_fires_and_skips_played_games(lake:
     rows = [(r["player_id"], r["rank"], r["game_id"], r["score"], r["lift"]) for r in ranked.to_pylist()]
     # Player 1 plays 1 and 2: game 3 is boosted ×2 by {1, 2} → 3 and beats game 4, whose rule (lift 0.8)
     # must not lower it. Player 2 plays 3: game 2 is boosted ×2.5 by {3} → 2 but stays behind game 1.
+    # Player 3 is never offered games 1 or 3 (bought before, however long ago), and {3} → 2 does not fire:
+    # game 3 is not in the basket the rules were mined on.
     assert rows == [
         (1, 1, 3, pytest.approx(0.4), pytest.approx(2.0)),
         (1, 2, 4, pytest.approx(0.25), None),
         (2, 1, 1, pytest.approx(0.3), None),
         (2, 2, 2, pytest.approx(0.25), pytest.approx(2.5)),
+        (3, 1, 4, pytest.approx(0.2), None),
+        (3, 2, 2, pytest.approx(0.1), None),
     ]
-    reasons = {(r["player_id"], r["game_id"]): r["reason"] for r in ranked.to_pylist()}
-    assert reasons[(1, 3)] == "plays 6x45 + rapido: such players play loto 2.0× as often (confidence 40%)"
-    assert reasons[(1, 4)] == PROPENSITY_ONLY
+    reasons = {
+        (r["player_id"], r["game_id"]): (r["reason_kind"], r["rule_antecedent"], r["rule_confidence"])
+        for r in ranked.to_pylist()
+    }
+    assert reasons[(1, 3)] == (RULE, [1, 2], pytest.approx(0.4))
+    assert reasons[(1, 4)] == (PROPENSITY_ONLY, None, None)
+
+
+def _reference(baskets, propensities, rules, top):  # type: ignore[no-untyped-def]
+    """Next games by brute force: every rule checked against every player's basket."""
+    best: dict = {}
+    for player, game, probability, played in propensities:
+        if played:
+            continue
+        lifts = [
+            lift
+            for antecedent, consequent, lift in rules
+            if consequent == game and set(antecedent) <= baskets.get(player, set())
+        ]
+        boost = max(lifts, default=0.0)
+        score = probability * (boost if boost > 1 else 1.0)
+        best.setdefault(player, []).append((-score, game, boost if boost > 1 else None))
+    return [
+        (player, rank, game, pytest.approx(-neg), None if lift is None else pytest.approx(lift))
+        for player in sorted(best)
+        for rank, (neg, game, lift) in enumerate(sorted(best[player])[:top], start=1)
+    ]
+
+
+def test_bitmask_matching_equals_brute_force_on_random_baskets_and_rules(lake: Lake) -> None:
+    rng = random.Random(5)
+    games = list(range(1, 9))
+    baskets = {p: set(rng.sample(games, rng.randint(1, 5))) for p in range(1, 301)}
+    sold = dt.datetime(2026, 5, 20, 12, tzinfo=MOSCOW)
+    lake.append("tickets", basket_tickets(baskets, sold_at=sold), batch_id="random")
+    rules = []
+    for _ in range(120):
+        antecedent = sorted(rng.sample(games, rng.randint(1, 3)))
+        consequent = rng.choice([g for g in games if g not in antecedent])
+        rules.append((antecedent, consequent, round(rng.uniform(0.5, 3.0), 3)))
+    propensities = [
+        (p, g, rng.random(), g in baskets[p] or rng.random() < 0.2) for p in baskets for g in games
+    ]
+    rule_table = pa.table(
+        {
+            "antecedent": [a for a, _, _ in rules],
+            "consequent": [[c] for _, c, _ in rules],
+            "lift": [lift for _, _, lift in rules],
+            "confidence": [0.5] * len(rules),
+        }
+    )
+    scores = pa.Table.from_pylist(
+        [dict(zip(PROPENSITY_SCHEMA.names, row, strict=True)) for row in propensities],
+        schema=PROPENSITY_SCHEMA,
+    )
+    with LakeEngine(lake, timezone="Europe/Moscow") as engine:
+        ranked = next_games(
+            engine,
+            propensities=engine.register("scores", scores),
+            rules=single_game_rules(rule_table),
+            as_of=AS_OF,
+            window_days=90,
+            top=3,
+        )
+    rows = [(r["player_id"], r["rank"], r["game_id"], r["score"], r["lift"]) for r in ranked.to_pylist()]
+    assert rows == _reference(baskets, propensities, rules, 3)
 
 
 @pytest.fixture
 def operator(settings: Settings):
     engine = make_engine(settings.db_url)
     write_synthetic_games(engine)
-    write_synthetic_players(engine, players=400, registered_on=AS_OF - dt.timedelta(days=400))
-    write_synthetic_lake(
-        Lake(settings.lake_path), players=400, start=AS_OF - dt.timedelta(days=300), days=300, seed=11
-    )
+    # Players 401-440 registered but never bought: they get first games, chosen from what players 441-480
+    # (first purchase ten days ago) bought first.
+    write_synthetic_players(engine, players=480, registered_on=AS_OF - dt.timedelta(days=400))
+    lake = Lake(settings.lake_path)
+    write_synthetic_lake(lake, players=400, start=AS_OF - dt.timedelta(days=300), days=300, seed=11)
+    first_timers = {player: {1 + player % 3} for player in range(441, 481)}
+    sold = dt.datetime.combine(AS_OF - dt.timedelta(days=10), dt.time(12), tzinfo=MOSCOW)
+    lake.append("tickets", basket_tickets(first_timers, sold_at=sold), batch_id="first-timers")
     yield engine
     engine.dispose()
 
@@ -114,7 +195,8 @@ def test_build_offers_stores_a_version_per_as_of_and_reruns_replace(settings: Se
     summary = build_offers(settings, operator, AS_OF, options=options)
     assert summary.players > 100
     assert summary.propensity_rows == 3 * summary.players
-    assert 0 < summary.offer_rows <= 3 * summary.players
+    assert summary.first_game_offers == 3 * (480 - summary.players)
+    assert summary.first_game_offers < summary.offer_rows <= 3 * 480
     assert summary.boosted_offers > 0
     counts = {m: _count(operator, m) for m in (PlayerGamePropensity, PlayerNextGame, PropensityRun)}
     assert counts == {
@@ -124,16 +206,23 @@ def test_build_offers_stores_a_version_per_as_of_and_reruns_replace(settings: Se
     }
 
     with LakeEngine(Lake(settings.lake_path), timezone=settings.timezone) as engine:
-        played = {
+        # Every game a player ever bought before the as-of date, not just in the rules' window.
+        ever = {
             (r["player_id"], r["game_id"])
-            for r in engine.to_arrow(basket_pairs(engine, as_of=AS_OF, window_days=90)).to_pylist()
+            for r in engine.to_arrow(basket_pairs(engine, as_of=AS_OF, window_days=10_000)).to_pylist()
         }
     with transaction(operator) as session:
-        offered = session.execute(select(PlayerNextGame.player_id, PlayerNextGame.game_id)).all()
+        offered = session.execute(
+            select(PlayerNextGame.player_id, PlayerNextGame.game_id, PlayerNextGame.reason_kind)
+        ).all()
         run = session.get(PropensityRun, AS_OF)
         assert run is not None and run.metrics["rules"]["rules"] == summary.rules.rules.num_rows
         assert len(run.metrics["per_game"]) == 8
-    assert offered and not played & {tuple(row) for row in offered}
+    assert offered and not ever & {(player, game) for player, game, _ in offered}
+    buyers = {player for player, _ in ever}
+    first_games = {player for player, _, kind in offered if kind == FIRST_GAME}
+    assert first_games and not first_games & buyers
+    assert {player for player, _, kind in offered if kind != FIRST_GAME} <= buyers
 
     # Another as-of date is another version: rerunning this date leaves it alone, and vice versa.
     earlier = AS_OF - dt.timedelta(days=7)
@@ -164,11 +253,33 @@ def test_panel_shows_likeliest_games_offer_reason_and_micro_segment(engine) -> N
                 score=score,
                 propensity=0.1,
                 lift=lift,
-                reason=why,
+                reason_kind=kind,
+                reason_detail=detail,
             )
-            for rank, game, score, lift, why in (
-                (1, 5, 0.25, 2.0, "plays game_3: such players play game_5 2.0× as often (confidence 40%)"),
-                (2, 8, 0.1, None, PROPENSITY_ONLY),
+            for rank, game, score, lift, kind, detail in (
+                (1, 5, 0.25, 2.0, RULE, {"antecedent": [3, 7], "confidence": 0.4}),
+                (2, 8, 0.1, None, PROPENSITY_ONLY, None),
+            )
+        )
+        # Player 8 never bought: a first game, and no likeliest games.
+        session.add(
+            PlayerNextGame(
+                as_of=AS_OF,
+                player_id=8,
+                rank=1,
+                game_id=2,
+                score=0.5,
+                propensity=0.5,
+                lift=None,
+                reason_kind=FIRST_GAME,
+                reason_detail={
+                    "scope": "channel_region",
+                    "channel": "website",
+                    "region": "RU-MOW",
+                    "buyers": 1200,
+                    "share": 0.5,
+                    "days": 90,
+                },
             )
         )
         # An older version must not show.
@@ -181,7 +292,8 @@ def test_panel_shows_likeliest_games_offer_reason_and_micro_segment(engine) -> N
                 score=0.9,
                 propensity=0.9,
                 lift=None,
-                reason=PROPENSITY_ONLY,
+                reason_kind=PROPENSITY_ONLY,
+                reason_detail=None,
             )
         )
         session.add(
@@ -198,12 +310,45 @@ def test_panel_shows_likeliest_games_offer_reason_and_micro_segment(engine) -> N
         session.add(PlayerCluster(as_of=AS_OF, player_id=7, cluster=0, probability=0.9))
     with transaction(engine) as session:
         (panel,) = player_panels(session, player_id=7)
+        (english,) = player_panels(session, player_id=7, locale="en")
+        (newcomer,) = player_panels(session, player_id=8, locale="en")
+        (newcomer_ru,) = player_panels(session, player_id=8)
     assert panel.key == "propensity" and panel.title == "Games and offers"
+    # The reason is rendered from data in the operator's language (Russian by default), numbers included.
     assert panel.rows == [
         ("Propensity as of", "2026-06-01"),
         ("Most likely games", "Игра 3 72% · Игра 7 40% · Игра 5 12% (30 d)"),
         ("Next game to offer", "Игра 5"),
-        ("Why this game", "plays game_3: such players play game_5 2.0× as often (confidence 40%)"),
+        (
+            "Why this game",
+            "играет в Игра 3 + Игра 7: такие игроки играют в Игра 5 в 2,0 раза чаще (уверенность 40\xa0%)",
+        ),
         ("Also worth offering", "Игра 8"),
         ("Micro-segment", "recent · frequent · high spend · draw games (2026-06-01)"),
     ]
+    assert english.rows[3] == (
+        "Why this game",
+        "plays Игра 3 + Игра 7: such players play Игра 5 2.0× as often (confidence 40%)",
+    )
+    assert newcomer.rows == [
+        ("Propensity as of", "2026-06-01"),
+        ("Next game to offer", "Игра 2"),
+        (
+            "Why this game",
+            "no purchase yet: 50% of 1,200 first-time buyers of the last 90 days (website, RU-MOW) "
+            "chose Игра 2 first",
+        ),
+    ]
+    assert newcomer_ru.rows[2][1].startswith("покупок ещё нет: 50\xa0% из 1\xa0200 новых покупателей")
+    assert "(сайт, RU-MOW) первой выбрали игру Игра 2" in newcomer_ru.rows[2][1]
+
+
+def test_reason_without_a_rule_and_from_before_reasons_were_data(engine) -> None:  # type: ignore[no-untyped-def]
+    def name(game_id: int) -> str:
+        return f"game {game_id}"
+
+    plain = PlayerNextGame(game_id=4, lift=None, reason_kind=PROPENSITY_ONLY, reason_detail=None)
+    legacy = PlayerNextGame(game_id=4, lift=1.5, reason_kind=RULE, reason_detail=None)
+    assert reason_text(plain, name=name, locale="en") == "propensity only: no cross-sell rule fires"
+    assert reason_text(plain, name=name) == "только по склонности: ни одно правило кросс-продаж не сработало"
+    assert reason_text(legacy, name=name, locale="en") == "players like this one play game 4 1.5× as often"

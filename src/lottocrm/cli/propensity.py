@@ -149,7 +149,10 @@ def build(
         float, typer.Option("--min-confidence", help="Rules' minimum confidence.")
     ] = 0.1,
     window_days: Annotated[
-        int, typer.Option("--window-days", help="Basket window: games played in it count as already played.")
+        int,
+        typer.Option(
+            "--window-days", help="Rules' basket window: the games a player bought in these many days."
+        ),
     ] = 90,
 ) -> None:
     """Train and check the propensity model, mine the rules, store propensities and next games per player."""
@@ -170,6 +173,7 @@ def build(
         "scoring players × games",
         "mining cross-sell rules",
         "ranking next games",
+        "choosing first games for players without a purchase",
         "writing to the store",
     )
     try:
@@ -221,7 +225,8 @@ def build(
         console.print(shown)
     say(
         f"as of {summary.as_of}: {summary.players:,} players scored; {summary.rules.rules.num_rows:,} rules; "
-        f"{summary.offer_rows:,} offers stored ({summary.boosted_offers:,} boosted by a rule)"
+        f"{summary.offer_rows:,} offers stored ({summary.boosted_offers:,} boosted by a rule, "
+        f"{summary.first_game_offers:,} first games for players without a purchase)"
     )
 
 

@@ -29,7 +29,13 @@ class PlayerGamePropensity(Base):
 
 
 class PlayerNextGame(Base):
-    """Games to offer a player, best first: games not played yet, scored by propensity × lift."""
+    """Games to offer a player, best first: games never bought yet, scored by propensity × lift.
+
+    The reason is data, rendered in the reader's language by ``panels.py``: ``reason_kind`` is "rule" (the
+    cross-sell rule that boosted the game: ``reason_detail`` = antecedent game ids and confidence, the lift
+    in ``lift``), "propensity" (no rule fires; no detail) or "first_game" (a player with no purchase yet:
+    the game recent first-time buyers like them chose first; detail = channel, region, buyers, share, days).
+    """
 
     __tablename__ = "player_next_game"
     __table_args__ = (Index("ix_player_next_game_player_id_as_of", "player_id", "as_of"),)
@@ -41,7 +47,8 @@ class PlayerNextGame(Base):
     score: Mapped[float] = mapped_column(Float)
     propensity: Mapped[float] = mapped_column(Float)
     lift: Mapped[float | None] = mapped_column(Float)
-    reason: Mapped[str] = mapped_column(String(300))
+    reason_kind: Mapped[str] = mapped_column(String(20))
+    reason_detail: Mapped[dict | None] = mapped_column(JSON)
 
 
 class PropensityRun(Base):

@@ -1,10 +1,17 @@
 """The next game to offer each player: propensity, boosted by the cross-sell rules the player's basket fires.
 
-For a player and a game the player does not play yet (no ticket in the rules' basket window), the score is
-``propensity × max(1, lift)`` where lift is the best lift of the single-game rules ``A → {game}`` whose whole
-antecedent A is in the player's basket. A rule with lift ≤ 1 never lowers a score: it says the games are no
-more than independent, which is the propensity's own assumption. The score ranks games; it is not a
-probability. Matching rules to baskets and ranking run in the engine; only the top rows reach Python.
+Only games the player has never bought before the as-of date are offered: the offer is a *new* game, so a
+lapsed player is not offered their own old favourite. For such a game the score is
+``propensity × max(1, lift)`` where lift is the best lift of the single-game rules ``A → {game}`` whose
+whole antecedent A is in the player's basket (the rules' window, as the rules were mined on it). A rule with
+lift ≤ 1 never lowers a score: it says the games are no more than independent, which is the propensity's own
+assumption. The score ranks games; it is not a probability.
+
+Rules are matched per distinct basket, not per player: a basket is encoded as a bitmask of the antecedent
+games it holds, and a rule fires on a basket when ``basket & antecedent == antecedent``. There are far fewer
+distinct baskets than players (at most 2^games), so the rule matching is a small cross join and each player
+reaches the best rules through one equi-join on the mask. The reason is stored as data (kind, antecedent,
+lift, confidence); the sentence is rendered in the reader's language (``panels.py``).
 """
 
 from __future__ import annotations
@@ -17,17 +24,35 @@ import pyarrow as pa
 
 from lottocrm.analytics.rules.apriori import basket_pairs
 from lottocrm.analytics.rules.engine import LakeEngine
+from lottocrm.analytics.rules.errors import AnalyticsInputError
 
-PROPENSITY_ONLY = "propensity only: no cross-sell rule fires"
+RULE = "rule"
+PROPENSITY_ONLY = "propensity"
+FIRST_GAME = "first_game"
+REASON_KINDS = (RULE, PROPENSITY_ONLY, FIRST_GAME)
+# A basket mask is a signed 64-bit integer: one bit per game that appears in some rule's antecedent.
+MAX_MASK_GAMES = 63
 
 RULE_SCHEMA = pa.schema(
     [
         pa.field("rule_id", pa.int32()),
         pa.field("antecedent", pa.list_(pa.int32())),
-        pa.field("size", pa.int32()),
         pa.field("game_id", pa.int32()),
         pa.field("lift", pa.float64()),
-        pa.field("reason", pa.string()),
+        pa.field("confidence", pa.float64()),
+    ]
+)
+OFFER_SCHEMA = pa.schema(
+    [
+        pa.field("player_id", pa.int64()),
+        pa.field("rank", pa.int16()),
+        pa.field("game_id", pa.int32()),
+        pa.field("score", pa.float64()),
+        pa.field("propensity", pa.float64()),
+        pa.field("lift", pa.float64()),
+        pa.field("reason_kind", pa.string()),
+        pa.field("rule_antecedent", pa.list_(pa.int32())),
+        pa.field("rule_confidence", pa.float64()),
     ]
 )
 
@@ -36,25 +61,30 @@ def game_label(codes: dict[int, str], game_id: int) -> str:
     return codes.get(game_id, f"game {game_id}")
 
 
-def single_game_rules(rules: pa.Table, codes: dict[int, str]) -> pa.Table:
-    """Rules with one consequent game, numbered, each with the sentence an operator reads as the reason."""
+def game_bits(rules: pa.Table) -> dict[int, int]:
+    """Each game that appears in some rule's antecedent → its bit (a power of two)."""
+    games = sorted({int(g) for antecedent in rules.column("antecedent").to_pylist() for g in antecedent})
+    if len(games) > MAX_MASK_GAMES:
+        raise AnalyticsInputError(
+            f"the cross-sell rules name {len(games)} games in their antecedents, more than the "
+            f"{MAX_MASK_GAMES} a basket mask holds: raise --min-support"
+        )
+    return {game: 1 << bit for bit, game in enumerate(games)}
+
+
+def single_game_rules(rules: pa.Table) -> pa.Table:
+    """Rules with one consequent game, numbered: the rules that can recommend a game."""
     rows = []
     for rule in rules.to_pylist():
         if len(rule["consequent"]) != 1:
             continue
-        game = rule["consequent"][0]
-        plays = " + ".join(game_label(codes, g) for g in rule["antecedent"])
         rows.append(
             {
                 "rule_id": len(rows),
                 "antecedent": [int(g) for g in rule["antecedent"]],
-                "size": len(rule["antecedent"]),
-                "game_id": int(game),
+                "game_id": int(rule["consequent"][0]),
                 "lift": float(rule["lift"]),
-                "reason": (
-                    f"plays {plays}: such players play {game_label(codes, game)} "
-                    f"{rule['lift']:.1f}× as often (confidence {rule['confidence']:.0%})"
-                ),
+                "confidence": float(rule["confidence"]),
             }
         )
     return pa.Table.from_pylist(rows, schema=RULE_SCHEMA)
@@ -68,6 +98,32 @@ def top_propensities(engine: LakeEngine, propensities: ir.Table, *, top: int) ->
     return engine.to_arrow(ranked.filter(ranked.rank <= top).order_by("player_id", "rank"))
 
 
+def _basket_masks(engine: LakeEngine, played: ir.Table, bits: dict[int, int]) -> ir.Table:
+    """(player_id, mask) of every player whose basket holds a game some antecedent names."""
+    bit_table = engine.register(
+        engine.name("bits"),
+        pa.table(
+            {"game_id": pa.array(list(bits), pa.int32()), "bit": pa.array(list(bits.values()), pa.int64())}
+        ),
+    )
+    held = played.join(bit_table, "game_id")
+    return engine.materialize(held.group_by("player_id").aggregate(mask=held.bit.bit_or()), "masks")
+
+
+def _best_rules(masks: ir.Table, rules: ir.Table) -> ir.Table:
+    """Per distinct basket mask and consequent game: the rule of highest lift (then lowest id) that fires."""
+    baskets = masks.select("mask").distinct()
+    fired = baskets.cross_join(rules)
+    fired = fired.filter((fired.mask & fired.antecedent_mask) == fired.antecedent_mask)
+    place = ibis.row_number().over(
+        group_by=[fired.mask, fired.game_id], order_by=[ibis.desc(fired.lift), fired.rule_id]
+    )
+    best = fired.mutate(place=place)
+    return best.filter(best.place == 0).select(
+        "mask", "game_id", "lift", rule_antecedent="antecedent", rule_confidence="confidence"
+    )
+
+
 def next_games(
     engine: LakeEngine,
     *,
@@ -77,36 +133,42 @@ def next_games(
     window_days: int,
     top: int,
 ) -> pa.Table:
-    """Up to ``top`` games per player, best first.
+    """Up to ``top`` never-bought games per player, best first (columns: ``OFFER_SCHEMA``).
 
-    Columns: player_id, rank, game_id, score, propensity, lift (null: no rule boosts it), reason.
+    ``propensities`` has one row per player × game with ``played_before`` (any ticket before ``as_of``);
+    ``rules`` comes from ``single_game_rules``; baskets for the rules are the ``window_days`` before as_of.
     """
     played = engine.materialize(basket_pairs(engine, as_of=as_of, window_days=window_days), "played")
-    fired = engine.register(engine.name("rules"), rules)
-    antecedents = fired.select("rule_id", game_id=fired.antecedent.unnest())
-    held = played.join(antecedents, "game_id")
-    counted = held.group_by("player_id", "rule_id").aggregate(held_games=held.count())
-    matched = counted.join(fired, "rule_id")
-    matched = matched.filter(matched.held_games == matched.size)
-    best = matched.mutate(
-        place=ibis.row_number().over(
-            group_by=[matched.player_id, matched.game_id], order_by=[ibis.desc(matched.lift), matched.rule_id]
-        )
-    )
-    best = best.filter(best.place == 0).select("player_id", "game_id", "lift", "reason")
-    new_games = propensities.anti_join(played, ["player_id", "game_id"])
-    scored = new_games.left_join(best, ["player_id", "game_id"]).drop("player_id_right", "game_id_right")
+    bits = game_bits(rules)
+    masks = _basket_masks(engine, played, bits)
+    antecedent_masks = [sum(bits[g] for g in a) for a in rules.column("antecedent").to_pylist()]
+    with_masks = rules.append_column("antecedent_mask", pa.array(antecedent_masks, pa.int64()))
+    best = _best_rules(masks, engine.register(engine.name("rules"), with_masks))
+    new_games = propensities.filter(~propensities.played_before)
+    scored = new_games.left_join(masks, "player_id").drop("player_id_right")
+    scored = scored.mutate(mask=scored.mask.fill_null(0))
+    scored = scored.left_join(best, ["mask", "game_id"]).drop("mask_right", "game_id_right")
     boosted = scored.lift.notnull() & (scored.lift > 1)
     scored = scored.mutate(
         score=scored.probability * ibis.ifelse(boosted, scored.lift, 1.0),
         lift=ibis.ifelse(boosted, scored.lift, ibis.null("float64")),
-        reason=ibis.ifelse(boosted, scored.reason, PROPENSITY_ONLY),
+        reason_kind=ibis.ifelse(boosted, RULE, PROPENSITY_ONLY),
+        rule_antecedent=ibis.ifelse(boosted, scored.rule_antecedent, ibis.null("array<int32>")),
+        rule_confidence=ibis.ifelse(boosted, scored.rule_confidence, ibis.null("float64")),
     )
     place = ibis.row_number().over(
         group_by=scored.player_id, order_by=[ibis.desc(scored.score), scored.game_id]
     )
     ranked = scored.mutate(rank=(place + 1).cast("int16"))
     ranked = ranked.filter(ranked.rank <= top).select(
-        "player_id", "rank", "game_id", "score", propensity="probability", lift="lift", reason="reason"
+        "player_id",
+        "rank",
+        "game_id",
+        "score",
+        "lift",
+        "reason_kind",
+        "rule_antecedent",
+        "rule_confidence",
+        propensity="probability",
     )
-    return engine.to_arrow(ranked.order_by("player_id", "rank"))
+    return engine.to_arrow(ranked.order_by("player_id", "rank")).select(OFFER_SCHEMA.names).cast(OFFER_SCHEMA)

@@ -1,8 +1,9 @@
 """Propensity, rules and next game to offer for one as-of date, written back to the store in bulk.
 
-``build_offers`` is what ``lottocrm propensity build`` and the demo call. Rerunning an as-of date replaces
-its rows (delete, then insert in chunks, in the caller's transaction), so a failure keeps the previous
-version and a rerun never duplicates.
+``build_offers`` is what ``lottocrm propensity build`` and the demo call. Buyers get games they never bought,
+ranked by propensity and cross-sell rules (``offers``); registered players without a purchase get the first
+games their peers chose (``first_game``). Rerunning an as-of date replaces its rows (delete, then insert in
+chunks, in the caller's transaction), so a failure keeps the previous version and a rerun never duplicates.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import pyarrow as pa
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session
 
+from lottocrm.analytics.propensity.first_game import DEFAULT_DAYS as FIRST_GAME_DAYS
+from lottocrm.analytics.propensity.first_game import first_game_offers, players_extract
 from lottocrm.analytics.propensity.model import (
     MODEL_VERSION,
     PropensityFit,
@@ -23,7 +26,13 @@ from lottocrm.analytics.propensity.model import (
     score_propensity,
 )
 from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNextGame, PropensityRun
-from lottocrm.analytics.propensity.offers import next_games, single_game_rules, top_propensities
+from lottocrm.analytics.propensity.offers import (
+    FIRST_GAME,
+    RULE,
+    next_games,
+    single_game_rules,
+    top_propensities,
+)
 from lottocrm.analytics.rules.apriori import RuleOptions, RulesResult, mine_rules
 from lottocrm.analytics.rules.engine import LakeEngine
 from lottocrm.catalog.models import Game
@@ -47,6 +56,7 @@ class OffersSummary:
     propensity_rows: int
     offer_rows: int
     boosted_offers: int
+    first_game_offers: int
 
 
 def game_codes(engine: Engine) -> dict[int, str]:
@@ -54,14 +64,44 @@ def game_codes(engine: Engine) -> dict[int, str]:
         return {int(gid): code for gid, code in connection.execute(select(Game.id, Game.code))}
 
 
-def _insert(session: Session, table, rows: pa.Table, as_of: dt.date) -> None:  # type: ignore[no-untyped-def]
+def _insert(session: Session, table, rows: pa.Table, as_of: dt.date, shape=None) -> None:  # type: ignore[no-untyped-def]
     statement = insert(table)
     for batch in rows.to_batches(max_chunksize=CHUNK_ROWS):
-        values = batch.to_pylist()
+        values = batch.to_pylist() if shape is None else [shape(row) for row in batch.to_pylist()]
         for row in values:
             row["as_of"] = as_of
         if values:
             session.execute(statement, values)
+
+
+def _offer_row(row: dict) -> dict:
+    """A ``next_games`` row as a ``player_next_game`` row: the rule's antecedent and confidence as detail."""
+    antecedent, confidence = row.pop("rule_antecedent"), row.pop("rule_confidence")
+    row["reason_detail"] = (
+        {"antecedent": antecedent, "confidence": confidence} if row["reason_kind"] == RULE else None
+    )
+    return row
+
+
+def _first_game_row(row: dict) -> dict:
+    """A ``first_game_offers`` row as a ``player_next_game`` row: the peer group as detail."""
+    return {
+        "player_id": row["player_id"],
+        "rank": row["rank"],
+        "game_id": row["game_id"],
+        "score": row["share"],
+        "propensity": row["share"],
+        "lift": None,
+        "reason_kind": FIRST_GAME,
+        "reason_detail": {
+            "scope": row["scope"],
+            "channel": row["channel"],
+            "region": row["region"],
+            "buyers": row["buyers"],
+            "share": row["share"],
+            "days": FIRST_GAME_DAYS,
+        },
+    }
 
 
 def _run_metrics(fit: PropensityFit, rules: RulesResult, rule_options: RuleOptions) -> dict:
@@ -94,8 +134,12 @@ def replace_offers(
     propensities: pa.Table,
     offers: pa.Table,
     run: dict,
+    first_games: pa.Table | None = None,
 ) -> None:
-    """Replace the as-of date's propensities, offers and run record. The caller commits."""
+    """Replace the as-of date's propensities, offers and run record. The caller commits.
+
+    ``offers`` has ``next_games``' columns, ``first_games`` those of ``first_game_offers``.
+    """
     for model in (PlayerGamePropensity, PlayerNextGame, PropensityRun):
         table = model.__table__
         session.execute(delete(table).where(table.c.as_of == as_of))
@@ -105,7 +149,9 @@ def replace_offers(
         propensities.select(["player_id", "rank", "game_id", "probability", "played_before"]),
         as_of,
     )
-    _insert(session, PlayerNextGame.__table__, offers, as_of)
+    _insert(session, PlayerNextGame.__table__, offers, as_of, _offer_row)
+    if first_games is not None:
+        _insert(session, PlayerNextGame.__table__, first_games, as_of, _first_game_row)
     session.execute(insert(PropensityRun.__table__), [{**run, "as_of": as_of}])
 
 
@@ -122,7 +168,7 @@ def build_offers(
     """Fit and check the propensity model, mine the rules, rank next games and store them for ``as_of``."""
     options = options or PropensityOptions()
     step = on_step or (lambda _message: None)
-    codes = game_codes(engine)
+    players = players_extract(engine)
     with LakeEngine(Lake(settings.lake_path), timezone=settings.timezone) as lake_engine:
         step("training the propensity model")
         fit = fit_propensity(lake_engine, as_of=as_of, options=options)
@@ -135,12 +181,16 @@ def build_offers(
         ranked = next_games(
             lake_engine,
             propensities=scores,
-            rules=single_game_rules(rules.rules, codes),
+            rules=single_game_rules(rules.rules),
             as_of=as_of,
             window_days=rule_options.window_days,
             top=offers,
         )
-        players = int(scores.player_id.nunique().to_pyarrow().as_py())
+        step("choosing first games for players without a purchase")
+        first_games = first_game_offers(
+            lake_engine, players=players, as_of=as_of, top=offers, days=FIRST_GAME_DAYS
+        )
+        scored_players = int(scores.player_id.nunique().to_pyarrow().as_py())
     run = {
         "model_version": MODEL_VERSION,
         "horizon_days": fit.horizon_days,
@@ -149,18 +199,21 @@ def build_offers(
         "auc": fit.auc,
         "baseline_auc": fit.baseline_auc,
         "metrics": _run_metrics(fit, rules, rule_options),
-        "players": players,
+        "players": scored_players,
         "created_at": dt.datetime.now(dt.UTC),
     }
     step("writing to the store")
     with transaction(engine) as session:
-        replace_offers(session, as_of=as_of, propensities=top, offers=ranked, run=run)
+        replace_offers(
+            session, as_of=as_of, propensities=top, offers=ranked, run=run, first_games=first_games
+        )
     return OffersSummary(
         as_of=as_of,
         fit=fit,
         rules=rules,
-        players=players,
+        players=scored_players,
         propensity_rows=top.num_rows,
-        offer_rows=ranked.num_rows,
+        offer_rows=ranked.num_rows + first_games.num_rows,
         boosted_offers=ranked.num_rows - ranked.column("lift").null_count,
+        first_game_offers=first_games.num_rows,
     )
