@@ -1,14 +1,19 @@
-"""Propensity features worked out by hand, and the model against "played it before" on synthetic players."""
+"""Propensity features worked out by hand, the model against "played it before" on synthetic players, and
+the model's artifact (stored with its manifest, refused once tampered with)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-from lottocrm.analytics.propensity.features import labelled, sold_games
+from lottocrm.analytics.artifacts import MANIFEST_FILE, MODEL_FILE
+from lottocrm.analytics.propensity.artifacts import STORE, PropensityArtifactError, load_model, save_fit
+from lottocrm.analytics.propensity.features import FEATURES, labelled, sold_games
 from lottocrm.analytics.propensity.model import PropensityOptions, fit_propensity, score_propensity
 from lottocrm.analytics.propensity.synthetic import write_synthetic_lake
 from lottocrm.analytics.rules.engine import LakeEngine
@@ -145,3 +150,50 @@ def test_an_as_of_date_before_any_ticket_is_refused(lake: Lake) -> None:
         pytest.raises(AnalyticsInputError, match="as-of date 2025-01-01 has no tickets before it"),
     ):
         fit_propensity(engine, as_of=dt.date(2025, 1, 1), options=PropensityOptions())
+
+
+def test_the_model_is_stored_as_a_checked_artifact_and_a_tampered_one_is_refused(
+    synthetic_lake: Lake, tmp_path: Path
+) -> None:
+    with LakeEngine(synthetic_lake, timezone="Europe/Moscow") as engine:
+        fit = fit_propensity(engine, as_of=AS_OF, options=PropensityOptions(trees=20))
+        saved = save_fit(tmp_path, fit, created_at=dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC))
+        loaded = load_model(tmp_path)
+        # The model read back from disk scores exactly like the one just fitted.
+        assert score_propensity(engine, loaded).equals(score_propensity(engine, fit))
+    assert (loaded.version, loaded.as_of, loaded.games) == (saved.version, AS_OF, list(range(1, 9)))
+    manifest = json.loads((STORE.models_dir(tmp_path) / saved.version / MANIFEST_FILE).read_text("utf-8"))
+    assert manifest["features"] == list(FEATURES)
+    assert manifest["training_window"] == {
+        "features_as_of": "2026-05-02",
+        "labels_from": "2026-05-02",
+        "labels_to": "2026-06-01",
+        "horizon_days": 30,
+    }
+    assert manifest["holdout_check"]["auc"] == fit.auc and len(manifest["holdout_check"]["per_game"]) == 8
+
+    model_file = STORE.models_dir(tmp_path) / saved.version / MODEL_FILE
+    model_file.write_text(model_file.read_text("utf-8").replace("num_leaves=", "num_leaves= ", 1), "utf-8")
+    with pytest.raises(PropensityArtifactError, match="SHA-256 .* changed after training, refusing to load"):
+        load_model(tmp_path, saved.version)
+    with pytest.raises(PropensityArtifactError, match="unknown propensity model version 'nope'"):
+        load_model(tmp_path, "nope")
+    with pytest.raises(PropensityArtifactError, match="no propensity model in .*lottocrm propensity build"):
+        load_model(tmp_path / "elsewhere")
+
+
+def test_a_model_trained_on_other_features_is_refused(synthetic_lake: Lake, tmp_path: Path) -> None:
+    with LakeEngine(synthetic_lake, timezone="Europe/Moscow") as engine:
+        fit = fit_propensity(engine, as_of=AS_OF, options=PropensityOptions(trees=5))
+    saved = save_fit(tmp_path, fit, created_at=dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC))
+    artifact = STORE.load(STORE.models_dir(tmp_path), saved.version)
+    bookkeeping = {"version", "created_at", "model_file", "model_sha256"}
+    manifest = {key: value for key, value in artifact.manifest.items() if key not in bookkeeping}
+    STORE.save(
+        STORE.models_dir(tmp_path),
+        model_text=artifact.model_text,
+        manifest={**manifest, "features": ["recency_days"]},
+        created_at=dt.datetime(2026, 6, 2, 12, tzinfo=dt.UTC),
+    )
+    with pytest.raises(PropensityArtifactError, match="trained on other features"):
+        load_model(tmp_path)

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lottocrm.analytics.clusters.models import ClusterProfile, PlayerCluster
+from lottocrm.analytics.propensity.artifacts import load_model
 from lottocrm.analytics.propensity.model import PROPENSITY_SCHEMA, PropensityOptions
 from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNextGame, PropensityRun
 from lottocrm.analytics.propensity.offers import (
@@ -218,6 +219,8 @@ def test_build_offers_stores_a_version_per_as_of_and_reruns_replace(settings: Se
         run = session.get(PropensityRun, AS_OF)
         assert run is not None and run.metrics["rules"]["rules"] == summary.rules.rules.num_rows
         assert len(run.metrics["per_game"]) == 8
+        # The scores' model is a stored, hash-checked artifact.
+        assert run.model_version == summary.model_version == load_model(settings.data_dir).version
     assert offered and not ever & {(player, game) for player, game, _ in offered}
     buyers = {player for player, _ in ever}
     first_games = {player for player, _, kind in offered if kind == FIRST_GAME}

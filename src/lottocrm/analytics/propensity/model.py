@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -62,6 +63,18 @@ class PropensityFit:
     baseline_auc: float | None
     per_game: list[GameMetric]
     model: object = field(repr=False)
+
+    def probabilities(self, matrix: np.ndarray) -> np.ndarray:
+        return self.model.predict_proba(matrix)[:, 1]  # type: ignore[attr-defined]
+
+
+class ScoringModel(Protocol):
+    """What scoring needs: the as-of date and games it was fitted for, and probabilities for a matrix."""
+
+    as_of: dt.date
+    games: list[int]
+
+    def probabilities(self, matrix: np.ndarray) -> np.ndarray: ...
 
 
 def _matrix(table: pa.Table) -> np.ndarray:
@@ -172,12 +185,12 @@ PROPENSITY_SCHEMA = pa.schema(
 )
 
 
-def score_propensity(engine: LakeEngine, fit: PropensityFit) -> pa.Table:
-    """Every buyer × game at the fit's as-of date: the probability to play the game within the horizon."""
+def score_propensity(engine: LakeEngine, model: ScoringModel) -> pa.Table:
+    """Every buyer × game at the model's as-of date: the probability to play the game within the horizon."""
     features = engine.to_arrow(
-        player_game_features(engine, as_of=fit.as_of, games=fit.games).order_by("player_id", "game_id")
+        player_game_features(engine, as_of=model.as_of, games=model.games).order_by("player_id", "game_id")
     )
-    probability = fit.model.predict_proba(_matrix(features))[:, 1]  # type: ignore[attr-defined]
+    probability = model.probabilities(_matrix(features))
     return pa.table(
         {
             "player_id": features.column("player_id"),

@@ -16,10 +16,10 @@ import pyarrow as pa
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session
 
+from lottocrm.analytics.propensity.artifacts import load_model, save_fit
 from lottocrm.analytics.propensity.first_game import DEFAULT_DAYS as FIRST_GAME_DAYS
 from lottocrm.analytics.propensity.first_game import first_game_offers, players_extract
 from lottocrm.analytics.propensity.model import (
-    MODEL_VERSION,
     PropensityFit,
     PropensityOptions,
     fit_propensity,
@@ -57,6 +57,7 @@ class OffersSummary:
     offer_rows: int
     boosted_offers: int
     first_game_offers: int
+    model_version: str
 
 
 def game_codes(engine: Engine) -> dict[int, str]:
@@ -172,8 +173,11 @@ def build_offers(
     with LakeEngine(Lake(settings.lake_path), timezone=settings.timezone) as lake_engine:
         step("training the propensity model")
         fit = fit_propensity(lake_engine, as_of=as_of, options=options)
+        created_at = dt.datetime.now(dt.UTC)
+        # Scores come from the copy on disk, read back through the hash check: what is stored is what ran.
+        model = load_model(settings.data_dir, save_fit(settings.data_dir, fit, created_at=created_at).version)
         step("scoring players × games")
-        scores = lake_engine.register(lake_engine.name("scores"), score_propensity(lake_engine, fit))
+        scores = lake_engine.register(lake_engine.name("scores"), score_propensity(lake_engine, model))
         step("mining cross-sell rules")
         rules = mine_rules(lake_engine, as_of=as_of, options=rule_options)
         step("ranking next games")
@@ -192,7 +196,7 @@ def build_offers(
         )
         scored_players = int(scores.player_id.nunique().to_pyarrow().as_py())
     run = {
-        "model_version": MODEL_VERSION,
+        "model_version": model.version,
         "horizon_days": fit.horizon_days,
         "train_as_of": fit.train_as_of,
         "holdout_as_of": fit.holdout_as_of,
@@ -200,7 +204,7 @@ def build_offers(
         "baseline_auc": fit.baseline_auc,
         "metrics": _run_metrics(fit, rules, rule_options),
         "players": scored_players,
-        "created_at": dt.datetime.now(dt.UTC),
+        "created_at": created_at,
     }
     step("writing to the store")
     with transaction(engine) as session:
@@ -216,4 +220,5 @@ def build_offers(
         offer_rows=ranked.num_rows + first_games.num_rows,
         boosted_offers=ranked.num_rows - ranked.column("lift").null_count,
         first_game_offers=first_games.num_rows,
+        model_version=model.version,
     )
