@@ -43,6 +43,9 @@ def test_clusters_fit_prints_bic_and_profiles_and_stores_assignments(operator) -
     assert result.exit_code == 0, result.output
     flat = " ".join(result.output.split())
     assert "BIC by number of clusters" in flat and "←" in flat
+    # The whole curve, for both covariance types, with its distance from the lowest BIC and EM's time.
+    assert "BIC full" in flat and "BIC diag" in flat and "nats/player" in flat
+    assert "EM s" in flat and "chosen: " in flat
     assert "micro-segments" in flat and "purchase days, spend" in flat
     players, profiles = _stored(operator)
     assert 2 <= profiles <= 4
@@ -51,6 +54,8 @@ def test_clusters_fit_prints_bic_and_profiles_and_stores_assignments(operator) -
         stored = session.scalars(select(ClusterProfile)).all()
         assert sum(p.players for p in stored) == players
         assert set(stored[0].bic_by_k) == {"2", "3", "4"}
+        # The label is also stored as data, ending with the audience the 360 page translates.
+        assert all(p.traits and p.traits[-1][0] == "audience" for p in stored)
     rerun = runner.invoke(app, ["--quiet", "clusters", "fit", "--as-of", AS_OF.isoformat(), "--max-k", "4"])
     assert rerun.exit_code == 0, rerun.output
     assert _stored(operator) == (players, profiles)

@@ -1,4 +1,4 @@
-"""Gaussian-mixture micro-segments: BIC finds three known blobs, profiles are in the features' own units."""
+"""Gaussian-mixture micro-segments: BIC finds three known blobs, k is parsimonious, profiles read as segments."""
 
 from __future__ import annotations
 
@@ -6,35 +6,50 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from lottocrm.analytics.clusters.gmm import FEATURES, ClusterOptions, choose_mixture, cluster_players
+from lottocrm.analytics.clusters.gmm import (
+    PARSIMONY_NATS,
+    ClusterOptions,
+    choose_mixture,
+    cluster_players,
+    parsimonious_k,
+)
 from lottocrm.analytics.rules.errors import AnalyticsInputError
 
-# Three kinds of player in the model's (log) space: recent frequent big spenders on draws, lapsed rare small
-# spenders on instant games, and a middle group.
-CENTRES = {
-    "recency_days": (np.log1p(3), np.log1p(200), np.log1p(30)),
-    "tenure_days": (np.log1p(700), np.log1p(400), np.log1p(300)),
-    "frequency": (np.log1p(120), np.log1p(3), np.log1p(20)),
-    "monetary_kopecks": (np.log1p(5_000_000), np.log1p(30_000), np.log1p(400_000)),
-    "average_check_kopecks": (np.log1p(40_000), np.log1p(10_000), np.log1p(20_000)),
-    "spend_90d_kopecks": (np.log1p(800_000), np.log1p(1), np.log1p(80_000)),
-    "draw_share": (0.9, 0.1, 0.5),
-    "favourite_game_share": (0.8, 0.9, 0.4),
-}
+# Three kinds of buyer: recent weekly big spenders on draws, lapsed one-off small spenders on instant games,
+# and a middle group playing both. (recency days, purchase days, check in kopecks, draw share, tenure days)
+KINDS = (
+    (3, 120, 40_000, 0.95, 700),
+    (400, 2, 10_000, 0.05, 500),
+    (30, 20, 20_000, 0.5, 300),
+)
 SIZES = (500, 350, 250)
 
 
 def _blobs(seed: int) -> tuple[pa.Table, np.ndarray]:
     rng = np.random.default_rng(seed)
     truth = np.repeat(np.arange(3), SIZES)
-    columns: dict[str, object] = {"player_id": np.arange(1, truth.size + 1, dtype=np.int64)}
-    for name, log in FEATURES:
-        centre = np.asarray(CENTRES[name])[truth]
-        spread = 0.03 if not log else 0.25
-        values = centre + rng.normal(0, spread, truth.size)
-        columns[name] = np.expm1(values) if log else np.clip(values, 0, 1)
-    columns["frequency"] = np.maximum(np.rint(columns["frequency"]), 1).astype(np.int32)  # type: ignore[call-overload]
-    return pa.table(columns), truth
+    recency, frequency, check, draw, tenure = (np.asarray(column)[truth] for column in zip(*KINDS, strict=True))
+    recency = np.maximum(np.rint(recency * np.exp(rng.normal(0, 0.2, truth.size))), 1)
+    frequency = np.maximum(np.rint(frequency * np.exp(rng.normal(0, 0.2, truth.size))), 1)
+    check = np.rint(check * np.exp(rng.normal(0, 0.2, truth.size)) / 100) * 100
+    spend = (check * frequency).astype(np.int64)
+    tenure = np.maximum(tenure, recency)
+    gaps = np.where(frequency > 1, (tenure - recency) / np.maximum(frequency - 1, 1), np.nan)
+    table = pa.table(
+        {
+            "player_id": np.arange(1, truth.size + 1, dtype=np.int64),
+            "recency_days": recency.astype(np.int32),
+            "tenure_days": tenure.astype(np.int32),
+            "frequency": frequency.astype(np.int32),
+            "monetary_kopecks": spend,
+            "average_check_kopecks": spend // frequency.astype(np.int64),
+            "spend_90d_kopecks": np.where(recency < 90, spend // 4, 0),
+            "draw_share": np.clip(draw + rng.normal(0, 0.03, truth.size), 0, 1),
+            "favourite_game_share": np.full(truth.size, 0.6),
+            "interval_mean_days": pa.array(gaps, from_pandas=True),
+        }
+    )
+    return table, truth
 
 
 def test_bic_picks_three_for_three_gaussian_blobs() -> None:
@@ -42,12 +57,24 @@ def test_bic_picks_three_for_three_gaussian_blobs() -> None:
     x = np.vstack(
         [rng.normal(centre, 1.0, (300, 4)) for centre in ((0, 0, 0, 0), (5, 0, 0, 0), (0, 5, 5, 0))]
     )
-    model, bic = choose_mixture(x, ks=range(2, 8), seed=0, restarts=2)
-    assert model.n_components == 3
-    assert min(bic, key=bic.get) == 3 and list(bic) == [2, 3, 4, 5, 6, 7]
+    choice = choose_mixture(x, ks=range(2, 8), seed=0, restarts=2)
+    assert choice.k == 3 and choice.model.n_components == 3  # type: ignore[attr-defined]
+    assert set(choice.bic) == {"full", "diag"} and list(choice.bic["full"]) == [2, 3, 4, 5, 6, 7]
+    assert min(choice.bic[choice.covariance], key=choice.bic[choice.covariance].get) == 3
+    assert set(choice.seconds["diag"]) == set(range(2, 8))
 
 
-def test_players_in_three_blobs_get_three_clusters_with_profiles() -> None:
+def test_the_smallest_k_within_the_margin_of_the_lowest_bic_is_chosen() -> None:
+    players = 1_000
+    margin = 2 * players * PARSIMONY_NATS
+    # BIC still falling at the cap, but by less than the margin from k = 4 on.
+    curve = {2: 50_000.0, 3: 30_000.0, 4: 20_000 + 0.9 * margin, 5: 20_000 + 0.4 * margin, 6: 20_000.0}
+    assert parsimonious_k(curve, players) == 4
+    assert parsimonious_k({**curve, 4: 20_000 + 1.1 * margin}, players) == 5
+    assert parsimonious_k({2: 10.0, 3: 20.0}, players) == 2
+
+
+def test_players_in_three_blobs_get_three_clusters_with_segment_labels() -> None:
     mart, truth = _blobs(seed=1)
     result = cluster_players(mart, ClusterOptions(max_k=6))
     assert result.k == 3
@@ -59,14 +86,27 @@ def test_players_in_three_blobs_get_three_clusters_with_profiles() -> None:
     profiles = {p.cluster: p for p in result.profiles}
     assert [profiles[c].players for c in range(3)] == list(SIZES)
     assert profiles[0].share == pytest.approx(500 / 1100)
-    # Means are in the features' own units: about 120 purchase days and 50 000 roubles for the big spenders.
+    # Means are in the features' own units: about 120 purchase days and 48 000 roubles for the big spenders.
     assert profiles[0].means["frequency"] == pytest.approx(120, rel=0.1)
-    assert profiles[0].means["monetary_kopecks"] == pytest.approx(5_000_000, rel=0.1)
-    assert profiles[0].label == "recent · frequent · high spend · draw games"
-    assert profiles[1].label == "lapsed · rare · low spend · instant games"
-    assert profiles[2].label == "cooling · regular · mid spend · mixed games"
+    assert profiles[0].means["monetary_kopecks"] == pytest.approx(4_800_000, rel=0.15)
+    assert profiles[0].label == "Active high-value weekly draw-game players"
+    assert profiles[0].traits == (
+        ("status", "active"),
+        ("value", "high"),
+        ("rhythm", "weekly"),
+        ("audience", "draw"),
+    )
+    assert profiles[1].label == "Lapsed low-value occasional instant-game players"
+    assert profiles[2].label == "New mixed-game players"  # tenure 300 days against 500-700
     probability = result.assignments.column("probability").to_numpy()
     assert (probability > 0.99).mean() > 0.95
+
+
+def test_the_same_seed_gives_the_same_segments() -> None:
+    mart, _truth = _blobs(seed=4)
+    first, second = (cluster_players(mart, ClusterOptions(max_k=4, seed=7)) for _ in range(2))
+    assert first.bic_by_k == second.bic_by_k
+    assert first.assignments.equals(second.assignments)
 
 
 def test_players_without_a_purchase_are_not_clustered() -> None:

@@ -234,13 +234,18 @@ def build(
 def fit_clusters(
     as_of: Annotated[dt.datetime, _day_option("--as-of", "Cluster the analytical record as of this date.")],
     max_k: Annotated[int, typer.Option("--max-k", help="Largest number of clusters tried (from 2).")] = 10,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed of EM's starts.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed", min=0, help="Random seed of EM's starts and of the jitter dequantising the data."
+        ),
+    ] = 0,
 ) -> None:
     """Gaussian-mixture micro-segments: BIC for each k, the chosen k's profiles; stored per player."""
     from rich.table import Table
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from lottocrm.analytics.clusters.gmm import ClusterOptions
+    from lottocrm.analytics.clusters.gmm import PARSIMONY_NATS, ClusterOptions
     from lottocrm.analytics.clusters.service import build_clusters
     from lottocrm.analytics.rules.errors import AnalyticsInputError
     from lottocrm.db.engine import get_engine
@@ -262,17 +267,34 @@ def fit_clusters(
         raise fail(str(exc)) from None
     except (OperationalError, ProgrammingError):
         raise fail(DB_NOT_READY) from None
-    bic = Table("k", "BIC", title="BIC by number of clusters (lowest wins)")
-    for k, value in result.bic_by_k.items():
-        bic.add_row(f"{k}{' ←' if k == result.k else ''}", f"{value:,.0f}")
+    choice = result.choice
+    lowest = min(choice.bic[choice.covariance].values())
+    bic = Table(
+        "k",
+        *(f"BIC {kind}" for kind in choice.bic),
+        "over lowest, nats/player",
+        "EM s",
+        title=f"BIC by number of clusters, EM on {choice.players:,} players",
+    )
+    for k, chosen_bic in choice.bic[choice.covariance].items():
+        bic.add_row(
+            f"{k}{' ←' if k == result.k else ''}",
+            *(f"{curve[k]:,.0f}" for curve in choice.bic.values()),
+            f"{(chosen_bic - lowest) / (2 * choice.players):.3f}",
+            f"{sum(seconds[k] for seconds in choice.seconds.values()):.1f}",
+        )
     profiles = Table(
         "cluster", "players", "share", "label", "mean profile", title=f"{result.k} micro-segments"
     )
     for p in result.profiles:
         profiles.add_row(str(p.cluster), f"{p.players:,}", f"{p.share:.1%}", p.label, _profile_text(p.means))
     console.print(bic)
-    if result.k == max(result.bic_by_k):
-        say(f"BIC still falls at k = {result.k}: a larger --max-k may find finer segments")
+    say(
+        f"chosen: {result.covariance} covariance, the smallest k within {PARSIMONY_NATS} nats per player "
+        "of the lowest BIC"
+    )
+    if min(choice.bic[choice.covariance], key=choice.bic[choice.covariance].get) == max(result.bic_by_k):
+        say(f"BIC is lowest at the largest k tried ({max(result.bic_by_k)}): a larger --max-k may find more")
     console.print(profiles)
     say(f"as of {as_of.date()}: {result.assignments.num_rows:,} players in {result.k} clusters stored")
 

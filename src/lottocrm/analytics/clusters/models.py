@@ -25,10 +25,13 @@ class ClusterProfile(Base):
 
     as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     cluster: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    # English, for the CLI and exports; ``traits`` is the same name as data the 360 page translates.
     label: Mapped[str] = mapped_column(String(200))
+    # [[feature, level], ...] as in ``lottocrm.analytics.clusters.labels``; null for rows stored before it.
+    traits: Mapped[list | None] = mapped_column(JSON, nullable=True)
     players: Mapped[int] = mapped_column(Integer)
     share: Mapped[float] = mapped_column(Float)
     # Mean of each feature in its own units (days, purchase days, kopecks, shares).
     means: Mapped[dict] = mapped_column(JSON)
-    # BIC of every k tried, so the choice of k can be checked later.
+    # BIC of every k tried with the chosen covariance type, so the choice of k can be checked later.
     bic_by_k: Mapped[dict] = mapped_column(JSON)

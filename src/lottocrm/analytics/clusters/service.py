@@ -38,6 +38,7 @@ def replace_clusters(session: Session, *, as_of: dt.date, result: ClusterResult)
                 "as_of": as_of,
                 "cluster": p.cluster,
                 "label": p.label,
+                "traits": [list(trait) for trait in p.traits],
                 "players": p.players,
                 "share": p.share,
                 "means": p.means,

@@ -1,0 +1,88 @@
+"""A micro-segment's name from what sets it apart: "Active high-value weekly draw-game players".
+
+A label is data, a list of (feature, level) traits, so the 360 page can say it in Russian (each trait is a
+message id with the context ``micro-segment``) while the CLI and the stored ``label`` column keep English.
+A trait is named only when the cluster sits at least half a standard deviation from all buyers on that
+feature (on the log scale, where money and counts are compared); the audience (which kind of game) is
+always named, because it is the noun the adjectives qualify. Adjectives come in a fixed order — status,
+value, rhythm — which reads naturally in both English and Russian.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MESSAGE_CONTEXT = "micro-segment"
+# How far (in population standard deviations) a cluster's mean must be from all buyers' to name a trait.
+DISTINCT = 0.5
+# Purchase rhythm of a frequent cluster, from its median gap between purchase days.
+WEEKLY_DAYS = 10
+MONTHLY_DAYS = 45
+LAPSED_DAYS = 90
+DRAW_AUDIENCE = 0.7
+INSTANT_AUDIENCE = 0.3
+
+# (feature, level) → English words; the Russian words are in the message catalog under the same ids.
+WORDS: dict[tuple[str, str], str] = {
+    ("status", "active"): "active",
+    ("status", "cooling"): "cooling",
+    ("status", "lapsed"): "lapsed",
+    ("status", "new"): "new",
+    ("value", "high"): "high-value",
+    ("value", "low"): "low-value",
+    ("rhythm", "weekly"): "weekly",
+    ("rhythm", "monthly"): "monthly",
+    ("rhythm", "occasional"): "occasional",
+    ("audience", "draw"): "draw-game players",
+    ("audience", "instant"): "instant-game players",
+    ("audience", "mixed"): "mixed-game players",
+}
+Trait = tuple[str, str]
+
+
+def _z(values: np.ndarray, members: np.ndarray) -> float:
+    spread = values.std()
+    return 0.0 if spread == 0 else float((values[members].mean() - values.mean()) / spread)
+
+
+def traits(columns: dict[str, np.ndarray], members: np.ndarray) -> list[Trait]:
+    """The cluster's distinctive traits. ``columns`` hold every buyer's recency_days, tenure_days, frequency,
+    monetary_kopecks, interval_mean_days (NaN below two purchase days) and draw_share; ``members`` marks the
+    cluster's buyers."""
+    log = {name: np.log1p(np.maximum(columns[name], 0)) for name in ("recency_days", "tenure_days")}
+    log["frequency"] = np.log(columns["frequency"])
+    log["monetary_kopecks"] = np.log1p(columns["monetary_kopecks"])
+    found: list[Trait] = []
+    recency, tenure = _z(log["recency_days"], members), _z(log["tenure_days"], members)
+    if recency <= -DISTINCT:
+        found.append(("status", "new" if tenure <= -DISTINCT else "active"))
+    elif recency >= DISTINCT:
+        lapsed = np.median(columns["recency_days"][members]) >= LAPSED_DAYS
+        found.append(("status", "lapsed" if lapsed else "cooling"))
+    elif tenure <= -DISTINCT:
+        found.append(("status", "new"))
+    value = _z(log["monetary_kopecks"], members)
+    if abs(value) >= DISTINCT:
+        found.append(("value", "high" if value > 0 else "low"))
+    frequency = _z(log["frequency"], members)
+    if frequency <= -DISTINCT:
+        found.append(("rhythm", "occasional"))
+    elif frequency >= DISTINCT:
+        gaps = columns["interval_mean_days"][members]
+        gap = float(np.nanmedian(gaps)) if np.isfinite(gaps).any() else np.inf
+        if gap <= MONTHLY_DAYS:
+            found.append(("rhythm", "weekly" if gap <= WEEKLY_DAYS else "monthly"))
+    draw = float(columns["draw_share"][members].mean())
+    audience = "draw" if draw >= DRAW_AUDIENCE else "instant" if draw <= INSTANT_AUDIENCE else "mixed"
+    found.append(("audience", audience))
+    return found
+
+
+def words(found: list[Trait]) -> tuple[str, ...]:
+    """The traits' message ids in reading order."""
+    return tuple(WORDS[trait] for trait in found)
+
+
+def english(found: list[Trait]) -> str:
+    sentence = " ".join(words(found))
+    return sentence[:1].upper() + sentence[1:]
