@@ -160,7 +160,11 @@ FROM (
       ) / (
         "t17"."frequency"
       )) AS Nullable(Int64)) AS "average_check_kopecks",
-      "t17"."interval_mean_days" AS "interval_mean_days",
+      CASE
+        WHEN "t17"."frequency" > 1
+        THEN CAST("t17"."last_day" - "t17"."first_day" AS Nullable(Float64)) / CAST("t17"."frequency" - 1 AS Nullable(Float64))
+        ELSE CAST(NULL AS Nullable(Float64))
+      END AS "interval_mean_days",
       "t17"."interval_std_days" AS "interval_std_days",
       COALESCE("t17"."spend_30d", 0) AS "spend_30d_kopecks",
       COALESCE("t17"."spend_90d", 0) AS "spend_90d_kopecks",
@@ -214,7 +218,6 @@ FROM (
           "t15"."second_day" AS "second_day",
           "t15"."last_day" AS "last_day",
           "t15"."frequency" AS "frequency",
-          "t15"."interval_mean_days" AS "interval_mean_days",
           "t15"."interval_std_days" AS "interval_std_days",
           "t15"."spend_30d" AS "spend_30d",
           "t15"."spend_90d" AS "spend_90d",
@@ -244,7 +247,6 @@ FROM (
               "t12"."second_day" AS "second_day",
               "t12"."last_day" AS "last_day",
               "t12"."frequency" AS "frequency",
-              "t12"."interval_mean_days" AS "interval_mean_days",
               "t12"."interval_std_days" AS "interval_std_days",
               "t12"."spend_30d" AS "spend_30d",
               "t12"."spend_90d" AS "spend_90d",
@@ -269,7 +271,6 @@ FROM (
                 "t10"."second_day" AS "second_day",
                 "t10"."last_day" AS "last_day",
                 "t10"."frequency" AS "frequency",
-                "t10"."interval_mean_days" AS "interval_mean_days",
                 "t10"."interval_std_days" AS "interval_std_days",
                 "t10"."spend_30d" AS "spend_30d",
                 "t10"."spend_90d" AS "spend_90d",
@@ -330,30 +331,29 @@ FROM (
                   "t9"."player_id" AS "player_id",
                   COUNT(*) AS "tickets",
                   SUM("t9"."price_kopecks") AS "spend",
-                  sumIf("t9"."price_kopecks", isNotNull("t9"."draw_id")) AS "draw_spend",
+                  sumIf("t9"."price_kopecks", "t9"."drawn") AS "draw_spend",
                   MIN("t9"."day") AS "first_day",
                   minIf("t9"."day", "t9"."gap" > 0) AS "second_day",
                   MAX("t9"."day") AS "last_day",
                   countIf(isNull("t9"."gap") OR (
                     "t9"."gap" > 0
                   )) AS "frequency",
-                  avgIf("t9"."gap", "t9"."gap" > 0) AS "interval_mean_days",
                   stddevSampIf("t9"."gap", "t9"."gap" > 0) AS "interval_std_days",
                   sumIf("t9"."price_kopecks", "t9"."day" >= 20727) AS "spend_30d",
                   sumIf("t9"."price_kopecks", "t9"."day" >= 20667) AS "spend_90d",
                   sumIf("t9"."price_kopecks", "t9"."game_id" = 1) AS "game_0",
                   sumIf("t9"."price_kopecks", "t9"."game_id" = 2) AS "game_1",
                   sumIf("t9"."price_kopecks", "t9"."game_id" = 7) AS "game_2",
-                  sumIf("t9"."price_kopecks", "t9"."channel" = 'app') AS "channel_0",
-                  sumIf("t9"."price_kopecks", "t9"."channel" = 'retail_kiosk') AS "channel_1",
-                  sumIf("t9"."price_kopecks", "t9"."channel" = 'website') AS "channel_2"
+                  sumIf("t9"."price_kopecks", "t9"."channel_place" = 0) AS "channel_0",
+                  sumIf("t9"."price_kopecks", "t9"."channel_place" = 1) AS "channel_1",
+                  sumIf("t9"."price_kopecks", "t9"."channel_place" = 2) AS "channel_2"
                 FROM (
                   SELECT
                     "t6"."player_id" AS "player_id",
                     "t6"."game_id" AS "game_id",
-                    "t6"."channel" AS "channel",
                     "t6"."price_kopecks" AS "price_kopecks",
-                    "t6"."draw_id" AS "draw_id",
+                    "t6"."channel_place" AS "channel_place",
+                    "t6"."drawn" AS "drawn",
                     "t6"."day" AS "day",
                     "t6"."day" - lagInFrame("t6"."day") OVER (
                       PARTITION BY "t6"."player_id"
@@ -364,14 +364,22 @@ FROM (
                     SELECT
                       "t2"."player_id" AS "player_id",
                       "t2"."game_id" AS "game_id",
-                      "t2"."channel" AS "channel",
                       "t2"."price_kopecks" AS "price_kopecks",
-                      "t2"."draw_id" AS "draw_id",
-                      CAST(FLOOR((
+                      CAST(CASE
+                        WHEN "t2"."channel" = 'app'
+                        THEN 0
+                        WHEN "t2"."channel" = 'retail_kiosk'
+                        THEN 1
+                        WHEN "t2"."channel" = 'website'
+                        THEN 2
+                        ELSE NULL
+                      END AS Nullable(Int16)) AS "channel_place",
+                      isNotNull("t2"."draw_id") AS "drawn",
+                      CAST(CAST(FLOOR((
                         toRelativeSecondNum("t2"."sold_at") + 10800
                       ) / (
                         86400
-                      )) AS Nullable(Int64)) AS "day"
+                      )) AS Nullable(Int64)) AS Nullable(Int32)) AS "day"
                     FROM "tickets" AS "t2"
                     WHERE
                       isNotNull("t2"."player_id")

@@ -148,7 +148,11 @@ FROM (
       ) AS DOUBLE) / (
         "t17"."frequency"
       )) AS BIGINT) AS "average_check_kopecks",
-      "t17"."interval_mean_days",
+      IF(
+        "t17"."frequency" > 1,
+        CAST("t17"."last_day" - "t17"."first_day" AS DOUBLE) / CAST("t17"."frequency" - 1 AS DOUBLE),
+        CAST(NULL AS DOUBLE)
+      ) AS "interval_mean_days",
       "t17"."interval_std_days",
       COALESCE("t17"."spend_30d", 0) AS "spend_30d_kopecks",
       COALESCE("t17"."spend_90d", 0) AS "spend_90d_kopecks",
@@ -198,7 +202,6 @@ FROM (
         "t16"."second_day",
         "t16"."last_day",
         "t16"."frequency",
-        "t16"."interval_mean_days",
         "t16"."interval_std_days",
         "t16"."spend_30d",
         "t16"."spend_90d",
@@ -222,7 +225,6 @@ FROM (
           "t15"."second_day",
           "t15"."last_day",
           "t15"."frequency",
-          "t15"."interval_mean_days",
           "t15"."interval_std_days",
           "t15"."spend_30d",
           "t15"."spend_90d",
@@ -247,7 +249,6 @@ FROM (
             "t13"."second_day",
             "t13"."last_day",
             "t13"."frequency",
-            "t13"."interval_mean_days",
             "t13"."interval_std_days",
             "t13"."spend_30d",
             "t13"."spend_90d",
@@ -268,7 +269,6 @@ FROM (
               "t12"."second_day",
               "t12"."last_day",
               "t12"."frequency",
-              "t12"."interval_mean_days",
               "t12"."interval_std_days",
               "t12"."spend_30d",
               "t12"."spend_90d",
@@ -293,7 +293,6 @@ FROM (
                 "t10"."second_day",
                 "t10"."last_day",
                 "t10"."frequency",
-                "t10"."interval_mean_days",
                 "t10"."interval_std_days",
                 "t10"."spend_30d",
                 "t10"."spend_90d",
@@ -355,7 +354,7 @@ FROM (
                   COUNT(*) AS "tickets",
                   SUM("t9"."price_kopecks") AS "spend",
                   SUM("t9"."price_kopecks") FILTER(WHERE
-                    "t9"."draw_id" IS NOT NULL) AS "draw_spend",
+                    "t9"."drawn") AS "draw_spend",
                   MIN("t9"."day") AS "first_day",
                   MIN("t9"."day") FILTER(WHERE
                     "t9"."gap" > 0) AS "second_day",
@@ -366,8 +365,6 @@ FROM (
                     ) OR (
                       "t9"."gap" > 0
                     )) AS "frequency",
-                  AVG("t9"."gap") FILTER(WHERE
-                    "t9"."gap" > 0) AS "interval_mean_days",
                   STDDEV_SAMP("t9"."gap") FILTER(WHERE
                     "t9"."gap" > 0) AS "interval_std_days",
                   SUM("t9"."price_kopecks") FILTER(WHERE
@@ -381,32 +378,40 @@ FROM (
                   SUM("t9"."price_kopecks") FILTER(WHERE
                     "t9"."game_id" = 7) AS "game_2",
                   SUM("t9"."price_kopecks") FILTER(WHERE
-                    "t9"."channel" = 'app') AS "channel_0",
+                    "t9"."channel_place" = 0) AS "channel_0",
                   SUM("t9"."price_kopecks") FILTER(WHERE
-                    "t9"."channel" = 'retail_kiosk') AS "channel_1",
+                    "t9"."channel_place" = 1) AS "channel_1",
                   SUM("t9"."price_kopecks") FILTER(WHERE
-                    "t9"."channel" = 'website') AS "channel_2"
+                    "t9"."channel_place" = 2) AS "channel_2"
                 FROM (
                   SELECT
                     "t6"."player_id",
                     "t6"."game_id",
-                    "t6"."channel",
                     "t6"."price_kopecks",
-                    "t6"."draw_id",
+                    "t6"."channel_place",
+                    "t6"."drawn",
                     "t6"."day",
                     "t6"."day" - LAG("t6"."day") OVER (PARTITION BY "t6"."player_id" ORDER BY "t6"."day" ASC) AS "gap"
                   FROM (
                     SELECT
                       "t2"."player_id",
                       "t2"."game_id",
-                      "t2"."channel",
                       "t2"."price_kopecks",
-                      "t2"."draw_id",
-                      CAST(FLOOR(CAST((
+                      CAST(CASE
+                        WHEN "t2"."channel" = 'app'
+                        THEN 0
+                        WHEN "t2"."channel" = 'retail_kiosk'
+                        THEN 1
+                        WHEN "t2"."channel" = 'website'
+                        THEN 2
+                        ELSE NULL
+                      END AS SMALLINT) AS "channel_place",
+                      "t2"."draw_id" IS NOT NULL AS "drawn",
+                      CAST(CAST(FLOOR(CAST((
                         TO_UNIXTIME("t2"."sold_at") + 10800
                       ) AS DOUBLE) / (
                         86400
-                      )) AS BIGINT) AS "day"
+                      )) AS BIGINT) AS INTEGER) AS "day"
                     FROM "tickets" AS "t2"
                     WHERE
                       "t2"."player_id" IS NOT NULL

@@ -21,7 +21,9 @@ How it runs (the shape matters for speed, see bench/RESULTS.md): the buyers' tic
 window sorted by (player, local day) — consecutive tickets on different days give the purchase intervals, so
 no (player, day) group-by is needed — and folded into one row per player by a single group-by. Spend per game
 and per channel are conditional sums in that same group-by (a pivot over the games and channels the caller
-lists), and the favourite is the largest of them. Wins are a second, small scan.
+lists), and the favourite is the largest of them. Wins are a second, small scan. The window carries only
+fixed-width columns (the channel as its index in the list, the draw as a flag, the day as int32): a string
+in the sorted rows cost about a sixth of the query at 10^7 tickets.
 """
 
 from __future__ import annotations
@@ -97,6 +99,13 @@ def _leader(
     return leader, best.cast("float64") / total.cast("float64")
 
 
+def _place_of(value: ir.StringValue, choices: Sequence[str]) -> ir.IntegerValue:
+    """The index of ``value`` in ``choices`` (null if absent): an int16 sorts narrower than the string."""
+    if not choices:
+        return ibis.null("int16")
+    return ibis.cases(*((value == choice, place) for place, choice in enumerate(choices))).cast("int16")
+
+
 def player_record(
     *,
     tickets: ir.Table,
@@ -123,8 +132,15 @@ def player_record(
         return ((epoch_seconds(timestamp) + offset) // SECONDS_PER_DAY).cast("int64")
 
     sold = tickets.filter(tickets.player_id.notnull() & (tickets.sold_at < cutoff_literal))
+    # Only narrow, fixed-width columns go through the window's sort: the channel as its place in
+    # ``channels`` (a small integer instead of a string), the draw as a flag, the day as int32.
     sold = sold.select(
-        "player_id", "game_id", "channel", "price_kopecks", "draw_id", day=local_day(sold.sold_at)
+        "player_id",
+        "game_id",
+        "price_kopecks",
+        channel_place=_place_of(sold.channel, channels),
+        drawn=sold.draw_id.notnull(),
+        day=local_day(sold.sold_at).cast("int32"),
     )
     # Days since the player's previous ticket: 0 within a purchase day, the interval at each new purchase day,
     # null on the first ticket.
@@ -135,17 +151,18 @@ def player_record(
     price = sold.price_kopecks
     game_sums = {f"game_{place}": price.sum(where=sold.game_id == game) for place, game in enumerate(games)}
     channel_sums = {
-        f"channel_{place}": price.sum(where=sold.channel == channel) for place, channel in enumerate(channels)
+        f"channel_{place}": price.sum(where=sold.channel_place == place) for place in range(len(channels))
     }
+    # No aggregate for the mean interval: the gaps between consecutive purchase days add up to
+    # last - first, so the mean is (last - first) / (frequency - 1), the same double an AVG gives.
     per_player = sold.group_by("player_id").aggregate(
         tickets=sold.count(),
         spend=price.sum(),
-        draw_spend=price.sum(where=sold.draw_id.notnull()),
+        draw_spend=price.sum(where=sold.drawn),
         first_day=sold.day.min(),
         second_day=sold.day.min(where=new_day),
         last_day=sold.day.max(),
         frequency=sold.count(where=sold.gap.isnull() | new_day),
-        interval_mean_days=sold.gap.mean(where=new_day),
         interval_std_days=sold.gap.std(where=new_day, how="sample"),
         spend_30d=price.sum(where=sold.day >= as_of_day - 30),
         spend_90d=price.sum(where=sold.day >= as_of_day - 90),
@@ -206,7 +223,11 @@ def player_record(
         tickets=joined.tickets.fill_null(0).cast("int64"),
         monetary_kopecks=spend.cast("int64"),
         average_check_kopecks=(spend // joined.frequency).cast("int64"),
-        interval_mean_days=joined.interval_mean_days.cast("float64"),
+        interval_mean_days=ibis.ifelse(
+            joined.frequency > 1,
+            (joined.last_day - joined.first_day).cast("float64") / (joined.frequency - 1).cast("float64"),
+            ibis.null("float64"),
+        ),
         interval_std_days=joined.interval_std_days.cast("float64"),
         spend_30d_kopecks=joined.spend_30d.fill_null(0).cast("int64"),
         spend_90d_kopecks=spend_90d.cast("int64"),
