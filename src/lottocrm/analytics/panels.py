@@ -1,7 +1,10 @@
-"""The analytical-record panel of the player 360: the player's latest ``player_analytics`` row.
+"""The analytical-record panel of the player 360: the player's latest ``player_analytics`` row and
+micro-segment.
 
 Found by ``lottocrm.players.panels`` (``player_panels(session, *, player_id)``). Labels and segment names are
-English message ids that the page translates; values are plain text because a provider has no locale.
+English message ids that the page translates; values are typed (``lottocrm.players.panel_values``) so the
+page formats money and dates in the reader's locale. The micro-segment is read from its traits (data), so it
+reads in Russian too; rows stored before traits existed show their English label.
 """
 
 from __future__ import annotations
@@ -9,9 +12,23 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lottocrm.analytics.clusters import labels
+from lottocrm.analytics.clusters.models import ClusterProfile, PlayerCluster
 from lottocrm.analytics.mart.models import PlayerAnalytics
 from lottocrm.analytics.mart.segments import SEGMENTS
 from lottocrm.catalog.models import Game
+from lottocrm.players.panel_values import (
+    NO_VALUE,
+    Day,
+    Joined,
+    Message,
+    Money,
+    Number,
+    PanelValue,
+    Phrase,
+    Text,
+    panel,
+)
 from lottocrm.players.schemas import PanelOut
 
 SEGMENT_LABELS = dict(
@@ -30,7 +47,6 @@ SEGMENT_LABELS = dict(
         strict=True,
     )
 )
-NO_VALUE = "—"
 
 
 def latest_record(session: Session, player_id: int) -> PlayerAnalytics | None:
@@ -42,44 +58,62 @@ def latest_record(session: Session, player_id: int) -> PlayerAnalytics | None:
     ).first()
 
 
-def _rubles(kopecks: int | None) -> str:
-    if kopecks is None:
-        return NO_VALUE
-    # A non-breaking thousands separator reads right in both languages and never wraps inside a number.
-    return f"{kopecks / 100:,.2f} ₽".replace(",", "\u00a0")
-
-
-def _or_dash(value: object | None) -> str:
-    return NO_VALUE if value is None else str(value)
-
-
-def _levels(record: PlayerAnalytics) -> str:
-    return " · ".join(
-        f"{name}{_or_dash(level)}"
-        for name, level in (("R", record.r_level), ("F", record.f_level), ("M", record.m_level))
+def _levels(record: PlayerAnalytics) -> PanelValue:
+    return Joined(
+        tuple(
+            Joined((Text(name), Number(level)), separator="")
+            for name, level in (("R", record.r_level), ("F", record.f_level), ("M", record.m_level))
+        )
     )
 
 
-def _game_name(session: Session, game_id: int | None) -> str:
+def _game_name(session: Session, game_id: int | None) -> PanelValue:
     if game_id is None:
-        return NO_VALUE
-    return session.scalar(select(Game.name).where(Game.id == game_id)) or str(game_id)
+        return Text(NO_VALUE)
+    return Text(session.scalar(select(Game.name).where(Game.id == game_id)) or str(game_id))
+
+
+def micro_segment(session: Session, player_id: int) -> PanelValue | None:
+    """The player's latest micro-segment and its date, or None before clustering."""
+    found = session.execute(
+        select(ClusterProfile.label, ClusterProfile.traits, PlayerCluster.as_of)
+        .join(
+            ClusterProfile,
+            (PlayerCluster.as_of == ClusterProfile.as_of) & (PlayerCluster.cluster == ClusterProfile.cluster),
+        )
+        .where(PlayerCluster.player_id == player_id)
+        .order_by(PlayerCluster.as_of.desc())
+        .limit(1)
+    ).first()
+    if found is None:
+        return None
+    label, traits, as_of = found
+    name = (
+        Phrase(labels.words([tuple(trait) for trait in traits]), context=labels.MESSAGE_CONTEXT)
+        if traits
+        else Message(label)
+    )
+    return Joined((name, Joined((Text("("), Day(as_of), Text(")")), separator="")), separator=" ")
 
 
 def player_panels(session: Session, *, player_id: int) -> list[PanelOut]:
     record = latest_record(session, player_id)
-    if record is None:
+    segment = micro_segment(session, player_id)
+    rows: list[tuple[str, PanelValue]] = []
+    if record is not None:
+        rows = [
+            ("As of", Day(record.as_of)),
+            ("Lifecycle segment", Message(SEGMENT_LABELS.get(record.segment, record.segment))),
+            ("RFM levels", _levels(record)),
+            ("Days since last purchase", Number(record.recency_days)),
+            ("Purchase days", Number(record.frequency)),
+            ("Spend", Money(record.monetary_kopecks)),
+            ("Average check", Money(record.average_check_kopecks)),
+            ("Favourite game", _game_name(session, record.favourite_game_id)),
+            ("Spend trend, 30 days", Number(record.spend_trend_30d, digits=2, prefix="×")),
+        ]
+    if segment is not None:
+        rows.append(("Micro-segment", segment))
+    if not rows:
         return []
-    trend = record.spend_trend_30d
-    rows = [
-        ("As of", record.as_of.isoformat()),
-        ("Lifecycle segment", SEGMENT_LABELS.get(record.segment, record.segment)),
-        ("RFM levels", _levels(record)),
-        ("Days since last purchase", _or_dash(record.recency_days)),
-        ("Purchase days", str(record.frequency)),
-        ("Spend", _rubles(record.monetary_kopecks)),
-        ("Average check", _rubles(record.average_check_kopecks)),
-        ("Favourite game", _game_name(session, record.favourite_game_id)),
-        ("Spend trend, 30 days", NO_VALUE if trend is None else f"×{trend:.2f}"),
-    ]
-    return [PanelOut(key="analytics", title="Analytical record", rows=rows)]
+    return [panel("analytics", "Analytical record", rows)]

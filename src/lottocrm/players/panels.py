@@ -4,6 +4,10 @@ A domain contributes by shipping a module listed in ``PROVIDER_MODULES`` with a 
 ``player_panels(session, *, player_id) -> list[PanelOut]``. Modules are looked up, never imported blindly,
 so the page works before (and without) those domains. Loyalty is read straight from its tables when they exist
 because its balance and tier are plain columns.
+
+A provider has no locale: it builds its panel with ``panel_values.panel`` from typed values (money, shares,
+dates, message ids), which the API shows as English text and the page formats in the reader's language. A
+plain ``PanelOut`` still works; its values are then shown as English text looked up in the catalog.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from functools import lru_cache
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
+from lottocrm.players.panel_values import Joined, Message, Moment, Number, PanelValue, panel
 from lottocrm.players.schemas import PanelOut
 
 PROVIDER_MODULES = (
@@ -27,6 +32,19 @@ PROVIDER_MODULES = (
     "lottocrm.loyalty.panels",
 )
 PanelProvider = Callable[..., list[PanelOut]]
+# Operation kinds and tier codes of the loyalty tables, as message ids the page translates.
+OPERATION_LABELS = {
+    "earn": "Points earned",
+    "earn_reversal": "Earning reversed",
+    "welcome_bonus": "Welcome bonus",
+    "authorize": "Points held",
+    "capture": "Points redeemed",
+    "void": "Hold released",
+    "refund": "Points refunded",
+    "expire": "Points expired",
+    "adjust": "Adjustment",
+}
+TIER_LABELS = {"bronze": "Bronze", "silver": "Silver", "gold": "Gold", "vip": "VIP"}
 log = logging.getLogger(__name__)
 
 
@@ -66,7 +84,11 @@ def _loyalty_panel(session: Session, player_id: int) -> list[PanelOut]:
     ).first()
     if account is None:
         return []
-    rows = [("balance", str(account.balance or 0)), ("tier", account.tier or "—")]
+    tier = account.tier or "—"
+    rows: list[tuple[str, PanelValue]] = [
+        ("balance", Number(account.balance or 0)),
+        ("tier", Message(TIER_LABELS.get(tier, tier))),
+    ]
     recent = session.execute(
         text(
             "SELECT kind, points, created_at FROM loyalty_operations WHERE account_id = :account "
@@ -74,8 +96,14 @@ def _loyalty_panel(session: Session, player_id: int) -> list[PanelOut]:
         ),
         {"account": account.id},
     )
-    rows += [(f"{row.kind}", f"{row.points:+d} · {str(row.created_at)[:16]}") for row in recent]
-    return [PanelOut(key="loyalty", title="Loyalty", rows=rows)]
+    rows += [
+        (
+            OPERATION_LABELS.get(row.kind, row.kind),
+            Joined((Number(row.points, signed=True), Moment(row.created_at))),
+        )
+        for row in recent
+    ]
+    return [panel("loyalty", "Loyalty", rows)]
 
 
 def _module_names() -> set[str]:

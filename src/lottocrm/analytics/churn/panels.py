@@ -1,6 +1,7 @@
 """The churn panel of the player 360: the player's latest score (newest as-of date, then newest model).
 
-Found by ``lottocrm.players.panels``. Labels and band names are English message ids the page translates.
+Found by ``lottocrm.players.panels``. Labels and band names are English message ids the page translates;
+values are typed (``lottocrm.players.panel_values``) so the page formats them in the reader's locale.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lottocrm.analytics.churn.models import ChurnScore
+from lottocrm.players.panel_values import Day, Message, Share, Text, panel
 from lottocrm.players.schemas import PanelOut
 
 BAND_LABELS = {"high": "High", "medium": "Medium", "low": "Low"}
@@ -29,9 +31,9 @@ def player_panels(session: Session, *, player_id: int) -> list[PanelOut]:
     if score is None:
         return []
     rows = [
-        ("Churn probability", f"{score.probability:.0%}"),
-        ("Risk band", BAND_LABELS.get(score.risk_band, score.risk_band)),
-        ("Model version", score.model_version),
-        ("As of", score.as_of.isoformat()),
+        ("Churn probability", Share(score.probability)),
+        ("Risk band", Message(BAND_LABELS.get(score.risk_band, score.risk_band))),
+        ("Model version", Text(score.model_version)),
+        ("As of", Day(score.as_of)),
     ]
-    return [PanelOut(key="churn", title="Churn risk", rows=rows)]
+    return [panel("churn", "Churn risk", rows)]

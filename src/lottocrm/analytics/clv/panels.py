@@ -1,7 +1,7 @@
 """The lifetime-value panel of the player 360: the player's latest ``player_clv`` row.
 
-Found by ``lottocrm.players.panels``. Labels and model names are English message ids the page translates;
-values are plain text because a provider has no locale.
+Found by ``lottocrm.players.panels``. Labels are English message ids the page translates; values are typed
+(``lottocrm.players.panel_values``) so the page formats money and dates in the reader's locale.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lottocrm.analytics.clv.models import PlayerClv
+from lottocrm.players.panel_values import Day, Money, Number, Share, Text, panel
 from lottocrm.players.schemas import PanelOut
 
 MODEL_LABELS = {"bgnbd": "BG/NBD", "pareto": "Pareto/NBD"}
@@ -21,22 +22,17 @@ def latest_score(session: Session, player_id: int) -> PlayerClv | None:
     ).first()
 
 
-def _rubles(kopecks: int) -> str:
-    # A non-breaking thousands separator reads right in both languages and never wraps inside a number.
-    return f"{kopecks / 100:,.2f} ₽".replace(",", "\u00a0")
-
-
 def player_panels(session: Session, *, player_id: int) -> list[PanelOut]:
     score = latest_score(session, player_id)
     if score is None:
         return []
     rows = [
-        ("Probability alive", f"{score.probability_alive:.0%}"),
-        ("Expected purchases", f"{score.expected_purchases:.1f}"),
-        ("Horizon, days", str(score.horizon_days)),
-        ("Expected spend per purchase", _rubles(score.expected_spend_kopecks)),
-        ("Lifetime value (discounted)", _rubles(score.clv_kopecks)),
-        ("Model", MODEL_LABELS.get(score.model, score.model)),
-        ("As of", score.as_of.isoformat()),
+        ("Probability alive", Share(score.probability_alive)),
+        ("Expected purchases", Number(score.expected_purchases, digits=1)),
+        ("Horizon, days", Number(score.horizon_days)),
+        ("Expected spend per purchase", Money(score.expected_spend_kopecks)),
+        ("Lifetime value (discounted)", Money(score.clv_kopecks)),
+        ("Model", Text(MODEL_LABELS.get(score.model, score.model))),
+        ("As of", Day(score.as_of)),
     ]
-    return [PanelOut(key="clv", title="Lifetime value", rows=rows)]
+    return [panel("clv", "Lifetime value", rows)]
