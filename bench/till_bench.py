@@ -39,6 +39,7 @@ from lottocrm.loyalty import adjustments, members, partners
 from lottocrm.loyalty.accounts import partner_redeemed_account, programme_account
 from lottocrm.loyalty.models import LoyaltyCard
 from lottocrm.players.models import Player
+from lottocrm.security.api_keys import digest_api_key
 
 ROOT = Path(__file__).resolve().parents[1]
 CARDS = 256
@@ -75,7 +76,7 @@ def _free_port() -> int:
 
 
 def prepare(url: str) -> tuple[str, list[str], dict[str, int]]:
-    """Migrate, register a partner and its key, fund CARDS cards. Returns key, card numbers, ids for pgbench."""
+    """Migrate, register a partner and its key, fund CARDS cards. Returns key, card numbers, account ids."""
     engine = make_engine(url)
     migrate.upgrade(engine)
     now = _now()
@@ -263,57 +264,19 @@ async def drive(port: int, key: str, cards: list[str], clients: int, pairs_per_c
     return level
 
 
-# The SQL an authorize + capture pair sends today, grouped into the same pipelines (authorize: three and a
-# COMMIT; capture: two and a COMMIT). pgbench 15 allows no \\gset inside a pipeline, so the values the API
-# carries from one round trip to the next come from the server instead: the member's account by the card's
-# id, the lot by the same query the API ran, the reserved ids by currval() of the nextval() the earlier
-# pipeline took — each a primary-key lookup, a little more work for the ceiling than for the API.
-ACCOUNT = "(SELECT account_id FROM loyalty_cards WHERE id = :card)"
-FIRST_LOT = (
-    f"(SELECT id FROM loyalty_lots WHERE account_id = {ACCOUNT} AND remaining > 0 AND expires_at > now() "
-    "ORDER BY expires_at, id LIMIT 1)"
-)
-PGBENCH_SCRIPT = f"""\\set card random(1, {{cards}})
+# The SQL an authorize + capture pair sends today: one call of each till function (migration 0012), the hold
+# id carried from the first to the second as the API carries it. The card number comes from a primary-key
+# lookup by a random card id (pgbench cannot index a list), a little more work for the ceiling than for the
+# API.
+PGBENCH_SCRIPT = """\\set card random(1, {cards})
 \\set k random(1, 9000000000000)
-\\startpipeline
-BEGIN;
-INSERT INTO loyalty_idempotency (partner_id, key, request_hash, status_code, response, created_at) VALUES ({{partner}}, 'pgb-a-' || :client_id || '-' || :k, repeat('0', 64), 0, '{{{{}}}}', now()) ON CONFLICT (partner_id, key) DO NOTHING RETURNING key;
-SELECT request_hash, status_code, response FROM loyalty_idempotency WHERE partner_id = {{partner}} AND key = 'pgb-a-' || :client_id || '-' || :k;
-SAVEPOINT till_call;
-SELECT c.id, c.number, c.status, c.max_ops_per_minute, a.id AS account_id, a.player_id, a.balance FROM loyalty_cards c JOIN loyalty_accounts a ON a.id = c.account_id WHERE c.id = :card ORDER BY c.status, c.id LIMIT 1 FOR UPDATE OF a;
-\\endpipeline
-\\startpipeline
-SELECT count(*) FROM loyalty_operations WHERE card_id = :card AND created_at > now() - interval '1 minute' AND (kind = 'earn' OR kind = 'authorize');
-SELECT id, remaining FROM loyalty_lots WHERE account_id = {ACCOUNT} AND remaining > 0 AND expires_at > now() ORDER BY expires_at, id;
-SELECT nextval('loyalty_operations_id_seq');
-SELECT nextval('loyalty_holds_id_seq');
-\\endpipeline
-\\startpipeline
-INSERT INTO loyalty_operations (id, kind, account_id, partner_id, card_id, points, created_at) VALUES (currval('loyalty_operations_id_seq'), 'authorize', {ACCOUNT}, {{partner}}, :card, 3, now()) RETURNING id;
-UPDATE loyalty_lots SET remaining = remaining - 3 WHERE id = {FIRST_LOT};
-INSERT INTO loyalty_lot_draws (operation_id, lot_id, points) VALUES (currval('loyalty_operations_id_seq'), {FIRST_LOT}, 3);
-INSERT INTO loyalty_postings (operation_id, debit_account_id, credit_account_id, points, created_at) VALUES (currval('loyalty_operations_id_seq'), {ACCOUNT}, {{holds}}, 3, now());
-UPDATE loyalty_accounts SET balance = balance + CASE WHEN id = {{holds}} THEN 3 ELSE -3 END WHERE id IN ({ACCOUNT}, {{holds}}) AND balance IS NOT NULL;
-INSERT INTO loyalty_holds (id, account_id, partner_id, authorize_operation_id, points, captured_points, refunded_points, status, expires_at, created_at) VALUES (currval('loyalty_holds_id_seq'), {ACCOUNT}, {{partner}}, currval('loyalty_operations_id_seq'), 3, 0, 0, 'authorized', now() + interval '15 minutes', now()) RETURNING id;
-UPDATE loyalty_idempotency SET status_code = 200, response = '{{{{"hold_id": 1}}}}' WHERE partner_id = {{partner}} AND key = 'pgb-a-' || :client_id || '-' || :k;
-\\endpipeline
-COMMIT;
-\\startpipeline
-BEGIN;
-INSERT INTO loyalty_idempotency (partner_id, key, request_hash, status_code, response, created_at) VALUES ({{partner}}, 'pgb-c-' || :client_id || '-' || :k, repeat('0', 64), 0, '{{{{}}}}', now()) ON CONFLICT (partner_id, key) DO NOTHING RETURNING key;
-SELECT request_hash, status_code, response FROM loyalty_idempotency WHERE partner_id = {{partner}} AND key = 'pgb-c-' || :client_id || '-' || :k;
-SAVEPOINT till_call;
-SELECT a.id, a.balance FROM loyalty_accounts a WHERE a.id = (SELECT account_id FROM loyalty_holds WHERE id = currval('loyalty_holds_id_seq')) FOR UPDATE OF a;
-SELECT * FROM loyalty_holds WHERE id = currval('loyalty_holds_id_seq');
-SELECT nextval('loyalty_operations_id_seq');
-\\endpipeline
-\\startpipeline
-INSERT INTO loyalty_operations (id, kind, account_id, partner_id, hold_id, points, created_at) VALUES (currval('loyalty_operations_id_seq'), 'capture', {ACCOUNT}, {{partner}}, currval('loyalty_holds_id_seq'), 3, now()) RETURNING id;
-INSERT INTO loyalty_postings (operation_id, debit_account_id, credit_account_id, points, created_at) VALUES (currval('loyalty_operations_id_seq'), {{holds}}, {{redeemed}}, 3, now());
-UPDATE loyalty_holds SET status = 'captured', captured_points = 3, closed_at = now() WHERE id = currval('loyalty_holds_id_seq');
-UPDATE loyalty_idempotency SET status_code = 200, response = '{{{{"hold_id": 1}}}}' WHERE partner_id = {{partner}} AND key = 'pgb-c-' || :client_id || '-' || :k;
-\\endpipeline
-COMMIT;
+SELECT (o_body::json ->> 'hold_id')::bigint AS hold
+FROM loyalty_till_authorize('{prefix}', '{digest}', 'pgb-a-' || :client_id || '-' || :k, repeat('0', 64),
+    (SELECT number FROM loyalty_cards WHERE id = :card), NULL, NULL, 3, NULL,
+    now(), now() + interval '15 minutes', interval '1 minute') \\gset
+SELECT o_status
+FROM loyalty_till_capture('{prefix}', '{digest}', 'pgb-c-' || :client_id || '-' || :k, repeat('0', 64),
+    :hold, NULL, now());
 """
 
 
@@ -321,7 +284,10 @@ def pgbench(url: str, key: str, ids: dict[str, int], clients: int, pairs_per_cli
     pg = make_url(url)
     workdir = Path(tempfile.mkdtemp(prefix="till-pgbench-"))
     script = workdir / "pair.sql"
-    script.write_text(PGBENCH_SCRIPT.format(cards=CARDS, prefix=key.split("_")[2], **ids), encoding="utf-8")
+    script.write_text(
+        PGBENCH_SCRIPT.format(cards=CARDS, prefix=key.split("_")[2], digest=digest_api_key(key)),
+        encoding="utf-8",
+    )
     command = [
         shutil.which("pgbench") or "pgbench",
         "-n",
@@ -471,8 +437,8 @@ def main() -> None:
             "",
             f"Command: `.venv/bin/python bench/till_bench.py --pairs {args.pairs} --workers {args.workers}` "
             f"(commit {commit}). Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}; server `lottocrm serve` (uvicorn, {args.workers} worker) and the asyncio "
-            f"load generator on the same cores, loopback. Load average before/after: "
+            f"{platform.python_version()}; server `lottocrm serve` (uvicorn, {args.workers} worker) and the "
+            f"asyncio load generator on the same cores, loopback. Load average before/after: "
             f"{load_before[0]:.1f} / {load_after[0]:.1f} (other engineers' work was running when above ~1).",
             "",
             "| store | clients | pairs | pairs/s | API calls/s | call p50 / p99 ms | pair p50 / p99 ms | "

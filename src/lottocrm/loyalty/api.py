@@ -13,9 +13,11 @@ route's pydantic model (its JSON schema is still published in OpenAPI).
 
 Those four handlers run on the event loop itself rather than in the thread pool: the hop to a pool thread
 and back, and the two threads taking turns on the GIL, cost 15–27 % of a call's CPU (measured, see
-bench/RESULTS.md). A call holds no await point, so a worker serves redemptions one at a time, start to finish
-— it never waits on a lock held by a redemption of its own — and a worker's other requests wait for the one
-in hand (a few milliseconds). Run ``lottocrm serve --workers N`` with N about the number of cores.
+bench/RESULTS.md). On PostgreSQL they await the function, so a worker has several calls in the database at
+once (each call's locks are taken and released inside its one statement, so none waits on another's event
+loop). On SQLite a call holds no await point: a worker serves redemptions one at a time, start to finish, and
+its other requests wait for the one in hand (a few milliseconds). Run ``lottocrm serve --workers N`` with N
+about the number of cores.
 """
 
 from __future__ import annotations
@@ -215,7 +217,7 @@ async def authorize(request: Request) -> Response:
         terms = lookup_terms(**body.lookup())
         at = now()
         return _answer(
-            till_procedures.authorize(
+            await till_procedures.authorize(
                 procedures,
                 _caller(request, key, body),
                 card_number=terms.card_number,
@@ -254,7 +256,7 @@ async def capture(request: Request) -> Response:
     procedures = connections(request)
     if procedures is not None:
         return _answer(
-            till_procedures.capture(
+            await till_procedures.capture(
                 procedures, _caller(request, key, body), hold_id=hold_id, points=body.points, now=now()
             )
         )
@@ -282,7 +284,7 @@ async def void(request: Request) -> Response:
     procedures = connections(request)
     if procedures is not None:
         return _answer(
-            till_procedures.void(procedures, _caller(request, key, body), hold_id=hold_id, now=now())
+            await till_procedures.void(procedures, _caller(request, key, body), hold_id=hold_id, now=now())
         )
 
     def act(
@@ -306,7 +308,7 @@ async def refund(request: Request) -> Response:
     procedures = connections(request)
     if procedures is not None:
         return _answer(
-            till_procedures.refund(
+            await till_procedures.refund(
                 procedures, _caller(request, key, body), hold_id=hold_id, points=body.points, now=now()
             )
         )

@@ -133,10 +133,10 @@ def open_resources(app: FastAPI) -> None:
     app.state.till_connections = till_procedures.open_for(app.state.engine)
 
 
-def close_resources(app: FastAPI) -> None:
+async def close_resources(app: FastAPI) -> None:
     connections = getattr(app.state, "till_connections", None)
     if connections is not None:
-        connections.close()
+        await connections.close()
 
 
 def _ensure_resources(request: Request) -> None:

@@ -5,7 +5,7 @@ server-side — partner key, idempotency claim, member lock, refusals, postings,
 the HTTP status, the JSON body as text, and whether it is a replay. Python only parses the request and
 passes values on, so no Session, ORM or pipeline runs per call.
 
-The connections are plain psycopg connections in autocommit mode, each statement prepared on the server at
+The connections are psycopg async connections in autocommit mode, each statement prepared on the server at
 its first use. They live in :class:`TillConnections`, which the web app opens in its lifespan and closes at
 shutdown. A connection that fails is dropped and the call is sent once more on a fresh one: that is safe
 because the call carries its idempotency key — if the first attempt committed, the retry replays its answer.
@@ -13,8 +13,8 @@ because the call carries its idempotency key — if the first attempt committed,
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,59 +58,65 @@ class Caller:
 
 
 class TillConnections:
-    """A small pool of autocommit connections for the till functions.
+    """A bounded pool of async autocommit connections for the till functions, on one event loop.
 
-    The redemption handlers run on the event loop without an await point, so a worker process uses one
-    connection at a time; the lock only matters for callers on other threads.
+    The handlers await the call, so a worker process serves other requests while PostgreSQL runs one: a
+    call's locks live and die inside its one statement on the server, so no call in this process can wait
+    on a lock that another call of this process holds and needs the event loop to release. At most ``size``
+    calls per process are in the database at once; more wait here rather than pile up in PostgreSQL, whose
+    connection slots are shared.
     """
 
-    def __init__(self, conninfo: str, *, keep: int = 4) -> None:
+    def __init__(self, conninfo: str, *, size: int = 8) -> None:
         self._conninfo = conninfo
-        self._keep = keep
-        self._idle: list[psycopg.Connection[Any]] = []
-        self._lock = threading.Lock()
+        self._size = size
+        self._idle: list[psycopg.AsyncConnection[Any]] = []
+        self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
-    def _take(self) -> psycopg.Connection[Any]:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
-        # prepare_threshold=0: every statement is prepared on its first run, not its sixth.
-        return psycopg.connect(self._conninfo, autocommit=True, prepare_threshold=0)
+    def _bind_to_running_loop(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._loop is not loop:
+            # Connections belong to the loop that opened them; an app driven from a new loop (a test
+            # client used without its lifespan) starts afresh.
+            self._loop, self._slots, self._idle = loop, asyncio.Semaphore(self._size), []
+        return self._slots
 
-    def _give_back(self, connection: psycopg.Connection[Any]) -> None:
-        with self._lock:
-            if not self._closed and len(self._idle) < self._keep:
-                self._idle.append(connection)
-                return
-        connection.close()
-
-    def run(self, statement: str, parameters: tuple[Any, ...]) -> Answer:
+    async def run(self, statement: str, parameters: tuple[Any, ...]) -> Answer:
         for observe in batch.round_trip_observers:
             observe([statement])
-        for attempt in (1, 2):
-            connection = self._take()
-            try:
-                status, body, replayed = connection.execute(statement, parameters).fetchone()  # type: ignore[misc]
-            except psycopg.OperationalError:
-                # A connection the server closed (restart, idle timeout): retried once on a fresh one.
-                connection.close()
-                if attempt == 2:
+        async with self._bind_to_running_loop():
+            for attempt in (1, 2):
+                connection = self._idle.pop() if self._idle else await self._connect()
+                try:
+                    cursor = await connection.execute(statement, parameters)
+                    status, body, replayed = await cursor.fetchone()  # type: ignore[misc]
+                except psycopg.OperationalError:
+                    # A connection the server closed (restart, idle timeout): retried once on a fresh one.
+                    await connection.close()
+                    if attempt == 2:
+                        raise
+                    continue
+                except BaseException:
+                    await connection.close()
                     raise
-                continue
-            except BaseException:
-                connection.close()
-                raise
-            self._give_back(connection)
-            return Answer(status=status, body=body.encode("utf-8"), replayed=replayed)
+                if self._closed:
+                    await connection.close()
+                else:
+                    self._idle.append(connection)
+                return Answer(status=status, body=body.encode("utf-8"), replayed=replayed)
         raise AssertionError("unreachable")
 
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            idle, self._idle = self._idle, []
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        # prepare_threshold=0: every statement is prepared on its first run, not its sixth.
+        return await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True, prepare_threshold=0)
+
+    async def close(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
         for connection in idle:
-            connection.close()
+            await connection.close()
 
 
 def open_for(engine: Engine) -> TillConnections | None:
@@ -121,7 +127,7 @@ def open_for(engine: Engine) -> TillConnections | None:
     return TillConnections(url.render_as_string(hide_password=False))
 
 
-def authorize(
+async def authorize(
     connections: TillConnections,
     caller: Caller,
     *,
@@ -134,7 +140,7 @@ def authorize(
     expires_at: dt.datetime,
 ) -> Answer:
     """``refusal``: why the card reference was refused before any lookup (stored under the key as unknown)."""
-    return connections.run(
+    return await connections.run(
         _AUTHORIZE,
         (
             caller.prefix,
@@ -153,24 +159,24 @@ def authorize(
     )
 
 
-def capture(
+async def capture(
     connections: TillConnections, caller: Caller, *, hold_id: int, points: int | None, now: dt.datetime
 ) -> Answer:
-    return connections.run(
+    return await connections.run(
         _CAPTURE, (caller.prefix, caller.digest, caller.key, caller.fingerprint, hold_id, points, now)
     )
 
 
-def void(connections: TillConnections, caller: Caller, *, hold_id: int, now: dt.datetime) -> Answer:
-    return connections.run(
+async def void(connections: TillConnections, caller: Caller, *, hold_id: int, now: dt.datetime) -> Answer:
+    return await connections.run(
         _VOID, (caller.prefix, caller.digest, caller.key, caller.fingerprint, hold_id, now)
     )
 
 
-def refund(
+async def refund(
     connections: TillConnections, caller: Caller, *, hold_id: int, points: int, now: dt.datetime
 ) -> Answer:
-    return connections.run(
+    return await connections.run(
         _REFUND,
         (
             caller.prefix,

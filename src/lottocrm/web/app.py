@@ -39,7 +39,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        till_calls.close_resources(app)
+        await till_calls.close_resources(app)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
