@@ -2,7 +2,7 @@
 
 Only buyers are clustered (a player without a purchase has no recency, check or game mix to describe).
 
-Why these features (measured on a simulated 100 000-player lake, docs/analytics.md "Micro-segments"): a
+Why these features (measured on a simulated 100 000-player lake, docs/analytics-clusters.md): a
 Gaussian mixture adds components to fit *shape*, not groups, whenever a feature has a point mass, a lattice or
 an exact dependence on another one, and BIC then falls until the largest k allowed. So the model sees:
 
