@@ -129,3 +129,10 @@ def test_too_few_buyers_are_refused() -> None:
     mart, _truth = _blobs(seed=3)
     with pytest.raises(AnalyticsInputError, match="only 3 players with a purchase"):
         cluster_players(mart.slice(0, 3), ClusterOptions())
+
+
+def test_every_em_fit_is_reported_for_the_progress_bar() -> None:
+    mart, _truth = _blobs(seed=5)
+    fits: list[tuple[str, int]] = []
+    cluster_players(mart, ClusterOptions(max_k=4), on_fit=lambda kind, k: fits.append((kind, k)))
+    assert fits == [("full", 2), ("full", 3), ("full", 4), ("diag", 2), ("diag", 3), ("diag", 4)]

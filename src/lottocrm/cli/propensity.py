@@ -254,15 +254,20 @@ def fit_clusters(
     try:
         options = ClusterOptions(max_k=max_k, seed=seed)
         with progress() as bar:
-            task = bar.add_task("building the record and fitting mixtures", total=1)
+            # One step per EM fit: k = 2..max_k for each covariance type.
+            task = bar.add_task("building the record, then fitting mixtures", total=2 * (max_k - 1))
+
+            def fitted(kind: str, k: int) -> None:
+                bar.update(task, advance=1, description=f"fitted k = {k}, {kind} covariance")
+
             result = build_clusters(
                 settings,
                 get_engine(settings),
                 as_of.date(),
                 options=options,
                 today=dt.datetime.now(dt.UTC).date(),
+                on_fit=fitted,
             )
-            bar.advance(task)
     except AnalyticsInputError as exc:
         raise fail(str(exc)) from None
     except (OperationalError, ProgrammingError):

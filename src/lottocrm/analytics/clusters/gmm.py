@@ -29,6 +29,7 @@ simulated lake); a segment a marketer must learn should earn more than that.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +56,8 @@ VARIANCE_FLOOR = 0.05
 PARSIMONY_NATS = 0.02
 DEFAULT_MAX_K = 10
 DEFAULT_SAMPLE = 100_000
+# Called after each EM fit with (covariance type, k), for a progress bar.
+FitProgress = Callable[[str, int], None]
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,9 @@ def parsimonious_k(bic_by_k: dict[int, float], players: int) -> int:
     return min(k for k, bic in bic_by_k.items() if (bic - lowest) / (2 * players) <= PARSIMONY_NATS)
 
 
-def choose_mixture(x: np.ndarray, *, ks: range, seed: int, restarts: int) -> MixtureChoice:
+def choose_mixture(
+    x: np.ndarray, *, ks: range, seed: int, restarts: int, on_fit: FitProgress | None = None
+) -> MixtureChoice:
     """Fit full and diagonal mixtures for each k; choose the type and k as the module says."""
     from sklearn.mixture import GaussianMixture
     from threadpoolctl import threadpool_limits
@@ -136,6 +141,8 @@ def choose_mixture(x: np.ndarray, *, ks: range, seed: int, restarts: int) -> Mix
                 seconds[kind][k] = time.perf_counter() - started
                 bic[kind][k] = float(model.bic(x))
                 models[kind, k] = model
+                if on_fit is not None:
+                    on_fit(kind, k)
     covariance = min(COVARIANCE_TYPES, key=lambda kind: min(bic[kind].values()))
     k = parsimonious_k(bic[covariance], len(x))
     return MixtureChoice(
@@ -170,7 +177,9 @@ def model_matrix(buyers: pa.Table, rng: np.random.Generator) -> np.ndarray:
     )
 
 
-def cluster_players(mart: pa.Table, options: ClusterOptions) -> ClusterResult:
+def cluster_players(
+    mart: pa.Table, options: ClusterOptions, *, on_fit: FitProgress | None = None
+) -> ClusterResult:
     """Cluster the buyers of an analytical record (``frequency > 0``)."""
     from threadpoolctl import threadpool_limits
 
@@ -189,7 +198,7 @@ def cluster_players(mart: pa.Table, options: ClusterOptions) -> ClusterResult:
     z = (x - centre) / scale
     sample = z if n <= options.sample else z[rng.choice(n, options.sample, replace=False)]
     ks = range(options.min_k, min(options.max_k, len(sample) // 2) + 1)
-    choice = choose_mixture(sample, ks=ks, seed=options.seed, restarts=options.restarts)
+    choice = choose_mixture(sample, ks=ks, seed=options.seed, restarts=options.restarts, on_fit=on_fit)
     with threadpool_limits(limits=1):
         probabilities = choice.model.predict_proba(z)  # type: ignore[attr-defined]
     # Clusters numbered by size, largest first, so "cluster 0" means the same kind of thing across runs.

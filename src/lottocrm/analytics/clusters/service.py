@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Engine, delete, insert
 from sqlalchemy.orm import Session
 
-from lottocrm.analytics.clusters.gmm import ClusterOptions, ClusterResult, cluster_players
+from lottocrm.analytics.clusters.gmm import ClusterOptions, ClusterResult, FitProgress, cluster_players
 from lottocrm.analytics.clusters.models import ClusterProfile, PlayerCluster
 from lottocrm.analytics.mart.build import MartInputError, MartOptions, mart_builder
 from lottocrm.analytics.rules.errors import AnalyticsInputError
@@ -50,7 +50,13 @@ def replace_clusters(session: Session, *, as_of: dt.date, result: ClusterResult)
 
 
 def build_clusters(
-    settings: Settings, engine: Engine, as_of: dt.date, *, options: ClusterOptions, today: dt.date
+    settings: Settings,
+    engine: Engine,
+    as_of: dt.date,
+    *,
+    options: ClusterOptions,
+    today: dt.date,
+    on_fit: FitProgress | None = None,
 ) -> ClusterResult:
     try:
         with mart_builder(
@@ -60,7 +66,7 @@ def build_clusters(
             mart = builder.build(as_of)
     except MartInputError as exc:
         raise AnalyticsInputError(str(exc)) from None
-    result = cluster_players(mart, options)
+    result = cluster_players(mart, options, on_fit=on_fit)
     with transaction(engine) as session:
         replace_clusters(session, as_of=as_of, result=result)
     return result
