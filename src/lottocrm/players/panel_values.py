@@ -11,8 +11,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ConfigDict
-
 from lottocrm.players.schemas import PanelOut
 
 NO_VALUE = "—"
@@ -110,8 +108,6 @@ PanelValue = Text | Message | Sentence | Phrase | Money | Number | Share | Day |
 class LocalisedPanel(PanelOut):
     """A panel whose rows also carry typed values. The API serialises it as a plain ``PanelOut`` (English
     text); the page, which receives the instance itself, formats ``values`` in the reader's locale."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     values: tuple[Any, ...] = ()
 
