@@ -167,11 +167,16 @@ def model_matrix(buyers: pa.Table, rng: np.random.Generator) -> np.ndarray:
     spend = buyers.column("monetary_kopecks").to_numpy(zero_copy_only=False).astype(np.int64)
     step = max(int(np.gcd.reduce(spend)), 1)
     draw = np.nan_to_num(_column(buyers, "draw_share"), nan=0.0)
+
+    def jitter() -> np.ndarray:
+        # In (0, 1], so a zero count or spend never reaches log(0).
+        return 1.0 - rng.uniform(0, 1, n)
+
     return np.column_stack(
         [
-            np.log(recency + rng.uniform(0, 1, n)),
-            np.log(frequency + rng.uniform(0, 1, n)),
-            np.log((spend + step * rng.uniform(0, 1, n)) / frequency),
+            np.log(recency + jitter()),
+            np.log(frequency + jitter()),
+            np.log((spend + step * jitter()) / frequency),
             draw,
         ]
     )
