@@ -21,7 +21,8 @@ TRAITS = [["status", "active"], ["value", "high"], ["rhythm", "weekly"], ["audie
 ENGLISH_SEGMENT = "Active high-value weekly draw-game players"
 
 
-def _fill(engine) -> None:  # type: ignore[no-untyped-def]
+def fill_panels(engine) -> None:  # type: ignore[no-untyped-def]
+    """Player 1001 with an analytical record, a micro-segment, CLV and churn scores and a loyalty account."""
     with transaction(engine) as session:
         session.add(analytics_record(1001, AS_OF, "vip", 1_250_000))
         session.add(
@@ -79,7 +80,7 @@ def _panel_rows(page: str, key: str) -> str:
 
 
 def test_russian_360_formats_every_panel_value_the_ru_way(client_for, engine) -> None:  # type: ignore[no-untyped-def]
-    _fill(engine)
+    fill_panels(engine)
     page = client_for("operator").get("/players/1001?lang=ru").text
 
     analytics = _panel_rows(page, "analytics")
@@ -101,7 +102,7 @@ def test_russian_360_formats_every_panel_value_the_ru_way(client_for, engine) ->
 
 
 def test_api_and_english_page_keep_english_text(client_for, engine) -> None:  # type: ignore[no-untyped-def]
-    _fill(engine)
+    fill_panels(engine)
     client = client_for("operator")
     panels = {
         p["key"]: dict(map(tuple, p["rows"])) for p in client.get("/api/v1/players/1001").json()["panels"]
@@ -118,7 +119,7 @@ def test_api_and_english_page_keep_english_text(client_for, engine) -> None:  # 
 
 
 def test_a_micro_segment_stored_before_traits_shows_its_label(client_for, engine) -> None:  # type: ignore[no-untyped-def]
-    _fill(engine)
+    fill_panels(engine)
     with transaction(engine) as session:
         session.execute(update(ClusterProfile).values(traits=None, label="recent · frequent"))
     page = client_for("operator").get("/players/1001?lang=ru").text
