@@ -124,3 +124,12 @@ def test_a_micro_segment_stored_before_traits_shows_its_label(client_for, engine
         session.execute(update(ClusterProfile).values(traits=None, label="recent · frequent"))
     page = client_for("operator").get("/players/1001?lang=ru").text
     assert "recent · frequent (29 апр. 2026" in _panel_rows(page, "analytics")
+
+
+def test_every_micro_segment_word_has_a_russian_translation() -> None:
+    from lottocrm.analytics.clusters.labels import MESSAGE_CONTEXT, WORDS
+    from lottocrm.web.i18n import translations
+
+    russian = translations("ru")
+    assert [w for w in WORDS.values() if russian.pgettext(MESSAGE_CONTEXT, w) == w] == []
+    assert russian.gettext("%(days)s d") % {"days": 30} == "30 дн."

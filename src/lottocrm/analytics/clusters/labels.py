@@ -19,8 +19,9 @@ DISTINCT = 0.5
 WEEKLY_DAYS = 10
 MONTHLY_DAYS = 45
 LAPSED_DAYS = 90
-DRAW_AUDIENCE = 0.7
-INSTANT_AUDIENCE = 0.3
+# Audience by the cluster's mean draw share (of spend), highest first: five bands, because most buyers play
+# draws and "draw-game players" alone would name several segments alike.
+AUDIENCES = ((0.9, "draw"), (0.6, "mainly draw"), (0.4, "mixed"), (0.1, "mainly instant"), (0.0, "instant"))
 
 # (feature, level) → English words; the Russian words are in the message catalog under the same ids.
 WORDS: dict[tuple[str, str], str] = {
@@ -34,8 +35,10 @@ WORDS: dict[tuple[str, str], str] = {
     ("rhythm", "monthly"): "monthly",
     ("rhythm", "occasional"): "occasional",
     ("audience", "draw"): "draw-game players",
-    ("audience", "instant"): "instant-game players",
+    ("audience", "mainly draw"): "mainly draw-game players",
     ("audience", "mixed"): "mixed-game players",
+    ("audience", "mainly instant"): "mainly instant-game players",
+    ("audience", "instant"): "instant-game players",
 }
 Trait = tuple[str, str]
 
@@ -73,8 +76,7 @@ def traits(columns: dict[str, np.ndarray], members: np.ndarray) -> list[Trait]:
         if gap <= MONTHLY_DAYS:
             found.append(("rhythm", "weekly" if gap <= WEEKLY_DAYS else "monthly"))
     draw = float(columns["draw_share"][members].mean())
-    audience = "draw" if draw >= DRAW_AUDIENCE else "instant" if draw <= INSTANT_AUDIENCE else "mixed"
-    found.append(("audience", audience))
+    found.append(("audience", next(level for floor, level in AUDIENCES if draw >= floor)))
     return found
 
 
