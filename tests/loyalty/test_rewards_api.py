@@ -333,3 +333,21 @@ def test_cancel_with_malformed_json(
     )
     assert (response.status_code, error_code(response)) == (400, "malformed_json")
     assert _changes(engine) == before
+
+
+def test_a_catalogue_order_is_held_to_the_cards_velocity_limit(
+    client: TestClient, engine: Engine, shop: TillPartner, rewards: None
+) -> None:
+    card = add_card(engine, 6101, points=2_000, max_ops_per_minute=1)
+    assert (
+        call(client, shop, "/till/authorize", {"card_number": card.number, "points": 10}).status_code == 200
+    )
+    _refused(
+        client,
+        engine,
+        shop,
+        "/rewards/orders",
+        {"card_number": card.number, "reward_code": "mug"},
+        429,
+        "velocity_limit",
+    )
