@@ -1,0 +1,140 @@
+"""The till API under concurrent tills, real PostgreSQL: the server-side redemption functions racing each
+other, the Python services (earn, the stale-hold job, expiry) and retries of the same key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+
+from lottocrm.db.engine import transaction
+from lottocrm.loyalty import adjustments, expiry, ledger, redemption
+from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, LoyaltyOperation
+from lottocrm.loyalty.verify import verify
+from loyalty.factories import TillPartner, add_card, add_partner, utcnow
+
+THREADS = 12
+CALLS_PER_THREAD = 40
+
+
+@pytest.mark.slow
+def test_concurrent_till_calls_keep_the_ledger_exact(client: TestClient, engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row-lock concurrency is PostgreSQL's; SQLite serialises every writer")
+    shops = [add_partner(engine, "shop_a"), add_partner(engine, "shop_b")]
+    cards = [add_card(engine, 8000 + n, points=3_000) for n in range(3)]
+    with transaction(engine) as session:
+        # Lots that die while the test runs, so the expiry job races the tills for real points.
+        for card in cards:
+            adjustments.adjust(
+                session,
+                account_id=card.account_id,
+                points=300,
+                actor="test",
+                reason="dying lot",
+                now=utcnow() - ledger.LOT_LIFETIME + dt.timedelta(seconds=2),
+            )
+    holds: list[tuple[int, TillPartner]] = []
+    answers: list[tuple[str, int, str]] = []
+    lock = threading.Lock()
+
+    def post(shop: TillPartner, path: str, body: dict, key: str) -> tuple[int, dict]:
+        response = client.post(
+            f"/api/v1/loyalty{path}",
+            json=body,
+            headers={"X-Api-Key": shop.key, "Idempotency-Key": key},
+        )
+        with lock:
+            answers.append((path.rsplit("/", 1)[-1], response.status_code, response.text[:200]))
+        return response.status_code, response.json()
+
+    def one_call(rng: random.Random) -> None:
+        card, shop = rng.choice(cards), rng.choice(shops)
+        action = rng.choices(["earn", "authorize", "capture", "void", "refund", "job"], [2, 4, 4, 2, 2, 1])[0]
+        key = uuid.uuid4().hex
+        if action == "earn":
+            post(
+                shop,
+                "/till/earn",
+                {"card_number": card.number, "purchase_kopecks": rng.randint(1, 50_000)},
+                key,
+            )
+        elif action == "authorize":
+            status, body = post(
+                shop, "/till/authorize", {"card_number": card.number, "points": rng.randint(1, 400)}, key
+            )
+            if status == 200:
+                with lock:
+                    holds.append((body["hold_id"], shop))
+        elif action == "job":
+            now = utcnow()
+            with transaction(engine) as session:
+                for account_id in expiry.accounts_with_expired_lots(session, now=now):
+                    expiry.expire_account(session, account_id=account_id, now=now)
+            # The stale-hold job, as if every hold were stale: it races the tills' captures for real.
+            with lock:
+                hold_id = rng.choice(holds)[0] if holds else None
+            if hold_id is not None:
+                with transaction(engine) as session:
+                    redemption.void_stale_hold(session, hold_id=hold_id, now=now + dt.timedelta(hours=1))
+        elif holds:
+            with lock:
+                hold_id, owner = rng.choice(holds[-30:])
+            path, body = {
+                "capture": (f"/till/holds/{hold_id}/capture", rng.choice([{}, {"points": 1}])),
+                "void": (f"/till/holds/{hold_id}/void", {}),
+                "refund": (f"/till/holds/{hold_id}/refund", {"points": rng.randint(1, 50)}),
+            }[action]
+            if rng.random() < 0.3:
+                # The same call twice at once under one key (a till retrying too early): one effect.
+                twin = threading.Thread(target=post, args=(owner, path, body, key))
+                twin.start()
+                post(owner, path, body, key)
+                twin.join()
+            else:
+                post(owner, path, body, key)
+
+    unexpected: list[BaseException] = []
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(CALLS_PER_THREAD):
+            try:
+                one_call(rng)
+            except BaseException as exc:  # noqa: BLE001 - any failure is the bug we look for
+                unexpected.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert unexpected == [], unexpected[:3]
+    assert [answer for answer in answers if answer[1] >= 500] == []
+    # Refusals are business answers (not open, insufficient…), never a malformed or unknown call.
+    assert {status for _path, status, _text in answers} <= {200, 403, 409, 422}
+    with transaction(engine) as session:
+        assert session.execute(select(func.min(LoyaltyAccount.balance))).scalar_one() >= 0
+        per_hold = session.execute(
+            select(LoyaltyOperation.hold_id, LoyaltyOperation.kind, func.count())
+            .where(LoyaltyOperation.kind.in_(["capture", "void"]))
+            .group_by(LoyaltyOperation.hold_id, LoyaltyOperation.kind)
+        ).all()
+        statuses = dict(session.execute(select(LoyaltyHold.id, LoyaltyHold.status)).all())
+    assert all(times == 1 for _hold, _kind, times in per_hold), "a hold was settled twice"
+    closing = {hold: kind for hold, kind, _times in per_hold}
+    assert len(closing) == len(per_hold), "a hold was both captured and voided"
+    assert closing == {
+        hold: {"captured": "capture", "voided": "void"}[status]
+        for hold, status in statuses.items()
+        if status != "authorized"
+    }
+    report = verify(engine)
+    assert report.clean, report.problems
+    assert len(holds) > 40 and sum(status == 200 for _p, status, _t in answers) > 150
