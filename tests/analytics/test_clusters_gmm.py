@@ -1,4 +1,4 @@
-"""Gaussian-mixture micro-segments: BIC finds three known blobs, k is parsimonious, profiles read as segments."""
+"""Gaussian-mixture micro-segments: BIC finds three known blobs, k is parsimonious, names read as segments."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from lottocrm.analytics.clusters.gmm import (
     cluster_players,
     parsimonious_k,
 )
+from lottocrm.analytics.clusters.labels import traits
 from lottocrm.analytics.rules.errors import AnalyticsInputError
 
 # Three kinds of buyer: recent weekly big spenders on draws, lapsed one-off small spenders on instant games,
@@ -28,7 +29,8 @@ SIZES = (500, 350, 250)
 def _blobs(seed: int) -> tuple[pa.Table, np.ndarray]:
     rng = np.random.default_rng(seed)
     truth = np.repeat(np.arange(3), SIZES)
-    recency, frequency, check, draw, tenure = (np.asarray(column)[truth] for column in zip(*KINDS, strict=True))
+    columns = (np.asarray(column)[truth] for column in zip(*KINDS, strict=True))
+    recency, frequency, check, draw, tenure = columns
     recency = np.maximum(np.rint(recency * np.exp(rng.normal(0, 0.2, truth.size))), 1)
     frequency = np.maximum(np.rint(frequency * np.exp(rng.normal(0, 0.2, truth.size))), 1)
     check = np.rint(check * np.exp(rng.normal(0, 0.2, truth.size)) / 100) * 100
@@ -97,7 +99,7 @@ def test_players_in_three_blobs_get_three_clusters_with_segment_labels() -> None
         ("audience", "draw"),
     )
     assert profiles[1].label == "Lapsed low-value occasional instant-game players"
-    assert profiles[2].label == "New mixed-game players"  # tenure 300 days against 500-700
+    assert profiles[2].label == "Mixed-game players"
     probability = result.assignments.column("probability").to_numpy()
     assert (probability > 0.99).mean() > 0.95
 
@@ -136,3 +138,21 @@ def test_every_em_fit_is_reported_for_the_progress_bar() -> None:
     fits: list[tuple[str, int]] = []
     cluster_players(mart, ClusterOptions(max_k=4), on_fit=lambda kind, k: fits.append((kind, k)))
     assert fits == [("full", 2), ("full", 3), ("full", 4), ("diag", 2), ("diag", 3), ("diag", 4)]
+
+
+def test_new_means_a_first_purchase_within_ninety_days_whatever_the_population() -> None:
+    def buyers(tenure: list[int]) -> dict[str, np.ndarray]:
+        n = len(tenure)
+        return {
+            "recency_days": np.full(n, 5.0),
+            "tenure_days": np.asarray(tenure, dtype=float),
+            "frequency": np.full(n, 4.0),
+            "monetary_kopecks": np.full(n, 100_000.0),
+            "interval_mean_days": np.full(n, 7.0),
+            "draw_share": np.full(n, 0.5),
+        }
+
+    members = np.array([True, True, False, False])
+    assert traits(buyers([60, 80, 400, 500]), members)[0] == ("status", "new")
+    # Shorter than the others, but a year of purchases is not new.
+    assert ("status", "new") not in traits(buyers([300, 350, 900, 1000]), members)

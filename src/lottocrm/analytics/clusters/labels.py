@@ -3,9 +3,9 @@
 A label is data, a list of (feature, level) traits, so the 360 page can say it in Russian (each trait is a
 message id with the context ``micro-segment``) while the CLI and the stored ``label`` column keep English.
 A trait is named only when the cluster sits at least half a standard deviation from all buyers on that
-feature (on the log scale, where money and counts are compared); the audience (which kind of game) is
-always named, because it is the noun the adjectives qualify. Adjectives come in a fixed order — status,
-value, rhythm — which reads naturally in both English and Russian.
+feature (on the log scale, where money and counts are compared), except "new", which is absolute; the
+audience (which kind of game) is always named, because it is the noun the adjectives qualify. Adjectives
+come in a fixed order — status, value, rhythm — which reads naturally in both English and Russian.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ DISTINCT = 0.5
 WEEKLY_DAYS = 10
 MONTHLY_DAYS = 45
 LAPSED_DAYS = 90
+# "New" is absolute, as marketing means it: half the cluster made its first purchase within this many days.
+NEW_DAYS = 90
 # Audience by the cluster's mean draw share (of spend), highest first: five bands, because most buyers play
 # draws and "draw-game players" alone would name several segments alike.
 AUDIENCES = ((0.9, "draw"), (0.6, "mainly draw"), (0.4, "mixed"), (0.1, "mainly instant"), (0.0, "instant"))
@@ -52,18 +54,18 @@ def traits(columns: dict[str, np.ndarray], members: np.ndarray) -> list[Trait]:
     """The cluster's distinctive traits. ``columns`` hold every buyer's recency_days, tenure_days, frequency,
     monetary_kopecks, interval_mean_days (NaN below two purchase days) and draw_share; ``members`` marks the
     cluster's buyers."""
-    log = {name: np.log1p(np.maximum(columns[name], 0)) for name in ("recency_days", "tenure_days")}
+    log = {"recency_days": np.log1p(np.maximum(columns["recency_days"], 0))}
     log["frequency"] = np.log(columns["frequency"])
     log["monetary_kopecks"] = np.log1p(columns["monetary_kopecks"])
     found: list[Trait] = []
-    recency, tenure = _z(log["recency_days"], members), _z(log["tenure_days"], members)
-    if recency <= -DISTINCT:
-        found.append(("status", "new" if tenure <= -DISTINCT else "active"))
+    recency = _z(log["recency_days"], members)
+    if np.median(columns["tenure_days"][members]) <= NEW_DAYS:
+        found.append(("status", "new"))
+    elif recency <= -DISTINCT:
+        found.append(("status", "active"))
     elif recency >= DISTINCT:
         lapsed = np.median(columns["recency_days"][members]) >= LAPSED_DAYS
         found.append(("status", "lapsed" if lapsed else "cooling"))
-    elif tenure <= -DISTINCT:
-        found.append(("status", "new"))
     value = _z(log["monetary_kopecks"], members)
     if abs(value) >= DISTINCT:
         found.append(("value", "high" if value > 0 else "low"))
