@@ -402,3 +402,17 @@ def test_authorize_by_phone_and_by_barcode_lock_the_same_member(
     unknown = call(client, shop, "/till/authorize", {"phone": "+70000000000", "points": 1})
     assert (unknown.status_code, error_code(unknown)) == (404, "unknown_card")
     assert verify(engine).clean
+
+
+def test_redemption_answers_carry_the_apps_security_headers(
+    client: TestClient, card: Card, shop: TillPartner
+) -> None:
+    """On PostgreSQL these routes are answered ahead of FastAPI's routing (``till_asgi``), still inside the
+    security headers middleware; refusals answered there too."""
+    held = call(client, shop, "/till/authorize", {"card_number": card.number, "points": 5})
+    refused = call(client, shop, "/till/holds/999999/void", {})
+    assert (held.status_code, refused.status_code, error_code(refused)) == (200, 404, "hold_not_found")
+    for response in (held, refused):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["content-type"] == "application/json"

@@ -5,19 +5,15 @@ locked, postings written, answer stored, commit — and only then is the answer 
 as ``{"error": {"code", "message"}}`` with nothing posted; a business refusal is stored under its key (see
 ``idempotency``). What the routes share lives in ``till_calls``.
 
-The redemption routes (authorize, capture, void, refund) are the till's hot path. On PostgreSQL each is one
-call of a server-side function (``till_procedures``, migration 0012): one statement, one round trip, one
-transaction. Elsewhere (SQLite) the same routes run the Python services (``redemption``) in a Session, the
-statements one by one. Either way the handler gets the bare Request and parses the body from bytes with the
-route's pydantic model (its JSON schema is still published in OpenAPI).
-
-Those four handlers run on the event loop itself rather than in the thread pool: the hop to a pool thread
-and back, and the two threads taking turns on the GIL, cost 15–27 % of a call's CPU (measured, see
-bench/RESULTS.md). On PostgreSQL they await the function, so a worker has several calls in the database at
-once (each call's locks are taken and released inside its one statement, so none waits on another's event
-loop). On SQLite a call holds no await point: a worker serves redemptions one at a time, start to finish, and
-its other requests wait for the one in hand (a few milliseconds). Run ``lottocrm serve --workers N`` with N
-about the number of cores.
+The redemption routes (authorize, capture, void, refund) are the till's hot path. On PostgreSQL the server
+answers them before they reach these handlers: ``till_asgi`` calls one server-side function per call
+(``till_procedures``, migration 0012 — one statement, one round trip, one transaction). The handlers below
+are what OpenAPI describes, and they serve SQLite (or an app mounted without ``till_asgi``) through the
+Python services (``redemption``), statements queued per ``batch``. They get the bare Request, parse the body
+from bytes with the route's pydantic model, and run on the event loop rather than in the thread pool: the
+hop to a pool thread and back cost 15–27 % of a call's CPU (measured, see bench/RESULTS.md). Such a call
+holds no await point, so a worker serves them one at a time, start to finish — it never waits on a lock held
+by a redemption of its own. Run ``lottocrm serve --workers N`` with N about the number of cores.
 """
 
 from __future__ import annotations
@@ -29,13 +25,13 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lottocrm.loyalty import batch, cards, earning, idempotency, ledger, redemption, till_procedures
+from lottocrm.loyalty import batch, cards, earning, idempotency, ledger, redemption, till_calls
 from lottocrm.loyalty.errors import UnknownCard
-from lottocrm.loyalty.members import PendingMember, find_member, lookup_member, lookup_terms
+from lottocrm.loyalty.members import PendingMember, find_member, lookup_member
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyCard
 from lottocrm.loyalty.partners import AuthenticatedPartner
 from lottocrm.loyalty.schemas import (
@@ -51,21 +47,15 @@ from lottocrm.loyalty.schemas import (
 )
 from lottocrm.loyalty.till_calls import (
     ERRORS,
-    BadRequest,
     IdempotencyKey,
     TillKey,
     TillRoute,
-    Unauthorized,
-    bad_input,
-    connections,
     idempotent,
-    missing_idempotency_key,
     now,
     partner,
     till_call,
     transaction,
 )
-from lottocrm.security.api_keys import digest_api_key, key_prefix
 
 router = APIRouter(prefix="/loyalty", tags=["loyalty till"], route_class=TillRoute, responses=ERRORS)
 
@@ -103,29 +93,18 @@ def earn(request: Request, body: EarnRequest, secret: TillKey, key: IdempotencyK
 
 
 def _idempotency_key(request: Request) -> str:
-    key = request.headers.get("idempotency-key")
-    if not key or len(key) > idempotency.MAX_KEY_LENGTH:
-        raise missing_idempotency_key()
-    return key
+    return till_calls.idempotency_key(request.headers.get("idempotency-key"))
 
 
 Body = TypeVar("Body", bound=BaseModel)
 
 
 def _parse(request: Request, model: type[Body]) -> Body:
-    """The body, parsed from bytes by the route's model (strict integers, no unknown fields)."""
-    try:
-        return model.model_validate_json(request._body or b"")  # noqa: SLF001 - read by TillRoute
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise bad_input(first, ".".join(str(part) for part in first.get("loc", ())) or "body") from None
+    return till_calls.parse_body(request._body or b"", model)  # noqa: SLF001 - read by TillRoute
 
 
 def _hold_id(request: Request) -> int:
-    raw = request.path_params["hold_id"]
-    if not raw.isdigit() or int(raw) >= 2**63:
-        raise BadRequest("invalid_input", f"hold_id: {raw!r} is not a hold id", 422)
-    return int(raw)
+    return till_calls.hold_id(request.path_params["hold_id"])
 
 
 def _hold_payload(result: redemption.HoldResult) -> dict[str, Any]:
@@ -181,54 +160,15 @@ def _redemption_call(
     return idempotent(request, secret, key, fingerprint, work, needs=needs, before_claim_read=queue)
 
 
-def _caller(request: Request, key: str, body: BaseModel) -> till_procedures.Caller:
-    """Who calls, for a redemption function: the key is checked in the same statement as the call."""
-    secret = request.headers.get("x-api-key")
-    if not secret:
-        raise Unauthorized("send the partner's till key in the X-Api-Key header")
-    prefix = key_prefix(secret)
-    if prefix is None:
-        raise Unauthorized("unknown or revoked API key")
-    return till_procedures.Caller(
-        prefix=prefix,
-        digest=digest_api_key(secret),
-        key=key,
-        fingerprint=idempotency.request_hash(request.url.path, body.model_dump(mode="json")),
-    )
-
-
-def _answer(answer: till_procedures.Answer) -> Response:
-    """The function's answer as it is: its JSON text was written, and stored under the key, by the server."""
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-    return Response(answer.body, status_code=answer.status, media_type="application/json", headers=headers)
-
-
 @router.post(
     "/till/authorize",
     response_model=HoldOut,
     summary="Hold points for a redemption",
     openapi_extra=_lean(AuthorizeRequest),
 )
-async def authorize(request: Request) -> Response:
+async def authorize(request: Request) -> JSONResponse:
     key = _idempotency_key(request)
     body = _parse(request, AuthorizeRequest)
-    procedures = connections(request)
-    if procedures is not None:
-        terms = lookup_terms(**body.lookup())
-        at = now()
-        return _answer(
-            await till_procedures.authorize(
-                procedures,
-                _caller(request, key, body),
-                card_number=terms.card_number,
-                phone=terms.phone,
-                refusal=terms.refusal,
-                points=body.points,
-                reference=body.receipt,
-                now=at,
-                expires_at=at + redemption.HOLD_LIFETIME,
-            )
-        )
 
     def act(
         sql: batch.Statements, caller: AuthenticatedPartner, at: dt.datetime, member: PendingMember
@@ -249,17 +189,10 @@ async def authorize(request: Request) -> Response:
     summary="Capture a hold (all or part)",
     openapi_extra=_lean(CaptureRequest),
 )
-async def capture(request: Request) -> Response:
+async def capture(request: Request) -> JSONResponse:
     hold_id = _hold_id(request)
     key = _idempotency_key(request)
     body = _parse(request, CaptureRequest)
-    procedures = connections(request)
-    if procedures is not None:
-        return _answer(
-            await till_procedures.capture(
-                procedures, _caller(request, key, body), hold_id=hold_id, points=body.points, now=now()
-            )
-        )
 
     def act(
         sql: batch.Statements, caller: AuthenticatedPartner, at: dt.datetime, queued: redemption.HoldLock
@@ -277,15 +210,10 @@ async def capture(request: Request) -> Response:
     summary="Cancel a hold",
     openapi_extra=_lean(VoidRequest),
 )
-async def void(request: Request) -> Response:
+async def void(request: Request) -> JSONResponse:
     hold_id = _hold_id(request)
     key = _idempotency_key(request)
     body = _parse(request, VoidRequest)
-    procedures = connections(request)
-    if procedures is not None:
-        return _answer(
-            await till_procedures.void(procedures, _caller(request, key, body), hold_id=hold_id, now=now())
-        )
 
     def act(
         sql: batch.Statements, caller: AuthenticatedPartner, at: dt.datetime, queued: redemption.HoldLock
@@ -301,17 +229,10 @@ async def void(request: Request) -> Response:
     summary="Refund captured points",
     openapi_extra=_lean(RefundRequest),
 )
-async def refund(request: Request) -> Response:
+async def refund(request: Request) -> JSONResponse:
     hold_id = _hold_id(request)
     key = _idempotency_key(request)
     body = _parse(request, RefundRequest)
-    procedures = connections(request)
-    if procedures is not None:
-        return _answer(
-            await till_procedures.refund(
-                procedures, _caller(request, key, body), hold_id=hold_id, points=body.points, now=now()
-            )
-        )
 
     def act(
         sql: batch.Statements, caller: AuthenticatedPartner, at: dt.datetime, queued: redemption.HoldLock

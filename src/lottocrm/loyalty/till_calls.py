@@ -16,14 +16,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import FastAPI, Header, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lottocrm.db.engine import session_factory
@@ -70,6 +70,31 @@ def bad_input(first: dict[str, Any], field: str) -> BadRequest:
 
 def missing_idempotency_key() -> BadRequest:
     return BadRequest("missing_idempotency_key", "send an Idempotency-Key header (1–100 characters)", 400)
+
+
+def idempotency_key(value: str | None) -> str:
+    """The Idempotency-Key header's value, refused when absent or too long."""
+    if not value or len(value) > idempotency.MAX_KEY_LENGTH:
+        raise missing_idempotency_key()
+    return value
+
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def parse_body(raw: bytes, model: type[Body]) -> Body:
+    """A body parsed from bytes by a route's model (strict integers, no unknown fields)."""
+    try:
+        return model.model_validate_json(raw or b"")
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise bad_input(first, ".".join(str(part) for part in first.get("loc", ())) or "body") from None
+
+
+def hold_id(raw: str) -> int:
+    if not raw.isdigit() or int(raw) >= 2**63:
+        raise BadRequest("invalid_input", f"hold_id: {raw!r} is not a hold id", 422)
+    return int(raw)
 
 
 def _validation_error(exc: RequestValidationError) -> JSONResponse:
@@ -139,21 +164,21 @@ async def close_resources(app: FastAPI) -> None:
         await connections.close()
 
 
-def _ensure_resources(request: Request) -> None:
+def _ensure_resources(app: FastAPI) -> None:
     # An app used without its lifespan (a TestClient that was not entered) opens them on first use.
-    if not hasattr(request.app.state, "till_sessions"):
-        open_resources(request.app)
+    if not hasattr(app.state, "till_sessions"):
+        open_resources(app)
 
 
 def sessions(request: Request) -> sessionmaker[Session]:
-    _ensure_resources(request)
+    _ensure_resources(request.app)
     return request.app.state.till_sessions
 
 
-def connections(request: Request) -> till_procedures.TillConnections | None:
+def connections(app: FastAPI) -> till_procedures.TillConnections | None:
     """The redemption functions' connections; None where the database has no such functions (SQLite)."""
-    _ensure_resources(request)
-    return request.app.state.till_connections
+    _ensure_resources(app)
+    return app.state.till_connections
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from lottocrm.auth import ui as auth_ui
 from lottocrm.db.engine import get_engine
 from lottocrm.loyalty import api as loyalty_api
 from lottocrm.loyalty import rewards_api as loyalty_rewards_api
-from lottocrm.loyalty import till_calls
+from lottocrm.loyalty import till_asgi, till_calls
 from lottocrm.players import api as players_api
 from lottocrm.players import ui as players_ui
 from lottocrm.settings import Settings, get_settings
@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = get_engine(settings)
+    # Inside the security headers, ahead of everything else: the till's redemptions on PostgreSQL.
+    app.add_middleware(till_asgi.TillFastPath, prefix=f"{API_PREFIX}/loyalty")
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_pages(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
