@@ -68,6 +68,10 @@ def test_rules_table_and_csv(filled) -> None:
             ("--min-support", "0.1", "--min-confidence", "0.5", "--as-of", "2026-05-01"),
             "as-of date 2026-05-01 has no tickets before it",
         ),
+        (
+            ("--min-support", "0.1", "--min-confidence", "0.5", "--engine", "trino"),
+            "--engine must be one of duckdb, pyspark, got 'trino'",
+        ),
     ],
 )
 def test_refused_input(filled, args: tuple[str, ...], message: str) -> None:

@@ -68,11 +68,18 @@ def rules(
         int, typer.Option("--limit", min=1, help="Rules shown in the table (CSV has all).")
     ] = 30,
     as_csv: Annotated[bool, typer.Option("--csv", help="Write every rule as CSV to stdout.")] = False,
+    engine_name: Annotated[
+        str,
+        typer.Option(
+            "--engine", help="duckdb (default) or pyspark (local Spark over the same Parquet files)."
+        ),
+    ] = "duckdb",
 ) -> None:
     """Association rules between games over player baskets: support, confidence and lift (Apriori)."""
     from rich.table import Table
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
+    from lottocrm.analytics.engine import ENGINES, EngineError
     from lottocrm.analytics.propensity.offers import game_label
     from lottocrm.analytics.propensity.service import game_codes
     from lottocrm.analytics.rules.apriori import RuleOptions, mine_rules
@@ -82,6 +89,8 @@ def rules(
     from lottocrm.lake.store import Lake
 
     settings = load_settings()
+    if engine_name not in ENGINES:
+        raise fail(f"--engine must be one of {', '.join(ENGINES)}, got {engine_name!r}")
     try:
         options = RuleOptions(
             min_support=min_support,
@@ -90,10 +99,10 @@ def rules(
             max_length=max_length,
         )
         codes = game_codes(get_engine(settings))
-        with LakeEngine(Lake(settings.lake_path), timezone=settings.timezone) as engine:
+        with LakeEngine(Lake(settings.lake_path), timezone=settings.timezone, engine=engine_name) as engine:
             day = as_of.date() if as_of else engine.last_sale_day()
             result = mine_rules(engine, as_of=day, options=options)
-    except AnalyticsInputError as exc:
+    except (AnalyticsInputError, EngineError) as exc:
         raise fail(str(exc)) from None
     except (OperationalError, ProgrammingError):
         raise fail(DB_NOT_READY) from None
