@@ -9,7 +9,6 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import func, select
 
-from lottocrm.analytics.clusters.models import ClusterProfile, PlayerCluster
 from lottocrm.analytics.propensity.artifacts import load_model
 from lottocrm.analytics.propensity.model import PROPENSITY_SCHEMA, PropensityOptions
 from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNextGame, PropensityRun
@@ -20,7 +19,7 @@ from lottocrm.analytics.propensity.offers import (
     next_games,
     single_game_rules,
 )
-from lottocrm.analytics.propensity.panels import player_panels, reason_text
+from lottocrm.analytics.propensity.panels import player_panels, reason
 from lottocrm.analytics.propensity.service import build_offers, replace_offers
 from lottocrm.analytics.propensity.synthetic import (
     basket_tickets,
@@ -30,11 +29,16 @@ from lottocrm.analytics.propensity.synthetic import (
 )
 from lottocrm.analytics.rules.apriori import basket_pairs
 from lottocrm.analytics.rules.engine import LakeEngine
+from lottocrm.analytics.rules.errors import AnalyticsInputError
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.store import Lake
+from lottocrm.players.panel_values import english
 from lottocrm.settings import Settings
+from lottocrm.web.deps import _panel_text
+from lottocrm.web.i18n import Formats, translations
 
 MOSCOW = dt.timezone(dt.timedelta(hours=3))
+NBSP = "\u00a0"
 AS_OF = dt.date(2026, 6, 1)
 EMPTY_TOP = pa.table(
     {
@@ -236,7 +240,7 @@ def test_build_offers_stores_a_version_per_as_of_and_reruns_replace(settings: Se
     assert {m: _count(operator, m) for m in counts} == {**counts, PropensityRun: 2}
 
 
-def test_panel_shows_likeliest_games_offer_reason_and_micro_segment(engine) -> None:  # type: ignore[no-untyped-def]
+def test_panel_shows_likeliest_games_the_offer_and_its_reason_in_the_readers_language(engine) -> None:  # type: ignore[no-untyped-def]
     write_synthetic_games(engine)
     with transaction(engine) as session:
         assert player_panels(session, player_id=7) == []
@@ -299,59 +303,93 @@ def test_panel_shows_likeliest_games_offer_reason_and_micro_segment(engine) -> N
                 reason_detail=None,
             )
         )
-        session.add(
-            ClusterProfile(
-                as_of=AS_OF,
-                cluster=0,
-                label="recent · frequent · high spend · draw games",
-                players=1,
-                share=1.0,
-                means={},
-                bic_by_k={},
-            )
-        )
-        session.add(PlayerCluster(as_of=AS_OF, player_id=7, cluster=0, probability=0.9))
     with transaction(engine) as session:
         (panel,) = player_panels(session, player_id=7)
-        (english,) = player_panels(session, player_id=7, locale="en")
-        (newcomer,) = player_panels(session, player_id=8, locale="en")
-        (newcomer_ru,) = player_panels(session, player_id=8)
+        (newcomer,) = player_panels(session, player_id=8)
     assert panel.key == "propensity" and panel.title == "Games and offers"
-    # The reason is rendered from data in the operator's language (Russian by default), numbers included.
+    # English text (the API's), and the typed values the page renders in the reader's language.
     assert panel.rows == [
         ("Propensity as of", "2026-06-01"),
         ("Most likely games", "Игра 3 72% · Игра 7 40% · Игра 5 12% (30 d)"),
         ("Next game to offer", "Игра 5"),
-        (
-            "Why this game",
-            "играет в Игра 3 + Игра 7: такие игроки играют в Игра 5 в 2,0 раза чаще (уверенность 40\xa0%)",
-        ),
+        ("Why this game", "plays Игра 3 + Игра 7: such players play Игра 5 2.0× as often (confidence 40%)"),
         ("Also worth offering", "Игра 8"),
-        ("Micro-segment", "recent · frequent · high spend · draw games (2026-06-01)"),
     ]
-    assert english.rows[3] == (
-        "Why this game",
-        "plays Игра 3 + Игра 7: such players play Игра 5 2.0× as often (confidence 40%)",
+    russian = [_russian(value) for value in panel.values]
+    assert russian[1] == f"Игра 3 72{NBSP}% · Игра 7 40{NBSP}% · Игра 5 12{NBSP}% (30 дн.)"
+    assert russian[3] == (
+        f"играет в Игра 3 + Игра 7: такие игроки играют в Игра 5 в 2,0 раза чаще (уверенность 40{NBSP}%)"
     )
     assert newcomer.rows == [
         ("Propensity as of", "2026-06-01"),
         ("Next game to offer", "Игра 2"),
         (
             "Why this game",
-            "no purchase yet: 50% of 1,200 first-time buyers of the last 90 days (website, RU-MOW) "
+            f"no purchase yet: 50% of 1{NBSP}200 first-time buyers of the last 90 days (website, RU-MOW) "
             "chose Игра 2 first",
         ),
     ]
-    assert newcomer_ru.rows[2][1].startswith("покупок ещё нет: 50\xa0% из 1\xa0200 новых покупателей")
-    assert "(сайт, RU-MOW) первой выбрали игру Игра 2" in newcomer_ru.rows[2][1]
+    assert _russian(newcomer.values[2]) == (
+        f"покупок ещё нет: 50{NBSP}% из 1{NBSP}200 новых покупателей за последние 90 дн. (сайт, RU-MOW) "
+        "первой выбрали игру Игра 2"
+    )
 
 
-def test_reason_without_a_rule_and_from_before_reasons_were_data(engine) -> None:  # type: ignore[no-untyped-def]
+def _russian(value) -> str:  # type: ignore[no-untyped-def]
+    return _panel_text(value, Formats("ru", "Europe/Moscow"), translations("ru"))
+
+
+def test_reason_without_a_rule_and_from_before_reasons_were_data() -> None:
     def name(game_id: int) -> str:
         return f"game {game_id}"
 
-    plain = PlayerNextGame(game_id=4, lift=None, reason_kind=PROPENSITY_ONLY, reason_detail=None)
-    legacy = PlayerNextGame(game_id=4, lift=1.5, reason_kind=RULE, reason_detail=None)
-    assert reason_text(plain, name=name, locale="en") == "propensity only: no cross-sell rule fires"
-    assert reason_text(plain, name=name) == "только по склонности: ни одно правило кросс-продаж не сработало"
-    assert reason_text(legacy, name=name, locale="en") == "players like this one play game 4 1.5× as often"
+    plain = reason(PlayerNextGame(game_id=4, lift=None, reason_kind=PROPENSITY_ONLY), name=name)
+    legacy = reason(PlayerNextGame(game_id=4, lift=1.5, reason_kind=RULE, reason_detail=None), name=name)
+    everyone = reason(
+        PlayerNextGame(
+            game_id=4,
+            lift=None,
+            reason_kind=FIRST_GAME,
+            reason_detail={
+                "scope": "all",
+                "channel": "app",
+                "region": None,
+                "buyers": 40,
+                "share": 0.25,
+                "days": 90,
+            },
+        ),
+        name=name,
+    )
+    assert english(plain) == "propensity only: no cross-sell rule fires"
+    assert _russian(plain) == "только по склонности: ни одно правило кросс-продаж не сработало"
+    assert english(legacy) == "players like this one play game 4 1.5× as often"
+    assert _russian(legacy) == "похожие игроки играют в game 4 в 1,5 раза чаще"
+    assert "(все каналы и регионы)" in _russian(everyone)
+
+
+def test_rules_naming_more_games_than_a_basket_mask_holds_are_refused(lake: Lake) -> None:
+    sold = dt.datetime(2026, 5, 20, 12, tzinfo=MOSCOW)
+    lake.append("tickets", basket_tickets({1: {1, 2}}, sold_at=sold), batch_id="baskets")
+    rules = pa.table(
+        {
+            "antecedent": [[game] for game in range(1, 65)],
+            "consequent": [[100]] * 64,
+            "lift": [2.0] * 64,
+            "confidence": [0.5] * 64,
+        }
+    )
+    propensities = pa.table(
+        {"player_id": [1], "game_id": [100], "probability": [0.5], "played_before": [False]},
+        schema=PROPENSITY_SCHEMA,
+    )
+    with LakeEngine(lake, timezone="Europe/Moscow") as engine, pytest.raises(AnalyticsInputError) as refused:
+        next_games(
+            engine,
+            propensities=engine.register("scores", propensities),
+            rules=single_game_rules(rules),
+            as_of=AS_OF,
+            window_days=90,
+            top=3,
+        )
+    assert "name 64 games in their antecedents, more than the 63 a basket mask holds" in str(refused.value)
