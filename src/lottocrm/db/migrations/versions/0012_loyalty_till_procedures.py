@@ -11,7 +11,7 @@ every Session caller still use; the till tests run both. Refusals are all decide
 so no savepoint is needed: a business refusal is written under the key, the velocity limit removes the key
 (the same call may come back later), and anything unexpected aborts the statement, key included.
 
-A partial index keeps the velocity count a range scan of one card's recent earns and authorizations.
+The velocity count uses the existing (card_id, created_at) index and stops at the card's limit.
 """
 
 from alembic import op
@@ -432,13 +432,9 @@ BEGIN
     o_body := loyalty_till_answer(v_partner, p_key, 200, loyalty_hold_json(v_hold, v_hold.status,
         v_hold.captured_points, v_hold.refunded_points + p_points, v_balance + p_points));
 END $$;
-
-CREATE INDEX ix_loyalty_operations_card_calls ON loyalty_operations (card_id, created_at)
-    WHERE kind IN ('earn', 'authorize');
 """
 
 DROPS = """
-DROP INDEX IF EXISTS ix_loyalty_operations_card_calls;
 DROP FUNCTION IF EXISTS loyalty_till_refund, loyalty_till_void, loyalty_till_capture,
     loyalty_till_locked_hold, loyalty_till_authorize, loyalty_hold_json, loyalty_release,
     loyalty_till_answer, loyalty_till_claim, loyalty_till_partner, loyalty_system_account, loyalty_error,
