@@ -8,6 +8,7 @@ from sqlalchemy import Engine, select
 
 from lottocrm.db.engine import transaction
 from lottocrm.loyalty import catalogue, maintenance, tiers
+from lottocrm.loyalty.members import member_of_account
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, Reward, RewardOrder
 from lottocrm.loyalty.verify import verify
 from loyalty.factories import add_card
@@ -34,7 +35,12 @@ def test_the_stale_holds_job_closes_a_lapsed_order_and_returns_its_unit(engine: 
         tiers.ensure_default_tiers(session)
         catalogue.add_reward(session, code="mug", name="Кружка", points_price=300, stock=1)
     with transaction(engine) as session:
-        order_id = catalogue.order_reward(session, account_id=card.account_id, reward_code="mug", now=placed)
+        order_id = catalogue.order_reward(
+            session,
+            member=member_of_account(session, account_id=card.account_id),
+            reward_code="mug",
+            now=placed,
+        )
     assert _order_and_stock(engine, order_id) == ("reserved", "authorized", 0, 700)
 
     before_expiry = placed + catalogue.ORDER_HOLD_LIFETIME - dt.timedelta(minutes=1)
@@ -54,7 +60,9 @@ def test_a_stale_till_hold_without_an_order_leaves_the_catalogue_alone(engine: E
     now = dt.datetime.now(dt.UTC)
     with transaction(engine) as session:
         catalogue.add_reward(session, code="cap", name="Кепка", points_price=100, stock=3)
-        order_id = catalogue.order_reward(session, account_id=card.account_id, reward_code="cap", now=now)
+        order_id = catalogue.order_reward(
+            session, member=member_of_account(session, account_id=card.account_id), reward_code="cap", now=now
+        )
     with transaction(engine) as session:
         hold = session.execute(select(RewardOrder.hold_id).where(RewardOrder.id == order_id)).scalar_one()
         assert not catalogue.close_lapsed_order(session, hold_id=hold + 1_000, now=now)

@@ -15,6 +15,7 @@ from lottocrm.lake.store import Lake
 from lottocrm.loyalty import cards, catalogue, earning, redemption, rules, settlement, tiers
 from lottocrm.loyalty.errors import InsufficientPoints, OutOfStock, VelocityLimit
 from lottocrm.loyalty.lake_earn import earn_from_lake
+from lottocrm.loyalty.members import member_of_account
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyCard, Reward
 from lottocrm.loyalty.simulate import simulate_loyalty
 from lottocrm.loyalty.verify import verify
@@ -141,16 +142,24 @@ def test_catalogue_reserves_stock_and_points_together(engine: Engine, card: Card
     with transaction(engine) as session:
         catalogue.add_reward(session, code="mug", name="Кружка", points_price=400, stock=1)
         catalogue.add_reward(session, code="tv", name="Телевизор", points_price=5_000, stock=3)
-        order = catalogue.order_reward(session, account_id=card.account_id, reward_code="mug", now=now)
+        order = catalogue.order_reward(
+            session, member=member_of_account(session, account_id=card.account_id), reward_code="mug", now=now
+        )
     with pytest.raises(OutOfStock), transaction(engine) as session:
-        catalogue.order_reward(session, account_id=card.account_id, reward_code="mug", now=now)
+        catalogue.order_reward(
+            session, member=member_of_account(session, account_id=card.account_id), reward_code="mug", now=now
+        )
     with pytest.raises(InsufficientPoints), transaction(engine) as session:
-        catalogue.order_reward(session, account_id=card.account_id, reward_code="tv", now=now)
+        catalogue.order_reward(
+            session, member=member_of_account(session, account_id=card.account_id), reward_code="tv", now=now
+        )
     with transaction(engine) as session:
         assert session.execute(select(Reward.stock).where(Reward.code == "tv")).scalar_one() == 3
         catalogue.cancel_order(session, order_id=order, now=now)
         assert session.execute(select(Reward.stock).where(Reward.code == "mug")).scalar_one() == 1
-        again = catalogue.order_reward(session, account_id=card.account_id, reward_code="mug", now=now)
+        again = catalogue.order_reward(
+            session, member=member_of_account(session, account_id=card.account_id), reward_code="mug", now=now
+        )
         catalogue.fulfil_order(session, order_id=again, now=now)
         assert session.get(LoyaltyAccount, card.account_id).balance == 600
     assert verify(engine).clean

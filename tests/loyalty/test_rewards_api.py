@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select, update
 from lottocrm.db.engine import transaction
 from lottocrm.loyalty import catalogue, redemption, tiers
 from lottocrm.loyalty.errors import LoyaltyError
+from lottocrm.loyalty.members import member_of_account
 from lottocrm.loyalty.models import (
     LoyaltyAccount,
     LoyaltyHold,
@@ -139,7 +140,10 @@ def test_two_members_racing_for_the_last_unit_get_it_once(engine: Engine, reward
         try:
             with transaction(engine) as session:
                 catalogue.order_reward(
-                    session, account_id=card.account_id, reward_code="tv", now=dt.datetime.now(dt.UTC)
+                    session,
+                    member=member_of_account(session, account_id=card.account_id),
+                    reward_code="tv",
+                    now=dt.datetime.now(dt.UTC),
                 )
             outcomes.append("ordered")
         except LoyaltyError as exc:
@@ -268,7 +272,10 @@ def test_cancel_of_an_order_placed_by_staff(
 ) -> None:
     with transaction(engine) as session:
         order_id = catalogue.order_reward(
-            session, account_id=card.account_id, reward_code="mug", now=dt.datetime.now(dt.UTC)
+            session,
+            member=member_of_account(session, account_id=card.account_id),
+            reward_code="mug",
+            now=dt.datetime.now(dt.UTC),
         )
     _refused(client, engine, shop, f"/rewards/orders/{order_id}/cancel", {}, 403, "partner_not_allowed")
 
@@ -348,6 +355,22 @@ def test_a_catalogue_order_is_held_to_the_cards_velocity_limit(
         shop,
         "/rewards/orders",
         {"card_number": card.number, "reward_code": "mug"},
+        429,
+        "velocity_limit",
+    )
+
+
+def test_a_catalogue_order_counts_towards_the_cards_later_till_calls(
+    client: TestClient, engine: Engine, shop: TillPartner, rewards: None
+) -> None:
+    card = add_card(engine, 6102, points=2_000, max_ops_per_minute=1)
+    assert _order(client, shop, card, "mug").status_code == 200
+    _refused(
+        client,
+        engine,
+        shop,
+        "/till/authorize",
+        {"card_number": card.number, "points": 10},
         429,
         "velocity_limit",
     )

@@ -494,7 +494,7 @@ def reward_order(card_number: str, code: str) -> None:
     """Order a reward for a member: reserves one unit and holds its points (14 days)."""
     with _unit_of_work() as session:
         member = members.find_member(session, card_number=card_number)
-        order_id = catalogue.order_reward(session, account_id=member.account_id, reward_code=code, now=_now())
+        order_id = catalogue.order_reward(session, member=member, reward_code=code, now=_now())
     typer.echo(order_id)
 
 

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from lottocrm.loyalty import ledger, redemption
 from lottocrm.loyalty.errors import HoldNotOpen, LoyaltyError, NotFound, OutOfStock, PartnerNotAllowed
-from lottocrm.loyalty.members import member_of_account
+from lottocrm.loyalty.members import Member
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, LoyaltyTier, Reward, RewardOrder
+from lottocrm.loyalty.velocity import check_velocity
 
 ORDER_HOLD_LIFETIME = dt.timedelta(days=14)
 
@@ -104,13 +105,20 @@ def visible_rewards(
 def order_reward(
     session: Session,
     *,
-    account_id: int,
+    member: Member,
     reward_code: str,
     now: dt.datetime,
     partner_id: int | None = None,
 ) -> int:
-    """Reserve one unit and hold its price; ``partner_id``: the partner placing it (None: staff)."""
+    """Reserve one unit and hold its price; ``partner_id``: the partner placing it (None: staff).
+
+    An order placed with a card is held to the card's per-minute limit like a till redemption, and its
+    hold counts towards the card's later calls.
+    """
+    account_id = member.account_id
     ledger.lock_members(session, [account_id])
+    if member.card_id is not None:
+        check_velocity(session, member=member, now=now)
     reward = session.execute(
         select(Reward.id, Reward.points_price, Reward.stock, Reward.min_tier, Reward.active)
         .where(Reward.code == reward_code)
@@ -128,7 +136,7 @@ def order_reward(
         raise OutOfStock(f"reward {reward_code} is out of stock")
     hold = redemption.authorize(
         session,
-        member=member_of_account(session, account_id=account_id),
+        member=member,
         partner_id=None,
         points=reward.points_price,
         now=now,

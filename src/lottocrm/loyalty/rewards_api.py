@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from lottocrm.loyalty import catalogue, ledger, returns
+from lottocrm.loyalty import catalogue, returns
 from lottocrm.loyalty.members import find_member
 from lottocrm.loyalty.partners import AuthenticatedPartner
 from lottocrm.loyalty.schemas import (
@@ -36,7 +36,6 @@ from lottocrm.loyalty.till_calls import (
     till_call,
     transaction,
 )
-from lottocrm.loyalty.velocity import check_velocity
 
 router = APIRouter(prefix="/loyalty", tags=["loyalty till"], route_class=TillRoute, responses=ERRORS)
 
@@ -97,14 +96,9 @@ def rewards_catalogue(request: Request, body: CatalogueRequest, secret: TillKey)
 )
 def order_reward(request: Request, body: OrderRequest, secret: TillKey, key: IdempotencyKey) -> JSONResponse:
     def action(session: Session, partner: AuthenticatedPartner, now: dt.datetime) -> OrderOut:
-        member = find_member(session, **body.lookup())
-        # A card ordering from the catalogue is held to the same per-minute limit as at a till: the
-        # member is locked first, so concurrent calls of the card count each other.
-        ledger.lock_members(session, [member.account_id])
-        check_velocity(session, member=member, now=now)
         order_id = catalogue.order_reward(
             session,
-            account_id=member.account_id,
+            member=find_member(session, **body.lookup()),
             reward_code=body.reward_code,
             now=now,
             partner_id=partner.id,
