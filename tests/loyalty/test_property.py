@@ -2,25 +2,32 @@
 
 The model knows lots, their expiry, soonest-first burning, holds and refunds — and nothing about SQL. After
 every step the real ledger must agree with it on the balance, the spendable points, every hold's state and
-whether the step was refused, and on what is left in each lot.
+whether the step was refused, and on what is left in each lot. The same sequences run through the Python
+services (both dialects) and through PostgreSQL's till functions, which restate the redemption rules in
+PL/pgSQL for the till's one-round-trip path.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
+import json
+import uuid
 from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import adjustments, expiry, ledger, redemption
+from lottocrm.loyalty import adjustments, expiry, ledger, redemption, till_procedures
 from lottocrm.loyalty.errors import LoyaltyError
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, LoyaltyLot
 from lottocrm.loyalty.verify import verify
-from loyalty.factories import TillPartner, add_card, add_partner, member
+from lottocrm.security.api_keys import digest_api_key, key_prefix
+from loyalty.factories import Card, TillPartner, add_card, add_partner, member
 
 START = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
 player_ids = itertools.count(100_000)
@@ -122,91 +129,194 @@ operations = st.one_of(
 )
 
 
+class ServiceTill:
+    """Redemptions through the Python services, one transaction per step (SQLite, and Session callers)."""
+
+    def __init__(self, engine: Engine, shop: TillPartner, card: Card) -> None:
+        self.engine, self.shop, self.card = engine, shop, card
+
+    def authorize(self, points: int, now: dt.datetime) -> int | None:
+        try:
+            with transaction(self.engine) as session:
+                found = member(session, self.card)
+                return redemption.authorize(
+                    session, member=found, partner_id=self.shop.id, points=points, now=now
+                ).hold_id
+        except LoyaltyError:
+            return None
+
+    def capture(self, hold_id: int, points: int | None, now: dt.datetime) -> bool:
+        return self._settle(redemption.capture, hold_id=hold_id, points=points, now=now)
+
+    def void(self, hold_id: int, now: dt.datetime) -> bool:
+        return self._settle(redemption.void, hold_id=hold_id, now=now)
+
+    def refund(self, hold_id: int, points: int, now: dt.datetime) -> bool:
+        return self._settle(redemption.refund, hold_id=hold_id, points=points, now=now)
+
+    def close(self) -> None:
+        pass
+
+    def _settle(self, service, **arguments: object) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            with transaction(self.engine) as session:
+                service(session, partner_id=self.shop.id, **arguments)
+        except LoyaltyError:
+            return False
+        return True
+
+
+class FunctionTill:
+    """Redemptions through PostgreSQL's till functions (migration 0012), as the till API sends them."""
+
+    def __init__(self, engine: Engine, shop: TillPartner, card: Card) -> None:
+        connections = till_procedures.open_for(engine)
+        assert connections is not None
+        self.connections, self.card, self.loop = connections, card, asyncio.new_event_loop()
+        self.prefix, self.digest = key_prefix(shop.key), digest_api_key(shop.key)
+
+    def authorize(self, points: int, now: dt.datetime) -> int | None:
+        answer = self._call(
+            till_procedures.authorize,
+            card_number=self.card.number,
+            phone=None,
+            refusal=None,
+            points=points,
+            reference=None,
+            now=now,
+            expires_at=now + redemption.HOLD_LIFETIME,
+        )
+        return json.loads(answer.body)["hold_id"] if answer.status == 200 else None
+
+    def capture(self, hold_id: int, points: int | None, now: dt.datetime) -> bool:
+        return self._call(till_procedures.capture, hold_id=hold_id, points=points, now=now).status == 200
+
+    def void(self, hold_id: int, now: dt.datetime) -> bool:
+        return self._call(till_procedures.void, hold_id=hold_id, now=now).status == 200
+
+    def refund(self, hold_id: int, points: int, now: dt.datetime) -> bool:
+        return self._call(till_procedures.refund, hold_id=hold_id, points=points, now=now).status == 200
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.connections.close())
+        self.loop.close()
+
+    def _call(self, function, **arguments: object) -> till_procedures.Answer:  # type: ignore[no-untyped-def]
+        caller = till_procedures.Caller(
+            prefix=self.prefix, digest=self.digest, key=uuid.uuid4().hex, fingerprint=uuid.uuid4().hex
+        )
+        answer = self.loop.run_until_complete(function(self.connections, caller, **arguments))
+        assert answer.status < 500, answer.body
+        return answer
+
+
 def _apply(
     engine: Engine,
+    till: ServiceTill | FunctionTill,
     model: Model,
-    shop: TillPartner,
-    card,
+    card: Card,
     step: tuple,
-    now: dt.datetime,  # type: ignore[no-untyped-def]
+    now: dt.datetime,
     hold_ids: list[int],
 ) -> None:
     kind = step[0]
     if kind in ("capture", "void", "refund") and step[1] >= len(hold_ids):
         return
-    expected: bool | None = None
-    try:
+    if kind == "earn":
+        model.add_lot(step[1], now + ledger.LOT_LIFETIME)
         with transaction(engine) as session:
-            if kind == "earn":
-                model.add_lot(step[1], now + ledger.LOT_LIFETIME)
-                expected = True
-                adjustments.adjust(
-                    session, account_id=card.account_id, points=step[1], actor="test", reason="earn", now=now
-                )
-            elif kind == "authorize":
-                expected = model.authorize(step[1], now)
-                result = redemption.authorize(
-                    session, member=member(session, card), partner_id=shop.id, points=step[1], now=now
-                )
-                hold_ids.append(result.hold_id)
-            elif kind == "capture":
-                expected = model.capture(step[1], step[2], now)
-                redemption.capture(
-                    session, hold_id=hold_ids[step[1]], partner_id=shop.id, points=step[2], now=now
-                )
-            elif kind == "void":
-                expected = model.void(step[1])
-                redemption.void(session, hold_id=hold_ids[step[1]], partner_id=shop.id, now=now)
-            elif kind == "refund":
-                expected = model.refund(step[1], step[2], now)
-                redemption.refund(
-                    session, hold_id=hold_ids[step[1]], partner_id=shop.id, points=step[2], now=now
-                )
-            elif kind == "expire":
-                model.expire(now)
-                expiry.expire_account(session, account_id=card.account_id, now=now)
-        succeeded = True
-    except LoyaltyError:
-        succeeded = False
-    if expected is not None:
+            adjustments.adjust(
+                session, account_id=card.account_id, points=step[1], actor="test", reason="earn", now=now
+            )
+        return
+    if kind == "expire":
+        model.expire(now)
+        with transaction(engine) as session:
+            expiry.expire_account(session, account_id=card.account_id, now=now)
+        return
+    if kind == "authorize":
+        expected = model.authorize(step[1], now)
+        hold_id = till.authorize(step[1], now)
+        succeeded = hold_id is not None
+        if hold_id is not None:
+            hold_ids.append(hold_id)
         assert succeeded == expected, (
             f"{step}: ledger {'accepted' if succeeded else 'refused'}, model did not"
         )
+        return
+    # Counted back from the latest hold, so most settlements meet a hold that is still open.
+    index = len(hold_ids) - 1 - step[1]
+    if kind == "capture":
+        expected = model.capture(index, step[2], now)
+        succeeded = till.capture(hold_ids[index], step[2], now)
+    elif kind == "void":
+        expected = model.void(index)
+        succeeded = till.void(hold_ids[index], now)
+    else:
+        expected = model.refund(index, step[2], now)
+        succeeded = till.refund(hold_ids[index], step[2], now)
+    assert succeeded == expected, f"{step}: ledger {'accepted' if succeeded else 'refused'}, model did not"
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(operations, min_size=1, max_size=25))
-def test_ledger_matches_the_model(engine: Engine, steps: list[tuple]) -> None:
+def _run_against_the_model(
+    engine: Engine, till_class: type[ServiceTill | FunctionTill], steps: list[tuple]
+) -> None:
     shop = _shop(engine)
     card = add_card(engine, next(player_ids))
+    till = till_class(engine, shop, card)
     model, hold_ids, now = Model(), [], START
-    for step in steps:
-        if step[0] == "wait":
-            now += step[1]
-            continue
-        _apply(engine, model, shop, card, step, now, hold_ids)
-        with transaction(engine) as session:
-            stored = session.execute(
-                select(LoyaltyAccount.balance).where(LoyaltyAccount.id == card.account_id)
-            ).scalar_one()
-            spendable = ledger.spendable(session, account_id=card.account_id, now=now)
-            lots = (
-                session.execute(
-                    select(LoyaltyLot.remaining)
-                    .where(LoyaltyLot.account_id == card.account_id)
-                    .order_by(LoyaltyLot.id)
-                )
-                .scalars()
-                .all()
-            )
-            statuses = [
-                session.execute(select(LoyaltyHold.status).where(LoyaltyHold.id == hold_id)).scalar_one()
-                for hold_id in hold_ids
-            ]
-        assert (stored, spendable) == (model.balance(), model.spendable(now)), step
-        assert lots == [lot.remaining for lot in model.lots], step
-        assert statuses == [hold.status for hold in model.holds], step
+    try:
+        # An opening earn, so that most sequences have points to hold, capture and refund.
+        for step in [("earn", 1_000), *steps]:
+            if step[0] == "wait":
+                now += step[1]
+                continue
+            _apply(engine, till, model, card, step, now, hold_ids)
+            _assert_ledger_is_the_model(engine, card, model, hold_ids, now, step)
+    finally:
+        till.close()
     assert verify(engine).clean
+
+
+def _assert_ledger_is_the_model(
+    engine: Engine, card: Card, model: Model, hold_ids: list[int], now: dt.datetime, step: tuple
+) -> None:
+    with transaction(engine) as session:
+        stored = session.execute(
+            select(LoyaltyAccount.balance).where(LoyaltyAccount.id == card.account_id)
+        ).scalar_one()
+        spendable = ledger.spendable(session, account_id=card.account_id, now=now)
+        lots = (
+            session.execute(
+                select(LoyaltyLot.remaining)
+                .where(LoyaltyLot.account_id == card.account_id)
+                .order_by(LoyaltyLot.id)
+            )
+            .scalars()
+            .all()
+        )
+        statuses = [
+            session.execute(select(LoyaltyHold.status).where(LoyaltyHold.id == hold_id)).scalar_one()
+            for hold_id in hold_ids
+        ]
+    assert (stored, spendable) == (model.balance(), model.spendable(now)), step
+    assert lots == [lot.remaining for lot in model.lots], step
+    assert statuses == [hold.status for hold in model.holds], step
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(operations, min_size=5, max_size=40))
+def test_ledger_matches_the_model(engine: Engine, steps: list[tuple]) -> None:
+    _run_against_the_model(engine, ServiceTill, steps)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(operations, min_size=5, max_size=40))
+def test_the_till_functions_match_the_model(engine: Engine, steps: list[tuple]) -> None:
+    """The PostgreSQL functions restate the redemption rules in PL/pgSQL: the same model must hold."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the till functions exist on PostgreSQL only; SQLite runs the Python services")
+    _run_against_the_model(engine, FunctionTill, steps)
 
 
 _shops: dict[str, TillPartner] = {}
