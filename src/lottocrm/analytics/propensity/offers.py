@@ -107,7 +107,10 @@ def _basket_masks(engine: LakeEngine, played: ir.Table, bits: dict[int, int]) ->
         ),
     )
     held = played.join(bit_table, "game_id")
-    return engine.materialize(held.group_by("player_id").aggregate(mask=held.bit.bit_or()), "masks")
+    # Basket pairs are distinct, so the sum of their games' bits is the bitwise OR (which Ibis cannot compile
+    # for PySpark). DuckDB sums BIGINT into a 128-bit integer: cast back once materialised.
+    masks = engine.materialize(held.group_by("player_id").aggregate(mask=held.bit.sum()), "masks")
+    return masks.mutate(mask=masks.mask.cast("int64"))
 
 
 def _best_rules(masks: ir.Table, rules: ir.Table) -> ir.Table:

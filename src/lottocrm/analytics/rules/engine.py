@@ -89,9 +89,11 @@ class LakeEngine:
             self.connection.register(name, data)
         else:
             # Through Parquet: Spark's own conversion of Arrow list columns goes through pickled numpy.
-            path = self._scratch / f"{name}.parquet"
-            pq.write_table(data, path)
-            self._view_over_parquet(name, path)
+            # In a folder of its own: Spark skips files whose names start with "_", as these names do.
+            folder = self._scratch / name
+            folder.mkdir()
+            pq.write_table(data, folder / "data.parquet")
+            self._view_over_parquet(name, folder)
         return self.backend.table(name)
 
     def _view_over_parquet(self, name: str, path: Path) -> None:
