@@ -12,7 +12,7 @@ from lottocrm.analytics.churn.models import ChurnScore
 from lottocrm.analytics.clusters.models import PlayerCluster
 from lottocrm.analytics.clv.models import PlayerClv
 from lottocrm.analytics.propensity.models import PlayerNextGame
-from lottocrm.cli.demo import fit_models
+from lottocrm.cli.demo_steps import fit_models
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine
 from lottocrm.lake.store import Lake

@@ -27,8 +27,9 @@ def cheap_argon2() -> Iterator[None]:
     hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(passwords, "_hasher", hasher)
-        patch.setattr(passwords, "_DUMMY_HASH", hasher.hash("dummy"))
+        passwords._dummy_hash.cache_clear()
         yield
+        passwords._dummy_hash.cache_clear()
 
 
 @pytest.fixture

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import secrets
+from functools import cache
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 _hasher = PasswordHash((Argon2Hasher(),))
-# Verified against when the username is unknown, so a miss costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so a miss costs the same time as a wrong password.
+
+    Made at the first sign-in rather than at import: a hash costs ~0.2 s, which every CLI command paid.
+    """
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256
@@ -33,7 +41,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     if password_hash is None:
-        _hasher.verify(password, _DUMMY_HASH)
+        _hasher.verify(password, _dummy_hash())
         return False
     return _hasher.verify(password, password_hash)
 

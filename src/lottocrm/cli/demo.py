@@ -1,154 +1,10 @@
-"""``lottocrm demo``: what a new user runs right after installing — a full simulated operator to explore.
-
-A plain sequence of steps so later features can add theirs (fit models, score players…). It ends by serving
-the web UI, so the person trying lottocrm lands on a sign-in page with credentials in hand.
-"""
+"""``lottocrm demo``: what a new user runs right after installing — a full simulated operator to explore."""
 
 from __future__ import annotations
 
-import datetime as dt
-import time
 from typing import Annotated
 
 import typer
-from sqlalchemy import Engine, select
-
-from lottocrm.auth.demo import create_demo_users, print_demo_users
-from lottocrm.cli import db, serve
-from lottocrm.cli.context import load_settings, progress, say
-from lottocrm.cli.mart import show_segment_sizes
-from lottocrm.cli.simulate import DEFAULT_PLAYERS, DEFAULT_SEED, report, simulate_into
-from lottocrm.db.engine import get_engine, transaction
-from lottocrm.lake.schemas import FACT_TABLES
-from lottocrm.lake.store import Lake
-from lottocrm.loyalty import partners
-from lottocrm.loyalty.models import LoyaltyCard
-from lottocrm.loyalty.simulate import LoyaltySimulationSummary, simulate_loyalty
-from lottocrm.settings import Settings
-from lottocrm.simulator.params import SimulationConfig
-from lottocrm.simulator.run import SimulationResult
-
-HOLDOUT_WEEKS = 26
-# Every simulated loyalty operation goes through the real ledger services (~10 ms each), so the demo enrols
-# a few hundred card holders: enough for the 360 view and the till API, within the demo's 3-minute budget.
-DEMO_CARD_HOLDERS = 300
-DEMO_TILL_PARTNER = "perekrestok"
-# Two as-of dates four weeks apart give the dashboard a segment migration to show right away.
-MART_LOOKBACK = dt.timedelta(days=28)
-# EM on every buyer (about 87 000 of the 100 000 players), k = 2..10, full and diagonal covariances: 18 s
-# measured under load 3-4 (it was two minutes while spikes in the features made EM chase them; see
-# analytics/clusters/gmm.py).
-DEMO_CLUSTERS = {"max_k": 10}
-
-
-def _describe_files(settings: Settings) -> None:
-    lake = Lake(settings.lake_path)
-    engine = get_engine(settings)
-    say("files:")
-    say(f"  operational store   {engine.url.render_as_string(hide_password=True)}")
-    for table in FACT_TABLES:
-        stats = lake.stats(table)
-        size_mb = stats.bytes / 1e6
-        say(f"  lake {table:<14} {stats.rows:>12,} rows in {stats.files:,} Parquet files, {size_mb:,.0f} MB")
-    truth = settings.ground_truth_dir
-    parts = len(list((truth / "players").glob("*.parquet")))
-    say(f"  ground truth        {truth}/population.json and players/ ({parts} files)")
-
-
-def _build_marts(settings: Settings, engine: Engine, result: SimulationResult) -> None:
-    """The record as of the simulation's end and four weeks before, built as `lottocrm mart` builds it.
-    Imported here: Ibis would slow every other command's start."""
-    from lottocrm.analytics.mart.build import MartOptions, mart_builder
-    from lottocrm.analytics.mart.writeback import replace_snapshot
-
-    end = result.config.end
-    options = MartOptions(timezone=settings.timezone)
-    with mart_builder(lake=Lake(settings.lake_path), engine=engine, options=options) as builder:
-        for day in (end - MART_LOOKBACK, end):
-            mart = builder.build(day)
-            with transaction(engine) as session:
-                replace_snapshot(session, as_of=day, mart=mart)
-            show_segment_sizes(day, mart)
-
-
-def fit_models(settings: Settings, engine: Engine, end: dt.date) -> None:
-    """Lifetime value, churn, next game to offer and micro-segments as of the simulation's end, each built
-    as its own command builds it (`lottocrm clv score`, `churn train`/`score`, `propensity build`,
-    `clusters fit`). Imported here: LightGBM and scikit-learn would slow every other command's start."""
-    from lottocrm.analytics.churn.service import train_and_score
-    from lottocrm.analytics.clusters.gmm import ClusterOptions
-    from lottocrm.analytics.clusters.service import build_clusters
-    from lottocrm.analytics.clv.scoring import fit_and_score
-    from lottocrm.analytics.propensity.service import build_offers
-
-    clv = fit_and_score(settings, engine, end)
-    say(
-        f"  lifetime value ({clv.model}): {clv.players:,} players, "
-        f"mean P(alive) {clv.mean_probability_alive:.2f}, "
-        f"expected purchases in {clv.horizon_days} days {clv.expected_purchases:,.0f}, "
-        f"discounted CLV {clv.clv_kopecks / 100:,.0f} ₽ in all"
-    )
-    churn = train_and_score(settings, engine, end)
-    model, baseline = churn["holdout"]["model"], churn["holdout"]["recency_baseline"]
-    bands = ", ".join(f"{band} {count:,}" for band, count in churn["scored"]["bands"].items())
-    say(
-        f"  churn model {churn['model_version']} trained as of {churn['training_as_of']}: holdout ROC-AUC "
-        f"{model['roc_auc']:.3f} vs recency-only {baseline['roc_auc']:.3f}; risk bands: {bands}"
-    )
-    offers = build_offers(settings, engine, end)
-    say(
-        f"  game propensity (ROC-AUC {offers.fit.auc:.3f} vs played-before {offers.fit.baseline_auc:.3f}), "
-        f"{offers.rules.rules.num_rows} association rules, next game to offer for {offers.players:,} players"
-    )
-    clusters = build_clusters(settings, engine, end, options=ClusterOptions(**DEMO_CLUSTERS), today=end)
-    say(f"  {clusters.k} micro-segments chosen by BIC: " + "; ".join(p.label for p in clusters.profiles))
-
-
-def _simulate_loyalty(engine: Engine, result: SimulationResult) -> LoyaltySimulationSummary:
-    end = dt.datetime.combine(result.config.end, dt.time(), tzinfo=dt.UTC)
-    with progress() as bar:
-        task = bar.add_task("loyalty card holders", total=DEMO_CARD_HOLDERS)
-        summary = simulate_loyalty(
-            engine,
-            seed=result.config.seed,
-            start=end - dt.timedelta(days=365),
-            end=end,
-            max_holders=DEMO_CARD_HOLDERS,
-            on_progress=lambda done: bar.advance(task, done),
-        )
-    say(
-        f"  {summary.partners} partners, {summary.card_holders:,} card holders, "
-        f"{summary.purchases:,} partner purchases earning {summary.points_earned:,} points, "
-        f"{summary.redemptions:,} redemptions"
-    )
-    return summary
-
-
-def _till_credentials(engine: Engine) -> tuple[str, str]:
-    """A fresh till key for one partner and a card to try it with (docs/loyalty-till-api.md)."""
-    with transaction(engine) as session:
-        key = partners.issue_key(
-            session,
-            partner_id=partners.partner_id_by_code(session, DEMO_TILL_PARTNER),
-            now=dt.datetime.now(dt.UTC),
-            label="demo",
-        )
-        card = session.scalar(select(LoyaltyCard.number).order_by(LoyaltyCard.id).limit(1))
-    return key, card or ""
-
-
-def _next_steps(result: SimulationResult) -> None:
-    end = result.config.end
-    calibration_end = end - dt.timedelta(weeks=HOLDOUT_WEEKS)
-    holdout_end = end - dt.timedelta(days=1)
-    say("try next:")
-    say("  lottocrm report kpi                      KPIs by month")
-    say("  lottocrm report sales-by-game            sales by game (see the December New Year draw)")
-    say(f"  lottocrm clv fit --calibration-end {calibration_end} --holdout-end {holdout_end}")
-    say("                                           fit BG/NBD and compare with ground-truth/population.json")
-    say("  lottocrm lake stats                      what the fact lake holds")
-    say("  lottocrm loyalty settlement --help          who owes whom in the coalition")
-    say("  docs/simulator.md                        how the data was generated, and every parameter")
 
 
 def demo(
@@ -163,28 +19,7 @@ def demo(
     port: Annotated[int, typer.Option(help="TCP port of the web UI.")] = 8000,
 ) -> None:
     """Simulate the default operator (100 000 players) with a loyalty programme, then serve the web UI."""
-    started = time.monotonic()
-    settings = load_settings()
-    engine = get_engine(settings)
-    say("[bold]1. data folder[/]")
-    db.init()
-    say(f"[bold]2. simulating a lottery operator with {DEFAULT_PLAYERS:,} players[/]")
-    config = SimulationConfig(players=DEFAULT_PLAYERS, seed=DEFAULT_SEED, end=dt.datetime.now(dt.UTC).date())
-    result = simulate_into(settings, config, replace=replace)
-    say("[bold]3. loyalty programme[/]")
-    _simulate_loyalty(engine, result)
-    key, card = _till_credentials(engine)
-    say("[bold]4. player analytical record and lifecycle segments[/]")
-    _build_marts(settings, engine, result)
-    say("[bold]5. lifetime value, churn, next game to offer, micro-segments[/]")
-    fit_models(settings, engine, result.config.end)
-    say("[bold]6. what was created[/]")
-    report(result)
-    _describe_files(settings)
-    say(f"[bold]done in {time.monotonic() - started:,.0f} s[/]")
-    _next_steps(result)
-    say(f"till API (docs/loyalty-till-api.md): KEY={key} CARD={card}")
-    say("[bold]7. web UI[/]")
-    print_demo_users(create_demo_users(engine), url=f"http://{host}:{port}/", echo=say)
-    if serve_ui:
-        serve.serve(host=host, port=port, workers=1)
+    # Imported here: the steps' simulator, loyalty and auth imports would slow every command's start.
+    from lottocrm.cli.demo_steps import run
+
+    run(replace=replace, serve_ui=serve_ui, host=host, port=port)

@@ -11,7 +11,6 @@ import typer
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from lottocrm.analytics.mart.segments import NOT_REGISTERED, SEGMENTS
 from lottocrm.cli.context import console, fail, load_settings, progress, say, state
 from lottocrm.db.engine import get_engine, transaction
 from lottocrm.lake.store import Lake
@@ -103,6 +102,8 @@ def mart(
 
 def show_segment_sizes(day: dt.date, mart: pa.Table) -> None:
     """How many players each lifecycle segment holds in a mart just written back (the demo prints it too)."""
+    from lottocrm.analytics.mart.segments import SEGMENTS  # Ibis: imported only when a mart is shown
+
     sizes = Counter(mart.column("segment").to_pylist())
     say(f"as of {day}: {mart.num_rows} players written to player_analytics")
     shown = Table("segment", "players", "share")
@@ -137,6 +138,8 @@ def migration(
         raise fail(str(exc)) from None
     except (OperationalError, ProgrammingError):
         raise fail(DB_NOT_READY) from None
+    from lottocrm.analytics.mart.segments import NOT_REGISTERED, SEGMENTS
+
     # One line per (from, to) pair rather than a 9 × 8 grid, so it stays readable in a narrow terminal.
     order = {segment: place for place, segment in enumerate((NOT_REGISTERED, *SEGMENTS))}
     leaving = Counter[str]()

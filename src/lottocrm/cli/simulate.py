@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy.exc import OperationalError
@@ -16,9 +16,10 @@ from lottocrm.lake.schemas import FACT_TABLES
 from lottocrm.lake.store import Lake
 from lottocrm.players.models import Player
 from lottocrm.settings import Settings
-from lottocrm.simulator import database, ground_truth
 from lottocrm.simulator.params import SimulationConfig
-from lottocrm.simulator.run import SimulationResult, simulate
+
+if TYPE_CHECKING:
+    from lottocrm.simulator.run import SimulationResult
 
 DEFAULT_PLAYERS = 100_000
 DEFAULT_SEED = 42
@@ -26,6 +27,10 @@ DEFAULT_SEED = 42
 
 def simulate_into(settings: Settings, config: SimulationConfig, *, replace: bool) -> SimulationResult:
     """Prepare the data folder (refusing one that holds data unless ``replace``) and run the simulation."""
+    # Imported here: the simulator's name lists (Faker) would slow every other command's start.
+    from lottocrm.simulator import database, ground_truth
+    from lottocrm.simulator.run import simulate
+
     for folder in (settings.data_dir, settings.lake_path):
         folder.mkdir(parents=True, exist_ok=True)
     engine = get_engine(settings)
