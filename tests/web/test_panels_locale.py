@@ -95,7 +95,7 @@ def test_russian_360_formats_every_panel_value_the_ru_way(client_for, engine) ->
     loyalty = _panel_rows(page, "loyalty")
     assert f"1{NBSP}500" in loyalty and "Золотой" in loyalty and "Начислены баллы" in loyalty
     assert "+1" in loyalty and "28.04.2026" in loyalty
-    # The games-and-offers panel (propensity) still repeats the stored English label; the panels here do not.
+    # The games-and-offers panel is not seeded here: its Russian rendering is tested in test_propensity_offers.
     ours = analytics + clv + churn + loyalty
     for english in (ENGLISH_SEGMENT, "draw-game", ".00", "Points earned", "Gold", "Medium", "2026-04-29"):
         assert english not in ours, english

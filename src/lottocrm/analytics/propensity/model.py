@@ -9,7 +9,6 @@ from the same model refitted on the A − h rows, the latest labels the data hol
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -20,12 +19,6 @@ from lottocrm.analytics.propensity.features import FEATURES, labelled, player_ga
 from lottocrm.analytics.rules.apriori import check_window
 from lottocrm.analytics.rules.engine import LakeEngine
 from lottocrm.analytics.rules.errors import AnalyticsInputError
-
-# OpenMP threads that finish first spin until the others do; on a shared 2-core machine that spinning starves
-# the thread still working: LightGBM on 2 threads took 66 s for 589k rows against 5.5 s with passive waits.
-# libgomp reads this once, when it is loaded: it takes effect only if LightGBM (or scikit-learn) is not loaded
-# yet, as for ``lottocrm propensity build``; an explicit setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 DEFAULT_HORIZON_DAYS = 30
 MODEL_VERSION = "propensity-lgbm-1"
