@@ -1,9 +1,12 @@
-"""CDNOW reference data and its calibration summary, loaded once per test session."""
+"""Session fixtures: CDNOW reference data and its calibration summary, and a local Spark session."""
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -38,3 +41,15 @@ def cdnow_summary(cdnow_transactions: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def published_summary() -> pd.DataFrame:
     return pd.read_csv(CDNOW / "cdnow_customers_summary.csv")
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark per test worker, shared by the engine parity tests: starting Spark costs ~15 s."""
+    if shutil.which("java") is None:
+        pytest.skip("the PySpark engine needs Java (a JDK 17 on PATH); none found")
+    from lottocrm.analytics.engine import local_spark
+
+    session = local_spark(app_name="lottocrm-tests", shuffle_partitions=2)
+    yield session
+    session.stop()

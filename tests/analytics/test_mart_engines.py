@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -27,17 +25,6 @@ pytestmark = pytest.mark.slow
 
 END = dt.date(2026, 3, 1)
 AS_OF = dt.date(2026, 2, 27)
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    if shutil.which("java") is None:
-        pytest.skip("the PySpark engine needs Java (a JDK 17 on PATH); none found")
-    from lottocrm.analytics.engine import local_spark
-
-    session = local_spark(app_name="lottocrm-tests", shuffle_partitions=2)
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-import shutil
-from collections.abc import Iterator
-from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -26,17 +23,6 @@ pytestmark = pytest.mark.slow
 AS_OF = dt.date(2026, 6, 1)
 # Sets of up to three games: enough for the candidate pruning and the rule subsets, and a level less of Spark.
 OPTIONS = RuleOptions(min_support=0.05, min_confidence=0.2, window_days=90, max_length=3)
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    if shutil.which("java") is None:
-        pytest.skip("the PySpark engine needs Java (a JDK 17 on PATH); none found")
-    from lottocrm.analytics.engine import local_spark
-
-    session = local_spark(app_name="lottocrm-rules-tests", shuffle_partitions=2)
-    yield session
-    session.stop()
 
 
 def _rows(result: RulesResult) -> tuple[list[dict], list[dict]]:

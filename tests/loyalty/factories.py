@@ -9,7 +9,7 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import adjustments, members, partners
+from lottocrm.loyalty import adjustments, ledger, members, partners
 from lottocrm.loyalty.models import LoyaltyCard
 from lottocrm.players.models import Player, PlayerIdentity
 
@@ -86,6 +86,20 @@ def add_card(engine: Engine, player_id: int, *, points: int = 0, max_ops_per_min
                 now=utcnow(),
             )
     return Card(number=number, account_id=account_id, player_id=player_id, phone=phone)
+
+
+def add_dying_lots(engine: Engine, cards: list[Card], *, points: int, seconds: int) -> None:
+    """A lot of ``points`` on each card that expires ``seconds`` from now: the expiry job races the tills."""
+    with transaction(engine) as session:
+        for card in cards:
+            adjustments.adjust(
+                session,
+                account_id=card.account_id,
+                points=points,
+                actor="test",
+                reason="dying lot",
+                now=utcnow() - ledger.LOT_LIFETIME + dt.timedelta(seconds=seconds),
+            )
 
 
 def member(session: Session, card: Card) -> members.Member:

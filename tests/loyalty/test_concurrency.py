@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 import threading
 
@@ -10,11 +9,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import adjustments, earning, expiry, ledger, redemption
+from lottocrm.loyalty import earning, expiry, redemption
 from lottocrm.loyalty.errors import LoyaltyError
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold
 from lottocrm.loyalty.verify import verify
-from loyalty.factories import add_card, add_partner, member, utcnow
+from loyalty.factories import add_card, add_dying_lots, add_partner, member, utcnow
 
 THREADS = 24
 OPERATIONS_PER_THREAD = 40
@@ -28,17 +27,7 @@ def test_random_concurrent_operations_keep_the_ledger_exact(engine: Engine) -> N
         )
     shops = [add_partner(engine, "shop_a"), add_partner(engine, "shop_b")]
     cards = [add_card(engine, 5000 + n, points=2_000) for n in range(3)]
-    with transaction(engine) as session:
-        # Lots that die while the test runs, so the expiry job races the tills for real points.
-        for card in cards:
-            adjustments.adjust(
-                session,
-                account_id=card.account_id,
-                points=300,
-                actor="test",
-                reason="dying lot",
-                now=utcnow() - ledger.LOT_LIFETIME + dt.timedelta(seconds=2),
-            )
+    add_dying_lots(engine, cards, points=300, seconds=2)
     holds: list[tuple[int, int]] = []  # (hold id, partner id) of every authorization, shared by all threads
     captured: list[int] = []
     unexpected: list[BaseException] = []

@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import adjustments, expiry, ledger, redemption
+from lottocrm.loyalty import expiry, redemption
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, LoyaltyOperation
 from lottocrm.loyalty.verify import verify
-from loyalty.factories import TillPartner, add_card, add_partner, utcnow
+from loyalty.factories import TillPartner, add_card, add_dying_lots, add_partner, utcnow
 
 THREADS = 12
 CALLS_PER_THREAD = 40
@@ -28,17 +28,7 @@ def test_concurrent_till_calls_keep_the_ledger_exact(client: TestClient, engine:
         pytest.skip("row-lock concurrency is PostgreSQL's; SQLite serialises every writer")
     shops = [add_partner(engine, "shop_a"), add_partner(engine, "shop_b")]
     cards = [add_card(engine, 8000 + n, points=3_000) for n in range(3)]
-    with transaction(engine) as session:
-        # Lots that die while the test runs, so the expiry job races the tills for real points.
-        for card in cards:
-            adjustments.adjust(
-                session,
-                account_id=card.account_id,
-                points=300,
-                actor="test",
-                reason="dying lot",
-                now=utcnow() - ledger.LOT_LIFETIME + dt.timedelta(seconds=2),
-            )
+    add_dying_lots(engine, cards, points=300, seconds=2)
     holds: list[tuple[int, TillPartner]] = []
     answers: list[tuple[str, int, str]] = []
     lock = threading.Lock()
