@@ -94,8 +94,8 @@ def test_russian_360_formats_every_panel_value_the_ru_way(client_for, engine) ->
     assert f"35{NBSP}%" in churn and "Средний" in churn
     loyalty = _panel_rows(page, "loyalty")
     assert f"1{NBSP}500" in loyalty and "Золотой" in loyalty and "Начислены баллы" in loyalty
-    assert "+1" in loyalty and "28.04.2026" in loyalty
-    # The games-and-offers panel is not seeded here: its Russian rendering is tested in test_propensity_offers.
+    assert "+1" in loyalty and "28.04.2026" in loyalty and "Баланс" in loyalty and "Уровень" in loyalty
+    # Games and offers are not seeded here; their Russian rendering is tested in test_propensity_offers.
     ours = analytics + clv + churn + loyalty
     for english in (ENGLISH_SEGMENT, "draw-game", ".00", "Points earned", "Gold", "Medium", "2026-04-29"):
         assert english not in ours, english
@@ -111,7 +111,7 @@ def test_api_and_english_page_keep_english_text(client_for, engine) -> None:  # 
     assert panels["analytics"]["Micro-segment"] == f"{ENGLISH_SEGMENT} (2026-04-29)"
     assert panels["clv"]["Lifetime value (discounted)"] == f"12{NBSP}345.67 ₽"
     assert (
-        panels["loyalty"]["tier"] == "Gold"
+        panels["loyalty"]["Loyalty tier"] == "Gold"
         and panels["loyalty"]["Points earned"] == "+1\u00a0500 · 2026-04-28 09:30"
     )
     page = client.get("/players/1001?lang=en").text

@@ -208,6 +208,6 @@ def test_loyalty_panel_appears_only_when_the_player_has_an_account(client_for, e
         member_account(session, 1001)
     client = client_for("operator")
     panels = client.get("/api/v1/players/1001").json()["panels"]
-    assert [p["key"] for p in panels] == ["loyalty"] and ["balance", "0"] in panels[0]["rows"]
+    assert [p["key"] for p in panels] == ["loyalty"] and ["Balance", "0"] in panels[0]["rows"]
     assert client.get("/api/v1/players/1003").json()["panels"] == []
     assert "panel-loyalty" in client.get("/players/1001").text

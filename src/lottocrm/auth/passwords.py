@@ -19,6 +19,7 @@ def _dummy_hash() -> str:
     """
     return _hasher.hash(secrets.token_urlsafe(16))
 
+
 MIN_LENGTH = 10
 MAX_LENGTH = 256
 

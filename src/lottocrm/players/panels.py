@@ -86,8 +86,8 @@ def _loyalty_panel(session: Session, player_id: int) -> list[PanelOut]:
         return []
     tier = account.tier or "—"
     rows: list[tuple[str, PanelValue]] = [
-        ("balance", Number(account.balance or 0)),
-        ("tier", Message(TIER_LABELS.get(tier, tier))),
+        ("Balance", Number(account.balance or 0)),
+        ("Loyalty tier", Message(TIER_LABELS.get(tier, tier))),
     ]
     recent = session.execute(
         text(
