@@ -133,7 +133,7 @@ def bench_training(record: pa.Table, churned: np.ndarray, models_dir: Path) -> t
 
 
 def bench_scoring(record: pa.Table, manifest: dict, models_dir: Path, postgres: str | None) -> list[str]:
-    model = scoring.ChurnModel.from_artifact(artifacts.load(models_dir, manifest["version"]))
+    model = scoring.ChurnModel.from_artifact(artifacts.STORE.load(models_dir, manifest["version"]))
     spec = model.spec
     matrix, matrix_seconds = timed(lambda: spec.matrix(record, as_of=AS_OF))
     _, raw_seconds = timed(lambda: training.predict(model.booster, matrix))

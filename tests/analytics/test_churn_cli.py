@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
+from lottocrm.analytics import artifacts as shared_artifacts
 from lottocrm.analytics.churn import artifacts, service
 from lottocrm.analytics.churn.models import ChurnModelRecord, ChurnScore
 from lottocrm.analytics.churn.panels import player_panels
@@ -85,7 +86,7 @@ def _scores(engine: Engine) -> dict[tuple[dt.date, str], int]:
 
 def _nothing_written(settings: Settings, engine: Engine) -> None:
     assert _scores(engine) == {}
-    assert artifacts.list_versions(artifacts.models_dir(settings.data_dir)) == []
+    assert artifacts.STORE.list_versions(artifacts.STORE.models_dir(settings.data_dir)) == []
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(ChurnModelRecord)) == 0
 
@@ -182,9 +183,9 @@ def test_unknown_model_version_is_refused(settings: Settings, store: Engine) -> 
 def test_tampered_artifact_is_refused(source: tuple[Path, dict], settings: Settings, store: Engine) -> None:
     root, manifest = source
     _copy_lake(source, settings)
-    target = artifacts.models_dir(settings.data_dir) / manifest["version"]
+    target = artifacts.STORE.models_dir(settings.data_dir) / manifest["version"]
     shutil.copytree(root / "models" / "churn" / manifest["version"], target)
-    model_file = target / artifacts.MODEL_FILE
+    model_file = target / shared_artifacts.MODEL_FILE
     model_file.write_bytes(model_file.read_bytes().replace(b"Tree=0", b"Tree=0 ", 1))
     result = invoke("churn", "score", "--as-of", "2026-09-01")
     assert result.exit_code == 1

@@ -15,6 +15,7 @@ import pytest
 from lake_factory import tickets_table
 from sqlalchemy import func, select
 
+from lottocrm.analytics import artifacts as shared_artifacts
 from lottocrm.analytics.churn import artifacts, metrics, service
 from lottocrm.analytics.churn.errors import ChurnArtifactError, ChurnInputError
 from lottocrm.analytics.churn.features import RECORD_FEATURES, FeatureSpec
@@ -78,7 +79,7 @@ def test_backtest_beats_the_recency_baseline_and_tracks_the_truth(workspace: ser
 
 def test_manifest_records_what_scoring_needs(workspace: service.ChurnWorkspace, trained: dict) -> None:
     folder = workspace.models_dir / trained["version"]
-    on_disk = json.loads((folder / artifacts.MANIFEST_FILE).read_text("utf-8"))
+    on_disk = json.loads((folder / shared_artifacts.MANIFEST_FILE).read_text("utf-8"))
     assert on_disk == trained
     assert trained["training_as_of"] == "2026-05-01" and trained["window_days"] == 90
     assert trained["training_rows"] > 1_000 and trained["holdout_rows"] > 200
@@ -100,21 +101,21 @@ def test_tampered_missing_or_unknown_artifacts_are_refused(
 ) -> None:
     copy = tmp_path / "models"
     shutil.copytree(workspace.models_dir / trained["version"], copy / trained["version"])
-    assert artifacts.load(copy, trained["version"]).version == trained["version"]
+    assert artifacts.STORE.load(copy, trained["version"]).version == trained["version"]
 
-    model_file = copy / trained["version"] / artifacts.MODEL_FILE
+    model_file = copy / trained["version"] / shared_artifacts.MODEL_FILE
     model_file.write_text(
         model_file.read_text("utf-8").replace("learning_rate", "learning_rate ", 1), "utf-8"
     )
     with pytest.raises(ChurnArtifactError, match="SHA-256 .* refusing to load"):
-        artifacts.load(copy, trained["version"])
+        artifacts.STORE.load(copy, trained["version"])
     model_file.unlink()
     with pytest.raises(ChurnArtifactError, match="is missing"):
-        artifacts.load(copy, trained["version"])
+        artifacts.STORE.load(copy, trained["version"])
     with pytest.raises(ChurnArtifactError, match="unknown churn model version 'nope'"):
-        artifacts.load(copy, "nope")
+        artifacts.STORE.load(copy, "nope")
     with pytest.raises(ChurnArtifactError, match="is not a model version"):
-        artifacts.load(copy, "../churn")
+        artifacts.STORE.load(copy, "../churn")
 
 
 def test_backtest_refuses_a_test_date_inside_the_training_window(workspace: service.ChurnWorkspace) -> None:

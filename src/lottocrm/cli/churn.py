@@ -163,7 +163,7 @@ def models(
 
     from lottocrm.analytics.churn import artifacts
 
-    found = artifacts.list_versions(artifacts.models_dir(load_settings().data_dir))
+    found = artifacts.STORE.list_versions(artifacts.STORE.models_dir(load_settings().data_dir))
     if as_json:
         typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return

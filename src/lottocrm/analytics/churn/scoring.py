@@ -19,7 +19,7 @@ import pyarrow as pa
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from lottocrm.analytics.churn.artifacts import Artifact
+from lottocrm.analytics.artifacts import Artifact
 from lottocrm.analytics.churn.errors import ChurnArtifactError
 from lottocrm.analytics.churn.features import FeatureSpec
 from lottocrm.analytics.churn.models import ChurnModelRecord, ChurnScore

@@ -60,7 +60,7 @@ class ChurnWorkspace:
             lake=Lake(settings.lake_path),
             engine=engine,
             timezone=settings.timezone,
-            models_dir=artifacts.models_dir(settings.data_dir),
+            models_dir=artifacts.STORE.models_dir(settings.data_dir),
             truth_dir=settings.ground_truth_dir,
             today=today or dt.datetime.now(dt.UTC).date(),
         )
@@ -211,7 +211,7 @@ def train_on(
         "lottocrm_version": __version__,
         "lightgbm_version": lgb.__version__,
     }
-    artifact = artifacts.save(
+    artifact = artifacts.STORE.save(
         models_dir,
         model_text=booster.model_to_string(),
         manifest=manifest,
@@ -270,7 +270,7 @@ def _stream(expression: ir.Table) -> Iterator[pa.RecordBatch]:
 
 def score(ws: ChurnWorkspace, *, as_of: dt.date, version: str | None = None) -> dict[str, Any]:
     """Score every buyer at ``as_of`` with a saved model (default: the newest) into ``churn_scores``."""
-    model = ChurnModel.from_artifact(artifacts.load(ws.models_dir, version))
+    model = ChurnModel.from_artifact(artifacts.STORE.load(ws.models_dir, version))
     with _sources(ws) as sources:
         _check_as_of(sources, ws, as_of)
         expression = sources.builder.expression(as_of)
