@@ -167,7 +167,7 @@ class ServiceTill:
 
 
 class FunctionTill:
-    """Redemptions through PostgreSQL's till functions (migration 0012), as the till API sends them."""
+    """Redemptions through PostgreSQL's till functions (migration 0015), as the till API sends them."""
 
     def __init__(self, engine: Engine, shop: TillPartner, card: Card) -> None:
         connections = till_procedures.open_for(engine)

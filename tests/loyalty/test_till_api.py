@@ -277,7 +277,7 @@ def test_authorize_and_capture_stay_within_their_budget(
     client: TestClient, card: Card, shop: TillPartner, engine: Engine
 ) -> None:
     """Each round trip is made while the member's row is locked: the budget keeps the hot path from growing
-    back. On PostgreSQL a call is one statement, the till function of migration 0012 (its own transaction:
+    back. On PostgreSQL a call is one statement, the till function of migration 0015 (its own transaction:
     no BEGIN or COMMIT is sent); on SQLite every statement runs on its own, in-process. Warm path (key and
     system accounts already known to the process)."""
     warm = call(client, shop, "/till/authorize", {"card_number": card.number, "points": 1}).json()

@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 import threading
+import time
 import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from lottocrm.db.engine import transaction
 from lottocrm.loyalty import maintenance, redemption
@@ -127,3 +128,68 @@ def test_concurrent_till_calls_keep_the_ledger_exact(client: TestClient, engine:
     report = verify(engine)
     assert report.clean, report.problems
     assert len(holds) > 40 and sum(status == 200 for _p, status, _t in answers) > 150
+
+
+def _waiting_on_locks(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        ).scalar_one()
+
+
+def test_two_captures_with_one_key_at_once_give_one_capture_and_the_same_answer(
+    client: TestClient, engine: Engine
+) -> None:
+    """Both calls find the key unused and queue on the member's lock. The one served second sees the hold
+    captured, and its answer collides with the first's under the key: it must come back as the first's
+    answer, replayed, having written nothing — not as a stored refusal, and not as a second capture."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row-lock concurrency is PostgreSQL's; SQLite serialises every writer")
+    shop, card = add_partner(engine, "shop_a"), add_card(engine, 8100, points=500)
+    headers = {"X-Api-Key": shop.key}
+    held = client.post(
+        "/api/v1/loyalty/till/authorize",
+        json={"card_number": card.number, "points": 120},
+        headers={**headers, "Idempotency-Key": "receipt-1"},
+    ).json()
+    answers: list = []
+
+    def capture() -> None:
+        answers.append(
+            client.post(
+                f"/api/v1/loyalty/till/holds/{held['hold_id']}/capture",
+                json={},
+                headers={**headers, "Idempotency-Key": "capture-1"},
+            )
+        )
+
+    with engine.connect() as blocker:
+        blocker.execute(
+            text("SELECT 1 FROM loyalty_accounts WHERE id = :id FOR UPDATE"), {"id": card.account_id}
+        )
+        twins = [threading.Thread(target=capture) for _ in range(2)]
+        for twin in twins:
+            twin.start()
+        deadline = time.monotonic() + 20
+        while _waiting_on_locks(engine) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _waiting_on_locks(engine) == 2, "both captures should be queued on the member's lock"
+        blocker.rollback()
+    for twin in twins:
+        twin.join()
+
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert answers[0].content == answers[1].content
+    assert sorted(answer.headers.get("Idempotent-Replayed", "") for answer in answers) == ["", "true"]
+    with transaction(engine) as session:
+        captures = session.execute(
+            select(func.count()).where(
+                LoyaltyOperation.kind == "capture", LoyaltyOperation.hold_id == held["hold_id"]
+            )
+        ).scalar_one()
+    assert captures == 1
+    report = verify(engine)
+    assert report.clean, report.problems

@@ -7,7 +7,7 @@ as ``{"error": {"code", "message"}}`` with nothing posted; a business refusal is
 
 The redemption routes (authorize, capture, void, refund) are the till's hot path. On PostgreSQL the server
 answers them before they reach these handlers: ``till_asgi`` calls one server-side function per call
-(``till_procedures``, migration 0012 — one statement, one round trip, one transaction). The handlers below
+(``till_procedures``, migration 0015 — one statement, one round trip, one transaction). The handlers below
 are what OpenAPI describes, and they serve SQLite (or an app mounted without ``till_asgi``) through the
 Python services (``redemption``), statements queued per ``batch``. They get the bare Request, parse the body
 from bytes with the route's pydantic model, and run on the event loop rather than in the thread pool: the

@@ -1,14 +1,17 @@
 """The till's redemption calls on PostgreSQL: one autocommitted function call, one round trip each.
 
-``loyalty_till_authorize``, ``_capture``, ``_void`` and ``_refund`` (migration 0012) do the whole call
-server-side — partner key, idempotency claim, member lock, refusals, postings, stored answer — and return
-the HTTP status, the JSON body as text, and whether it is a replay. Python only parses the request and
-passes values on, so no Session, ORM or pipeline runs per call.
+``loyalty_till_authorize``, ``_capture``, ``_void`` and ``_refund`` (migrations 0012 and 0015) do the whole
+call server-side — partner key, earlier answer under the idempotency key, member lock, refusals, postings,
+the answer stored under the key by one insert at the end — and return the HTTP status, the JSON body as
+text, and whether it is a replay. Python only parses the request and passes values on, so no Session, ORM
+or pipeline runs per call.
 
 The connections are psycopg async connections in autocommit mode, each statement prepared on the server at
 its first use. They live in :class:`TillConnections`, which the web app opens in its lifespan and closes at
 shutdown. A connection that fails is dropped and the call is sent once more on a fresh one: that is safe
 because the call carries its idempotency key — if the first attempt committed, the retry replays its answer.
+A call that loses a race with another call carrying the same key fails at that final insert, having
+written nothing, and is sent once more to fetch the winner's answer.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ from sqlalchemy import Engine
 from lottocrm.loyalty import batch
 from lottocrm.loyalty.ledger import REFUND_MIN_LIFETIME
 from lottocrm.loyalty.velocity import WINDOW
+
+# The idempotency table's primary key (partner, key): a till function fails on it when a concurrent call
+# with the same key stored its answer first (migration 0015).
+IDEMPOTENCY_KEY = "pk_loyalty_idempotency"
 
 _AUTHORIZE = (
     "SELECT * FROM loyalty_till_authorize(%s::text, %s::text, %s::text, %s::text, %s::text, %s::text, "
@@ -87,26 +94,38 @@ class TillConnections:
         for observe in batch.round_trip_observers:
             observe([statement])
         async with self._bind_to_running_loop():
-            for attempt in (1, 2):
+            lost_connection = lost_race = False
+            while True:
                 connection = self._idle.pop() if self._idle else await self._connect()
                 try:
                     cursor = await connection.execute(statement, parameters)
                     status, body, replayed = await cursor.fetchone()  # type: ignore[misc]
+                except psycopg.errors.UniqueViolation as exc:
+                    # Another call with this key stored its answer first; this one rolled back whole.
+                    # Sent again, it finds that answer (or a 409 if the bodies differ).
+                    await self._give_back(connection)
+                    if lost_race or exc.diag.constraint_name != IDEMPOTENCY_KEY:
+                        raise
+                    lost_race = True
+                    continue
                 except psycopg.OperationalError:
                     # A connection the server closed (restart, idle timeout): retried once on a fresh one.
                     await connection.close()
-                    if attempt == 2:
+                    if lost_connection:
                         raise
+                    lost_connection = True
                     continue
                 except BaseException:
                     await connection.close()
                     raise
-                if self._closed:
-                    await connection.close()
-                else:
-                    self._idle.append(connection)
+                await self._give_back(connection)
                 return Answer(status=status, body=body.encode("utf-8"), replayed=replayed)
-        raise AssertionError("unreachable")
+
+    async def _give_back(self, connection: psycopg.AsyncConnection[Any]) -> None:
+        if self._closed:
+            await connection.close()
+        else:
+            self._idle.append(connection)
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         # prepare_threshold=0: every statement is prepared on its first run, not its sixth.
