@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from sqlalchemy import Engine, event, func, select, update
 from lottocrm.db.engine import transaction
 from lottocrm.loyalty import adjustments, batch, members, partners
 from lottocrm.loyalty.models import LoyaltyHold, LoyaltyOperation, LoyaltyPosting, PartnerApiKey
+from lottocrm.loyalty.schemas import HoldOut
 from lottocrm.loyalty.verify import verify
 from loyalty.factories import Card, TillPartner, add_partner
 
@@ -416,3 +418,22 @@ def test_redemption_answers_carry_the_apps_security_headers(
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["cache-control"] == "no-store"
         assert response.headers["content-type"] == "application/json"
+
+
+def test_answers_are_the_same_bytes_on_either_store(
+    client: TestClient, card: Card, shop: TillPartner
+) -> None:
+    """PostgreSQL's till functions write their JSON themselves; SQLite's Python path lets FastAPI write it.
+    Both must give a till the same bytes: compact, fields in the response model's order."""
+
+    def written_by_fastapi(response) -> bytes:  # type: ignore[no-untyped-def]
+        return json.dumps(response.json(), ensure_ascii=False, separators=(",", ":")).encode()
+
+    held = call(client, shop, "/till/authorize", {"card_number": card.number, "points": 7})
+    captured = call(client, shop, f"/till/holds/{held.json()['hold_id']}/capture", {"points": 5})
+    refused = call(client, shop, "/till/authorize", {"card_number": card.number, "points": 10**9})
+    for answer in (held, captured, refused):
+        assert answer.content == written_by_fastapi(answer)
+    assert list(held.json()) == list(HoldOut.model_fields)
+    assert captured.json()["expires_at"].endswith("Z")
+    assert list(refused.json()["error"]) == ["code", "message"]
