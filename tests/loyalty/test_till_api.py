@@ -388,6 +388,8 @@ def test_a_velocity_refusal_is_not_stored_so_the_same_call_can_come_back_later(
     body = {"card_number": card.number, "points": 5}
     refused = call(client, shop, "/till/authorize", body, key="receipt-11")
     assert (refused.status_code, error_code(refused)) == (429, "velocity_limit")
+    message = f"card {card.number} reached its limit of 0 till calls a minute; try again later"
+    assert refused.json()["error"]["message"] == message  # the same words on either store
     with transaction(engine) as session:
         members.set_velocity_limit(session, card_number=card.number, max_ops_per_minute=30)
     later = call(client, shop, "/till/authorize", body, key="receipt-11")

@@ -36,8 +36,9 @@ def enforce(recent: Pending, *, member: Member) -> None:
     count = recent.scalar()
     if count >= member.max_ops_per_minute:
         raise VelocityLimit(
-            f"card {member.card_number} made {count} till calls in the last minute "
-            f"(limit {member.max_ops_per_minute}); try again later"
+            # The count is not told: PostgreSQL's till functions stop counting at the limit.
+            f"card {member.card_number} reached its limit of {member.max_ops_per_minute} till calls a "
+            "minute; try again later"
         )
 
 

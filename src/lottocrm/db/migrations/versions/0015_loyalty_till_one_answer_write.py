@@ -18,7 +18,7 @@ answer. A velocity refusal is still not stored, so the same call may come back l
 
 The bodies are now written as the Python path's JSONResponse writes them: compact, in the response
 model's field order, so a till gets the same bytes from either path (0012's ``json_build_object`` wrote
-``"key" : value``).
+``"key" : value``), and a velocity refusal no longer tells a count, which these functions stop at the limit.
 """
 
 import importlib.util
@@ -178,8 +178,8 @@ BEGIN
             -- Not stored: "try again later" must stay possible with the same key.
             o_status := 429;
             o_body := loyalty_error_text('velocity_limit', format(
-                'card %s made %s till calls in the last minute (limit %s); try again later',
-                m.number, v_recent, m.max_ops_per_minute));
+                'card %s reached its limit of %s till calls a minute; try again later',
+                m.number, m.max_ops_per_minute));
             RETURN;
         END IF;
         SELECT coalesce(sum(remaining), 0) INTO v_available FROM loyalty_lots
