@@ -121,6 +121,54 @@ def prepare(url: str) -> tuple[str, list[str], dict[str, int]]:
     return key, numbers, ids
 
 
+def process_tree_cpu(root: int, *, reaped_children: bool = False) -> float:
+    """CPU seconds used by process ``root`` and its live children (Linux /proc); with ``reaped_children``
+    also by the children it has already waited for — PostgreSQL's backends end with their connections."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        pid, parent = int(stat.parent.name), int(fields[1])
+        if pid == root:
+            total += sum(int(ticks) for ticks in fields[11 : 15 if reaped_children else 13]) / tick
+        elif parent == root:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def postmaster(url: str) -> int | None:
+    """The PostgreSQL server's main process (a backend's parent), or None if it runs on another machine."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        try:
+            parent = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            parent = None
+    engine.dispose()
+    return parent
+
+
+class PostgresCpu:
+    """CPU PostgreSQL spends (every backend, background writers, autovacuum) over a span of calls."""
+
+    def __init__(self, url: str) -> None:
+        self.root = postmaster(url)
+
+    def seconds(self) -> float | None:
+        if self.root is None:
+            return None
+        time.sleep(0.2)  # backends of connections just closed are reaped and counted
+        return process_tree_cpu(self.root, reaped_children=True)
+
+
+def _per_call_ms(before: float | None, after: float | None, calls: int) -> str:
+    return "—" if before is None or after is None else f"{(after - before) * 1000 / calls:.2f}"
+
+
 class Server:
     def __init__(self, url: str, data_dir: Path, workers: int) -> None:
         self.port = _free_port()
@@ -152,21 +200,12 @@ class Server:
         raise RuntimeError("server did not start")
 
     def cpu_seconds(self) -> float:
-        """CPU the server has used so far, its worker processes included (Linux /proc).
+        """CPU the server has used so far, its worker processes included.
 
         Unlike calls/s this hardly moves when other work shares the cores, so it is the figure to compare
         across runs on a busy machine.
         """
-        total = 0.0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue  # the process ended while we looked
-            pid, parent = int(stat.parent.name), int(fields[1])
-            if self.process.pid in (pid, parent):
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
+        return process_tree_cpu(self.process.pid)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -352,32 +391,38 @@ def _pgbench_when_connections_free(
 
 def run_dialect(url: str, label: str, workers: int, pairs: dict[int, int], with_pgbench: bool) -> list[str]:
     key, cards, ids = prepare(url)
-    levels: dict[int, tuple[Level, float]] = {}
+    database_cpu = PostgresCpu(url) if with_pgbench else None
+    levels: dict[int, tuple[Level, float, str]] = {}
     with tempfile.TemporaryDirectory() as data_dir:
         server = Server(url, Path(data_dir), workers)
         try:
             for clients in LEVELS:
                 print(f"{label}: API, {clients} clients …", file=sys.stderr, flush=True)
                 cpu_before = server.cpu_seconds()
+                database_before = database_cpu.seconds() if database_cpu else None
                 level = asyncio.run(drive(server.port, key, cards, clients, pairs[clients]))
-                # The 5 warm-up pairs per client of drive() are in the CPU figure and in the divisor.
-                cpu_per_call = (server.cpu_seconds() - cpu_before) * 1000 / (2 * (level.pairs + 5 * clients))
-                levels[clients] = (level, cpu_per_call)
+                # The 5 warm-up pairs per client of drive() are in the CPU figures and in the divisor.
+                calls = 2 * (level.pairs + 5 * clients)
+                cpu_per_call = (server.cpu_seconds() - cpu_before) * 1000 / calls
+                database = database_cpu.seconds() if database_cpu else None
+                levels[clients] = (level, cpu_per_call, _per_call_ms(database_before, database, calls))
         finally:
             # Stopped before pgbench runs: its pools' connections would count against max_connections.
             server.stop()
     rows = []
-    for clients, (level, cpu_per_call) in levels.items():
+    for clients, (level, cpu_per_call, database_per_call) in levels.items():
         ceiling = ratio = ""
-        if with_pgbench:
+        if database_cpu is not None:
             print(f"{label}: pgbench, {clients} clients …", file=sys.stderr, flush=True)
+            database_before = database_cpu.seconds()
             raw = _pgbench_when_connections_free(url, key, ids, clients, pairs[clients] * 4)
             if raw is None:
                 ceiling = "not measured: PostgreSQL's max_connections taken by other work"
             else:
+                raw_database = _per_call_ms(database_before, database_cpu.seconds(), 2 * raw.pairs)
                 ceiling = (
                     f"{raw.pairs_per_second:,.0f} pairs/s · p50 {raw.p(0.5, calls=False):.1f} ms · "
-                    f"p99 {raw.p(0.99, calls=False):.1f} ms"
+                    f"p99 {raw.p(0.99, calls=False):.1f} ms · PostgreSQL CPU {raw_database} ms/call"
                 )
                 ratio = f"{level.pairs_per_second / raw.pairs_per_second:.2f}"
         failed = f" ({len(level.failures)} failed: {level.failures[0]})" if level.failures else ""
@@ -386,7 +431,7 @@ def run_dialect(url: str, label: str, workers: int, pairs: dict[int, int], with_
             f"| {label} | {clients} | {level.pairs}{failed} | {level.pairs_per_second:,.0f} | "
             f"{2 * level.pairs_per_second:,.0f} | {level.p(0.5):.1f} / {level.p(0.99):.1f} | "
             f"{level.p(0.5, calls=False):.1f} / {level.p(0.99, calls=False):.1f} | "
-            f"{cpu_per_call:.1f} | {ceiling} | {ratio} |"
+            f"{cpu_per_call:.2f} | {database_per_call if database_cpu else '—'} | {ceiling} | {ratio} |"
         )
         print(rows[-1], file=sys.stderr, flush=True)
     return rows
@@ -447,11 +492,13 @@ def main() -> None:
             f"(commit {commit}). Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
             f"{platform.python_version()}; server `lottocrm serve` (uvicorn, {args.workers} worker) and the "
             f"asyncio load generator on the same cores, loopback. Load average before/after: "
-            f"{load_before[0]:.1f} / {load_after[0]:.1f} (other engineers' work was running when above ~1).",
+            f"{load_before[0]:.1f} / {load_after[0]:.1f} (other engineers' work was running when above ~1). "
+            "PostgreSQL CPU counts every PostgreSQL process over the level (backends, WAL writer, "
+            "checkpointer, autovacuum), from /proc.",
             "",
             "| store | clients | pairs | pairs/s | API calls/s | call p50 / p99 ms | pair p50 / p99 ms | "
-            "server CPU ms/call | pgbench same SQL (raw ceiling) | API ÷ pgbench |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "server CPU ms/call | PostgreSQL CPU ms/call | pgbench same SQL (raw ceiling) | API ÷ pgbench |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
             *rows,
             "",
         ]
