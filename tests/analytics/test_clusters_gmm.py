@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -13,7 +15,7 @@ from lottocrm.analytics.clusters.gmm import (
     cluster_players,
     parsimonious_k,
 )
-from lottocrm.analytics.clusters.labels import traits
+from lottocrm.analytics.clusters.labels import english, tell_apart, traits
 from lottocrm.analytics.rules.errors import AnalyticsInputError
 
 # Three kinds of buyer: recent weekly big spenders on draws, lapsed one-off small spenders on instant games,
@@ -156,3 +158,35 @@ def test_new_means_a_first_purchase_within_ninety_days_whatever_the_population()
     assert traits(buyers([60, 80, 400, 500]), members)[0] == ("status", "new")
     # Shorter than the others, but a year of purchases is not new.
     assert ("status", "new") not in traits(buyers([300, 350, 900, 1000]), members)
+
+
+def test_segments_that_would_read_alike_are_told_apart_by_where_they_differ_most() -> None:
+    n = 100
+    rng = np.random.default_rng(0)
+    columns = {
+        "recency_days": rng.uniform(200, 220, 4 * n),
+        "tenure_days": rng.uniform(900, 950, 4 * n),
+        "frequency": rng.uniform(3, 4, 4 * n),
+        # Four segments alike in everything but spend: 1×, 1.1×, 1.2× and 3× a base amount.
+        "monetary_kopecks": np.repeat([100_000.0, 110_000.0, 120_000.0, 300_000.0], n),
+    }
+    clusters = [np.arange(4 * n) // n == c for c in range(4)]
+    lapsed_draw = [("status", "lapsed"), ("audience", "draw")]
+    found = [list(lapsed_draw), list(lapsed_draw), list(lapsed_draw), [("audience", "mixed")]]
+    tell_apart(columns, clusters[:3] + [clusters[3]], found)
+    assert found[0] == [*lapsed_draw, ("contrast", "lower spend")]
+    assert found[1] == lapsed_draw  # in between: the only one left with the plain name
+    assert found[2] == [*lapsed_draw, ("contrast", "higher spend")]
+    assert found[3] == [("audience", "mixed")]
+    assert english(found[2]) == "Lapsed draw-game players (higher spend)"
+
+
+def test_no_two_segments_of_a_fit_share_a_name() -> None:
+    mart, _truth = _blobs(seed=6)
+    # More clusters than kinds of buyer: the extra ones split a kind and would be named like it.
+    result = cluster_players(mart, ClusterOptions(min_k=5, max_k=5))
+    names = [profile.label for profile in result.profiles]
+    assert len(set(names)) == len(names), names
+    # Told apart by a contrast, not by the numbering kept for a group of four or more alike.
+    assert not [name for name in names if re.search(r"\(\d+\)$", name)], names
+    assert sum(name.endswith("spend)") for name in names) == 4, names

@@ -217,12 +217,12 @@ def cluster_players(
         "interval_mean_days": _column(buyers, "interval_mean_days")
     }
     profiles = []
+    present = [c for c in range(choice.k) if (cluster == c).any()]
+    memberships = [cluster == c for c in present]
+    found_by_cluster = [labels.traits(columns, members) for members in memberships]
+    labels.tell_apart(columns, memberships, found_by_cluster)
     seen: dict[str, int] = {}
-    for c in range(choice.k):
-        members = cluster == c
-        if not members.any():
-            continue
-        found = labels.traits(columns, members)
+    for c, members, found in zip(present, memberships, found_by_cluster, strict=True):
         label = labels.english(found)
         seen[label] = seen.get(label, 0) + 1
         if seen[label] > 1:

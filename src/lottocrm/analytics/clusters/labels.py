@@ -5,7 +5,8 @@ message id with the context ``micro-segment``) while the CLI and the stored ``la
 A trait is named only when the cluster sits at least half a standard deviation from all buyers on that
 feature (on the log scale, where money and counts are compared), except "new", which is absolute; the
 audience (which kind of game) is always named, because it is the noun the adjectives qualify. Adjectives
-come in a fixed order — status, value, rhythm — which reads naturally in both English and Russian.
+come in a fixed order — status, value, rhythm — which reads naturally in both English and Russian. Two
+segments that would read alike get a bracketed contrast after the noun: "(higher spend)", "(lower spend)".
 """
 
 from __future__ import annotations
@@ -42,6 +43,15 @@ WORDS: dict[tuple[str, str], str] = {
     ("audience", "mainly instant"): "mainly instant-game players",
     ("audience", "instant"): "instant-game players",
 }
+# Segments whose traits came out alike are told apart by the profile feature on which they differ most,
+# said relative to each other (the higher one first, then the lower), in brackets after the noun.
+CONTRASTS: dict[str, tuple[str, str]] = {
+    "monetary_kopecks": ("higher spend", "lower spend"),
+    "frequency": ("more purchases", "fewer purchases"),
+    "recency_days": ("bought less recently", "bought more recently"),
+    "tenure_days": ("joined earlier", "joined later"),
+}
+WORDS |= {("contrast", level): f"({level})" for pair in CONTRASTS.values() for level in pair}
 Trait = tuple[str, str]
 
 
@@ -80,6 +90,27 @@ def traits(columns: dict[str, np.ndarray], members: np.ndarray) -> list[Trait]:
     draw = float(columns["draw_share"][members].mean())
     found.append(("audience", next(level for floor, level in AUDIENCES if draw >= floor)))
     return found
+
+
+def tell_apart(columns: dict[str, np.ndarray], clusters: list[np.ndarray], found: list[list[Trait]]) -> None:
+    """Add a contrast to clusters whose traits are the same as another's (``found`` is changed in place).
+
+    Within each such group, the feature of ``CONTRASTS`` whose cluster means spread widest (in all buyers'
+    standard deviations, log scale) names the highest cluster and the lowest; clusters in between keep their
+    shared name, so a group of four or more can still repeat one (the caller numbers those)."""
+    groups: dict[tuple[Trait, ...], list[int]] = {}
+    for index, traits_of_cluster in enumerate(found):
+        groups.setdefault(tuple(traits_of_cluster), []).append(index)
+    scaled = {name: np.log1p(np.maximum(columns[name], 0)) for name in CONTRASTS}
+    for alike in groups.values():
+        if len(alike) < 2:
+            continue
+        means = {name: [_z(values, clusters[i]) for i in alike] for name, values in scaled.items()}
+        feature = max(CONTRASTS, key=lambda name: max(means[name]) - min(means[name]))
+        ranked = [alike[i] for i in np.argsort(means[feature], kind="stable")]
+        higher, lower = CONTRASTS[feature]
+        found[ranked[-1]].append(("contrast", higher))
+        found[ranked[0]].append(("contrast", lower))
 
 
 def words(found: list[Trait]) -> tuple[str, ...]:
