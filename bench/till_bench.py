@@ -1,10 +1,11 @@
 """Till API throughput: authorize + capture pairs per second and latency at 1, 8 and 32 concurrent tills.
 
-For each dialect the script creates a fresh database, a partner with a till key and a few hundred funded
-cards, starts ``lottocrm serve`` (uvicorn) on a free loopback port and drives it with an asyncio client,
-a bounded number of pairs per level. On PostgreSQL it then runs pgbench on the same database with a script
-issuing the same SQL statements an authorize and a capture issue (minus HTTP, JSON and Python) — the raw
-ceiling — and reports the ratio. Prints a Markdown block; ``--append`` adds it to bench/RESULTS.md.
+For each dialect the script creates a fresh database, a partner with a till key and 4 096 funded cards,
+starts ``lottocrm serve`` (uvicorn) on a free loopback port and drives it with an asyncio client whose tills
+go round the cards one customer after another, a bounded number of pairs per level. On PostgreSQL it then
+runs pgbench on the same database with a script issuing the same SQL statements an authorize and a capture
+issue (minus HTTP, JSON and Python) — the raw ceiling — and reports the ratio, with PostgreSQL's own CPU per
+call for both. Prints a Markdown block; ``--append`` adds it to bench/RESULTS.md.
 
     .venv/bin/python bench/till_bench.py --append
 """
