@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import multiprocessing
 import os
 import platform
 import statistics
@@ -29,39 +28,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
+from synthetic_lake import AS_OF, synthetic_lake
 
 from lottocrm.analytics.mart.record import start_of_day_utc
 from lottocrm.analytics.propensity.model import PROPENSITY_SCHEMA
 from lottocrm.analytics.propensity.offers import next_games, single_game_rules
 from lottocrm.analytics.propensity.service import OFFER_RULES
-from lottocrm.analytics.propensity.synthetic import write_synthetic_lake
 from lottocrm.analytics.rules.apriori import mine_rules
 from lottocrm.analytics.rules.engine import LakeEngine
 from lottocrm.lake.store import Lake
 
 TIMEZONE = "Europe/Moscow"
-AS_OF = dt.date(2026, 10, 31)
-
-
-def _write(root: str, players: int, days: int) -> None:
-    lake = Lake(Path(root))
-    rows = write_synthetic_lake(
-        lake, players=players, start=AS_OF - dt.timedelta(days=days), days=days, seed=1
-    )
-    print(f"wrote {rows:,} tickets", flush=True)
-
-
-def _lake(folder: Path, players: int, days: int) -> Lake:
-    root = folder / f"lake-{players}-{days}"
-    if not (root / "tickets" / "_batches").exists():
-        started = time.perf_counter()
-        writer = multiprocessing.get_context("spawn").Process(target=_write, args=(str(root), players, days))
-        writer.start()
-        writer.join()
-        if writer.exitcode != 0:
-            sys.exit("writing the lake failed")
-        print(f"lake of {players:,} players written in {time.perf_counter() - started:.1f} s", flush=True)
-    return Lake(root)
 
 
 def _window_sql(window_days: int) -> tuple[str, str]:
@@ -178,10 +155,10 @@ def main() -> None:
 
     load_before = os.getloadavg()
     folder = args.work or Path(tempfile.mkdtemp(prefix="offers-bench-"))
-    results = {n: bench_next_games(_lake(folder, n, args.days), args.repeats) for n in args.players}
+    results = {n: bench_next_games(synthetic_lake(folder, n, args.days), args.repeats) for n in args.players}
     build = None
     if args.build_players:
-        build = bench_build(_lake(folder, args.build_players, args.days), args.build_players)
+        build = bench_build(synthetic_lake(folder, args.build_players, args.days), args.build_players)
     load_after = os.getloadavg()
 
     print(f"## Next-game offers vs raw DuckDB basket group-by — {dt.date.today()}")

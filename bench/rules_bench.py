@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import multiprocessing
 import os
 import platform
 import resource
@@ -27,22 +26,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from synthetic_lake import AS_OF, synthetic_lake
+
 from lottocrm.analytics.mart.record import start_of_day_utc
-from lottocrm.analytics.propensity.synthetic import write_synthetic_lake
 from lottocrm.analytics.rules.apriori import RuleOptions, RulesResult, mine_rules
 from lottocrm.analytics.rules.engine import LakeEngine
-from lottocrm.lake.store import Lake
 
 TIMEZONE = "Europe/Moscow"
-AS_OF = dt.date(2026, 10, 31)
-
-
-def _write(root: str, players: int, days: int) -> None:
-    lake = Lake(Path(root))
-    rows = write_synthetic_lake(
-        lake, players=players, start=AS_OF - dt.timedelta(days=days), days=days, seed=1
-    )
-    print(f"wrote {rows:,} tickets", flush=True)
 
 
 def _timed(run: Callable[[], object], repeats: int) -> tuple[list[float], list[float], object]:
@@ -84,20 +74,7 @@ def main() -> None:
 
     load_before = os.getloadavg()
     folder = args.work or Path(tempfile.mkdtemp(prefix="rules-bench-"))
-    root = folder / f"lake-{args.players}-{args.days}"
-    built = time.perf_counter()
-    if not (root / "tickets" / "_batches").exists():
-        writer = multiprocessing.get_context("spawn").Process(
-            target=_write, args=(str(root), args.players, args.days)
-        )
-        writer.start()
-        writer.join()
-        if writer.exitcode != 0:
-            sys.exit("writing the lake failed")
-        print(f"lake written in {time.perf_counter() - built:.1f} s", flush=True)
-    else:
-        print(f"reusing {root}", flush=True)
-    lake = Lake(root)
+    lake = synthetic_lake(folder, args.players, args.days)
     tickets = lake.row_count("tickets")
     options = RuleOptions(
         min_support=args.min_support, min_confidence=args.min_confidence, window_days=args.days
