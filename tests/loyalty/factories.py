@@ -88,18 +88,24 @@ def add_card(engine: Engine, player_id: int, *, points: int = 0, max_ops_per_min
     return Card(number=number, account_id=account_id, player_id=player_id, phone=phone)
 
 
+def top_up(engine: Engine, card: Card, points: int, *, reason: str, now: dt.datetime | None = None) -> None:
+    """A manual adjustment of ``points`` (a new lot, earned at ``now``) in its own transaction."""
+    with transaction(engine) as session:
+        adjustments.adjust(
+            session,
+            account_id=card.account_id,
+            points=points,
+            actor="test",
+            reason=reason,
+            now=now or utcnow(),
+        )
+
+
 def add_dying_lots(engine: Engine, cards: list[Card], *, points: int, seconds: int) -> None:
     """A lot of ``points`` on each card that expires ``seconds`` from now: the expiry job races the tills."""
-    with transaction(engine) as session:
-        for card in cards:
-            adjustments.adjust(
-                session,
-                account_id=card.account_id,
-                points=points,
-                actor="test",
-                reason="dying lot",
-                now=utcnow() - ledger.LOT_LIFETIME + dt.timedelta(seconds=seconds),
-            )
+    for card in cards:
+        earned = utcnow() - ledger.LOT_LIFETIME + dt.timedelta(seconds=seconds)
+        top_up(engine, card, points, reason="dying lot", now=earned)
 
 
 def member(session: Session, card: Card) -> members.Member:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import adjustments, earning, expiry, ledger, redemption, rules
+from lottocrm.loyalty import earning, expiry, ledger, redemption, rules
 from lottocrm.loyalty.errors import (
     AmountAboveHold,
     HoldExpired,
@@ -19,7 +19,7 @@ from lottocrm.loyalty.errors import (
 )
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyLot, LoyaltyPosting
 from lottocrm.loyalty.verify import verify
-from loyalty.factories import Card, TillPartner, add_card, member, utcnow
+from loyalty.factories import Card, TillPartner, add_card, member, top_up, utcnow
 
 
 def balance(engine: Engine, card: Card) -> int:
@@ -112,16 +112,8 @@ def test_burn_takes_soonest_expiring_lots_first_and_expiry_posts_to_breakage(
 ) -> None:
     card = add_card(engine, 2001)
     start = utcnow()
-    with transaction(engine) as session:
-        for days_ago, points in ((100, 50), (10, 70)):  # older lot expires sooner
-            adjustments.adjust(
-                session,
-                account_id=card.account_id,
-                points=points,
-                actor="test",
-                reason="lot",
-                now=start - dt.timedelta(days=days_ago),
-            )
+    for days_ago, points in ((100, 50), (10, 70)):  # older lot expires sooner
+        top_up(engine, card, points, reason="lot", now=start - dt.timedelta(days=days_ago))
     with transaction(engine) as session:
         redemption.authorize(session, member=member(session, card), partner_id=shop.id, points=60, now=start)
     with transaction(engine) as session:

@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select, update
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import adjustments, batch, members, partners
+from lottocrm.loyalty import batch, members, partners
 from lottocrm.loyalty.models import LoyaltyHold, LoyaltyOperation, LoyaltyPosting, PartnerApiKey
 from lottocrm.loyalty.schemas import HoldOut
 from lottocrm.loyalty.verify import verify
-from loyalty.factories import Card, TillPartner, add_partner
+from loyalty.factories import Card, TillPartner, add_partner, top_up
 
 
 def call(
@@ -314,18 +314,6 @@ def test_a_key_revoked_by_another_process_stops_working_within_the_cache_bound(
     assert refused.status_code == 401 and error_code(refused) == "unauthorized"
 
 
-def _top_up(engine: Engine, card: Card, points: int) -> None:
-    with transaction(engine) as session:
-        adjustments.adjust(
-            session,
-            account_id=card.account_id,
-            points=points,
-            actor="test",
-            reason="top-up",
-            now=members.dt.datetime.now(members.dt.UTC),
-        )
-
-
 def _same_refusal(first, again, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
     assert (first.status_code, error_code(first)) == (status, code), first.text
     assert (again.status_code, again.json()) == (first.status_code, first.json())
@@ -337,7 +325,8 @@ def test_a_refusal_is_stored_under_its_key_and_replayed_without_reevaluating(
 ) -> None:
     body = {"card_number": card.number, "points": 5_000}
     first = call(client, shop, "/till/authorize", body, key="receipt-9")
-    _top_up(engine, card, 10_000)  # the rules would now say yes: a replay must not ask them again
+    # The rules would now say yes: a replay must not ask them again.
+    top_up(engine, card, 10_000, reason="top-up")
     again = call(client, shop, "/till/authorize", body, key="receipt-9")
     _same_refusal(first, again, 409, "insufficient_points")
     assert count(engine, LoyaltyHold) == 0

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -96,10 +96,7 @@ def _idempotency_key(request: Request) -> str:
     return till_calls.idempotency_key(request.headers.get("idempotency-key"))
 
 
-Body = TypeVar("Body", bound=BaseModel)
-
-
-def _parse(request: Request, model: type[Body]) -> Body:
+def _parse(request: Request, model: type[till_calls.Body]) -> till_calls.Body:
     return till_calls.parse_body(request._body or b"", model)  # noqa: SLF001 - read by TillRoute
 
 
