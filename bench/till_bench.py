@@ -34,6 +34,7 @@ import httpx
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.engine import make_url
 
+from lottocrm.audit.service import Actor
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.loyalty import adjustments, members, partners
@@ -114,7 +115,12 @@ def prepare(url: str) -> tuple[str, list[str], dict[str, int]]:
                 select(LoyaltyCard.account_id).where(LoyaltyCard.number == number)
             ).scalar_one()
             adjustments.adjust(
-                session, account_id=account_id, points=10_000_000, actor="bench", reason="funding", now=now
+                session,
+                account_id=account_id,
+                points=10_000_000,
+                actor=Actor("bench:till"),
+                reason="funding",
+                now=now,
             )
         ids = {"partner": partner_id, "holds": programme_account(session, "holds")}
         ids["redeemed"] = partner_redeemed_account(session, partner_id)

@@ -23,6 +23,10 @@ from lottocrm.db.engine import make_engine
 from lottocrm.lake.store import Lake
 from lottocrm.settings import Settings, build_settings, get_settings
 
+# Fixtures shared across domains: the web app with personas (players, auth, audit, analytics tests use it) and
+# the players factory.
+pytest_plugins = ("helpers.web_app", "helpers.player_factory")
+
 PG_ADMIN_URL = os.environ.get("LOTTOCRM_TEST_DATABASE_URL")
 DIALECTS = ["sqlite", "postgresql"]
 

@@ -32,9 +32,9 @@ from lottocrm.analytics.rules.engine import LakeEngine
 from lottocrm.analytics.rules.errors import AnalyticsInputError
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.store import Lake
-from lottocrm.players.panel_values import english
+from lottocrm.presentation.render import as_text
+from lottocrm.presentation.values import english
 from lottocrm.settings import Settings
-from lottocrm.web.deps import _panel_text
 from lottocrm.web.i18n import Formats, translations
 
 MOSCOW = dt.timezone(dt.timedelta(hours=3))
@@ -336,7 +336,7 @@ def test_panel_shows_likeliest_games_the_offer_and_its_reason_in_the_readers_lan
 
 
 def _russian(value) -> str:  # type: ignore[no-untyped-def]
-    return _panel_text(value, Formats("ru", "Europe/Moscow"), translations("ru"))
+    return as_text(value, Formats("ru", "Europe/Moscow"), translations("ru"))
 
 
 def test_reason_without_a_rule_and_from_before_reasons_were_data() -> None:

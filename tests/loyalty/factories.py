@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
+from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
 from lottocrm.loyalty import adjustments, ledger, members, partners
 from lottocrm.loyalty.models import LoyaltyCard
@@ -81,7 +82,7 @@ def add_card(engine: Engine, player_id: int, *, points: int = 0, max_ops_per_min
                 session,
                 account_id=account_id,
                 points=points,
-                actor="test",
+                actor=Actor("test:factory"),
                 reason="opening balance",
                 now=utcnow(),
             )
@@ -95,7 +96,7 @@ def top_up(engine: Engine, card: Card, points: int, *, reason: str, now: dt.date
             session,
             account_id=card.account_id,
             points=points,
-            actor="test",
+            actor=Actor("test:factory"),
             reason=reason,
             now=now or utcnow(),
         )

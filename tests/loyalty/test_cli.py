@@ -57,8 +57,8 @@ def test_operator_session(settings: Settings, engine: Engine, tmp_path: Path) ->
             select(AuditEvent.action, AuditEvent.actor, AuditEvent.player_id).order_by(AuditEvent.id)
         ).all()
     assert [tuple(row) for row in audited] == [
-        ("loyalty.adjust", "ops", 42),
-        ("loyalty.card_blocked", "ops", 42),
+        ("loyalty.adjust", "cli:ops", 42),
+        ("loyalty.card_blocked", "cli:ops", 42),
     ]
 
 

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
+from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
 from lottocrm.loyalty import adjustments, expiry, ledger, redemption, till_procedures
 from lottocrm.loyalty.errors import LoyaltyError
@@ -226,7 +227,12 @@ def _apply(
         model.add_lot(step[1], now + ledger.LOT_LIFETIME)
         with transaction(engine) as session:
             adjustments.adjust(
-                session, account_id=card.account_id, points=step[1], actor="test", reason="earn", now=now
+                session,
+                account_id=card.account_id,
+                points=step[1],
+                actor=Actor("test:property"),
+                reason="earn",
+                now=now,
             )
         return
     if kind == "expire":

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select, update
 
+from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
 from lottocrm.loyalty import batch, members, partners
 from lottocrm.loyalty.models import LoyaltyHold, LoyaltyOperation, LoyaltyPosting, PartnerApiKey
@@ -161,7 +162,7 @@ def test_unknown_and_blocked_cards(client: TestClient, engine: Engine, card: Car
     )
     with transaction(engine) as session:
         members.set_card_status(
-            session, card_number=card.number, blocked=True, actor="ops", reason="reported stolen"
+            session, card_number=card.number, blocked=True, actor=Actor("user:ops"), reason="reported stolen"
         )
     _assert_refused(
         client,

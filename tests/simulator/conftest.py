@@ -12,13 +12,15 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine, select
 
-import lottocrm.db.models  # noqa: F401  (fills Base.metadata)
+from lottocrm import domains
 from lottocrm.db import migrate
 from lottocrm.db.base import Base
 from lottocrm.db.engine import make_engine
 from lottocrm.lake.store import Lake
 from lottocrm.simulator.params import SimulationConfig
 from lottocrm.simulator.run import SimulationResult, simulate
+
+domains.import_models()  # fills Base.metadata
 
 # Three years ending 1 March: three Decembers and three New Year draws inside the window.
 END = dt.date(2025, 3, 1)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from helpers.web_app import csrf_of
 from lottocrm.audit.models import AuditEvent
 from lottocrm.db.engine import transaction
 from lottocrm.players.models import ConsentEvent, Player, PlayerIdentity
-from web.conftest import csrf_of
 
 HOSTILE = [
     "' OR '1'='1",

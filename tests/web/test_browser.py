@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from helpers.factories import PASSWORD, make_lake, make_players, make_users
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine
 from lottocrm.lake.store import Lake
-from web.factories import PASSWORD, make_lake, make_players, make_users
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

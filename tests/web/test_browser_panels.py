@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers.factories import PASSWORD
 from lottocrm.db.engine import make_engine
-from web.factories import PASSWORD
+from players.test_panels_locale import NBSP, fill_panels
 from web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, server  # noqa: F401  (server: a fixture)
-from web.test_panels_locale import NBSP, fill_panels
 
 pytestmark = [
     pytest.mark.slow,

@@ -8,11 +8,11 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
+from helpers.web_app import csrf_of
 from lottocrm.auth.models import ROLES, ApiKey
 from lottocrm.auth.permissions import ROLE_PERMISSIONS, Permission
 from lottocrm.db.engine import transaction
 from lottocrm.web.app import create_app
-from web.conftest import csrf_of
 
 P = Permission
 MATRIX_KEY = "0a1b2c3d"  # the prefix of a key the matrix test seeds, for the revoke route

@@ -2,7 +2,7 @@
 micro-segment.
 
 Found by ``lottocrm.players.panels`` (``player_panels(session, *, player_id)``). Labels and segment names are
-English message ids that the page translates; values are typed (``lottocrm.players.panel_values``) so the
+English message ids that the page translates; values are typed (``lottocrm.presentation.values``) so the
 page formats money and dates in the reader's locale. The micro-segment is read from its traits (data), so it
 reads in Russian too; rows stored before traits existed show their English label.
 """
@@ -17,19 +17,19 @@ from lottocrm.analytics.clusters.models import ClusterProfile, PlayerCluster
 from lottocrm.analytics.mart.models import PlayerAnalytics
 from lottocrm.analytics.mart.segments import SEGMENTS
 from lottocrm.catalog.models import Game
-from lottocrm.players.panel_values import (
+from lottocrm.presentation.values import (
     NO_VALUE,
     Day,
     Joined,
     Message,
     Money,
     Number,
+    PanelOut,
     PanelValue,
     Phrase,
     Text,
     panel,
 )
-from lottocrm.players.schemas import PanelOut
 
 SEGMENT_LABELS = dict(
     zip(

@@ -1,33 +1,67 @@
 """Writing and searching the audit log. Rows are added in the caller's transaction, so a change and the
-record of it commit or roll back together."""
+record of it commit or roll back together.
+
+Services that change state take the acting :class:`Actor` and record their own audit row; handlers only
+build the actor (who, from where) and pass it on.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lottocrm import clock
 from lottocrm.audit.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: ``user:ivanova``, ``apikey:3f9a…``, ``cli:root``, ``job:loyalty.expire_lots``; and from
+    which address, when over the network."""
+
+    name: str
+    ip: str | None = None
+
+    @property
+    def is_person(self) -> bool:
+        """A member of staff (in the UI or at the console), whose changes must say why."""
+        return self.name.startswith(("user:", "cli:"))
+
+    @classmethod
+    def console(cls, by: str | None = None) -> Actor:
+        """Someone at the server's command line: the name they give (``--by``), else the operating-system
+        account they use."""
+        if by is None or not by.strip():
+            try:
+                by = getpass.getuser()
+            except (KeyError, OSError):
+                by = "unknown"
+        return cls(f"cli:{by.strip()[:95]}")
+
+    @classmethod
+    def job(cls, kind: str) -> Actor:
+        return cls(f"job:{kind}")
 
 
 def record(
     session: Session,
     *,
-    actor: str,
+    actor: Actor,
     action: str,
     player_id: int | None = None,
     detail: dict | None = None,
-    ip: str | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
-        occurred_at=dt.datetime.now(dt.UTC),
-        actor=actor,
+        occurred_at=clock.now(),
+        actor=actor.name,
         action=action,
         player_id=player_id,
         detail=detail or {},
-        ip=ip,
+        ip=actor.ip,
     )
     session.add(event)
     return event
@@ -57,3 +91,23 @@ def search(session: Session, *, query: AuditQuery) -> list[AuditEvent]:
         stmt = stmt.where(AuditEvent.occurred_at < query.until)
     stmt = stmt.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(query.limit)
     return list(session.scalars(stmt))
+
+
+def search_audited(session: Session, *, actor: Actor, query: AuditQuery) -> list[AuditEvent]:
+    """Search the log and record the search in it (who looked for what)."""
+    events = search(session, query=query)
+    filters = {
+        "actor": query.actor,
+        "player_id": query.player_id,
+        "action": query.action,
+        "since": query.since.isoformat() if query.since else None,
+        "until": query.until.isoformat() if query.until else None,
+    }
+    record(
+        session,
+        actor=actor,
+        action="audit.search",
+        player_id=query.player_id,
+        detail={name: value for name, value in filters.items() if value is not None},
+    )
+    return events

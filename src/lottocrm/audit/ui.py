@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from lottocrm import clock
 from lottocrm.audit import service as audit
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
-from lottocrm.web.deps import Db, gettext_for, render, require
-from lottocrm.web.security import client_ip
+from lottocrm.web.deps import Db, acting, gettext_for, render, require
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,21 +27,22 @@ def _query(actor: str, player_id: str, action: str, since: str, until: str) -> a
             raise ValueError("player id must be a number")
         pid = int(player_id)
 
-    def day(text: str, name: str) -> dt.datetime | None:
+    def day(text: str, name: str) -> dt.date | None:
         if not text.strip():
             return None
         try:
-            return dt.datetime.combine(dt.date.fromisoformat(text.strip()), dt.time(), tzinfo=dt.UTC)
+            return dt.date.fromisoformat(text.strip())
         except ValueError:
             raise ValueError(f"{name}: a date like 2026-11-22") from None
 
-    until_day = day(until, "until")
+    # Dates are the operator's days, as the page shows times: "since 22 November" starts at local midnight.
+    since_day, until_day = day(since, "since"), day(until, "until")
     return audit.AuditQuery(
         actor=actor.strip() or None,
         player_id=pid,
         action=action.strip() or None,
-        since=day(since, "since"),
-        until=until_day + dt.timedelta(days=1) if until_day else None,
+        since=clock.day_bounds(since_day)[0] if since_day else None,
+        until=clock.day_bounds(until_day)[1] if until_day else None,
     )
 
 
@@ -73,13 +74,5 @@ def audit_page(
             {"events": [], "filters": filters, "error": _("Cannot search: %s") % exc},
             status_code=400,
         )
-    events = audit.search(session, query=query)
-    audit.record(
-        session,
-        actor=principal.actor,
-        action="audit.search",
-        player_id=query.player_id,
-        ip=client_ip(request),
-        detail={k: v for k, v in filters.items() if v},
-    )
+    events = audit.search_audited(session, actor=acting(request), query=query)
     return render(request, "audit.html", {"events": events, "filters": filters, "error": None})

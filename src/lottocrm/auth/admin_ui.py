@@ -9,14 +9,12 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from lottocrm.audit import service as audit
 from lottocrm.auth import service as auth
 from lottocrm.auth.models import ROLES, ApiKey, User
 from lottocrm.auth.passwords import generate_password
 from lottocrm.auth.permissions import API_KEY_SCOPES, Permission
 from lottocrm.auth.service import Principal
-from lottocrm.web.deps import Db, form_data, gettext_for, render, require
-from lottocrm.web.security import client_ip
+from lottocrm.web.deps import Db, acting, form_data, gettext_for, render, require
 
 router = APIRouter(include_in_schema=False)
 CanManage = Annotated[Principal, require(Permission.USERS_MANAGE)]
@@ -46,6 +44,7 @@ def create_user(
     try:
         user = auth.create_user(
             session,
+            actor=acting(request),
             username=form.get("username", ""),
             role=form.get("role", ""),
             password=password,
@@ -54,13 +53,6 @@ def create_user(
     except auth.AuthError as exc:
         _ = gettext_for(request)
         return _page(request, session, error=_("Not saved: %s") % exc, status_code=400)
-    audit.record(
-        session,
-        actor=principal.actor,
-        action="user.create",
-        ip=client_ip(request),
-        detail={"username": user.username, "role": user.role},
-    )
     return _page(request, session, created={"username": user.username, "password": password})
 
 
@@ -69,17 +61,10 @@ def disable_user(
     request: Request, principal: CanManage, session: Db, username: Annotated[str, Path(max_length=64)]
 ) -> Response:
     try:
-        auth.disable_user(session, username=username)
+        auth.disable_user(session, actor=acting(request), username=username)
     except auth.AuthError as exc:
         _ = gettext_for(request)
         return _page(request, session, error=_("Not saved: %s") % exc, status_code=404)
-    audit.record(
-        session,
-        actor=principal.actor,
-        action="user.disable",
-        ip=client_ip(request),
-        detail={"username": username},
-    )
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -116,17 +101,12 @@ def create_api_key(
     # One checkbox per scope ("scope:players:search"), since the form is read as one value per name.
     scopes = [name.removeprefix(SCOPE_FIELD) for name in form if name.startswith(SCOPE_FIELD)]
     try:
-        key, secret = auth.create_api_key(session, name=form.get("name", ""), scopes=scopes)
+        key, secret = auth.create_api_key(
+            session, actor=acting(request), name=form.get("name", ""), scopes=scopes
+        )
     except auth.AuthError as exc:
         _ = gettext_for(request)
         return _keys_page(request, session, error=_("Not saved: %s") % exc, status_code=400)
-    audit.record(
-        session,
-        actor=principal.actor,
-        action="apikey.create",
-        ip=client_ip(request),
-        detail={"prefix": key.prefix, "name": key.name, "scopes": key.scopes},
-    )
     # Shown in this response only (pages are sent no-store): the database keeps a digest, not the secret.
     return _keys_page(request, session, created={"prefix": key.prefix, "secret": secret})
 
@@ -136,15 +116,8 @@ def revoke_api_key(
     request: Request, principal: CanManage, session: Db, prefix: Annotated[str, Path(max_length=16)]
 ) -> Response:
     try:
-        auth.revoke_api_key(session, prefix=prefix)
+        auth.revoke_api_key(session, actor=acting(request), prefix=prefix)
     except auth.AuthError as exc:
         _ = gettext_for(request)
         return _keys_page(request, session, error=_("Not saved: %s") % exc, status_code=404)
-    audit.record(
-        session,
-        actor=principal.actor,
-        action="apikey.revoke",
-        ip=client_ip(request),
-        detail={"prefix": prefix},
-    )
     return RedirectResponse("/admin/api-keys", status_code=303)

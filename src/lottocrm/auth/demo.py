@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
+from lottocrm.audit.service import Actor
 from lottocrm.auth import service as auth
 from lottocrm.auth.models import ROLES, User
 from lottocrm.auth.passwords import generate_password
@@ -47,10 +48,15 @@ def create_demo_users(engine: Engine) -> list[DemoUser]:
             existing = session.scalar(select(User).where(User.username == username))
             if existing is None:
                 auth.create_user(
-                    session, username=username, role=role, password=password, display_name=DISPLAY_NAMES[role]
+                    session,
+                    actor=Actor.console(),
+                    username=username,
+                    role=role,
+                    password=password,
+                    display_name=DISPLAY_NAMES[role],
                 )
             else:
-                auth.reset_password(session, username=username, password=password)
+                auth.reset_password(session, actor=Actor.console(), username=username, password=password)
                 existing.disabled = False
             users.append(DemoUser(username=username, role=role, password=password))
     return users

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from lottocrm.audit.service import Actor, record
 from lottocrm.auth.models import ROLES, ApiKey, LoginFailure, User, WebSession
 from lottocrm.auth.passwords import hash_password, verify_password
 from lottocrm.auth.permissions import API_KEY_SCOPES, MASKED_ROLES, ROLE_PERMISSIONS, Permission
+from lottocrm.errors import NotFound, ServiceError
 from lottocrm.security.api_keys import api_key_matches, generate_api_key, key_prefix
 
 MAX_FAILED_LOGINS = 5
@@ -28,8 +30,14 @@ ADDRESS_FAILURE_WINDOW = dt.timedelta(minutes=5)
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
-class AuthError(ValueError):
+class AuthError(ServiceError):
     """A refused account operation, with a message fit for the person who asked."""
+
+    code = "account_refused"
+
+
+class UnknownAccount(AuthError, NotFound):
+    code = "account_not_found"
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,10 @@ class Principal:
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
 
+    def acting(self, ip: str | None) -> Actor:
+        """The actor services record for what this principal does from ``ip``."""
+        return Actor(self.actor, ip)
+
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -71,6 +83,7 @@ def normalise_username(username: str) -> str:
 def create_user(
     session: Session,
     *,
+    actor: Actor,
     username: str,
     role: str,
     password: str,
@@ -96,24 +109,26 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    record(session, actor=actor, action="user.create", detail={"username": user.username, "role": user.role})
     return user
 
 
 def _existing_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
-        raise AuthError(f"no user {username!r}")
+        raise UnknownAccount(f"no user {username!r}")
     return user
 
 
-def disable_user(session: Session, *, username: str) -> User:
+def disable_user(session: Session, *, actor: Actor, username: str) -> User:
     user = _existing_user(session, username)
     user.disabled = True
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    record(session, actor=actor, action="user.disable", detail={"username": user.username})
     return user
 
 
-def reset_password(session: Session, *, username: str, password: str) -> User:
+def reset_password(session: Session, *, actor: Actor, username: str, password: str) -> User:
     """New password, lock-out cleared, every open session of the user signed out."""
     user = _existing_user(session, username)
     user.password_hash = hash_password(password)
@@ -121,6 +136,7 @@ def reset_password(session: Session, *, username: str, password: str) -> User:
     user.failed_logins = 0
     user.locked_until = None
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    record(session, actor=actor, action="user.reset_password", detail={"username": user.username})
     return user
 
 
@@ -152,7 +168,8 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
 
 
 def start_session(session: Session, *, user: User, ip: str | None, previous_token: str | None) -> str:
-    """A fresh session token for ``user``; the session the browser had before (if any) is destroyed."""
+    """A fresh session token for ``user``; the session the browser had before (if any) is destroyed.
+    The sign-in is audited as the user's own action."""
     if previous_token:
         session.execute(delete(WebSession).where(WebSession.token_digest == _digest(previous_token)))
     token = secrets.token_urlsafe(32)
@@ -169,6 +186,7 @@ def start_session(session: Session, *, user: User, ip: str | None, previous_toke
         )
     )
     session.flush()
+    record(session, actor=Actor(f"user:{user.username}", ip), action="auth.login")
     return token
 
 
@@ -202,8 +220,9 @@ def resolve_session(session: Session, *, token: str) -> Principal | None:
     return principal_for_user(user, row.csrf_token)
 
 
-def end_session(session: Session, *, token: str) -> None:
+def end_session(session: Session, *, actor: Actor, token: str) -> None:
     session.execute(delete(WebSession).where(WebSession.token_digest == _digest(token)))
+    record(session, actor=actor, action="auth.logout")
 
 
 def address_blocked(session: Session, *, ip: str, now: dt.datetime | None = None) -> bool:
@@ -246,7 +265,7 @@ def purge_expired(session: Session, *, now: dt.datetime | None = None) -> Purged
 
 
 # ---- API keys ---------------------------------------------------------------------------------------------
-def create_api_key(session: Session, *, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
+def create_api_key(session: Session, *, actor: Actor, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
     """A new key and its secret; the secret is returned once and never stored."""
     unknown = sorted(set(scopes) - {str(s) for s in API_KEY_SCOPES})
     if unknown or not scopes:
@@ -261,14 +280,21 @@ def create_api_key(session: Session, *, name: str, scopes: list[str]) -> tuple[A
     )
     session.add(key)
     session.flush()
+    record(
+        session,
+        actor=actor,
+        action="apikey.create",
+        detail={"prefix": key.prefix, "name": key.name, "scopes": key.scopes},
+    )
     return key, new.secret
 
 
-def revoke_api_key(session: Session, *, prefix: str) -> ApiKey:
+def revoke_api_key(session: Session, *, actor: Actor, prefix: str) -> ApiKey:
     key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if key is None:
-        raise AuthError(f"no API key with prefix {prefix!r}")
+        raise UnknownAccount(f"no API key with prefix {prefix!r}")
     key.revoked_at = key.revoked_at or _now()
+    record(session, actor=actor, action="apikey.revoke", detail={"prefix": prefix})
     return key
 
 

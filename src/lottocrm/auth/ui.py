@@ -10,13 +10,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from lottocrm.audit import service as audit
 from lottocrm.auth import service as auth
 from lottocrm.auth.models import User
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
 from lottocrm.db.engine import transaction
-from lottocrm.web.deps import Db, form_data, gettext_for, render, require
+from lottocrm.web.deps import Db, acting, form_data, gettext_for, render, require
 from lottocrm.web.i18n import LOCALES
 from lottocrm.web.security import (
     LANGUAGE_COOKIE,
@@ -92,14 +91,12 @@ def _sign_in(request: Request, username: str, password: str, ip: str) -> str | o
         token = auth.start_session(
             session, user=user, ip=ip, previous_token=request.cookies.get(SESSION_COOKIE)
         )
-        audit.record(session, actor=f"user:{user.username}", action="auth.login", ip=ip)
         return token
 
 
 @router.post("/logout")
 def logout(request: Request, principal: Annotated[Principal, require()], session: Db) -> Response:
-    auth.end_session(session, token=request.cookies.get(SESSION_COOKIE, ""))
-    audit.record(session, actor=principal.actor, action="auth.logout", ip=client_ip(request))
+    auth.end_session(session, actor=acting(request), token=request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

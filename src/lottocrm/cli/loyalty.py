@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lottocrm.audit.service import Actor
 from lottocrm.cli.context import console, fail, load_settings, progress, say
 from lottocrm.db.engine import get_engine, transaction
 from lottocrm.lake.store import Lake
@@ -30,7 +31,6 @@ from lottocrm.loyalty import (
     settlement,
     tiers,
 )
-from lottocrm.loyalty import jobs as loyalty_jobs  # noqa: F401 - registers the worker's loyalty job kinds
 from lottocrm.loyalty.errors import LoyaltyError
 from lottocrm.loyalty.lake_earn import earn_from_lake
 from lottocrm.loyalty.models import EarnRule, LoyaltyAccount, LoyaltyLot, LoyaltyTier
@@ -108,7 +108,12 @@ def adjust(
     with _unit_of_work() as session:
         member = members.find_member(session, card_number=card_number)
         result = adjustments.adjust(
-            session, account_id=member.account_id, points=points, actor=by, reason=reason, now=_now()
+            session,
+            account_id=member.account_id,
+            points=points,
+            actor=Actor.console(by),
+            reason=reason,
+            now=_now(),
         )
     say(f"adjusted by {points:+d} (operation {result.operation_id}); balance {result.balance}")
 
@@ -266,7 +271,9 @@ def card_block(
 ) -> None:
     """Block a card: tills get "blocked_card" and nothing is posted."""
     with _unit_of_work() as session:
-        members.set_card_status(session, card_number=card_number, blocked=True, actor=by, reason=reason)
+        members.set_card_status(
+            session, card_number=card_number, blocked=True, actor=Actor.console(by), reason=reason
+        )
     say(f"card {card_number} blocked")
 
 
@@ -278,7 +285,9 @@ def card_unblock(
 ) -> None:
     """Make a blocked card usable again."""
     with _unit_of_work() as session:
-        members.set_card_status(session, card_number=card_number, blocked=False, actor=by, reason=reason)
+        members.set_card_status(
+            session, card_number=card_number, blocked=False, actor=Actor.console(by), reason=reason
+        )
     say(f"card {card_number} active")
 
 

@@ -1,20 +1,68 @@
-"""The ``lottocrm`` command line. Each domain registers its commands here; the commands live beside them."""
+"""The ``lottocrm`` command line: the commands every installed domain lists in its wiring.
+
+A command's module is imported only when that command runs (or its own ``--help`` is asked for), so
+``lottocrm --help`` lists every command from the manifests' one-line help without importing pandas, Ibis or
+LightGBM, and one command never pays for another's imports.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
-from lottocrm import __version__
-from lottocrm.cli import churn, clv, db, demo, importing, lake, mart, report, serve, simulate, users, worker
-from lottocrm.cli import propensity as propensity_cli
+from lottocrm import __version__, domains
 from lottocrm.cli.context import state
-from lottocrm.cli.loyalty import loyalty_app
+from lottocrm.manifest import Command, resolve
+
+
+class _Unloaded(click.Command):
+    """What a command is until it runs: its name and its one-line help."""
+
+    def __init__(self, spec: Command) -> None:
+        super().__init__(spec.name, help=spec.help, short_help=spec.help)
+        self.spec = spec
+
+
+def _load(spec: Command) -> click.Command:
+    target = resolve(spec.target)
+    if isinstance(target, typer.Typer):
+        command: click.Command = typer.main.get_group(target)
+    else:
+        single = typer.Typer()
+        single.command(spec.name)(target)
+        command = typer.main.get_command(single)
+    command.name = spec.name
+    return command
+
+
+class InstalledCommands(TyperGroup):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for spec in domains.commands():
+            self.commands[spec.name] = _Unloaded(spec)
+
+    def loaded(self, name: str) -> click.Command | None:
+        command = self.commands.get(name)
+        if isinstance(command, _Unloaded):
+            command = self.commands[name] = _load(command.spec)
+        return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args:
+            self.loaded(args[0])
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
     name="lottocrm",
-    help="lottocrm — CRM for lottery operators: store, lake, import, simulation, analytics.",
+    cls=InstalledCommands,
+    help="lottocrm — CRM for lottery operators: store, lake, import, simulation, analytics, loyalty.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
@@ -38,21 +86,3 @@ def main(
     state.quiet = quiet
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
-app.command("init")(db.init)
-app.add_typer(db.db_app, name="db")
-app.add_typer(clv.clv_app, name="clv")
-app.add_typer(churn.churn_app, name="churn")
-app.command("serve")(serve.serve)
-worker.register(app)
-app.add_typer(importing.import_app, name="import")
-app.add_typer(lake.lake_app, name="lake")
-app.command("simulate")(simulate.simulate_command)
-app.add_typer(loyalty_app, name="loyalty")
-app.add_typer(users.user_app, name="user")
-app.add_typer(users.apikey_app, name="apikey")
-app.command("report")(report.report)
-mart.register(app)
-propensity_cli.register(app)
-app.command("demo")(demo.demo)

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lottocrm.ingest.context import mask
-from lottocrm.players.contact_rules import phone_as_e164, valid_emails
+from lottocrm.players.contact_formats import phone_as_e164, valid_emails
 
 PHONE_CHARACTERS = r"^\+?[0-9 ()\-.]+$"
 # Russian numbers: 10 national digits starting 3 (region), 4 (region), 8 (free-phone), 9 (mobile).

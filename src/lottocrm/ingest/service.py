@@ -31,6 +31,7 @@ from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from lottocrm.ingest.context import CheckContext
+from lottocrm.ingest.facts_committed import FactsSeen, announce, announce_players, seen_in_lake
 from lottocrm.ingest.kinds import KINDS
 from lottocrm.ingest.models import ImportBatch
 from lottocrm.ingest.report import ImportReport, ProblemLog
@@ -224,13 +225,17 @@ def _import(
                     report.status = "already_loaded"
                     return report
                 ctx = CheckContext(now, settings.timezone, connection, lake, duck)
-                _stream(spec, chunks, ctx, StoreSink(connection, spec), quarantine_file, report)
+                sink = StoreSink(connection, spec)
+                _stream(spec, chunks, ctx, sink, quarantine_file, report)
                 kept = quarantine_file.keep() if quarantine_file else None
                 _insert_ledger(connection, spec, batch_id, sha256, report, now)
+                if spec.target == "players":
+                    announce_players(connection, batch_id=batch_id, rows=report.rows_loaded, seen=sink.seen)
         else:
+            seen = FactsSeen(lake.fact(spec.target).id_column)
             with engine.connect() as connection, lake.writer(spec.target, batch_id=batch_id) as batch:
                 ctx = CheckContext(now, settings.timezone, connection, lake, duck)
-                _stream(spec, chunks, ctx, LakeSink(batch), quarantine_file, report)
+                _stream(spec, chunks, ctx, LakeSink(batch, seen), quarantine_file, report)
                 kept = quarantine_file.keep() if quarantine_file else None
                 batch.meta.update(meta, rows_quarantined=report.rows_quarantined)
             if batch.record is None:
@@ -238,6 +243,7 @@ def _import(
                 return report
             with engine.begin() as connection:
                 _insert_ledger(connection, spec, batch_id, sha256, report, now)
+                announce(connection, table=spec.target, batch_id=batch_id, rows=report.rows_loaded, seen=seen)
     except _Rejected:
         if quarantine_file:
             quarantine_file.discard()
@@ -355,7 +361,11 @@ def _restore_ledger(
 ) -> None:
     record = lake.record(spec.target, batch_id)
     assert record is not None
+    seen = seen_in_lake(
+        lake, table=spec.target, batch_id=batch_id, id_column=lake.fact(spec.target).id_column
+    )
     with engine.begin() as connection:
+        announce(connection, table=spec.target, batch_id=batch_id, rows=record.rows, seen=seen)
         connection.execute(
             insert(ImportBatch.__table__).values(
                 id=batch_id,

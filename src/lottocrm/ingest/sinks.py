@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy import JSON, Connection
 
 from lottocrm.db.base import Base
+from lottocrm.ingest.facts_committed import FactsSeen
 from lottocrm.ingest.spec import KindSpec
 from lottocrm.lake.store import BatchWriter
 
@@ -28,10 +29,14 @@ class StoreSink:
         self.connection = connection
         self.table = Base.metadata.tables[spec.target]
         self._json_columns = [c.name for c in self.table.columns if isinstance(c.type, JSON)]
+        # The range of the rows' own ids (players, games…), for the event announcing the batch.
+        self.seen = FactsSeen("id")
 
     def write(self, rows: pa.Table) -> None:
         columns = [name for name in rows.column_names if name in self.table.c]
         rows = rows.select(columns)
+        if "id" in rows.column_names:
+            self.seen.add(rows.select(["id"]))
         for start in range(0, rows.num_rows, INSERT_ROWS):
             records = rows.slice(start, INSERT_ROWS).to_pylist()
             for name in self._json_columns:
@@ -43,11 +48,13 @@ class StoreSink:
 
 
 class LakeSink:
-    def __init__(self, writer: BatchWriter) -> None:
+    def __init__(self, writer: BatchWriter, seen: FactsSeen) -> None:
         self.writer = writer
+        self.seen = seen
 
     def write(self, rows: pa.Table) -> None:
         self.writer.write(rows)
+        self.seen.add(rows)
 
 
 class QuarantineFile:

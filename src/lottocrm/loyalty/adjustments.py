@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lottocrm.audit.service import record
+from lottocrm.audit.service import Actor, record
 from lottocrm.loyalty import ledger
 from lottocrm.loyalty.accounts import programme_account
 from lottocrm.loyalty.earning import EarnResult, _balance, credit_points
@@ -17,12 +17,12 @@ from lottocrm.loyalty.models import LoyaltyAccount
 
 
 def adjust(
-    session: Session, *, account_id: int, points: int, actor: str, reason: str, now: dt.datetime
+    session: Session, *, account_id: int, points: int, actor: Actor, reason: str, now: dt.datetime
 ) -> EarnResult:
     """Add (positive) or remove (negative) points; removal takes soonest-expiring lots, never below 0."""
     if points == 0:
         raise InvalidAmount("an adjustment of 0 points changes nothing")
-    if not actor.strip() or not reason.strip():
+    if not reason.strip():
         raise InvalidAmount("an adjustment needs who made it and why")
     ledger.lock_members(session, [account_id])
     expense = programme_account(session, "expense")
@@ -34,12 +34,18 @@ def adjust(
             points=points,
             kind="adjust",
             now=now,
-            actor=actor,
+            actor=actor.name,
             reason=reason,
         )
     else:
         operation_id = ledger.new_operation(
-            session, kind="adjust", now=now, points=points, account_id=account_id, actor=actor, reason=reason
+            session,
+            kind="adjust",
+            now=now,
+            points=points,
+            account_id=account_id,
+            actor=actor.name,
+            reason=reason,
         )
         ledger.draw_lots(session, account_id=account_id, operation_id=operation_id, points=-points, now=now)
         ledger.post(

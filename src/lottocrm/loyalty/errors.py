@@ -6,14 +6,12 @@ leaves a posting behind.
 
 from __future__ import annotations
 
+from lottocrm.errors import ServiceError
 
-class LoyaltyError(Exception):
+
+class LoyaltyError(ServiceError):
     code = "loyalty_error"
     http_status = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class UnknownCard(LoyaltyError):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from lottocrm.audit.service import record
+from lottocrm.audit.service import Actor, record
 from lottocrm.loyalty.accounts import member_account
 from lottocrm.loyalty.batch import Pending, Statements
 from lottocrm.loyalty.cards import card_number_from_scan, is_valid_card_number, new_card_number
@@ -66,7 +66,7 @@ def member_of_account(session: Session, *, account_id: int) -> Member:
 
 
 def set_card_status(
-    session: Session, *, card_number: str, blocked: bool, actor: str, reason: str | None = None
+    session: Session, *, card_number: str, blocked: bool, actor: Actor, reason: str | None = None
 ) -> None:
     """Block or unblock a card; who did it and why goes to the audit log with the change."""
     account_id = session.execute(

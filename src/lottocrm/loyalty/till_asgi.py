@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import FastAPI
@@ -156,3 +158,9 @@ async def _respond(send: Send, status: int, body: bytes, *, replayed: bool) -> N
         headers.append(_REPLAYED)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def install(app: FastAPI, *, api_prefix: str) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Wiring hook: the fast path ahead of the app's routing, and the till's resources for the app's life."""
+    app.add_middleware(TillFastPath, prefix=f"{api_prefix}/loyalty")
+    return till_calls.resources

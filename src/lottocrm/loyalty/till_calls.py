@@ -14,8 +14,8 @@ on a cheap call) and, on PostgreSQL, the connections of the one-round-trip redem
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any, TypeVar
 
 from fastapi import FastAPI, Header, Request, Response, Security
@@ -162,6 +162,16 @@ async def close_resources(app: FastAPI) -> None:
     connections = getattr(app.state, "till_connections", None)
     if connections is not None:
         await connections.close()
+
+
+@asynccontextmanager
+async def resources(app: FastAPI) -> AsyncIterator[None]:
+    """The till's sessions and connections are the app's: opened with it, closed when the server stops."""
+    open_resources(app)
+    try:
+        yield
+    finally:
+        await close_resources(app)
 
 
 def _ensure_resources(app: FastAPI) -> None:

@@ -1,21 +1,25 @@
-"""JSON API for machine clients and UI scripts: search, the player 360, contact replacement and removal."""
+"""JSON API for machine clients and UI scripts: search, the player 360 and its timeline, contact replacement
+and removal. Refusals of the services arrive as JSON with their code (``lottocrm.web.errors``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
+from lottocrm.players import access
 from lottocrm.players import service as players
+from lottocrm.players.params import IdentityId, PlayerId, lake_of
 from lottocrm.players.profile import player_contacts
 from lottocrm.players.schemas import IdentityOut, Player360, SearchResult
 from lottocrm.players.search import MAX_QUERY_LENGTH, SearchInputError
-from lottocrm.players.ui import IdentityId, PlayerId, change_contact, load_player_view, run_search
-from lottocrm.web.deps import Db, require
+from lottocrm.players.timeline import DEFAULT_PAGE, MAX_PAGE, Cursor
+from lottocrm.presentation.values import english
+from lottocrm.web.deps import Db, acting, require
 
 router = APIRouter(prefix="/players", tags=["players"])
 
@@ -29,7 +33,7 @@ def search(
 ) -> SearchResult:
     """Find players by phone (any format), e-mail, card number, name (Cyrillic, partial) or id."""
     try:
-        kind, hits = run_search(request, session, principal, q)
+        kind, hits = access.search(session, actor=acting(request), query=q, masked=principal.masked)
     except SearchInputError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
     return SearchResult(query_kind=kind, hits=hits)
@@ -43,7 +47,70 @@ def player(
     player_id: PlayerId,
 ) -> Player360:
     """Everything about one player; personal data masked for API keys and analysts."""
-    return load_player_view(request, session, principal, player_id)
+    return access.view_player(
+        session,
+        actor=acting(request),
+        player_id=player_id,
+        masked=principal.masked,
+        lake=lake_of(request),
+        panels=request.app.state.player_panels,
+    )
+
+
+class TimelineEntryOut(BaseModel):
+    at: dt.datetime
+    domain: str
+    kind: str
+    title: str
+    detail: str | None
+    link: str | None
+    ref: str
+
+
+class TimelineOut(BaseModel):
+    entries: list[TimelineEntryOut]
+    next: str | None = Field(description="Pass as `after` for the next (older) page; null on the last page.")
+    failed_sources: list[str]
+
+
+@router.get("/{player_id}/timeline", response_model=TimelineOut)
+def timeline(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.PLAYER_VIEW, hide=True)],
+    session: Db,
+    player_id: PlayerId,
+    after: Annotated[str | None, Query(max_length=300)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+) -> TimelineOut:
+    """What happened to and with the player, newest first, from every domain: consents, contacts, loyalty."""
+    try:
+        cursor = Cursor.decode(after) if after else None
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    page = access.view_timeline(
+        session,
+        actor=acting(request),
+        player_id=player_id,
+        sources=request.app.state.timeline_sources,
+        after=cursor,
+        limit=limit,
+    )
+    return TimelineOut(
+        entries=[
+            TimelineEntryOut(
+                at=entry.at,
+                domain=entry.domain,
+                kind=entry.kind,
+                title=english(entry.title),
+                detail=english(entry.detail) if entry.detail is not None else None,
+                link=entry.link,
+                ref=entry.key[1],
+            )
+            for entry in page.entries
+        ],
+        next=page.next.encode() if page.next else None,
+        failed_sources=page.failed_sources,
+    )
 
 
 class ContactChange(BaseModel):
@@ -54,36 +121,6 @@ class ContactChange(BaseModel):
 
 class ContactReplacement(ContactChange):
     value: str = Field(min_length=1, max_length=254)
-
-
-def _change(
-    request: Request,
-    session: Session,
-    principal: Principal,
-    player_id: int,
-    identity_id: int,
-    change: ContactChange,
-) -> list[IdentityOut]:
-    try:
-        with session.begin_nested():
-            change_contact(
-                request,
-                session,
-                principal,
-                player_id=player_id,
-                identity_id=identity_id,
-                reason=change.reason,
-                new_value=change.value if isinstance(change, ContactReplacement) else None,
-            )
-    except (players.PlayerNotFoundError, players.IdentityNotFoundError) as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
-    except players.IdentityTakenError:
-        raise HTTPException(
-            status_code=409, detail="this contact already belongs to another player"
-        ) from None
-    except players.PlayerServiceError as exc:
-        raise HTTPException(status_code=400, detail=str(exc)) from None
-    return player_contacts(session, player_id=player_id, masked=principal.masked)
 
 
 @router.put("/{player_id}/identities/{identity_id}", response_model=list[IdentityOut])
@@ -97,7 +134,15 @@ def replace_contact(
 ) -> list[IdentityOut]:
     """Replace a phone or e-mail with a new one of the same kind (normalised); the old one goes to the
     contact history with who, when and why. Answers the player's contacts as they now are."""
-    return _change(request, session, principal, player_id, identity_id, change)
+    players.replace_identity(
+        session,
+        actor=acting(request),
+        player_id=player_id,
+        identity_id=identity_id,
+        value=change.value,
+        reason=change.reason,
+    )
+    return player_contacts(session, player_id=player_id, masked=principal.masked)
 
 
 @router.delete("/{player_id}/identities/{identity_id}", response_model=list[IdentityOut])
@@ -110,4 +155,7 @@ def remove_contact(
     change: ContactChange,
 ) -> list[IdentityOut]:
     """Remove a phone or e-mail (a reason in the body); it is kept in the contact history."""
-    return _change(request, session, principal, player_id, identity_id, change)
+    players.remove_identity(
+        session, actor=acting(request), player_id=player_id, identity_id=identity_id, reason=change.reason
+    )
+    return player_contacts(session, player_id=player_id, masked=principal.masked)

@@ -52,6 +52,16 @@ class Player(Base):
     identities: Mapped[list[PlayerIdentity]] = relationship(back_populates="player")
 
 
+# The name search's index on PostgreSQL (players.search); on SQLite the same name is a plain B-tree, which
+# the search code does not rely on.
+PLAYER_NAME_TRIGRAM_INDEX = Index(
+    "ix_players_search_name_trgm",
+    Player.search_name,
+    postgresql_using="gin",
+    postgresql_ops={"search_name": "gin_trgm_ops"},
+)
+
+
 class PlayerIdentity(Base):
     """A phone (E.164), e-mail (lower case), loyalty card or app device id. One identity, one player."""
 

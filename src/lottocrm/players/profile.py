@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lottocrm import vocab
+from lottocrm import clock, vocab
 from lottocrm.catalog.models import Game
 from lottocrm.lake.store import Lake
 from lottocrm.players.activity import player_activity
+from lottocrm.players.consents import current_consents
+from lottocrm.players.contrib import PanelProvider
 from lottocrm.players.models import ConsentEvent, Player, PlayerIdentity, ResponsibleGaming
-from lottocrm.players.panels import player_panels
 from lottocrm.players.schemas import (
     ConsentOut,
     IdentityOut,
@@ -22,11 +25,12 @@ from lottocrm.players.schemas import (
     mask_identity,
     mask_name,
 )
-from lottocrm.players.service import current_consents
+from lottocrm.presentation.values import PanelOut
 
 CONSENT_HISTORY_LIMIT = 100
 # Device ids are technical; the contact centre is shown the identities a caller could quote.
 SHOWN_IDENTITY_KINDS = ("phone", "email", "card")
+log = logging.getLogger(__name__)
 
 
 def full_name(player: Player) -> str:
@@ -71,7 +75,7 @@ def search_hits(session: Session, *, player_ids: list[int], masked: bool) -> lis
             select(ResponsibleGaming).where(ResponsibleGaming.player_id.in_(player_ids))
         )
     }
-    today = dt.date.today()
+    today = clock.operator_day()
     hits = [
         SearchHit(
             player_id=p.id,
@@ -107,7 +111,30 @@ def player_contacts(session: Session, *, player_id: int, masked: bool) -> list[I
     return _identities(list(rows), masked)
 
 
-def player_360(session: Session, *, player_id: int, masked: bool, lake: Lake | None) -> Player360 | None:
+def collect_panels(
+    session: Session, *, player_id: int, providers: Sequence[PanelProvider]
+) -> list[PanelOut]:
+    """Every provider's panels, in wiring order. A provider that fails is left out (and logged): another
+    domain's panel failing must not take the operator's whole screen down with it."""
+    panels: list[PanelOut] = []
+    for provider in providers:
+        try:
+            # A savepoint, so a failed query leaves the request's transaction usable for the rest.
+            with session.begin_nested():
+                panels.extend(provider(session, player_id=player_id))
+        except Exception:
+            log.exception("player panel provider %s failed", getattr(provider, "__module__", provider))
+    return panels
+
+
+def player_360(
+    session: Session,
+    *,
+    player_id: int,
+    masked: bool,
+    lake: Lake | None,
+    panels: Sequence[PanelProvider],
+) -> Player360 | None:
     player = session.get(Player, player_id)
     if player is None:
         return None
@@ -152,12 +179,12 @@ def player_360(session: Session, *, player_id: int, masked: bool, lake: Lake | N
         consent_history=[_consent_out(e) for e in history],
         responsible_gaming=ResponsibleGamingOut(
             self_excluded_until=rg.self_excluded_until if rg else None,
-            self_excluded_now=_self_excluded(rg, dt.date.today()),
+            self_excluded_now=_self_excluded(rg, clock.operator_day()),
             monthly_spend_limit_kopecks=rg.monthly_spend_limit_kopecks if rg else None,
             flags=list(rg.flags or []) if rg else [],
             note=None if masked or rg is None else rg.note,
             under_age=player.under_age,
         ),
         activity=activity,
-        panels=player_panels(session, player_id=player_id),
+        panels=collect_panels(session, player_id=player_id, providers=panels),
     )

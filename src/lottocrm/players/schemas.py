@@ -7,6 +7,8 @@ import re
 
 from pydantic import BaseModel
 
+from lottocrm.presentation.values import PanelOut
+
 
 def mask_phone(e164: str) -> str:
     """+79161234512 → +7 9** ***-**-12: the operator code's first digit and the last two stay readable."""
@@ -108,14 +110,6 @@ class ActivityOut(BaseModel):
     last_ticket_at: dt.datetime | None
     tickets: list[TicketOut]
     wins: list[WinOut]
-
-
-class PanelOut(BaseModel):
-    """A panel contributed by another domain (analytical record, loyalty) when its data exists."""
-
-    key: str
-    title: str
-    rows: list[tuple[str, str]]
 
 
 class Player360(BaseModel):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Index, Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy import column as text_column
 from sqlalchemy import table as text_table
 from sqlalchemy.orm import Session
@@ -20,14 +20,6 @@ from sqlalchemy.orm import Session
 from lottocrm.players.models import Player, PlayerIdentity
 from lottocrm.players.names import fold_name
 from lottocrm.players.service import InvalidIdentityError, normalise_phone
-
-# On SQLite the same name is a plain B-tree (no GIN there); the search code does not rely on it there.
-PLAYER_NAME_TRIGRAM_INDEX = Index(
-    "ix_players_search_name_trgm",
-    Player.search_name,
-    postgresql_using="gin",
-    postgresql_ops={"search_name": "gin_trgm_ops"},
-)
 
 MAX_QUERY_LENGTH = 200
 DEFAULT_LIMIT = 50

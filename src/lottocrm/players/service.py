@@ -1,73 +1,70 @@
-"""Player identities and consents. Keyword-only services that never commit: the caller owns the transaction.
-
-Consent rules, the ones marketing must never get wrong:
-
-- Advertising on a channel needs the latest advertising event for that channel to be a grant.
-- Personal-data processing is one consent whatever channel it was collected through: the latest
-  personal-data event on any channel decides, so a withdrawal through any channel stops all processing.
-- "Latest" means the latest ``occurred_at``; events that happened at the same moment are ordered by the
-  order they were recorded in. Consents imported late (an old paper form) take their true place in time.
+"""Player identities and responsible gaming. Keyword-only services that never commit: the caller owns the
+transaction. Each change takes the acting person or system, writes its own audit row and announces itself
+(:mod:`lottocrm.players.events`) in that same transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lottocrm import vocab
-from lottocrm.players.contact_rules import is_valid_email, phone_as_e164
+from lottocrm import clock, vocab
+from lottocrm.audit.service import Actor
+from lottocrm.audit.service import record as audit
+from lottocrm.errors import Conflict, NotFound, ServiceError
+from lottocrm.events.outbox import emit
+from lottocrm.players.contact_formats import is_valid_email, phone_as_e164
+from lottocrm.players.events import IdentityChanged, ResponsibleGamingChanged
 from lottocrm.players.models import (
-    ConsentEvent,
     FormerIdentity,
     Player,
     PlayerIdentity,
     ResponsibleGaming,
 )
+from lottocrm.players.schemas import mask_identity
 
-ADULT_AGE = 18
 # Kinds an operator may replace or remove; cards belong to the loyalty programme, devices to the app.
 CHANGEABLE_IDENTITY_KINDS = ("phone", "email")
 MIN_REASON, MAX_REASON = 3, 500
 
 
-class PlayerServiceError(ValueError):
+class PlayerServiceError(ServiceError):
     """A request the player services refuse, with a message fit to show an operator."""
 
+    code = "invalid_player_change"
 
-class PlayerNotFoundError(PlayerServiceError):
-    pass
+
+class PlayerNotFoundError(PlayerServiceError, NotFound):
+    code = "player_not_found"
 
 
 class InvalidIdentityError(PlayerServiceError):
-    pass
+    code = "invalid_contact"
 
 
-class IdentityNotFoundError(PlayerServiceError):
-    pass
+class IdentityNotFoundError(PlayerServiceError, NotFound):
+    code = "contact_not_found"
 
 
-class IdentityTakenError(PlayerServiceError):
+class IdentityTakenError(PlayerServiceError, Conflict):
+    code = "contact_taken"
+
     def __init__(self, kind: str, value: str, owner_id: int) -> None:
-        super().__init__(f"{kind} {value} already belongs to player {owner_id}")
+        # The owner stays out of the message: the caller may not be allowed to see that player.
+        super().__init__(f"this {kind} already belongs to another player")
         self.kind, self.value, self.owner_id = kind, value, owner_id
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _require_player(session: Session, player_id: int) -> None:
+def require_player(session: Session, player_id: int) -> None:
     if session.get(Player, player_id) is None:
         raise PlayerNotFoundError(f"no player with id {player_id}")
 
 
-def _require_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+def require_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise PlayerServiceError(f"unknown {name} {value!r}; expected one of {', '.join(allowed)}")
 
@@ -91,7 +88,7 @@ def normalise_email(raw: str) -> str:
 
 
 def normalise_identity(kind: str, raw: str) -> str:
-    _require_choice("identity kind", kind, vocab.IDENTITY_KINDS)
+    require_choice("identity kind", kind, vocab.IDENTITY_KINDS)
     if kind == "phone":
         return normalise_phone(raw)
     if kind == "email":
@@ -102,21 +99,32 @@ def normalise_identity(kind: str, raw: str) -> str:
     return value
 
 
-def add_identity(
-    session: Session, *, player_id: int, kind: str, value: str, verified: bool = False
-) -> PlayerIdentity:
-    """Attach a phone, e-mail, card or device to a player, normalised. Adding one the player already has
-    returns it unchanged; one that belongs to another player raises IdentityTakenError."""
-    normalised = normalise_identity(kind, value)
-    _require_player(session, player_id)
+def checked_reason(actor: Actor, reason: str | None) -> str | None:
+    """A person's change needs a reason for the audit log (3–500 characters of plain text); a machine's
+    (an import, the website) may give none."""
+    if reason is None and not actor.is_person:
+        return None
+    cleaned = (reason or "").strip()
+    if not MIN_REASON <= len(cleaned) <= MAX_REASON:
+        raise PlayerServiceError(f"a reason of {MIN_REASON}–{MAX_REASON} characters is required")
+    if any(unicodedata.category(char) == "Cc" for char in cleaned):
+        raise PlayerServiceError("the reason contains control characters; type it as plain text")
+    return cleaned
+
+
+def _insert_identity(
+    session: Session, *, player_id: int, kind: str, normalised: str, verified: bool
+) -> tuple[PlayerIdentity, bool]:
+    """(identity, created?) — the player's existing one when they already have it."""
+    require_player(session, player_id)
     same_identity = (PlayerIdentity.kind == kind, PlayerIdentity.value == normalised)
     existing = session.scalar(select(PlayerIdentity).where(*same_identity))
     if existing is not None:
         if existing.player_id != player_id:
             raise IdentityTakenError(kind, normalised, existing.player_id)
-        return existing
+        return existing, False
     identity = PlayerIdentity(
-        player_id=player_id, kind=kind, value=normalised, verified=verified, created_at=_utcnow()
+        player_id=player_id, kind=kind, value=normalised, verified=verified, created_at=clock.now()
     )
     try:
         # A savepoint, so losing a race to a concurrent insert leaves the caller's transaction usable.
@@ -129,6 +137,35 @@ def add_identity(
             )
         )
         raise IdentityTakenError(kind, normalised, owner if owner is not None else -1) from None
+    return identity, True
+
+
+def add_identity(
+    session: Session,
+    *,
+    actor: Actor,
+    player_id: int,
+    kind: str,
+    value: str,
+    reason: str | None = None,
+    verified: bool = False,
+) -> PlayerIdentity:
+    """Attach a phone, e-mail, card or device to a player, normalised. Adding one the player already has
+    returns it unchanged; one that belongs to another player raises IdentityTakenError."""
+    normalised = normalise_identity(kind, value)
+    reason = checked_reason(actor, reason)
+    identity, created = _insert_identity(
+        session, player_id=player_id, kind=kind, normalised=normalised, verified=verified
+    )
+    if created:
+        audit(
+            session,
+            actor=actor,
+            action="player.identity.add",
+            player_id=player_id,
+            detail={"kind": kind, "value": mask_identity(kind, normalised), "reason": reason},
+        )
+        emit(session, IdentityChanged(player_id=player_id, kind=kind, change="added"))
     return identity
 
 
@@ -140,7 +177,7 @@ def _identity_of(session: Session, player_id: int, identity_id: int) -> PlayerId
         .with_for_update()
     )
     if identity is None:
-        _require_player(session, player_id)
+        require_player(session, player_id)
         raise IdentityNotFoundError(f"player {player_id} has no contact with id {identity_id}")
     if identity.kind not in CHANGEABLE_IDENTITY_KINDS:
         raise InvalidIdentityError(
@@ -149,19 +186,16 @@ def _identity_of(session: Session, player_id: int, identity_id: int) -> PlayerId
     return identity
 
 
-def _change_reason(reason: str) -> str:
-    cleaned = reason.strip()
-    if not MIN_REASON <= len(cleaned) <= MAX_REASON:
-        raise PlayerServiceError(f"a reason of {MIN_REASON}–{MAX_REASON} characters is required")
-    if any(unicodedata.category(char) == "Cc" for char in cleaned):
-        raise PlayerServiceError("the reason contains control characters; type it as plain text")
-    return cleaned
-
-
 def _retire(
-    identity: PlayerIdentity, *, change: str, replaced_by: str | None, actor: str, reason: str
+    session: Session,
+    identity: PlayerIdentity,
+    *,
+    change: str,
+    replaced_by: str | None,
+    actor: Actor,
+    reason: str,
 ) -> FormerIdentity:
-    return FormerIdentity(
+    former = FormerIdentity(
         player_id=identity.player_id,
         kind=identity.kind,
         value=identity.value,
@@ -169,32 +203,52 @@ def _retire(
         added_at=identity.created_at,
         change=change,
         replaced_by=replaced_by,
-        changed_at=_utcnow(),
-        changed_by=actor,
+        changed_at=clock.now(),
+        changed_by=actor.name,
         reason=reason,
     )
-
-
-def remove_identity(
-    session: Session, *, player_id: int, identity_id: int, actor: str, reason: str
-) -> FormerIdentity:
-    """Take a phone or e-mail off a player. The live row goes (the number may later be someone else's);
-    the contact history keeps the value with who removed it, when and why."""
-    reason = _change_reason(reason)
-    identity = _identity_of(session, player_id, identity_id)
-    former = _retire(identity, change="removed", replaced_by=None, actor=actor, reason=reason)
     session.add(former)
     session.delete(identity)
     session.flush()
     return former
 
 
+def _audit_retirement(session: Session, *, actor: Actor, former: FormerIdentity) -> None:
+    detail: dict[str, object] = {"kind": former.kind, "value": mask_identity(former.kind, former.value)}
+    if former.replaced_by is not None:
+        detail["new_value"] = mask_identity(former.kind, former.replaced_by)
+    audit(
+        session,
+        actor=actor,
+        action=f"player.identity.{former.change[:-1]}",
+        player_id=former.player_id,
+        detail={**detail, "reason": former.reason, "history_id": former.id},
+    )
+    emit(
+        session,
+        IdentityChanged(player_id=former.player_id, kind=former.kind, change=former.change),  # type: ignore[arg-type]
+    )
+
+
+def remove_identity(
+    session: Session, *, actor: Actor, player_id: int, identity_id: int, reason: str
+) -> FormerIdentity:
+    """Take a phone or e-mail off a player. The live row goes (the number may later be someone else's);
+    the contact history keeps the value with who removed it, when and why."""
+    reason = checked_reason(actor, reason) or ""
+    identity = _identity_of(session, player_id, identity_id)
+    former = _retire(session, identity, change="removed", replaced_by=None, actor=actor, reason=reason)
+    _audit_retirement(session, actor=actor, former=former)
+    return former
+
+
 def replace_identity(
-    session: Session, *, player_id: int, identity_id: int, value: str, actor: str, reason: str
+    session: Session, *, actor: Actor, player_id: int, identity_id: int, value: str, reason: str
 ) -> tuple[FormerIdentity, PlayerIdentity]:
     """Put a new phone or e-mail (of the same kind, normalised) in the place of an old one; the old one
-    goes to the contact history. Refused if the new value is unchanged or belongs to another player."""
-    reason = _change_reason(reason)
+    goes to the contact history. Refused if the new value is unchanged or belongs to another player.
+    The change is one audit row and one event (a replacement, not a removal and an addition)."""
+    reason = checked_reason(actor, reason) or ""
     identity = _identity_of(session, player_id, identity_id)
     normalised = normalise_identity(identity.kind, value)
     if normalised == identity.value:
@@ -206,12 +260,13 @@ def replace_identity(
     )
     if owner is not None:
         raise IdentityTakenError(identity.kind, normalised, owner)
-    former = _retire(identity, change="replaced", replaced_by=normalised, actor=actor, reason=reason)
-    session.add(former)
     kind = identity.kind
-    session.delete(identity)
-    session.flush()
-    return former, add_identity(session, player_id=player_id, kind=kind, value=normalised)
+    former = _retire(session, identity, change="replaced", replaced_by=normalised, actor=actor, reason=reason)
+    new, _created = _insert_identity(
+        session, player_id=player_id, kind=kind, normalised=normalised, verified=False
+    )
+    _audit_retirement(session, actor=actor, former=former)
+    return former, new
 
 
 def former_identities(session: Session, *, player_id: int, limit: int = 50) -> list[FormerIdentity]:
@@ -225,136 +280,51 @@ def former_identities(session: Session, *, player_id: int, limit: int = 50) -> l
     )
 
 
-# --- consents -----------------------------------------------------------------------------------------
+# --- responsible gaming ---------------------------------------------------------------------------------
 
 
-def record_consent(
+def change_responsible_gaming(
     session: Session,
     *,
+    actor: Actor,
     player_id: int,
-    purpose: str,
-    channel: str,
-    granted: bool,
-    source: str,
-    notice_version: str,
-    occurred_at: dt.datetime,
-) -> ConsentEvent:
-    """Append one consent event (a grant or a withdrawal). History is never edited, only added to."""
-    _require_choice("consent purpose", purpose, vocab.CONSENT_PURPOSES)
-    _require_choice("consent channel", channel, vocab.CONSENT_CHANNELS)
-    _require_choice("consent source", source, vocab.CONSENT_SOURCES)
-    if occurred_at.tzinfo is None:
-        raise PlayerServiceError("occurred_at must carry a time zone")
-    recorded_at = _utcnow()
-    if occurred_at > recorded_at:
-        raise PlayerServiceError(f"consent dated in the future: {occurred_at.isoformat()}")
-    if not notice_version.strip():
-        raise PlayerServiceError("notice_version is required: which text did the player agree to?")
-    _require_player(session, player_id)
-    event = ConsentEvent(
-        player_id=player_id,
-        purpose=purpose,
-        channel=channel,
-        granted=granted,
-        occurred_at=occurred_at,
-        source=source,
-        notice_version=notice_version,
-        recorded_at=recorded_at,
-    )
-    session.add(event)
+    self_excluded_until: dt.date | None,
+    monthly_spend_limit_kopecks: int | None,
+    reason: str | None = None,
+) -> ResponsibleGaming:
+    """Set a player's self-exclusion end date and monthly spending limit (None clears either)."""
+    if monthly_spend_limit_kopecks is not None and monthly_spend_limit_kopecks < 0:
+        raise PlayerServiceError("a spending limit cannot be negative")
+    reason = checked_reason(actor, reason)
+    require_player(session, player_id)
+    state = session.get(ResponsibleGaming, player_id, with_for_update=True)
+    if state is None:
+        state = ResponsibleGaming(player_id=player_id, flags=[])
+        session.add(state)
+    before = (state.self_excluded_until, state.monthly_spend_limit_kopecks)
+    state.self_excluded_until = self_excluded_until
+    state.monthly_spend_limit_kopecks = monthly_spend_limit_kopecks
+    state.updated_at = clock.now()
     session.flush()
-    return event
-
-
-@dataclass(frozen=True)
-class ConsentState:
-    granted: bool
-    occurred_at: dt.datetime
-    source: str
-    notice_version: str
-
-
-def current_consents(session: Session, *, player_id: int) -> dict[tuple[str, str], ConsentState]:
-    """The current state of each (purpose, channel) the player ever answered: its latest event."""
-    ranked = select(
-        ConsentEvent,
-        func.row_number()
-        .over(
-            partition_by=(ConsentEvent.purpose, ConsentEvent.channel),
-            order_by=(ConsentEvent.occurred_at.desc(), ConsentEvent.id.desc()),
-        )
-        .label("rank"),
-    ).where(ConsentEvent.player_id == player_id)
-    latest = ranked.subquery()
-    rows = session.execute(select(latest).where(latest.c.rank == 1)).mappings()
-    return {
-        (row["purpose"], row["channel"]): ConsentState(
-            granted=row["granted"],
-            occurred_at=row["occurred_at"],
-            source=row["source"],
-            notice_version=row["notice_version"],
-        )
-        for row in rows
-    }
-
-
-def _latest_consent(purpose: str, as_of: dt.datetime, channel: str | None) -> Select[tuple[int, bool, int]]:
-    """Each player's latest event for ``purpose`` (on ``channel``, or on any channel) up to ``as_of``."""
-    conditions = [ConsentEvent.purpose == purpose, ConsentEvent.occurred_at <= as_of]
-    if channel is not None:
-        conditions.append(ConsentEvent.channel == channel)
-    return select(
-        ConsentEvent.player_id,
-        ConsentEvent.granted,
-        func.row_number()
-        .over(
-            partition_by=ConsentEvent.player_id,
-            order_by=(ConsentEvent.occurred_at.desc(), ConsentEvent.id.desc()),
-        )
-        .label("rank"),
-    ).where(*conditions)
-
-
-def _adult_birth_cutoff(day: dt.date) -> dt.date:
-    """Players born on or before this date are adults on ``day`` (29 February birthdays count on 1 March)."""
-    try:
-        return day.replace(year=day.year - ADULT_AGE)
-    except ValueError:
-        return day.replace(year=day.year - ADULT_AGE, day=28)
-
-
-def contactable_players_select(*, channel: str, as_of: dt.datetime) -> Select[tuple[int]]:
-    """Ids of players marketing may contact on ``channel`` at ``as_of``, as one set-based SELECT.
-
-    Composable (count it, join it, INSERT … SELECT it) and index-driven, so it runs inside the database for
-    millions of players. Dates (self-exclusion, age) are read in the time zone of ``as_of``.
-    """
-    _require_choice("consent channel", channel, vocab.CONSENT_CHANNELS)
-    if as_of.tzinfo is None:
-        raise PlayerServiceError("as_of must carry a time zone")
-    day = as_of.date()
-    advertising = _latest_consent("advertising", as_of, channel).subquery("advertising")
-    personal_data = _latest_consent("personal_data", as_of, None).subquery("personal_data")
-    return (
-        select(Player.id)
-        .join(advertising, and_(advertising.c.player_id == Player.id, advertising.c.rank == 1))
-        .join(personal_data, and_(personal_data.c.player_id == Player.id, personal_data.c.rank == 1))
-        .outerjoin(ResponsibleGaming, ResponsibleGaming.player_id == Player.id)
-        .where(
-            advertising.c.granted,
-            personal_data.c.granted,
-            Player.status == "active",
-            Player.under_age.is_(False),
-            or_(Player.birth_date.is_(None), Player.birth_date <= _adult_birth_cutoff(day)),
-            or_(ResponsibleGaming.self_excluded_until.is_(None), ResponsibleGaming.self_excluded_until < day),
-        )
-        .order_by(Player.id)
+    if before == (self_excluded_until, monthly_spend_limit_kopecks):
+        return state
+    audit(
+        session,
+        actor=actor,
+        action="player.responsible_gaming.change",
+        player_id=player_id,
+        detail={
+            "self_excluded_until": self_excluded_until.isoformat() if self_excluded_until else None,
+            "monthly_spend_limit_kopecks": monthly_spend_limit_kopecks,
+            "reason": reason,
+        },
     )
-
-
-def contactable_players(
-    session: Session, *, channel: str, as_of: dt.datetime, batch_size: int = 10_000
-) -> Iterator[int]:
-    """Stream the ids from :func:`contactable_players_select` in id order, ``batch_size`` rows at a time."""
-    statement = contactable_players_select(channel=channel, as_of=as_of)
-    yield from session.scalars(statement.execution_options(yield_per=batch_size))
+    emit(
+        session,
+        ResponsibleGamingChanged(
+            player_id=player_id,
+            self_excluded_until=self_excluded_until,
+            monthly_spend_limit_kopecks=monthly_spend_limit_kopecks,
+        ),
+    )
+    return state

@@ -1,55 +1,33 @@
-"""Contact-centre screens: search, the player 360, and the operator's edits of contact data and consents."""
+"""Contact-centre screens: search, the player 360 and its timeline, and the operator's edits of contact data
+and consents. Handlers parse the form, call the players services (which audit and announce) and turn a
+refusal into a page."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from lottocrm import vocab
+from lottocrm import clock, vocab
 from lottocrm.audit import service as audit
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
-from lottocrm.lake.store import Lake
+from lottocrm.errors import ServiceError
+from lottocrm.players import access, consents
 from lottocrm.players import service as players
-from lottocrm.players.profile import player_360, player_contacts, search_hits
-from lottocrm.players.schemas import Player360, SearchHit, mask_identity
-from lottocrm.players.search import SearchInputError, search_players
-from lottocrm.web.deps import Db, form_data, gettext_for, render, require
-from lottocrm.web.security import client_ip
+from lottocrm.players.params import IdentityId, PlayerId, lake_of
+from lottocrm.players.profile import player_contacts
+from lottocrm.players.search import SearchInputError
+from lottocrm.players.timeline import Cursor
+from lottocrm.web.deps import Db, acting, form_data, gettext_for, render, require
 
 router = APIRouter(include_in_schema=False)
-PlayerId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 # The notice an operator reads out before recording a consent given over the phone.
 CALL_CENTRE_NOTICE = "call-centre-script-1"
 EDITABLE_IDENTITY_KINDS = ("phone", "email", "card")
-MAX_REASON = 500
-
-
-def lake_of(request: Request) -> Lake | None:
-    path = request.app.state.settings.lake_path
-    return Lake(path) if path.is_dir() else None
-
-
-def run_search(
-    request: Request, session: Session, principal: Principal, query: str
-) -> tuple[str, list[SearchHit]]:
-    """Search, audit which players were shown to whom, return (kind, hits)."""
-    criteria, ids = search_players(session, query=query)
-    hits = search_hits(session, player_ids=ids, masked=principal.masked)
-    kind = "email" if criteria.email else "name" if criteria.name_words else "number"
-    # The query itself is personal data; the log keeps what kind it was and which players it revealed.
-    audit.record(
-        session,
-        actor=principal.actor,
-        action="player.search",
-        ip=client_ip(request),
-        detail={"kind": kind, "shown": [h.player_id for h in hits]},
-    )
-    return kind, hits
+MAX_VALUE = 254
 
 
 @router.get("/players")
@@ -64,7 +42,7 @@ def search_page(
     if not q.strip():
         return render(request, template, {"q": "", "hits": None, "error": None})
     try:
-        _kind, hits = run_search(request, session, principal, q)
+        _kind, hits = access.search(session, actor=acting(request), query=q, masked=principal.masked)
     except SearchInputError as exc:
         _ = gettext_for(request)
         return render(
@@ -76,32 +54,28 @@ def search_page(
     return render(request, template, {"q": q, "hits": hits, "error": None})
 
 
-def load_player_view(request: Request, session: Session, principal: Principal, player_id: int) -> Player360:
-    view = player_360(session, player_id=player_id, masked=principal.masked, lake=lake_of(request))
-    if view is None:
-        raise HTTPException(status_code=404, detail="no such player")
-    audit.record(
-        session,
-        actor=principal.actor,
-        action="player.view",
-        player_id=player_id,
-        ip=client_ip(request),
-        detail={"masked": principal.masked},
-    )
-    return view
-
-
 def _player_page(
     request: Request,
-    session,
+    session: Session,
     principal: Principal,
     player_id: int,
-    *,  # type: ignore[no-untyped-def]
+    *,
     error: str | None = None,
     notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    view = load_player_view(request, session, principal, player_id)
+    try:
+        view, timeline = access.view_player_page(
+            session,
+            actor=acting(request),
+            player_id=player_id,
+            masked=principal.masked,
+            lake=lake_of(request),
+            panels=request.app.state.player_panels,
+            timeline=request.app.state.timeline_sources,
+        )
+    except players.PlayerNotFoundError:
+        raise HTTPException(status_code=404, detail="no such player") from None
     recent_audit = (
         audit.search(session, query=audit.AuditQuery(player_id=player_id, limit=10))
         if principal.can(Permission.AUDIT_VIEW) or principal.can(Permission.PLAYER_EDIT)
@@ -112,6 +86,7 @@ def _player_page(
         "players/player.html",
         {
             "p": view,
+            "timeline": timeline,
             "error": error,
             "notice": notice,
             "recent_audit": recent_audit,
@@ -136,11 +111,42 @@ def player_page(
     )
 
 
-def _reason(form: dict[str, str]) -> str:
-    reason = form.get("reason", "").strip()
-    if not 3 <= len(reason) <= MAX_REASON:
-        raise ValueError(f"a reason of 3–{MAX_REASON} characters is required")
-    return reason
+@router.get("/players/{player_id}/timeline")
+def timeline_part(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.PLAYER_VIEW, hide=True)],
+    session: Db,
+    player_id: PlayerId,
+    after: str = "",
+) -> Response:
+    """The next (older) page of the timeline, swapped in by htmx under the entries already shown."""
+    try:
+        cursor = Cursor.decode(after[:300]) if after else None
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    try:
+        page = access.view_timeline(
+            session,
+            actor=acting(request),
+            player_id=player_id,
+            sources=request.app.state.timeline_sources,
+            after=cursor,
+        )
+    except players.PlayerNotFoundError:
+        raise HTTPException(status_code=404, detail="no such player") from None
+    return render(request, "players/_timeline.html", {"player_id": player_id, "timeline": page})
+
+
+def _refused(request: Request, exc: ServiceError) -> str:
+    """A refusal as the operator reads it; a missing player is a 404 page, not a form error."""
+    if isinstance(exc, players.PlayerNotFoundError):
+        raise HTTPException(status_code=404, detail="no such player") from None
+    _ = gettext_for(request)
+    if isinstance(exc, players.IdentityTakenError):
+        return _("Not saved: this contact already belongs to another player.")
+    if isinstance(exc, players.IdentityNotFoundError):
+        return _("Not saved: this contact is no longer on the player's record.")
+    return _("Not saved: %s") % exc.message
 
 
 @router.post("/players/{player_id}/consents")
@@ -151,37 +157,26 @@ def change_consent(
     player_id: PlayerId,
     form: Annotated[dict[str, str], Depends(form_data)],
 ) -> Response:
-    _ = gettext_for(request)
     try:
-        reason = _reason(form)
-        purpose, channel = form.get("purpose", ""), form.get("channel", "")
         if form.get("granted") not in ("yes", "no"):
-            raise ValueError("granted must be yes or no")
-        granted = form["granted"] == "yes"
-        players.record_consent(
-            session,
-            player_id=player_id,
-            purpose=purpose,
-            channel=channel,
-            granted=granted,
-            source="call_centre",
-            notice_version=CALL_CENTRE_NOTICE,
-            occurred_at=dt.datetime.now(dt.UTC),
-        )
-    except players.PlayerNotFoundError:
-        raise HTTPException(status_code=404, detail="no such player") from None
-    except (ValueError, players.PlayerServiceError) as exc:
-        return _player_page(
-            request, session, principal, player_id, status_code=400, error=_("Not saved: %s") % exc
-        )
-    audit.record(
-        session,
-        actor=principal.actor,
-        action="player.consent.change",
-        player_id=player_id,
-        ip=client_ip(request),
-        detail={"purpose": purpose, "channel": channel, "granted": granted, "reason": reason},
-    )
+            raise players.PlayerServiceError("granted must be yes or no")
+        # A savepoint: a refusal leaves nothing of the change behind in the page's own transaction.
+        with session.begin_nested():
+            consents.record_consent(
+                session,
+                actor=acting(request),
+                player_id=player_id,
+                purpose=form.get("purpose", ""),
+                channel=form.get("channel", ""),
+                granted=form["granted"] == "yes",
+                source="call_centre",
+                notice_version=CALL_CENTRE_NOTICE,
+                occurred_at=clock.now(),
+                reason=form.get("reason", ""),
+            )
+    except ServiceError as exc:
+        error = _refused(request, exc)
+        return _player_page(request, session, principal, player_id, status_code=exc.http_status, error=error)
     return RedirectResponse(f"/players/{player_id}?saved=1", status_code=303)
 
 
@@ -193,36 +188,24 @@ def add_identity(
     player_id: PlayerId,
     form: Annotated[dict[str, str], Depends(form_data)],
 ) -> Response:
-    _ = gettext_for(request)
+    kind, value = form.get("kind", ""), form.get("value", "")
     try:
-        reason = _reason(form)
-        kind, value = form.get("kind", ""), form.get("value", "")
-        if kind not in EDITABLE_IDENTITY_KINDS or not 1 <= len(value) <= 254:
-            raise ValueError("choose phone, e-mail or card and enter a value of at most 254 characters")
-        identity = players.add_identity(session, player_id=player_id, kind=kind, value=value)
-    except players.PlayerNotFoundError:
-        raise HTTPException(status_code=404, detail="no such player") from None
-    except players.IdentityTakenError:
-        return _player_page(
-            request,
-            session,
-            principal,
-            player_id,
-            status_code=409,
-            error=_("Not saved: this contact already belongs to another player."),
-        )
-    except (ValueError, players.PlayerServiceError) as exc:
-        return _player_page(
-            request, session, principal, player_id, status_code=400, error=_("Not saved: %s") % exc
-        )
-    audit.record(
-        session,
-        actor=principal.actor,
-        action="player.identity.add",
-        player_id=player_id,
-        ip=client_ip(request),
-        detail={"kind": kind, "value": mask_identity(kind, identity.value), "reason": reason},
-    )
+        if kind not in EDITABLE_IDENTITY_KINDS or not 1 <= len(value) <= MAX_VALUE:
+            raise players.PlayerServiceError(
+                "choose phone, e-mail or card and enter a value of at most 254 characters"
+            )
+        with session.begin_nested():
+            players.add_identity(
+                session,
+                actor=acting(request),
+                player_id=player_id,
+                kind=kind,
+                value=value,
+                reason=form.get("reason", ""),
+            )
+    except ServiceError as exc:
+        error = _refused(request, exc)
+        return _player_page(request, session, principal, player_id, status_code=exc.http_status, error=error)
     return RedirectResponse(f"/players/{player_id}?saved=1", status_code=303)
 
 
@@ -236,49 +219,6 @@ def _contacts_context(session: Session, principal: Principal, player_id: int) ->
         # Former contacts are personal data too: shown to those who may edit contacts, never masked away.
         "former_identities": players.former_identities(session, player_id=player_id) if editor else [],
     }
-
-
-def change_contact(
-    request: Request,
-    session: Session,
-    principal: Principal,
-    *,
-    player_id: int,
-    identity_id: int,
-    reason: str,
-    new_value: str | None,
-) -> None:
-    """Replace (``new_value`` given) or remove one phone or e-mail, and audit it in the same transaction.
-    Raises the services' errors unchanged; the caller turns them into a page or a JSON refusal."""
-    if new_value is None:
-        former = players.remove_identity(
-            session, player_id=player_id, identity_id=identity_id, actor=principal.actor, reason=reason
-        )
-        detail: dict[str, object] = {}
-    else:
-        former, new = players.replace_identity(
-            session,
-            player_id=player_id,
-            identity_id=identity_id,
-            value=new_value,
-            actor=principal.actor,
-            reason=reason,
-        )
-        detail = {"new_value": mask_identity(new.kind, new.value)}
-    audit.record(
-        session,
-        actor=principal.actor,
-        action=f"player.identity.{former.change[:-1]}",
-        player_id=player_id,
-        ip=client_ip(request),
-        detail={
-            "kind": former.kind,
-            "value": mask_identity(former.kind, former.value),
-            **detail,
-            "reason": former.reason,
-            "history_id": former.id,
-        },
-    )
 
 
 def _contacts_answer(
@@ -305,9 +245,6 @@ def _contacts_answer(
     return render(request, "players/_contacts.html", context, status_code=status_code)
 
 
-IdentityId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-
-
 def _contact_form_change(
     request: Request,
     session: Session,
@@ -318,33 +255,35 @@ def _contact_form_change(
     *,
     replace: bool,
 ) -> Response:
-    _ = gettext_for(request)
     new_value = form.get("value", "") if replace else None
     try:
-        if new_value is not None and not 1 <= len(new_value) <= 254:
-            raise ValueError("enter a new value of 1–254 characters")
+        if new_value is not None and not 1 <= len(new_value) <= MAX_VALUE:
+            raise players.InvalidIdentityError("enter a new value of 1–254 characters")
         # A savepoint: a refusal after the first write (a race for the new value) leaves nothing behind.
         with session.begin_nested():
-            change_contact(
-                request,
-                session,
-                principal,
-                player_id=player_id,
-                identity_id=identity_id,
-                reason=form.get("reason", ""),
-                new_value=new_value,
-            )
-    except players.PlayerNotFoundError:
-        raise HTTPException(status_code=404, detail="no such player") from None
-    except players.IdentityNotFoundError:
-        error, status_code = _("Not saved: this contact is no longer on the player's record."), 404
-    except players.IdentityTakenError:
-        error, status_code = _("Not saved: this contact already belongs to another player."), 409
-    except (ValueError, players.PlayerServiceError) as exc:
-        error, status_code = _("Not saved: %s") % exc, 400
-    else:
-        return _contacts_answer(request, session, principal, player_id)
-    return _contacts_answer(request, session, principal, player_id, error=error, status_code=status_code)
+            if new_value is None:
+                players.remove_identity(
+                    session,
+                    actor=acting(request),
+                    player_id=player_id,
+                    identity_id=identity_id,
+                    reason=form.get("reason", ""),
+                )
+            else:
+                players.replace_identity(
+                    session,
+                    actor=acting(request),
+                    player_id=player_id,
+                    identity_id=identity_id,
+                    value=new_value,
+                    reason=form.get("reason", ""),
+                )
+    except ServiceError as exc:
+        error = _refused(request, exc)
+        return _contacts_answer(
+            request, session, principal, player_id, error=error, status_code=exc.http_status
+        )
+    return _contacts_answer(request, session, principal, player_id)
 
 
 @router.post("/players/{player_id}/identities/{identity_id}/replace")

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection, Engine, Table, func, select, text
 
-import lottocrm.db.models  # noqa: F401  (every model, so dependents of players are known)
+from lottocrm import domains
 from lottocrm.catalog.models import Draw, Game, PointOfSale
 from lottocrm.db.base import Base
 from lottocrm.db.engine import is_sqlite
@@ -88,6 +88,7 @@ def count_rows(engine: Engine, table: object) -> int:
 def tables_to_clear() -> list[Table]:
     """The simulated tables plus every table whose rows hang off them (loyalty accounts of players, …),
     children first: a replaced operator's players take everything about them along."""
+    domains.import_models()  # every table, so the tables hanging off players are known
     doomed = {table.name for table in SIMULATED_TABLES}
     ordered = Base.metadata.sorted_tables
     for table in ordered:

@@ -1,61 +1,60 @@
 """The one FastAPI application: JSON API under /api/v1 and the server-rendered UI.
 
-Each domain contributes an APIRouter; ``create_app`` is the only place they are mounted.
+Every router, middleware and startup resource comes from the installed domains' wiring
+(:mod:`lottocrm.domains`), in their order; ``create_app`` is the only place they are mounted. The 360's
+panel providers and timeline sources are resolved here once and kept on ``app.state`` for the players UI.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from lottocrm import __version__
-from lottocrm.analytics.reports import api as reports_api
-from lottocrm.analytics.reports import ui as reports_ui
-from lottocrm.audit import ui as audit_ui
-from lottocrm.auth import admin_ui
-from lottocrm.auth import ui as auth_ui
+from lottocrm import __version__, domains
 from lottocrm.db.engine import get_engine
-from lottocrm.loyalty import api as loyalty_api
-from lottocrm.loyalty import rewards_api as loyalty_rewards_api
-from lottocrm.loyalty import till_asgi, till_calls
-from lottocrm.players import api as players_api
-from lottocrm.players import ui as players_ui
 from lottocrm.settings import Settings, get_settings
 from lottocrm.web.docs import docs_router
 from lottocrm.web.errors import install_error_pages
 from lottocrm.web.security import SecurityHeadersMiddleware
 
 API_PREFIX = "/api/v1"
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # The till's sessions and connections are the app's: opened with it, closed when the server stops.
-    till_calls.open_resources(app)
-    try:
-        yield
-    finally:
-        await till_calls.close_resources(app)
+def _lifespan(resources: list[Lifespan]) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for resource in resources:
+                await stack.enter_async_context(resource(app))
+            yield
+
+    return lifespan
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    resources: list[Lifespan] = []
     app = FastAPI(
         title="lottocrm",
         version=__version__,
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
-        lifespan=lifespan,
+        lifespan=_lifespan(resources),
     )
     app.state.settings = settings
     app.state.engine = get_engine(settings)
-    # Inside the security headers, ahead of everything else: the till's redemptions on PostgreSQL.
-    app.add_middleware(till_asgi.TillFastPath, prefix=f"{API_PREFIX}/loyalty")
+    app.state.player_panels = domains.panel_providers()
+    app.state.timeline_sources = domains.timeline_sources()
+    # Domain middleware sits inside the security headers, ahead of everything else (the till's fast path).
+    for setup in domains.web_setups():
+        if (resource := setup(app, api_prefix=API_PREFIX)) is not None:
+            resources.append(resource)
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_pages(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
@@ -66,12 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    api.include_router(loyalty_api.router)
-    api.include_router(loyalty_rewards_api.router)
-    api.include_router(players_api.router)
-    api.include_router(reports_api.router)
+    for router in domains.api_routers():
+        api.include_router(router)
     app.include_router(api)
-    for ui in (auth_ui, admin_ui, players_ui, reports_ui, audit_ui):
-        app.include_router(ui.router)
+    for router in domains.ui_routers():
+        app.include_router(router)
     app.include_router(docs_router(f"{API_PREFIX}/openapi.json"))
     return app

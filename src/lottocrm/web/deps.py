@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from babel.numbers import format_percent
 from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
@@ -22,13 +21,15 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from lottocrm.audit.service import Actor
 from lottocrm.auth import service as auth
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
 from lottocrm.db.engine import transaction
-from lottocrm.players import panel_values as pv
+from lottocrm.presentation import values as pv
+from lottocrm.presentation.render import as_text
 from lottocrm.web.i18n import LOCALES, Formats, pick_locale, translations
-from lottocrm.web.security import LANGUAGE_COOKIE, SESSION_COOKIE
+from lottocrm.web.security import LANGUAGE_COOKIE, SESSION_COOKIE, client_ip
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -128,6 +129,12 @@ def require(permission: Permission | None = None, *, hide: bool = False) -> Any:
     return Depends(_authorise(permission, hide))
 
 
+def acting(request: Request) -> Actor:
+    """Who is acting in this request (the principal the permission check found) and from which address."""
+    principal: Principal = request.state.principal
+    return principal.acting(client_ip(request))
+
+
 def locale_for(request: Request, principal: Principal | None = None) -> str:
     return pick_locale(
         request.query_params.get("lang"),
@@ -153,43 +160,10 @@ def _environment(locale: str) -> Environment:
     return env
 
 
-def _panel_text(value: pv.PanelValue, fmt: Formats, catalog: Any) -> str:
-    match value:
-        case pv.Text(text):
-            return text
-        case pv.Message(msgid, None):
-            return catalog.gettext(msgid)
-        case pv.Message(msgid, context):
-            return catalog.pgettext(context, msgid)
-        case pv.Sentence(msgid, values):
-            return catalog.gettext(msgid) % {name: _panel_text(part, fmt, catalog) for name, part in values}
-        case pv.Phrase(words, context):
-            translate = (lambda word: catalog.pgettext(context, word)) if context else catalog.gettext
-            sentence = " ".join(translate(word) for word in words)
-            return sentence[:1].upper() + sentence[1:]
-        case pv.Money(kopecks):
-            return fmt.money(kopecks)
-        case pv.Number(None) | pv.Share(None):
-            return pv.NO_VALUE
-        case pv.Number(number, digits, prefix, signed):
-            return prefix + ("+" if signed and number > 0 else "") + fmt.number(number, digits)
-        case pv.Share(share):
-            return format_percent(share, locale=fmt.babel)
-        case pv.Day(day):
-            return fmt.date(day)
-        case pv.Moment():
-            return fmt.datetime(value.aware())
-        case pv.Days(count):
-            return catalog.gettext("%(days)s d") % {"days": fmt.number(count)}
-        case pv.Joined(parts, separator):
-            return separator.join(_panel_text(part, fmt, catalog) for part in parts)
-    raise TypeError(f"not a panel value: {value!r}")
-
-
 @pass_context
 def panel_value(context: Context, value: pv.PanelValue) -> str:
     """A typed panel value in the page's language: ru-RU money and dates, catalog words."""
-    return _panel_text(value, context["fmt"], translations(context["locale"]))
+    return as_text(value, context["fmt"], translations(context["locale"]))
 
 
 _TEMPLATES = {locale: Jinja2Templates(env=_environment(locale)) for locale in LOCALES}

@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from lottocrm.errors import ServiceError
 from lottocrm.web.deps import BadRequestBody, NotSignedIn, render
 
 
@@ -38,6 +39,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _refused(request: Request, exc: Exception) -> Response:
+    """A service's refusal that reached the delivery layer: its code and message, once for every route."""
+    assert isinstance(exc, ServiceError)
+    if _wants_json(request):
+        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.http_status)
+    return render(
+        request, "error.html", {"status": exc.http_status, "detail": exc.message}, status_code=exc.http_status
+    )
+
+
 async def _invalid(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if _wants_json(request):
@@ -51,3 +62,4 @@ def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(BadRequestBody, _bad_body)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(ServiceError, _refused)

@@ -1,7 +1,7 @@
 """The churn panel of the player 360: the player's latest score (newest as-of date, then newest model).
 
 Found by ``lottocrm.players.panels``. Labels and band names are English message ids the page translates;
-values are typed (``lottocrm.players.panel_values``) so the page formats them in the reader's locale.
+values are typed (``lottocrm.presentation.values``) so the page formats them in the reader's locale.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lottocrm.analytics.churn.models import ChurnScore
-from lottocrm.players.panel_values import Day, Message, Share, Text, panel
-from lottocrm.players.schemas import PanelOut
+from lottocrm.presentation.values import Day, Message, PanelOut, Share, Text, panel
 
 BAND_LABELS = {"high": "High", "medium": "Medium", "low": "Low"}
 

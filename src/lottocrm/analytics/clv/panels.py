@@ -1,7 +1,7 @@
 """The lifetime-value panel of the player 360: the player's latest ``player_clv`` row.
 
 Found by ``lottocrm.players.panels``. Labels are English message ids the page translates; values are typed
-(``lottocrm.players.panel_values``) so the page formats money and dates in the reader's locale.
+(``lottocrm.presentation.values``) so the page formats money and dates in the reader's locale.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lottocrm.analytics.clv.models import PlayerClv
-from lottocrm.players.panel_values import Day, Money, Number, Share, Text, panel
-from lottocrm.players.schemas import PanelOut
+from lottocrm.presentation.values import Day, Money, Number, PanelOut, Share, Text, panel
 
 MODEL_LABELS = {"bgnbd": "BG/NBD", "pareto": "Pareto/NBD"}
 

@@ -1,7 +1,7 @@
 """The propensity panel of the player 360: likeliest games, and the next game to offer and why.
 
 Found by ``lottocrm.players.panels``. Reads the player's latest stored rows (indexes on player_id, as_of);
-labels are English message ids the page translates, values are typed (``lottocrm.players.panel_values``).
+labels are English message ids the page translates, values are typed (``lottocrm.presentation.values``).
 The reason for an offer is stored as data and becomes a ``Sentence`` here, so the page renders it in the
 reader's language with numbers in that locale's format, and the API gets the English sentence. The
 micro-segment is shown by the analytical-record panel (``lottocrm.analytics.panels``).
@@ -17,19 +17,19 @@ from sqlalchemy.orm import Session
 from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNextGame, PropensityRun
 from lottocrm.analytics.propensity.offers import FIRST_GAME, RULE
 from lottocrm.catalog.models import Game
-from lottocrm.players.panel_values import (
+from lottocrm.presentation.values import (
     Day,
     Days,
     Joined,
     Message,
     Number,
+    PanelOut,
     PanelValue,
     Sentence,
     Share,
     Text,
     panel,
 )
-from lottocrm.players.schemas import PanelOut
 
 
 def _game_names(session: Session, game_ids: set[int]) -> dict[int, str]:

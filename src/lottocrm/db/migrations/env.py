@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-import lottocrm.db.models  # noqa: F401  (registers every table on Base.metadata)
+from lottocrm import domains
 from lottocrm.db.base import Base, UtcDateTime
 
 
@@ -15,6 +15,7 @@ def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool
     return False
 
 
+domains.import_models()  # every table on Base.metadata
 config = context.config
 engine = config.attributes["engine"]
 

@@ -1,0 +1,14 @@
+from lottocrm.manifest import Command, Domain, Job
+
+DOMAIN = Domain(
+    name="auth",
+    models=("lottocrm.auth.models",),
+    ui=("lottocrm.auth.ui:router", "lottocrm.auth.admin_ui:router"),
+    commands=(
+        Command("user", "lottocrm.cli.user:user_app", "Create, disable and reset staff accounts."),
+        Command(
+            "apikey", "lottocrm.cli.apikey:apikey_app", "Create and revoke API keys for machine clients."
+        ),
+    ),
+    jobs=(Job("auth.purge_sessions", "lottocrm.auth.jobs:purge_sessions"),),
+)

@@ -1,0 +1,90 @@
+"""Every look at player data goes through here, and each look leaves an audit row in the caller's
+transaction: who searched (what kind of query, which players it revealed), who opened which 360, who paged
+back through a player's timeline. The UI and the API call the same functions, so neither can forget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from lottocrm.audit.service import Actor
+from lottocrm.audit.service import record as audit
+from lottocrm.lake.store import Lake
+from lottocrm.players.contrib import PanelProvider, TimelineSource
+from lottocrm.players.models import Player
+from lottocrm.players.profile import player_360, search_hits
+from lottocrm.players.schemas import Player360, SearchHit
+from lottocrm.players.search import search_players
+from lottocrm.players.service import PlayerNotFoundError
+from lottocrm.players.timeline import DEFAULT_PAGE, Cursor, TimelinePage, timeline_page
+
+
+def search(session: Session, *, actor: Actor, query: str, masked: bool) -> tuple[str, list[SearchHit]]:
+    """Search (raises SearchInputError on a query that cannot mean anything), return (kind, hits)."""
+    criteria, ids = search_players(session, query=query)
+    hits = search_hits(session, player_ids=ids, masked=masked)
+    kind = "email" if criteria.email else "name" if criteria.name_words else "number"
+    # The query itself is personal data; the log keeps what kind it was and which players it revealed.
+    audit(
+        session,
+        actor=actor,
+        action="player.search",
+        detail={"kind": kind, "shown": [hit.player_id for hit in hits]},
+    )
+    return kind, hits
+
+
+def view_player(
+    session: Session,
+    *,
+    actor: Actor,
+    player_id: int,
+    masked: bool,
+    lake: Lake | None,
+    panels: Sequence[PanelProvider],
+) -> Player360:
+    view = player_360(session, player_id=player_id, masked=masked, lake=lake, panels=panels)
+    if view is None:
+        raise PlayerNotFoundError(f"no player with id {player_id}")
+    audit(session, actor=actor, action="player.view", player_id=player_id, detail={"masked": masked})
+    return view
+
+
+def view_player_page(
+    session: Session,
+    *,
+    actor: Actor,
+    player_id: int,
+    masked: bool,
+    lake: Lake | None,
+    panels: Sequence[PanelProvider],
+    timeline: Sequence[TimelineSource],
+) -> tuple[Player360, TimelinePage]:
+    """The 360 with the first page of its timeline: one look, one audit row."""
+    view = view_player(session, actor=actor, player_id=player_id, masked=masked, lake=lake, panels=panels)
+    return view, timeline_page(session, player_id=player_id, sources=timeline)
+
+
+def view_timeline(
+    session: Session,
+    *,
+    actor: Actor,
+    player_id: int,
+    sources: Sequence[TimelineSource],
+    after: Cursor | None = None,
+    limit: int = DEFAULT_PAGE,
+) -> TimelinePage:
+    """An older page of the timeline, looked at after the 360 itself."""
+    if session.get(Player, player_id) is None:
+        raise PlayerNotFoundError(f"no player with id {player_id}")
+    page = timeline_page(session, player_id=player_id, sources=sources, after=after, limit=limit)
+    audit(
+        session,
+        actor=actor,
+        action="player.timeline",
+        player_id=player_id,
+        detail={"after": after.encode() if after else None, "shown": len(page.entries)},
+    )
+    return page
