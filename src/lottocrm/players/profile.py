@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Sequence
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from lottocrm.lake.store import Lake
 from lottocrm.players.activity import player_activity
 from lottocrm.players.consents import current_consents
 from lottocrm.players.contrib import PanelProvider
+from lottocrm.players.isolation import run_isolated
 from lottocrm.players.models import ConsentEvent, Player, PlayerIdentity, ResponsibleGaming
 from lottocrm.players.schemas import (
     ConsentOut,
@@ -30,7 +31,6 @@ from lottocrm.presentation.values import PanelOut
 CONSENT_HISTORY_LIMIT = 100
 # Device ids are technical; the contact centre is shown the identities a caller could quote.
 SHOWN_IDENTITY_KINDS = ("phone", "email", "card")
-log = logging.getLogger(__name__)
 
 
 def full_name(player: Player) -> str:
@@ -111,20 +111,17 @@ def player_contacts(session: Session, *, player_id: int, masked: bool) -> list[I
     return _identities(list(rows), masked)
 
 
-def collect_panels(
-    session: Session, *, player_id: int, providers: Sequence[PanelProvider]
-) -> list[PanelOut]:
-    """Every provider's panels, in wiring order. A provider that fails is left out (and logged): another
-    domain's panel failing must not take the operator's whole screen down with it."""
-    panels: list[PanelOut] = []
-    for provider in providers:
-        try:
-            # A savepoint, so a failed query leaves the request's transaction usable for the rest.
-            with session.begin_nested():
-                panels.extend(provider(session, player_id=player_id))
-        except Exception:
-            log.exception("player panel provider %s failed", getattr(provider, "__module__", provider))
-    return panels
+def collect_panels(session: Session, *, player_id: int, providers: Sequence[PanelProvider]) -> list[PanelOut]:
+    """Every provider's panels, in wiring order; a provider that fails is left out (and logged)."""
+    calls = [
+        (
+            f"panel provider {getattr(provider, '__module__', provider)}",
+            partial(provider, session, player_id=player_id),
+        )
+        for provider in providers
+    ]
+    found, _failed = run_isolated(session, calls)
+    return [panel for panels in found for panel in panels]
 
 
 def player_360(
