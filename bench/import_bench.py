@@ -155,6 +155,7 @@ def phase(workdir: Path, name: str, batch_rows: int) -> dict[str, object]:
     # (as on the bench machine) that alone takes a second or more, so it is paid before the clock starts.
     import pandas  # noqa: F401
 
+    from lottocrm.audit.service import Actor
     from lottocrm.db.engine import make_engine
     from lottocrm.ingest.service import import_file
     from lottocrm.lake.store import Lake
@@ -172,7 +173,12 @@ def phase(workdir: Path, name: str, batch_rows: int) -> dict[str, object]:
         engine = make_engine(settings.db_url)
         started = time.perf_counter()
         report = import_file(
-            kind="tickets", path=source, engine=engine, lake=Lake(settings.lake_path), settings=settings
+            actor=Actor("bench:import"),
+            kind="tickets",
+            path=source,
+            engine=engine,
+            lake=Lake(settings.lake_path),
+            settings=settings,
         )
         if report.status != "loaded":
             raise SystemExit(report.describe())

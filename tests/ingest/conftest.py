@@ -11,6 +11,7 @@ import pytest
 from ingest_helpers import NOW, count
 from sqlalchemy import Engine, insert
 
+from helpers.factories import IMPORT
 from lottocrm.catalog.models import Draw, Game, PointOfSale
 from lottocrm.ingest.models import ImportBatch
 from lottocrm.ingest.report import ImportReport
@@ -103,7 +104,9 @@ def catalog(engine: Engine) -> None:
 def run(engine: Engine, lake: Lake, settings: Settings) -> Callable[..., ImportReport]:
     def _run(kind: str, path: Path, **options: object) -> ImportReport:
         options.setdefault("now", NOW)
-        return import_file(kind=kind, path=path, engine=engine, lake=lake, settings=settings, **options)  # type: ignore[arg-type]
+        return import_file(
+            actor=IMPORT, kind=kind, path=path, engine=engine, lake=lake, settings=settings, **options
+        )  # type: ignore[arg-type]
 
     return _run
 

@@ -10,6 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 from ingest_helpers import GOOD_TICKETS, TICKET_HEADER, csv_text
 
+from helpers.factories import IMPORT
+
 pytestmark = pytest.mark.usefixtures("catalog")
 
 
@@ -146,6 +148,7 @@ def test_duplicate_ids_across_batches_of_one_file(
     from lottocrm.ingest.service import import_file
 
     report = import_file(
+        actor=IMPORT,
         kind="tickets",
         path=write("t.csv", csv_text(TICKET_HEADER, rows)),
         engine=engine,

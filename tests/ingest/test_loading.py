@@ -11,6 +11,7 @@ import pytest
 from ingest_helpers import GOOD_TICKETS, NOW, TICKET_HEADER, count, csv_text
 from sqlalchemy import delete, select
 
+from helpers.factories import IMPORT
 from lottocrm.catalog.models import Draw, Game
 from lottocrm.ingest.models import ImportBatch
 from lottocrm.ingest.service import import_table
@@ -191,7 +192,11 @@ def test_parquet_and_import_table(tmp_path, run, lake, engine, settings) -> None
     assert first_sale.astimezone(dt.UTC) == dt.datetime(2025, 5, 1, 7, tzinfo=dt.UTC)
 
     events = table.set_column(0, "ticket_id", pa.array([12, 13], pa.int64()))
-    report = import_table(kind="tickets", table=events, engine=engine, lake=lake, settings=settings, now=NOW)
+    report = import_table(
+        actor=IMPORT, kind="tickets", table=events, engine=engine, lake=lake, settings=settings, now=NOW
+    )
     assert report.status == "loaded" and lake.row_count("tickets") == 4
-    again = import_table(kind="tickets", table=events, engine=engine, lake=lake, settings=settings, now=NOW)
+    again = import_table(
+        actor=IMPORT, kind="tickets", table=events, engine=engine, lake=lake, settings=settings, now=NOW
+    )
     assert again.status == "already_loaded"

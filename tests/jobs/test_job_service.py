@@ -8,6 +8,7 @@ import random
 import pytest
 from sqlalchemy import Engine, func, select
 
+from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
 from lottocrm.jobs import service
 from lottocrm.jobs.models import Job
@@ -177,7 +178,7 @@ def test_operator_retry_gives_dead_jobs_fresh_attempts(engine: Engine, job_row) 
     with transaction(engine) as session:
         service.fail(session, job=job, error="boom", now=T0)
     with transaction(engine) as session:
-        assert service.retry(session, job_ids=[dead, waiting, 999], now=T0) == [dead]
+        assert service.retry(session, actor=Actor("cli:ops"), job_ids=[dead, waiting, 999], now=T0) == [dead]
     row = job_row(dead)
     assert (row.status, row.attempts) == ("queued", 0)
     assert row.last_error == "boom", "the operator still sees why it died before"

@@ -8,12 +8,15 @@ import threading
 import pytest
 from sqlalchemy import Engine, select
 
+from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
 from lottocrm.jobs import schedules
 from lottocrm.jobs.models import Job, JobSchedule
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 MINUTE = dt.timedelta(minutes=1)
+
+OPS = Actor("cli:ops")
 
 
 def _fires(engine: Engine) -> list[dt.datetime]:
@@ -46,7 +49,7 @@ def test_bad_definitions_are_refused_with_a_clear_message(engine: Engine) -> Non
         pytest.raises(schedules.ScheduleError, match="not a cron expression"),
         transaction(engine) as session,
     ):
-        schedules.save_schedule(session, name="x", cron="every day", kind="k", now=T0)
+        schedules.save_schedule(session, actor=OPS, name="x", cron="every day", kind="k", now=T0)
     with pytest.raises(schedules.ScheduleError, match="unknown time zone"), transaction(engine) as session:
         schedules.save_schedule(
             session, name="x", cron="0 3 * * *", kind="k", timezone="Mars/Olympus", now=T0
@@ -55,7 +58,9 @@ def test_bad_definitions_are_refused_with_a_clear_message(engine: Engine) -> Non
 
 def test_each_due_fire_is_enqueued_once(engine: Engine) -> None:
     with transaction(engine) as session:
-        schedules.save_schedule(session, name="fast-draw", cron="*/15 * * * *", kind="draws.close", now=T0)
+        schedules.save_schedule(
+            session, actor=OPS, name="fast-draw", cron="*/15 * * * *", kind="draws.close", now=T0
+        )
 
     assert _tick(engine, T0 + 14 * MINUTE) == 0
     assert _tick(engine, T0 + 15 * MINUTE) == 1
@@ -66,7 +71,9 @@ def test_each_due_fire_is_enqueued_once(engine: Engine) -> None:
 
 def test_missed_fires_after_downtime_are_coalesced_into_the_latest(engine: Engine) -> None:
     with transaction(engine) as session:
-        schedules.save_schedule(session, name="fast-draw", cron="*/15 * * * *", kind="draws.close", now=T0)
+        schedules.save_schedule(
+            session, actor=OPS, name="fast-draw", cron="*/15 * * * *", kind="draws.close", now=T0
+        )
 
     assert _tick(engine, T0 + dt.timedelta(hours=5, minutes=7)) == 1
 
@@ -80,10 +87,12 @@ def test_missed_fires_after_downtime_are_coalesced_into_the_latest(engine: Engin
 
 def test_disabled_schedules_do_not_fire_and_redefining_moves_the_next_fire(engine: Engine) -> None:
     with transaction(engine) as session:
-        schedules.save_schedule(session, name="r", cron="0 * * * *", kind="k", enabled=False, now=T0)
+        schedules.save_schedule(
+            session, actor=OPS, name="r", cron="0 * * * *", kind="k", enabled=False, now=T0
+        )
     assert _tick(engine, T0 + dt.timedelta(hours=3)) == 0
     with transaction(engine) as session:
-        saved = schedules.save_schedule(session, name="r", cron="30 * * * *", kind="k", now=T0)
+        saved = schedules.save_schedule(session, actor=OPS, name="r", cron="30 * * * *", kind="k", now=T0)
         assert saved.next_fire_at == T0 + 30 * MINUTE
     assert _tick(engine, T0 + 30 * MINUTE) == 1
 
@@ -91,7 +100,7 @@ def test_disabled_schedules_do_not_fire_and_redefining_moves_the_next_fire(engin
 def test_two_schedulers_ticking_at_once_enqueue_each_fire_exactly_once(engine: Engine) -> None:
     with transaction(engine) as session:
         for name in ("a", "b", "c"):
-            schedules.save_schedule(session, name=name, cron="* * * * *", kind="k", now=T0)
+            schedules.save_schedule(session, actor=OPS, name=name, cron="* * * * *", kind="k", now=T0)
     due_times = [T0 + minutes * MINUTE for minutes in range(1, 21)]
     start_together = threading.Barrier(2)
     counts: list[int] = []
@@ -121,7 +130,7 @@ def test_two_schedulers_ticking_at_once_enqueue_each_fire_exactly_once(engine: E
 
 def test_the_dedupe_key_stops_a_second_job_for_a_fire_even_from_a_stale_scheduler(engine: Engine) -> None:
     with transaction(engine) as session:
-        schedules.save_schedule(session, name="nightly", cron="0 0 * * *", kind="k", now=T0)
+        schedules.save_schedule(session, actor=OPS, name="nightly", cron="0 0 * * *", kind="k", now=T0)
     tomorrow = dt.datetime(2026, 3, 3, 0, 0, tzinfo=dt.UTC)
     assert _tick(engine, tomorrow) == 1
     with transaction(engine) as session:

@@ -9,6 +9,7 @@ from collections import Counter
 
 from sqlalchemy import Engine, select
 
+from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
 from lottocrm.jobs import schedules, service
 from lottocrm.jobs.models import Job
@@ -17,6 +18,8 @@ from lottocrm.jobs.service import Backoff
 from lottocrm.jobs.worker import Worker
 
 FAST = {"poll_interval": 0.02, "lease": dt.timedelta(seconds=5)}
+
+OPS = Actor("cli:ops")
 
 
 def _statuses(engine: Engine) -> Counter[str]:
@@ -100,6 +103,7 @@ def test_worker_fires_due_cron_schedules(engine: Engine) -> None:
     with transaction(engine) as session:
         schedules.save_schedule(
             session,
+            actor=OPS,
             name="nightly",
             cron="* * * * *",
             kind="reports.nightly",

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from lottocrm.audit.models import AuditEvent
 from lottocrm.cli.main import app
 from lottocrm.db.engine import transaction
-from lottocrm.jobs.registry import JobContext, registry
+from lottocrm.events.delivery import worker_registry
+from lottocrm.jobs.registry import JobContext
 from lottocrm.jobs.service import ClaimedJob
 from lottocrm.loyalty import earning, ledger
 from lottocrm.loyalty import jobs as loyalty_jobs
@@ -80,6 +81,7 @@ def test_worker_jobs_expire_lots(settings: Settings, engine: Engine) -> None:
     run("adjust", card, "70", "--by", "ops", "--reason", "test")
     with transaction(engine) as session:
         session.execute(update(LoyaltyLot).values(expires_at=utcnow() - dt.timedelta(days=1)))
+    registry = worker_registry()
     assert {loyalty_jobs.EXPIRE_LOTS, loyalty_jobs.VOID_STALE_HOLDS, loyalty_jobs.REQUALIFY_TIERS} <= set(
         registry.kinds
     )

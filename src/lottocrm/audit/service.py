@@ -11,7 +11,7 @@ import datetime as dt
 import getpass
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from lottocrm import clock
@@ -48,23 +48,24 @@ class Actor:
 
 
 def record(
-    session: Session,
+    session: Session | Connection,
     *,
     actor: Actor,
     action: str,
     player_id: int | None = None,
     detail: dict | None = None,
-) -> AuditEvent:
-    event = AuditEvent(
-        occurred_at=clock.now(),
-        actor=actor.name,
-        action=action,
-        player_id=player_id,
-        detail=detail or {},
-        ip=actor.ip,
+) -> None:
+    """Add one row in the caller's transaction (a Session, or the Connection of a bulk load)."""
+    session.execute(
+        insert(AuditEvent).values(
+            occurred_at=clock.now(),
+            actor=actor.name,
+            action=action,
+            player_id=player_id,
+            detail=detail or {},
+            ip=actor.ip,
+        )
     )
-    session.add(event)
-    return event
 
 
 @dataclass(frozen=True)

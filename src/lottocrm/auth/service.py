@@ -246,7 +246,7 @@ class Purged:
     login_failures: int
 
 
-def purge_expired(session: Session, *, now: dt.datetime | None = None) -> Purged:
+def purge_expired(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> Purged:
     """Delete sessions past their absolute or idle expiry and failed sign-ins older than the window.
 
     ``resolve_session`` already refuses such sessions; this removes the rows of browsers that never came
@@ -261,7 +261,15 @@ def purge_expired(session: Session, *, now: dt.datetime | None = None) -> Purged
     failures = session.execute(
         delete(LoginFailure).where(LoginFailure.occurred_at <= now - ADDRESS_FAILURE_WINDOW)
     ).rowcount
-    return Purged(sessions=sessions or 0, login_failures=failures or 0)
+    purged = Purged(sessions=sessions or 0, login_failures=failures or 0)
+    if purged.sessions or purged.login_failures:
+        record(
+            session,
+            actor=actor,
+            action="auth.purge_sessions",
+            detail={"sessions": purged.sessions, "login_failures": purged.login_failures},
+        )
+    return purged
 
 
 # ---- API keys ---------------------------------------------------------------------------------------------

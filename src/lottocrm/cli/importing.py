@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from lottocrm.audit.service import Actor
 from lottocrm.cli.context import err_console, fail, load_settings, progress, say, state
 from lottocrm.db.engine import get_engine
 from lottocrm.ingest.formats import render_kind
@@ -53,6 +54,7 @@ def _command(spec: KindSpec):  # type: ignore[no-untyped-def]
                 bar.update(task, completed=done, total=total)
 
             report = import_file(
+                actor=Actor.console(),
                 kind=spec.name,
                 path=file,
                 engine=get_engine(settings),

@@ -10,6 +10,7 @@ import typer
 from rich import box
 from rich.table import Table
 
+from lottocrm.audit.service import Actor
 from lottocrm.cli.context import console, fail, load_settings, say
 from lottocrm.db.engine import get_engine, transaction
 from lottocrm.events.delivery import worker_registry
@@ -64,7 +65,7 @@ def list_jobs(
 def retry(job_ids: Annotated[list[int], typer.Argument(help="Ids of dead jobs to run again.")]) -> None:
     """Queue dead jobs again with a fresh set of attempts."""
     with transaction(get_engine(load_settings())) as session:
-        requeued = service.retry(session, job_ids=job_ids)
+        requeued = service.retry(session, actor=Actor.console(), job_ids=job_ids)
     skipped = sorted(set(job_ids) - set(requeued))
     say(f"queued again: {', '.join(map(str, requeued)) or 'none'}")
     if skipped:
@@ -114,6 +115,7 @@ def schedule(
         with transaction(get_engine(settings)) as session:
             saved = schedules.save_schedule(
                 session,
+                actor=Actor.console(),
                 name=name,
                 cron=cron,
                 kind=kind,
@@ -132,7 +134,7 @@ def schedule(
 def unschedule(name: str = typer.Argument(..., help="Name of the schedule to delete.")) -> None:
     """Delete a cron schedule (jobs it already enqueued stay)."""
     with transaction(get_engine(load_settings())) as session:
-        deleted = schedules.delete_schedule(session, name=name)
+        deleted = schedules.delete_schedule(session, actor=Actor.console(), name=name)
     if not deleted:
         raise fail(f"no schedule named {name!r}")
     say(f"schedule {name} deleted")

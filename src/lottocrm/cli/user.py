@@ -84,5 +84,5 @@ def purge_sessions() -> None:
     """Delete expired web sessions and old failed sign-ins now (the worker does it on a schedule:
     lottocrm jobs schedule purge-sessions '*/15 * * * *' auth.purge_sessions)."""
     with transaction(get_engine(load_settings())) as session:
-        purged = auth.purge_expired(session)
+        purged = auth.purge_expired(session, actor=Actor.console())
     say(f"purged {purged.sessions} expired sessions and {purged.login_failures} old failed sign-ins")

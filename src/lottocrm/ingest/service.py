@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from lottocrm.audit.service import Actor, record
 from lottocrm.ingest.context import CheckContext
 from lottocrm.ingest.facts_committed import FactsSeen, announce, announce_players, seen_in_lake
 from lottocrm.ingest.kinds import KINDS
@@ -62,6 +63,7 @@ def spec_for(kind: str) -> KindSpec:
 
 def import_file(
     *,
+    actor: Actor,
     kind: str,
     path: Path,
     engine: Engine,
@@ -93,6 +95,7 @@ def import_file(
             progress()
 
     return _import(
+        actor=actor,
         spec=spec,
         report=report,
         header=source.header,
@@ -121,6 +124,7 @@ def _read_ahead(chunks: Iterator[RawChunk]) -> Iterator[RawChunk]:
 
 def import_table(
     *,
+    actor: Actor,
     kind: str,
     table: pa.Table,
     engine: Engine,
@@ -146,6 +150,7 @@ def import_table(
             first += batch.num_rows
 
     return _import(
+        actor=actor,
         spec=spec,
         report=ImportReport(kind=kind, source=source_name),
         header=table.column_names,
@@ -183,6 +188,7 @@ def _ledger_row(connection: Connection, batch_id: str) -> ImportBatch | None:
 
 def _import(
     *,
+    actor: Actor,
     spec: KindSpec,
     report: ImportReport,
     header: list[str],
@@ -229,6 +235,7 @@ def _import(
                 _stream(spec, chunks, ctx, sink, quarantine_file, report)
                 kept = quarantine_file.keep() if quarantine_file else None
                 _insert_ledger(connection, spec, batch_id, sha256, report, now)
+                _audit(connection, actor, spec, batch_id, report)
                 if spec.target == "players":
                     announce_players(connection, batch_id=batch_id, rows=report.rows_loaded, seen=sink.seen)
         else:
@@ -243,6 +250,7 @@ def _import(
                 return report
             with engine.begin() as connection:
                 _insert_ledger(connection, spec, batch_id, sha256, report, now)
+                _audit(connection, actor, spec, batch_id, report)
                 announce(connection, table=spec.target, batch_id=batch_id, rows=report.rows_loaded, seen=seen)
     except _Rejected:
         if quarantine_file:
@@ -353,6 +361,21 @@ def _insert_ledger(
             rows_quarantined=report.rows_quarantined,
             loaded_at=now,
         )
+    )
+
+
+def _audit(connection: Connection, actor: Actor, spec: KindSpec, batch_id: str, report: ImportReport) -> None:
+    record(
+        connection,
+        actor=actor,
+        action="ingest.import",
+        detail={
+            "kind": spec.name,
+            "batch_id": batch_id,
+            "source": report.source[-200:],
+            "rows_loaded": report.rows_loaded,
+            "rows_quarantined": report.rows_quarantined,
+        },
     )
 
 

@@ -1,4 +1,4 @@
-"""Every job handler the `lottocrm worker` serves. Domains add their handler modules to the imports here."""
+"""The jobs domain's own handlers (listed in ``jobs/wiring.py``): housekeeping of the queue itself."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from sqlalchemy import delete
 
 from lottocrm.db.engine import transaction
 from lottocrm.jobs.models import Job
-from lottocrm.jobs.registry import JobContext, registry
+from lottocrm.jobs.registry import JobContext
 from lottocrm.jobs.service import utcnow
 
 PRUNE_KIND = "jobs.prune"
 
 
-@registry.register(PRUNE_KIND)
 def prune_finished_jobs(context: JobContext) -> None:
     """Delete jobs that finished successfully more than ``keep_days`` (default 30) ago; dead jobs stay."""
     keep_days = int(context.job.payload.get("keep_days", 30))

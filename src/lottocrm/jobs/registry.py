@@ -1,4 +1,8 @@
-"""Handlers by job kind. A worker only claims kinds it has a handler for, so unknown kinds wait, visibly."""
+"""Handlers by job kind. A worker only claims kinds it has a handler for, so unknown kinds wait, visibly.
+
+The worker's registry is built from every installed domain's wiring
+(``lottocrm.events.delivery.worker_registry``).
+"""
 
 from __future__ import annotations
 
@@ -43,7 +47,3 @@ class HandlerRegistry:
     @property
     def kinds(self) -> list[str]:
         return sorted(self._handlers)
-
-
-# The registry the `lottocrm worker` command serves; domains register their handlers in lottocrm.jobs.catalog.
-registry = HandlerRegistry()

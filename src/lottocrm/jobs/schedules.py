@@ -22,6 +22,7 @@ from croniter import croniter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lottocrm.audit.service import Actor, record
 from lottocrm.jobs import service
 from lottocrm.jobs.models import JobSchedule
 
@@ -56,6 +57,7 @@ def latest_fire_at_or_before(cron: str, timezone: str, moment: dt.datetime) -> d
 def save_schedule(
     session: Session,
     *,
+    actor: Actor,
     name: str,
     cron: str,
     kind: str,
@@ -85,15 +87,22 @@ def save_schedule(
     schedule.enabled = enabled
     schedule.next_fire_at = next_fire_after(cron, timezone, now)
     session.flush()
+    record(
+        session,
+        actor=actor,
+        action="jobs.schedule.save",
+        detail={"name": name, "cron": cron, "kind": kind, "timezone": timezone, "enabled": enabled},
+    )
     return schedule
 
 
-def delete_schedule(session: Session, *, name: str) -> bool:
+def delete_schedule(session: Session, *, actor: Actor, name: str) -> bool:
     schedule = session.scalar(select(JobSchedule).where(JobSchedule.name == name))
     if schedule is None:
         return False
     session.delete(schedule)
     session.flush()
+    record(session, actor=actor, action="jobs.schedule.delete", detail={"name": name})
     return True
 
 

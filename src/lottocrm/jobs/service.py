@@ -19,6 +19,7 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from lottocrm.audit.service import Actor, record
 from lottocrm.jobs.models import Job
 
 DEFAULT_MAX_ATTEMPTS = 5
@@ -274,7 +275,9 @@ def fail(
     return values["status"] if result.rowcount == 1 else None
 
 
-def retry(session: Session, *, job_ids: Sequence[int], now: dt.datetime | None = None) -> list[int]:
+def retry(
+    session: Session, *, actor: Actor, job_ids: Sequence[int], now: dt.datetime | None = None
+) -> list[int]:
     """Give dead jobs fresh attempts, due now; returns the ids that were dead and are queued again."""
     now = now or utcnow()
     dead = list(session.scalars(select(Job.id).where(Job.id.in_(list(job_ids)), Job.status == "dead")))
@@ -284,6 +287,7 @@ def retry(session: Session, *, job_ids: Sequence[int], now: dt.datetime | None =
             .where(Job.id.in_(dead))
             .values(status="queued", attempts=0, run_at=now, finished_at=None, locked_by=None)
         )
+        record(session, actor=actor, action="jobs.retry", detail={"job_ids": dead})
     return dead
 
 
