@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from helpers.factories import PASSWORD
 from helpers.web_app import BASE_URL
+from lottocrm.audit.service import Actor
 from lottocrm.auth import service as auth
 from lottocrm.auth.jobs import PURGE_SESSIONS_KIND
 from lottocrm.auth.models import LoginFailure, User, WebSession
@@ -67,6 +68,7 @@ def test_the_scheduled_job_purges_expired_sessions(seeded, engine) -> None:  # t
     with transaction(engine) as session:
         schedules.save_schedule(
             session,
+            actor=Actor("cli:ops"),
             name="purge-sessions",
             cron="*/15 * * * *",
             kind=PURGE_SESSIONS_KIND,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 from sqlalchemy.exc import OperationalError
 
+from lottocrm.audit import schema
+from lottocrm.audit.service import Actor
 from lottocrm.cli.context import fail, load_settings, say
 from lottocrm.db import migrate
 from lottocrm.db.engine import get_engine
@@ -26,7 +28,7 @@ def upgrade(
 ) -> None:
     """Create the schema or migrate it forward."""
     try:
-        migrate.upgrade(_engine(), revision)
+        schema.upgrade(_engine(), actor=Actor.console(), revision=revision)
     except OperationalError as exc:
         raise fail(f"cannot reach the database: {exc.orig}") from None
     say(f"database at revision {_describe(migrate.current_revisions(_engine()))}")
@@ -35,7 +37,7 @@ def upgrade(
 @db_app.command("downgrade")
 def downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. 'base' or '0001'.")) -> None:
     """Migrate the schema back to an older revision."""
-    migrate.downgrade(_engine(), revision)
+    schema.downgrade(_engine(), actor=Actor.console(), revision=revision)
     say(f"database at revision {_describe(migrate.current_revisions(_engine()))}")
 
 
@@ -54,7 +56,7 @@ def init() -> None:
     for folder in (settings.data_dir, settings.lake_path, settings.quarantine_dir):
         folder.mkdir(parents=True, exist_ok=True)
     engine = get_engine(settings)
-    migrate.upgrade(engine)
+    schema.upgrade(engine, actor=Actor.console())
     say(f"data folder ready: {settings.data_dir}")
     revision = _describe(migrate.current_revisions(engine))
     say(f"database: {engine.url.render_as_string(hide_password=True)} (revision {revision})")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from lottocrm.audit.service import Actor
 from lottocrm.cli.context import console, fail, load_settings, say, state
+from lottocrm.db.engine import get_engine
+from lottocrm.lake import maintenance
 from lottocrm.lake.schemas import FACT_TABLES
 from lottocrm.lake.store import Lake, LakeError
 
@@ -53,9 +56,12 @@ def compact(
 ) -> None:
     """Merge many small batches into few large files per month (readers keep working meanwhile)."""
     lake, tables = _lake_and_tables(table)
+    engine = get_engine(load_settings())
     for name in tables:
         try:
-            record = lake.compact(name, target_rows=target_rows)
+            record = maintenance.compact(
+                lake, engine=engine, actor=Actor.console(), table=name, target_rows=target_rows
+            )
         except LakeError as exc:
             raise fail(str(exc)) from None
         if record is None:
@@ -69,6 +75,7 @@ def compact(
 def vacuum(table: str | None = TABLE_ARGUMENT) -> None:
     """Delete files no live batch lists: leftovers of interrupted writes and of compacted batches."""
     lake, tables = _lake_and_tables(table)
+    engine = get_engine(load_settings())
     for name in tables:
-        removed = lake.vacuum(name)
-        say(f"{name}: removed {len(removed)} file(s)")
+        removed = maintenance.vacuum(lake, engine=engine, actor=Actor.console(), table=name)
+        say(f"{name}: removed {removed} file(s)")

@@ -8,13 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from sqlalchemy.exc import OperationalError
 
-from lottocrm.catalog.models import Game
+from lottocrm import clock
+from lottocrm.audit.service import Actor
 from lottocrm.cli.context import fail, load_settings, progress, say
-from lottocrm.db import migrate
-from lottocrm.db.engine import get_engine
-from lottocrm.lake.schemas import FACT_TABLES
-from lottocrm.lake.store import Lake
-from lottocrm.players.models import Player
+from lottocrm.errors import ServiceError
 from lottocrm.settings import Settings
 from lottocrm.simulator.params import SimulationConfig
 
@@ -26,48 +23,25 @@ DEFAULT_SEED = 42
 
 
 def simulate_into(settings: Settings, config: SimulationConfig, *, replace: bool) -> SimulationResult:
-    """Prepare the data folder (refusing one that holds data unless ``replace``) and run the simulation."""
+    """Run the simulation into the data folder with a progress bar; a refusal is a one-line error."""
     # Imported here: the simulator's name lists (Faker) would slow every other command's start.
-    from lottocrm.simulator import database, ground_truth
-    from lottocrm.simulator.run import simulate
-
-    for folder in (settings.data_dir, settings.lake_path):
-        folder.mkdir(parents=True, exist_ok=True)
-    engine = get_engine(settings)
-    try:
-        migrate.upgrade(engine)
-    except OperationalError as exc:
-        raise fail(f"cannot reach the database: {exc.orig}") from None
-    lake = Lake(settings.lake_path)
-    existing = database.ExistingData(
-        players=database.count_rows(engine, Player.__table__),
-        games=database.count_rows(engine, Game.__table__),
-        tickets=lake.row_count("tickets"),
-    )
-    if not existing.empty:
-        if not replace:
-            raise fail(
-                f"{settings.data_dir} already holds {existing.describe()}; a simulation would mix two "
-                "operators. Re-run with --replace to clear them first, "
-                "or set LOTTOCRM_DATA_DIR to another folder."
-            )
-        say(f"clearing {existing.describe()} from {settings.data_dir}")
-        held = database.clear_simulated_tables(engine)
-        say(f"  cleared tables: {', '.join(held) or 'none'}; lake facts; ground truth")
-        for table in FACT_TABLES:
-            lake.drop(table)
-    # Ground truth without data is stale, whatever left it there.
-    ground_truth.clear(settings.ground_truth_dir)
+    from lottocrm.simulator.pipeline import simulate_operator
 
     with progress() as bar:
         task = bar.add_task(f"simulating {config.players:,} players", total=config.players)
-        return simulate(
-            config,
-            engine=engine,
-            lake=lake,
-            truth_dir=settings.ground_truth_dir,
-            on_chunk=lambda players: bar.advance(task, players),
-        )
+        try:
+            return simulate_operator(
+                settings,
+                config,
+                actor=Actor.console(),
+                replace=replace,
+                notify=say,
+                on_chunk=lambda players: bar.advance(task, players),
+            )
+        except ServiceError as exc:
+            raise fail(exc.message) from None
+        except OperationalError as exc:
+            raise fail(f"cannot reach the database: {exc.orig}") from None
 
 
 def report(result: SimulationResult) -> None:
@@ -97,7 +71,7 @@ def simulate_command(
         typer.Option(
             "--end",
             formats=["%Y-%m-%d"],
-            help="The simulated 'today' (exclusive), YYYY-MM-DD. Default: today (UTC).",
+            help="The simulated 'today' (exclusive), YYYY-MM-DD. Default: the operator's today.",
         ),
     ] = None,
     years: Annotated[int, typer.Option("--years", min=1, max=20, help="Years of history before --end.")] = 3,
@@ -109,7 +83,7 @@ def simulate_command(
 
     The generative model and its parameters are described in docs/simulator.md.
     """
-    end_date = end.date() if end else dt.datetime.now(dt.UTC).date()
+    end_date = end.date() if end else clock.operator_day()
     config = SimulationConfig(players=players, seed=seed, end=end_date, years=years)
     result = simulate_into(load_settings(), config, replace=replace)
     report(result)

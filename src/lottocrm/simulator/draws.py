@@ -16,12 +16,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lottocrm.simulator.games import GAMES, GameSpec
+from lottocrm.simulator.local_time import US_PER_DAY, US_PER_SECOND, from_local_us
 from lottocrm.simulator.params import PopulationParams
 
-US_PER_SECOND = 1_000_000
 US_PER_MINUTE = 60 * US_PER_SECOND
-US_PER_DAY = 86_400 * US_PER_SECOND
-MSK_OFFSET_US = 3 * 3600 * US_PER_SECOND
 # 1970-01-01 was a Thursday: Monday = 0 means day number + 3.
 EPOCH_WEEKDAY = 3
 NEW_YEAR_JACKPOT_KOPECKS = 1_000_000_000 * 100
@@ -60,12 +58,12 @@ def _schedule_times(game: GameSpec, first: dt.date, last: dt.date) -> tuple[np.n
     weekday = (days + EPOCH_WEEKDAY) % 7
     days = days[np.isin(weekday, game.schedule.weekdays)]
     minutes = np.array(game.schedule.minutes, dtype=np.int64)
-    times = (days[:, None] * US_PER_DAY + minutes[None, :] * US_PER_MINUTE - MSK_OFFSET_US).ravel()
+    times = from_local_us((days[:, None] * US_PER_DAY + minutes[None, :] * US_PER_MINUTE).ravel())
     new_year = np.zeros(times.size, dtype=bool)
     if game.schedule.has_new_year_draw:
         january_firsts = [dt.date(year, 1, 1) for year in range(first.year, last.year + 1)]
         ny_days = np.array([(d - dt.date(1970, 1, 1)).days for d in january_firsts if first <= d <= last])
-        ny_times = ny_days * US_PER_DAY + NEW_YEAR_DRAW_MINUTE * US_PER_MINUTE - MSK_OFFSET_US
+        ny_times = from_local_us(ny_days * US_PER_DAY + NEW_YEAR_DRAW_MINUTE * US_PER_MINUTE)
         # The New Year draw replaces a regular draw that falls on 1 January.
         keep = ~np.isin(times // US_PER_DAY, ny_days)
         times = np.concatenate([times[keep], ny_times])

@@ -9,9 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
-# Moscow has kept UTC+3 all year since 2014; draw schedules and shopping hours are set in Moscow time.
-MSK = dt.timezone(dt.timedelta(hours=3))
-
 # Fixed so that the same seed and player count give the same chunks, hence the same facts, on any machine.
 DEFAULT_CHUNK_PLAYERS = 25_000
 

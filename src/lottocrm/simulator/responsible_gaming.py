@@ -15,8 +15,9 @@ import numpy as np
 import pyarrow as pa
 
 from lottocrm.simulator.behaviour import Behaviour
-from lottocrm.simulator.draws import MSK_OFFSET_US, US_PER_DAY
+from lottocrm.simulator.draws import US_PER_DAY
 from lottocrm.simulator.games import prices_kopecks
+from lottocrm.simulator.local_time import to_local_us
 from lottocrm.simulator.params import PopulationParams
 from lottocrm.simulator.players import Profiles
 from lottocrm.simulator.purchases import Lifetimes, Occasions
@@ -38,7 +39,8 @@ def spend_limits(behaviour: Behaviour, params: PopulationParams, rng: np.random.
 
 
 def enforce_spend_limits(occasions: Occasions, limits: np.ndarray) -> Occasions:
-    """Drop occasions that would take a limited player's calendar-month spend (Moscow time) over the limit.
+    """Drop occasions that would take a limited player's spend in a calendar month (the operator's) over the
+    limit.
 
     Occasions arrive grouped by player in time order, so a running sum per (player, month) is a cumulative
     sum with resets at group starts.
@@ -48,9 +50,7 @@ def enforce_spend_limits(occasions: Occasions, limits: np.ndarray) -> Occasions:
     if not limited.any():
         return occasions
     spend = occasions.tickets * prices_kopecks()[occasions.game]
-    month = (
-        (occasions.sold_at + MSK_OFFSET_US).astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
-    )
+    month = to_local_us(occasions.sold_at).astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
     new_group = np.ones(spend.size, dtype=bool)
     new_group[1:] = (occasions.player[1:] != occasions.player[:-1]) | (month[1:] != month[:-1])
     running = np.cumsum(spend)

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lottocrm.simulator.draws import EPOCH_WEEKDAY, MSK_OFFSET_US, US_PER_DAY, DrawCalendar
+from lottocrm.simulator.draws import EPOCH_WEEKDAY, US_PER_DAY, DrawCalendar
 from lottocrm.simulator.games import popularity
+from lottocrm.simulator.local_time import to_local_us
 
 US_PER_HOUR = 3600 * 1_000_000
 HOURS_PER_WEEK = 168.0
@@ -56,8 +57,8 @@ HOUR_FACTOR = np.array(
 
 
 def calendar_parts(times_us: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Moscow month (0–11), weekday (Monday = 0) and hour of each UTC time."""
-    local = times_us + MSK_OFFSET_US
+    """The operator's local month (0–11), weekday (Monday = 0) and hour of each UTC time."""
+    local = to_local_us(times_us)
     days = local // US_PER_DAY
     hour = (local % US_PER_DAY) // US_PER_HOUR
     weekday = (days + EPOCH_WEEKDAY) % 7
