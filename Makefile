@@ -28,8 +28,12 @@ lock:
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 -o requirements.lock
 
-lint:
+# Style and the architecture's rules: ruff (naive dates included), the import contracts in pyproject.toml,
+# and tests/test_architecture.py (file sizes, wiring, handlers that leave audit and events to services).
+lint: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_architecture.py
 
 # Re-extract UI strings, merge them into the Russian catalog, compile it (the .mo is committed).
 .PHONY: i18n

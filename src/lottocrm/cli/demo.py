@@ -18,7 +18,9 @@ def demo(
     host: Annotated[str, typer.Option(help="Address the web UI listens on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port of the web UI.")] = 8000,
 ) -> None:
-    """Simulate the default operator (100 000 players) with a loyalty programme, then serve the web UI."""
+    """Simulate the default operator (100 000 players), then serve the web UI.
+
+    The operator comes with a loyalty programme, an analytical record, models and demo accounts."""
     # Imported here: the steps' simulator, loyalty and auth imports would slow every command's start.
     from lottocrm.cli.demo_steps import run
 

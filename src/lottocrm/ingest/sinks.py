@@ -19,7 +19,7 @@ from sqlalchemy import JSON, Connection
 from lottocrm.db.base import Base
 from lottocrm.ingest.facts_committed import FactsSeen
 from lottocrm.ingest.spec import KindSpec
-from lottocrm.lake.store import BatchWriter
+from lottocrm.lake.writer import BatchWriter
 
 INSERT_ROWS = 10_000
 

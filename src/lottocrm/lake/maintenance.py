@@ -10,12 +10,11 @@ from sqlalchemy import Engine
 
 from lottocrm.audit.service import Actor, record
 from lottocrm.db.engine import transaction
-from lottocrm.lake.store import BatchRecord, Lake
+from lottocrm.lake.store import Lake
+from lottocrm.lake.writer import BatchRecord
 
 
-def compact(
-    lake: Lake, *, engine: Engine, actor: Actor, table: str, target_rows: int
-) -> BatchRecord | None:
+def compact(lake: Lake, *, engine: Engine, actor: Actor, table: str, target_rows: int) -> BatchRecord | None:
     """Merge the table's small batches; None when there was nothing to merge (and nothing is recorded)."""
     merged = lake.compact(table, target_rows=target_rows)
     if merged is not None:
