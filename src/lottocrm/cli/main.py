@@ -15,7 +15,8 @@ import typer
 from typer.core import TyperGroup
 
 from lottocrm import __version__, domains
-from lottocrm.cli.context import state
+from lottocrm.cli.context import fail, state
+from lottocrm.errors import ServiceError
 from lottocrm.manifest import Command, resolve
 
 
@@ -50,6 +51,13 @@ class InstalledCommands(TyperGroup):
         if isinstance(command, _Unloaded):
             command = self.commands[name] = _load(command.spec)
         return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """A service's refusal is one line on stderr and exit code 1, whichever command met it."""
+        try:
+            return super().invoke(ctx)
+        except ServiceError as exc:
+            raise fail(exc.message) from None
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
