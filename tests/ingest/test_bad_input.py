@@ -279,3 +279,111 @@ def test_parquet_with_wrong_types(tmp_path, run, nothing_written) -> None:
     report = run("tickets", tmp_path / "t.parquet")
     assert _problem(report, "price_kopecks", "cannot read as integer").examples == [(2, "99.5")]
     nothing_written()
+
+
+# --- hostile files (outside review): bombs, mixed encodings, oversized echoes -----------------------------
+
+PLAYERS_HEADER = (
+    "id,last_name,first_name,middle_name,birth_date,gender,region,registered_at,registration_channel"
+)
+
+
+def _player_row(player_id: int, last_name: str) -> str:
+    return f"{player_id},{last_name},Ольга,,1985-02-03,F,RU-MOW,2024-05-01 10:00:00,website\n"
+
+
+def test_a_gzip_bomb_is_refused_before_it_inflates(write, run, nothing_written) -> None:
+    """80 MiB of zeros compress a thousand times; the check stops at 100 times past 64 MiB."""
+    path = write("bomb.csv.gz", gzip.compress(b"0" * (80 * 2**20), 9))
+    report = run("tickets", path)
+    assert "bomb.csv.gz inflates more than 100 times its size" in report.file_error
+    assert "decompression bomb" in _rejected(report, path)
+    nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding", "row", "what"),
+    [
+        # cp1251 rows first (detected as cp1251), a UTF-8 row after them
+        (
+            PLAYERS_HEADER.encode()
+            + b"\n"
+            + _player_row(9001, "Петрова").encode("cp1251") * 50
+            + _player_row(9100, "Смирнова").encode(),
+            None,
+            51,
+            "is written in UTF-8, but the file is read as cp1251",
+        ),
+        # UTF-8 rows, then a cp1251 row within the sample the encoding is detected from
+        (
+            (PLAYERS_HEADER + "\n" + _player_row(9001, "Смирнова") * 3).encode()
+            + _player_row(9100, "Петрова").encode("cp1251"),
+            None,
+            4,
+            "is not valid UTF-8 like the rows before it",
+        ),
+        # ... and far beyond it (Arrow meets it while reading)
+        (
+            (
+                PLAYERS_HEADER + "\n" + "".join(_player_row(10_000 + i, "Смирнова") for i in range(8_000))
+            ).encode()
+            + _player_row(9100, "Петрова").encode("cp1251"),
+            None,
+            8_001,
+            "is not valid utf-8",
+        ),
+        # the operator says cp1251, one row is UTF-8
+        (
+            PLAYERS_HEADER.encode()
+            + b"\n"
+            + _player_row(9001, "Петрова").encode("cp1251")
+            + _player_row(9100, "Смирнова").encode(),
+            "cp1251",
+            2,
+            "is written in UTF-8, but the file is read as cp1251",
+        ),
+    ],
+    ids=["utf8-in-cp1251", "cp1251-in-utf8-sample", "cp1251-in-utf8-late", "utf8-in-named-cp1251"],
+)
+def test_rows_in_two_encodings_are_refused_naming_the_first_odd_row(
+    write, run, nothing_written, content: bytes, encoding: str | None, row: int, what: str
+) -> None:
+    path = write("mixed.csv", content)
+    report = run("players", path, encoding=encoding)
+    assert f"row {row} {what}" in (report.file_error or ""), report.describe()
+    assert "mixes two text encodings" in _rejected(report, path)
+    nothing_written()
+
+
+def test_a_cp1251_file_with_yo_after_s_or_r_is_not_mistaken_for_utf8(write, run) -> None:
+    """ "Сёмин", "Рёрих": in cp1251 the pair looks like misread UTF-8, but the bytes are not UTF-8."""
+    text = PLAYERS_HEADER + "\n" + _player_row(9001, "Сёмин") + _player_row(9002, "Рёрих")
+    report = run("players", write("yo.csv", text.encode("cp1251")), encoding="cp1251")
+    assert report.status == "loaded", report.describe()
+
+
+def test_echoed_values_and_names_are_cut_and_escaped(write, run) -> None:
+    huge = "7" * 10_000_000
+    path = write(
+        "evil\x1b[31m\u202ename.csv", csv_text(TICKET_HEADER, [f"{huge},1,1,100,website,,,100,2025-05-01"])
+    )
+    text = run("tickets", path).describe()
+    assert "\x1b" not in text and "\u202e" not in text and "evil\\x1b[31m\\u202ename.csv" in text
+    assert len(text) < 5_000 and "(10,000,000 characters)" in text
+
+
+def test_a_file_that_is_no_import_file_is_named_briefly(write, run, nothing_written) -> None:
+    prose = "Дорогие коллеги, " * 500 + "\nвторая строка\n"
+    path = write("letter.txt", prose)
+    report = run("tickets", path)
+    assert len(report.file_error or "") < 1_000 and "more" in report.file_error
+    nothing_written()
+
+
+def test_a_very_wide_header_is_named_briefly_not_as_a_repeat(write, run, nothing_written) -> None:
+    header = ",".join(f"c{i}" for i in range(200_000))
+    path = write("wide.csv", header + "\n" + ",".join("1" for _ in range(200_000)) + "\n")
+    report = run("tickets", path)
+    assert "more than once" not in report.file_error
+    assert "unexpected column(s): c0, c1" in report.file_error and "and 199,990 more" in report.file_error
+    nothing_written()

@@ -200,3 +200,13 @@ def test_parquet_and_import_table(tmp_path, run, lake, engine, settings) -> None
         actor=IMPORT, kind="tickets", table=events, engine=engine, lake=lake, settings=settings, now=NOW
     )
     assert again.status == "already_loaded"
+
+
+def test_quarantined_cells_cannot_run_as_spreadsheet_formulas(write, run) -> None:
+    rows = [*GOOD_TICKETS, "4,1,1,100,=cmd|' /C calc'!A0,,@SUM(1),100,2025-05-01 10:00"]
+    report = run("tickets", write("t.csv", csv_text(TICKET_HEADER, rows)), quarantine=True)
+    assert report.rows_quarantined == 1 and report.quarantine_file is not None
+    with open(report.quarantine_file, encoding="utf-8") as handle:
+        (bad,) = list(csv.DictReader(handle))
+    assert bad["channel"] == "'=cmd|' /C calc'!A0" and bad["region"] == "'@SUM(1)"
+    assert bad["raw_line"] == "" or bad["raw_line"].startswith("'")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -33,7 +34,7 @@ state = CliState()
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print an error to stderr and return the Exit to raise: ``raise fail("...")``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -44,9 +45,10 @@ def load_settings() -> Settings:
         raise fail(f"bad setting — {exc}") from None
 
 
-def say(message: str) -> None:
+def say(message: str, *, markup: bool = True) -> None:
+    """Progress and results for a person; ``markup=False`` for text that came from outside (file names)."""
     if not state.quiet:
-        console.print(message, highlight=False)
+        console.print(message, highlight=False, markup=markup)
 
 
 @contextmanager

@@ -26,7 +26,7 @@ import_app = typer.Typer(
 
 def _print(report: ImportReport) -> None:
     if report.ok:
-        say(report.describe())
+        say(report.describe(), markup=False)
     else:
         err_console.print(report.describe(), highlight=False, markup=False, soft_wrap=True)
 
@@ -66,7 +66,9 @@ def _command(spec: KindSpec):  # type: ignore[no-untyped-def]
             )
         _print(report)
         if not report.ok:
-            raise fail(f"{file}: import rejected; nothing was written", code=2 if report.file_error else 1)
+            raise fail(
+                f"{report.source}: import rejected; nothing was written", code=2 if report.file_error else 1
+            )
 
     return run
 

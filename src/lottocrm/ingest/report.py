@@ -9,8 +9,11 @@ import numpy as np
 import pyarrow as pa
 
 from lottocrm.ingest.validate import Finding
+from lottocrm.presentation.text import printable
 
 EXAMPLES_PER_PROBLEM = 5
+# An example value is echoed up to this many characters (a 10 MB field must not flood the report).
+VALUE_LIMIT = 80
 
 
 @dataclass
@@ -51,7 +54,7 @@ class ImportReport:
         for problem in self.problems:
             lines.append(f"  column {problem.column}: {problem.reason} — {problem.count} row(s)")
             for row, value in problem.examples:
-                shown = "empty" if value is None or value == "" else repr(value)
+                shown = "empty" if value is None or value == "" else f"'{printable(value, VALUE_LIMIT)}'"
                 lines.append(f"    {self.source}, row {row}, column {problem.column}: {shown}")
         lines.extend(f"  note: {notice}" for notice in self.notices)
         if self.quarantine_file:

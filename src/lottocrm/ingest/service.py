@@ -41,9 +41,12 @@ from lottocrm.ingest.sources import RawChunk, Source, SourceError, content_sha25
 from lottocrm.ingest.spec import KindSpec
 from lottocrm.ingest.validate import DuplicateTracker, check_batch, reasons_per_row
 from lottocrm.lake.store import Lake
+from lottocrm.presentation.text import printable
 from lottocrm.settings import Settings, get_settings
 
 Progress = Callable[[int, int], None]
+HEADER_NAMES_SHOWN = 10
+HEADER_NAME_LIMIT = 40
 
 
 class UnknownKind(ValueError):
@@ -77,7 +80,8 @@ def import_file(
     """Import one CSV (plain or gzip) or Parquet file. Never raises for bad input: read the report."""
     spec = spec_for(kind)
     settings = settings or get_settings()
-    report = ImportReport(kind=kind, source=str(path))
+    # The name as a person can read it: a file name may carry terminal escapes or direction overrides.
+    report = ImportReport(kind=kind, source=printable(str(path), limit=None))
     try:
         source = Source(Path(path), encoding=encoding)
     except SourceError as exc:
@@ -152,7 +156,7 @@ def import_table(
     return _import(
         actor=actor,
         spec=spec,
-        report=ImportReport(kind=kind, source=source_name),
+        report=ImportReport(kind=kind, source=printable(source_name, limit=None)),
         header=table.column_names,
         chunks=chunks(),
         sha256=sha256,
@@ -173,7 +177,10 @@ def _header_problem(spec: KindSpec, header: list[str]) -> str | None:
     if missing:
         parts.append("missing column(s): " + ", ".join(missing))
     if extra:
-        parts.append("unexpected column(s): " + ", ".join(extra))
+        # The header of a file that is not ours may be any text: name a few of its columns, briefly.
+        shown = [printable(name, HEADER_NAME_LIMIT) for name in extra[:HEADER_NAMES_SHOWN]]
+        more = f" and {len(extra) - HEADER_NAMES_SHOWN:,} more" if len(extra) > HEADER_NAMES_SHOWN else ""
+        parts.append("unexpected column(s): " + ", ".join(shown) + more)
     return (
         f"row 0 (header): {'; '.join(parts)}. A {spec.name} file has the columns "
         + ", ".join(spec.names)

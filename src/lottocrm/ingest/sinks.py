@@ -20,6 +20,7 @@ from lottocrm.db.base import Base
 from lottocrm.ingest.facts_committed import FactsSeen
 from lottocrm.ingest.spec import KindSpec
 from lottocrm.lake.writer import BatchWriter
+from lottocrm.presentation.csv_export import safe_table
 
 INSERT_ROWS = 10_000
 
@@ -90,7 +91,8 @@ class QuarantineFile:
         if self._writer is None:
             self.final.parent.mkdir(parents=True, exist_ok=True)
             self._writer = pacsv.CSVWriter(str(self.temp), self._schema)
-        self._writer.write_table(pa.table(columns, schema=self._schema))
+        # The bad rows are opened in a spreadsheet to be fixed: no cell may run as a formula there.
+        self._writer.write_table(safe_table(pa.table(columns, schema=self._schema)))
         self.rows += raw.num_rows
 
     def keep(self) -> Path | None:
