@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0, le=600_000)
     import_batch_rows: int = Field(default=1_000_000, ge=1_000, le=50_000_000)
     timezone: str = Field(default="Europe/Moscow")
+    # Reverse proxies whose X-Forwarded-For / -Proto headers are believed (addresses or networks, comma
+    # separated). None by default: otherwise anyone could name their own address and escape the per-address
+    # sign-in limit.
+    trusted_proxies: str = Field(default="")
 
     @field_validator("database_url")
     @classmethod
@@ -51,6 +55,21 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {name!r}") from exc
         return name
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        import ipaddress
+
+        names = [part.strip() for part in value.split(",") if part.strip()]
+        for name in names:
+            try:
+                ipaddress.ip_network(name, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{name!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+                ) from None
+        return ",".join(names)
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

@@ -19,6 +19,7 @@ from lottocrm.db.engine import get_engine
 from lottocrm.settings import Settings, get_settings
 from lottocrm.web.docs import docs_router
 from lottocrm.web.errors import install_error_pages
+from lottocrm.web.lifecycle import die_with_supervisor
 from lottocrm.web.security import SecurityHeadersMiddleware
 
 API_PREFIX = "/api/v1"
@@ -38,6 +39,7 @@ def _lifespan(resources: list[Lifespan]) -> Callable[[FastAPI], AbstractAsyncCon
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    die_with_supervisor()
     resources: list[Lifespan] = []
     app = FastAPI(
         title="lottocrm",
