@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 
 from lottocrm.analytics.churn import artifacts, scoring, service, training
 from lottocrm.analytics.churn.features import FeatureSpec
-from lottocrm.analytics.clv.summary import day_number
+from lottocrm.analytics.time import day_number
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
 

@@ -28,9 +28,9 @@ from pathlib import Path
 
 from synthetic_lake import AS_OF, synthetic_lake
 
-from lottocrm.analytics.mart.record import start_of_day_utc
+from lottocrm.analytics.lake_compute import LakeCompute
 from lottocrm.analytics.rules.apriori import RuleOptions, RulesResult, mine_rules
-from lottocrm.analytics.rules.engine import LakeEngine
+from lottocrm.analytics.time import start_of_day_utc
 
 TIMEZONE = "Europe/Moscow"
 
@@ -82,12 +82,12 @@ def main() -> None:
     per_game, per_pair = _raw_sql(args.days)
 
     def rules() -> RulesResult:
-        with LakeEngine(lake, timezone=TIMEZONE) as engine:
+        with LakeCompute(lake, timezone=TIMEZONE) as engine:
             return mine_rules(engine, as_of=AS_OF, options=options)
 
     def raw(sql: str) -> Callable[[], object]:
         def run() -> object:
-            with LakeEngine(lake, timezone=TIMEZONE) as engine:
+            with LakeCompute(lake, timezone=TIMEZONE) as engine:
                 return engine.connection.sql(sql).to_arrow_table()
 
         return run

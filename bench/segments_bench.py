@@ -32,7 +32,7 @@ from sqlalchemy import Engine, create_engine, delete, text
 from sqlalchemy.engine import make_url
 
 from lottocrm.analytics.mart.models import PlayerAnalytics
-from lottocrm.analytics.panels import SEGMENT_LABELS
+from lottocrm.analytics.mart.segments import SEGMENT_LABELS
 from lottocrm.analytics.reports.models import ReportCacheEntry
 from lottocrm.analytics.reports.segments import cached_latest_migration, latest_migration
 from lottocrm.db import migrate

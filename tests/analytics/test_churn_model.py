@@ -17,9 +17,10 @@ from sqlalchemy import func, select
 
 from lottocrm.analytics import artifacts as shared_artifacts
 from lottocrm.analytics.churn import artifacts, metrics, service
-from lottocrm.analytics.churn.errors import ChurnArtifactError, ChurnInputError
+from lottocrm.analytics.churn.artifacts import ChurnArtifactError
 from lottocrm.analytics.churn.features import RECORD_FEATURES, FeatureSpec
 from lottocrm.analytics.churn.models import ChurnModelRecord, ChurnScore
+from lottocrm.analytics.errors import AnalyticsInputError
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.store import Lake
@@ -119,7 +120,7 @@ def test_tampered_missing_or_unknown_artifacts_are_refused(
 
 
 def test_backtest_refuses_a_test_date_inside_the_training_window(workspace: service.ChurnWorkspace) -> None:
-    with pytest.raises(ChurnInputError, match="peek at its own future"):
+    with pytest.raises(AnalyticsInputError, match="peek at its own future"):
         service.backtest(workspace, train_as_of=dt.date(2026, 3, 1), test_as_of=dt.date(2026, 4, 1))
 
 
@@ -160,7 +161,7 @@ def test_metrics_on_numbers_worked_out_by_hand() -> None:
 
 
 def test_metrics_refuse_a_single_class() -> None:
-    with pytest.raises(ChurnInputError, match="all 4 players churned"):
+    with pytest.raises(AnalyticsInputError, match="all 4 players churned"):
         metrics.evaluate(np.ones(4, dtype=bool), np.full(4, 0.5))
 
 
@@ -185,10 +186,10 @@ def test_a_lake_without_buyers_is_refused_and_scores_nothing(
         truth_dir=tmp_path / "ground-truth",
         today=TODAY,
     )
-    with pytest.raises(ChurnInputError, match="no player bought anything before 2026-03-01"):
+    with pytest.raises(AnalyticsInputError, match="no player bought anything before 2026-03-01"):
         service.train(empty, as_of=dt.date(2026, 3, 1))
     shutil.copytree(workspace.models_dir / trained["version"], empty.models_dir / trained["version"])
-    with pytest.raises(ChurnInputError, match="nobody to score"):
+    with pytest.raises(AnalyticsInputError, match="nobody to score"):
         service.score(empty, as_of=dt.date(2026, 3, 1))
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(ChurnScore)) == 0

@@ -10,11 +10,11 @@ from scipy.special import gammaln, hyp2f1
 
 from lottocrm.analytics.clv import bgnbd, gammagamma, paretonbd, predict, synthetic
 from lottocrm.analytics.clv.bgnbd import BgNbdParams
-from lottocrm.analytics.clv.errors import ClvDataError
 from lottocrm.analytics.clv.gammagamma import GammaGammaParams
 from lottocrm.analytics.clv.mle import curvature, polish
 from lottocrm.analytics.clv.paretonbd import ParetoNbdParams
 from lottocrm.analytics.clv.rfm import collapse
+from lottocrm.analytics.errors import AnalyticsInputError
 
 X = np.array([0, 0, 1, 2, 7, 15, 3])
 T_X = np.array([0, 0, 3.0, 30.43, 20.0, 38.0, 38.86])
@@ -212,20 +212,20 @@ def test_discounted_clv_in_kopecks() -> None:
 
 @pytest.mark.parametrize("fitter", [bgnbd.fit, paretonbd.fit])
 def test_purchase_models_refuse_unusable_data(fitter) -> None:
-    with pytest.raises(ClvDataError, match="no customers"):
+    with pytest.raises(AnalyticsInputError, match="no customers"):
         fitter(x=[], t_x=[], T=[])
-    with pytest.raises(ClvDataError, match="repeat purchase"):
+    with pytest.raises(AnalyticsInputError, match="repeat purchase"):
         fitter(x=[0, 0, 0], t_x=[0, 0, 0], T=[10.0, 20.0, 30.0])
-    with pytest.raises(ClvDataError, match="t_x ≤ T"):
+    with pytest.raises(AnalyticsInputError, match="t_x ≤ T"):
         fitter(x=[1, 2], t_x=[5.0, 40.0], T=[10.0, 30.0])
-    with pytest.raises(ClvDataError, match="whole numbers"):
+    with pytest.raises(AnalyticsInputError, match="whole numbers"):
         fitter(x=[1.5, 2], t_x=[5.0, 20.0], T=[10.0, 30.0])
 
 
 def test_gamma_gamma_refuses_unusable_data() -> None:
-    with pytest.raises(ClvDataError, match="repeat purchase"):
+    with pytest.raises(AnalyticsInputError, match="repeat purchase"):
         gammagamma.fit(x=[0, 0], monetary=[np.nan, np.nan])
-    with pytest.raises(ClvDataError, match="positive"):
+    with pytest.raises(AnalyticsInputError, match="positive"):
         gammagamma.fit(x=[1, 2], monetary=[10.0, 0.0])
-    with pytest.raises(ClvDataError, match="infinite"):
+    with pytest.raises(AnalyticsInputError, match="infinite"):
         predict.expected_spend(GammaGammaParams(p=2.0, q=0.9, gamma=5.0), x=[1], monetary=[3.0])

@@ -51,7 +51,7 @@ DOMAIN = Domain(
         ),
     ),
     panels=(
-        "lottocrm.analytics.panels:player_panels",
+        "lottocrm.analytics.record_panel:player_panels",
         "lottocrm.analytics.clv.panels:player_panels",
         "lottocrm.analytics.churn.panels:player_panels",
         "lottocrm.analytics.propensity.panels:player_panels",

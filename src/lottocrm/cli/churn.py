@@ -27,15 +27,15 @@ def _run(action):  # type: ignore[no-untyped-def]
     """Run a service call, turning refused input and a missing schema into one error line."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from lottocrm.analytics.churn.errors import ChurnInputError
     from lottocrm.analytics.churn.service import ChurnWorkspace
+    from lottocrm.analytics.errors import AnalyticsInputError
     from lottocrm.db.engine import get_engine
 
     settings = load_settings()
     workspace = ChurnWorkspace.from_settings(settings, get_engine(settings))
     try:
         return action(workspace)
-    except ChurnInputError as exc:
+    except AnalyticsInputError as exc:
         raise fail(str(exc)) from None
     except (OperationalError, ProgrammingError):
         raise fail(DB_NOT_READY) from None

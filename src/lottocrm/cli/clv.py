@@ -135,10 +135,10 @@ def fit(
 ) -> None:
     """Fit purchase and spend models on registered players' tickets and print parameters and fit."""
     from lottocrm.analytics.clv import bgnbd, gammagamma, paretonbd
-    from lottocrm.analytics.clv.errors import ClvDataError
     from lottocrm.analytics.clv.holdout import compare
     from lottocrm.analytics.clv.predict import expected_spend, kopecks
     from lottocrm.analytics.clv.summary import LakeSummary, Transaction
+    from lottocrm.analytics.errors import AnalyticsInputError
     from lottocrm.lake.store import Lake
 
     settings = load_settings()
@@ -192,7 +192,7 @@ def fit(
                 "mean_spend_per_transaction_kopecks": int(kopecks(mean_spend)[0]),
             }
             bar.advance(task)
-    except ClvDataError as exc:
+    except AnalyticsInputError as exc:
         raise fail(str(exc)) from None
 
     if as_json:
@@ -247,9 +247,9 @@ def score(
     """
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from lottocrm.analytics.clv.errors import ClvDataError
     from lottocrm.analytics.clv.scoring import ScoreOptions, fit_and_score
     from lottocrm.analytics.clv.summary import Transaction
+    from lottocrm.analytics.errors import AnalyticsInputError
     from lottocrm.db.engine import get_engine
 
     settings = load_settings()
@@ -266,7 +266,7 @@ def score(
                 transaction=Transaction(transaction.value),
                 reuse_fit=reuse_fit,
             )
-    except ClvDataError as exc:
+    except AnalyticsInputError as exc:
         raise fail(str(exc)) from None
     except (OperationalError, ProgrammingError):
         raise fail("the database is not set up for CLV scores: run `lottocrm db upgrade` first") from None

@@ -64,7 +64,8 @@ def mart(
 ) -> None:
     """Build the player analytical record as of a date, write it back to the store and print segment sizes."""
     from lottocrm.analytics.engine import EngineError
-    from lottocrm.analytics.mart.build import MartInputError, mart_builder
+    from lottocrm.analytics.errors import AnalyticsInputError
+    from lottocrm.analytics.mart.build import mart_builder
     from lottocrm.analytics.mart.config import MartConfigError, mart_options
     from lottocrm.analytics.mart.writeback import replace_snapshot
 
@@ -93,7 +94,7 @@ def mart(
             with transaction(engine) as session:
                 replace_snapshot(session, as_of=day, mart=table)
             bar.advance(task)
-    except (MartInputError, EngineError) as exc:
+    except (AnalyticsInputError, EngineError) as exc:
         raise fail(str(exc)) from None
     except (OperationalError, ProgrammingError):
         raise fail(DB_NOT_READY) from None
@@ -119,7 +120,8 @@ def migration(
     date_to: Annotated[dt.datetime, _day_option("--to", "The later as-of date.")],
 ) -> None:
     """How many players moved from each lifecycle segment to each other between two dates."""
-    from lottocrm.analytics.mart.build import MartInputError, MartOptions, mart_builder
+    from lottocrm.analytics.errors import AnalyticsInputError
+    from lottocrm.analytics.mart.build import MartOptions, mart_builder
 
     settings = load_settings()
     earlier, later = date_from.date(), date_to.date()
@@ -134,7 +136,7 @@ def migration(
             for day in (earlier, later):
                 builder.check_as_of(day, today=_today())
             matrix = builder.migration(earlier, later).to_pylist()
-    except MartInputError as exc:
+    except AnalyticsInputError as exc:
         raise fail(str(exc)) from None
     except (OperationalError, ProgrammingError):
         raise fail(DB_NOT_READY) from None

@@ -80,11 +80,11 @@ def rules(
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from lottocrm.analytics.engine import ENGINES, EngineError
+    from lottocrm.analytics.errors import AnalyticsInputError
+    from lottocrm.analytics.lake_compute import LakeCompute
     from lottocrm.analytics.propensity.offers import game_label
     from lottocrm.analytics.propensity.service import game_codes
     from lottocrm.analytics.rules.apriori import RuleOptions, mine_rules
-    from lottocrm.analytics.rules.engine import LakeEngine
-    from lottocrm.analytics.rules.errors import AnalyticsInputError
     from lottocrm.db.engine import get_engine
     from lottocrm.lake.store import Lake
 
@@ -99,9 +99,9 @@ def rules(
             max_length=max_length,
         )
         codes = game_codes(get_engine(settings))
-        with LakeEngine(Lake(settings.lake_path), timezone=settings.timezone, engine=engine_name) as engine:
-            day = as_of.date() if as_of else engine.last_sale_day()
-            result = mine_rules(engine, as_of=day, options=options)
+        with LakeCompute(Lake(settings.lake_path), timezone=settings.timezone, engine=engine_name) as compute:
+            day = as_of.date() if as_of else compute.last_sale_day()
+            result = mine_rules(compute, as_of=day, options=options)
     except (AnalyticsInputError, EngineError) as exc:
         raise fail(str(exc)) from None
     except (OperationalError, ProgrammingError):
@@ -168,11 +168,11 @@ def build(
     from rich.table import Table
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
+    from lottocrm.analytics.errors import AnalyticsInputError
     from lottocrm.analytics.propensity.model import PropensityOptions
     from lottocrm.analytics.propensity.offers import game_label
     from lottocrm.analytics.propensity.service import build_offers, game_codes
     from lottocrm.analytics.rules.apriori import RuleOptions
-    from lottocrm.analytics.rules.errors import AnalyticsInputError
     from lottocrm.db.engine import get_engine
 
     settings = load_settings()
@@ -256,7 +256,7 @@ def fit_clusters(
 
     from lottocrm.analytics.clusters.gmm import PARSIMONY_NATS, ClusterOptions
     from lottocrm.analytics.clusters.service import build_clusters
-    from lottocrm.analytics.rules.errors import AnalyticsInputError
+    from lottocrm.analytics.errors import AnalyticsInputError
     from lottocrm.db.engine import get_engine
 
     settings = load_settings()

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lottocrm.analytics.clv.summary import day_number
+from lottocrm.analytics.time import day_number
 
 RECORD_FEATURES = (
     "days_since_registration",

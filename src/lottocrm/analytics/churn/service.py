@@ -23,7 +23,6 @@ from sqlalchemy import Engine
 
 from lottocrm import __version__
 from lottocrm.analytics.churn import artifacts, training, truth
-from lottocrm.analytics.churn.errors import ChurnInputError
 from lottocrm.analytics.churn.features import INPUT_COLUMNS, FeatureSpec, buyers
 from lottocrm.analytics.churn.labels import DEFAULT_WINDOW_DAYS, Labels, check_window
 from lottocrm.analytics.churn.metrics import RecencyBaseline, evaluate
@@ -34,8 +33,9 @@ from lottocrm.analytics.churn.scoring import (
     register_model,
     replace_scores,
 )
-from lottocrm.analytics.mart.build import MartBuilder, MartInputError, MartOptions, mart_builder
-from lottocrm.analytics.mart.record import start_of_day_utc
+from lottocrm.analytics.errors import AnalyticsInputError
+from lottocrm.analytics.mart.build import MartBuilder, MartOptions, mart_builder
+from lottocrm.analytics.time import start_of_day_utc
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
 from lottocrm.settings import Settings
@@ -85,21 +85,14 @@ def _sources(ws: ChurnWorkspace) -> Iterator[_Sources]:
         labels.close()
 
 
-def _check_as_of(sources: _Sources, ws: ChurnWorkspace, as_of: dt.date) -> None:
-    try:
-        sources.builder.check_as_of(as_of, today=ws.today)
-    except MartInputError as exc:
-        raise ChurnInputError(str(exc)) from None
-
-
 def _labelled(
     sources: _Sources, ws: ChurnWorkspace, as_of: dt.date, window_days: int
 ) -> tuple[pa.Table, np.ndarray]:
-    _check_as_of(sources, ws, as_of)
+    sources.builder.check_as_of(as_of, today=ws.today)
     sources.labels.check_observable(as_of, window_days)
     record = buyers(sources.builder.build(as_of).select(list(INPUT_COLUMNS)))
     if record.num_rows == 0:
-        raise ChurnInputError(f"no player bought anything before {as_of}, so there is nobody to model")
+        raise AnalyticsInputError(f"no player bought anything before {as_of}, so there is nobody to model")
     ids = record["player_id"].to_numpy()
     return record, sources.labels.churned(ids, as_of=as_of, window_days=window_days)
 
@@ -227,7 +220,7 @@ def backtest(
     check_window(window_days)
     labels_known = train_as_of + dt.timedelta(days=window_days)
     if test_as_of < labels_known:
-        raise ChurnInputError(
+        raise AnalyticsInputError(
             f"test as-of {test_as_of} is before {labels_known}, the day the training labels "
             f"({window_days} days from {train_as_of}) are fully known: the test would peek at its own future"
         )
@@ -272,7 +265,7 @@ def score(ws: ChurnWorkspace, *, as_of: dt.date, version: str | None = None) -> 
     """Score every buyer at ``as_of`` with a saved model (default: the newest) into ``churn_scores``."""
     model = ChurnModel.from_artifact(artifacts.STORE.load(ws.models_dir, version))
     with _sources(ws) as sources:
-        _check_as_of(sources, ws, as_of)
+        sources.builder.check_as_of(as_of, today=ws.today)
         expression = sources.builder.expression(as_of)
         expression = expression.filter(expression.frequency > 0).select(*INPUT_COLUMNS)
         reader = _stream(expression)
@@ -280,7 +273,7 @@ def score(ws: ChurnWorkspace, *, as_of: dt.date, version: str | None = None) -> 
             bands = replace_scores(session, as_of=as_of, model=model, batches=reader)
             players = sum(bands.values())
             if players == 0:  # raised inside the transaction, so not even the model's registration is kept
-                raise ChurnInputError(
+                raise AnalyticsInputError(
                     f"no player bought anything before {as_of}, so there is nobody to score"
                 )
     return {"as_of": as_of.isoformat(), "model_version": model.version, "players": players, "bands": bands}

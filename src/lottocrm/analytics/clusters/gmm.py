@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 
 from lottocrm.analytics.clusters import labels
-from lottocrm.analytics.rules.errors import AnalyticsInputError
+from lottocrm.analytics.errors import AnalyticsInputError
 
 # Columns the mart provides and the profiles report, in their own units.
 PROFILE_COLUMNS = (

@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from lottocrm.analytics.clusters.gmm import ClusterOptions, ClusterResult, FitProgress, cluster_players
 from lottocrm.analytics.clusters.models import ClusterProfile, PlayerCluster
-from lottocrm.analytics.mart.build import MartInputError, MartOptions, mart_builder
-from lottocrm.analytics.rules.errors import AnalyticsInputError
+from lottocrm.analytics.mart.build import MartOptions, mart_builder
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
 from lottocrm.settings import Settings
@@ -58,14 +57,11 @@ def build_clusters(
     today: dt.date,
     on_fit: FitProgress | None = None,
 ) -> ClusterResult:
-    try:
-        with mart_builder(
-            lake=Lake(settings.lake_path), engine=engine, options=MartOptions(timezone=settings.timezone)
-        ) as builder:
-            builder.check_as_of(as_of, today=today)
-            mart = builder.build(as_of)
-    except MartInputError as exc:
-        raise AnalyticsInputError(str(exc)) from None
+    with mart_builder(
+        lake=Lake(settings.lake_path), engine=engine, options=MartOptions(timezone=settings.timezone)
+    ) as builder:
+        builder.check_as_of(as_of, today=today)
+        mart = builder.build(as_of)
     result = cluster_players(mart, options, on_fit=on_fit)
     with transaction(engine) as session:
         replace_clusters(session, as_of=as_of, result=result)

@@ -13,10 +13,10 @@ from scipy.special import hyp2f1
 
 from lottocrm.analytics.clv import paretonbd
 from lottocrm.analytics.clv.bgnbd import BgNbdParams
-from lottocrm.analytics.clv.errors import ClvDataError
 from lottocrm.analytics.clv.gammagamma import GammaGammaParams
 from lottocrm.analytics.clv.paretonbd import ParetoNbdParams
 from lottocrm.analytics.clv.rfm import as_arrays
+from lottocrm.analytics.errors import AnalyticsInputError
 
 PurchaseParams = BgNbdParams | ParetoNbdParams
 WEEKS_PER_MONTH = 365.25 / 12 / 7
@@ -59,7 +59,7 @@ def expected_purchases(
 ) -> NDArray[np.float64]:
     """E[transactions in (T, T+t] | x, t_x, T] per customer."""
     if t < 0:
-        raise ClvDataError("the horizon t must be ≥ 0")
+        raise AnalyticsInputError("the horizon t must be ≥ 0")
     x_, t_x_, T_ = as_arrays(x=x, t_x=t_x, T=T)
     if isinstance(params, BgNbdParams):
         r, alpha, a, b = params.r, params.alpha, params.a, params.b
@@ -85,7 +85,7 @@ def expected_purchases_at(
     """
     horizons = np.asarray(weeks, dtype=np.float64).ravel()
     if (horizons < 0).any():
-        raise ClvDataError("every horizon must be ≥ 0")
+        raise AnalyticsInputError("every horizon must be ≥ 0")
     x_, t_x_, T_ = as_arrays(x=x, t_x=t_x, T=T)
     alive = probability_alive(params, x=x_, t_x=t_x_, T=T_)
     if isinstance(params, BgNbdParams):
@@ -119,7 +119,7 @@ def expected_spend(params: GammaGammaParams, *, x: ArrayLike, monetary: ArrayLik
     """
     p, q, gamma = params.p, params.q, params.gamma
     if q <= 1:
-        raise ClvDataError(f"Gamma-Gamma q = {q:.3g} ≤ 1: the mean spend per transaction is infinite")
+        raise AnalyticsInputError(f"Gamma-Gamma q = {q:.3g} ≤ 1: the mean spend per transaction is infinite")
     x_ = np.asarray(x, dtype=np.float64)
     m_ = np.nan_to_num(np.asarray(monetary, dtype=np.float64))
     m_ = np.where(x_ > 0, m_, 0.0)
@@ -129,7 +129,7 @@ def expected_spend(params: GammaGammaParams, *, x: ArrayLike, monetary: ArrayLik
 def monthly_rate_from_annual(annual_rate: float) -> float:
     """The monthly discount rate that compounds to ``annual_rate`` over twelve months."""
     if annual_rate <= -1:
-        raise ClvDataError("an annual discount rate must be above -100 %")
+        raise AnalyticsInputError("an annual discount rate must be above -100 %")
     return (1 + annual_rate) ** (1 / 12) - 1
 
 
@@ -144,9 +144,9 @@ def discounted_purchases(
 ) -> NDArray[np.float64]:
     """Σ over months k = 1..months of the purchases expected in month k, discounted by (1+d)^-k."""
     if months < 1:
-        raise ClvDataError("the CLV horizon must be at least one month")
+        raise AnalyticsInputError("the CLV horizon must be at least one month")
     if monthly_discount_rate <= -1:
-        raise ClvDataError("a monthly discount rate must be above -100 %")
+        raise AnalyticsInputError("a monthly discount rate must be above -100 %")
     cumulative = [
         expected_purchases(params, t=k * WEEKS_PER_MONTH, x=x, t_x=t_x, T=T) for k in range(months + 1)
     ]

@@ -22,10 +22,10 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from lottocrm.analytics.clv import bgnbd, gammagamma, paretonbd
-from lottocrm.analytics.clv.errors import ClvDataError
 from lottocrm.analytics.clv.models import ClvFit, PlayerClv
 from lottocrm.analytics.clv.predict import PurchaseParams, expected_purchases_at, expected_spend
 from lottocrm.analytics.clv.summary import LakeSummary, Transaction
+from lottocrm.analytics.errors import AnalyticsInputError
 from lottocrm.db.bulk import insert_rows
 from lottocrm.db.engine import transaction as unit_of_work
 from lottocrm.lake.store import Lake
@@ -55,11 +55,13 @@ class ScoreOptions:
 
     def check(self) -> None:
         if self.horizon_days <= 0:
-            raise ClvDataError(f"the horizon must be at least one day (got {self.horizon_days})")
+            raise AnalyticsInputError(f"the horizon must be at least one day (got {self.horizon_days})")
         if not np.isfinite(self.discount_rate) or self.discount_rate < 0:
-            raise ClvDataError(f"the annual discount rate must be ≥ 0 (got {self.discount_rate})")
+            raise AnalyticsInputError(f"the annual discount rate must be ≥ 0 (got {self.discount_rate})")
         if self.model not in MODELS:
-            raise ClvDataError(f"unknown purchase model {self.model!r}: choose one of {', '.join(MODELS)}")
+            raise AnalyticsInputError(
+                f"unknown purchase model {self.model!r}: choose one of {', '.join(MODELS)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -222,19 +224,19 @@ def cohort_summary(
     """The customer summary of the lake's registered players up to ``calibration_end``, checked."""
     lake = Lake(settings.lake_path)
     if lake.row_count("tickets") == 0:
-        raise ClvDataError(
+        raise AnalyticsInputError(
             f"the lake at {settings.lake_path} holds no tickets: import or simulate some first"
         )
     engine = LakeSummary(lake, timezone=settings.timezone, transaction=transaction)
     span = engine.span()
     if span.first is None:
-        raise ClvDataError(
+        raise AnalyticsInputError(
             "no ticket in the lake belongs to a registered player, so there is nobody to score"
         )
     if calibration_end > today:
-        raise ClvDataError(f"calibration end {calibration_end} is in the future (today is {today})")
+        raise AnalyticsInputError(f"calibration end {calibration_end} is in the future (today is {today})")
     if calibration_end < span.first:
-        raise ClvDataError(
+        raise AnalyticsInputError(
             f"calibration end {calibration_end} is before the first ticket of a registered player "
             f"({span.first}): no player has bought by then"
         )

@@ -28,17 +28,13 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
+from lottocrm import clock
+from lottocrm.analytics.time import EPOCH, SECONDS_PER_DAY, day_number, day_of_number
 from lottocrm.lake.store import Lake
 
-EPOCH = dt.date(1970, 1, 1)
-SECONDS_PER_DAY = 86_400
 SECONDS_PER_MINUTE = 60
 DAYS_PER_WEEK = 7.0
 COLUMNS = ["customer_id", "x", "t_x", "T", "monetary"]
-
-
-def day_number(day: dt.date) -> int:
-    return (day - EPOCH).days
 
 
 @dataclass(frozen=True)
@@ -165,16 +161,13 @@ class LakeSummary:
 
     def span(self) -> TicketSpan:
         """The local days of the first and last registered player's ticket."""
-        daily = self._transactions(dt.date.today())
+        daily = self._transactions(clock.operator_day())
         row = self._backend.to_pyarrow(
             daily.aggregate(first=daily.day.min(), last=daily.day.max())
         ).to_pylist()[0]
         if row["first"] is None:
             return TicketSpan(first=None, last=None)
-        return TicketSpan(
-            first=EPOCH + dt.timedelta(days=int(row["first"])),
-            last=EPOCH + dt.timedelta(days=int(row["last"])),
-        )
+        return TicketSpan(first=day_of_number(int(row["first"])), last=day_of_number(int(row["last"])))
 
     def summarise(self, *, calibration_end: dt.date, holdout_end: dt.date | None = None) -> pd.DataFrame:
         return _execute(

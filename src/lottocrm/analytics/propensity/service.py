@@ -16,9 +16,11 @@ import pyarrow as pa
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session
 
+from lottocrm.analytics.extracts import players_with_channel_extract
+from lottocrm.analytics.lake_compute import LakeCompute
 from lottocrm.analytics.propensity.artifacts import load_model, save_fit
 from lottocrm.analytics.propensity.first_game import DEFAULT_DAYS as FIRST_GAME_DAYS
-from lottocrm.analytics.propensity.first_game import first_game_offers, players_extract
+from lottocrm.analytics.propensity.first_game import first_game_offers
 from lottocrm.analytics.propensity.model import (
     PropensityFit,
     PropensityOptions,
@@ -34,7 +36,6 @@ from lottocrm.analytics.propensity.offers import (
     top_propensities,
 )
 from lottocrm.analytics.rules.apriori import RuleOptions, RulesResult, mine_rules
-from lottocrm.analytics.rules.engine import LakeEngine
 from lottocrm.catalog.models import Game
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
@@ -169,21 +170,21 @@ def build_offers(
     """Fit and check the propensity model, mine the rules, rank next games and store them for ``as_of``."""
     options = options or PropensityOptions()
     step = on_step or (lambda _message: None)
-    players = players_extract(engine)
-    with LakeEngine(Lake(settings.lake_path), timezone=settings.timezone) as lake_engine:
+    players = players_with_channel_extract(engine)
+    with LakeCompute(Lake(settings.lake_path), timezone=settings.timezone) as compute:
         step("training the propensity model")
-        fit = fit_propensity(lake_engine, as_of=as_of, options=options)
+        fit = fit_propensity(compute, as_of=as_of, options=options)
         created_at = dt.datetime.now(dt.UTC)
         # Scores come from the copy on disk, read back through the hash check: what is stored is what ran.
         model = load_model(settings.data_dir, save_fit(settings.data_dir, fit, created_at=created_at).version)
         step("scoring players × games")
-        scores = lake_engine.register(lake_engine.name("scores"), score_propensity(lake_engine, model))
+        scores = compute.register(compute.name("scores"), score_propensity(compute, model))
         step("mining cross-sell rules")
-        rules = mine_rules(lake_engine, as_of=as_of, options=rule_options)
+        rules = mine_rules(compute, as_of=as_of, options=rule_options)
         step("ranking next games")
-        top = top_propensities(lake_engine, scores, top=TOP_PROPENSITIES)
+        top = top_propensities(compute, scores, top=TOP_PROPENSITIES)
         ranked = next_games(
-            lake_engine,
+            compute,
             propensities=scores,
             rules=single_game_rules(rules.rules),
             as_of=as_of,
@@ -192,7 +193,7 @@ def build_offers(
         )
         step("choosing first games for players without a purchase")
         first_games = first_game_offers(
-            lake_engine, players=players, as_of=as_of, top=offers, days=FIRST_GAME_DAYS
+            compute, players=players, as_of=as_of, top=offers, days=FIRST_GAME_DAYS
         )
         scored_players = int(scores.player_id.nunique().to_pyarrow().as_py())
     run = {

@@ -14,8 +14,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from sqlalchemy import Engine, func, select
 
+from lottocrm.analytics.extracts import games_extract, players_extract
 from lottocrm.analytics.reports import queries
-from lottocrm.analytics.reports.extract import games_extract, players_extract
 from lottocrm.lake.store import Lake
 from lottocrm.players.models import Player
 

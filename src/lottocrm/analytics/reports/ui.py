@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lottocrm.analytics.mart.segments import NOT_REGISTERED
-from lottocrm.analytics.panels import SEGMENT_LABELS
+from lottocrm.analytics.mart.segments import NOT_REGISTERED, SEGMENT_LABELS
 from lottocrm.analytics.reports.runner import run_report
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
