@@ -6,10 +6,10 @@ import datetime as dt
 
 import pyarrow as pa
 
+from helpers.propensity_synthetic import basket_tickets
 from lottocrm.analytics.extracts import PLAYERS_WITH_CHANNEL_SCHEMA
 from lottocrm.analytics.lake_compute import LakeCompute
 from lottocrm.analytics.propensity.first_game import first_game_offers
-from lottocrm.analytics.propensity.synthetic import basket_tickets
 from lottocrm.lake.store import Lake
 
 MOSCOW = dt.timezone(dt.timedelta(hours=3))

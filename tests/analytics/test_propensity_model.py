@@ -11,13 +11,13 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from helpers.propensity_synthetic import write_synthetic_lake
 from lottocrm.analytics.artifacts import MANIFEST_FILE, MODEL_FILE
 from lottocrm.analytics.errors import AnalyticsInputError
 from lottocrm.analytics.lake_compute import LakeCompute
 from lottocrm.analytics.propensity.artifacts import STORE, PropensityArtifactError, load_model, save_fit
 from lottocrm.analytics.propensity.features import FEATURES, labelled, sold_games
 from lottocrm.analytics.propensity.model import PropensityOptions, fit_propensity, score_propensity
-from lottocrm.analytics.propensity.synthetic import write_synthetic_lake
 from lottocrm.lake.schemas import TICKETS
 from lottocrm.lake.store import Lake
 

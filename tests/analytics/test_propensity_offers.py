@@ -9,6 +9,12 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import func, select
 
+from helpers.propensity_synthetic import (
+    basket_tickets,
+    write_synthetic_games,
+    write_synthetic_lake,
+    write_synthetic_players,
+)
 from lottocrm.analytics.errors import AnalyticsInputError
 from lottocrm.analytics.lake_compute import LakeCompute
 from lottocrm.analytics.propensity.artifacts import load_model
@@ -22,13 +28,8 @@ from lottocrm.analytics.propensity.offers import (
     single_game_rules,
 )
 from lottocrm.analytics.propensity.panels import player_panels, reason
-from lottocrm.analytics.propensity.service import build_offers, replace_offers
-from lottocrm.analytics.propensity.synthetic import (
-    basket_tickets,
-    write_synthetic_games,
-    write_synthetic_lake,
-    write_synthetic_players,
-)
+from lottocrm.analytics.propensity.pipeline import build_offers
+from lottocrm.analytics.propensity.writeback import replace_offers
 from lottocrm.analytics.rules.apriori import basket_pairs
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.store import Lake

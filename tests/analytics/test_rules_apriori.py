@@ -9,9 +9,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from helpers.propensity_synthetic import basket_tickets
 from lottocrm.analytics.errors import AnalyticsInputError
 from lottocrm.analytics.lake_compute import LakeCompute
-from lottocrm.analytics.propensity.synthetic import basket_tickets
 from lottocrm.analytics.rules.apriori import RuleOptions, RulesResult, min_count, mine_rules
 from lottocrm.lake.store import Lake
 

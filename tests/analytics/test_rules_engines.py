@@ -11,10 +11,10 @@ import random
 import pyarrow as pa
 import pytest
 
+from helpers.propensity_synthetic import write_synthetic_lake
 from lottocrm.analytics.lake_compute import LakeCompute
 from lottocrm.analytics.propensity.model import PROPENSITY_SCHEMA
 from lottocrm.analytics.propensity.offers import next_games, single_game_rules
-from lottocrm.analytics.propensity.synthetic import write_synthetic_lake
 from lottocrm.analytics.rules.apriori import RuleOptions, RulesResult, mine_rules
 from lottocrm.lake.store import Lake
 

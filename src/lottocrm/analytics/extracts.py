@@ -58,3 +58,9 @@ def players_with_channel_extract(engine: Engine) -> pa.Table:
 
 def games_extract(engine: Engine) -> pa.Table:
     return _extract(engine, select(Game.id, Game.name), GAMES_SCHEMA)
+
+
+def game_codes(engine: Engine) -> dict[int, str]:
+    """Game id → code, to name games in printed rules and offers."""
+    with engine.connect() as connection:
+        return {int(gid): code for gid, code in connection.execute(select(Game.id, Game.code))}

@@ -25,7 +25,7 @@ DOMAIN = Domain(
         ),
         Command(
             "segments",
-            "lottocrm.cli.mart:segments_app",
+            "lottocrm.cli.segments:segments_app",
             "Lifecycle segments: how players moved between them.",
         ),
         Command(
@@ -43,11 +43,11 @@ DOMAIN = Domain(
         ),
         Command(
             "rules",
-            "lottocrm.cli.propensity:rules",
+            "lottocrm.cli.rules:rules",
             "Association rules between games over player baskets: support, confidence and lift (Apriori).",
         ),
         Command(
-            "clusters", "lottocrm.cli.propensity:clusters_app", "Gaussian-mixture micro-segments of players."
+            "clusters", "lottocrm.cli.clusters:clusters_app", "Gaussian-mixture micro-segments of players."
         ),
     ),
     panels=(

@@ -10,7 +10,7 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from lottocrm.analytics.reports.runner import REPORTS, UnknownReport, run_report
-from lottocrm.cli.context import console, fail, load_settings
+from lottocrm.cli.context import DB_NOT_READY, console, fail, load_settings
 from lottocrm.db.engine import get_engine
 from lottocrm.lake.store import Lake
 
@@ -26,9 +26,7 @@ def report(
     except UnknownReport as exc:
         raise fail(str(exc.args[0])) from None
     except (OperationalError, ProgrammingError):
-        raise fail(
-            "the operational database is not ready; run `lottocrm init` (or `lottocrm db upgrade`)"
-        ) from None
+        raise fail(DB_NOT_READY) from None
     rows = table.to_pylist()
     if as_csv:
         writer = csv.writer(sys.stdout)

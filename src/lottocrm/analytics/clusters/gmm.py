@@ -49,7 +49,6 @@ PROFILE_COLUMNS = (
     "draw_share",
     "favourite_game_share",
 )
-MODEL_FEATURES = ("log_recency", "log_frequency", "log_average_check", "draw_share")
 COVARIANCE_TYPES = ("full", "diag")
 VARIANCE_FLOOR = 0.05
 # Smallest k whose BIC is within this many nats per player (BIC / 2n) of the curve's minimum.

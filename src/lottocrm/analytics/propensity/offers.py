@@ -29,7 +29,6 @@ from lottocrm.analytics.rules.apriori import basket_pairs
 RULE = "rule"
 PROPENSITY_ONLY = "propensity"
 FIRST_GAME = "first_game"
-REASON_KINDS = (RULE, PROPENSITY_ONLY, FIRST_GAME)
 # A basket mask is a signed 64-bit integer: one bit per game that appears in some rule's antecedent.
 MAX_MASK_GAMES = 63
 

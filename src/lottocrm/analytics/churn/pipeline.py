@@ -1,4 +1,4 @@
-"""Train, backtest and score churn models: what the CLI and the demo call.
+"""Train, backtest and score churn models over the lake and the store: what the CLI and the demo call.
 
 Every function takes a :class:`ChurnWorkspace` (lake, store, time zone, folders, today) and returns plain
 dictionaries ready to print or dump as JSON. Input is checked before anything is written: an as-of date the
@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 from sqlalchemy import Engine
 
-from lottocrm import __version__
+from lottocrm import __version__, clock
 from lottocrm.analytics.churn import artifacts, training, truth
 from lottocrm.analytics.churn.features import INPUT_COLUMNS, FeatureSpec, buyers
 from lottocrm.analytics.churn.labels import DEFAULT_WINDOW_DAYS, Labels, check_window
@@ -49,20 +49,26 @@ class ChurnWorkspace:
     engine: Engine
     timezone: str
     models_dir: Path
-    truth_dir: Path
+    # The simulator's per-player ground truth, when the data was simulated: reports then compare with it.
+    truth_players_dir: Path | None
     today: dt.date
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, engine: Engine, *, today: dt.date | None = None
+        cls,
+        settings: Settings,
+        engine: Engine,
+        *,
+        truth_players_dir: Path | None = None,
+        today: dt.date | None = None,
     ) -> ChurnWorkspace:
         return cls(
             lake=Lake(settings.lake_path),
             engine=engine,
             timezone=settings.timezone,
             models_dir=artifacts.STORE.models_dir(settings.data_dir),
-            truth_dir=settings.ground_truth_dir,
-            today=today or dt.datetime.now(dt.UTC).date(),
+            truth_players_dir=truth_players_dir,
+            today=today or clock.operator_day(),
         )
 
 
@@ -116,7 +122,7 @@ def _truth_report(
     churned: np.ndarray,
     scores: dict[str, np.ndarray],
 ) -> dict[str, Any] | None:
-    table = truth.load_truth(ws.truth_dir)
+    table = truth.load_truth(ws.truth_players_dir)
     if table is None:
         return None
     cutoff = start_of_day_utc(as_of, ws.timezone)
@@ -208,7 +214,7 @@ def train_on(
         models_dir,
         model_text=booster.model_to_string(),
         manifest=manifest,
-        created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        created_at=clock.now().replace(microsecond=0),
     )
     return artifact.manifest
 
@@ -290,14 +296,19 @@ def last_observable_as_of(ws: ChurnWorkspace, *, window_days: int = DEFAULT_WIND
 
 
 def train_and_score(
-    settings: Settings, engine: Engine, as_of: dt.date, *, window_days: int = DEFAULT_WINDOW_DAYS
+    settings: Settings,
+    engine: Engine,
+    as_of: dt.date,
+    *,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    truth_players_dir: Path | None = None,
 ) -> dict[str, Any]:
     """For the demo: train at the latest as-of with known labels (≤ ``as_of`` − window), score at ``as_of``.
 
     Returns the model version, training as-of, holdout metrics against the recency baseline and the scores
     per risk band.
     """
-    ws = ChurnWorkspace.from_settings(settings, engine)
+    ws = ChurnWorkspace.from_settings(settings, engine, truth_players_dir=truth_players_dir)
     train_as_of = min(
         as_of - dt.timedelta(days=window_days), last_observable_as_of(ws, window_days=window_days)
     )
