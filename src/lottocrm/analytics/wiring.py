@@ -1,4 +1,4 @@
-from lottocrm.manifest import Command, Domain
+from lottocrm.manifest import Command, Domain, Subscriber
 
 DOMAIN = Domain(
     name="analytics",
@@ -8,7 +8,7 @@ DOMAIN = Domain(
         "lottocrm.analytics.churn.models",
         "lottocrm.analytics.propensity.models",
         "lottocrm.analytics.clusters.models",
-        "lottocrm.analytics.reports.models",
+        "lottocrm.analytics.queries.models",
     ),
     api=("lottocrm.analytics.reports.api:router",),
     ui=("lottocrm.analytics.reports.ui:router",),
@@ -57,4 +57,11 @@ DOMAIN = Domain(
         "lottocrm.analytics.propensity.panels:player_panels",
     ),
     events=("lottocrm.analytics.events",),
+    subscribers=(
+        Subscriber(
+            "analytics.refresh_record_reports",
+            "analytics.record_written",
+            "lottocrm.analytics.queries.refresh:refresh_record_reports",
+        ),
+    ),
 )
