@@ -3,10 +3,14 @@ worked out by hand from the seeded lake, and every bad value is refused with a m
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from typer.testing import CliRunner
 
+from helpers.factories import analytics_record
 from lottocrm.cli.main import app as cli
+from lottocrm.db.engine import transaction
 
 runner = CliRunner()
 
@@ -101,3 +105,19 @@ def test_the_cli_takes_the_same_parameters(seeded) -> None:  # type: ignore[no-u
     assert "report kpi: channel: Input should be" in refused.stderr and "Traceback" not in refused.output
     unknown = runner.invoke(cli, ["report", "nope"])
     assert unknown.exit_code == 1 and "unknown report 'nope'" in unknown.stderr
+
+
+def test_the_cli_prints_the_segment_reports_with_the_dates_compared(settings, engine) -> None:  # type: ignore[no-untyped-def]
+    with transaction(engine) as session:
+        session.add_all(
+            [
+                analytics_record(1001, dt.date(2026, 3, 4), "new", 1),
+                analytics_record(1001, dt.date(2026, 4, 1), "active", 1),
+            ]
+        )
+    migration = runner.invoke(cli, ["report", "segments/migration"])
+    assert migration.exit_code == 0, migration.output
+    # The title wraps to the width of the table.
+    assert "segments/migration: 2026-03-04 → 2026-04-01" in " ".join(migration.stdout.split())
+    sizes = runner.invoke(cli, ["report", "segments/sizes", "--csv"])
+    assert sizes.stdout.splitlines() == ["as_of,segment,players", "2026-03-04,new,1", "2026-04-01,active,1"]

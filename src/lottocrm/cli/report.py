@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from lottocrm.analytics.queries.registry import REPORTS, report_query
 from lottocrm.analytics.queries.runner import ReportRunner
+from lottocrm.analytics.queries.segment_migration import compared
 from lottocrm.cli.context import DB_NOT_READY, console, fail, load_settings
 from lottocrm.db.engine import get_engine
 from lottocrm.errors import ServiceError
@@ -68,7 +69,8 @@ def report(
         writer.writerow(table.column_names)
         writer.writerows([row[c] for c in table.column_names] for row in rows)
         return
-    shown = Table(title=name)
+    dates = compared(table)  # only the segment migration carries the dates it compares
+    shown = Table(title=f"{name}: {dates[0]} → {dates[1]}" if dates else name)
     for column in table.column_names:
         shown.add_column(column, justify="right" if column != "game" else "left")
     for row in rows:
