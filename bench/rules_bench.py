@@ -4,7 +4,7 @@ group-by of the same player-game pairs in the same run.
     .venv/bin/python bench/rules_bench.py [--players 1000000] [--days 90] [--min-support 0.01]
         [--min-confidence 0.1] [--repeats 3] [--work /tmp/rules-lake]
 
-The lake holds the synthetic players of ``lottocrm.analytics.propensity.synthetic`` (8 games, taste
+The lake holds the synthetic players of ``tests/helpers/propensity_synthetic.py`` (8 games, taste
 archetypes so long game sets are frequent), written by a child process (so the peak RSS is the queries') into
 a temporary folder, or into ``--work``, kept and reused by the next run with the same sizes. Two raw
 baselines read the same lake views: the basket group-by (distinct player-game pairs of the window, counted
