@@ -12,13 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, delete, select, tuple_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, delete, select, tuple_
+from sqlalchemy.orm import Session
 
 from lottocrm import clock
 from lottocrm.analytics.queries.base import ReportQuery, Source
 from lottocrm.analytics.queries.models import ReportCacheEntry
-from lottocrm.db.engine import transaction
 
 
 @dataclass(frozen=True)
@@ -63,26 +62,22 @@ def lookup(connection: Connection, keys: Sequence[CacheKey]) -> dict[CacheKey, p
     return {CacheKey(query, inputs): _decode(result) for query, inputs, result in rows}
 
 
-def store(engine: Engine, *, kind: str, key: CacheKey, table: pa.Table) -> None:
+def store(session: Session, *, kind: str, key: CacheKey, table: pa.Table) -> None:
     """Keep ``table`` under ``key``, replacing the document's older result and dropping the kind's results
-    computed on other versions. Two processes storing at once: the slower one's insert loses, quietly."""
+    computed on other versions. The caller commits."""
     entries = ReportCacheEntry.__table__
-    try:
-        with transaction(engine) as session:
-            session.execute(
-                delete(entries).where(
-                    (entries.c.query_key == key.query)
-                    | ((entries.c.kind == kind) & (entries.c.input_key != key.inputs))
-                )
-            )
-            session.add(
-                ReportCacheEntry(
-                    query_key=key.query,
-                    kind=kind,
-                    input_key=key.inputs,
-                    computed_at=clock.now(),
-                    result=_encode(table),
-                )
-            )
-    except IntegrityError:
-        pass  # another process stored this document's result first
+    session.execute(
+        delete(entries).where(
+            (entries.c.query_key == key.query)
+            | ((entries.c.kind == kind) & (entries.c.input_key != key.inputs))
+        )
+    )
+    session.add(
+        ReportCacheEntry(
+            query_key=key.query,
+            kind=kind,
+            input_key=key.inputs,
+            computed_at=clock.now(),
+            result=_encode(table),
+        )
+    )

@@ -4,7 +4,8 @@ what is missing, store it.
 Every caller — the API, the dashboard, ``lottocrm report``, the worker's refresh after a write-back — goes
 through :class:`ReportRunner`, so they share one cache (``report_cache``, in the operational store, seen by
 every web worker) and one rule: a stored result is served only while its sources are unchanged. A miss
-computes outside any write transaction (readers keep reading), then stores.
+computes outside any write transaction (readers keep reading), then stores each result in a short
+transaction of its own: the runner takes an Engine and owns those transactions.
 
 Lake queries run on one DuckDB connection over the lake, with the store's players and games moved in as
 Arrow (never through DuckDB's sqlite/postgres extensions); store queries read through a SQLAlchemy
@@ -19,11 +20,13 @@ import duckdb
 import ibis
 import pyarrow as pa
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from lottocrm.analytics.extracts import games_extract, players_extract
 from lottocrm.analytics.queries import cache
 from lottocrm.analytics.queries.base import LakeQuery, LakeTables, ReportQuery, StoreQuery
 from lottocrm.analytics.queries.sources import source_versions
+from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
 
 
@@ -51,9 +54,18 @@ class ReportRunner:
         if missing:
             computed = self._calculate([query for query, _ in missing])
             for (query, key), table in zip(missing, computed, strict=True):
-                cache.store(self.engine, kind=query.kind, key=key, table=table)
+                self._store(query, key, table)
                 stored[key] = table
         return [stored[key] for key in keys]
+
+    def _store(self, query: ReportQuery, key: cache.CacheKey, table: pa.Table) -> None:
+        """One transaction per result, so results stored at once by two processes cost one of them only that
+        result: the slower insert loses, quietly."""
+        try:
+            with transaction(self.engine) as session:
+                cache.store(session, kind=query.kind, key=key, table=table)
+        except IntegrityError:
+            pass  # another process stored this document's result first
 
     def _calculate(self, queries: Sequence[ReportQuery]) -> list[pa.Table]:
         # The lake queries' results come back in the order they were asked, so they can be taken in turn.
