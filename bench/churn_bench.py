@@ -7,7 +7,7 @@ and building their mart is benchmarked elsewhere: bench/mart_bench.py). Each buy
 rate λ ~ Gamma(0.8, 0.7) a week, dropout p ~ Beta(1.5, 50) after each repeat, 4–104 weeks observed); the label
 is "dead, or alive with no purchase in the next 90 days". Timed, each against the raw engine in the same run:
 
-- training = ``service.train_on`` (features, LightGBM fit on 80 %, holdout and recency-baseline metrics,
+- training = ``pipeline.train_on`` (features, LightGBM fit on 80 %, holdout and recency-baseline metrics,
   artifact saved with its hash) against a bare ``lightgbm.train`` of the same matrix, rows and rounds;
 - scoring = ``scoring.replace_scores`` (features, prediction, risk bands, bulk write of every row in batches
   of 100 000 inside one transaction) into SQLite and PostgreSQL, against a bare ``Booster.predict`` of the
@@ -32,9 +32,9 @@ import pyarrow as pa
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from lottocrm.analytics.churn import artifacts, scoring, service, training
+from lottocrm.analytics.churn import artifacts, pipeline, scoring, training
 from lottocrm.analytics.churn.features import FeatureSpec
-from lottocrm.analytics.clv.summary import day_number
+from lottocrm.analytics.time import day_number
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
 
@@ -109,7 +109,9 @@ def timed(action):
 
 def bench_training(record: pa.Table, churned: np.ndarray, models_dir: Path) -> tuple[list[str], dict]:
     manifest, seconds = timed(
-        lambda: service.train_on(record, churned, as_of=AS_OF, window_days=WINDOW_DAYS, models_dir=models_dir)
+        lambda: pipeline.train_on(
+            record, churned, as_of=AS_OF, window_days=WINDOW_DAYS, models_dir=models_dir
+        )
     )
     spec = FeatureSpec.from_manifest(manifest["features"])
     rows = manifest["training_rows"]

@@ -15,6 +15,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,11 +24,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from lottocrm.analytics.clv import bgnbd, gammagamma, paretonbd, synthetic
+from lottocrm.analytics.clv import bgnbd, gammagamma, paretonbd
 from lottocrm.analytics.clv.scoring import StoredFit, score
 from lottocrm.analytics.clv.summary import LakeSummary
 from lottocrm.lake.schemas import TICKETS
 from lottocrm.lake.store import Lake
+
+# The synthetic generators are test helpers (tests/helpers), not part of the package: the benches reach them
+# by putting the tests folder on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from helpers import clv_synthetic  # noqa: E402
 
 TRUE_BG = bgnbd.BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
 TRUE_PARETO = paretonbd.ParetoNbdParams(r=0.553, alpha=10.578, s=0.606, beta=11.669)
@@ -51,20 +57,20 @@ def timed(action):
 
 
 def bench_fits(customers: int, *, whole_days: bool) -> list[str]:
-    T = synthetic.observation_lengths(customers, low=26, high=52, seed=1)
+    T = clv_synthetic.observation_lengths(customers, low=26, high=52, seed=1)
     lines = []
     label = "whole days" if whole_days else "continuous time"
 
-    def rounded(c: synthetic.SyntheticCustomers) -> synthetic.SyntheticCustomers:
+    def rounded(c: clv_synthetic.SyntheticCustomers) -> clv_synthetic.SyntheticCustomers:
         if not whole_days:
             return c
         # What a lake summary yields: days / 7, the last purchase no later than the end.
         T_days = np.round(c.T * 7)
-        return synthetic.SyntheticCustomers(
+        return clv_synthetic.SyntheticCustomers(
             x=c.x, t_x=np.minimum(np.round(c.t_x * 7), T_days) / 7, T=T_days / 7
         )
 
-    bg_customers = rounded(synthetic.draw_bgnbd(TRUE_BG, T=T, seed=2))
+    bg_customers = rounded(clv_synthetic.draw_bgnbd(TRUE_BG, T=T, seed=2))
     fit, seconds = timed(lambda: bgnbd.fit(x=bg_customers.x, t_x=bg_customers.t_x, T=bg_customers.T))
     _, one_eval = timed(
         lambda: bgnbd.log_likelihood(fit.params, x=bg_customers.x, t_x=bg_customers.t_x, T=bg_customers.T)
@@ -75,7 +81,7 @@ def bench_fits(customers: int, *, whole_days: bool) -> list[str]:
         f"r={fit.params.r:.3f} α={fit.params.alpha:.3f} "
         f"a={fit.params.a:.3f} b={fit.params.b:.3f} |"
     )
-    pn_customers = rounded(synthetic.draw_paretonbd(TRUE_PARETO, T=T, seed=3))
+    pn_customers = rounded(clv_synthetic.draw_paretonbd(TRUE_PARETO, T=T, seed=3))
     fit_p, seconds = timed(lambda: paretonbd.fit(x=pn_customers.x, t_x=pn_customers.t_x, T=pn_customers.T))
     _, one_eval = timed(
         lambda: paretonbd.log_likelihood(
@@ -89,7 +95,7 @@ def bench_fits(customers: int, *, whole_days: bool) -> list[str]:
         f"s={fit_p.params.s:.3f} β={fit_p.params.beta:.3f} |"
     )
     if not whole_days:
-        monetary = synthetic.draw_spend(TRUE_GG, x=bg_customers.x, seed=4)
+        monetary = clv_synthetic.draw_spend(TRUE_GG, x=bg_customers.x, seed=4)
         fit_g, seconds = timed(lambda: gammagamma.fit(x=bg_customers.x, monetary=monetary))
         lines.append(
             f"| Gamma-Gamma fit, {fit_g.customers:,} repeat buyers of {customers:,} | {seconds} | "
@@ -103,7 +109,7 @@ def bench_fits(customers: int, *, whole_days: bool) -> list[str]:
                 "x": pn_customers.x,
                 "t_x": pn_customers.t_x,
                 "T": pn_customers.T,
-                "monetary": synthetic.draw_spend(TRUE_GG, x=pn_customers.x, seed=4),
+                "monetary": clv_synthetic.draw_spend(TRUE_GG, x=pn_customers.x, seed=4),
             }
         )
         stored = StoredFit("pareto", "visit", fit_p.params, TRUE_GG, fit_p.log_likelihood, customers)

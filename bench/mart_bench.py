@@ -34,8 +34,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lottocrm.analytics.extracts import PLAYERS_SCHEMA
 from lottocrm.analytics.mart.build import MartBuilder, MartOptions
-from lottocrm.analytics.reports.extract import PLAYERS_SCHEMA
 from lottocrm.lake.schemas import TICKETS, WINS
 from lottocrm.lake.store import Lake
 

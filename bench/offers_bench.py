@@ -4,7 +4,7 @@
     .venv/bin/python bench/offers_bench.py [--players 100000 1000000] [--days 180] [--repeats 3]
         [--work /tmp/offers-lake] [--build-players 100000]
 
-The lake holds the synthetic players of ``lottocrm.analytics.propensity.synthetic`` (8 games, taste
+The lake holds the synthetic players of ``tests/helpers/propensity_synthetic.py`` (8 games, taste
 archetypes), written by a child process into ``--work`` (kept and reused by the next run with the same
 sizes). Propensities are a fixed pseudo-random probability per buyer × game (the model is not what is
 measured here), with ``played_before`` from the lake; the rules are mined as ``build_offers`` mines them.
@@ -30,12 +30,12 @@ from pathlib import Path
 import pyarrow as pa
 from synthetic_lake import AS_OF, synthetic_lake
 
-from lottocrm.analytics.mart.record import start_of_day_utc
+from lottocrm.analytics.lake_compute import LakeCompute
 from lottocrm.analytics.propensity.model import PROPENSITY_SCHEMA
 from lottocrm.analytics.propensity.offers import next_games, single_game_rules
-from lottocrm.analytics.propensity.service import OFFER_RULES
+from lottocrm.analytics.propensity.pipeline import OFFER_RULES
 from lottocrm.analytics.rules.apriori import mine_rules
-from lottocrm.analytics.rules.engine import LakeEngine
+from lottocrm.analytics.time import start_of_day_utc
 from lottocrm.lake.store import Lake
 
 TIMEZONE = "Europe/Moscow"
@@ -47,7 +47,7 @@ def _window_sql(window_days: int) -> tuple[str, str]:
     return start, end
 
 
-def _propensities(engine: LakeEngine) -> pa.Table:
+def _propensities(engine: LakeCompute) -> pa.Table:
     """Every buyer × game with a fixed pseudo-random probability and whether the buyer ever played it."""
     _, end = _window_sql(OFFER_RULES.window_days)
     sql = f"""
@@ -82,7 +82,7 @@ def _timed(run: Callable[[], object]) -> tuple[float, float, object]:
 
 
 def bench_next_games(lake: Lake, repeats: int) -> dict[str, object]:
-    with LakeEngine(lake, timezone=TIMEZONE) as engine:
+    with LakeCompute(lake, timezone=TIMEZONE) as engine:
         rules = single_game_rules(mine_rules(engine, as_of=AS_OF, options=OFFER_RULES).rules)
         scores = engine.register("bench_scores", _propensities(engine))
         sql = _basket_group_by()
@@ -115,8 +115,9 @@ def bench_next_games(lake: Lake, repeats: int) -> dict[str, object]:
 
 def bench_build(lake: Lake, players: int) -> list[tuple[str, float]]:
     """One ``build_offers`` over ``lake`` with a fresh SQLite store; seconds per step."""
-    from lottocrm.analytics.propensity.service import build_offers
-    from lottocrm.analytics.propensity.synthetic import write_synthetic_games, write_synthetic_players
+    # tests/ is on the path (see synthetic_lake.py): the generators are test helpers, not in the package.
+    from helpers.propensity_synthetic import write_synthetic_games, write_synthetic_players
+    from lottocrm.analytics.propensity.pipeline import build_offers
     from lottocrm.db import migrate
     from lottocrm.db.engine import make_engine
     from lottocrm.settings import build_settings

@@ -4,7 +4,7 @@ group-by of the same player-game pairs in the same run.
     .venv/bin/python bench/rules_bench.py [--players 1000000] [--days 90] [--min-support 0.01]
         [--min-confidence 0.1] [--repeats 3] [--work /tmp/rules-lake]
 
-The lake holds the synthetic players of ``lottocrm.analytics.propensity.synthetic`` (8 games, taste
+The lake holds the synthetic players of ``tests/helpers/propensity_synthetic.py`` (8 games, taste
 archetypes so long game sets are frequent), written by a child process (so the peak RSS is the queries') into
 a temporary folder, or into ``--work``, kept and reused by the next run with the same sizes. Two raw
 baselines read the same lake views: the basket group-by (distinct player-game pairs of the window, counted
@@ -28,9 +28,9 @@ from pathlib import Path
 
 from synthetic_lake import AS_OF, synthetic_lake
 
-from lottocrm.analytics.mart.record import start_of_day_utc
+from lottocrm.analytics.lake_compute import LakeCompute
 from lottocrm.analytics.rules.apriori import RuleOptions, RulesResult, mine_rules
-from lottocrm.analytics.rules.engine import LakeEngine
+from lottocrm.analytics.time import start_of_day_utc
 
 TIMEZONE = "Europe/Moscow"
 
@@ -82,12 +82,12 @@ def main() -> None:
     per_game, per_pair = _raw_sql(args.days)
 
     def rules() -> RulesResult:
-        with LakeEngine(lake, timezone=TIMEZONE) as engine:
+        with LakeCompute(lake, timezone=TIMEZONE) as engine:
             return mine_rules(engine, as_of=AS_OF, options=options)
 
     def raw(sql: str) -> Callable[[], object]:
         def run() -> object:
-            with LakeEngine(lake, timezone=TIMEZONE) as engine:
+            with LakeCompute(lake, timezone=TIMEZONE) as engine:
                 return engine.connection.sql(sql).to_arrow_table()
 
         return run

@@ -3,9 +3,9 @@
 Builds ``player_analytics`` for N players at two as-of dates (random lifecycle segments, other columns
 filled as `lottocrm mart` would leave them), then times, in the same run:
 
-- ``latest_migration`` uncached — what every dashboard load paid before the cache;
-- ``cached_latest_migration`` on a miss (compute and store) and on hits (repeated loads);
-- the raw engine running the cache-key query alone (the floor a hit cannot go under).
+- the segment-migration query computed directly — what every dashboard load paid before the cache;
+- the report runner on a miss (compute and store) and on hits (repeated loads);
+- the raw engine reading the record's version alone (the floor a hit cannot go under).
 
     .venv/bin/python bench/segments_bench.py --players 100000 \\
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
@@ -32,16 +32,15 @@ from sqlalchemy import Engine, create_engine, delete, text
 from sqlalchemy.engine import make_url
 
 from lottocrm.analytics.mart.models import PlayerAnalytics
-from lottocrm.analytics.panels import SEGMENT_LABELS
-from lottocrm.analytics.reports.models import ReportCacheEntry
-from lottocrm.analytics.reports.segments import cached_latest_migration, latest_migration
+from lottocrm.analytics.mart.segments import SEGMENT_LABELS
+from lottocrm.analytics.queries.models import ReportCacheEntry
+from lottocrm.analytics.queries.runner import ReportRunner
+from lottocrm.analytics.queries.segment_migration import SegmentMigrationQuery, compared
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
 
 DATES = (dt.date(2026, 3, 1), dt.date(2026, 3, 29))
-KEY_SQL = text(
-    "SELECT max(as_of), count(*), sum(length(segment) * (player_id % 9973 + 1)) FROM player_analytics"
-)
+KEY_SQL = text("SELECT as_of, event_id FROM player_analytics_writes ORDER BY as_of")
 
 
 def load(engine: Engine, n: int, rng: np.random.Generator) -> float:
@@ -80,9 +79,12 @@ def summary(samples: list[float]) -> tuple[float, float]:
 
 
 def bench(engine: Engine, repeats: int) -> list[tuple[str, float, float]]:
+    query = SegmentMigrationQuery()
+    runner = ReportRunner(engine)
+
     def uncached() -> None:
         with engine.connect() as connection:
-            latest_migration(connection)
+            query.calculate(connection)
 
     def clear() -> None:
         with transaction(engine) as session:
@@ -90,19 +92,19 @@ def bench(engine: Engine, repeats: int) -> list[tuple[str, float, float]]:
 
     def miss() -> None:
         clear()
-        cached_latest_migration(engine)
+        runner.run(query)
 
     def raw_key() -> None:
         with engine.connect() as connection:
-            connection.execute(KEY_SQL).one()
+            connection.execute(KEY_SQL).all()
 
     slow_repeats = max(3, repeats // 10)
     uncached()  # warm the DuckDB and Ibis imports once, outside the samples
     rows = [("uncached (before)", *summary(timed(uncached, slow_repeats)))]
     rows.append(("cache miss (compute + store)", *summary(timed(miss, slow_repeats))))
-    dates, table = cached_latest_migration(engine)
-    assert dates == DATES and table.num_rows > 0
-    rows.append(("cache hit (after)", *summary(timed(lambda: cached_latest_migration(engine), repeats))))
+    table = runner.run(query)
+    assert compared(table) == DATES and table.num_rows > 0
+    rows.append(("cache hit (after)", *summary(timed(lambda: runner.run(query), repeats))))
     rows.append(("raw engine: key query alone", *summary(timed(raw_key, repeats))))
     return rows
 

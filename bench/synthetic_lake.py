@@ -8,8 +8,12 @@ import sys
 import time
 from pathlib import Path
 
-from lottocrm.analytics.propensity.synthetic import write_synthetic_lake
 from lottocrm.lake.store import Lake
+
+# The synthetic generators are test helpers (tests/helpers), not part of the package: the benches reach them
+# by putting the tests folder on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from helpers.propensity_synthetic import write_synthetic_lake  # noqa: E402
 
 AS_OF = dt.date(2026, 10, 31)
 

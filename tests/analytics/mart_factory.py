@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 from sqlalchemy import Engine
 
-from lottocrm.analytics.reports.extract import PLAYERS_SCHEMA
+from lottocrm.analytics.extracts import PLAYERS_SCHEMA
 from lottocrm.db.engine import transaction
 from lottocrm.lake.schemas import TICKETS, WINS
 from lottocrm.lake.store import Lake

@@ -14,13 +14,14 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from lottocrm.analytics import artifacts as shared_artifacts
-from lottocrm.analytics.churn import artifacts, service
+from lottocrm.analytics.churn import artifacts, pipeline
 from lottocrm.analytics.churn.models import ChurnModelRecord, ChurnScore
 from lottocrm.analytics.churn.panels import player_panels
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.store import Lake
 from lottocrm.settings import Settings
+from lottocrm.simulator.ground_truth import PLAYERS_DIR
 from lottocrm.simulator.params import SimulationConfig
 from lottocrm.simulator.run import simulate
 
@@ -61,15 +62,15 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     engine = make_engine(f"sqlite:///{root / 'crm.sqlite3'}")
     migrate.upgrade(engine)
     simulate(CONFIG, engine=engine, lake=Lake(root / "lake"), truth_dir=root / "ground-truth", workers=1)
-    workspace = service.ChurnWorkspace(
+    workspace = pipeline.ChurnWorkspace(
         lake=Lake(root / "lake"),
         engine=engine,
         timezone="Europe/Moscow",
         models_dir=root / "models" / "churn",
-        truth_dir=root / "ground-truth",
+        truth_players_dir=root / "ground-truth" / PLAYERS_DIR,
         today=dt.date(2026, 11, 22),
     )
-    manifest = service.train(workspace, as_of=dt.date(2026, 5, 1))
+    manifest = pipeline.train(workspace, as_of=dt.date(2026, 5, 1))
     engine.dispose()
     return root, manifest
 

@@ -16,13 +16,15 @@ from lake_factory import tickets_table
 from sqlalchemy import func, select
 
 from lottocrm.analytics import artifacts as shared_artifacts
-from lottocrm.analytics.churn import artifacts, metrics, service
-from lottocrm.analytics.churn.errors import ChurnArtifactError, ChurnInputError
+from lottocrm.analytics.churn import artifacts, metrics, pipeline
+from lottocrm.analytics.churn.artifacts import ChurnArtifactError
 from lottocrm.analytics.churn.features import RECORD_FEATURES, FeatureSpec
 from lottocrm.analytics.churn.models import ChurnModelRecord, ChurnScore
+from lottocrm.analytics.errors import AnalyticsInputError
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.store import Lake
+from lottocrm.simulator.ground_truth import PLAYERS_DIR
 from lottocrm.simulator.params import SimulationConfig
 from lottocrm.simulator.run import simulate
 
@@ -43,24 +45,24 @@ def workspace(tmp_path_factory: pytest.TempPathFactory):
         truth_dir=root / "ground-truth",
         workers=1,
     )
-    yield service.ChurnWorkspace(
+    yield pipeline.ChurnWorkspace(
         lake=Lake(root / "lake"),
         engine=engine,
         timezone="Europe/Moscow",
         models_dir=root / "models" / "churn",
-        truth_dir=root / "ground-truth",
+        truth_players_dir=root / "ground-truth" / PLAYERS_DIR,
         today=TODAY,
     )
     engine.dispose()
 
 
 @pytest.fixture(scope="module")
-def trained(workspace: service.ChurnWorkspace) -> dict:
-    return service.train(workspace, as_of=dt.date(2026, 5, 1))
+def trained(workspace: pipeline.ChurnWorkspace) -> dict:
+    return pipeline.train(workspace, as_of=dt.date(2026, 5, 1))
 
 
-def test_backtest_beats_the_recency_baseline_and_tracks_the_truth(workspace: service.ChurnWorkspace) -> None:
-    report = service.backtest(workspace, train_as_of=dt.date(2026, 2, 1), test_as_of=dt.date(2026, 6, 1))
+def test_backtest_beats_the_recency_baseline_and_tracks_the_truth(workspace: pipeline.ChurnWorkspace) -> None:
+    report = pipeline.backtest(workspace, train_as_of=dt.date(2026, 2, 1), test_as_of=dt.date(2026, 6, 1))
     model, baseline = report["model"], report["recency_baseline"]
     assert report["beats_baseline"]
     assert model["roc_auc"] > baseline["roc_auc"] and model["pr_auc"] > baseline["pr_auc"]
@@ -77,7 +79,7 @@ def test_backtest_beats_the_recency_baseline_and_tracks_the_truth(workspace: ser
     assert truth["oracle_roc_auc"] > baseline["roc_auc"]
 
 
-def test_manifest_records_what_scoring_needs(workspace: service.ChurnWorkspace, trained: dict) -> None:
+def test_manifest_records_what_scoring_needs(workspace: pipeline.ChurnWorkspace, trained: dict) -> None:
     folder = workspace.models_dir / trained["version"]
     on_disk = json.loads((folder / shared_artifacts.MANIFEST_FILE).read_text("utf-8"))
     assert on_disk == trained
@@ -91,13 +93,13 @@ def test_manifest_records_what_scoring_needs(workspace: service.ChurnWorkspace, 
     assert trained["lottocrm_version"] and trained["created_at"] and len(trained["model_sha256"]) == 64
 
 
-def test_training_is_deterministic(workspace: service.ChurnWorkspace, trained: dict) -> None:
-    again = service.train(workspace, as_of=dt.date(2026, 5, 1))
+def test_training_is_deterministic(workspace: pipeline.ChurnWorkspace, trained: dict) -> None:
+    again = pipeline.train(workspace, as_of=dt.date(2026, 5, 1))
     assert again["model_sha256"] == trained["model_sha256"]
 
 
 def test_tampered_missing_or_unknown_artifacts_are_refused(
-    workspace: service.ChurnWorkspace, trained: dict, tmp_path: Path
+    workspace: pipeline.ChurnWorkspace, trained: dict, tmp_path: Path
 ) -> None:
     copy = tmp_path / "models"
     shutil.copytree(workspace.models_dir / trained["version"], copy / trained["version"])
@@ -118,9 +120,9 @@ def test_tampered_missing_or_unknown_artifacts_are_refused(
         artifacts.STORE.load(copy, "../churn")
 
 
-def test_backtest_refuses_a_test_date_inside_the_training_window(workspace: service.ChurnWorkspace) -> None:
-    with pytest.raises(ChurnInputError, match="peek at its own future"):
-        service.backtest(workspace, train_as_of=dt.date(2026, 3, 1), test_as_of=dt.date(2026, 4, 1))
+def test_backtest_refuses_a_test_date_inside_the_training_window(workspace: pipeline.ChurnWorkspace) -> None:
+    with pytest.raises(AnalyticsInputError, match="peek at its own future"):
+        pipeline.backtest(workspace, train_as_of=dt.date(2026, 3, 1), test_as_of=dt.date(2026, 4, 1))
 
 
 def test_unseen_categories_and_nulls_are_missing_values() -> None:
@@ -160,12 +162,12 @@ def test_metrics_on_numbers_worked_out_by_hand() -> None:
 
 
 def test_metrics_refuse_a_single_class() -> None:
-    with pytest.raises(ChurnInputError, match="all 4 players churned"):
+    with pytest.raises(AnalyticsInputError, match="all 4 players churned"):
         metrics.evaluate(np.ones(4, dtype=bool), np.full(4, 0.5))
 
 
 def test_a_lake_without_buyers_is_refused_and_scores_nothing(
-    workspace: service.ChurnWorkspace, trained: dict, tmp_path: Path
+    workspace: pipeline.ChurnWorkspace, trained: dict, tmp_path: Path
 ) -> None:
     """Only anonymous tickets: there is no buyer to learn from or to score, and nothing is written."""
     engine = make_engine(f"sqlite:///{tmp_path / 'crm.sqlite3'}")
@@ -177,19 +179,19 @@ def test_a_lake_without_buyers_is_refused_and_scores_nothing(
         tickets_table([(None, noon + dt.timedelta(days=d), 10_000) for d in range(200)]),
         batch_id="anon",
     )
-    empty = service.ChurnWorkspace(
+    empty = pipeline.ChurnWorkspace(
         lake=lake,
         engine=engine,
         timezone="Europe/Moscow",
         models_dir=tmp_path / "models",
-        truth_dir=tmp_path / "ground-truth",
+        truth_players_dir=tmp_path / "ground-truth" / PLAYERS_DIR,
         today=TODAY,
     )
-    with pytest.raises(ChurnInputError, match="no player bought anything before 2026-03-01"):
-        service.train(empty, as_of=dt.date(2026, 3, 1))
+    with pytest.raises(AnalyticsInputError, match="no player bought anything before 2026-03-01"):
+        pipeline.train(empty, as_of=dt.date(2026, 3, 1))
     shutil.copytree(workspace.models_dir / trained["version"], empty.models_dir / trained["version"])
-    with pytest.raises(ChurnInputError, match="nobody to score"):
-        service.score(empty, as_of=dt.date(2026, 3, 1))
+    with pytest.raises(AnalyticsInputError, match="nobody to score"):
+        pipeline.score(empty, as_of=dt.date(2026, 3, 1))
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(ChurnScore)) == 0
         assert session.scalar(select(func.count()).select_from(ChurnModelRecord)) == 0

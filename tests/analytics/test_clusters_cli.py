@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from helpers.propensity_synthetic import write_synthetic_lake, write_synthetic_players
 from lottocrm.analytics.clusters.models import ClusterProfile, PlayerCluster
-from lottocrm.analytics.propensity.synthetic import write_synthetic_lake, write_synthetic_players
 from lottocrm.cli.main import app
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.store import Lake

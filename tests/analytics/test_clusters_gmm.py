@@ -16,7 +16,7 @@ from lottocrm.analytics.clusters.gmm import (
     parsimonious_k,
 )
 from lottocrm.analytics.clusters.labels import english, tell_apart, traits
-from lottocrm.analytics.rules.errors import AnalyticsInputError
+from lottocrm.analytics.errors import AnalyticsInputError
 
 # Three kinds of buyer: recent weekly big spenders on draws, lapsed one-off small spenders on instant games,
 # and a middle group playing both. (recency days, purchase days, check in kopecks, draw share, tenure days)

@@ -14,7 +14,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from lottocrm.analytics.clv import bgnbd, gammagamma, paretonbd, synthetic
+from helpers import clv_synthetic
+from lottocrm.analytics.clv import bgnbd, gammagamma, paretonbd
 from lottocrm.analytics.clv.bgnbd import BgNbdParams
 from lottocrm.analytics.clv.gammagamma import GammaGammaParams
 from lottocrm.analytics.clv.paretonbd import ParetoNbdParams
@@ -35,12 +36,12 @@ def _within(estimate: object, truth: object, tolerance: dict[str, float]) -> Non
 
 @pytest.fixture(scope="module")
 def T() -> np.ndarray:
-    return synthetic.observation_lengths(CUSTOMERS, low=26, high=52, seed=SEED)
+    return clv_synthetic.observation_lengths(CUSTOMERS, low=26, high=52, seed=SEED)
 
 
 def test_bgnbd_recovers_true_parameters(T: np.ndarray) -> None:
     truth = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
-    customers = synthetic.draw_bgnbd(truth, T=T, seed=SEED + 1)
+    customers = clv_synthetic.draw_bgnbd(truth, T=T, seed=SEED + 1)
     fitted = bgnbd.fit(x=customers.x, t_x=customers.t_x, T=customers.T)
     assert fitted.convergence.converged
     _within(fitted.params, truth, {"r": 0.08, "alpha": 0.12, "a": 0.30, "b": 0.35})
@@ -48,7 +49,7 @@ def test_bgnbd_recovers_true_parameters(T: np.ndarray) -> None:
 
 def test_pareto_recovers_true_parameters(T: np.ndarray) -> None:
     truth = ParetoNbdParams(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-    customers = synthetic.draw_paretonbd(truth, T=T, seed=SEED + 2)
+    customers = clv_synthetic.draw_paretonbd(truth, T=T, seed=SEED + 2)
     fitted = paretonbd.fit(x=customers.x, t_x=customers.t_x, T=customers.T)
     assert fitted.convergence.converged
     _within(fitted.params, truth, {"r": 0.11, "alpha": 0.12, "s": 0.45, "beta": 0.75})
@@ -56,8 +57,10 @@ def test_pareto_recovers_true_parameters(T: np.ndarray) -> None:
 
 def test_gamma_gamma_recovers_true_parameters(T: np.ndarray) -> None:
     truth = GammaGammaParams(p=6.25, q=3.74, gamma=15.44)
-    customers = synthetic.draw_bgnbd(BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426), T=T, seed=SEED + 3)
-    monetary = synthetic.draw_spend(truth, x=customers.x, seed=SEED + 4)
+    customers = clv_synthetic.draw_bgnbd(
+        BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426), T=T, seed=SEED + 3
+    )
+    monetary = clv_synthetic.draw_spend(truth, x=customers.x, seed=SEED + 4)
     fitted = gammagamma.fit(x=customers.x, monetary=monetary)
     assert fitted.convergence.converged
     _within(fitted.params, truth, {"p": 0.27, "q": 0.13, "gamma": 0.40})

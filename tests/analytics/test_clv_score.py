@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from lottocrm.analytics.clv import panels, predict
 from lottocrm.analytics.clv.models import ClvFit, PlayerClv
-from lottocrm.analytics.clv.scoring import ScoreOptions, StoredFit, fit_and_score, score
+from lottocrm.analytics.clv.pipeline import fit_and_score
+from lottocrm.analytics.clv.scoring import ScoreOptions, StoredFit, score
 from lottocrm.analytics.clv.summary import LakeSummary
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.store import Lake

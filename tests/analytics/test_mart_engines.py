@@ -14,9 +14,9 @@ import pyarrow as pa
 import pytest
 
 from lottocrm.analytics.engine import EngineError, open_engine
+from lottocrm.analytics.extracts import PLAYERS_SCHEMA
 from lottocrm.analytics.mart.build import MART_COLUMNS, MartBuilder, MartOptions
 from lottocrm.analytics.mart.rfm import RfmThresholds
-from lottocrm.analytics.reports.extract import PLAYERS_SCHEMA
 from lottocrm.lake.store import Lake
 from lottocrm.simulator.params import SimulationConfig
 from lottocrm.simulator.run import Simulation

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 import pytest
 from mart_factory import AS_OF, players_table, write_lake
 
-from lottocrm.analytics.mart.build import MartBuilder, MartInputError, MartOptions
+from lottocrm.analytics.errors import AnalyticsInputError
+from lottocrm.analytics.mart.build import MartBuilder, MartOptions
 from lottocrm.analytics.mart.rfm import RfmThresholds
 from lottocrm.analytics.mart.segments import LifecycleThresholds
 from lottocrm.lake.store import Lake
@@ -176,13 +177,13 @@ def test_migration_matrix_counts_every_later_player_once(builder: MartBuilder) -
 
 
 def test_as_of_checks(builder: MartBuilder) -> None:
-    with pytest.raises(MartInputError, match="future"):
+    with pytest.raises(AnalyticsInputError, match="future"):
         builder.check_as_of(TODAY + dt.timedelta(days=1), today=TODAY)
-    with pytest.raises(MartInputError, match="before any data"):
+    with pytest.raises(AnalyticsInputError, match="before any data"):
         builder.check_as_of(dt.date(2025, 2, 1), today=TODAY)
     builder.check_as_of(dt.date(2025, 2, 2), today=TODAY)
 
 
 def test_empty_lake_is_refused(lake: Lake) -> None:
-    with building(lake, MartOptions(timezone="Europe/Moscow")) as builder, pytest.raises(MartInputError):
+    with building(lake, MartOptions(timezone="Europe/Moscow")) as builder, pytest.raises(AnalyticsInputError):
         builder.check_as_of(AS_OF, today=TODAY)

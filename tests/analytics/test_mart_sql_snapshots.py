@@ -18,8 +18,8 @@ from pathlib import Path
 import ibis
 import pytest
 
+from lottocrm.analytics.extracts import PLAYERS_SCHEMA
 from lottocrm.analytics.mart.build import MartOptions, mart_expression
-from lottocrm.analytics.reports.extract import PLAYERS_SCHEMA
 from lottocrm.lake.schemas import TICKETS, WINS
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from typer.testing import CliRunner
 
-from lottocrm.analytics.propensity.synthetic import (
+from helpers.propensity_synthetic import (
     write_synthetic_games,
     write_synthetic_lake,
     write_synthetic_players,

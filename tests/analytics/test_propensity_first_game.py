@@ -6,9 +6,10 @@ import datetime as dt
 
 import pyarrow as pa
 
-from lottocrm.analytics.propensity.first_game import PLAYERS_SCHEMA, first_game_offers
-from lottocrm.analytics.propensity.synthetic import basket_tickets
-from lottocrm.analytics.rules.engine import LakeEngine
+from helpers.propensity_synthetic import basket_tickets
+from lottocrm.analytics.extracts import PLAYERS_WITH_CHANNEL_SCHEMA
+from lottocrm.analytics.lake_compute import LakeCompute
+from lottocrm.analytics.propensity.first_game import first_game_offers
 from lottocrm.lake.store import Lake
 
 MOSCOW = dt.timezone(dt.timedelta(hours=3))
@@ -25,7 +26,7 @@ def _players(rows: list[tuple[int, str, str | None]], *, late: int) -> pa.Table:
             "channel": [c for _, c, _ in rows] + ["app"],
             "region": [r for _, _, r in rows] + ["RU-MOW"],
         },
-        schema=PLAYERS_SCHEMA,
+        schema=PLAYERS_WITH_CHANNEL_SCHEMA,
     )
 
 
@@ -57,7 +58,7 @@ def test_first_games_come_from_the_narrowest_peer_group_with_enough_first_time_b
         ],
         late=304,  # registered after the as-of date: not offered yet
     )
-    with LakeEngine(lake, timezone="Europe/Moscow") as engine:
+    with LakeCompute(lake, timezone="Europe/Moscow") as engine:
         offers = first_game_offers(engine, players=players, as_of=AS_OF, top=2, days=90, min_buyers=3)
     got = [
         (r["player_id"], r["rank"], r["game_id"], r["scope"], r["buyers"], round(r["share"], 3))
@@ -76,6 +77,6 @@ def test_first_games_come_from_the_narrowest_peer_group_with_enough_first_time_b
 def test_no_first_time_buyer_in_the_window_means_no_first_game(lake: Lake) -> None:
     _sell(lake, {101: {5}}, AS_OF - dt.timedelta(days=200), "old")
     players = _players([(101, "app", "RU-MOW"), (301, "app", "RU-MOW")], late=304)
-    with LakeEngine(lake, timezone="Europe/Moscow") as engine:
+    with LakeCompute(lake, timezone="Europe/Moscow") as engine:
         offers = first_game_offers(engine, players=players, as_of=AS_OF, top=3, days=90, min_buyers=1)
     assert offers.num_rows == 0

@@ -11,13 +11,13 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from helpers.propensity_synthetic import write_synthetic_lake
 from lottocrm.analytics.artifacts import MANIFEST_FILE, MODEL_FILE
+from lottocrm.analytics.errors import AnalyticsInputError
+from lottocrm.analytics.lake_compute import LakeCompute
 from lottocrm.analytics.propensity.artifacts import STORE, PropensityArtifactError, load_model, save_fit
 from lottocrm.analytics.propensity.features import FEATURES, labelled, sold_games
 from lottocrm.analytics.propensity.model import PropensityOptions, fit_propensity, score_propensity
-from lottocrm.analytics.propensity.synthetic import write_synthetic_lake
-from lottocrm.analytics.rules.engine import LakeEngine
-from lottocrm.analytics.rules.errors import AnalyticsInputError
 from lottocrm.lake.schemas import TICKETS
 from lottocrm.lake.store import Lake
 
@@ -65,7 +65,7 @@ def _write(lake: Lake) -> None:
 
 def test_features_and_labels_by_hand(lake: Lake) -> None:
     _write(lake)
-    with LakeEngine(lake, timezone="Europe/Moscow") as engine:
+    with LakeCompute(lake, timezone="Europe/Moscow") as engine:
         games = sold_games(engine, before=AS_OF)
         rows = engine.to_arrow(labelled(engine, as_of=AS_OF, horizon_days=30, games=games)).to_pylist()
         longer = engine.to_arrow(labelled(engine, as_of=AS_OF, horizon_days=60, games=games)).to_pylist()
@@ -102,7 +102,7 @@ def synthetic_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
 
 
 def test_model_beats_played_before_on_every_game(synthetic_lake: Lake) -> None:
-    with LakeEngine(synthetic_lake, timezone="Europe/Moscow") as engine:
+    with LakeCompute(synthetic_lake, timezone="Europe/Moscow") as engine:
         fit = fit_propensity(engine, as_of=AS_OF, options=PropensityOptions(trees=60))
         scores = score_propensity(engine, fit)
     assert (fit.train_as_of, fit.holdout_as_of) == (
@@ -134,7 +134,7 @@ def test_a_horizon_of_no_days_is_refused(horizon: int) -> None:
 def test_training_needs_tickets_before_as_of_minus_two_horizons(lake: Lake) -> None:
     _write(lake)  # first ticket 200 days before the as-of date
     with (
-        LakeEngine(lake, timezone="Europe/Moscow") as engine,
+        LakeCompute(lake, timezone="Europe/Moscow") as engine,
         pytest.raises(
             AnalyticsInputError,
             match=r"training date \(as-of − 2 × 120 horizon days\) 2025-10-04 has no tickets",
@@ -146,7 +146,7 @@ def test_training_needs_tickets_before_as_of_minus_two_horizons(lake: Lake) -> N
 def test_an_as_of_date_before_any_ticket_is_refused(lake: Lake) -> None:
     _write(lake)
     with (
-        LakeEngine(lake, timezone="Europe/Moscow") as engine,
+        LakeCompute(lake, timezone="Europe/Moscow") as engine,
         pytest.raises(AnalyticsInputError, match="as-of date 2025-01-01 has no tickets before it"),
     ):
         fit_propensity(engine, as_of=dt.date(2025, 1, 1), options=PropensityOptions())
@@ -155,7 +155,7 @@ def test_an_as_of_date_before_any_ticket_is_refused(lake: Lake) -> None:
 def test_the_model_is_stored_as_a_checked_artifact_and_a_tampered_one_is_refused(
     synthetic_lake: Lake, tmp_path: Path
 ) -> None:
-    with LakeEngine(synthetic_lake, timezone="Europe/Moscow") as engine:
+    with LakeCompute(synthetic_lake, timezone="Europe/Moscow") as engine:
         fit = fit_propensity(engine, as_of=AS_OF, options=PropensityOptions(trees=20))
         saved = save_fit(tmp_path, fit, created_at=dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC))
         loaded = load_model(tmp_path)
@@ -183,7 +183,7 @@ def test_the_model_is_stored_as_a_checked_artifact_and_a_tampered_one_is_refused
 
 
 def test_a_model_trained_on_other_features_is_refused(synthetic_lake: Lake, tmp_path: Path) -> None:
-    with LakeEngine(synthetic_lake, timezone="Europe/Moscow") as engine:
+    with LakeCompute(synthetic_lake, timezone="Europe/Moscow") as engine:
         fit = fit_propensity(engine, as_of=AS_OF, options=PropensityOptions(trees=5))
     saved = save_fit(tmp_path, fit, created_at=dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC))
     artifact = STORE.load(STORE.models_dir(tmp_path), saved.version)

@@ -9,6 +9,14 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import func, select
 
+from helpers.propensity_synthetic import (
+    basket_tickets,
+    write_synthetic_games,
+    write_synthetic_lake,
+    write_synthetic_players,
+)
+from lottocrm.analytics.errors import AnalyticsInputError
+from lottocrm.analytics.lake_compute import LakeCompute
 from lottocrm.analytics.propensity.artifacts import load_model
 from lottocrm.analytics.propensity.model import PROPENSITY_SCHEMA, PropensityOptions
 from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNextGame, PropensityRun
@@ -20,16 +28,9 @@ from lottocrm.analytics.propensity.offers import (
     single_game_rules,
 )
 from lottocrm.analytics.propensity.panels import player_panels, reason
-from lottocrm.analytics.propensity.service import build_offers, replace_offers
-from lottocrm.analytics.propensity.synthetic import (
-    basket_tickets,
-    write_synthetic_games,
-    write_synthetic_lake,
-    write_synthetic_players,
-)
+from lottocrm.analytics.propensity.pipeline import build_offers
+from lottocrm.analytics.propensity.writeback import replace_offers
 from lottocrm.analytics.rules.apriori import basket_pairs
-from lottocrm.analytics.rules.engine import LakeEngine
-from lottocrm.analytics.rules.errors import AnalyticsInputError
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.store import Lake
 from lottocrm.presentation.render import as_text
@@ -90,7 +91,7 @@ def test_ranking_boosts_by_the_rules_a_basket_fires_and_skips_played_games(lake:
     )
     single = single_game_rules(rules)
     assert single.num_rows == 4  # the two-game consequent is not an offer of one game
-    with LakeEngine(lake, timezone="Europe/Moscow") as engine:
+    with LakeCompute(lake, timezone="Europe/Moscow") as engine:
         scores = engine.register("scores", propensities)
         ranked = next_games(engine, propensities=scores, rules=single, as_of=AS_OF, window_days=90, top=2)
     rows = [(r["player_id"], r["rank"], r["game_id"], r["score"], r["lift"]) for r in ranked.to_pylist()]
@@ -161,7 +162,7 @@ def test_bitmask_matching_equals_brute_force_on_random_baskets_and_rules(lake: L
         [dict(zip(PROPENSITY_SCHEMA.names, row, strict=True)) for row in propensities],
         schema=PROPENSITY_SCHEMA,
     )
-    with LakeEngine(lake, timezone="Europe/Moscow") as engine:
+    with LakeCompute(lake, timezone="Europe/Moscow") as engine:
         ranked = next_games(
             engine,
             propensities=engine.register("scores", scores),
@@ -210,7 +211,7 @@ def test_build_offers_stores_a_version_per_as_of_and_reruns_replace(settings: Se
         PropensityRun: 1,
     }
 
-    with LakeEngine(Lake(settings.lake_path), timezone=settings.timezone) as engine:
+    with LakeCompute(Lake(settings.lake_path), timezone=settings.timezone) as engine:
         # Every game a player ever bought before the as-of date, not just in the rules' window.
         ever = {
             (r["player_id"], r["game_id"])
@@ -383,7 +384,7 @@ def test_rules_naming_more_games_than_a_basket_mask_holds_are_refused(lake: Lake
         {"player_id": [1], "game_id": [100], "probability": [0.5], "played_before": [False]},
         schema=PROPENSITY_SCHEMA,
     )
-    with LakeEngine(lake, timezone="Europe/Moscow") as engine, pytest.raises(AnalyticsInputError) as refused:
+    with LakeCompute(lake, timezone="Europe/Moscow") as engine, pytest.raises(AnalyticsInputError) as refused:
         next_games(
             engine,
             propensities=engine.register("scores", propensities),

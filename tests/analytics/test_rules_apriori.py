@@ -9,10 +9,10 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from lottocrm.analytics.propensity.synthetic import basket_tickets
+from helpers.propensity_synthetic import basket_tickets
+from lottocrm.analytics.errors import AnalyticsInputError
+from lottocrm.analytics.lake_compute import LakeCompute
 from lottocrm.analytics.rules.apriori import RuleOptions, RulesResult, min_count, mine_rules
-from lottocrm.analytics.rules.engine import LakeEngine
-from lottocrm.analytics.rules.errors import AnalyticsInputError
 from lottocrm.lake.store import Lake
 
 MOSCOW = dt.timezone(dt.timedelta(hours=3))
@@ -24,7 +24,7 @@ HAND = {1: {1, 2, 3}, 2: {1, 2}, 3: {1, 3}, 4: {2, 3}, 5: {1, 2, 3, 4}, 6: {4}}
 
 
 def _mine(lake: Lake, **options: object) -> RulesResult:
-    with LakeEngine(lake, timezone="Europe/Moscow") as engine:
+    with LakeCompute(lake, timezone="Europe/Moscow") as engine:
         return mine_rules(engine, as_of=AS_OF, options=RuleOptions(**options))  # type: ignore[arg-type]
 
 
@@ -158,7 +158,7 @@ def test_a_window_of_no_days_is_refused(window: int) -> None:
 def test_an_as_of_date_with_no_tickets_before_it_is_refused(lake: Lake) -> None:
     lake.append("tickets", basket_tickets(HAND, sold_at=SOLD), batch_id="hand")
     with (
-        LakeEngine(lake, timezone="Europe/Moscow") as engine,
+        LakeCompute(lake, timezone="Europe/Moscow") as engine,
         pytest.raises(
             AnalyticsInputError,
             match="has no tickets before it: the first ticket of a player was sold on 2026-05-20",
@@ -171,7 +171,7 @@ def test_an_as_of_date_with_no_tickets_before_it_is_refused(lake: Lake) -> None:
 
 def test_an_empty_lake_is_refused(lake: Lake) -> None:
     with (
-        LakeEngine(lake, timezone="Europe/Moscow") as engine,
+        LakeCompute(lake, timezone="Europe/Moscow") as engine,
         pytest.raises(AnalyticsInputError, match="holds no tickets"),
     ):
         mine_rules(engine, as_of=AS_OF, options=RuleOptions(min_support=0.1, min_confidence=0.5))

@@ -9,7 +9,7 @@ import io
 import pytest
 from typer.testing import CliRunner
 
-from lottocrm.analytics.propensity.synthetic import basket_tickets, write_synthetic_games
+from helpers.propensity_synthetic import basket_tickets, write_synthetic_games
 from lottocrm.cli.main import app
 from lottocrm.db.engine import make_engine
 from lottocrm.lake.store import Lake

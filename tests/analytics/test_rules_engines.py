@@ -11,11 +11,11 @@ import random
 import pyarrow as pa
 import pytest
 
+from helpers.propensity_synthetic import write_synthetic_lake
+from lottocrm.analytics.lake_compute import LakeCompute
 from lottocrm.analytics.propensity.model import PROPENSITY_SCHEMA
 from lottocrm.analytics.propensity.offers import next_games, single_game_rules
-from lottocrm.analytics.propensity.synthetic import write_synthetic_lake
 from lottocrm.analytics.rules.apriori import RuleOptions, RulesResult, mine_rules
-from lottocrm.analytics.rules.engine import LakeEngine
 from lottocrm.lake.store import Lake
 
 pytestmark = pytest.mark.slow
@@ -48,9 +48,9 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
 
 
 def test_duckdb_and_pyspark_mine_the_same_sets_and_rules(lake: Lake, spark) -> None:  # type: ignore[no-untyped-def]
-    with LakeEngine(lake, timezone="Europe/Moscow") as engine:
+    with LakeCompute(lake, timezone="Europe/Moscow") as engine:
         duck = mine_rules(engine, as_of=AS_OF, options=OPTIONS)
-    with LakeEngine(lake, timezone="Europe/Moscow", engine="pyspark", spark=spark) as engine:
+    with LakeCompute(lake, timezone="Europe/Moscow", engine="pyspark", spark=spark) as engine:
         on_spark = mine_rules(engine, as_of=AS_OF, options=OPTIONS)
     # Sets of three games and more, so the candidate pruning and the rule subsets are exercised.
     assert max(level.size for level in duck.levels if level.frequent) == 3 and duck.rules.num_rows > 50
@@ -76,11 +76,11 @@ def test_duckdb_and_pyspark_rank_the_same_next_games(lake: Lake, spark) -> None:
         schema=PROPENSITY_SCHEMA,
     )
     # The rules' own parity is the test above: mine them once, rank with them on both engines.
-    with LakeEngine(lake, timezone="Europe/Moscow") as engine:
+    with LakeCompute(lake, timezone="Europe/Moscow") as engine:
         rules = single_game_rules(mine_rules(engine, as_of=AS_OF, options=OPTIONS).rules)
     ranked = {}
     for name, session in (("duckdb", None), ("pyspark", spark)):
-        with LakeEngine(lake, timezone="Europe/Moscow", engine=name, spark=session) as engine:
+        with LakeCompute(lake, timezone="Europe/Moscow", engine=name, spark=session) as engine:
             ranked[name] = next_games(
                 engine,
                 propensities=engine.register(engine.name("scores"), scores),

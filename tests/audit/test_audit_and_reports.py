@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from helpers.factories import analytics_record
 from helpers.web_app import csrf_of, sign_in
-from lottocrm.analytics.reports.runner import run_reports
+from lottocrm.analytics.queries.registry import TICKET_REPORTS, report_query
+from lottocrm.analytics.queries.runner import ReportRunner
 from lottocrm.audit import service as audit
 from lottocrm.audit.models import AuditEvent
 from lottocrm.audit.service import Actor
@@ -58,11 +59,9 @@ def test_audit_row_rolls_back_with_the_change(engine) -> None:  # type: ignore[n
 
 
 def test_report_numbers(seeded, engine) -> None:  # type: ignore[no-untyped-def]
-    reports = run_reports(
-        ["kpi", "cohorts", "funnel", "sales-by-game", "sales-by-channel", "sales-by-region"],
-        lake=Lake(seeded.lake_path),
-        engine=engine,
-    )
+    runner = ReportRunner(engine, lake=Lake(seeded.lake_path))
+    results = runner.run_all([report_query(name) for name in TICKET_REPORTS])
+    reports = dict(zip(TICKET_REPORTS, results, strict=True))
     kpi = {row["month"].month: row for row in reports["kpi"].to_pylist()}
     assert kpi[1]["active_players"] == 2 and kpi[1]["new_players"] == 1 and kpi[1]["tickets"] == 4
     assert kpi[1]["revenue_kopecks"] == 35000 and kpi[1]["average_check_kopecks"] == 8750

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lottocrm.analytics.errors import AnalyticsInputError
+
 MODEL_FILE = "model.txt"
 MANIFEST_FILE = "manifest.json"
 VERSION_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$")
 
 
-class ArtifactError(ValueError):
+class ArtifactError(AnalyticsInputError):
     """A saved model is unknown, incomplete or was changed after it was saved; it is never loaded."""
 
 

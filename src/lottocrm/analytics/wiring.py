@@ -1,4 +1,4 @@
-from lottocrm.manifest import Command, Domain
+from lottocrm.manifest import Command, Domain, Subscriber
 
 DOMAIN = Domain(
     name="analytics",
@@ -8,7 +8,7 @@ DOMAIN = Domain(
         "lottocrm.analytics.churn.models",
         "lottocrm.analytics.propensity.models",
         "lottocrm.analytics.clusters.models",
-        "lottocrm.analytics.reports.models",
+        "lottocrm.analytics.queries.models",
     ),
     api=("lottocrm.analytics.reports.api:router",),
     ui=("lottocrm.analytics.reports.ui:router",),
@@ -25,7 +25,7 @@ DOMAIN = Domain(
         ),
         Command(
             "segments",
-            "lottocrm.cli.mart:segments_app",
+            "lottocrm.cli.segments:segments_app",
             "Lifecycle segments: how players moved between them.",
         ),
         Command(
@@ -43,18 +43,25 @@ DOMAIN = Domain(
         ),
         Command(
             "rules",
-            "lottocrm.cli.propensity:rules",
+            "lottocrm.cli.rules:rules",
             "Association rules between games over player baskets: support, confidence and lift (Apriori).",
         ),
         Command(
-            "clusters", "lottocrm.cli.propensity:clusters_app", "Gaussian-mixture micro-segments of players."
+            "clusters", "lottocrm.cli.clusters:clusters_app", "Gaussian-mixture micro-segments of players."
         ),
     ),
     panels=(
-        "lottocrm.analytics.panels:player_panels",
+        "lottocrm.analytics.record_panel:player_panels",
         "lottocrm.analytics.clv.panels:player_panels",
         "lottocrm.analytics.churn.panels:player_panels",
         "lottocrm.analytics.propensity.panels:player_panels",
     ),
     events=("lottocrm.analytics.events",),
+    subscribers=(
+        Subscriber(
+            "analytics.refresh_record_reports",
+            "analytics.record_written",
+            "lottocrm.analytics.queries.refresh:refresh_record_reports",
+        ),
+    ),
 )

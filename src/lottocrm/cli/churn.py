@@ -9,33 +9,32 @@ from typing import Annotated, Any
 
 import typer
 
-from lottocrm.cli.context import console, fail, load_settings, say, state
+from lottocrm.cli.context import DB_NOT_READY, console, day_option, fail, load_settings, say, state
 
 churn_app = typer.Typer(
     help="Churn model: who stops buying within a window, learnt with LightGBM.", no_args_is_help=True
 )
 
-DB_NOT_READY = "the operational database is not ready; run `lottocrm init` (or `lottocrm db upgrade`)"
 WINDOW_HELP = "Churn window in days: churned = no purchase in this many days from the as-of date."
 
 
-def _day(name: str, help_text: str):  # type: ignore[no-untyped-def]
-    return typer.Option(name, formats=["%Y-%m-%d"], help=help_text)
-
-
 def _run(action):  # type: ignore[no-untyped-def]
-    """Run a service call, turning refused input and a missing schema into one error line."""
+    """Run a pipeline call, turning refused input and a missing schema into one error line."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from lottocrm.analytics.churn.errors import ChurnInputError
-    from lottocrm.analytics.churn.service import ChurnWorkspace
+    from lottocrm.analytics.churn.pipeline import ChurnWorkspace
+    from lottocrm.analytics.errors import AnalyticsInputError
     from lottocrm.db.engine import get_engine
+    from lottocrm.simulator.ground_truth import PLAYERS_DIR
 
     settings = load_settings()
-    workspace = ChurnWorkspace.from_settings(settings, get_engine(settings))
+    # Simulated data leaves its truth beside the lake; reports compare the model with it when it is there.
+    workspace = ChurnWorkspace.from_settings(
+        settings, get_engine(settings), truth_players_dir=settings.ground_truth_dir / PLAYERS_DIR
+    )
     try:
         return action(workspace)
-    except ChurnInputError as exc:
+    except AnalyticsInputError as exc:
         raise fail(str(exc)) from None
     except (OperationalError, ProgrammingError):
         raise fail(DB_NOT_READY) from None
@@ -96,14 +95,16 @@ def _show(result: dict[str, Any], as_json: bool, title: str) -> None:
 
 @churn_app.command("train")
 def train(
-    as_of: Annotated[dt.datetime, _day("--as-of", "Training as-of date; its labels must be in the data.")],
+    as_of: Annotated[
+        dt.datetime, day_option("--as-of", "Training as-of date; its labels must be in the data.")
+    ],
     window_days: Annotated[int, typer.Option("--window-days", help=WINDOW_HELP)] = 90,
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
 ) -> None:
     """Train a model at an as-of date (on 80 % of buyers, measured on the rest) and save it as a version."""
-    from lottocrm.analytics.churn import service
+    from lottocrm.analytics.churn import pipeline
 
-    manifest = _run(lambda ws: service.train(ws, as_of=as_of.date(), window_days=window_days))
+    manifest = _run(lambda ws: pipeline.train(ws, as_of=as_of.date(), window_days=window_days))
     if as_json:
         typer.echo(json.dumps(manifest, ensure_ascii=False, indent=2))
         return
@@ -117,18 +118,18 @@ def train(
 
 @churn_app.command("backtest")
 def backtest(
-    train_as_of: Annotated[dt.datetime, _day("--train-as-of", "As-of date to train at.")],
+    train_as_of: Annotated[dt.datetime, day_option("--train-as-of", "As-of date to train at.")],
     test_as_of: Annotated[
-        dt.datetime, _day("--test-as-of", "Later as-of date to evaluate at (≥ train as-of + window).")
+        dt.datetime, day_option("--test-as-of", "Later as-of date to evaluate at (≥ train as-of + window).")
     ],
     window_days: Annotated[int, typer.Option("--window-days", help=WINDOW_HELP)] = 90,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Time-based backtest: train at one date, score the players of a later date, compare with their fate."""
-    from lottocrm.analytics.churn import service
+    from lottocrm.analytics.churn import pipeline
 
     report = _run(
-        lambda ws: service.backtest(
+        lambda ws: pipeline.backtest(
             ws, train_as_of=train_as_of.date(), test_as_of=test_as_of.date(), window_days=window_days
         )
     )
@@ -142,13 +143,13 @@ def backtest(
 
 @churn_app.command("score")
 def score(
-    as_of: Annotated[dt.datetime, _day("--as-of", "Score the players as of this date.")],
+    as_of: Annotated[dt.datetime, day_option("--as-of", "Score the players as of this date.")],
     model: Annotated[str | None, typer.Option("--model", help="Model version (default: the newest).")] = None,
 ) -> None:
     """Score every buyer with a saved model into churn_scores (rerunning a date and model replaces)."""
-    from lottocrm.analytics.churn import service
+    from lottocrm.analytics.churn import pipeline
 
-    result = _run(lambda ws: service.score(ws, as_of=as_of.date(), version=model))
+    result = _run(lambda ws: pipeline.score(ws, as_of=as_of.date(), version=model))
     bands = ", ".join(f"{name} {count}" for name, count in result["bands"].items())
     say(f"as of {result['as_of']}: {result['players']} players scored with model {result['model_version']}")
     say(f"  risk bands: {bands}")

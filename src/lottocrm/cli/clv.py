@@ -1,6 +1,6 @@
 """``lottocrm clv …``: fit lifetime-value models on the lake's tickets, check them on a holdout, score.
 
-The models (scipy, Ibis, DuckDB) are imported inside the commands: ``lottocrm --help`` loads every CLI module.
+The models (scipy, Ibis, DuckDB) are imported inside the commands, so `lottocrm clv --help` stays fast.
 """
 
 from __future__ import annotations
@@ -9,15 +9,12 @@ import datetime as dt
 import json
 from dataclasses import asdict
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from lottocrm.cli.context import console, err_console, fail, load_settings, progress, say, state
-
-if TYPE_CHECKING:
-    from lottocrm.analytics.clv.holdout import HoldoutComparison
 
 clv_app = typer.Typer(
     help="Customer lifetime value: BG/NBD, Pareto/NBD and Gamma-Gamma.", no_args_is_help=True
@@ -44,41 +41,6 @@ TRANSACTION_HELP = (
     "What counts as one purchase: a visit (a player's tickets within one clock minute) or a whole local "
     "day (the CDNOW convention; undercounts players who buy twice a day)."
 )
-
-
-def _check_dates(
-    *, calibration_end: dt.date, holdout_end: dt.date | None, first: dt.date, last: dt.date, today: dt.date
-) -> None:
-    if calibration_end > today:
-        raise fail(f"calibration end {calibration_end} is in the future (today is {today})")
-    if calibration_end < first:
-        raise fail(
-            f"calibration end {calibration_end} is before the first ticket of a registered player ({first})"
-        )
-    if holdout_end is None:
-        return
-    if holdout_end <= calibration_end:
-        raise fail(f"holdout end {holdout_end} must be after the calibration end {calibration_end}")
-    if holdout_end > today:
-        raise fail(f"holdout end {holdout_end} is in the future (today is {today})")
-    if holdout_end > last:
-        err_console.print(
-            f"[yellow]warning:[/] the last ticket is on {last}; purchases after it are counted as none, "
-            "so the holdout's actual figures are understated",
-            highlight=False,
-        )
-
-
-def _model_report(fit: Any, holdout: HoldoutComparison | None) -> dict[str, Any]:
-    report: dict[str, Any] = {
-        "params": asdict(fit.params),
-        "log_likelihood": fit.log_likelihood,
-        "customers": fit.customers,
-        "convergence": asdict(fit.convergence),
-    }
-    if holdout is not None:
-        report["holdout"] = asdict(holdout)
-    return report
 
 
 def _print_model(name: str, report: dict[str, Any]) -> None:
@@ -134,67 +96,35 @@ def fit(
     ] = TransactionChoice.visit,
 ) -> None:
     """Fit purchase and spend models on registered players' tickets and print parameters and fit."""
-    from lottocrm.analytics.clv import bgnbd, gammagamma, paretonbd
-    from lottocrm.analytics.clv.errors import ClvDataError
-    from lottocrm.analytics.clv.holdout import compare
-    from lottocrm.analytics.clv.predict import expected_spend, kopecks
-    from lottocrm.analytics.clv.summary import LakeSummary, Transaction
-    from lottocrm.lake.store import Lake
+    from lottocrm.analytics.clv.pipeline import fit_report, fit_steps
+    from lottocrm.analytics.clv.summary import Transaction
+    from lottocrm.analytics.errors import AnalyticsInputError
 
     settings = load_settings()
-    lake = Lake(settings.lake_path)
-    if lake.row_count("tickets") == 0:
-        raise fail(f"the lake at {settings.lake_path} holds no tickets: import or simulate some first")
-    engine = LakeSummary(lake, timezone=settings.timezone, transaction=Transaction(transaction.value))
-    span = engine.span()
-    if span.first is None or span.last is None:
-        raise fail("no ticket in the lake belongs to a registered player, so there is nobody to model")
     calibration = calibration_end.date()
-    holdout_day = holdout_end.date() if holdout_end is not None else None
-    _check_dates(
-        calibration_end=calibration,
-        holdout_end=holdout_day,
-        first=span.first,
-        last=span.last,
-        today=dt.datetime.now(dt.UTC).date(),
-    )
-    weeks = (holdout_day - calibration).days / 7 if holdout_day is not None else None
-    wanted = [("bgnbd", bgnbd.fit), ("pareto", paretonbd.fit)]
-    wanted = [(name, fitter) for name, fitter in wanted if model in (ModelChoice.both, ModelChoice(name))]
-
-    result: dict[str, Any] = {
-        "calibration_end": calibration.isoformat(),
-        "transaction": transaction.value,
-        "holdout_end": holdout_day.isoformat() if holdout_day else None,
-        "models": {},
-    }
+    models = ["bgnbd", "pareto"] if model is ModelChoice.both else [model.value]
+    steps = fit_steps(models)
     try:
         with progress() as bar:
-            task = bar.add_task("summarising tickets", total=2 + len(wanted))
-            summary = engine.summarise(calibration_end=calibration, holdout_end=holdout_day)
-            result["players"] = len(summary)
-            result["repeat_buyers"] = int((summary["x"] > 0).sum())
-            bar.advance(task)
-            for name, fitter in wanted:
-                bar.update(task, description=f"fitting {name}")
-                fitted = fitter(x=summary["x"], t_x=summary["t_x"], T=summary["T"])
-                holdout = compare(fitted.params, summary, weeks=weeks) if weeks is not None else None
-                result["models"][name] = _model_report(fitted, holdout)
-                bar.advance(task)
-            bar.update(task, description="fitting gamma-gamma")
-            spend = gammagamma.fit(x=summary["x"], monetary=summary["monetary"])
-            mean_spend = expected_spend(spend.params, x=[0], monetary=[0])
-            result["gamma_gamma"] = {
-                "params": asdict(spend.params),
-                "log_likelihood": spend.log_likelihood,
-                "customers": spend.customers,
-                "convergence": asdict(spend.convergence),
-                "mean_spend_per_transaction_kopecks": int(kopecks(mean_spend)[0]),
-            }
-            bar.advance(task)
-    except ClvDataError as exc:
-        raise fail(str(exc)) from None
+            task = bar.add_task("fitting", total=len(steps))
 
+            def on_step(message: str) -> None:
+                bar.update(task, completed=steps.index(message), description=message)
+
+            fitted = fit_report(
+                settings,
+                calibration,
+                holdout_end=holdout_end.date() if holdout_end is not None else None,
+                models=models,
+                transaction=Transaction(transaction.value),
+                on_step=on_step,
+            )
+            bar.update(task, completed=len(steps), description="done")
+    except AnalyticsInputError as exc:
+        raise fail(str(exc)) from None
+    for warning in fitted.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    result = fitted.report
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
@@ -247,9 +177,10 @@ def score(
     """
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from lottocrm.analytics.clv.errors import ClvDataError
-    from lottocrm.analytics.clv.scoring import ScoreOptions, fit_and_score
+    from lottocrm.analytics.clv.pipeline import fit_and_score
+    from lottocrm.analytics.clv.scoring import ScoreOptions
     from lottocrm.analytics.clv.summary import Transaction
+    from lottocrm.analytics.errors import AnalyticsInputError
     from lottocrm.db.engine import get_engine
 
     settings = load_settings()
@@ -266,7 +197,7 @@ def score(
                 transaction=Transaction(transaction.value),
                 reuse_fit=reuse_fit,
             )
-    except ClvDataError as exc:
+    except AnalyticsInputError as exc:
         raise fail(str(exc)) from None
     except (OperationalError, ProgrammingError):
         raise fail("the database is not set up for CLV scores: run `lottocrm db upgrade` first") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -66,3 +67,12 @@ def progress() -> Iterator[Progress]:
     )
     with bar:
         yield bar
+
+
+# What a command says when the store's tables are missing (a fresh data folder, or a schema behind the code).
+DB_NOT_READY = "the operational database is not ready; run `lottocrm init` (or `lottocrm db upgrade`)"
+
+
+def day_option(name: str, help_text: str) -> Any:
+    """A ``--name YYYY-MM-DD`` option (Typer parses it to a datetime; commands take its ``.date()``)."""
+    return typer.Option(name, formats=["%Y-%m-%d"], help=help_text)

@@ -24,6 +24,7 @@ from lottocrm.loyalty import partners
 from lottocrm.loyalty.models import LoyaltyCard
 from lottocrm.loyalty.simulate import LoyaltySimulationSummary, simulate_loyalty
 from lottocrm.settings import Settings
+from lottocrm.simulator.ground_truth import PLAYERS_DIR
 from lottocrm.simulator.params import SimulationConfig
 from lottocrm.simulator.run import SimulationResult
 
@@ -57,28 +58,29 @@ def _describe_files(settings: Settings) -> None:
 def _build_marts(settings: Settings, engine: Engine, result: SimulationResult) -> None:
     """The record as of the simulation's end and four weeks before, built as `lottocrm mart` builds it.
     Imported here: Ibis would slow every other command's start."""
-    from lottocrm.analytics.mart.build import MartOptions, mart_builder
-    from lottocrm.analytics.mart.writeback import replace_snapshot
+    from lottocrm.analytics.mart.build import MartOptions
+    from lottocrm.analytics.mart.pipeline import write_records
 
     end = result.config.end
-    options = MartOptions(timezone=settings.timezone)
-    with mart_builder(lake=Lake(settings.lake_path), engine=engine, options=options) as builder:
-        for day in (end - MART_LOOKBACK, end):
-            mart = builder.build(day)
-            with transaction(engine) as session:
-                replace_snapshot(session, as_of=day, mart=mart)
-            show_segment_sizes(day, mart)
+    written = write_records(
+        engine,
+        lake=Lake(settings.lake_path),
+        options=MartOptions(timezone=settings.timezone),
+        days=[end - MART_LOOKBACK, end],
+    )
+    for day, mart in written.items():
+        show_segment_sizes(day, mart)
 
 
 def fit_models(settings: Settings, engine: Engine, end: dt.date) -> None:
     """Lifetime value, churn, next game to offer and micro-segments as of the simulation's end, each built
     as its own command builds it (`lottocrm clv score`, `churn train`/`score`, `propensity build`,
     `clusters fit`). Imported here: LightGBM and scikit-learn would slow every other command's start."""
-    from lottocrm.analytics.churn.service import train_and_score
+    from lottocrm.analytics.churn.pipeline import train_and_score
     from lottocrm.analytics.clusters.gmm import ClusterOptions
-    from lottocrm.analytics.clusters.service import build_clusters
-    from lottocrm.analytics.clv.scoring import fit_and_score
-    from lottocrm.analytics.propensity.service import build_offers
+    from lottocrm.analytics.clusters.pipeline import build_clusters
+    from lottocrm.analytics.clv.pipeline import fit_and_score
+    from lottocrm.analytics.propensity.pipeline import build_offers
 
     clv = fit_and_score(settings, engine, end)
     say(
@@ -87,7 +89,7 @@ def fit_models(settings: Settings, engine: Engine, end: dt.date) -> None:
         f"expected purchases in {clv.horizon_days} days {clv.expected_purchases:,.0f}, "
         f"discounted CLV {clv.clv_kopecks / 100:,.0f} ₽ in all"
     )
-    churn = train_and_score(settings, engine, end)
+    churn = train_and_score(settings, engine, end, truth_players_dir=settings.ground_truth_dir / PLAYERS_DIR)
     model, baseline = churn["holdout"]["model"], churn["holdout"]["recency_baseline"]
     bands = ", ".join(f"{band} {count:,}" for band, count in churn["scored"]["bands"].items())
     say(

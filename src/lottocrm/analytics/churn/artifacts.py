@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
-from lottocrm.analytics.artifacts import ArtifactStore
-from lottocrm.analytics.churn.errors import ChurnArtifactError
+from lottocrm.analytics.artifacts import ArtifactError, ArtifactStore
+
+
+class ChurnArtifactError(ArtifactError):
+    """A saved churn model is unknown, incomplete or was changed after it was saved; it is never loaded."""
+
 
 STORE = ArtifactStore(
     kind="churn", train_command="lottocrm churn train --as-of DATE", error=ChurnArtifactError

@@ -1,8 +1,9 @@
 """The model's inputs, taken from the player analytical record at the as-of date.
 
 Only buyers are modelled: a player who never bought cannot stop buying (onboarding, not churn, is their
-question). The feature list is explicit and travels with the model in its manifest, categories included, so a
-score is computed from exactly the columns and category codes the model was trained on.
+question). The features are the record's numbers (a column added to the record is a feature of the next
+model trained) plus the derived ones below; the list travels with the model in its manifest, categories
+included, so a score is computed from exactly the columns and category codes the model was trained on.
 
 Derived features (computed here because the record keeps dates, not day counts):
 
@@ -22,31 +23,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lottocrm.analytics.clv.summary import day_number
+from lottocrm.analytics.mart.record import COLUMNS as RECORD_COLUMNS
+from lottocrm.analytics.time import day_number
 
-RECORD_FEATURES = (
-    "days_since_registration",
-    "recency_days",
-    "tenure_days",
-    "frequency",
-    "tickets",
-    "monetary_kopecks",
-    "average_check_kopecks",
-    "interval_mean_days",
-    "interval_std_days",
-    "spend_30d_kopecks",
-    "spend_90d_kopecks",
-    "spend_trend_30d",
-    "spend_trend_90d",
-    "favourite_game_share",
-    "draw_share",
-    "main_channel_share",
-    "wins_count",
-    "wins_kopecks",
-    "biggest_win_kopecks",
-)
 DERIVED_FEATURES = ("days_since_last_win", "purchase_days_per_week", "recency_over_interval")
 CATEGORICAL_FEATURES = ("region", "favourite_game_id", "main_channel")
+# Every number the record holds, in the record's order: not the id, not the categories, and not the dates
+# (``*_on``), which a model can only use as day counts (``days_since_last_win`` below).
+RECORD_FEATURES = tuple(
+    column
+    for column in RECORD_COLUMNS
+    if column != "player_id" and column not in CATEGORICAL_FEATURES and not column.endswith("_on")
+)
 # The record columns the features need: what a scoring pass reads from the mart.
 INPUT_COLUMNS = ("player_id", *RECORD_FEATURES, "last_win_on", *CATEGORICAL_FEATURES)
 

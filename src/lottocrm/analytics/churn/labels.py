@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import numpy as np
 
-from lottocrm.analytics.churn.errors import ChurnInputError
-from lottocrm.analytics.mart.record import start_of_day_utc
+from lottocrm.analytics.errors import AnalyticsInputError
+from lottocrm.analytics.time import start_of_day_utc
 from lottocrm.lake.store import Lake
 
 DEFAULT_WINDOW_DAYS = 90
@@ -21,7 +21,7 @@ DEFAULT_WINDOW_DAYS = 90
 
 def check_window(window_days: int) -> None:
     if window_days <= 0:
-        raise ChurnInputError(f"the churn window must be at least one day, got {window_days}")
+        raise AnalyticsInputError(f"the churn window must be at least one day, got {window_days}")
 
 
 class Labels:
@@ -38,7 +38,7 @@ class Labels:
     def last_sale_day(self) -> dt.date:
         """Local day of the lake's last ticket; refuses an empty lake."""
         if self._lake.row_count("tickets") == 0:
-            raise ChurnInputError(
+            raise AnalyticsInputError(
                 f"the lake at {self._lake.root} holds no tickets: import or simulate some first"
             )
         row = self._connection.execute("SELECT max(sold_at) FROM tickets").fetchone()
@@ -52,7 +52,7 @@ class Labels:
         window_last = as_of + dt.timedelta(days=window_days - 1)
         if window_last > last_day:
             latest = last_day - dt.timedelta(days=window_days - 1)
-            raise ChurnInputError(
+            raise AnalyticsInputError(
                 f"churn labels for as-of {as_of} need tickets through {window_last} "
                 f"({window_days}-day window), but the last ticket in the lake was sold on {last_day}: "
                 f"choose an as-of date on or before {latest}, or a shorter --window-days"

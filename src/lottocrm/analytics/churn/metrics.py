@@ -16,17 +16,19 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from lottocrm.analytics.churn.errors import ChurnInputError
+from lottocrm.analytics.errors import AnalyticsInputError
 
 DECILES = 10
 
 
 def _check_both_classes(churned: np.ndarray, what: str) -> None:
     if churned.size == 0:
-        raise ChurnInputError(f"{what}: no players who bought before the as-of date, so nothing to evaluate")
+        raise AnalyticsInputError(
+            f"{what}: no players who bought before the as-of date, so nothing to evaluate"
+        )
     if churned.all() or not churned.any():
         kind = "churned" if churned.all() else "kept buying"
-        raise ChurnInputError(
+        raise AnalyticsInputError(
             f"{what}: all {churned.size} players {kind} in the window, so there is nothing to tell apart; "
             "choose another as-of date or window"
         )

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lottocrm.analytics.artifacts import Artifact
-from lottocrm.analytics.churn.errors import ChurnArtifactError
+from lottocrm.analytics.churn.artifacts import ChurnArtifactError
 from lottocrm.analytics.churn.features import FeatureSpec
 from lottocrm.analytics.churn.models import ChurnModelRecord, ChurnScore
 from lottocrm.analytics.churn.training import predict

@@ -1,4 +1,5 @@
-"""The churn score against the simulator's ground truth (``<data>/ground-truth/players/*.parquet``).
+"""The churn score against the simulator's ground truth: its per-player Parquet files, in a folder the
+caller names (the simulator owns that layout; imported data has no truth).
 
 The simulator draws each buyer's purchase rate λ (occasions per week) and dropout probability p (after each
 repeat occasion, BG/NBD). Per scored player we know from the truth whether they had really dropped out
@@ -26,14 +27,13 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from lottocrm.simulator.ground_truth import PLAYERS_DIR
-
 TRUTH_COLUMNS = ["player_id", "lapsed_at", "purchase_rate_per_week", "dropout_probability"]
 
 
-def load_truth(truth_dir: Path) -> pa.Table | None:
-    """The truth columns churn needs, or None when the data was not simulated (imported data has none)."""
-    files = sorted((truth_dir / PLAYERS_DIR).glob("part-*.parquet"))
+def load_truth(players_dir: Path | None) -> pa.Table | None:
+    """The truth columns churn needs from the Parquet files in ``players_dir``, or None when there are none
+    (the data was imported, not simulated)."""
+    files = sorted(players_dir.glob("*.parquet")) if players_dir is not None else []
     if not files:
         return None
     return ds.dataset([str(f) for f in files], format="parquet", schema=pq.read_schema(files[0])).to_table(

@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 
 from lottocrm.analytics.clusters import labels
-from lottocrm.analytics.rules.errors import AnalyticsInputError
+from lottocrm.analytics.errors import AnalyticsInputError
 
 # Columns the mart provides and the profiles report, in their own units.
 PROFILE_COLUMNS = (
@@ -49,7 +49,6 @@ PROFILE_COLUMNS = (
     "draw_share",
     "favourite_game_share",
 )
-MODEL_FEATURES = ("log_recency", "log_frequency", "log_average_check", "draw_share")
 COVARIANCE_TYPES = ("full", "diag")
 VARIANCE_FLOOR = 0.05
 # Smallest k whose BIC is within this many nats per player (BIC / 2n) of the curve's minimum.

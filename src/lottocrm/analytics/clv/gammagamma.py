@@ -17,8 +17,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import digamma, gammaln
 
-from lottocrm.analytics.clv.errors import ClvDataError
 from lottocrm.analytics.clv.mle import Convergence, maximise
+from lottocrm.analytics.errors import AnalyticsInputError
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,15 @@ def repeat_buyers(*, x: ArrayLike, monetary: ArrayLike) -> tuple[NDArray[np.floa
     x_ = np.asarray(x, dtype=np.float64).ravel()
     m_ = np.asarray(monetary, dtype=np.float64).ravel()
     if x_.size != m_.size:
-        raise ClvDataError(f"x and monetary differ in length ({x_.size}, {m_.size})")
+        raise AnalyticsInputError(f"x and monetary differ in length ({x_.size}, {m_.size})")
     repeat = x_ > 0
     x_, m_ = x_[repeat], m_[repeat]
     if x_.size == 0:
-        raise ClvDataError("no customer made a repeat purchase: there is no spend per transaction to model")
+        raise AnalyticsInputError(
+            "no customer made a repeat purchase: there is no spend per transaction to model"
+        )
     if not np.isfinite(m_).all() or (m_ <= 0).any():
-        raise ClvDataError("average spend of every repeat buyer must be a positive number")
+        raise AnalyticsInputError("average spend of every repeat buyer must be a positive number")
     return x_, m_
 
 

@@ -13,13 +13,12 @@ from scipy.special import hyp2f1
 
 from lottocrm.analytics.clv import paretonbd
 from lottocrm.analytics.clv.bgnbd import BgNbdParams
-from lottocrm.analytics.clv.errors import ClvDataError
 from lottocrm.analytics.clv.gammagamma import GammaGammaParams
 from lottocrm.analytics.clv.paretonbd import ParetoNbdParams
 from lottocrm.analytics.clv.rfm import as_arrays
+from lottocrm.analytics.errors import AnalyticsInputError
 
 PurchaseParams = BgNbdParams | ParetoNbdParams
-WEEKS_PER_MONTH = 365.25 / 12 / 7
 
 
 def _bgnbd_odds_dropped(
@@ -59,7 +58,7 @@ def expected_purchases(
 ) -> NDArray[np.float64]:
     """E[transactions in (T, T+t] | x, t_x, T] per customer."""
     if t < 0:
-        raise ClvDataError("the horizon t must be ≥ 0")
+        raise AnalyticsInputError("the horizon t must be ≥ 0")
     x_, t_x_, T_ = as_arrays(x=x, t_x=t_x, T=T)
     if isinstance(params, BgNbdParams):
         r, alpha, a, b = params.r, params.alpha, params.a, params.b
@@ -85,7 +84,7 @@ def expected_purchases_at(
     """
     horizons = np.asarray(weeks, dtype=np.float64).ravel()
     if (horizons < 0).any():
-        raise ClvDataError("every horizon must be ≥ 0")
+        raise AnalyticsInputError("every horizon must be ≥ 0")
     x_, t_x_, T_ = as_arrays(x=x, t_x=t_x, T=T)
     alive = probability_alive(params, x=x_, t_x=t_x_, T=T_)
     if isinstance(params, BgNbdParams):
@@ -99,18 +98,6 @@ def expected_purchases_at(
     return alive, purchases
 
 
-def expected_purchases_new_customer(params: PurchaseParams, *, t: ArrayLike) -> NDArray[np.float64]:
-    """E[X(t)]: repeat transactions in the first t weeks of a customer just acquired."""
-    t_ = np.asarray(t, dtype=np.float64)
-    if isinstance(params, BgNbdParams):
-        r, alpha, a, b = params.r, params.alpha, params.a, params.b
-        z = t_ / (alpha + t_)
-        remaining = (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b - 1, z)
-        return (a + b - 1) / (a - 1) * (1 - remaining)
-    r, alpha, s, beta = params.r, params.alpha, params.s, params.beta
-    return r * beta / alpha * _pareto_lifetime_factor(s, np.log(beta) - np.log(beta + t_))
-
-
 def expected_spend(params: GammaGammaParams, *, x: ArrayLike, monetary: ArrayLike) -> NDArray[np.float64]:
     """E[value of a future transaction | x repeat transactions averaging ``monetary``], in monetary's unit.
 
@@ -119,63 +106,11 @@ def expected_spend(params: GammaGammaParams, *, x: ArrayLike, monetary: ArrayLik
     """
     p, q, gamma = params.p, params.q, params.gamma
     if q <= 1:
-        raise ClvDataError(f"Gamma-Gamma q = {q:.3g} ≤ 1: the mean spend per transaction is infinite")
+        raise AnalyticsInputError(f"Gamma-Gamma q = {q:.3g} ≤ 1: the mean spend per transaction is infinite")
     x_ = np.asarray(x, dtype=np.float64)
     m_ = np.nan_to_num(np.asarray(monetary, dtype=np.float64))
     m_ = np.where(x_ > 0, m_, 0.0)
     return p * (gamma + x_ * m_) / (p * x_ + q - 1)
-
-
-def monthly_rate_from_annual(annual_rate: float) -> float:
-    """The monthly discount rate that compounds to ``annual_rate`` over twelve months."""
-    if annual_rate <= -1:
-        raise ClvDataError("an annual discount rate must be above -100 %")
-    return (1 + annual_rate) ** (1 / 12) - 1
-
-
-def discounted_purchases(
-    params: PurchaseParams,
-    *,
-    months: int,
-    monthly_discount_rate: float,
-    x: ArrayLike,
-    t_x: ArrayLike,
-    T: ArrayLike,
-) -> NDArray[np.float64]:
-    """Σ over months k = 1..months of the purchases expected in month k, discounted by (1+d)^-k."""
-    if months < 1:
-        raise ClvDataError("the CLV horizon must be at least one month")
-    if monthly_discount_rate <= -1:
-        raise ClvDataError("a monthly discount rate must be above -100 %")
-    cumulative = [
-        expected_purchases(params, t=k * WEEKS_PER_MONTH, x=x, t_x=t_x, T=T) for k in range(months + 1)
-    ]
-    total = np.zeros_like(cumulative[0])
-    for k in range(1, months + 1):
-        total += (cumulative[k] - cumulative[k - 1]) / (1 + monthly_discount_rate) ** k
-    return total
-
-
-def clv_kopecks(
-    purchase_params: PurchaseParams,
-    spend_params: GammaGammaParams,
-    *,
-    months: int,
-    monthly_discount_rate: float,
-    x: ArrayLike,
-    t_x: ArrayLike,
-    T: ArrayLike,
-    monetary_kopecks: ArrayLike,
-) -> NDArray[np.int64]:
-    """Discounted value of each customer's purchases over the next ``months``, in whole kopecks.
-
-    Spend and purchase count are multiplied as independent, which is the Gamma-Gamma model's assumption.
-    """
-    purchases = discounted_purchases(
-        purchase_params, months=months, monthly_discount_rate=monthly_discount_rate, x=x, t_x=t_x, T=T
-    )
-    spend = expected_spend(spend_params, x=x, monetary=monetary_kopecks)
-    return np.rint(purchases * spend).astype(np.int64)
 
 
 def kopecks(amount: ArrayLike) -> NDArray[np.int64]:

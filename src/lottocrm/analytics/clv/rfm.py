@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from lottocrm.analytics.clv.errors import ClvDataError
+from lottocrm.analytics.errors import AnalyticsInputError
 
 
 @dataclass(frozen=True)
@@ -39,15 +39,15 @@ def as_arrays(*, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> tuple[NDArray[np
     """Float arrays of equal length, checked for the invariants every model relies on."""
     x_, t_x_, T_ = (np.asarray(v, dtype=np.float64).ravel() for v in (x, t_x, T))
     if not (x_.size == t_x_.size == T_.size):
-        raise ClvDataError(f"x, t_x and T differ in length ({x_.size}, {t_x_.size}, {T_.size})")
+        raise AnalyticsInputError(f"x, t_x and T differ in length ({x_.size}, {t_x_.size}, {T_.size})")
     if not (np.isfinite(x_).all() and np.isfinite(t_x_).all() and np.isfinite(T_).all()):
-        raise ClvDataError("x, t_x and T must be finite numbers")
+        raise AnalyticsInputError("x, t_x and T must be finite numbers")
     if (x_ < 0).any() or (x_ != np.round(x_)).any():
-        raise ClvDataError("x (repeat transactions) must be whole numbers ≥ 0")
+        raise AnalyticsInputError("x (repeat transactions) must be whole numbers ≥ 0")
     if (t_x_ < 0).any() or (t_x_ > T_).any():
-        raise ClvDataError("every customer needs 0 ≤ t_x ≤ T")
+        raise AnalyticsInputError("every customer needs 0 ≤ t_x ≤ T")
     if ((x_ == 0) & (t_x_ != 0)).any():
-        raise ClvDataError("customers without repeat transactions must have t_x = 0")
+        raise AnalyticsInputError("customers without repeat transactions must have t_x = 0")
     return x_, t_x_, T_
 
 
@@ -55,9 +55,9 @@ def collapse(*, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> Rfm:
     """Distinct (x, t_x, T) rows with their counts as weights; refuses data no model can be fitted to."""
     x_, t_x_, T_ = as_arrays(x=x, t_x=t_x, T=T)
     if x_.size == 0:
-        raise ClvDataError("no customers to fit")
+        raise AnalyticsInputError("no customers to fit")
     if not (x_ > 0).any():
-        raise ClvDataError(
+        raise AnalyticsInputError(
             "no customer made a repeat purchase, so purchase rate and dropout cannot be told apart; "
             "choose a later calibration end or load more history"
         )

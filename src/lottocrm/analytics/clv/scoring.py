@@ -1,35 +1,32 @@
-"""Per-player lifetime value: fit (or reuse the stored fit), score every player, write ``player_clv``.
+"""Per-player lifetime value: fit, score every player, write ``player_clv`` and the fit.
 
 For each player of the calibration cohort: P(alive) at the calibration end, expected purchases over the
 horizon, expected spend per purchase (Gamma-Gamma) and the discounted value of the horizon's purchases.
 Discounting is by calendar month: the purchases expected in each month of the horizon (the last one
 possibly partial) are discounted to the calibration end at the annual rate, compounded.
 
-``replace_scores`` is the service (the caller owns the transaction); ``fit_and_score`` is the whole job,
-for ``lottocrm clv score`` and the demo.
+``replace_scores`` and ``save_fit`` write (the caller owns the transaction); ``pipeline.fit_and_score`` is
+the whole job.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from lottocrm import clock
 from lottocrm.analytics.clv import bgnbd, gammagamma, paretonbd
-from lottocrm.analytics.clv.errors import ClvDataError
 from lottocrm.analytics.clv.models import ClvFit, PlayerClv
 from lottocrm.analytics.clv.predict import PurchaseParams, expected_purchases_at, expected_spend
-from lottocrm.analytics.clv.summary import LakeSummary, Transaction
+from lottocrm.analytics.clv.summary import Transaction
+from lottocrm.analytics.errors import AnalyticsInputError
 from lottocrm.db.bulk import insert_rows
-from lottocrm.db.engine import transaction as unit_of_work
-from lottocrm.lake.store import Lake
-from lottocrm.settings import Settings
 
 MODELS = {"bgnbd": (bgnbd.BgNbdParams, bgnbd.fit), "pareto": (paretonbd.ParetoNbdParams, paretonbd.fit)}
 DAYS_PER_MONTH = 365.25 / 12
@@ -55,11 +52,13 @@ class ScoreOptions:
 
     def check(self) -> None:
         if self.horizon_days <= 0:
-            raise ClvDataError(f"the horizon must be at least one day (got {self.horizon_days})")
+            raise AnalyticsInputError(f"the horizon must be at least one day (got {self.horizon_days})")
         if not np.isfinite(self.discount_rate) or self.discount_rate < 0:
-            raise ClvDataError(f"the annual discount rate must be ≥ 0 (got {self.discount_rate})")
+            raise AnalyticsInputError(f"the annual discount rate must be ≥ 0 (got {self.discount_rate})")
         if self.model not in MODELS:
-            raise ClvDataError(f"unknown purchase model {self.model!r}: choose one of {', '.join(MODELS)}")
+            raise AnalyticsInputError(
+                f"unknown purchase model {self.model!r}: choose one of {', '.join(MODELS)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -80,25 +79,6 @@ class Scores:
     expected_purchases: np.ndarray
     expected_spend_kopecks: np.ndarray
     clv_kopecks: np.ndarray
-
-
-@dataclass(frozen=True)
-class ClvScoreSummary:
-    as_of: dt.date
-    model: str
-    transaction: str
-    reused_fit: bool
-    players: int
-    repeat_buyers: int
-    params: dict[str, float]
-    spend_params: dict[str, float]
-    horizon_days: int
-    discount_rate: float
-    mean_probability_alive: float
-    expected_purchases: float
-    clv_kopecks: int
-    seconds: float
-    warnings: tuple[str, ...]
 
 
 def score(summary: pd.DataFrame, fit: StoredFit, *, horizon_days: int, discount_rate: float) -> Scores:
@@ -186,7 +166,7 @@ def save_fit(session: Session, as_of: dt.date, fit: StoredFit) -> None:
             spend_params=asdict(fit.spend),
             log_likelihood=fit.log_likelihood,
             players=fit.players,
-            created_at=dt.datetime.now(dt.UTC),
+            created_at=clock.now(),
         )
     )
     session.flush()
@@ -213,83 +193,4 @@ def fit_models(summary: pd.DataFrame, *, model: str, transaction: Transaction) -
         log_likelihood=purchase.log_likelihood,
         players=purchase.customers,
         warnings=warnings,
-    )
-
-
-def cohort_summary(
-    settings: Settings, calibration_end: dt.date, *, transaction: Transaction, today: dt.date
-) -> pd.DataFrame:
-    """The customer summary of the lake's registered players up to ``calibration_end``, checked."""
-    lake = Lake(settings.lake_path)
-    if lake.row_count("tickets") == 0:
-        raise ClvDataError(
-            f"the lake at {settings.lake_path} holds no tickets: import or simulate some first"
-        )
-    engine = LakeSummary(lake, timezone=settings.timezone, transaction=transaction)
-    span = engine.span()
-    if span.first is None:
-        raise ClvDataError(
-            "no ticket in the lake belongs to a registered player, so there is nobody to score"
-        )
-    if calibration_end > today:
-        raise ClvDataError(f"calibration end {calibration_end} is in the future (today is {today})")
-    if calibration_end < span.first:
-        raise ClvDataError(
-            f"calibration end {calibration_end} is before the first ticket of a registered player "
-            f"({span.first}): no player has bought by then"
-        )
-    return engine.summarise(calibration_end=calibration_end)
-
-
-def fit_and_score(
-    settings: Settings,
-    engine: Engine,
-    calibration_end: dt.date,
-    *,
-    options: ScoreOptions = ScoreOptions(),
-    transaction: Transaction = Transaction.VISIT,
-    reuse_fit: bool = False,
-    today: dt.date | None = None,
-) -> ClvScoreSummary:
-    """Fit (or, with ``reuse_fit``, load the fit stored for this date), score every player, store both.
-
-    Everything is written in one transaction: a failure leaves the previous scores and fit as they were.
-    """
-    started = time.perf_counter()
-    options.check()
-    summary = cohort_summary(
-        settings, calibration_end, transaction=transaction, today=today or dt.datetime.now(dt.UTC).date()
-    )
-    with unit_of_work(engine) as session:
-        fit = load_fit(session, calibration_end) if reuse_fit else None
-        reused = fit is not None and fit.model == options.model and fit.transaction == transaction.value
-        if not reused:
-            fit = fit_models(summary, model=options.model, transaction=transaction)
-            save_fit(session, calibration_end, fit)
-        assert fit is not None
-        scores = score(summary, fit, horizon_days=options.horizon_days, discount_rate=options.discount_rate)
-        replace_scores(
-            session,
-            as_of=calibration_end,
-            model=fit.model,
-            scores=scores,
-            horizon_days=options.horizon_days,
-            discount_rate=options.discount_rate,
-        )
-    return ClvScoreSummary(
-        as_of=calibration_end,
-        model=fit.model,
-        transaction=fit.transaction,
-        reused_fit=reused,
-        players=len(summary),
-        repeat_buyers=int((summary["x"] > 0).sum()),
-        params=asdict(fit.purchase),
-        spend_params=asdict(fit.spend),
-        horizon_days=options.horizon_days,
-        discount_rate=options.discount_rate,
-        mean_probability_alive=float(scores.probability_alive.mean()),
-        expected_purchases=float(scores.expected_purchases.sum()),
-        clv_kopecks=int(scores.clv_kopecks.sum()),
-        seconds=time.perf_counter() - started,
-        warnings=fit.warnings,
     )

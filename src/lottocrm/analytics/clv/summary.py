@@ -13,8 +13,9 @@ Per customer, over a calibration period ending on ``calibration_end`` (inclusive
 - with a holdout, ``x_holdout``: transactions in (calibration_end, holdout_end].
 
 Dates are counted as whole days since 1970-01-01 ("day numbers"), which every engine handles the same way.
-One Ibis expression does the work for both the lake (DuckDB today, Spark later) and an in-memory frame such
-as the CDNOW sample, so the reference check exercises exactly the code that runs on tickets.
+One Ibis expression (``summary_expression``) does the work for both the lake (DuckDB today, Spark later) and
+an in-memory log such as the CDNOW sample (the reference tests feed it daily rows), so the reference check
+exercises exactly the code that runs on tickets.
 """
 
 from __future__ import annotations
@@ -26,19 +27,14 @@ from zoneinfo import ZoneInfo
 
 import ibis
 import pandas as pd
-import pyarrow as pa
 
+from lottocrm import clock
+from lottocrm.analytics.time import SECONDS_PER_DAY, day_number, day_of_number
 from lottocrm.lake.store import Lake
 
-EPOCH = dt.date(1970, 1, 1)
-SECONDS_PER_DAY = 86_400
 SECONDS_PER_MINUTE = 60
 DAYS_PER_WEEK = 7.0
 COLUMNS = ["customer_id", "x", "t_x", "T", "monetary"]
-
-
-def day_number(day: dt.date) -> int:
-    return (day - EPOCH).days
 
 
 @dataclass(frozen=True)
@@ -103,40 +99,21 @@ def summary_expression(
     return joined.select(*COLUMNS, x_holdout=joined.x_holdout.fill_null(0)).order_by("customer_id")
 
 
-def _execute(expression: ibis.Table, backend: ibis.BaseBackend) -> pd.DataFrame:
-    frame = backend.to_pyarrow(expression).to_pandas()
-    return frame.astype({"x": "int64", **({"x_holdout": "int64"} if "x_holdout" in frame else {})})
-
-
-def summarise_transactions(
-    transactions: pd.DataFrame | pa.Table,
+def summarise(
+    merged: ibis.Table,
+    backend: ibis.BaseBackend,
     *,
     calibration_end: dt.date,
     holdout_end: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Summary of an in-memory log with columns ``customer_id``, ``date`` (a calendar day) and ``amount``.
-
-    Such logs carry dates only, so a transaction is a customer's day (the CDNOW convention).
-    """
-    frame = transactions.to_pandas() if isinstance(transactions, pa.Table) else transactions
-    daily_rows = pd.DataFrame(
-        {
-            "customer_id": frame["customer_id"].to_numpy(),
-            "day": (pd.to_datetime(frame["date"]) - pd.Timestamp(EPOCH)).dt.days.astype("int64").to_numpy(),
-            "spend": frame["amount"].astype("float64").to_numpy(),
-        }
+    """The summary of transactions (customer_id, day, moment, spend) run on ``backend``, as a frame."""
+    expression = summary_expression(
+        merged,
+        calibration_end_day=day_number(calibration_end),
+        holdout_end_day=None if holdout_end is None else day_number(holdout_end),
     )
-    backend = ibis.duckdb.connect()
-    table = ibis.memtable(daily_rows)
-    daily = table.group_by("customer_id", "day").aggregate(spend=table.spend.sum())
-    return _execute(
-        summary_expression(
-            daily.mutate(moment=daily.day),
-            calibration_end_day=day_number(calibration_end),
-            holdout_end_day=None if holdout_end is None else day_number(holdout_end),
-        ),
-        backend,
-    )
+    frame = backend.to_pyarrow(expression).to_pandas()
+    return frame.astype({"x": "int64", **({"x_holdout": "int64"} if "x_holdout" in frame else {})})
 
 
 def utc_offset_seconds(timezone: str, on: dt.date) -> int:
@@ -165,23 +142,18 @@ class LakeSummary:
 
     def span(self) -> TicketSpan:
         """The local days of the first and last registered player's ticket."""
-        daily = self._transactions(dt.date.today())
+        daily = self._transactions(clock.operator_day())
         row = self._backend.to_pyarrow(
             daily.aggregate(first=daily.day.min(), last=daily.day.max())
         ).to_pylist()[0]
         if row["first"] is None:
             return TicketSpan(first=None, last=None)
-        return TicketSpan(
-            first=EPOCH + dt.timedelta(days=int(row["first"])),
-            last=EPOCH + dt.timedelta(days=int(row["last"])),
-        )
+        return TicketSpan(first=day_of_number(int(row["first"])), last=day_of_number(int(row["last"])))
 
     def summarise(self, *, calibration_end: dt.date, holdout_end: dt.date | None = None) -> pd.DataFrame:
-        return _execute(
-            summary_expression(
-                self._transactions(calibration_end),
-                calibration_end_day=day_number(calibration_end),
-                holdout_end_day=None if holdout_end is None else day_number(holdout_end),
-            ),
+        return summarise(
+            self._transactions(calibration_end),
             self._backend,
+            calibration_end=calibration_end,
+            holdout_end=holdout_end,
         )

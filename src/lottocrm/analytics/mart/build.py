@@ -18,23 +18,15 @@ import pyarrow as pa
 from sqlalchemy import Engine
 
 from lottocrm.analytics.engine import ENGINES, open_engine
-from lottocrm.analytics.mart.record import (
-    COLUMNS,
-    EpochSeconds,
-    player_record,
-    portable_epoch_seconds,
-    start_of_day_utc,
-)
+from lottocrm.analytics.errors import AnalyticsInputError
+from lottocrm.analytics.extracts import players_extract
+from lottocrm.analytics.mart.record import COLUMNS, EpochSeconds, player_record, portable_epoch_seconds
 from lottocrm.analytics.mart.rfm import RfmThresholds, quantile_levels, threshold_levels
 from lottocrm.analytics.mart.segments import LifecycleThresholds, lifecycle_segment, migration_matrix
-from lottocrm.analytics.reports.extract import players_extract
+from lottocrm.analytics.time import start_of_day_utc
 from lottocrm.lake.store import Lake
 
 MART_COLUMNS = (*COLUMNS, "segment", "r_level", "f_level", "m_level")
-
-
-class MartInputError(ValueError):
-    """The as-of date or the data cannot give a meaningful mart; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -79,15 +71,15 @@ class MartBuilder:
     def check_as_of(self, as_of: dt.date, *, today: dt.date) -> None:
         """Refuse dates the mart cannot describe: after today, or before the first ticket."""
         if as_of > today:
-            raise MartInputError(f"as-of date {as_of} is in the future (today is {today})")
+            raise AnalyticsInputError(f"as-of date {as_of} is in the future (today is {today})")
         if self._lake.row_count("tickets") == 0:
-            raise MartInputError(
+            raise AnalyticsInputError(
                 f"the lake at {self._lake.root} holds no tickets: import or simulate some first"
             )
         tickets = self._backend.table("tickets")
         first_sale = tickets.sold_at.min().to_pyarrow().as_py()
         if first_sale >= start_of_day_utc(as_of, self._options.timezone):
-            raise MartInputError(
+            raise AnalyticsInputError(
                 f"as-of date {as_of} is before any data: the first ticket was sold on {first_sale:%Y-%m-%d}"
             )
 

@@ -1,4 +1,4 @@
-"""The mart written back to the operational store: one row per player and as-of date.
+"""The mart written back to the operational store: one row per player and as-of date, and a log of writes.
 
 The 360 view and real-time decisions read the latest row of a player (index on player_id); a rerun of an
 as-of date replaces that date's rows (primary key starts with as_of, so the delete is a range scan).
@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, Date, Float, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lottocrm.db.base import Base
+from lottocrm.db.base import Base, UtcDateTime
 
 
 class PlayerAnalytics(Base):
@@ -50,3 +50,19 @@ class PlayerAnalytics(Base):
     r_level: Mapped[int | None] = mapped_column(SmallInteger)
     f_level: Mapped[int | None] = mapped_column(SmallInteger)
     m_level: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+class PlayerAnalyticsWrite(Base):
+    """The latest write-back of each as-of date, written in the same transaction as its rows.
+
+    Whoever keeps results computed from the record (the report cache) reads these few rows to know whether
+    the record changed, instead of reading the record itself.
+    """
+
+    __tablename__ = "player_analytics_writes"
+
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    # The id of the analytics.record_written event that announced the write.
+    event_id: Mapped[str] = mapped_column(String(36))
+    players: Mapped[int] = mapped_column(Integer)
+    written_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -30,12 +30,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
 
-from lottocrm.analytics.clv.summary import EPOCH, SECONDS_PER_DAY, day_number
+from lottocrm.analytics.time import (
+    EPOCH,
+    SECONDS_PER_DAY,
+    day_number,
+    start_of_day_utc,
+    utc_offset_at_start_of,
+)
 
 COLUMNS = (
     "player_id",
@@ -66,11 +71,6 @@ COLUMNS = (
     "last_win_on",
     "biggest_win_kopecks",
 )
-
-
-def start_of_day_utc(day: dt.date, timezone: str) -> dt.datetime:
-    """The UTC instant at which ``day`` begins in the operator's zone: the as-of cut-off."""
-    return dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(timezone)).astimezone(dt.UTC)
 
 
 EpochSeconds = Callable[[ir.TimestampValue], ir.NumericValue]
@@ -124,7 +124,7 @@ def player_record(
     may pass a cheaper native form with the same result.
     """
     cutoff = start_of_day_utc(as_of, timezone)
-    offset = int(cutoff.astimezone(ZoneInfo(timezone)).utcoffset().total_seconds())  # type: ignore[union-attr]
+    offset = utc_offset_at_start_of(as_of, timezone)
     as_of_day = day_number(as_of)
     cutoff_literal = ibis.literal(cutoff, type="timestamp('UTC')")
 

@@ -24,6 +24,23 @@ SEGMENTS = (
     "deep_churn",
 )
 NOT_REGISTERED = "not_registered"
+# English message ids, translated where they are shown (the 360 panel, the dashboard).
+SEGMENT_LABELS = dict(
+    zip(
+        SEGMENTS,
+        (
+            "Registered, no purchase",
+            "New",
+            "Active",
+            "VIP",
+            "At risk",
+            "Sleeping",
+            "Churned",
+            "Deep churn",
+        ),
+        strict=True,
+    )
+)
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from lottocrm.analytics.artifacts import Artifact, ArtifactStore
+from lottocrm.analytics.artifacts import Artifact, ArtifactError, ArtifactStore
 from lottocrm.analytics.propensity.features import FEATURES
 from lottocrm.analytics.propensity.model import MODEL_VERSION, PropensityFit
-from lottocrm.analytics.rules.errors import AnalyticsInputError
 
 
-class PropensityArtifactError(AnalyticsInputError):
+class PropensityArtifactError(ArtifactError):
     """A saved propensity model is unknown, incomplete or was changed after it was saved; never loaded."""
 
 

@@ -8,16 +8,12 @@ date count. Computed by the engine (Ibis over DuckDB); only the finished matrix 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
 
-from lottocrm.analytics.mart.record import start_of_day_utc
-from lottocrm.analytics.rules.engine import LakeEngine
-
-SECONDS_PER_DAY = 86_400
-EPOCH = dt.date(1970, 1, 1)
+from lottocrm.analytics.lake_compute import LakeCompute
+from lottocrm.analytics.time import SECONDS_PER_DAY, day_number, utc_offset_at_start_of
 
 FEATURES = (
     "game_id",
@@ -38,24 +34,23 @@ FEATURES = (
 )
 
 
-def _local_days(engine: LakeEngine, as_of: dt.date, timestamp: ir.TimestampValue) -> ir.IntegerValue:
-    cutoff = start_of_day_utc(as_of, engine.timezone)
-    offset = int(cutoff.astimezone(ZoneInfo(engine.timezone)).utcoffset().total_seconds())  # type: ignore[union-attr]
+def _local_days(compute: LakeCompute, as_of: dt.date, timestamp: ir.TimestampValue) -> ir.IntegerValue:
+    offset = utc_offset_at_start_of(as_of, compute.timezone)
     return ((timestamp.epoch_seconds() + offset) // SECONDS_PER_DAY).cast("int64")
 
 
-def sold_games(engine: LakeEngine, *, before: dt.date) -> list[int]:
+def sold_games(compute: LakeCompute, *, before: dt.date) -> list[int]:
     """Games an identified player bought before ``before``: the games a model can learn."""
-    tickets = engine.table("tickets")
-    sold = tickets.filter(tickets.player_id.notnull(), tickets.sold_at < engine.cutoff(before))
-    return sorted(int(g) for g in engine.to_arrow(sold.select("game_id").distinct()).column(0).to_pylist())
+    tickets = compute.table("tickets")
+    sold = tickets.filter(tickets.player_id.notnull(), tickets.sold_at < compute.cutoff(before))
+    return sorted(int(g) for g in compute.to_arrow(sold.select("game_id").distinct()).column(0).to_pylist())
 
 
-def player_game_features(engine: LakeEngine, *, as_of: dt.date, games: list[int]) -> ir.Table:
-    tickets = engine.table("tickets")
-    today = (as_of - EPOCH).days
-    sold = tickets.filter(tickets.player_id.notnull(), tickets.sold_at < engine.cutoff(as_of))
-    sold = sold.mutate(day=_local_days(engine, as_of, sold.sold_at), game_id=sold.game_id.cast("int32"))
+def player_game_features(compute: LakeCompute, *, as_of: dt.date, games: list[int]) -> ir.Table:
+    tickets = compute.table("tickets")
+    today = day_number(as_of)
+    sold = tickets.filter(tickets.player_id.notnull(), tickets.sold_at < compute.cutoff(as_of))
+    sold = sold.mutate(day=_local_days(compute, as_of, sold.sold_at), game_id=sold.game_id.cast("int32"))
     recent_30, recent_90 = sold.day >= today - 30, sold.day >= today - 90
 
     per_game = sold.group_by("player_id", "game_id").aggregate(
@@ -108,19 +103,21 @@ def player_game_features(engine: LakeEngine, *, as_of: dt.date, games: list[int]
     )
 
 
-def played_next(engine: LakeEngine, *, as_of: dt.date, horizon_days: int) -> ir.Table:
+def played_next(compute: LakeCompute, *, as_of: dt.date, horizon_days: int) -> ir.Table:
     """(player_id, game_id) pairs with a ticket in ``[as_of, as_of + horizon_days)``."""
-    tickets = engine.table("tickets")
+    tickets = compute.table("tickets")
     later = tickets.filter(
         tickets.player_id.notnull(),
-        tickets.sold_at >= engine.cutoff(as_of),
-        tickets.sold_at < engine.cutoff(as_of + dt.timedelta(days=horizon_days)),
+        tickets.sold_at >= compute.cutoff(as_of),
+        tickets.sold_at < compute.cutoff(as_of + dt.timedelta(days=horizon_days)),
     )
     return later.select("player_id", game_id=later.game_id.cast("int32")).distinct()
 
 
-def labelled(engine: LakeEngine, *, as_of: dt.date, horizon_days: int, games: list[int]) -> ir.Table:
-    features = player_game_features(engine, as_of=as_of, games=games)
-    played = played_next(engine, as_of=as_of, horizon_days=horizon_days).mutate(label=ibis.literal(1, "int8"))
+def labelled(compute: LakeCompute, *, as_of: dt.date, horizon_days: int, games: list[int]) -> ir.Table:
+    features = player_game_features(compute, as_of=as_of, games=games)
+    played = played_next(compute, as_of=as_of, horizon_days=horizon_days).mutate(
+        label=ibis.literal(1, "int8")
+    )
     joined = features.left_join(played, ["player_id", "game_id"]).drop("player_id_right", "game_id_right")
     return joined.mutate(label=joined.label.fill_null(0).cast("int8"))

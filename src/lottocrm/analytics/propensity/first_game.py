@@ -14,26 +14,14 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
-from sqlalchemy import Engine, select
 
-from lottocrm.analytics.rules.engine import LakeEngine
-from lottocrm.lake.schemas import UTC_TS
-from lottocrm.players.models import Player
+from lottocrm.analytics.lake_compute import LakeCompute
 
 DEFAULT_DAYS = 90
 DEFAULT_MIN_BUYERS = 30
-EXTRACT_BATCH = 200_000
 # Narrowest first: each scope's key columns ("" stands for "any").
 SCOPES = (("channel_region", True, True), ("channel", True, False), ("all", False, False))
 
-PLAYERS_SCHEMA = pa.schema(
-    [
-        pa.field("player_id", pa.int64()),
-        pa.field("registered_at", UTC_TS),
-        pa.field("channel", pa.string()),
-        pa.field("region", pa.string()),
-    ]
-)
 FIRST_GAME_SCHEMA = pa.schema(
     [
         pa.field("player_id", pa.int64()),
@@ -48,23 +36,6 @@ FIRST_GAME_SCHEMA = pa.schema(
 )
 
 
-def players_extract(engine: Engine) -> pa.Table:
-    """Every registered player's id, registration time, channel and region, as Arrow for the engine."""
-    statement = select(Player.id, Player.registered_at, Player.registration_channel, Player.region)
-    batches = []
-    with engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=EXTRACT_BATCH).execute(statement)
-        for rows in result.partitions(EXTRACT_BATCH):
-            columns = list(zip(*rows, strict=True))
-            batches.append(
-                pa.record_batch(
-                    [pa.array(c, type=f.type) for c, f in zip(columns, PLAYERS_SCHEMA, strict=True)],
-                    schema=PLAYERS_SCHEMA,
-                )
-            )
-    return pa.Table.from_batches(batches, schema=PLAYERS_SCHEMA)
-
-
 def _keyed(table: ir.Table, *, by_channel: bool, by_region: bool) -> ir.Table:
     return table.mutate(
         key_channel=table.channel if by_channel else ibis.literal(""),
@@ -72,16 +43,16 @@ def _keyed(table: ir.Table, *, by_channel: bool, by_region: bool) -> ir.Table:
     )
 
 
-def _first_choices(engine: LakeEngine, players: ir.Table, *, as_of: dt.date, days: int) -> ir.Table:
+def _first_choices(compute: LakeCompute, players: ir.Table, *, as_of: dt.date, days: int) -> ir.Table:
     """(player_id, game_id, channel, region) of players whose first ticket was sold in the window.
 
     Tickets of one purchase share a timestamp; the lowest game id among them is the first game, so the
     choice does not depend on the order the lake returns rows in.
     """
-    tickets = engine.table("tickets")
-    sold = tickets.filter(tickets.player_id.notnull(), tickets.sold_at < engine.cutoff(as_of))
+    tickets = compute.table("tickets")
+    sold = tickets.filter(tickets.player_id.notnull(), tickets.sold_at < compute.cutoff(as_of))
     first = sold.group_by("player_id").aggregate(first_at=sold.sold_at.min())
-    window_start = engine.cutoff(as_of - dt.timedelta(days=days))
+    window_start = compute.cutoff(as_of - dt.timedelta(days=days))
     first = first.filter(first.first_at >= window_start)
     recent = sold.filter(sold.sold_at >= window_start)
     opening = recent.join(
@@ -92,7 +63,7 @@ def _first_choices(engine: LakeEngine, players: ir.Table, *, as_of: dt.date, day
 
 
 def first_game_offers(
-    engine: LakeEngine,
+    compute: LakeCompute,
     *,
     players: pa.Table,
     as_of: dt.date,
@@ -101,12 +72,12 @@ def first_game_offers(
     min_buyers: int = DEFAULT_MIN_BUYERS,
 ) -> pa.Table:
     """Up to ``top`` first games for each player registered before ``as_of`` with no ticket before it."""
-    registered = engine.register(engine.name("players"), players)
-    registered = registered.filter(registered.registered_at < engine.cutoff(as_of))
-    tickets = engine.table("tickets")
-    buyers = tickets.filter(tickets.player_id.notnull(), tickets.sold_at < engine.cutoff(as_of))
+    registered = compute.register(compute.name("players"), players)
+    registered = registered.filter(registered.registered_at < compute.cutoff(as_of))
+    tickets = compute.table("tickets")
+    buyers = tickets.filter(tickets.player_id.notnull(), tickets.sold_at < compute.cutoff(as_of))
     waiting = registered.anti_join(buyers.select("player_id").distinct(), "player_id")
-    choices = engine.materialize(_first_choices(engine, registered, as_of=as_of, days=days), "first")
+    choices = compute.materialize(_first_choices(compute, registered, as_of=as_of, days=days), "first")
 
     candidates = []
     for precedence, (scope, by_channel, by_region) in enumerate(SCOPES):
@@ -135,4 +106,4 @@ def first_game_offers(
     place = ibis.row_number().over(group_by=found.player_id, order_by=[ibis.desc(found.chose), found.game_id])
     ranked = found.mutate(share=share, rank=(place + 1).cast("int16"))
     ranked = ranked.filter(ranked.rank <= top).select(FIRST_GAME_SCHEMA.names)
-    return engine.to_arrow(ranked.order_by("player_id", "rank")).cast(FIRST_GAME_SCHEMA)
+    return compute.to_arrow(ranked.order_by("player_id", "rank")).cast(FIRST_GAME_SCHEMA)

@@ -15,10 +15,10 @@ from typing import Protocol
 import numpy as np
 import pyarrow as pa
 
+from lottocrm.analytics.errors import AnalyticsInputError
+from lottocrm.analytics.lake_compute import LakeCompute
 from lottocrm.analytics.propensity.features import FEATURES, labelled, player_game_features, sold_games
 from lottocrm.analytics.rules.apriori import check_window
-from lottocrm.analytics.rules.engine import LakeEngine
-from lottocrm.analytics.rules.errors import AnalyticsInputError
 
 DEFAULT_HORIZON_DAYS = 30
 MODEL_VERSION = "propensity-lgbm-1"
@@ -123,22 +123,22 @@ def _train(rows: pa.Table, options: PropensityOptions):  # type: ignore[no-untyp
     return model
 
 
-def fit_propensity(engine: LakeEngine, *, as_of: dt.date, options: PropensityOptions) -> PropensityFit:
+def fit_propensity(compute: LakeCompute, *, as_of: dt.date, options: PropensityOptions) -> PropensityFit:
     check_window(options.horizon_days)
     horizon = dt.timedelta(days=options.horizon_days)
     holdout_as_of, train_as_of = as_of - horizon, as_of - 2 * horizon
-    engine.check_tickets_before(as_of)
-    engine.check_tickets_before(
+    compute.check_tickets_before(as_of)
+    compute.check_tickets_before(
         train_as_of, what=f"training date (as-of − 2 × {options.horizon_days} horizon days)"
     )
-    games = sold_games(engine, before=holdout_as_of)
-    train = engine.to_arrow(
-        labelled(engine, as_of=train_as_of, horizon_days=options.horizon_days, games=games).order_by(
+    games = sold_games(compute, before=holdout_as_of)
+    train = compute.to_arrow(
+        labelled(compute, as_of=train_as_of, horizon_days=options.horizon_days, games=games).order_by(
             "player_id", "game_id"
         )
     )
-    holdout = engine.to_arrow(
-        labelled(engine, as_of=holdout_as_of, horizon_days=options.horizon_days, games=games).order_by(
+    holdout = compute.to_arrow(
+        labelled(compute, as_of=holdout_as_of, horizon_days=options.horizon_days, games=games).order_by(
             "player_id", "game_id"
         )
     )
@@ -185,10 +185,10 @@ PROPENSITY_SCHEMA = pa.schema(
 )
 
 
-def score_propensity(engine: LakeEngine, model: ScoringModel) -> pa.Table:
+def score_propensity(compute: LakeCompute, model: ScoringModel) -> pa.Table:
     """Every buyer × game at the model's as-of date: the probability to play the game within the horizon."""
-    features = engine.to_arrow(
-        player_game_features(engine, as_of=model.as_of, games=model.games).order_by("player_id", "game_id")
+    features = compute.to_arrow(
+        player_game_features(compute, as_of=model.as_of, games=model.games).order_by("player_id", "game_id")
     )
     probability = model.probabilities(_matrix(features))
     return pa.table(

@@ -22,14 +22,13 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from lottocrm.analytics.errors import AnalyticsInputError
+from lottocrm.analytics.lake_compute import LakeCompute
 from lottocrm.analytics.rules.apriori import basket_pairs
-from lottocrm.analytics.rules.engine import LakeEngine
-from lottocrm.analytics.rules.errors import AnalyticsInputError
 
 RULE = "rule"
 PROPENSITY_ONLY = "propensity"
 FIRST_GAME = "first_game"
-REASON_KINDS = (RULE, PROPENSITY_ONLY, FIRST_GAME)
 # A basket mask is a signed 64-bit integer: one bit per game that appears in some rule's antecedent.
 MAX_MASK_GAMES = 63
 
@@ -90,18 +89,18 @@ def single_game_rules(rules: pa.Table) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=RULE_SCHEMA)
 
 
-def top_propensities(engine: LakeEngine, propensities: ir.Table, *, top: int) -> pa.Table:
+def top_propensities(compute: LakeCompute, propensities: ir.Table, *, top: int) -> pa.Table:
     place = ibis.row_number().over(
         group_by=propensities.player_id, order_by=[ibis.desc(propensities.probability), propensities.game_id]
     )
     ranked = propensities.mutate(rank=(place + 1).cast("int16"))
-    return engine.to_arrow(ranked.filter(ranked.rank <= top).order_by("player_id", "rank"))
+    return compute.to_arrow(ranked.filter(ranked.rank <= top).order_by("player_id", "rank"))
 
 
-def _basket_masks(engine: LakeEngine, played: ir.Table, bits: dict[int, int]) -> ir.Table:
+def _basket_masks(compute: LakeCompute, played: ir.Table, bits: dict[int, int]) -> ir.Table:
     """(player_id, mask) of every player whose basket holds a game some antecedent names."""
-    bit_table = engine.register(
-        engine.name("bits"),
+    bit_table = compute.register(
+        compute.name("bits"),
         pa.table(
             {"game_id": pa.array(list(bits), pa.int32()), "bit": pa.array(list(bits.values()), pa.int64())}
         ),
@@ -109,7 +108,7 @@ def _basket_masks(engine: LakeEngine, played: ir.Table, bits: dict[int, int]) ->
     held = played.join(bit_table, "game_id")
     # Basket pairs are distinct, so the sum of their games' bits is the bitwise OR (which Ibis cannot compile
     # for PySpark). DuckDB sums BIGINT into a 128-bit integer: cast back once materialised.
-    masks = engine.materialize(held.group_by("player_id").aggregate(mask=held.bit.sum()), "masks")
+    masks = compute.materialize(held.group_by("player_id").aggregate(mask=held.bit.sum()), "masks")
     return masks.mutate(mask=masks.mask.cast("int64"))
 
 
@@ -128,7 +127,7 @@ def _best_rules(masks: ir.Table, rules: ir.Table) -> ir.Table:
 
 
 def next_games(
-    engine: LakeEngine,
+    compute: LakeCompute,
     *,
     propensities: ir.Table,
     rules: pa.Table,
@@ -141,12 +140,12 @@ def next_games(
     ``propensities`` has one row per player × game with ``played_before`` (any ticket before ``as_of``);
     ``rules`` comes from ``single_game_rules``; baskets for the rules are the ``window_days`` before as_of.
     """
-    played = engine.materialize(basket_pairs(engine, as_of=as_of, window_days=window_days), "played")
+    played = compute.materialize(basket_pairs(compute, as_of=as_of, window_days=window_days), "played")
     bits = game_bits(rules)
-    masks = _basket_masks(engine, played, bits)
+    masks = _basket_masks(compute, played, bits)
     antecedent_masks = [sum(bits[g] for g in a) for a in rules.column("antecedent").to_pylist()]
     with_masks = rules.append_column("antecedent_mask", pa.array(antecedent_masks, pa.int64()))
-    best = _best_rules(masks, engine.register(engine.name("rules"), with_masks))
+    best = _best_rules(masks, compute.register(compute.name("rules"), with_masks))
     new_games = propensities.filter(~propensities.played_before)
     scored = new_games.left_join(masks, "player_id").drop("player_id_right")
     scored = scored.mutate(mask=scored.mask.fill_null(0))
@@ -174,4 +173,6 @@ def next_games(
         "rule_confidence",
         propensity="probability",
     )
-    return engine.to_arrow(ranked.order_by("player_id", "rank")).select(OFFER_SCHEMA.names).cast(OFFER_SCHEMA)
+    return (
+        compute.to_arrow(ranked.order_by("player_id", "rank")).select(OFFER_SCHEMA.names).cast(OFFER_SCHEMA)
+    )

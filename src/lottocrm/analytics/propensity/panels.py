@@ -4,7 +4,7 @@ Found by ``lottocrm.players.panels``. Reads the player's latest stored rows (ind
 labels are English message ids the page translates, values are typed (``lottocrm.presentation.values``).
 The reason for an offer is stored as data and becomes a ``Sentence`` here, so the page renders it in the
 reader's language with numbers in that locale's format, and the API gets the English sentence. The
-micro-segment is shown by the analytical-record panel (``lottocrm.analytics.panels``).
+micro-segment is shown by the analytical-record panel (``lottocrm.analytics.record_panel``).
 """
 
 from __future__ import annotations

@@ -1,1 +1,2 @@
-"""Reports for the dashboard and ``lottocrm report``: Ibis expressions over the lake, run by DuckDB."""
+"""The reports' delivery: the JSON API under /api/v1/reports and the dashboard page (the queries themselves
+live in ``lottocrm.analytics.queries``)."""

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lottocrm.analytics.mart.segments import NOT_REGISTERED
-from lottocrm.analytics.panels import SEGMENT_LABELS
-from lottocrm.analytics.reports.runner import run_report
+from lottocrm.analytics.mart.segments import NOT_REGISTERED, SEGMENT_LABELS
+from lottocrm.analytics.queries.kpi import KpiQuery
+from lottocrm.analytics.queries.runner import ReportRunner
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
 from lottocrm.lake.store import Lake
@@ -23,7 +23,8 @@ def dashboard(
     request: Request, principal: Annotated[Principal, require(Permission.REPORTS_VIEW)]
 ) -> Response:
     settings = request.app.state.settings
-    kpi = run_report("kpi", lake=Lake(settings.lake_path), engine=request.app.state.engine).to_pylist()
+    runner = ReportRunner(request.app.state.engine, lake=Lake(settings.lake_path))
+    kpi = runner.run(KpiQuery()).to_pylist()
     latest = kpi[-1] if kpi else None
     gettext = gettext_for(request)
     # The segment charts name segments in the page's language (the API keeps the codes), in lifecycle order:

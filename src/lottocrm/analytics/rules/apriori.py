@@ -1,4 +1,4 @@
-"""Frequent game sets and association rules over player baskets, with Apriori semantics, in the engine.
+"""Frequent game sets and association rules over player baskets, with Apriori semantics, in the compute.
 
 A basket is the set of games a player bought at least one ticket of in the window ``[as_of - window_days,
 as_of)`` (local days). ``support(X)`` is the share of baskets holding every game of X; a rule ``A → C``
@@ -22,8 +22,8 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from lottocrm.analytics.rules.engine import LakeEngine
-from lottocrm.analytics.rules.errors import AnalyticsInputError
+from lottocrm.analytics.errors import AnalyticsInputError
+from lottocrm.analytics.lake_compute import LakeCompute
 
 DEFAULT_WINDOW_DAYS = 90
 
@@ -79,13 +79,13 @@ class RulesResult:
     rules: pa.Table
 
 
-def basket_pairs(engine: LakeEngine, *, as_of: dt.date, window_days: int) -> ir.Table:
+def basket_pairs(compute: LakeCompute, *, as_of: dt.date, window_days: int) -> ir.Table:
     """Distinct (player_id, game_id) of identified players' tickets in the window before ``as_of``."""
-    tickets = engine.table("tickets")
+    tickets = compute.table("tickets")
     sold = tickets.filter(
         tickets.player_id.notnull(),
-        tickets.sold_at >= engine.cutoff(as_of - dt.timedelta(days=window_days)),
-        tickets.sold_at < engine.cutoff(as_of),
+        tickets.sold_at >= compute.cutoff(as_of - dt.timedelta(days=window_days)),
+        tickets.sold_at < compute.cutoff(as_of),
     )
     return sold.select("player_id", game_id=sold.game_id.cast("int32")).distinct()
 
@@ -99,18 +99,18 @@ def _count(table: ir.Table) -> int:
 
 
 def frequent_itemsets(
-    engine: LakeEngine, pairs: ir.Table, *, min_players: int, max_length: int | None
+    compute: LakeCompute, pairs: ir.Table, *, min_players: int, max_length: int | None
 ) -> tuple[ir.Table, list[LevelStats]]:
     """Every game set held by at least ``min_players`` baskets: (items, size, players)."""
     counted = pairs.group_by(item_1=pairs.game_id).aggregate(players=pairs.count())
-    frequent = engine.materialize(counted.filter(counted.players >= min_players), "l1")
+    frequent = compute.materialize(counted.filter(counted.players >= min_players), "l1")
     levels = [LevelStats(1, _count(counted), _count(frequent))]
     held = pairs.select("player_id", item_1=pairs.game_id)
     # When every candidate is frequent the pruning filter keeps every row: skip that pass over the pairs.
     holders = (
         held
         if levels[0].frequent == levels[0].candidates
-        else engine.materialize(held.semi_join(frequent, held.item_1 == frequent.item_1), "p1")
+        else compute.materialize(held.semi_join(frequent, held.item_1 == frequent.item_1), "p1")
     )
     singles = holders.view()
     by_level = [frequent]
@@ -133,7 +133,7 @@ def frequent_itemsets(
             candidates = candidates.semi_join(
                 subset, [candidates[c] == subset[p] for c, p in zip(kept, _items(k - 1), strict=True)]
             )
-        candidates = engine.materialize(candidates, f"c{k}")
+        candidates = compute.materialize(candidates, f"c{k}")
         candidate_count = _count(candidates)
         if candidate_count == 0:
             break
@@ -145,16 +145,16 @@ def frequent_itemsets(
             singles,
             [extended.player_id == singles.player_id, extended[f"item_{k}"] == singles.item_1],
         )
-        extended = engine.materialize(extended, f"e{k}")
+        extended = compute.materialize(extended, f"e{k}")
         counted = extended.group_by(_items(k)).aggregate(players=extended.count())
-        frequent = engine.materialize(counted.filter(counted.players >= min_players), f"l{k}")
+        frequent = compute.materialize(counted.filter(counted.players >= min_players), f"l{k}")
         levels.append(LevelStats(k, candidate_count, _count(frequent)))
         if levels[-1].frequent == 0:
             break
         holders = (
             extended
             if levels[-1].frequent == levels[-1].candidates
-            else engine.materialize(
+            else compute.materialize(
                 extended.semi_join(frequent, [extended[c] == frequent[c] for c in _items(k)]), f"p{k}"
             )
         )
@@ -167,7 +167,7 @@ def frequent_itemsets(
         )
         for size, level in enumerate(by_level, start=1)
     ]
-    return engine.materialize(ibis.union(*parts) if len(parts) > 1 else parts[0], "itemsets"), levels
+    return compute.materialize(ibis.union(*parts) if len(parts) > 1 else parts[0], "itemsets"), levels
 
 
 def association_rules(itemsets: ir.Table, *, baskets: int, min_confidence: float) -> ir.Table:
@@ -203,23 +203,23 @@ def association_rules(itemsets: ir.Table, *, baskets: int, min_confidence: float
     return rules.filter(rules.confidence >= min_confidence)
 
 
-def mine_rules(engine: LakeEngine, *, as_of: dt.date, options: RuleOptions) -> RulesResult:
-    engine.check_tickets_before(as_of)
-    pairs = engine.materialize(basket_pairs(engine, as_of=as_of, window_days=options.window_days), "pairs")
+def mine_rules(compute: LakeCompute, *, as_of: dt.date, options: RuleOptions) -> RulesResult:
+    compute.check_tickets_before(as_of)
+    pairs = compute.materialize(basket_pairs(compute, as_of=as_of, window_days=options.window_days), "pairs")
     baskets = int(pairs.player_id.nunique().to_pyarrow().as_py())
     if baskets == 0:
         raise AnalyticsInputError(
             f"no player bought a ticket in the {options.window_days} days before {as_of}: widen --window-days"
         )
     needed = min_count(options.min_support, baskets)
-    itemsets, levels = frequent_itemsets(engine, pairs, min_players=needed, max_length=options.max_length)
+    itemsets, levels = frequent_itemsets(compute, pairs, min_players=needed, max_length=options.max_length)
     rules = association_rules(itemsets, baskets=baskets, min_confidence=options.min_confidence)
-    itemsets_table = engine.to_arrow(
+    itemsets_table = compute.to_arrow(
         itemsets.mutate(support=itemsets.players.cast("float64") / float(baskets)).order_by(
             ibis.desc("players"), "size", "items"
         )
     )
-    rules_table = engine.to_arrow(
+    rules_table = compute.to_arrow(
         rules.order_by(ibis.desc("lift"), ibis.desc("confidence"), "antecedent", "consequent")
     )
     return RulesResult(

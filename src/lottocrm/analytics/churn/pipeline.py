@@ -1,4 +1,4 @@
-"""Train, backtest and score churn models: what the CLI and the demo call.
+"""Train, backtest and score churn models over the lake and the store: what the CLI and the demo call.
 
 Every function takes a :class:`ChurnWorkspace` (lake, store, time zone, folders, today) and returns plain
 dictionaries ready to print or dump as JSON. Input is checked before anything is written: an as-of date the
@@ -21,9 +21,8 @@ import numpy as np
 import pyarrow as pa
 from sqlalchemy import Engine
 
-from lottocrm import __version__
+from lottocrm import __version__, clock
 from lottocrm.analytics.churn import artifacts, training, truth
-from lottocrm.analytics.churn.errors import ChurnInputError
 from lottocrm.analytics.churn.features import INPUT_COLUMNS, FeatureSpec, buyers
 from lottocrm.analytics.churn.labels import DEFAULT_WINDOW_DAYS, Labels, check_window
 from lottocrm.analytics.churn.metrics import RecencyBaseline, evaluate
@@ -34,8 +33,9 @@ from lottocrm.analytics.churn.scoring import (
     register_model,
     replace_scores,
 )
-from lottocrm.analytics.mart.build import MartBuilder, MartInputError, MartOptions, mart_builder
-from lottocrm.analytics.mart.record import start_of_day_utc
+from lottocrm.analytics.errors import AnalyticsInputError
+from lottocrm.analytics.mart.build import MartBuilder, MartOptions, mart_builder
+from lottocrm.analytics.time import start_of_day_utc
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
 from lottocrm.settings import Settings
@@ -49,20 +49,26 @@ class ChurnWorkspace:
     engine: Engine
     timezone: str
     models_dir: Path
-    truth_dir: Path
+    # The simulator's per-player ground truth, when the data was simulated: reports then compare with it.
+    truth_players_dir: Path | None
     today: dt.date
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, engine: Engine, *, today: dt.date | None = None
+        cls,
+        settings: Settings,
+        engine: Engine,
+        *,
+        truth_players_dir: Path | None = None,
+        today: dt.date | None = None,
     ) -> ChurnWorkspace:
         return cls(
             lake=Lake(settings.lake_path),
             engine=engine,
             timezone=settings.timezone,
             models_dir=artifacts.STORE.models_dir(settings.data_dir),
-            truth_dir=settings.ground_truth_dir,
-            today=today or dt.datetime.now(dt.UTC).date(),
+            truth_players_dir=truth_players_dir,
+            today=today or clock.operator_day(),
         )
 
 
@@ -85,21 +91,14 @@ def _sources(ws: ChurnWorkspace) -> Iterator[_Sources]:
         labels.close()
 
 
-def _check_as_of(sources: _Sources, ws: ChurnWorkspace, as_of: dt.date) -> None:
-    try:
-        sources.builder.check_as_of(as_of, today=ws.today)
-    except MartInputError as exc:
-        raise ChurnInputError(str(exc)) from None
-
-
 def _labelled(
     sources: _Sources, ws: ChurnWorkspace, as_of: dt.date, window_days: int
 ) -> tuple[pa.Table, np.ndarray]:
-    _check_as_of(sources, ws, as_of)
+    sources.builder.check_as_of(as_of, today=ws.today)
     sources.labels.check_observable(as_of, window_days)
     record = buyers(sources.builder.build(as_of).select(list(INPUT_COLUMNS)))
     if record.num_rows == 0:
-        raise ChurnInputError(f"no player bought anything before {as_of}, so there is nobody to model")
+        raise AnalyticsInputError(f"no player bought anything before {as_of}, so there is nobody to model")
     ids = record["player_id"].to_numpy()
     return record, sources.labels.churned(ids, as_of=as_of, window_days=window_days)
 
@@ -123,7 +122,7 @@ def _truth_report(
     churned: np.ndarray,
     scores: dict[str, np.ndarray],
 ) -> dict[str, Any] | None:
-    table = truth.load_truth(ws.truth_dir)
+    table = truth.load_truth(ws.truth_players_dir)
     if table is None:
         return None
     cutoff = start_of_day_utc(as_of, ws.timezone)
@@ -215,7 +214,7 @@ def train_on(
         models_dir,
         model_text=booster.model_to_string(),
         manifest=manifest,
-        created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        created_at=clock.now().replace(microsecond=0),
     )
     return artifact.manifest
 
@@ -227,7 +226,7 @@ def backtest(
     check_window(window_days)
     labels_known = train_as_of + dt.timedelta(days=window_days)
     if test_as_of < labels_known:
-        raise ChurnInputError(
+        raise AnalyticsInputError(
             f"test as-of {test_as_of} is before {labels_known}, the day the training labels "
             f"({window_days} days from {train_as_of}) are fully known: the test would peek at its own future"
         )
@@ -272,7 +271,7 @@ def score(ws: ChurnWorkspace, *, as_of: dt.date, version: str | None = None) -> 
     """Score every buyer at ``as_of`` with a saved model (default: the newest) into ``churn_scores``."""
     model = ChurnModel.from_artifact(artifacts.STORE.load(ws.models_dir, version))
     with _sources(ws) as sources:
-        _check_as_of(sources, ws, as_of)
+        sources.builder.check_as_of(as_of, today=ws.today)
         expression = sources.builder.expression(as_of)
         expression = expression.filter(expression.frequency > 0).select(*INPUT_COLUMNS)
         reader = _stream(expression)
@@ -280,7 +279,7 @@ def score(ws: ChurnWorkspace, *, as_of: dt.date, version: str | None = None) -> 
             bands = replace_scores(session, as_of=as_of, model=model, batches=reader)
             players = sum(bands.values())
             if players == 0:  # raised inside the transaction, so not even the model's registration is kept
-                raise ChurnInputError(
+                raise AnalyticsInputError(
                     f"no player bought anything before {as_of}, so there is nobody to score"
                 )
     return {"as_of": as_of.isoformat(), "model_version": model.version, "players": players, "bands": bands}
@@ -297,14 +296,19 @@ def last_observable_as_of(ws: ChurnWorkspace, *, window_days: int = DEFAULT_WIND
 
 
 def train_and_score(
-    settings: Settings, engine: Engine, as_of: dt.date, *, window_days: int = DEFAULT_WINDOW_DAYS
+    settings: Settings,
+    engine: Engine,
+    as_of: dt.date,
+    *,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    truth_players_dir: Path | None = None,
 ) -> dict[str, Any]:
     """For the demo: train at the latest as-of with known labels (≤ ``as_of`` − window), score at ``as_of``.
 
     Returns the model version, training as-of, holdout metrics against the recency baseline and the scores
     per risk band.
     """
-    ws = ChurnWorkspace.from_settings(settings, engine)
+    ws = ChurnWorkspace.from_settings(settings, engine, truth_players_dir=truth_players_dir)
     train_as_of = min(
         as_of - dt.timedelta(days=window_days), last_observable_as_of(ws, window_days=window_days)
     )

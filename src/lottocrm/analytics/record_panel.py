@@ -1,10 +1,11 @@
 """The analytical-record panel of the player 360: the player's latest ``player_analytics`` row and
 micro-segment.
 
-Found by ``lottocrm.players.panels`` (``player_panels(session, *, player_id)``). Labels and segment names are
-English message ids that the page translates; values are typed (``lottocrm.presentation.values``) so the
-page formats money and dates in the reader's locale. The micro-segment is read from its traits (data), so it
-reads in Russian too; rows stored before traits existed show their English label.
+Listed in analytics' wiring as a 360 panel provider (``player_panels(session, *, player_id)``). Labels and
+segment names are English message ids that the page translates; values are typed
+(``lottocrm.presentation.values``) so the page formats money and dates in the reader's locale. The
+micro-segment is read from its traits (data), so it reads in Russian too; rows stored before traits existed
+show their English label.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from lottocrm.analytics.clusters import labels
 from lottocrm.analytics.clusters.models import ClusterProfile, PlayerCluster
 from lottocrm.analytics.mart.models import PlayerAnalytics
-from lottocrm.analytics.mart.segments import SEGMENTS
+from lottocrm.analytics.mart.segments import SEGMENT_LABELS
 from lottocrm.catalog.models import Game
 from lottocrm.presentation.values import (
     NO_VALUE,
@@ -29,23 +30,6 @@ from lottocrm.presentation.values import (
     Phrase,
     Text,
     panel,
-)
-
-SEGMENT_LABELS = dict(
-    zip(
-        SEGMENTS,
-        (
-            "Registered, no purchase",
-            "New",
-            "Active",
-            "VIP",
-            "At risk",
-            "Sleeping",
-            "Churned",
-            "Deep churn",
-        ),
-        strict=True,
-    )
 )
 
 

@@ -1,6 +1,6 @@
-"""One engine over the lake, driven through Ibis, with named intermediate tables: DuckDB by default, or
-PySpark (``engine="pyspark"``, started by ``lottocrm.analytics.engine``) for the rules when data outgrows
-one machine.
+"""Step-by-step computation over the lake: one Ibis backend with named intermediate tables — DuckDB by
+default, or PySpark (``engine="pyspark"``, started by ``lottocrm.analytics.engine``) when data outgrows one
+machine. The rules and the propensity model run on it.
 
 Apriori and the propensity features run level by level; each level is materialised so the next one reads a
 small table instead of re-deriving it: a DuckDB temporary table (Ibis 12's own ``create_table`` does not work
@@ -25,8 +25,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lottocrm.analytics.engine import EngineSession, open_engine
-from lottocrm.analytics.mart.record import start_of_day_utc
-from lottocrm.analytics.rules.errors import AnalyticsInputError
+from lottocrm.analytics.errors import AnalyticsInputError
+from lottocrm.analytics.time import start_of_day_utc
 from lottocrm.lake.store import Lake
 
 
@@ -35,7 +35,9 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
-class LakeEngine:
+class LakeCompute:
+    """The lake's fact tables plus registered and materialised tables, on one engine; close it when done."""
+
     def __init__(
         self,
         lake: Lake,
@@ -66,7 +68,7 @@ class LakeEngine:
     def engine(self) -> str:
         return "duckdb" if self._spark is None else self._spark.name
 
-    def __enter__(self) -> LakeEngine:
+    def __enter__(self) -> LakeCompute:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -2,8 +2,8 @@
 
 ``build_offers`` is what ``lottocrm propensity build`` and the demo call. Buyers get games they never bought,
 ranked by propensity and cross-sell rules (``offers``); registered players without a purchase get the first
-games their peers chose (``first_game``). Rerunning an as-of date replaces its rows (delete, then insert in
-chunks, in the caller's transaction), so a failure keeps the previous version and a rerun never duplicates.
+games their peers chose (``first_game``). Everything is computed first, then written in one transaction
+(``writeback``), so a failure keeps the previous version.
 """
 
 from __future__ import annotations
@@ -12,35 +12,27 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pyarrow as pa
-from sqlalchemy import Engine, delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
+from lottocrm import clock
+from lottocrm.analytics.extracts import players_with_channel_extract
+from lottocrm.analytics.lake_compute import LakeCompute
 from lottocrm.analytics.propensity.artifacts import load_model, save_fit
 from lottocrm.analytics.propensity.first_game import DEFAULT_DAYS as FIRST_GAME_DAYS
-from lottocrm.analytics.propensity.first_game import first_game_offers, players_extract
+from lottocrm.analytics.propensity.first_game import first_game_offers
 from lottocrm.analytics.propensity.model import (
     PropensityFit,
     PropensityOptions,
     fit_propensity,
     score_propensity,
 )
-from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNextGame, PropensityRun
-from lottocrm.analytics.propensity.offers import (
-    FIRST_GAME,
-    RULE,
-    next_games,
-    single_game_rules,
-    top_propensities,
-)
+from lottocrm.analytics.propensity.offers import next_games, single_game_rules, top_propensities
+from lottocrm.analytics.propensity.writeback import replace_offers
 from lottocrm.analytics.rules.apriori import RuleOptions, RulesResult, mine_rules
-from lottocrm.analytics.rules.engine import LakeEngine
-from lottocrm.catalog.models import Game
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
 from lottocrm.settings import Settings
 
-CHUNK_ROWS = 20_000
 TOP_PROPENSITIES = 3
 DEFAULT_OFFERS = 3
 # Cross-sell rules for offers: loose thresholds, because a weak rule only boosts, never decides alone.
@@ -58,51 +50,6 @@ class OffersSummary:
     boosted_offers: int
     first_game_offers: int
     model_version: str
-
-
-def game_codes(engine: Engine) -> dict[int, str]:
-    with engine.connect() as connection:
-        return {int(gid): code for gid, code in connection.execute(select(Game.id, Game.code))}
-
-
-def _insert(session: Session, table, rows: pa.Table, as_of: dt.date, shape=None) -> None:  # type: ignore[no-untyped-def]
-    statement = insert(table)
-    for batch in rows.to_batches(max_chunksize=CHUNK_ROWS):
-        values = batch.to_pylist() if shape is None else [shape(row) for row in batch.to_pylist()]
-        for row in values:
-            row["as_of"] = as_of
-        if values:
-            session.execute(statement, values)
-
-
-def _offer_row(row: dict) -> dict:
-    """A ``next_games`` row as a ``player_next_game`` row: the rule's antecedent and confidence as detail."""
-    antecedent, confidence = row.pop("rule_antecedent"), row.pop("rule_confidence")
-    row["reason_detail"] = (
-        {"antecedent": antecedent, "confidence": confidence} if row["reason_kind"] == RULE else None
-    )
-    return row
-
-
-def _first_game_row(row: dict) -> dict:
-    """A ``first_game_offers`` row as a ``player_next_game`` row: the peer group as detail."""
-    return {
-        "player_id": row["player_id"],
-        "rank": row["rank"],
-        "game_id": row["game_id"],
-        "score": row["share"],
-        "propensity": row["share"],
-        "lift": None,
-        "reason_kind": FIRST_GAME,
-        "reason_detail": {
-            "scope": row["scope"],
-            "channel": row["channel"],
-            "region": row["region"],
-            "buyers": row["buyers"],
-            "share": row["share"],
-            "days": FIRST_GAME_DAYS,
-        },
-    }
 
 
 def _run_metrics(fit: PropensityFit, rules: RulesResult, rule_options: RuleOptions) -> dict:
@@ -128,34 +75,6 @@ def _run_metrics(fit: PropensityFit, rules: RulesResult, rule_options: RuleOptio
     }
 
 
-def replace_offers(
-    session: Session,
-    *,
-    as_of: dt.date,
-    propensities: pa.Table,
-    offers: pa.Table,
-    run: dict,
-    first_games: pa.Table | None = None,
-) -> None:
-    """Replace the as-of date's propensities, offers and run record. The caller commits.
-
-    ``offers`` has ``next_games``' columns, ``first_games`` those of ``first_game_offers``.
-    """
-    for model in (PlayerGamePropensity, PlayerNextGame, PropensityRun):
-        table = model.__table__
-        session.execute(delete(table).where(table.c.as_of == as_of))
-    _insert(
-        session,
-        PlayerGamePropensity.__table__,
-        propensities.select(["player_id", "rank", "game_id", "probability", "played_before"]),
-        as_of,
-    )
-    _insert(session, PlayerNextGame.__table__, offers, as_of, _offer_row)
-    if first_games is not None:
-        _insert(session, PlayerNextGame.__table__, first_games, as_of, _first_game_row)
-    session.execute(insert(PropensityRun.__table__), [{**run, "as_of": as_of}])
-
-
 def build_offers(
     settings: Settings,
     engine: Engine,
@@ -169,21 +88,21 @@ def build_offers(
     """Fit and check the propensity model, mine the rules, rank next games and store them for ``as_of``."""
     options = options or PropensityOptions()
     step = on_step or (lambda _message: None)
-    players = players_extract(engine)
-    with LakeEngine(Lake(settings.lake_path), timezone=settings.timezone) as lake_engine:
+    players = players_with_channel_extract(engine)
+    with LakeCompute(Lake(settings.lake_path), timezone=settings.timezone) as compute:
         step("training the propensity model")
-        fit = fit_propensity(lake_engine, as_of=as_of, options=options)
-        created_at = dt.datetime.now(dt.UTC)
+        fit = fit_propensity(compute, as_of=as_of, options=options)
+        created_at = clock.now()
         # Scores come from the copy on disk, read back through the hash check: what is stored is what ran.
         model = load_model(settings.data_dir, save_fit(settings.data_dir, fit, created_at=created_at).version)
         step("scoring players × games")
-        scores = lake_engine.register(lake_engine.name("scores"), score_propensity(lake_engine, model))
+        scores = compute.register(compute.name("scores"), score_propensity(compute, model))
         step("mining cross-sell rules")
-        rules = mine_rules(lake_engine, as_of=as_of, options=rule_options)
+        rules = mine_rules(compute, as_of=as_of, options=rule_options)
         step("ranking next games")
-        top = top_propensities(lake_engine, scores, top=TOP_PROPENSITIES)
+        top = top_propensities(compute, scores, top=TOP_PROPENSITIES)
         ranked = next_games(
-            lake_engine,
+            compute,
             propensities=scores,
             rules=single_game_rules(rules.rules),
             as_of=as_of,
@@ -192,7 +111,7 @@ def build_offers(
         )
         step("choosing first games for players without a purchase")
         first_games = first_game_offers(
-            lake_engine, players=players, as_of=as_of, top=offers, days=FIRST_GAME_DAYS
+            compute, players=players, as_of=as_of, top=offers, days=FIRST_GAME_DAYS
         )
         scored_players = int(scores.player_id.nunique().to_pyarrow().as_py())
     run = {

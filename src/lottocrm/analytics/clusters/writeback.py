@@ -1,19 +1,14 @@
-"""``lottocrm clusters fit``: the analytical record as of a date, clustered, written back per as-of date."""
+"""Micro-segments written back per as-of date: rerunning a date replaces its assignments and profiles."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from lottocrm.analytics.clusters.gmm import ClusterOptions, ClusterResult, FitProgress, cluster_players
+from lottocrm.analytics.clusters.gmm import ClusterResult
 from lottocrm.analytics.clusters.models import ClusterProfile, PlayerCluster
-from lottocrm.analytics.mart.build import MartInputError, MartOptions, mart_builder
-from lottocrm.analytics.rules.errors import AnalyticsInputError
-from lottocrm.db.engine import transaction
-from lottocrm.lake.store import Lake
-from lottocrm.settings import Settings
 
 CHUNK_ROWS = 20_000
 
@@ -47,26 +42,3 @@ def replace_clusters(session: Session, *, as_of: dt.date, result: ClusterResult)
             for p in result.profiles
         ],
     )
-
-
-def build_clusters(
-    settings: Settings,
-    engine: Engine,
-    as_of: dt.date,
-    *,
-    options: ClusterOptions,
-    today: dt.date,
-    on_fit: FitProgress | None = None,
-) -> ClusterResult:
-    try:
-        with mart_builder(
-            lake=Lake(settings.lake_path), engine=engine, options=MartOptions(timezone=settings.timezone)
-        ) as builder:
-            builder.check_as_of(as_of, today=today)
-            mart = builder.build(as_of)
-    except MartInputError as exc:
-        raise AnalyticsInputError(str(exc)) from None
-    result = cluster_players(mart, options, on_fit=on_fit)
-    with transaction(engine) as session:
-        replace_clusters(session, as_of=as_of, result=result)
-    return result
