@@ -10,7 +10,9 @@ show their English label.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Row, Select, and_, select, true
 from sqlalchemy.orm import Session
 
 from lottocrm.analytics.clusters import labels
@@ -18,6 +20,7 @@ from lottocrm.analytics.clusters.models import ClusterProfile, PlayerCluster
 from lottocrm.analytics.mart.models import PlayerAnalytics
 from lottocrm.analytics.mart.segments import SEGMENT_LABELS
 from lottocrm.catalog.models import Game
+from lottocrm.players.models import Player
 from lottocrm.presentation.values import (
     NO_VALUE,
     Day,
@@ -33,16 +36,44 @@ from lottocrm.presentation.values import (
 )
 
 
-def latest_record(session: Session, player_id: int) -> PlayerAnalytics | None:
-    return session.scalars(
+def _latest_of_player(player_id: int) -> Select[Any]:
+    """One query: the player's latest analytical record (its favourite game's name) beside their latest
+    micro-segment; a row of NULLs where either is missing, none for an unknown player."""
+    record = (
         select(PlayerAnalytics)
         .where(PlayerAnalytics.player_id == player_id)
         .order_by(PlayerAnalytics.as_of.desc())
         .limit(1)
-    ).first()
+        .subquery("record")
+    )
+    cluster = (
+        select(PlayerCluster.as_of, PlayerCluster.cluster)
+        .where(PlayerCluster.player_id == player_id)
+        .order_by(PlayerCluster.as_of.desc())
+        .limit(1)
+        .subquery("cluster")
+    )
+    return (
+        select(
+            record,
+            Game.name.label("favourite_game_name"),
+            ClusterProfile.label.label("segment_label"),
+            ClusterProfile.traits.label("segment_traits"),
+            cluster.c.as_of.label("segment_as_of"),
+        )
+        .select_from(Player)
+        .outerjoin(record, true())
+        .outerjoin(Game, Game.id == record.c.favourite_game_id)
+        .outerjoin(cluster, true())
+        .outerjoin(
+            ClusterProfile,
+            and_(ClusterProfile.as_of == cluster.c.as_of, ClusterProfile.cluster == cluster.c.cluster),
+        )
+        .where(Player.id == player_id)
+    )
 
 
-def _levels(record: PlayerAnalytics) -> PanelValue:
+def _levels(record: Row[Any]) -> PanelValue:
     return Joined(
         tuple(
             Joined((Text(name), Number(level)), separator="")
@@ -51,53 +82,39 @@ def _levels(record: PlayerAnalytics) -> PanelValue:
     )
 
 
-def _game_name(session: Session, game_id: int | None) -> PanelValue:
-    if game_id is None:
-        return Text(NO_VALUE)
-    return Text(session.scalar(select(Game.name).where(Game.id == game_id)) or str(game_id))
-
-
-def micro_segment(session: Session, player_id: int) -> PanelValue | None:
-    """The player's latest micro-segment and its date, or None before clustering."""
-    found = session.execute(
-        select(ClusterProfile.label, ClusterProfile.traits, PlayerCluster.as_of)
-        .join(
-            ClusterProfile,
-            (PlayerCluster.as_of == ClusterProfile.as_of) & (PlayerCluster.cluster == ClusterProfile.cluster),
-        )
-        .where(PlayerCluster.player_id == player_id)
-        .order_by(PlayerCluster.as_of.desc())
-        .limit(1)
-    ).first()
-    if found is None:
-        return None
-    label, traits, as_of = found
+def _micro_segment(found: Row[Any]) -> PanelValue:
     name = (
-        Phrase(labels.words([tuple(trait) for trait in traits]), context=labels.MESSAGE_CONTEXT)
-        if traits
-        else Message(label)
+        Phrase(labels.words([tuple(trait) for trait in found.segment_traits]), context=labels.MESSAGE_CONTEXT)
+        if found.segment_traits
+        else Message(found.segment_label)
     )
-    return Joined((name, Joined((Text("("), Day(as_of), Text(")")), separator="")), separator=" ")
+    return Joined(
+        (name, Joined((Text("("), Day(found.segment_as_of), Text(")")), separator="")), separator=" "
+    )
 
 
 def player_panels(session: Session, *, player_id: int) -> list[PanelOut]:
-    record = latest_record(session, player_id)
-    segment = micro_segment(session, player_id)
+    found = session.execute(_latest_of_player(player_id)).first()
+    if found is None:
+        return []
     rows: list[tuple[str, PanelValue]] = []
-    if record is not None:
+    if found.as_of is not None:
+        favourite = found.favourite_game_name or (
+            NO_VALUE if found.favourite_game_id is None else str(found.favourite_game_id)
+        )
         rows = [
-            ("As of", Day(record.as_of)),
-            ("Lifecycle segment", Message(SEGMENT_LABELS.get(record.segment, record.segment))),
-            ("RFM levels", _levels(record)),
-            ("Days since last purchase", Number(record.recency_days)),
-            ("Purchase days", Number(record.frequency)),
-            ("Spend", Money(record.monetary_kopecks)),
-            ("Average check", Money(record.average_check_kopecks)),
-            ("Favourite game", _game_name(session, record.favourite_game_id)),
-            ("Spend trend, 30 days", Number(record.spend_trend_30d, digits=2, prefix="×")),
+            ("As of", Day(found.as_of)),
+            ("Lifecycle segment", Message(SEGMENT_LABELS.get(found.segment, found.segment))),
+            ("RFM levels", _levels(found)),
+            ("Days since last purchase", Number(found.recency_days)),
+            ("Purchase days", Number(found.frequency)),
+            ("Spend", Money(found.monetary_kopecks)),
+            ("Average check", Money(found.average_check_kopecks)),
+            ("Favourite game", Text(favourite)),
+            ("Spend trend, 30 days", Number(found.spend_trend_30d, digits=2, prefix="×")),
         ]
-    if segment is not None:
-        rows.append(("Micro-segment", segment))
+    if found.segment_label is not None:
+        rows.append(("Micro-segment", _micro_segment(found)))
     if not rows:
         return []
     return [panel("analytics", "Analytical record", rows)]

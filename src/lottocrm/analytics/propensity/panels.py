@@ -10,8 +10,9 @@ micro-segment is shown by the analytical-record panel (``lottocrm.analytics.reco
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import JSON, Date, Select, String, cast, exists, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNextGame, PropensityRun
@@ -32,15 +33,49 @@ from lottocrm.presentation.values import (
 )
 
 
-def _game_names(session: Session, game_ids: set[int]) -> dict[int, str]:
-    if not game_ids:
-        return {}
-    found = session.execute(select(Game.id, Game.name).where(Game.id.in_(game_ids)))
-    return {int(game_id): name for game_id, name in found}
+def _stored_rows(player_id: int) -> Select[Any]:
+    """One query for the whole panel: the player's likeliest games and offers of their latest as-of date,
+    with the run's horizon, then every game's name (a few dozen rows: the catalogue, which also names the
+    games a reason mentions)."""
+    latest = union_all(
+        select(func.max(PlayerGamePropensity.as_of).label("as_of")).where(
+            PlayerGamePropensity.player_id == player_id
+        ),
+        select(func.max(PlayerNextGame.as_of)).where(PlayerNextGame.player_id == player_id),
+    ).subquery()
+    as_of = select(func.max(latest.c.as_of)).scalar_subquery()
+    likely = select(
+        literal(LIKELY).label("part"),
+        PlayerGamePropensity.rank,
+        PlayerGamePropensity.game_id,
+        PlayerGamePropensity.probability.label("value"),
+        cast(null(), String).label("reason_kind"),
+        cast(null(), JSON).label("reason_detail"),
+        PlayerGamePropensity.as_of,
+    ).where(PlayerGamePropensity.player_id == player_id, PlayerGamePropensity.as_of == as_of)
+    offers = select(
+        literal(OFFER),
+        PlayerNextGame.rank,
+        PlayerNextGame.game_id,
+        PlayerNextGame.lift,
+        PlayerNextGame.reason_kind,
+        PlayerNextGame.reason_detail,
+        PlayerNextGame.as_of,
+    ).where(PlayerNextGame.player_id == player_id, PlayerNextGame.as_of == as_of)
+    names = select(
+        literal(NAME), null(), Game.id, null(), null(), cast(null(), JSON), cast(null(), Date)
+    ).where(exists(likely.union_all(offers).subquery().select()))
+    stored = union_all(likely, offers, names).subquery()
+    return (
+        select(stored, Game.name, PropensityRun.horizon_days)
+        .outerjoin(Game, Game.id == stored.c.game_id)
+        .outerjoin(PropensityRun, PropensityRun.as_of == stored.c.as_of)
+        .order_by(stored.c.part, stored.c.rank)
+    )
 
 
-def _latest(session: Session, model, player_id: int):  # type: ignore[no-untyped-def]
-    return session.scalar(select(func.max(model.as_of)).where(model.player_id == player_id))
+# The parts of the panel's one query, in the order they sort.
+LIKELY, NAME, OFFER = "1-likely", "2-name", "3-offer"
 
 
 def _peers(detail: dict) -> PanelValue:
@@ -88,36 +123,14 @@ def reason(offer: PlayerNextGame, *, name: Callable[[int], str]) -> Sentence:
 
 
 def player_panels(session: Session, *, player_id: int) -> list[PanelOut]:
-    as_of = max(
-        (
-            d
-            for d in (
-                _latest(session, PlayerGamePropensity, player_id),
-                _latest(session, PlayerNextGame, player_id),
-            )
-            if d
-        ),
-        default=None,
-    )
-    if as_of is None:
+    stored = session.execute(_stored_rows(player_id)).all()
+    likely = [row for row in stored if row.part == LIKELY]
+    offers = [row for row in stored if row.part == OFFER]
+    if not likely and not offers:
         return []
-    likely = session.scalars(
-        select(PlayerGamePropensity)
-        .where(PlayerGamePropensity.as_of == as_of, PlayerGamePropensity.player_id == player_id)
-        .order_by(PlayerGamePropensity.rank)
-    ).all()
-    offers = session.scalars(
-        select(PlayerNextGame)
-        .where(PlayerNextGame.as_of == as_of, PlayerNextGame.player_id == player_id)
-        .order_by(PlayerNextGame.rank)
-    ).all()
-    horizon = session.scalar(select(PropensityRun.horizon_days).where(PropensityRun.as_of == as_of))
-    names = _game_names(
-        session,
-        {row.game_id for row in likely}
-        | {row.game_id for row in offers}
-        | {g for row in offers for g in (row.reason_detail or {}).get("antecedent", [])},
-    )
+    names = {row.game_id: row.name for row in stored if row.name is not None}
+    first = (likely or offers)[0]
+    as_of, horizon = first.as_of, first.horizon_days
 
     def name(game_id: int) -> str:
         return names.get(game_id, str(game_id))
@@ -125,12 +138,17 @@ def player_panels(session: Session, *, player_id: int) -> list[PanelOut]:
     rows: list[tuple[str, PanelValue]] = [("Propensity as of", Day(as_of))]
     if likely:
         shares = Joined(
-            tuple(Joined((Text(name(row.game_id)), Share(row.probability)), separator=" ") for row in likely)
+            tuple(Joined((Text(name(row.game_id)), Share(row.value)), separator=" ") for row in likely)
         )
         within = (Text(" ("), Days(horizon), Text(")")) if horizon else ()
         rows.append(("Most likely games", Joined((shares, *within), separator="")))
     if offers:
-        best = offers[0]
+        best = PlayerNextGame(
+            game_id=offers[0].game_id,
+            lift=offers[0].value,
+            reason_kind=offers[0].reason_kind,
+            reason_detail=offers[0].reason_detail,
+        )
         rows.append(("Next game to offer", Text(name(best.game_id))))
         rows.append(("Why this game", reason(best, name=name)))
         if len(offers) > 1:
