@@ -37,9 +37,9 @@ from sqlalchemy.engine import make_url
 from lottocrm.audit.service import Actor
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
-from lottocrm.loyalty import adjustments, members, partners
-from lottocrm.loyalty.accounts import partner_redeemed_account, programme_account
+from lottocrm.loyalty.ledger.accounts import partner_redeemed_account, programme_account
 from lottocrm.loyalty.models import LoyaltyCard
+from lottocrm.loyalty.programme import adjustments, members, partners
 from lottocrm.players.models import Player
 from lottocrm.security.api_keys import digest_api_key
 

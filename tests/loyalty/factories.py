@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import adjustments, ledger, members, partners
+from lottocrm.loyalty.ledger import lots
 from lottocrm.loyalty.models import LoyaltyCard
+from lottocrm.loyalty.programme import adjustments, members, partners
 from lottocrm.players.models import Player, PlayerIdentity
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
@@ -105,7 +106,7 @@ def top_up(engine: Engine, card: Card, points: int, *, reason: str, now: dt.date
 def add_dying_lots(engine: Engine, cards: list[Card], *, points: int, seconds: int) -> None:
     """A lot of ``points`` on each card that expires ``seconds`` from now: the expiry job races the tills."""
     for card in cards:
-        earned = utcnow() - ledger.LOT_LIFETIME + dt.timedelta(seconds=seconds)
+        earned = utcnow() - lots.LOT_LIFETIME + dt.timedelta(seconds=seconds)
         top_up(engine, card, points, reason="dying lot", now=earned)
 
 

@@ -13,9 +13,10 @@ from lottocrm.cli.main import app
 from lottocrm.db.engine import transaction
 from lottocrm.jobs.registry import JobContext, registry
 from lottocrm.jobs.service import ClaimedJob
-from lottocrm.loyalty import earning, ledger
 from lottocrm.loyalty import jobs as loyalty_jobs
+from lottocrm.loyalty.ledger import lots
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyLot
+from lottocrm.loyalty.programme import earning
 from lottocrm.settings import Settings
 from loyalty.factories import add_player, utcnow
 
@@ -95,7 +96,7 @@ def test_worker_jobs_expire_lots(settings: Settings, engine: Engine) -> None:
     for _ in range(2):  # a job may run twice (at-least-once delivery); the second run finds nothing to do
         registry.handler_for(loyalty_jobs.EXPIRE_LOTS)(JobContext(job=job, engine=engine))
     with transaction(engine) as session:
-        assert ledger.spendable(session, account_id=1, now=utcnow()) == 0
+        assert lots.spendable(session, account_id=1, now=utcnow()) == 0
         assert session.get(LoyaltyAccount, 1).balance == 0
     assert run("verify")[0] == 0
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import earning, maintenance, redemption
 from lottocrm.loyalty.errors import LoyaltyError
+from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold
-from lottocrm.loyalty.verify import verify
+from lottocrm.loyalty.programme import earning, maintenance, redemption
 from loyalty.factories import add_card, add_dying_lots, add_partner, member, utcnow
 
 THREADS = 24

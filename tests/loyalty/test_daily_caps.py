@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import earning, rules
-from lottocrm.loyalty.verify import verify
+from lottocrm.loyalty.ledger.verify import verify
+from lottocrm.loyalty.programme import earn_rules, earning
 from loyalty.factories import Card, TillPartner, member
 
 # 2026-11-22 21:00 UTC is midnight in Moscow: the start of 23 November there.
@@ -28,8 +28,8 @@ def _earn(engine: Engine, card: Card, partner: TillPartner, at: dt.datetime, rub
 def capped(engine: Engine) -> None:
     """10 points per 100 ₽ (1 000 ₽ earns 100) and at most 150 points a day."""
     with transaction(engine) as session:
-        rules.add_rule(session, name="base", kind="base_rate", points_per_100_rub=10)
-        rules.add_rule(session, name="cap", kind="daily_cap", cap_points=150)
+        earn_rules.add_rule(session, name="base", kind="base_rate", points_per_100_rub=10)
+        earn_rules.add_rule(session, name="cap", kind="daily_cap", cap_points=150)
 
 
 @pytest.mark.parametrize(
@@ -42,9 +42,9 @@ def capped(engine: Engine) -> None:
     ],
 )
 def test_moscow_day_of_an_instant(at: dt.datetime, day: dt.date) -> None:
-    start, end = rules.moscow_day(at)
+    start, end = earn_rules.moscow_day(at)
     assert start <= at < end and end - start == dt.timedelta(days=1)
-    assert start.astimezone(rules.MOSCOW).date() == day and start.astimezone(rules.MOSCOW).hour == 0
+    assert start.astimezone(earn_rules.MOSCOW).date() == day and start.astimezone(earn_rules.MOSCOW).hour == 0
 
 
 def test_purchase_at_2330_utc_counts_toward_the_next_moscow_day(
@@ -92,8 +92,8 @@ def test_a_partner_scoped_cap_counts_only_that_partners_earns(
     engine: Engine, card: Card, shop: TillPartner, other_shop: TillPartner
 ) -> None:
     with transaction(engine) as session:
-        rules.add_rule(session, name="base", kind="base_rate", points_per_100_rub=10)
-        rules.add_rule(session, name="shop cap", kind="daily_cap", partner_id=shop.id, cap_points=120)
+        earn_rules.add_rule(session, name="base", kind="base_rate", points_per_100_rub=10)
+        earn_rules.add_rule(session, name="shop cap", kind="daily_cap", partner_id=shop.id, cap_points=120)
     noon = MOSCOW_MIDNIGHT + dt.timedelta(hours=9)
     assert _earn(engine, card, other_shop, noon) == 100  # no cap at the other shop
     assert _earn(engine, card, shop, noon) == 100  # the other shop's 100 do not count here

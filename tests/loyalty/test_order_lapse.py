@@ -7,10 +7,10 @@ import datetime as dt
 from sqlalchemy import Engine, select
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import catalogue, maintenance, tiers
-from lottocrm.loyalty.members import member_of_account
+from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, Reward, RewardOrder
-from lottocrm.loyalty.verify import verify
+from lottocrm.loyalty.programme import catalogue, maintenance, tiers
+from lottocrm.loyalty.programme.members import member_of_account
 from loyalty.factories import add_card
 
 

@@ -12,13 +12,13 @@ from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.schemas import TICKETS
 from lottocrm.lake.store import Lake
-from lottocrm.loyalty import cards, catalogue, earning, redemption, rules, settlement, tiers
 from lottocrm.loyalty.errors import InsufficientPoints, OutOfStock, VelocityLimit
-from lottocrm.loyalty.lake_earn import earn_from_lake
-from lottocrm.loyalty.members import member_of_account
+from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyCard, Reward
-from lottocrm.loyalty.simulate import simulate_loyalty
-from lottocrm.loyalty.verify import verify
+from lottocrm.loyalty.programme import cards, catalogue, earn_rules, earning, redemption, settlement, tiers
+from lottocrm.loyalty.programme.lake_earn import earn_from_lake
+from lottocrm.loyalty.programme.members import member_of_account
+from lottocrm.loyalty.programme.simulate import simulate_loyalty
 from loyalty.factories import Card, TillPartner, add_card, add_player, member, utcnow
 
 NEW_YEAR = dt.datetime(2027, 1, 1, 10, tzinfo=dt.UTC)
@@ -33,19 +33,19 @@ def test_luhn_card_numbers_and_scans() -> None:
     assert cards.card_number_from_scan(f" {number[:4]}-{number[4:8]} {number[8:]} ") == number
 
 
-def _purchase(**fields: object) -> rules.Purchase:
-    return rules.Purchase(**{"source": "ticket", "spend_kopecks": 20_000, "at": NEW_YEAR, **fields})  # type: ignore[arg-type]
+def _purchase(**fields: object) -> earn_rules.Purchase:
+    return earn_rules.Purchase(**{"source": "ticket", "spend_kopecks": 20_000, "at": NEW_YEAR, **fields})  # type: ignore[arg-type]
 
 
 def test_most_specific_base_rate_wins_and_multipliers_stack(engine: Engine) -> None:
     card = add_card(engine, 4001)
     with transaction(engine) as session:
         tiers.ensure_default_tiers(session)
-        rules.add_rule(session, name="tickets", kind="base_rate", source="ticket", points_per_100_rub=5)
-        rules.add_rule(
+        earn_rules.add_rule(session, name="tickets", kind="base_rate", source="ticket", points_per_100_rub=5)
+        earn_rules.add_rule(
             session, name="game 7", kind="base_rate", source="ticket", game_id=7, points_per_100_rub=8
         )
-        rules.add_rule(
+        earn_rules.add_rule(
             session,
             name="NY x2",
             kind="multiplier",
@@ -54,14 +54,18 @@ def test_most_specific_base_rate_wins_and_multipliers_stack(engine: Engine) -> N
             valid_from=dt.datetime(2026, 12, 31, tzinfo=dt.UTC),
             valid_to=dt.datetime(2027, 1, 2, tzinfo=dt.UTC),
         )
-        rules.add_rule(session, name="cap", kind="daily_cap", cap_points=60)
+        earn_rules.add_rule(session, name="cap", kind="daily_cap", cap_points=60)
         account = card.account_id
-        assert rules.points_for(session, _purchase(), account_id=account) == 20  # 200 ₽ at 5 per 100 ₽, ×2
-        assert rules.points_for(session, _purchase(game_id=7), account_id=account) == 32  # 8 × 2 for game 7
-        later = _purchase(at=NEW_YEAR + dt.timedelta(days=5))
-        assert rules.points_for(session, later, account_id=account) == 10  # multiplier over
         assert (
-            rules.points_for(session, _purchase(tier="gold", at=later.at), account_id=account) == 12
+            earn_rules.points_for(session, _purchase(), account_id=account) == 20
+        )  # 200 ₽ at 5 per 100 ₽, ×2
+        assert (
+            earn_rules.points_for(session, _purchase(game_id=7), account_id=account) == 32
+        )  # 8 × 2 for game 7
+        later = _purchase(at=NEW_YEAR + dt.timedelta(days=5))
+        assert earn_rules.points_for(session, later, account_id=account) == 10  # multiplier over
+        assert (
+            earn_rules.points_for(session, _purchase(tier="gold", at=later.at), account_id=account) == 12
         )  # 125 %
     with transaction(engine) as session:
         ticket = earning.Ticket(
@@ -81,7 +85,7 @@ def test_most_specific_base_rate_wins_and_multipliers_stack(engine: Engine) -> N
 def test_welcome_bonus_once(engine: Engine) -> None:
     card = add_card(engine, 4002)
     with transaction(engine) as session:
-        rules.add_rule(session, name="welcome", kind="welcome_bonus", bonus_points=150)
+        earn_rules.add_rule(session, name="welcome", kind="welcome_bonus", bonus_points=150)
         assert earning.grant_welcome_bonus(session, account_id=card.account_id, now=utcnow()).points == 150
         assert earning.grant_welcome_bonus(session, account_id=card.account_id, now=utcnow()) is None
 
@@ -205,7 +209,7 @@ def test_lake_tickets_earn_once(engine: Engine, lake: Lake) -> None:
         batch_id="t1",
     )
     with transaction(engine) as session:
-        rules.add_rule(session, name="tickets", kind="base_rate", source="ticket", points_per_100_rub=10)
+        earn_rules.add_rule(session, name="tickets", kind="base_rate", source="ticket", points_per_100_rub=10)
     first = earn_from_lake(engine, lake)
     again = earn_from_lake(engine, lake)
     assert (first.tickets, first.earned, first.points) == (2, 2, 50)

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import earning, members, returns, rules, settlement
 from lottocrm.loyalty.errors import AlreadyDone, LoyaltyError
+from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyOperation, LoyaltyPosting
-from lottocrm.loyalty.verify import verify
+from lottocrm.loyalty.programme import earn_rules, earning, members, returns, settlement
 from loyalty.factories import Card, TillPartner, add_card
 from loyalty.test_cli import run
 from loyalty.test_till_api import call, count, error_code
@@ -28,7 +28,7 @@ PURCHASE = 100_000  # 1 000 ₽ at 10 points per 100 ₽: 100 points
 @pytest.fixture
 def ten_per_100(engine: Engine) -> None:
     with transaction(engine) as session:
-        rules.add_rule(session, name="10 per 100", kind="base_rate", points_per_100_rub=10)
+        earn_rules.add_rule(session, name="10 per 100", kind="base_rate", points_per_100_rub=10)
 
 
 @pytest.fixture
@@ -158,7 +158,7 @@ def test_a_capped_purchase_that_earned_nothing_returns_without_a_posting(
     client: TestClient, engine: Engine, card: Card, shop: TillPartner, ten_per_100: None
 ) -> None:
     with transaction(engine) as session:
-        rules.add_rule(session, name="no earn", kind="daily_cap", cap_points=0)
+        earn_rules.add_rule(session, name="no earn", kind="daily_cap", cap_points=0)
     earned = call(
         client, shop, "/till/earn", {"card_number": card.number, "purchase_kopecks": PURCHASE}
     ).json()
@@ -325,7 +325,7 @@ def test_concurrent_returns_of_one_purchase_never_exceed_it(
 def test_a_partial_return_lowers_tier_spend_by_the_returned_kopecks_only(
     client: TestClient, engine: Engine, shop: TillPartner, purchase: int
 ) -> None:
-    from lottocrm.loyalty import tiers
+    from lottocrm.loyalty.programme import tiers
 
     def spend() -> int:
         with transaction(engine) as session:

@@ -12,9 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import catalogue, redemption, tiers
 from lottocrm.loyalty.errors import LoyaltyError
-from lottocrm.loyalty.members import member_of_account
+from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import (
     LoyaltyAccount,
     LoyaltyHold,
@@ -23,7 +22,8 @@ from lottocrm.loyalty.models import (
     Reward,
     RewardOrder,
 )
-from lottocrm.loyalty.verify import verify
+from lottocrm.loyalty.programme import catalogue, redemption, tiers
+from lottocrm.loyalty.programme.members import member_of_account
 from loyalty.factories import Card, TillPartner, add_card, add_partner
 from loyalty.test_cli import run
 from loyalty.test_till_api import call, count, error_code

@@ -13,10 +13,11 @@ from sqlalchemy import Engine, event, func, select, update
 
 from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import batch, members, partners
+from lottocrm.loyalty.ledger import statements
+from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyHold, LoyaltyOperation, LoyaltyPosting, PartnerApiKey
-from lottocrm.loyalty.schemas import HoldOut
-from lottocrm.loyalty.verify import verify
+from lottocrm.loyalty.programme import members, partners
+from lottocrm.loyalty.till.schemas import HoldOut
 from loyalty.factories import Card, TillPartner, add_partner, top_up
 
 
@@ -268,11 +269,11 @@ def round_trips() -> Iterator[list[list[str]]]:
             sent.append([statement])
 
     event.listen(Engine, "before_cursor_execute", note)
-    batch.round_trip_observers.append(sent.append)
+    statements.round_trip_observers.append(sent.append)
     try:
         yield sent
     finally:
-        batch.round_trip_observers.remove(sent.append)
+        statements.round_trip_observers.remove(sent.append)
         event.remove(Engine, "before_cursor_execute", note)
 
 

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import maintenance, redemption
+from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, LoyaltyOperation
-from lottocrm.loyalty.verify import verify
+from lottocrm.loyalty.programme import maintenance, redemption
 from loyalty.factories import TillPartner, add_card, add_dying_lots, add_partner, utcnow
 
 THREADS = 12

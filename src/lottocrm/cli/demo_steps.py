@@ -20,9 +20,9 @@ from lottocrm.cli.simulate import DEFAULT_PLAYERS, DEFAULT_SEED, report, simulat
 from lottocrm.db.engine import get_engine, transaction
 from lottocrm.lake.schemas import FACT_TABLES
 from lottocrm.lake.store import Lake
-from lottocrm.loyalty import partners
 from lottocrm.loyalty.models import LoyaltyCard
-from lottocrm.loyalty.simulate import LoyaltySimulationSummary, simulate_loyalty
+from lottocrm.loyalty.programme import partners
+from lottocrm.loyalty.programme.simulate import LoyaltySimulationSummary, simulate_loyalty
 from lottocrm.settings import Settings
 from lottocrm.simulator.params import SimulationConfig
 from lottocrm.simulator.run import SimulationResult

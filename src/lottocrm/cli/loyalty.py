@@ -17,24 +17,24 @@ from lottocrm.audit.service import Actor
 from lottocrm.cli.context import console, fail, load_settings, progress, say
 from lottocrm.db.engine import get_engine, transaction
 from lottocrm.lake.store import Lake
-from lottocrm.loyalty import (
+from lottocrm.loyalty.errors import LoyaltyError
+from lottocrm.loyalty.ledger import lots
+from lottocrm.loyalty.ledger.verify import verify as verify_ledger
+from lottocrm.loyalty.models import EarnRule, LoyaltyAccount, LoyaltyLot, LoyaltyTier
+from lottocrm.loyalty.programme import (
     adjustments,
     cards,
     catalogue,
+    earn_rules,
     earning,
-    ledger,
     maintenance,
     members,
     partners,
     returns,
-    rules,
     settlement,
     tiers,
 )
-from lottocrm.loyalty.errors import LoyaltyError
-from lottocrm.loyalty.lake_earn import earn_from_lake
-from lottocrm.loyalty.models import EarnRule, LoyaltyAccount, LoyaltyLot, LoyaltyTier
-from lottocrm.loyalty.verify import verify as verify_ledger
+from lottocrm.loyalty.programme.lake_earn import earn_from_lake
 
 HERE = Path(".")
 loyalty_app = typer.Typer(
@@ -79,8 +79,8 @@ def balance(
         account = session.execute(
             select(LoyaltyAccount).where(LoyaltyAccount.id == member.account_id)
         ).scalar_one()
-        spendable = ledger.spendable(session, account_id=member.account_id, now=_now())
-        lots = (
+        spendable = lots.spendable(session, account_id=member.account_id, now=_now())
+        open_lots = (
             session.execute(
                 select(LoyaltyLot)
                 .where(LoyaltyLot.account_id == member.account_id, LoyaltyLot.remaining > 0)
@@ -92,7 +92,7 @@ def balance(
     say(f"card {member.card_number} · player {member.player_id} · tier {account.tier or '—'}")
     say(f"balance {account.balance} points, spendable now {spendable}")
     table = Table("lot", "earned", "remaining", "expires")
-    for lot in lots:
+    for lot in open_lots:
         table.add_row(str(lot.id), str(lot.points), str(lot.remaining), lot.expires_at.date().isoformat())
     console.print(table)
 
@@ -392,7 +392,7 @@ def rule_add(
         }
         raise fail(f"a {kind} rule needs a non-negative {option[kind]}")
     with _unit_of_work() as session:
-        rule_id = rules.add_rule(
+        rule_id = earn_rules.add_rule(
             session,
             name=name,
             kind=kind,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from lottocrm.jobs.registry import JobContext, registry
-from lottocrm.loyalty import maintenance
+from lottocrm.loyalty.programme import maintenance
 
 EXPIRE_LOTS = "loyalty.expire_lots"
 VOID_STALE_HOLDS = "loyalty.void_stale_holds"

@@ -6,10 +6,11 @@ Create Date: 2026-11-22
 
 Each function is a whole till call — partner key check, idempotency key claim, member lock, refusals,
 postings, lot draws, stored answer — run as one autocommitted statement, so a call costs one round trip and
-one transaction. The rules are the same as the Python services' (``loyalty/redemption.py``), which SQLite and
-every Session caller still use; the till tests run both. Refusals are all decided before the first write,
-so no savepoint is needed: a business refusal is written under the key, the velocity limit removes the key
-(the same call may come back later), and anything unexpected aborts the statement, key included.
+one transaction. The rules are the same as the Python services' (``loyalty/programme/redemption.py``),
+which SQLite and every Session caller still use; the till tests run both. Refusals are all decided before
+the first write, so no savepoint is needed: a business refusal is written under the key, the velocity limit
+removes the key (the same call may come back later), and anything unexpected aborts the statement, key
+included.
 
 The velocity count uses the existing (card_id, created_at) index and stops at the card's limit.
 """

@@ -13,7 +13,7 @@ call, measured with perf during pgbench).
 Here a call first looks the key up, does its work, and stores the answer under the key with one plain
 INSERT at its end, in its own transaction. Two calls with the same key that both found it free can only
 collide at that insert: the later one fails on ``pk_loyalty_idempotency`` and its statement rolls back with
-everything it wrote; the caller (``loyalty/till_procedures.py``) sends it again, and it finds the first
+everything it wrote; the caller (``loyalty/till/procedures.py``) sends it again, and it finds the first
 answer. A velocity refusal is still not stored, so the same call may come back later.
 
 The bodies are now written as the Python path's JSONResponse writes them: compact, in the response

@@ -15,9 +15,6 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from lottocrm.loyalty import ledger
-from lottocrm.loyalty.accounts import partner_redeemed_account, programme_account
-from lottocrm.loyalty.batch import Pending, Statements
 from lottocrm.loyalty.errors import (
     AmountAboveHold,
     HoldExpired,
@@ -27,9 +24,12 @@ from lottocrm.loyalty.errors import (
     PartnerNotAllowed,
     RefundAboveCapture,
 )
-from lottocrm.loyalty.members import Member
+from lottocrm.loyalty.ledger import lots, postings
+from lottocrm.loyalty.ledger.accounts import partner_redeemed_account, programme_account
+from lottocrm.loyalty.ledger.statements import Pending, Statements, Target
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold
-from lottocrm.loyalty.velocity import enforce, recent_calls
+from lottocrm.loyalty.programme.members import Member
+from lottocrm.loyalty.programme.velocity import enforce, recent_calls
 
 HOLD_LIFETIME = dt.timedelta(minutes=15)
 
@@ -49,8 +49,6 @@ _LOCK_HOLD_MEMBER = (
     )
     .with_for_update(of=LoyaltyAccount)
 )
-
-Target = Session | Statements
 
 
 @dataclass(frozen=True)
@@ -104,16 +102,18 @@ def authorize(
     sql = Statements.of(target)
     holds_account = _holds_account(sql)
     locked = (
-        None if member.balance is not None else sql.add(ledger.LOCK_MEMBER, {"account_id": member.account_id})
+        None
+        if member.balance is not None
+        else sql.add(postings.LOCK_MEMBER, {"account_id": member.account_id})
     )
     recent = recent_calls(sql, member=member, now=now) if partner_id is not None else None
-    lots = ledger.live_lots(sql, account_id=member.account_id, now=now)
+    live = lots.live_lots(sql, account_id=member.account_id, now=now)
     operation_id, hold_id = sql.reserve_id("loyalty_operations"), sql.reserve_id("loyalty_holds")
     balance = member.balance if locked is None else locked.one()[0]
     if recent is not None:
         enforce(recent, member=member)
-    plan = ledger.plan_draw(lots.all(), points=points)
-    operation = ledger.new_operation(
+    plan = lots.plan_draw(live.all(), points=points)
+    operation = postings.new_operation(
         sql,
         kind="authorize",
         now=now,
@@ -124,8 +124,8 @@ def authorize(
         card_id=member.card_id,
         reference=reference,
     )
-    ledger.take_from_lots(sql, operation_id=operation, plan=plan)
-    ledger.post(
+    lots.take_from_lots(sql, operation_id=operation, plan=plan)
+    postings.post(
         sql, operation_id=operation, debit=member.account_id, credit=holds_account, points=points, now=now
     )
     hold: dict[str, Any] = {
@@ -225,7 +225,7 @@ def _require_open(hold: _Hold, *, now: dt.datetime) -> None:
 
 def _release(sql: Statements, *, hold: _Hold, operation_id: int, points: int, now: dt.datetime) -> None:
     """Return held points to the member, into the lots they were drawn from."""
-    ledger.post(
+    postings.post(
         sql,
         operation_id=operation_id,
         debit=_holds_account(sql),
@@ -233,7 +233,7 @@ def _release(sql: Statements, *, hold: _Hold, operation_id: int, points: int, no
         points=points,
         now=now,
     )
-    ledger.return_to_lots(
+    lots.return_to_lots(
         sql, from_operation_id=hold.authorize_operation_id, operation_id=operation_id, points=points
     )
 
@@ -272,7 +272,7 @@ def capture(
     _require_open(hold, now=now)
     if points > hold.points:
         raise AmountAboveHold(f"capture of {points} points is above the hold's {hold.points}")
-    operation_id = ledger.new_operation(
+    operation_id = postings.new_operation(
         sql,
         kind="capture",
         now=now,
@@ -282,7 +282,7 @@ def capture(
         partner_id=partner_id,
         hold_id=hold.id,
     )
-    ledger.post(
+    postings.post(
         sql,
         operation_id=operation_id,
         debit=holds_account,
@@ -318,7 +318,7 @@ def void(
     hold, balance, reserved = _locked_hold(sql, hold_id=hold_id, partner_id=partner_id, queued=queued)
     if hold.status != "authorized":
         raise HoldNotOpen(f"hold {hold.id} is already {hold.status}")
-    operation_id = ledger.new_operation(
+    operation_id = postings.new_operation(
         sql,
         kind="void",
         now=now,
@@ -358,7 +358,7 @@ def refund(
             f"refund of {points} points is above the {hold.captured_points - hold.refunded_points}"
             " captured and not yet refunded"
         )
-    operation_id = ledger.new_operation(
+    operation_id = postings.new_operation(
         sql,
         kind="refund",
         now=now,
@@ -368,10 +368,12 @@ def refund(
         partner_id=partner_id,
         hold_id=hold.id,
     )
-    ledger.post(sql, operation_id=operation_id, debit=source, credit=hold.account_id, points=points, now=now)
-    latest = ledger.latest_expiry_drawn(sql, operation_id=hold.authorize_operation_id)
-    expires_at = max(latest or now, now + ledger.REFUND_MIN_LIFETIME)
-    ledger.add_lot(
+    postings.post(
+        sql, operation_id=operation_id, debit=source, credit=hold.account_id, points=points, now=now
+    )
+    latest = lots.latest_expiry_drawn(sql, operation_id=hold.authorize_operation_id)
+    expires_at = max(latest or now, now + lots.REFUND_MIN_LIFETIME)
+    lots.add_lot(
         sql,
         account_id=hold.account_id,
         operation_id=operation_id,

@@ -10,11 +10,11 @@ from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from lottocrm.audit.service import Actor, record
-from lottocrm.loyalty.accounts import member_account
-from lottocrm.loyalty.batch import Pending, Statements
-from lottocrm.loyalty.cards import card_number_from_scan, is_valid_card_number, new_card_number
 from lottocrm.loyalty.errors import BlockedCard, NotFound, UnknownCard
+from lottocrm.loyalty.ledger.accounts import member_account
+from lottocrm.loyalty.ledger.statements import Pending, Statements
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyCard
+from lottocrm.loyalty.programme.cards import card_number_from_scan, is_valid_card_number, new_card_number
 from lottocrm.players.models import Player, PlayerIdentity
 
 

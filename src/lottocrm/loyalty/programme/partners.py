@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from lottocrm.loyalty.accounts import partner_issued_account, partner_redeemed_account
 from lottocrm.loyalty.errors import NotFound
+from lottocrm.loyalty.ledger.accounts import partner_issued_account, partner_redeemed_account
 from lottocrm.loyalty.models import LoyaltyPartner, PartnerApiKey
 from lottocrm.security.api_keys import api_key_matches, digest_api_key, generate_api_key, key_prefix
 

@@ -90,6 +90,11 @@ class Statements:
         return Pending(self, [(None,)])
 
 
+# What the ledger's primitives and the programme's services accept: a Session (run at once) or a till call's
+# statements (maybe pipelined).
+Target = Session | Statements
+
+
 class Immediate(Statements):
     def add(self, statement: Executable, parameters: dict[str, Any]) -> Pending:
         result = self.connection.execute(statement, parameters)

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
-from lottocrm.loyalty import ledger, redemption
 from lottocrm.loyalty.errors import HoldNotOpen, LoyaltyError, NotFound, OutOfStock, PartnerNotAllowed
-from lottocrm.loyalty.members import Member
+from lottocrm.loyalty.ledger import lots, postings
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, LoyaltyTier, Reward, RewardOrder
-from lottocrm.loyalty.velocity import check_velocity
+from lottocrm.loyalty.programme import redemption
+from lottocrm.loyalty.programme.members import Member
+from lottocrm.loyalty.programme.velocity import check_velocity
 
 ORDER_HOLD_LIFETIME = dt.timedelta(days=14)
 
@@ -79,7 +80,7 @@ def visible_rewards(
     ranks: dict[str, int] = dict(session.execute(select(LoyaltyTier.code, LoyaltyTier.rank)).all())
     # The same reading as order_reward: a tier code not (or no longer) defined ranks 0, open to everyone.
     rank = ranks.get(tier, 0) if tier is not None else 0
-    spendable = ledger.spendable(session, account_id=account_id, now=now)
+    spendable = lots.spendable(session, account_id=account_id, now=now)
     query = (
         select(Reward.code, Reward.name, Reward.points_price, Reward.stock, Reward.min_tier)
         .where(Reward.active.is_(True))
@@ -116,7 +117,7 @@ def order_reward(
     hold counts towards the card's later calls.
     """
     account_id = member.account_id
-    ledger.lock_members(session, [account_id])
+    postings.lock_members(session, [account_id])
     if member.card_id is not None:
         check_velocity(session, member=member, now=now)
     reward = session.execute(
@@ -207,7 +208,7 @@ def _locked_open_order(session: Session, *, order_id: int, partner_id: int | Non
     ).scalar_one_or_none()
     if account_id is None:
         raise OrderNotFound(f"no reward order {order_id}")
-    ledger.lock_members(session, [account_id])
+    postings.lock_members(session, [account_id])
     order = session.execute(
         select(
             RewardOrder.id,

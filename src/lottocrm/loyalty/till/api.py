@@ -3,17 +3,18 @@
 Every mutating call carries an ``Idempotency-Key`` header and runs as one transaction: key claimed, member
 locked, postings written, answer stored, commit — and only then is the answer sent. Errors always come back
 as ``{"error": {"code", "message"}}`` with nothing posted; a business refusal is stored under its key (see
-``idempotency``). What the routes share lives in ``till_calls``.
+``.idempotency``). What the routes share lives in ``.calls``.
 
 The redemption routes (authorize, capture, void, refund) are the till's hot path. On PostgreSQL the server
-answers them before they reach these handlers: ``till_asgi`` calls one server-side function per call
-(``till_procedures``, migration 0015 — one statement, one round trip, one transaction). The handlers below
-are what OpenAPI describes, and they serve SQLite (or an app mounted without ``till_asgi``) through the
-Python services (``redemption``), statements queued per ``batch``. They get the bare Request, parse the body
-from bytes with the route's pydantic model, and run on the event loop rather than in the thread pool: the
-hop to a pool thread and back cost 15–27 % of a call's CPU (measured, see bench/RESULTS.md). Such a call
-holds no await point, so a worker serves them one at a time, start to finish — it never waits on a lock held
-by a redemption of its own. Run ``lottocrm serve --workers N`` with N about the number of cores.
+usually answers them before they reach these handlers: ``.fastpath`` calls one server-side function per call
+(``.procedures``: one statement, one round trip, one transaction). The handlers below are what OpenAPI
+describes, and they serve SQLite, an app mounted without the fast path, and the calls the fast path lets
+through, through the Python services (``programme.redemption``) with statements queued per
+``ledger.statements``. They get the bare Request, parse the body from bytes with the route's pydantic model
+and run on the event loop, not in the thread pool (the hop to a pool thread costs a measurable share of a
+call's CPU: bench/RESULTS.md). Rule: such a handler holds no await point, so a worker serves them one at a
+time, start to finish, and never waits on a lock held by a redemption of its own; do not add one. Run
+``lottocrm serve --workers N`` with N about the number of cores.
 """
 
 from __future__ import annotations
@@ -29,23 +30,14 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lottocrm.loyalty import batch, cards, earning, idempotency, ledger, redemption, till_calls
 from lottocrm.loyalty.errors import UnknownCard
-from lottocrm.loyalty.members import PendingMember, find_member, lookup_member
+from lottocrm.loyalty.ledger import lots, statements
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyCard
-from lottocrm.loyalty.partners import AuthenticatedPartner
-from lottocrm.loyalty.schemas import (
-    AuthorizeRequest,
-    CaptureRequest,
-    EarnOut,
-    EarnRequest,
-    HoldOut,
-    MemberOut,
-    MemberRef,
-    RefundRequest,
-    VoidRequest,
-)
-from lottocrm.loyalty.till_calls import (
+from lottocrm.loyalty.programme import cards, earning, redemption
+from lottocrm.loyalty.programme.members import PendingMember, find_member, lookup_member
+from lottocrm.loyalty.programme.partners import AuthenticatedPartner
+from lottocrm.loyalty.till import calls, idempotency
+from lottocrm.loyalty.till.calls import (
     ERRORS,
     IdempotencyKey,
     TillKey,
@@ -55,6 +47,17 @@ from lottocrm.loyalty.till_calls import (
     partner,
     till_call,
     transaction,
+)
+from lottocrm.loyalty.till.schemas import (
+    AuthorizeRequest,
+    CaptureRequest,
+    EarnOut,
+    EarnRequest,
+    HoldOut,
+    MemberOut,
+    MemberRef,
+    RefundRequest,
+    VoidRequest,
 )
 
 router = APIRouter(prefix="/loyalty", tags=["loyalty till"], route_class=TillRoute, responses=ERRORS)
@@ -69,7 +72,7 @@ def identify(request: Request, body: MemberRef, secret: TillKey) -> MemberOut:
         account = session.execute(
             select(LoyaltyAccount.balance, LoyaltyAccount.tier).where(LoyaltyAccount.id == member.account_id)
         ).one()
-        spendable = ledger.spendable(session, account_id=member.account_id, now=now())
+        spendable = lots.spendable(session, account_id=member.account_id, now=now())
     return MemberOut(
         card_number=member.card_number, balance=account.balance, spendable=spendable, tier=account.tier
     )
@@ -93,15 +96,15 @@ def earn(request: Request, body: EarnRequest, secret: TillKey, key: IdempotencyK
 
 
 def _idempotency_key(request: Request) -> str:
-    return till_calls.idempotency_key(request.headers.get("idempotency-key"))
+    return calls.idempotency_key(request.headers.get("idempotency-key"))
 
 
-def _parse(request: Request, model: type[till_calls.Body]) -> till_calls.Body:
-    return till_calls.parse_body(request._body or b"", model)  # noqa: SLF001 - read by TillRoute
+def _parse(request: Request, model: type[calls.Body]) -> calls.Body:
+    return calls.parse_body(request._body or b"", model)  # noqa: SLF001 - read by TillRoute
 
 
 def _hold_id(request: Request) -> int:
-    return till_calls.hold_id(request.path_params["hold_id"])
+    return calls.hold_id(request.path_params["hold_id"])
 
 
 def _hold_payload(result: redemption.HoldResult) -> dict[str, Any]:
@@ -140,15 +143,15 @@ def _redemption_call(
     request: Request,
     key: str,
     body: BaseModel,
-    queue: Callable[[batch.Statements], Any],
-    act: Callable[[batch.Statements, AuthenticatedPartner, dt.datetime, Any], redemption.HoldResult],
+    queue: Callable[[statements.Statements], Any],
+    act: Callable[[statements.Statements, AuthenticatedPartner, dt.datetime, Any], redemption.HoldResult],
     *,
     needs: str | None = None,
 ) -> JSONResponse:
     """A redemption call through the Python services (SQLite): ``queue`` runs with the key claim."""
 
     def work(
-        sql: batch.Statements, caller: AuthenticatedPartner, at: dt.datetime, queued: Any
+        sql: statements.Statements, caller: AuthenticatedPartner, at: dt.datetime, queued: Any
     ) -> dict[str, Any]:
         return _hold_payload(act(sql, caller, at, queued))
 
@@ -168,13 +171,13 @@ async def authorize(request: Request) -> JSONResponse:
     body = _parse(request, AuthorizeRequest)
 
     def act(
-        sql: batch.Statements, caller: AuthenticatedPartner, at: dt.datetime, member: PendingMember
+        sql: statements.Statements, caller: AuthenticatedPartner, at: dt.datetime, member: PendingMember
     ) -> redemption.HoldResult:
         return redemption.authorize(
             sql, member=member.get(), partner_id=caller.id, points=body.points, now=at, reference=body.receipt
         )
 
-    def queue(sql: batch.Statements) -> PendingMember:
+    def queue(sql: statements.Statements) -> PendingMember:
         return lookup_member(sql, **body.lookup(), lock=True)
 
     return _redemption_call(request, key, body, queue, act, needs="redeem")
@@ -192,7 +195,7 @@ async def capture(request: Request) -> JSONResponse:
     body = _parse(request, CaptureRequest)
 
     def act(
-        sql: batch.Statements, caller: AuthenticatedPartner, at: dt.datetime, queued: redemption.HoldLock
+        sql: statements.Statements, caller: AuthenticatedPartner, at: dt.datetime, queued: redemption.HoldLock
     ) -> redemption.HoldResult:
         return redemption.capture(
             sql, hold_id=hold_id, partner_id=caller.id, points=body.points, now=at, queued=queued
@@ -213,7 +216,7 @@ async def void(request: Request) -> JSONResponse:
     body = _parse(request, VoidRequest)
 
     def act(
-        sql: batch.Statements, caller: AuthenticatedPartner, at: dt.datetime, queued: redemption.HoldLock
+        sql: statements.Statements, caller: AuthenticatedPartner, at: dt.datetime, queued: redemption.HoldLock
     ) -> redemption.HoldResult:
         return redemption.void(sql, hold_id=hold_id, partner_id=caller.id, now=at, queued=queued)
 
@@ -232,7 +235,7 @@ async def refund(request: Request) -> JSONResponse:
     body = _parse(request, RefundRequest)
 
     def act(
-        sql: batch.Statements, caller: AuthenticatedPartner, at: dt.datetime, queued: redemption.HoldLock
+        sql: statements.Statements, caller: AuthenticatedPartner, at: dt.datetime, queued: redemption.HoldLock
     ) -> redemption.HoldResult:
         return redemption.refund(
             sql, hold_id=hold_id, partner_id=caller.id, points=body.points, now=at, queued=queued
@@ -241,7 +244,7 @@ async def refund(request: Request) -> JSONResponse:
     return _redemption_call(request, key, body, partial(_lock_hold, hold_id), act)
 
 
-def _lock_hold(hold_id: int, sql: batch.Statements) -> redemption.HoldLock:
+def _lock_hold(hold_id: int, sql: statements.Statements) -> redemption.HoldLock:
     return redemption.lock_hold(sql, hold_id=hold_id)
 
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from sqlalchemy import BigInteger, Row, cast, func, select, update
 from sqlalchemy.orm import Session
 
-from lottocrm.loyalty import ledger
 from lottocrm.loyalty.errors import AlreadyDone, InvalidAmount, LoyaltyError, PartnerNotAllowed
+from lottocrm.loyalty.ledger import lots, postings
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyLot, LoyaltyOperation, LoyaltyPosting
 
 
@@ -117,13 +117,13 @@ def take_back(
     ).scalar_one_or_none()
     if funding is None:
         due = 0  # the earn posted nothing (a cap left it at 0 points): nothing to take back
-    available = ledger.spendable(session, account_id=earn.account_id, now=now) if due else 0
+    available = lots.spendable(session, account_id=earn.account_id, now=now) if due else 0
     if available < due and not allow_shortfall:
         raise PointsAlreadySpent(
             f"the return takes back {due} points but the member has {available} left; hold back "
             f"{due - available} points' value from the refund and repeat with allow_shortfall"
         )
-    operation_id = ledger.new_operation(
+    operation_id = postings.new_operation(
         session,
         kind="earn_reversal",
         now=now,
@@ -142,7 +142,7 @@ def take_back(
                 LoyaltyLot.account_id == earn.account_id, LoyaltyLot.operation_id == earn.id
             )
         ).scalar_one_or_none()
-        taken = ledger.draw_lots(
+        taken = lots.draw_lots(
             session,
             account_id=earn.account_id,
             operation_id=operation_id,
@@ -152,7 +152,7 @@ def take_back(
             partial=True,
         )
     if taken:
-        ledger.post(
+        postings.post(
             session, operation_id=operation_id, debit=earn.account_id, credit=funding, points=taken, now=now
         )
     shortfall = due - taken
@@ -183,7 +183,7 @@ def return_purchase(
         raise PurchaseNotFound(f"no partner purchase earned points as operation {earn_operation_id}")
     if earn.partner_id != partner_id:
         raise PartnerNotAllowed(f"purchase {earn_operation_id} was made at another partner")
-    ledger.lock_members(session, [earn.account_id])
+    postings.lock_members(session, [earn.account_id])
     if session.execute(
         select(LoyaltyOperation.id).where(LoyaltyOperation.source_key == f"reversal:{earn.id}")
     ).first():

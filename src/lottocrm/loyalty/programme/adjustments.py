@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lottocrm.audit.service import Actor, record
-from lottocrm.loyalty import ledger
-from lottocrm.loyalty.accounts import programme_account
-from lottocrm.loyalty.earning import EarnResult, _balance, credit_points
 from lottocrm.loyalty.errors import InvalidAmount
+from lottocrm.loyalty.ledger import lots, postings
+from lottocrm.loyalty.ledger.accounts import programme_account
 from lottocrm.loyalty.models import LoyaltyAccount
+from lottocrm.loyalty.programme.earning import EarnResult, _balance, credit_points
 
 
 def adjust(
@@ -24,7 +24,7 @@ def adjust(
         raise InvalidAmount("an adjustment of 0 points changes nothing")
     if not reason.strip():
         raise InvalidAmount("an adjustment needs who made it and why")
-    ledger.lock_members(session, [account_id])
+    postings.lock_members(session, [account_id])
     expense = programme_account(session, "expense")
     if points > 0:
         operation_id = credit_points(
@@ -38,7 +38,7 @@ def adjust(
             reason=reason,
         )
     else:
-        operation_id = ledger.new_operation(
+        operation_id = postings.new_operation(
             session,
             kind="adjust",
             now=now,
@@ -47,8 +47,8 @@ def adjust(
             actor=actor.name,
             reason=reason,
         )
-        ledger.draw_lots(session, account_id=account_id, operation_id=operation_id, points=-points, now=now)
-        ledger.post(
+        lots.draw_lots(session, account_id=account_id, operation_id=operation_id, points=-points, now=now)
+        postings.post(
             session, operation_id=operation_id, debit=account_id, credit=expense, points=-points, now=now
         )
     player_id = session.execute(

@@ -26,8 +26,8 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from lottocrm.loyalty.batch import Pending, Statements
 from lottocrm.loyalty.errors import LoyaltyError, VelocityLimit
+from lottocrm.loyalty.ledger.statements import Pending, Statements
 from lottocrm.loyalty.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 100

@@ -7,10 +7,10 @@ import datetime as dt
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from lottocrm.loyalty.batch import Pending, Statements
 from lottocrm.loyalty.errors import VelocityLimit
-from lottocrm.loyalty.members import Member
+from lottocrm.loyalty.ledger.statements import Pending, Statements
 from lottocrm.loyalty.models import LoyaltyOperation
+from lottocrm.loyalty.programme.members import Member
 
 WINDOW = dt.timedelta(minutes=1)
 

@@ -1,57 +1,26 @@
-"""The posting primitives every operation is built from: lock, post, and move points in and out of lots.
+"""Lots: points earned together and expiring together, drawn soonest-expiring first.
 
-Locking rule: a member's account row is the lock for everything of that member — its balance, its lots and
-its holds. Operations lock the member accounts they touch in ascending id order (``SELECT … FOR UPDATE`` on
-PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` already serialises writers) before reading any of those rows, so two
-operations on one member queue instead of both reading the same lots. System accounts are never locked: their
-balances are derived from postings, and appending a posting needs no lock.
-
-Every primitive takes a Session or the :class:`~lottocrm.loyalty.batch.Statements` of a till call, whose
-writes may be queued and sent with the call's next round trip.
+The member's account must be locked (:func:`.postings.lock_members`) before its lots are read or changed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, case, cast, func, insert, select, update
+from sqlalchemy import BigInteger, bindparam, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from lottocrm.loyalty.batch import Pending, Statements
-from lottocrm.loyalty.errors import InsufficientPoints, InvalidAmount
-from lottocrm.loyalty.models import (
-    LoyaltyAccount,
-    LoyaltyLot,
-    LoyaltyLotDraw,
-    LoyaltyOperation,
-    LoyaltyPosting,
-)
+from lottocrm.loyalty.errors import InsufficientPoints
+from lottocrm.loyalty.ledger.statements import Pending, Statements, Target
+from lottocrm.loyalty.models import LoyaltyLot, LoyaltyLotDraw
 
 # Points earned today are spendable for a year; a refund gives at least this long to use them again.
 LOT_LIFETIME = dt.timedelta(days=365)
 REFUND_MIN_LIFETIME = dt.timedelta(days=30)
 
-
-# The statements every till call runs are built once with bound parameters (building a SQLAlchemy statement
-# costs more CPU than PostgreSQL spends executing it) and run on the session's Connection: the ledger reads
-# and writes plain rows, so the ORM execution layer (autoflush, bulk-DML plugins) is pure overhead here —
-# about half the CPU of a till call when these went through ``Session.execute``.
-LOCK_MEMBER = (
-    select(LoyaltyAccount.balance).where(LoyaltyAccount.id == bindparam("account_id")).with_for_update()
-)
-_INSERT_POSTING = insert(LoyaltyPosting.__table__)
-_MOVE_BALANCES = (
-    update(LoyaltyAccount)
-    .where(
-        LoyaltyAccount.id.in_((bindparam("debit"), bindparam("credit"))), LoyaltyAccount.balance.is_not(None)
-    )
-    .values(
-        balance=LoyaltyAccount.balance
-        + case((LoyaltyAccount.id == bindparam("credit"), bindparam("points")), else_=-bindparam("points"))
-    )
-)
+# Built once, like the posting statements (see :mod:`.postings`): the till runs them on every redemption.
 _TAKE_FROM_LOT = (
     update(LoyaltyLot)
     .where(LoyaltyLot.id == bindparam("lot_id"))
@@ -59,7 +28,6 @@ _TAKE_FROM_LOT = (
 )
 # No RETURNING: nothing reads a draw's id, and a queued write need not wait for an answer.
 _INSERT_DRAW = insert(LoyaltyLotDraw.__table__).inline()
-_INSERT_OPERATION = insert(LoyaltyOperation.__table__).returning(LoyaltyOperation.id)
 _INSERT_LOT = insert(LoyaltyLot.__table__).returning(LoyaltyLot.id)
 _LIVE_LOTS = (
     select(LoyaltyLot.id, LoyaltyLot.remaining)
@@ -82,70 +50,6 @@ _LATEST_EXPIRY_DRAWN = (
     .join(LoyaltyLotDraw, LoyaltyLotDraw.lot_id == LoyaltyLot.id)
     .where(LoyaltyLotDraw.operation_id == bindparam("operation_id"))
 )
-
-Target = Session | Statements
-
-
-def lock_members(target: Target, account_ids: Iterable[int]) -> dict[int, int]:
-    """Lock member accounts in ascending id order; returns each one's stored balance."""
-    sql = Statements.of(target)
-    locked = [
-        (account_id, sql.add(LOCK_MEMBER, {"account_id": account_id}))
-        for account_id in sorted(set(account_ids))
-    ]
-    return {account_id: pending.one()[0] for account_id, pending in locked}
-
-
-def new_operation(
-    target: Target,
-    *,
-    kind: str,
-    now: dt.datetime,
-    points: int,
-    operation_id: int | None = None,
-    **fields: object,
-) -> int:
-    """Record an operation; with an ``operation_id`` reserved beforehand the insert is only queued."""
-    sql = Statements.of(target)
-    values = {"kind": kind, "points": points, "created_at": now, **fields}
-    if operation_id is None:
-        return sql.add(_INSERT_OPERATION, values).one()[0]
-    sql.add(_INSERT_OPERATION, {"id": operation_id, **values})
-    return operation_id
-
-
-def post(
-    target: Target,
-    *,
-    operation_id: int,
-    debit: int,
-    credit: int,
-    points: int,
-    now: dt.datetime,
-    member_side: bool = True,
-) -> None:
-    """Append one posting and move the stored balances of whichever side is a member account.
-
-    ``member_side=False``: the caller knows both sides are system accounts, so there is no stored balance
-    to move and the UPDATE is left out.
-    """
-    if points <= 0:
-        raise InvalidAmount(f"a posting moves a positive number of points, not {points}")
-    sql = Statements.of(target)
-    sql.add(
-        _INSERT_POSTING,
-        {
-            "operation_id": operation_id,
-            "debit_account_id": debit,
-            "credit_account_id": credit,
-            "points": points,
-            "created_at": now,
-        },
-    )
-    # Stored balances exist only on member rows (NULL elsewhere), so one UPDATE covers both sides. The
-    # CHECK balance >= 0 backs up the callers' own sufficiency checks: a bug aborts instead of minting debt.
-    if member_side:
-        sql.add(_MOVE_BALANCES, {"debit": debit, "credit": credit, "points": points})
 
 
 def add_lot(

@@ -4,7 +4,7 @@ Deterministic for a given seed and set of players: the same call on the same dat
 same cards, purchases and points. Everything goes through the real services (earn rules, tiers, lots,
 holds), so the 360 view, settlement and ``loyalty verify`` see exactly what production would produce.
 
-    from lottocrm.loyalty.simulate import simulate_loyalty
+    from lottocrm.loyalty.programme.simulate import simulate_loyalty
     summary = simulate_loyalty(engine, seed=42, start=..., end=...)
 """
 
@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import earning, ledger, members, partners, redemption, rules, tiers
 from lottocrm.loyalty.errors import LoyaltyError
+from lottocrm.loyalty.ledger import lots
 from lottocrm.loyalty.models import EarnRule, LoyaltyAccount, LoyaltyCard, LoyaltyPartner
+from lottocrm.loyalty.programme import earn_rules, earning, members, partners, redemption, tiers
 from lottocrm.players.models import Player
 
 # code, name, points per 100 ₽: grocers give little per ruble, fuel and travel more.
@@ -71,14 +72,14 @@ def seed_programme(engine: Engine, *, new_year: int) -> None:
         tiers.ensure_default_tiers(session)
         if session.execute(select(func.count()).select_from(EarnRule)).scalar_one():
             return
-        rules.add_rule(
+        earn_rules.add_rule(
             session,
             name="Tickets: 5 points per 100 ₽",
             kind="base_rate",
             source="ticket",
             points_per_100_rub=5,
         )
-        rules.add_rule(
+        earn_rules.add_rule(
             session,
             name="Tickets in the app: 7 points per 100 ₽",
             kind="base_rate",
@@ -86,7 +87,7 @@ def seed_programme(engine: Engine, *, new_year: int) -> None:
             channel="app",
             points_per_100_rub=7,
         )
-        rules.add_rule(
+        earn_rules.add_rule(
             session,
             name="New Year draw ×2",
             kind="multiplier",
@@ -95,8 +96,8 @@ def seed_programme(engine: Engine, *, new_year: int) -> None:
             valid_from=dt.datetime(new_year - 1, 12, 1, tzinfo=dt.UTC),
             valid_to=dt.datetime(new_year, 1, 1, 12, tzinfo=dt.UTC),
         )
-        rules.add_rule(session, name="At most 2 000 points a day", kind="daily_cap", cap_points=2_000)
-        rules.add_rule(session, name="Welcome: 100 points", kind="welcome_bonus", bonus_points=100)
+        earn_rules.add_rule(session, name="At most 2 000 points a day", kind="daily_cap", cap_points=2_000)
+        earn_rules.add_rule(session, name="Welcome: 100 points", kind="welcome_bonus", bonus_points=100)
 
 
 def _ensure_partners(engine: Engine, now: dt.datetime) -> dict[int, int]:
@@ -109,7 +110,7 @@ def _ensure_partners(engine: Engine, now: dt.datetime) -> dict[int, int]:
             ).scalar_one_or_none()
             if partner_id is None:
                 partner_id = partners.create_partner(session, code=code, name=name, now=now)
-                rules.add_rule(
+                earn_rules.add_rule(
                     session,
                     name=f"{name}: {rate} per 100 ₽",
                     kind="base_rate",
@@ -165,7 +166,7 @@ def _holder_history(
         summary.purchases += 1
         summary.points_earned += earned.points
         if rng.random() < 0.25:
-            spendable = ledger.spendable(session, account_id=member.account_id, now=moment)
+            spendable = lots.spendable(session, account_id=member.account_id, now=moment)
             if spendable >= 50:
                 points = rng.randint(50, spendable)
                 hold = redemption.authorize(

@@ -1,7 +1,7 @@
 """Till endpoints beside the core till API: returns of purchases, and the rewards catalogue.
 
 Same prefix (/api/v1/loyalty), same partner key, same error format and the same idempotent unit of work as
-``loyalty.api`` — both run through ``till_calls`` (route class, partner check, idempotent unit of work), so
+``.api`` — both run through ``.calls`` (route class, partner check, idempotent unit of work), so
 a change to how the till authenticates or replays applies here too.
 """
 
@@ -13,20 +13,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from lottocrm.loyalty import catalogue, returns
-from lottocrm.loyalty.members import find_member
-from lottocrm.loyalty.partners import AuthenticatedPartner
-from lottocrm.loyalty.schemas import (
-    CancelOrderRequest,
-    CatalogueOut,
-    CatalogueRequest,
-    OrderOut,
-    OrderRequest,
-    ReturnOut,
-    ReturnRequest,
-    RewardOfferOut,
-)
-from lottocrm.loyalty.till_calls import (
+from lottocrm.loyalty.programme import catalogue, returns
+from lottocrm.loyalty.programme.members import find_member
+from lottocrm.loyalty.programme.partners import AuthenticatedPartner
+from lottocrm.loyalty.till.calls import (
     ERRORS,
     IdempotencyKey,
     TillKey,
@@ -35,6 +25,16 @@ from lottocrm.loyalty.till_calls import (
     partner,
     till_call,
     transaction,
+)
+from lottocrm.loyalty.till.schemas import (
+    CancelOrderRequest,
+    CatalogueOut,
+    CatalogueRequest,
+    OrderOut,
+    OrderRequest,
+    ReturnOut,
+    ReturnRequest,
+    RewardOfferOut,
 )
 
 router = APIRouter(prefix="/loyalty", tags=["loyalty till"], route_class=TillRoute, responses=ERRORS)

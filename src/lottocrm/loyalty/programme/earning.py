@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lottocrm.loyalty import ledger, returns, rules, tiers
-from lottocrm.loyalty.accounts import partner_issued_account, programme_account
 from lottocrm.loyalty.errors import AlreadyDone, InvalidAmount, NotFound
-from lottocrm.loyalty.members import Member
+from lottocrm.loyalty.ledger import lots, postings
+from lottocrm.loyalty.ledger.accounts import partner_issued_account, programme_account
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyOperation
-from lottocrm.loyalty.velocity import check_velocity
+from lottocrm.loyalty.programme import earn_rules, returns, tiers
+from lottocrm.loyalty.programme.members import Member
+from lottocrm.loyalty.programme.velocity import check_velocity
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,11 @@ def credit_points(
     **operation_fields: object,
 ) -> int:
     """Record an operation and, for positive points, post them and open a lot. The account must be locked."""
-    operation_id = ledger.new_operation(
+    operation_id = postings.new_operation(
         session, kind=kind, now=now, points=points, account_id=account_id, **operation_fields
     )
     if points > 0:
-        ledger.post(
+        postings.post(
             session,
             operation_id=operation_id,
             debit=funding_account_id,
@@ -58,12 +59,12 @@ def credit_points(
             points=points,
             now=now,
         )
-        ledger.add_lot(
+        lots.add_lot(
             session,
             account_id=account_id,
             operation_id=operation_id,
             points=points,
-            expires_at=now + ledger.LOT_LIFETIME,
+            expires_at=now + lots.LOT_LIFETIME,
             now=now,
         )
     return operation_id
@@ -87,9 +88,9 @@ def earn_at_partner(
 ) -> EarnResult:
     if spend_kopecks <= 0:
         raise InvalidAmount(f"a purchase amount must be positive, got {spend_kopecks} kopecks")
-    ledger.lock_members(session, [member.account_id])
+    postings.lock_members(session, [member.account_id])
     check_velocity(session, member=member, now=now)
-    purchase = rules.Purchase(
+    purchase = earn_rules.Purchase(
         source="partner",
         spend_kopecks=spend_kopecks,
         at=now,
@@ -97,7 +98,7 @@ def earn_at_partner(
         channel="partner",
         tier=_tier(session, member.account_id),
     )
-    points = rules.points_for(session, purchase, account_id=member.account_id)
+    points = earn_rules.points_for(session, purchase, account_id=member.account_id)
     operation_id = credit_points(
         session,
         account_id=member.account_id,
@@ -131,8 +132,8 @@ def earn_for_ticket(
     source_key = f"ticket:{ticket.ticket_id}"
     if _source_taken(session, source_key):
         return None
-    ledger.lock_members(session, [account_id])
-    purchase = rules.Purchase(
+    postings.lock_members(session, [account_id])
+    purchase = earn_rules.Purchase(
         source="ticket",
         spend_kopecks=ticket.price_kopecks,
         at=ticket.sold_at,
@@ -141,7 +142,7 @@ def earn_for_ticket(
         channel=ticket.channel,
         tier=_tier(session, account_id),
     )
-    points = rules.points_for(session, purchase, account_id=account_id)
+    points = earn_rules.points_for(session, purchase, account_id=account_id)
     operation_id = credit_points(
         session,
         account_id=account_id,
@@ -159,11 +160,11 @@ def earn_for_ticket(
 
 def grant_welcome_bonus(session: Session, *, account_id: int, now: dt.datetime) -> EarnResult | None:
     """The welcome bonus of the rule in force, once per member account; None when there is none to give."""
-    points = rules.welcome_bonus_points(session, at=now)
+    points = earn_rules.welcome_bonus_points(session, at=now)
     source_key = f"welcome:{account_id}"
     if points <= 0 or _source_taken(session, source_key):
         return None
-    ledger.lock_members(session, [account_id])
+    postings.lock_members(session, [account_id])
     operation_id = credit_points(
         session,
         account_id=account_id,
@@ -192,7 +193,7 @@ def reverse_earn(
     The earn's own lot is drained first, then the member's other live lots. Points already spent cannot be
     taken back without pushing the balance below zero, so the reversal takes what is there and reports the
     rest as ``shortfall`` (the programme's loss, visible on the operation's reason) rather than minting debt.
-    Whatever partial returns (``loyalty.returns``) already took back is not taken twice.
+    Whatever partial returns (``.returns``) already took back is not taken twice.
     """
     earn = session.execute(
         select(
@@ -210,7 +211,7 @@ def reverse_earn(
     source_key = f"reversal:{earn.id}"
     if _source_taken(session, source_key):
         raise AlreadyDone(f"earn {earn.id} is already reversed")
-    ledger.lock_members(session, [earn.account_id])
+    postings.lock_members(session, [earn.account_id])
     previously = returns.returned_so_far(session, earn=earn)
     if earn.spend_kopecks and previously >= earn.spend_kopecks:
         raise AlreadyDone(f"earn {earn.id} was already returned in full")

@@ -16,8 +16,9 @@ from sqlalchemy import Engine, select
 
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
-from lottocrm.loyalty import earning, ledger
+from lottocrm.loyalty.ledger import postings
 from lottocrm.loyalty.models import LoyaltyAccount
+from lottocrm.loyalty.programme import earning
 
 BATCH_TICKETS = 500
 
@@ -55,7 +56,7 @@ def earn_from_lake(
     )
     while rows := cursor.fetchmany(BATCH_TICKETS):
         with transaction(engine) as session:
-            ledger.lock_members(session, (accounts[row[1]] for row in rows))
+            postings.lock_members(session, (accounts[row[1]] for row in rows))
             for ticket_id, player_id, game_id, draw_id, channel, price, sold_at in rows:
                 ticket = earning.Ticket(
                     ticket_id=ticket_id,

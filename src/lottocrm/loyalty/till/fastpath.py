@@ -21,11 +21,12 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from lottocrm.loyalty import idempotency, redemption, till_calls, till_procedures
 from lottocrm.loyalty.errors import LoyaltyError
-from lottocrm.loyalty.members import lookup_terms
-from lottocrm.loyalty.schemas import AuthorizeRequest, CaptureRequest, RefundRequest, VoidRequest
-from lottocrm.loyalty.till_calls import MAX_BODY_BYTES, BodyTooLarge, Unauthorized
+from lottocrm.loyalty.programme import redemption
+from lottocrm.loyalty.programme.members import lookup_terms
+from lottocrm.loyalty.till import calls, idempotency, procedures
+from lottocrm.loyalty.till.calls import MAX_BODY_BYTES, BodyTooLarge, Unauthorized
+from lottocrm.loyalty.till.schemas import AuthorizeRequest, CaptureRequest, RefundRequest, VoidRequest
 from lottocrm.security.api_keys import digest_api_key, key_prefix
 
 _JSON = (b"content-type", b"application/json")
@@ -45,7 +46,7 @@ class TillFastPath:
             route = self._route.fullmatch(scope["path"])
             if route is not None:
                 owner: FastAPI = scope["app"]
-                connections = till_calls.connections(owner)
+                connections = calls.connections(owner)
                 if connections is not None:
                     await self._serve(connections, route, scope, receive, send)
                     return
@@ -53,7 +54,7 @@ class TillFastPath:
 
     async def _serve(
         self,
-        connections: till_procedures.TillConnections,
+        connections: procedures.TillConnections,
         route: re.Match[str],
         scope: Scope,
         receive: Receive,
@@ -75,7 +76,7 @@ class TillFastPath:
 
 
 async def _bounded_body(declared: bytes | None, receive: Receive) -> bytes:
-    """The body, refused past the limit without being buffered whole (as ``till_calls.TillRoute`` does)."""
+    """The body, refused past the limit without being buffered whole (as ``calls.TillRoute`` does)."""
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
         raise BodyTooLarge(f"request bodies are limited to {MAX_BODY_BYTES} bytes")
     chunks: list[bytes] = []
@@ -94,7 +95,7 @@ async def _bounded_body(declared: bytes | None, receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-def _caller(headers: dict[bytes, bytes], key: str, path: str, body: Any) -> till_procedures.Caller:
+def _caller(headers: dict[bytes, bytes], key: str, path: str, body: Any) -> procedures.Caller:
     """Who calls: the partner's key is checked by the function itself, in the call's own statement."""
     secret = headers.get(b"x-api-key", b"").decode("latin-1")
     if not secret:
@@ -102,7 +103,7 @@ def _caller(headers: dict[bytes, bytes], key: str, path: str, body: Any) -> till
     prefix = key_prefix(secret)
     if prefix is None:
         raise Unauthorized("unknown or revoked API key")
-    return till_procedures.Caller(
+    return procedures.Caller(
         prefix=prefix,
         digest=digest_api_key(secret),
         key=key,
@@ -111,22 +112,22 @@ def _caller(headers: dict[bytes, bytes], key: str, path: str, body: Any) -> till
 
 
 async def _call(
-    connections: till_procedures.TillConnections,
+    connections: procedures.TillConnections,
     route: re.Match[str],
     path: str,
     headers: dict[bytes, bytes],
     raw: bytes,
-) -> till_procedures.Answer:
+) -> procedures.Answer:
     """Refusals in the routes' order: hold id, idempotency key, body, then the partner key."""
     is_authorize, raw_hold_id, action = route.groups()
-    hold_id = None if is_authorize else till_calls.hold_id(raw_hold_id)
+    hold_id = None if is_authorize else calls.hold_id(raw_hold_id)
     key_header = headers.get(b"idempotency-key")
-    key = till_calls.idempotency_key(None if key_header is None else key_header.decode("latin-1"))
-    now = till_calls.now()
+    key = calls.idempotency_key(None if key_header is None else key_header.decode("latin-1"))
+    now = calls.now()
     if is_authorize:
-        authorize = till_calls.parse_body(raw, AuthorizeRequest)
+        authorize = calls.parse_body(raw, AuthorizeRequest)
         terms = lookup_terms(**authorize.lookup())
-        return await till_procedures.authorize(
+        return await procedures.authorize(
             connections,
             _caller(headers, key, path, authorize),
             card_number=terms.card_number,
@@ -139,17 +140,15 @@ async def _call(
         )
     assert hold_id is not None
     if action == "capture":
-        capture = till_calls.parse_body(raw, CaptureRequest)
+        capture = calls.parse_body(raw, CaptureRequest)
         caller = _caller(headers, key, path, capture)
-        return await till_procedures.capture(
-            connections, caller, hold_id=hold_id, points=capture.points, now=now
-        )
+        return await procedures.capture(connections, caller, hold_id=hold_id, points=capture.points, now=now)
     if action == "void":
-        caller = _caller(headers, key, path, till_calls.parse_body(raw, VoidRequest))
-        return await till_procedures.void(connections, caller, hold_id=hold_id, now=now)
-    refund = till_calls.parse_body(raw, RefundRequest)
+        caller = _caller(headers, key, path, calls.parse_body(raw, VoidRequest))
+        return await procedures.void(connections, caller, hold_id=hold_id, now=now)
+    refund = calls.parse_body(raw, RefundRequest)
     caller = _caller(headers, key, path, refund)
-    return await till_procedures.refund(connections, caller, hold_id=hold_id, points=refund.points, now=now)
+    return await procedures.refund(connections, caller, hold_id=hold_id, points=refund.points, now=now)
 
 
 async def _respond(send: Send, status: int, body: bytes, *, replayed: bool) -> None:
@@ -163,4 +162,4 @@ async def _respond(send: Send, status: int, body: bytes, *, replayed: bool) -> N
 def install(app: FastAPI, *, api_prefix: str) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Wiring hook: the fast path ahead of the app's routing, and the till's resources for the app's life."""
     app.add_middleware(TillFastPath, prefix=f"{api_prefix}/loyalty")
-    return till_calls.resources
+    return calls.resources

@@ -1,10 +1,16 @@
 """The till's redemption calls on PostgreSQL: one autocommitted function call, one round trip each.
 
-``loyalty_till_authorize``, ``_capture``, ``_void`` and ``_refund`` (migrations 0012 and 0015) do the whole
-call server-side — partner key, earlier answer under the idempotency key, member lock, refusals, postings,
-the answer stored under the key by one insert at the end — and return the HTTP status, the JSON body as
-text, and whether it is a replay. Python only parses the request and passes values on, so no Session, ORM
-or pipeline runs per call.
+``loyalty_till_authorize``, ``_capture``, ``_void`` and ``_refund`` (PL/pgSQL, created by the database
+migrations) do the whole call server-side — partner key, earlier answer under the idempotency key, member
+lock, refusals, postings, the answer stored under the key by one insert at the end — and return the HTTP
+status, the JSON body as text, and whether it is a replay. Python only parses the request and passes values
+on, so no Session, ORM or pipeline runs per call.
+
+Rule: the functions are a second implementation of ``programme.redemption``'s rules, kept because the
+Python path cannot meet the till's latency target on PostgreSQL (bench/RESULTS.md). A change to one is a
+change to both, in the same order of refusals and the same bytes; ``tests/loyalty/test_property.py`` runs
+random sequences through both and ``test_till_api`` compares the bytes. They cannot emit domain events, so
+:mod:`.fastpath` lets a call through to the Python path whenever a subscriber listens to what it would emit.
 
 The connections are psycopg async connections in autocommit mode, each statement prepared on the server at
 its first use. They live in :class:`TillConnections`, which the web app opens in its lifespan and closes at
@@ -24,12 +30,12 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine
 
-from lottocrm.loyalty import batch
-from lottocrm.loyalty.ledger import REFUND_MIN_LIFETIME
-from lottocrm.loyalty.velocity import WINDOW
+from lottocrm.loyalty.ledger import statements
+from lottocrm.loyalty.ledger.lots import REFUND_MIN_LIFETIME
+from lottocrm.loyalty.programme.velocity import WINDOW
 
 # The idempotency table's primary key (partner, key): a till function fails on it when a concurrent call
-# with the same key stored its answer first (migration 0015).
+# with the same key stored its answer first.
 IDEMPOTENCY_KEY = "pk_loyalty_idempotency"
 
 _AUTHORIZE = (
@@ -91,7 +97,7 @@ class TillConnections:
         return self._slots
 
     async def run(self, statement: str, parameters: tuple[Any, ...]) -> Answer:
-        for observe in batch.round_trip_observers:
+        for observe in statements.round_trip_observers:
             observe([statement])
         async with self._bind_to_running_loop():
             lost_connection = lost_race = False

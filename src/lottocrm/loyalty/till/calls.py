@@ -1,14 +1,13 @@
 """What every till route shares: the error format, the bounded body, the partner check, the idempotent unit
 of work, and the database resources a till call runs on.
 
-Used by ``loyalty.api`` (the core till API) and ``loyalty.rewards_api`` (returns and the rewards catalogue),
+Used by ``.api`` (the core till API) and ``.rewards_api`` (returns and the rewards catalogue),
 so a change to how the till authenticates, refuses or replays applies to every till route at once.
 
 Resources live in the application's state, opened by :func:`open_resources` in the app's lifespan and
 closed by :func:`close_resources` at shutdown: one session factory for the Session-based calls (a
-sessionmaker per call would make a new Session subclass and walk every Session event listener — measurable
-on a cheap call) and, on PostgreSQL, the connections of the one-round-trip redemption functions
-(``till_procedures``).
+sessionmaker per call would make a new Session subclass and walk every Session event listener) and, on
+PostgreSQL, the connections of the one-round-trip redemption functions (``.procedures``).
 """
 
 from __future__ import annotations
@@ -27,10 +26,11 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lottocrm.db.engine import session_factory
-from lottocrm.loyalty import batch, idempotency, till_procedures
 from lottocrm.loyalty.errors import LoyaltyError, PartnerNotAllowed
-from lottocrm.loyalty.partners import AuthenticatedPartner, authenticate
-from lottocrm.loyalty.schemas import ErrorOut
+from lottocrm.loyalty.ledger import statements
+from lottocrm.loyalty.programme.partners import AuthenticatedPartner, authenticate
+from lottocrm.loyalty.till import idempotency, procedures
+from lottocrm.loyalty.till.schemas import ErrorOut
 
 # A till request is a few hundred bytes; anything near this is a mistake or an attack.
 MAX_BODY_BYTES = 8 * 1024
@@ -155,7 +155,7 @@ IdempotencyKey = Annotated[
 def open_resources(app: FastAPI) -> None:
     """Open the till's database resources on the app's engine (lifespan start)."""
     app.state.till_sessions = session_factory(app.state.engine)
-    app.state.till_connections = till_procedures.open_for(app.state.engine)
+    app.state.till_connections = procedures.open_for(app.state.engine)
 
 
 async def close_resources(app: FastAPI) -> None:
@@ -185,7 +185,7 @@ def sessions(request: Request) -> sessionmaker[Session]:
     return request.app.state.till_sessions
 
 
-def connections(app: FastAPI) -> till_procedures.TillConnections | None:
+def connections(app: FastAPI) -> procedures.TillConnections | None:
     """The redemption functions' connections; None where the database has no such functions (SQLite)."""
     _ensure_resources(app)
     return app.state.till_connections
@@ -233,7 +233,7 @@ def till_call(
     """An idempotent till call through a Session-based ``action``."""
 
     def run(
-        sql: batch.Statements, caller: AuthenticatedPartner, at: dt.datetime, _prefetched: object
+        sql: statements.Statements, caller: AuthenticatedPartner, at: dt.datetime, _prefetched: object
     ) -> dict[str, Any]:
         return action(sql.settled_session(), caller, at).model_dump(mode="json")
 
@@ -241,7 +241,7 @@ def till_call(
     return idempotent(request, secret, key, fingerprint, run, needs=needs)
 
 
-Work = Callable[[batch.Statements, AuthenticatedPartner, dt.datetime, Any], dict[str, Any]]
+Work = Callable[[statements.Statements, AuthenticatedPartner, dt.datetime, Any], dict[str, Any]]
 
 
 def idempotent(
@@ -252,7 +252,7 @@ def idempotent(
     work: Work,
     *,
     needs: str | None = None,
-    before_claim_read: Callable[[batch.Statements], Any] | None = None,
+    before_claim_read: Callable[[statements.Statements], Any] | None = None,
 ) -> JSONResponse:
     """Claim the key, do the work, store its answer — a refusal too — and commit, in one transaction.
 
@@ -262,7 +262,7 @@ def idempotent(
     at = now()
     with transaction(request) as session:
         caller = partner(session, secret, needs=needs)
-        sql = batch.for_call(session)
+        sql = statements.for_call(session)
         claim = idempotency.queue_claim(sql, partner_id=caller.id, key=key, fingerprint=fingerprint, now=at)
         prefetched = before_claim_read(sql) if before_claim_read is not None else None
         replay = claim.replay()

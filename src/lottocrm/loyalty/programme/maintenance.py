@@ -12,8 +12,9 @@ from collections.abc import Callable
 from sqlalchemy import Engine, select
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import catalogue, expiry, redemption, tiers
+from lottocrm.loyalty.ledger import expiry
 from lottocrm.loyalty.models import LoyaltyAccount
+from lottocrm.loyalty.programme import catalogue, redemption, tiers
 
 Progress = Callable[[int], None]
 
