@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 from lottocrm.audit.models import AuditEvent
 from lottocrm.cli.main import app
 from lottocrm.db.engine import transaction
-from lottocrm.jobs.registry import JobContext, registry
+from lottocrm.events.delivery import worker_registry
+from lottocrm.jobs.registry import JobContext
 from lottocrm.jobs.service import ClaimedJob
-from lottocrm.loyalty import jobs as loyalty_jobs
 from lottocrm.loyalty.ledger import lots
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyLot
 from lottocrm.loyalty.programme import earning
@@ -81,12 +81,13 @@ def test_worker_jobs_expire_lots(settings: Settings, engine: Engine) -> None:
     run("adjust", card, "70", "--by", "ops", "--reason", "test")
     with transaction(engine) as session:
         session.execute(update(LoyaltyLot).values(expires_at=utcnow() - dt.timedelta(days=1)))
-    assert {loyalty_jobs.EXPIRE_LOTS, loyalty_jobs.VOID_STALE_HOLDS, loyalty_jobs.REQUALIFY_TIERS} <= set(
+    registry = worker_registry()  # what `lottocrm worker` serves, whichever modules were imported before
+    assert {"loyalty.expire_lots", "loyalty.void_stale_holds", "loyalty.requalify_tiers"} <= set(
         registry.kinds
     )
     job = ClaimedJob(
         id=1,
-        kind=loyalty_jobs.EXPIRE_LOTS,
+        kind="loyalty.expire_lots",
         queue="default",
         payload={},
         attempt=1,
@@ -94,7 +95,7 @@ def test_worker_jobs_expire_lots(settings: Settings, engine: Engine) -> None:
         run_at=utcnow(),
     )
     for _ in range(2):  # a job may run twice (at-least-once delivery); the second run finds nothing to do
-        registry.handler_for(loyalty_jobs.EXPIRE_LOTS)(JobContext(job=job, engine=engine))
+        registry.handler_for("loyalty.expire_lots")(JobContext(job=job, engine=engine))
     with transaction(engine) as session:
         assert lots.spendable(session, account_id=1, now=utcnow()) == 0
         assert session.get(LoyaltyAccount, 1).balance == 0

@@ -12,6 +12,7 @@ import time
 
 from sqlalchemy import Engine, select
 
+from lottocrm import clock
 from lottocrm.auth.demo import create_demo_users, print_demo_users
 from lottocrm.cli import db, serve
 from lottocrm.cli.context import load_settings, progress, say
@@ -129,7 +130,7 @@ def _till_credentials(engine: Engine) -> tuple[str, str]:
         key = partners.issue_key(
             session,
             partner_id=partners.partner_id_by_code(session, DEMO_TILL_PARTNER),
-            now=dt.datetime.now(dt.UTC),
+            now=clock.now(),
             label="demo",
         )
         card = session.scalar(select(LoyaltyCard.number).order_by(LoyaltyCard.id).limit(1))

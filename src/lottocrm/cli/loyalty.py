@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lottocrm import clock
 from lottocrm.audit.service import Actor
 from lottocrm.cli.context import console, fail, load_settings, progress, say
 from lottocrm.db.engine import get_engine, transaction
@@ -46,10 +47,6 @@ loyalty_app.add_typer(card_app, name="card")
 loyalty_app.add_typer(partner_app, name="partner")
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def _engine():  # type: ignore[no-untyped-def]
     return get_engine(load_settings())
 
@@ -79,7 +76,7 @@ def balance(
         account = session.execute(
             select(LoyaltyAccount).where(LoyaltyAccount.id == member.account_id)
         ).scalar_one()
-        spendable = lots.spendable(session, account_id=member.account_id, now=_now())
+        spendable = lots.spendable(session, account_id=member.account_id, now=clock.now())
         open_lots = (
             session.execute(
                 select(LoyaltyLot)
@@ -113,7 +110,7 @@ def adjust(
             points=points,
             actor=Actor.console(by),
             reason=reason,
-            now=_now(),
+            now=clock.now(),
         )
     say(f"adjusted by {points:+d} (operation {result.operation_id}); balance {result.balance}")
 
@@ -159,7 +156,7 @@ def expire() -> None:
     """Expire every lot past its date (points go to breakage). Normally run by the worker job."""
     with progress() as bar:
         task = bar.add_task("expiring members", total=None)
-        points = maintenance.run_expiry(_engine(), now=_now(), on_step=lambda n: bar.advance(task, n))
+        points = maintenance.run_expiry(_engine(), now=clock.now(), on_step=lambda n: bar.advance(task, n))
     say(f"expired {points} points")
 
 
@@ -169,7 +166,7 @@ def void_holds() -> None:
     with progress() as bar:
         task = bar.add_task("voiding stale holds", total=None)
         voided = maintenance.run_stale_hold_voids(
-            _engine(), now=_now(), on_step=lambda n: bar.advance(task, n)
+            _engine(), now=clock.now(), on_step=lambda n: bar.advance(task, n)
         )
     say(f"voided {voided} stale holds")
 
@@ -180,7 +177,7 @@ def requalify() -> None:
     with progress() as bar:
         task = bar.add_task("requalifying tiers", total=None)
         checked = maintenance.run_tier_requalification(
-            _engine(), now=_now(), on_step=lambda n: bar.advance(task, n)
+            _engine(), now=clock.now(), on_step=lambda n: bar.advance(task, n)
         )
     say(f"checked {checked} members")
 
@@ -208,7 +205,7 @@ def reverse_ticket(
     """Take back the points a cancelled lottery ticket earned (points already spent are written off)."""
     with _unit_of_work() as session:
         result = earning.reverse_ticket_earn(
-            session, ticket_id=ticket_id, now=_now(), reason=reason, actor=by
+            session, ticket_id=ticket_id, now=clock.now(), reason=reason, actor=by
         )
     say(f"reversed {result.points} points (written off {result.shortfall}); balance {result.balance}")
 
@@ -229,7 +226,7 @@ def return_purchase(
             earn_operation_id=earn_operation_id,
             partner_id=partners.partner_id_by_code(session, partner),
             returned_kopecks=kopecks,
-            now=_now(),
+            now=clock.now(),
             allow_shortfall=allow_shortfall,
         )
     say(
@@ -255,9 +252,9 @@ def verify() -> None:
 def card_issue(player_id: int = typer.Argument(..., help="The player's id.")) -> None:
     """Issue a card to a player (the first opens the member account and grants any welcome bonus)."""
     with _unit_of_work() as session:
-        number = members.issue_card(session, player_id=player_id, now=_now())
+        number = members.issue_card(session, player_id=player_id, now=clock.now())
         account_id = members.find_member(session, card_number=number).account_id
-        bonus = earning.grant_welcome_bonus(session, account_id=account_id, now=_now())
+        bonus = earning.grant_welcome_bonus(session, account_id=account_id, now=clock.now())
     typer.echo(number)  # the result itself, printed even under --quiet so scripts can capture it
     if bonus is not None:
         say(f"welcome bonus: {bonus.points} points")
@@ -328,7 +325,9 @@ def partner_add(
 ) -> None:
     """Register a coalition partner."""
     with _unit_of_work() as session:
-        partners.create_partner(session, code=code, name=name, now=_now(), can_earn=earn, can_redeem=redeem)
+        partners.create_partner(
+            session, code=code, name=name, now=clock.now(), can_earn=earn, can_redeem=redeem
+        )
     say(f"partner {code} registered")
 
 
@@ -339,7 +338,7 @@ def partner_key(
     """Issue a till API key for a partner; it is printed once and stored only as a hash."""
     with _unit_of_work() as session:
         secret = partners.issue_key(
-            session, partner_id=partners.partner_id_by_code(session, code), now=_now(), label=label
+            session, partner_id=partners.partner_id_by_code(session, code), now=clock.now(), label=label
         )
     typer.echo(secret)
 
@@ -350,7 +349,7 @@ def partner_revoke(
 ) -> None:
     """Revoke a till key at once."""
     with _unit_of_work() as session:
-        partners.revoke_key(session, prefix=prefix, now=_now())
+        partners.revoke_key(session, prefix=prefix, now=clock.now())
     say(f"key {prefix} revoked")
 
 
@@ -482,7 +481,7 @@ def reward_list(
     with _unit_of_work() as session:
         member = members.find_member(session, card_number=card_number)
         offers = catalogue.visible_rewards(
-            session, account_id=member.account_id, now=_now(), include_out_of_stock=all_
+            session, account_id=member.account_id, now=clock.now(), include_out_of_stock=all_
         )
     table = Table("code", "name", "price", "stock", "min tier", "affordable")
     for offer in offers.rewards:
@@ -503,7 +502,7 @@ def reward_order(card_number: str, code: str) -> None:
     """Order a reward for a member: reserves one unit and holds its points (14 days)."""
     with _unit_of_work() as session:
         member = members.find_member(session, card_number=card_number)
-        order_id = catalogue.order_reward(session, member=member, reward_code=code, now=_now())
+        order_id = catalogue.order_reward(session, member=member, reward_code=code, now=clock.now())
     typer.echo(order_id)
 
 
@@ -511,7 +510,7 @@ def reward_order(card_number: str, code: str) -> None:
 def reward_fulfil(order_id: int) -> None:
     """The reward was handed over: the held points are spent."""
     with _unit_of_work() as session:
-        catalogue.fulfil_order(session, order_id=order_id, now=_now())
+        catalogue.fulfil_order(session, order_id=order_id, now=clock.now())
     say(f"order {order_id} fulfilled")
 
 
@@ -519,5 +518,5 @@ def reward_fulfil(order_id: int) -> None:
 def reward_cancel(order_id: int) -> None:
     """Cancel an order: the points return to the member and the unit to stock."""
     with _unit_of_work() as session:
-        catalogue.cancel_order(session, order_id=order_id, now=_now())
+        catalogue.cancel_order(session, order_id=order_id, now=clock.now())
     say(f"order {order_id} cancelled")

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from lottocrm import clock
 from lottocrm.loyalty.models import LoyaltyAccount
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
 
 # code → id of system accounts, per database, saving a query on every till call. Account rows are never
 # deleted or renumbered, so a committed id stays right; ids a transaction saw enter the cache only when
@@ -59,7 +53,7 @@ def _get_or_create(
             partner_id=partner_id,
             player_id=player_id,
             balance=balance,
-            created_at=utcnow(),
+            created_at=clock.now(),
         )
         .on_conflict_do_nothing(index_elements=["code"])
     )

@@ -3,31 +3,32 @@
 points = base rate (the most specific matching rule) × every matching time-boxed multiplier × the tier's
 multiplier, floored at each step, then cut to what the tightest matching daily cap still allows. All integer.
 
-A "day" for caps is a Moscow calendar day (Europe/Moscow is UTC+3 all year, no DST since 2014): a purchase
-at 23:30 UTC is 02:30 the next morning for the member and the till, so it counts toward that next day.
+A "day" for caps is the operator's calendar day (``LOTTOCRM_TIMEZONE``, through :mod:`lottocrm.clock`): in
+Moscow a purchase at 23:30 UTC is 02:30 the next morning for the member and the till, so it counts toward
+that next day; in a zone with summer time the day of the change is 23 or 25 hours long.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from lottocrm import clock
 from lottocrm.loyalty.models import EarnRule, LoyaltyOperation, LoyaltyTier
 
 # With no base-rate rule at all the programme still pays 1 point per 100 ₽.
 FALLBACK_POINTS_PER_100_RUB = 1
 KOPECKS_PER_100_RUB = 10_000
-# A fixed offset rather than zoneinfo: Moscow has no DST, and the tz database is not on every Windows box.
-MOSCOW = dt.timezone(dt.timedelta(hours=3), "MSK")
 
 
 @dataclass(frozen=True)
 class Purchase:
-    source: str  # "ticket" or "partner"
+    source: Literal["ticket", "partner"]
     spend_kopecks: int
     at: dt.datetime
     partner_id: int | None = None
@@ -95,12 +96,6 @@ def multiplied_points(session: Session, purchase: Purchase, points: int) -> int:
     return points
 
 
-def moscow_day(at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """The Moscow calendar day holding ``at``, as a half-open UTC interval [start, end)."""
-    start = at.astimezone(MOSCOW).replace(hour=0, minute=0, second=0, microsecond=0)
-    return start.astimezone(dt.UTC), (start + dt.timedelta(days=1)).astimezone(dt.UTC)
-
-
 def _earn_scope(rule: EarnRule) -> list[ColumnElement[bool]]:
     """What of a cap's match columns an earn operation records: its source and its partner.
 
@@ -120,11 +115,11 @@ def _earn_scope(rule: EarnRule) -> list[ColumnElement[bool]]:
 def earned_today(
     session: Session, *, account_id: int, at: dt.datetime, scope: list[ColumnElement[bool]] | None = None
 ) -> int:
-    """Points earned (gross: a later return does not give cap room back) on the Moscow day of ``at``.
+    """Points earned (gross: a later return does not give cap room back) on the operator's day of ``at``.
 
     Bounded on both sides: lake tickets are earned dated at their sale, possibly after later days' earns.
     """
-    start, end = moscow_day(at)
+    start, end = clock.day_bounds_at(at)
     return session.execute(
         select(func.coalesce(cast(func.sum(LoyaltyOperation.points), BigInteger), 0)).where(
             LoyaltyOperation.account_id == account_id,

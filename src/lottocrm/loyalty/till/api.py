@@ -30,6 +30,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lottocrm import clock
 from lottocrm.loyalty.errors import UnknownCard
 from lottocrm.loyalty.ledger import lots, statements
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyCard
@@ -43,7 +44,6 @@ from lottocrm.loyalty.till.calls import (
     TillKey,
     TillRoute,
     idempotent,
-    now,
     partner,
     till_call,
     transaction,
@@ -72,7 +72,7 @@ def identify(request: Request, body: MemberRef, secret: TillKey) -> MemberOut:
         account = session.execute(
             select(LoyaltyAccount.balance, LoyaltyAccount.tier).where(LoyaltyAccount.id == member.account_id)
         ).one()
-        spendable = lots.spendable(session, account_id=member.account_id, now=now())
+        spendable = lots.spendable(session, account_id=member.account_id, now=clock.now())
     return MemberOut(
         card_number=member.card_number, balance=account.balance, spendable=spendable, tier=account.tier
     )

@@ -25,6 +25,7 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from lottocrm import clock
 from lottocrm.db.engine import session_factory
 from lottocrm.loyalty.errors import LoyaltyError, PartnerNotAllowed
 from lottocrm.loyalty.ledger import statements
@@ -198,10 +199,6 @@ def transaction(request: Request) -> Iterator[Session]:
         yield session
 
 
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def partner(session: Session, secret: str | None, *, needs: str | None = None) -> AuthenticatedPartner:
     """The calling partner, checked inside the call's own transaction (one round trip, no extra BEGIN)."""
     if not secret:
@@ -259,7 +256,7 @@ def idempotent(
     ``before_claim_read`` queues statements to send with the claim (on PostgreSQL, in the same round trip);
     whatever it returns is handed to ``work`` as its last argument.
     """
-    at = now()
+    at = clock.now()
     with transaction(request) as session:
         caller = partner(session, secret, needs=needs)
         sql = statements.for_call(session)

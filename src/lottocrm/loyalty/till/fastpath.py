@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from lottocrm import clock
 from lottocrm.loyalty.errors import LoyaltyError
 from lottocrm.loyalty.programme import redemption
 from lottocrm.loyalty.programme.members import lookup_terms
@@ -123,7 +124,7 @@ async def _call(
     hold_id = None if is_authorize else calls.hold_id(raw_hold_id)
     key_header = headers.get(b"idempotency-key")
     key = calls.idempotency_key(None if key_header is None else key_header.decode("latin-1"))
-    now = calls.now()
+    now = clock.now()
     if is_authorize:
         authorize = calls.parse_body(raw, AuthorizeRequest)
         terms = lookup_terms(**authorize.lookup())

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from lottocrm import clock
 from lottocrm.loyalty.programme import catalogue, returns
 from lottocrm.loyalty.programme.members import find_member
 from lottocrm.loyalty.programme.partners import AuthenticatedPartner
@@ -21,7 +22,6 @@ from lottocrm.loyalty.till.calls import (
     IdempotencyKey,
     TillKey,
     TillRoute,
-    now,
     partner,
     till_call,
     transaction,
@@ -81,7 +81,7 @@ def rewards_catalogue(request: Request, body: CatalogueRequest, secret: TillKey)
         offers = catalogue.visible_rewards(
             session,
             account_id=member.account_id,
-            now=now(),
+            now=clock.now(),
             include_out_of_stock=body.include_out_of_stock,
         )
     return CatalogueOut(
