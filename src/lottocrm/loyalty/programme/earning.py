@@ -195,17 +195,7 @@ def reverse_earn(
     rest as ``shortfall`` (the programme's loss, visible on the operation's reason) rather than minting debt.
     Whatever partial returns (``.returns``) already took back is not taken twice.
     """
-    earn = session.execute(
-        select(
-            LoyaltyOperation.id,
-            LoyaltyOperation.kind,
-            LoyaltyOperation.account_id,
-            LoyaltyOperation.partner_id,
-            LoyaltyOperation.points,
-            LoyaltyOperation.spend_kopecks,
-            LoyaltyOperation.created_at,
-        ).where(LoyaltyOperation.id == earn_operation_id)
-    ).first()
+    earn = returns.earn_operation(session, earn_operation_id)
     if earn is None or earn.kind != "earn":
         raise NotFound(f"no earn operation {earn_operation_id}")
     source_key = f"reversal:{earn.id}"

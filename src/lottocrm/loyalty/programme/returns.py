@@ -54,7 +54,8 @@ class ReturnResult:
     balance: int
 
 
-def _earn(session: Session, earn_operation_id: int) -> Row | None:
+def earn_operation(session: Session, operation_id: int) -> Row | None:
+    """The operation a return or reversal names, with what they need of it (None: no such operation)."""
     return session.execute(
         select(
             LoyaltyOperation.id,
@@ -64,7 +65,7 @@ def _earn(session: Session, earn_operation_id: int) -> Row | None:
             LoyaltyOperation.points,
             LoyaltyOperation.spend_kopecks,
             LoyaltyOperation.created_at,
-        ).where(LoyaltyOperation.id == earn_operation_id)
+        ).where(LoyaltyOperation.id == operation_id)
     ).first()
 
 
@@ -178,7 +179,7 @@ def return_purchase(
     """Goods worth ``returned_kopecks`` of an earlier purchase at this partner came back: take back points."""
     if returned_kopecks <= 0:
         raise InvalidAmount(f"a return must be a positive number of kopecks, got {returned_kopecks}")
-    earn = _earn(session, earn_operation_id)
+    earn = earn_operation(session, earn_operation_id)
     if earn is None or earn.kind != "earn" or earn.partner_id is None:
         raise PurchaseNotFound(f"no partner purchase earned points as operation {earn_operation_id}")
     if earn.partner_id != partner_id:

@@ -7,6 +7,7 @@ never loses a tier in the middle of a shopping trip because an old purchase just
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 from sqlalchemy import BigInteger, cast, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -14,28 +15,29 @@ from sqlalchemy.orm import Session
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyOperation, LoyaltyTier
 
 WINDOW = dt.timedelta(days=365)
+
+
+class TierDefinition(NamedTuple):
+    code: str
+    name: str
+    rank: int
+    min_spend_12m_kopecks: int
+    earn_multiplier_percent: int
+
+
 DEFAULT_TIERS = (
-    # code, name, rank, 12-month spend in kopecks, earn multiplier %
-    ("bronze", "Bronze", 1, 0, 100),
-    ("silver", "Silver", 2, 2_000_000, 110),
-    ("gold", "Gold", 3, 10_000_000, 125),
-    ("vip", "VIP", 4, 50_000_000, 150),
+    TierDefinition("bronze", "Bronze", 1, 0, 100),
+    TierDefinition("silver", "Silver", 2, 2_000_000, 110),
+    TierDefinition("gold", "Gold", 3, 10_000_000, 125),
+    TierDefinition("vip", "VIP", 4, 50_000_000, 150),
 )
 
 
 def ensure_default_tiers(session: Session) -> None:
     if session.execute(select(func.count()).select_from(LoyaltyTier)).scalar_one():
         return
-    for code, name, rank, spend, multiplier in DEFAULT_TIERS:
-        session.execute(
-            insert(LoyaltyTier).values(
-                code=code,
-                name=name,
-                rank=rank,
-                min_spend_12m_kopecks=spend,
-                earn_multiplier_percent=multiplier,
-            )
-        )
+    for tier in DEFAULT_TIERS:
+        session.execute(insert(LoyaltyTier).values(**tier._asdict()))
 
 
 def spend_12m(session: Session, *, account_id: int, now: dt.datetime) -> int:
