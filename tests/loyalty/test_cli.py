@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select, update
 from typer.testing import CliRunner
 
 from lottocrm.audit.models import AuditEvent
+from lottocrm.audit.service import Actor
 from lottocrm.cli.main import app
 from lottocrm.db.engine import transaction
 from lottocrm.events.delivery import worker_registry
@@ -57,9 +58,15 @@ def test_operator_session(settings: Settings, engine: Engine, tmp_path: Path) ->
         audited = session.execute(
             select(AuditEvent.action, AuditEvent.actor, AuditEvent.player_id).order_by(AuditEvent.id)
         ).all()
+    console = Actor.console().name  # commands run without --by act as the operating-system account
     assert [tuple(row) for row in audited] == [
+        ("loyalty.partner_added", console, None),
+        ("loyalty.partner_key_issued", console, None),
+        ("loyalty.card_issued", console, 42),
         ("loyalty.adjust", "cli:ops", 42),
         ("loyalty.card_blocked", "cli:ops", 42),
+        ("loyalty.settlement_drawn", console, None),
+        ("loyalty.partner_key_revoked", console, None),
     ]
 
 

@@ -13,7 +13,7 @@ from lottocrm.db.engine import transaction
 from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.programme import earn_rules, earning
 from lottocrm.settings import get_settings
-from loyalty.factories import Card, TillPartner, member
+from loyalty.factories import STAFF, Card, TillPartner, member
 
 # 2026-11-22 21:00 UTC is midnight in Moscow: the start of 23 November there.
 MOSCOW_MIDNIGHT = dt.datetime(2026, 11, 22, 21, 0, tzinfo=dt.UTC)
@@ -45,8 +45,8 @@ def _earn(engine: Engine, card: Card, partner: TillPartner, at: dt.datetime, rub
 def capped(engine: Engine) -> None:
     """10 points per 100 ₽ (1 000 ₽ earns 100) and at most 150 points a day."""
     with transaction(engine) as session:
-        earn_rules.add_rule(session, name="base", kind="base_rate", points_per_100_rub=10)
-        earn_rules.add_rule(session, name="cap", kind="daily_cap", cap_points=150)
+        earn_rules.add_rule(session, actor=STAFF, name="base", kind="base_rate", points_per_100_rub=10)
+        earn_rules.add_rule(session, actor=STAFF, name="cap", kind="daily_cap", cap_points=150)
 
 
 @pytest.mark.parametrize(
@@ -109,8 +109,10 @@ def test_a_partner_scoped_cap_counts_only_that_partners_earns(
     engine: Engine, card: Card, shop: TillPartner, other_shop: TillPartner
 ) -> None:
     with transaction(engine) as session:
-        earn_rules.add_rule(session, name="base", kind="base_rate", points_per_100_rub=10)
-        earn_rules.add_rule(session, name="shop cap", kind="daily_cap", partner_id=shop.id, cap_points=120)
+        earn_rules.add_rule(session, actor=STAFF, name="base", kind="base_rate", points_per_100_rub=10)
+        earn_rules.add_rule(
+            session, actor=STAFF, name="shop cap", kind="daily_cap", partner_id=shop.id, cap_points=120
+        )
     noon = MOSCOW_MIDNIGHT + dt.timedelta(hours=9)
     assert _earn(engine, card, other_shop, noon) == 100  # no cap at the other shop
     assert _earn(engine, card, shop, noon) == 100  # the other shop's 100 do not count here

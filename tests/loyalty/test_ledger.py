@@ -20,7 +20,7 @@ from lottocrm.loyalty.ledger import expiry, lots
 from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyLot, LoyaltyPosting
 from lottocrm.loyalty.programme import earn_rules, earning, redemption
-from loyalty.factories import Card, TillPartner, add_card, member, top_up, utcnow
+from loyalty.factories import STAFF, Card, TillPartner, add_card, member, top_up, utcnow
 
 
 def balance(engine: Engine, card: Card) -> int:
@@ -158,7 +158,7 @@ def test_cancelled_ticket_reverses_its_earn_but_never_below_zero(engine: Engine,
     )
     with transaction(engine) as session:
         earn_rules.add_rule(
-            session, name="10 per 100", kind="base_rate", source="ticket", points_per_100_rub=10
+            session, actor=STAFF, name="10 per 100", kind="base_rate", source="ticket", points_per_100_rub=10
         )
         earned = earning.earn_for_ticket(session, account_id=card.account_id, ticket=ticket, now=utcnow())
         assert earned is not None and earned.points == 50
@@ -171,7 +171,11 @@ def test_cancelled_ticket_reverses_its_earn_but_never_below_zero(engine: Engine,
         )
     with transaction(engine) as session:
         reversal = earning.reverse_earn(
-            session, earn_operation_id=earned.operation_id, now=utcnow(), reason="ticket cancelled"
+            session,
+            actor=STAFF,
+            earn_operation_id=earned.operation_id,
+            now=utcnow(),
+            reason="ticket cancelled",
         )
     assert (reversal.points, reversal.shortfall, reversal.balance) == (20, 30, 0)
     assert verify(engine).clean

@@ -18,7 +18,7 @@ from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyHold, LoyaltyOperation, LoyaltyPosting, PartnerApiKey
 from lottocrm.loyalty.programme import members, partners
 from lottocrm.loyalty.till.schemas import HoldOut
-from loyalty.factories import Card, TillPartner, add_partner, top_up
+from loyalty.factories import STAFF, Card, TillPartner, add_partner, top_up
 
 
 def call(
@@ -184,7 +184,7 @@ def test_wrong_revoked_and_missing_keys(
     _assert_refused(client, engine, forged, "/till/authorize", body, 401, "unauthorized")
     with transaction(engine) as session:
         partners.revoke_key(
-            session, prefix=shop.key.split("_")[2], now=members.dt.datetime.now(members.dt.UTC)
+            session, actor=STAFF, prefix=shop.key.split("_")[2], now=members.dt.datetime.now(members.dt.UTC)
         )
     _assert_refused(client, engine, shop, "/till/authorize", body, 401, "unauthorized")
 
@@ -375,14 +375,14 @@ def test_a_velocity_refusal_is_not_stored_so_the_same_call_can_come_back_later(
     client: TestClient, card: Card, shop: TillPartner, engine: Engine
 ) -> None:
     with transaction(engine) as session:
-        members.set_velocity_limit(session, card_number=card.number, max_ops_per_minute=0)
+        members.set_velocity_limit(session, actor=STAFF, card_number=card.number, max_ops_per_minute=0)
     body = {"card_number": card.number, "points": 5}
     refused = call(client, shop, "/till/authorize", body, key="receipt-11")
     assert (refused.status_code, error_code(refused)) == (429, "velocity_limit")
     message = f"card {card.number} reached its limit of 0 till calls a minute; try again later"
     assert refused.json()["error"]["message"] == message  # the same words on either store
     with transaction(engine) as session:
-        members.set_velocity_limit(session, card_number=card.number, max_ops_per_minute=30)
+        members.set_velocity_limit(session, actor=STAFF, card_number=card.number, max_ops_per_minute=30)
     later = call(client, shop, "/till/authorize", body, key="receipt-11")
     assert later.status_code == 200 and "Idempotent-Replayed" not in later.headers
 

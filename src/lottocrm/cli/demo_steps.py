@@ -13,6 +13,7 @@ import time
 from sqlalchemy import Engine, select
 
 from lottocrm import clock
+from lottocrm.audit.service import Actor
 from lottocrm.auth.demo import create_demo_users, print_demo_users
 from lottocrm.cli import db, serve
 from lottocrm.cli.context import load_settings, progress, say
@@ -114,6 +115,7 @@ def _simulate_loyalty(engine: Engine, result: SimulationResult) -> LoyaltySimula
             start=end - dt.timedelta(days=365),
             end=end,
             max_holders=DEMO_CARD_HOLDERS,
+            actor=Actor.console(),
             on_progress=lambda done: bar.advance(task, done),
         )
     say(
@@ -131,6 +133,7 @@ def _till_credentials(engine: Engine) -> tuple[str, str]:
             session,
             partner_id=partners.partner_id_by_code(session, DEMO_TILL_PARTNER),
             now=clock.now(),
+            actor=Actor.console(),
             label="demo",
         )
         card = session.scalar(select(LoyaltyCard.number).order_by(LoyaltyCard.id).limit(1))

@@ -80,5 +80,17 @@ def partner_redeemed_account(session: Session, partner_id: int) -> int:
     )
 
 
+def balance_of(session: Session, account_id: int) -> int:
+    """A member account's stored balance."""
+    return session.execute(select(LoyaltyAccount.balance).where(LoyaltyAccount.id == account_id)).scalar_one()
+
+
+def player_id_of(session: Session, account_id: int) -> int | None:
+    """The player a member account belongs to (None for a system account)."""
+    return session.execute(
+        select(LoyaltyAccount.player_id).where(LoyaltyAccount.id == account_id)
+    ).scalar_one()
+
+
 def member_account(session: Session, player_id: int) -> int:
     return _get_or_create(session, code=f"member:{player_id}", kind="member", player_id=player_id, balance=0)

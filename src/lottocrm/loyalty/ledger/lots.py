@@ -84,6 +84,17 @@ def spendable(session: Session, *, account_id: int, now: dt.datetime) -> int:
     ).scalar_one()
 
 
+def open_lots(session: Session, *, account_id: int) -> list[LoyaltyLot]:
+    """The member's lots with points left, expired or not, soonest-expiring first (for people to read)."""
+    return list(
+        session.execute(
+            select(LoyaltyLot)
+            .where(LoyaltyLot.account_id == account_id, LoyaltyLot.remaining > 0)
+            .order_by(LoyaltyLot.expires_at)
+        ).scalars()
+    )
+
+
 def live_lots(target: Target, *, account_id: int, now: dt.datetime) -> Pending:
     """The member's lots with points left and not expired, soonest-expiring first (queued read)."""
     return Statements.of(target).add(_LIVE_LOTS, {"account_id": account_id, "now": now})

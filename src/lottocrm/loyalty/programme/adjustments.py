@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lottocrm.audit.service import Actor, record
 from lottocrm.loyalty.errors import InvalidAmount
 from lottocrm.loyalty.ledger import lots, postings
-from lottocrm.loyalty.ledger.accounts import programme_account
-from lottocrm.loyalty.models import LoyaltyAccount
-from lottocrm.loyalty.programme.earning import EarnResult, _balance, credit_points
+from lottocrm.loyalty.ledger.accounts import balance_of, player_id_of, programme_account
+from lottocrm.loyalty.programme.earning import EarnResult, credit_points
 
 
 def adjust(
@@ -51,14 +49,11 @@ def adjust(
         postings.post(
             session, operation_id=operation_id, debit=account_id, credit=expense, points=-points, now=now
         )
-    player_id = session.execute(
-        select(LoyaltyAccount.player_id).where(LoyaltyAccount.id == account_id)
-    ).scalar_one()
     record(
         session,
         actor=actor,
         action="loyalty.adjust",
-        player_id=player_id,
+        player_id=player_id_of(session, account_id),
         detail={"account_id": account_id, "points": points, "reason": reason, "operation_id": operation_id},
     )
-    return EarnResult(operation_id=operation_id, points=points, balance=_balance(session, account_id))
+    return EarnResult(operation_id=operation_id, points=points, balance=balance_of(session, account_id))

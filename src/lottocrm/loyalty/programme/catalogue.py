@@ -3,6 +3,10 @@
 Lock order is the member account, then the reward row, as everywhere: account first. Fulfilling an order
 captures the hold to the programme's rewards account; cancelling voids it and puts the unit back, and so
 does the stale-holds job when an order is neither fulfilled nor cancelled before its hold expires.
+
+Staff's actions (``actor`` given) are audited here. An order placed or cancelled by a partner's till or app
+(``actor`` None) is recorded by the ledger itself — its hold, operations and the order row name the
+partner — so the till's calls add no audit row.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from dataclasses import dataclass
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
+from lottocrm.audit.service import Actor, record
 from lottocrm.loyalty.errors import HoldNotOpen, LoyaltyError, NotFound, OutOfStock, PartnerNotAllowed
 from lottocrm.loyalty.ledger import lots, postings
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, LoyaltyTier, Reward, RewardOrder
-from lottocrm.loyalty.programme import redemption
+from lottocrm.loyalty.programme import redemption, tiers
 from lottocrm.loyalty.programme.members import Member
 from lottocrm.loyalty.programme.velocity import check_velocity
 
@@ -24,13 +29,34 @@ ORDER_HOLD_LIFETIME = dt.timedelta(days=14)
 
 
 def add_reward(
-    session: Session, *, code: str, name: str, points_price: int, stock: int, min_tier: str | None = None
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    points_price: int,
+    stock: int,
+    actor: Actor,
+    min_tier: str | None = None,
 ) -> int:
-    return session.execute(
+    reward_id = session.execute(
         insert(Reward)
         .values(code=code, name=name, points_price=points_price, stock=stock, min_tier=min_tier, active=True)
         .returning(Reward.id)
     ).scalar_one()
+    record(
+        session,
+        actor=actor,
+        action="loyalty.reward_added",
+        detail={
+            "reward_id": reward_id,
+            "code": code,
+            "name": name,
+            "points_price": points_price,
+            "stock": stock,
+            "min_tier": min_tier,
+        },
+    )
+    return reward_id
 
 
 class UnknownReward(NotFound):
@@ -47,12 +73,6 @@ class OrderNotFound(NotFound):
 
 class OrderNotOpen(HoldNotOpen):
     code = "order_not_open"
-
-
-def _tier_rank(session: Session, code: str | None) -> int:
-    if code is None:
-        return 0
-    return session.execute(select(LoyaltyTier.rank).where(LoyaltyTier.code == code)).scalar_one_or_none() or 0
 
 
 @dataclass(frozen=True)
@@ -109,9 +129,10 @@ def order_reward(
     member: Member,
     reward_code: str,
     now: dt.datetime,
+    actor: Actor | None,
     partner_id: int | None = None,
 ) -> int:
-    """Reserve one unit and hold its price; ``partner_id``: the partner placing it (None: staff).
+    """Reserve one unit and hold its price; ``partner_id``: the partner placing it (None: staff, ``actor``).
 
     An order placed with a card is held to the card's per-minute limit like a till redemption, and its
     hold counts towards the card's later calls.
@@ -128,7 +149,7 @@ def order_reward(
     if reward is None or not reward.active:
         raise UnknownReward(f"no reward {reward_code!r} in the catalogue")
     tier = session.execute(select(LoyaltyAccount.tier).where(LoyaltyAccount.id == account_id)).scalar_one()
-    if _tier_rank(session, tier) < _tier_rank(session, reward.min_tier):
+    if tiers.rank_of(session, tier) < tiers.rank_of(session, reward.min_tier):
         raise TierNotAllowed(
             f"reward {reward_code} is for {reward.min_tier} members and above,"
             f" this member is {tier or 'without a tier'}"
@@ -145,7 +166,7 @@ def order_reward(
         lifetime=ORDER_HOLD_LIFETIME,
     )
     session.execute(update(Reward).where(Reward.id == reward.id).values(stock=Reward.stock - 1))
-    return session.execute(
+    order_id = session.execute(
         insert(RewardOrder)
         .values(
             reward_id=reward.id,
@@ -157,6 +178,20 @@ def order_reward(
         )
         .returning(RewardOrder.id)
     ).scalar_one()
+    if actor is not None:
+        record(
+            session,
+            actor=actor,
+            action="loyalty.reward_ordered",
+            player_id=member.player_id,
+            detail={
+                "order_id": order_id,
+                "reward_code": reward_code,
+                "points": reward.points_price,
+                "hold_id": hold.hold_id,
+            },
+        )
+    return order_id
 
 
 @dataclass(frozen=True)
@@ -216,7 +251,10 @@ def _locked_open_order(session: Session, *, order_id: int, partner_id: int | Non
             RewardOrder.reward_id,
             RewardOrder.status,
             RewardOrder.partner_id,
-        ).where(RewardOrder.id == order_id)
+            LoyaltyAccount.player_id,
+        )
+        .join(LoyaltyAccount, LoyaltyAccount.id == RewardOrder.account_id)
+        .where(RewardOrder.id == order_id)
     ).one()
     if not any_partner and order.partner_id != partner_id:
         raise PartnerNotAllowed(f"reward order {order_id} was placed by another partner")
@@ -225,11 +263,19 @@ def _locked_open_order(session: Session, *, order_id: int, partner_id: int | Non
     return order
 
 
-def fulfil_order(session: Session, *, order_id: int, now: dt.datetime) -> None:
+def fulfil_order(session: Session, *, order_id: int, now: dt.datetime, actor: Actor) -> None:
+    """Staff handed the reward over: the held points are spent."""
     order = _locked_open_order(session, order_id=order_id, partner_id=None, any_partner=True)
     redemption.capture(session, hold_id=order.hold_id, partner_id=None, now=now)
     session.execute(
         update(RewardOrder).where(RewardOrder.id == order_id).values(status="fulfilled", closed_at=now)
+    )
+    record(
+        session,
+        actor=actor,
+        action="loyalty.reward_order_fulfilled",
+        player_id=order.player_id,
+        detail={"order_id": order_id},
     )
 
 
@@ -238,6 +284,7 @@ def cancel_order(
     *,
     order_id: int,
     now: dt.datetime,
+    actor: Actor | None,
     partner_id: int | None = None,
     any_partner: bool = True,
 ) -> None:
@@ -258,6 +305,14 @@ def cancel_order(
     session.execute(
         update(RewardOrder).where(RewardOrder.id == order_id).values(status="cancelled", closed_at=now)
     )
+    if actor is not None:
+        record(
+            session,
+            actor=actor,
+            action="loyalty.reward_order_cancelled",
+            player_id=order.player_id,
+            detail={"order_id": order_id},
+        )
 
 
 def close_lapsed_order(session: Session, *, hold_id: int, now: dt.datetime) -> bool:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from lottocrm import clock
+from lottocrm.audit.service import Actor, record
 from lottocrm.loyalty.models import EarnRule, LoyaltyOperation, LoyaltyTier
 
 # With no base-rate rule at all the programme still pays 1 point per 100 ₽.
@@ -157,9 +158,30 @@ def welcome_bonus_points(session: Session, *, at: dt.datetime) -> int:
     return max((rule.bonus_points or 0 for rule in rules), default=0)
 
 
-def add_rule(session: Session, *, name: str, kind: str, **fields: object) -> int:
+def every_rule(session: Session) -> list[EarnRule]:
+    """Every rule, in force or not, in the order they were added."""
+    return list(session.execute(select(EarnRule).order_by(EarnRule.id)).scalars())
+
+
+def add_rule(session: Session, *, name: str, kind: str, actor: Actor, **fields: object) -> int:
+    """A new rule in force from the next purchase; who added it, and what it says, goes to the audit log."""
     rule = EarnRule(name=name, kind=kind, active=True, **fields)
     session.add(rule)
     session.flush()
     session.info.pop(_RULES, None)  # this session's later purchases see the new rule
+    given = {column: value for column, value in fields.items() if value is not None}
+    record(
+        session,
+        actor=actor,
+        action="loyalty.earn_rule_added",
+        detail={
+            "rule_id": rule.id,
+            "name": name,
+            "kind": kind,
+            **{
+                column: value.isoformat() if isinstance(value, dt.datetime) else value
+                for column, value in given.items()
+            },
+        },
+    )
     return rule.id

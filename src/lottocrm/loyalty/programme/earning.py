@@ -1,7 +1,10 @@
 """Points in: earns for partner purchases and lottery tickets, welcome bonuses, and reversing an earn.
 
 An earn at a partner is funded by that partner (posting partner issued → member); a ticket earn or a bonus
-is the programme's own expense (expense → member). Each earn opens a lot that expires a year later.
+is the programme's own expense (expense → member). Each earn opens a lot that expires a year later and is
+announced (``loyalty.points_earned``) in the caller's transaction. Earns come from a partner's till, the lake
+or the programme's own welcome rule, and the ledger operation is their record; a reversal is a person's
+decision, so it is audited as well.
 """
 
 from __future__ import annotations
@@ -9,12 +12,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
+from lottocrm.audit.service import Actor, record
+from lottocrm.events.outbox import emit, event_id_for
 from lottocrm.loyalty.errors import AlreadyDone, InvalidAmount, NotFound
+from lottocrm.loyalty.events import PointsEarned
 from lottocrm.loyalty.ledger import lots, postings
-from lottocrm.loyalty.ledger.accounts import partner_issued_account, programme_account
+from lottocrm.loyalty.ledger.accounts import (
+    balance_of,
+    partner_issued_account,
+    player_id_of,
+    programme_account,
+)
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyOperation
 from lottocrm.loyalty.programme import earn_rules, returns, tiers
 from lottocrm.loyalty.programme.members import Member
@@ -28,12 +39,38 @@ class EarnResult:
     balance: int
 
 
-def _balance(session: Session, account_id: int) -> int:
-    return session.execute(select(LoyaltyAccount.balance).where(LoyaltyAccount.id == account_id)).scalar_one()
+def _member_account(session: Session, account_id: int) -> Row:
+    """The tier an earn is rated at and the player it is announced for."""
+    return session.execute(
+        select(LoyaltyAccount.tier, LoyaltyAccount.player_id).where(LoyaltyAccount.id == account_id)
+    ).one()
 
 
-def _tier(session: Session, account_id: int) -> str | None:
-    return session.execute(select(LoyaltyAccount.tier).where(LoyaltyAccount.id == account_id)).scalar_one()
+def _announce(
+    session: Session,
+    *,
+    player_id: int | None,
+    account_id: int,
+    operation_id: int,
+    kind: str,
+    points: int,
+    partner_id: int | None = None,
+) -> None:
+    """Points credited; an earn that a daily cap cut to 0 credits none and is not announced."""
+    if points <= 0:
+        return
+    emit(
+        session,
+        PointsEarned(
+            player_id=player_id,
+            account_id=account_id,
+            operation_id=operation_id,
+            kind=kind,
+            points=points,
+            partner_id=partner_id,
+        ),
+        event_id=event_id_for(PointsEarned.name, str(operation_id)),
+    )
 
 
 def credit_points(
@@ -96,7 +133,7 @@ def earn_at_partner(
         at=now,
         partner_id=partner_id,
         channel="partner",
-        tier=_tier(session, member.account_id),
+        tier=_member_account(session, member.account_id).tier,
     )
     points = earn_rules.points_for(session, purchase, account_id=member.account_id)
     operation_id = credit_points(
@@ -111,8 +148,19 @@ def earn_at_partner(
         spend_kopecks=spend_kopecks,
         reference=reference,
     )
+    _announce(
+        session,
+        player_id=member.player_id,
+        account_id=member.account_id,
+        operation_id=operation_id,
+        kind="earn",
+        points=points,
+        partner_id=partner_id,
+    )
     tiers.upgrade_if_qualified(session, account_id=member.account_id, now=now)
-    return EarnResult(operation_id=operation_id, points=points, balance=_balance(session, member.account_id))
+    return EarnResult(
+        operation_id=operation_id, points=points, balance=balance_of(session, member.account_id)
+    )
 
 
 @dataclass(frozen=True)
@@ -133,6 +181,7 @@ def earn_for_ticket(
     if _source_taken(session, source_key):
         return None
     postings.lock_members(session, [account_id])
+    holder = _member_account(session, account_id)
     purchase = earn_rules.Purchase(
         source="ticket",
         spend_kopecks=ticket.price_kopecks,
@@ -140,7 +189,7 @@ def earn_for_ticket(
         game_id=ticket.game_id,
         draw_id=ticket.draw_id,
         channel=ticket.channel,
-        tier=_tier(session, account_id),
+        tier=holder.tier,
     )
     points = earn_rules.points_for(session, purchase, account_id=account_id)
     operation_id = credit_points(
@@ -154,8 +203,16 @@ def earn_for_ticket(
         source_key=source_key,
         reference=f"ticket {ticket.ticket_id}",
     )
+    _announce(
+        session,
+        player_id=holder.player_id,
+        account_id=account_id,
+        operation_id=operation_id,
+        kind="earn",
+        points=points,
+    )
     tiers.upgrade_if_qualified(session, account_id=account_id, now=now)
-    return EarnResult(operation_id=operation_id, points=points, balance=_balance(session, account_id))
+    return EarnResult(operation_id=operation_id, points=points, balance=balance_of(session, account_id))
 
 
 def grant_welcome_bonus(session: Session, *, account_id: int, now: dt.datetime) -> EarnResult | None:
@@ -174,7 +231,15 @@ def grant_welcome_bonus(session: Session, *, account_id: int, now: dt.datetime) 
         now=now,
         source_key=source_key,
     )
-    return EarnResult(operation_id=operation_id, points=points, balance=_balance(session, account_id))
+    _announce(
+        session,
+        player_id=player_id_of(session, account_id),
+        account_id=account_id,
+        operation_id=operation_id,
+        kind="welcome_bonus",
+        points=points,
+    )
+    return EarnResult(operation_id=operation_id, points=points, balance=balance_of(session, account_id))
 
 
 @dataclass(frozen=True)
@@ -186,7 +251,7 @@ class ReversalResult:
 
 
 def reverse_earn(
-    session: Session, *, earn_operation_id: int, now: dt.datetime, reason: str, actor: str | None = None
+    session: Session, *, earn_operation_id: int, now: dt.datetime, reason: str, actor: Actor
 ) -> ReversalResult:
     """Take back what is left of an earn (a cancelled ticket), once.
 
@@ -213,14 +278,27 @@ def reverse_earn(
         now=now,
         allow_shortfall=True,
         source_key=source_key,
-        actor=actor,
+        actor=actor.name,
         reason=reason,
+    )
+    record(
+        session,
+        actor=actor,
+        action="loyalty.earn_reversed",
+        player_id=player_id_of(session, earn.account_id),
+        detail={
+            "operation_id": operation_id,
+            "earn_operation_id": earn.id,
+            "points": taken,
+            "shortfall": shortfall,
+            "reason": reason,
+        },
     )
     return ReversalResult(
         operation_id=operation_id,
         points=taken,
         shortfall=shortfall,
-        balance=_balance(session, earn.account_id),
+        balance=balance_of(session, earn.account_id),
     )
 
 
@@ -229,8 +307,8 @@ def reverse_ticket_earn(
     *,
     ticket_id: int,
     now: dt.datetime,
+    actor: Actor,
     reason: str = "ticket cancelled",
-    actor: str | None = None,
 ) -> ReversalResult:
     """A cancelled lottery ticket takes back the points it earned."""
     earn_id = session.execute(

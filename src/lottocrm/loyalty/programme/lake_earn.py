@@ -3,6 +3,8 @@
 Re-running is safe: each ticket earns under the key ``ticket:<id>`` once. Tickets are processed in batches,
 each batch one transaction that locks its members in ascending id order first, like every other writer.
 Points are dated at the sale, so lots expire a year after the ticket and caps count the day it was sold.
+A run that earned something ends with one audit row (who ran it, how many tickets and points), as the
+maintenance runs do.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from dataclasses import dataclass
 import pyarrow as pa
 from sqlalchemy import Engine, select
 
+from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
 from lottocrm.loyalty.ledger import postings
 from lottocrm.loyalty.models import LoyaltyAccount
 from lottocrm.loyalty.programme import earning
+from lottocrm.loyalty.programme.maintenance import record_run
 
 BATCH_TICKETS = 500
 
@@ -34,6 +38,7 @@ def earn_from_lake(
     engine: Engine,
     lake: Lake,
     *,
+    actor: Actor,
     since: dt.datetime | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> LakeEarnSummary:
@@ -75,4 +80,12 @@ def earn_from_lake(
                     summary.points += result.points
         if on_batch:
             on_batch(len(rows))
+    if summary.earned:
+        detail = {
+            "since": since.isoformat() if since else None,
+            "tickets": summary.tickets,
+            "earned": summary.earned,
+            "points": summary.points,
+        }
+        record_run(engine, actor=actor, action="loyalty.tickets_earned", detail=detail)
     return summary

@@ -1,4 +1,7 @@
-"""Enrolling members, issuing and blocking cards, and finding the member behind a card, phone or scan."""
+"""Enrolling members, issuing and blocking cards, and finding the member behind a card, phone or scan.
+
+Staff's changes (a card issued, blocked, its limit set) are audited here, in the caller's transaction.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from lottocrm.audit.service import Actor, record
 from lottocrm.loyalty.errors import BlockedCard, NotFound, UnknownCard
-from lottocrm.loyalty.ledger.accounts import member_account
+from lottocrm.loyalty.ledger import lots
+from lottocrm.loyalty.ledger.accounts import member_account, player_id_of
 from lottocrm.loyalty.ledger.statements import Pending, Statements
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyCard
 from lottocrm.loyalty.programme.cards import card_number_from_scan, is_valid_card_number, new_card_number
@@ -32,7 +36,7 @@ class Member:
 
 
 def issue_card(
-    session: Session, *, player_id: int, now: dt.datetime, rng: random.Random | None = None
+    session: Session, *, player_id: int, now: dt.datetime, actor: Actor, rng: random.Random | None = None
 ) -> str:
     """Give a player a card (creating the member account on the first one) and register it as an identity."""
     if session.get(Player, player_id) is None:
@@ -53,15 +57,23 @@ def issue_card(
             player_id=player_id, kind="card", value=number, verified=True, created_at=now
         )
     )
+    record(
+        session,
+        actor=actor,
+        action="loyalty.card_issued",
+        player_id=player_id,
+        detail={"card_number": number, "account_id": account_id},
+    )
     return number
 
 
 def member_of_account(session: Session, *, account_id: int) -> Member:
-    player_id = session.execute(
-        select(LoyaltyAccount.player_id).where(LoyaltyAccount.id == account_id)
-    ).scalar_one()
     return Member(
-        card_id=None, card_number="", account_id=account_id, player_id=player_id, max_ops_per_minute=0
+        card_id=None,
+        card_number="",
+        account_id=account_id,
+        player_id=player_id_of(session, account_id),
+        max_ops_per_minute=0,
     )
 
 
@@ -77,26 +89,48 @@ def set_card_status(
     ).scalar_one_or_none()
     if account_id is None:
         raise UnknownCard(f"no card {card_number}")
-    player_id = session.execute(
-        select(LoyaltyAccount.player_id).where(LoyaltyAccount.id == account_id)
-    ).scalar_one()
     record(
         session,
         actor=actor,
         action="loyalty.card_blocked" if blocked else "loyalty.card_unblocked",
-        player_id=player_id,
+        player_id=player_id_of(session, account_id),
         detail={"card_number": card_number, "reason": reason},
     )
 
 
-def set_velocity_limit(session: Session, *, card_number: str, max_ops_per_minute: int) -> None:
-    result = session.execute(
+def set_velocity_limit(session: Session, *, card_number: str, max_ops_per_minute: int, actor: Actor) -> None:
+    account_id = session.execute(
         update(LoyaltyCard)
         .where(LoyaltyCard.number == card_number)
         .values(max_ops_per_minute=max_ops_per_minute)
-    )
-    if result.rowcount == 0:
+        .returning(LoyaltyCard.account_id)
+    ).scalar_one_or_none()
+    if account_id is None:
         raise UnknownCard(f"no card {card_number}")
+    record(
+        session,
+        actor=actor,
+        action="loyalty.card_velocity_set",
+        player_id=player_id_of(session, account_id),
+        detail={"card_number": card_number, "max_ops_per_minute": max_ops_per_minute},
+    )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a member holds now: the stored balance, what of it can be spent (lots not expired), the tier."""
+
+    balance: int
+    spendable: int
+    tier: str | None
+
+
+def standing(session: Session, *, account_id: int, now: dt.datetime) -> Standing:
+    account = session.execute(
+        select(LoyaltyAccount.balance, LoyaltyAccount.tier).where(LoyaltyAccount.id == account_id)
+    ).one()
+    spendable = lots.spendable(session, account_id=account_id, now=now)
+    return Standing(balance=account.balance, spendable=spendable, tier=account.tier)
 
 
 def normalise_phone(phone: str) -> str:

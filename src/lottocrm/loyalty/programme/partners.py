@@ -1,4 +1,7 @@
-"""The coalition partner registry and its till keys (random, shown once, stored hashed, revocable)."""
+"""The coalition partner registry and its till keys (random, shown once, stored hashed, revocable).
+
+Who registered a partner and who issued or revoked a key is audited, in the caller's transaction.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from lottocrm.audit.service import Actor, record
 from lottocrm.loyalty.errors import NotFound
 from lottocrm.loyalty.ledger.accounts import partner_issued_account, partner_redeemed_account
 from lottocrm.loyalty.models import LoyaltyPartner, PartnerApiKey
@@ -42,6 +46,7 @@ def create_partner(
     code: str,
     name: str,
     now: dt.datetime,
+    actor: Actor,
     can_earn: bool = True,
     can_redeem: bool = True,
 ) -> int:
@@ -59,6 +64,18 @@ def create_partner(
     ).scalar_one()
     partner_issued_account(session, partner_id)
     partner_redeemed_account(session, partner_id)
+    record(
+        session,
+        actor=actor,
+        action="loyalty.partner_added",
+        detail={
+            "partner_id": partner_id,
+            "code": code,
+            "name": name,
+            "can_earn": can_earn,
+            "can_redeem": can_redeem,
+        },
+    )
     return partner_id
 
 
@@ -69,18 +86,25 @@ def partner_id_by_code(session: Session, code: str) -> int:
     return found
 
 
-def issue_key(session: Session, *, partner_id: int, now: dt.datetime, label: str = "") -> str:
-    """A new till key for the partner; the returned secret is never stored and cannot be shown again."""
+def issue_key(session: Session, *, partner_id: int, now: dt.datetime, actor: Actor, label: str = "") -> str:
+    """A new till key for the partner; the returned secret is never stored (nor audited) and cannot be shown
+    again."""
     key = generate_api_key("till")
     session.execute(
         insert(PartnerApiKey).values(
             partner_id=partner_id, prefix=key.prefix, digest=key.digest, label=label, created_at=now
         )
     )
+    record(
+        session,
+        actor=actor,
+        action="loyalty.partner_key_issued",
+        detail={"partner_id": partner_id, "prefix": key.prefix, "label": label},
+    )
     return key.secret
 
 
-def revoke_key(session: Session, *, prefix: str, now: dt.datetime) -> None:
+def revoke_key(session: Session, *, prefix: str, now: dt.datetime, actor: Actor) -> None:
     result = session.execute(
         update(PartnerApiKey)
         .where(PartnerApiKey.prefix == prefix, PartnerApiKey.revoked_at.is_(None))
@@ -88,6 +112,7 @@ def revoke_key(session: Session, *, prefix: str, now: dt.datetime) -> None:
     )
     if result.rowcount == 0:
         raise NotFound(f"no live key with prefix {prefix!r}")
+    record(session, actor=actor, action="loyalty.partner_key_revoked", detail={"prefix": prefix})
     forget_authentications()
 
 

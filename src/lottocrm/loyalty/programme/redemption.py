@@ -2,7 +2,11 @@
 
 Postings: authorize member→holds; capture holds→partner redeemed (and holds→member for any part not
 captured); void holds→member; refund partner redeemed→member. A hold changes state only under its member's
-account lock, and capture/void require status "authorized", so a hold is captured at most once.
+account lock, and capture/void require status "authorized", so a hold is captured at most once. A capture
+is announced (``loyalty.points_redeemed``) in the caller's transaction.
+
+These rules have a second implementation, PostgreSQL's till functions (``loyalty.till.procedures``): change
+both together.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from lottocrm.events.outbox import emit, event_id_for
 from lottocrm.loyalty.errors import (
     AmountAboveHold,
     HoldExpired,
@@ -24,6 +29,7 @@ from lottocrm.loyalty.errors import (
     PartnerNotAllowed,
     RefundAboveCapture,
 )
+from lottocrm.loyalty.events import PointsRedeemed
 from lottocrm.loyalty.ledger import lots, postings
 from lottocrm.loyalty.ledger.accounts import partner_redeemed_account, programme_account
 from lottocrm.loyalty.ledger.statements import Pending, Statements, Target
@@ -39,10 +45,11 @@ _HOLDS = LoyaltyHold.__table__
 _INSERT_HOLD = insert(_HOLDS).returning(_HOLDS.c.id)
 _HOLD = select(*_HOLDS.c).where(_HOLDS.c.id == bindparam("hold_id"))
 _SET_HOLD = update(_HOLDS).where(_HOLDS.c.id == bindparam("hold_id"))
-# The member behind a hold, locked and with its balance, in one statement; the hold itself is read only
-# after this lock is held (fixed order: account → hold), so its status cannot change under the caller.
+# The member behind a hold, locked and with its balance (and the player a capture is announced for), in one
+# statement; the hold itself is read only after this lock is held (fixed order: account → hold), so its
+# status cannot change under the caller.
 _LOCK_HOLD_MEMBER = (
-    select(LoyaltyAccount.id, LoyaltyAccount.balance)
+    select(LoyaltyAccount.id, LoyaltyAccount.balance, LoyaltyAccount.player_id)
     .where(
         LoyaltyAccount.id
         == select(LoyaltyHold.account_id).where(LoyaltyHold.id == bindparam("hold_id")).scalar_subquery()
@@ -182,6 +189,7 @@ class _Hold:
 
     id: int
     account_id: int
+    player_id: int | None
     partner_id: int | None
     authorize_operation_id: int
     points: int
@@ -203,6 +211,7 @@ def _locked_hold(
     hold = _Hold(
         id=row.id,
         account_id=row.account_id,
+        player_id=member.player_id,
         partner_id=row.partner_id,
         authorize_operation_id=row.authorize_operation_id,
         points=row.points,
@@ -293,6 +302,19 @@ def capture(
     )
     if points < hold.points:
         _release(sql, hold=hold, operation_id=operation_id, points=hold.points - points, now=now)
+    # Through the session, not queued: with no subscriber this writes nothing and costs no round trip.
+    emit(
+        sql.session,
+        PointsRedeemed(
+            player_id=hold.player_id,
+            account_id=hold.account_id,
+            operation_id=operation_id,
+            hold_id=hold.id,
+            points=points,
+            partner_id=partner_id,
+        ),
+        event_id=event_id_for(PointsRedeemed.name, str(operation_id)),
+    )
     return _set_hold(
         sql,
         hold,

@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from sqlalchemy import BigInteger, Row, cast, func, select, update
 from sqlalchemy.orm import Session
 
+from lottocrm.audit.service import Actor, record
 from lottocrm.loyalty.errors import AlreadyDone, InvalidAmount, LoyaltyError, PartnerNotAllowed
 from lottocrm.loyalty.ledger import lots, postings
-from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyLot, LoyaltyOperation, LoyaltyPosting
+from lottocrm.loyalty.ledger.accounts import balance_of, player_id_of
+from lottocrm.loyalty.models import LoyaltyLot, LoyaltyOperation, LoyaltyPosting
 
 
 class PurchaseNotFound(LoyaltyError):
@@ -173,10 +175,15 @@ def return_purchase(
     partner_id: int,
     returned_kopecks: int,
     now: dt.datetime,
+    actor: Actor | None,
     allow_shortfall: bool = False,
     reference: str | None = None,
 ) -> ReturnResult:
-    """Goods worth ``returned_kopecks`` of an earlier purchase at this partner came back: take back points."""
+    """Goods worth ``returned_kopecks`` of an earlier purchase at this partner came back: take back points.
+
+    ``actor``: staff making the return (audited, and named on the operation); None for the partner's till,
+    whose call the ledger records.
+    """
     if returned_kopecks <= 0:
         raise InvalidAmount(f"a return must be a positive number of kopecks, got {returned_kopecks}")
     earn = earn_operation(session, earn_operation_id)
@@ -205,10 +212,22 @@ def return_purchase(
         allow_shortfall=allow_shortfall,
         reference=reference,
         reason=f"return of {returned_kopecks} of {earn.spend_kopecks} kopecks",
+        actor=None if actor is None else actor.name,
     )
-    balance = session.execute(
-        select(LoyaltyAccount.balance).where(LoyaltyAccount.id == earn.account_id)
-    ).scalar_one()
+    if actor is not None:
+        record(
+            session,
+            actor=actor,
+            action="loyalty.purchase_returned",
+            player_id=player_id_of(session, earn.account_id),
+            detail={
+                "operation_id": operation_id,
+                "earn_operation_id": earn.id,
+                "returned_kopecks": returned_kopecks,
+                "points": taken,
+                "shortfall": shortfall,
+            },
+        )
     return ReturnResult(
         operation_id=operation_id,
         earn_operation_id=earn.id,
@@ -218,5 +237,5 @@ def return_purchase(
         purchase_kopecks=earn.spend_kopecks,
         returned_kopecks_total=previously + returned_kopecks,
         points_earned=earn.points,
-        balance=balance,
+        balance=balance_of(session, earn.account_id),
     )

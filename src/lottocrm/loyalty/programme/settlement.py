@@ -2,7 +2,8 @@
 
 A partner that issues points owes the programme their value (it sold goods with a points promise attached);
 the programme owes a partner the value of points its tills accepted as payment. Both are read from the
-postings on the partner's two accounts, so reversals and refunds are netted automatically.
+postings on the partner's two accounts, so reversals and refunds are netted automatically. The figures are
+what partners are invoiced on, so who drew them up, for which period, goes to the audit log.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from lottocrm.audit.service import Actor, record
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyPartner, LoyaltyPosting
 
 # The programme rate: 1 point is worth 1 ruble when a partner settles.
@@ -35,9 +37,20 @@ class SettlementLine:
 
 
 def settlement(
-    session: Session, *, start: dt.datetime, end: dt.datetime, point_value_kopecks: int = POINT_VALUE_KOPECKS
+    session: Session,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    actor: Actor,
+    point_value_kopecks: int = POINT_VALUE_KOPECKS,
 ) -> list[SettlementLine]:
     """Postings with ``start <= created_at < end``, one line per partner (partners with no activity too)."""
+    record(
+        session,
+        actor=actor,
+        action="loyalty.settlement_drawn",
+        detail={"from": start.isoformat(), "to": end.isoformat(), "point_value_kopecks": point_value_kopecks},
+    )
     # Net flow per account: debits count positive for "issued" (the partner's issued account is debited on
     # earn, credited on reversal); credits count positive for "redeemed" (capture credits, refund debits).
     flow = {}

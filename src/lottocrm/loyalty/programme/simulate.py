@@ -2,10 +2,12 @@
 
 Deterministic for a given seed and set of players: the same call on the same database state produces the
 same cards, purchases and points. Everything goes through the real services (earn rules, tiers, lots,
-holds), so the 360 view, settlement and ``loyalty verify`` see exactly what production would produce.
+holds), so the 360 view, settlement and ``loyalty verify`` see exactly what production would produce —
+the audit log included: whoever runs it (``actor``) is recorded as having set the programme up and issued
+the cards.
 
     from lottocrm.loyalty.programme.simulate import simulate_loyalty
-    summary = simulate_loyalty(engine, seed=42, start=..., end=...)
+    summary = simulate_loyalty(engine, seed=42, start=..., end=..., actor=Actor.console())
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
 
+from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
 from lottocrm.loyalty.errors import LoyaltyError
 from lottocrm.loyalty.ledger import lots
@@ -66,14 +69,15 @@ class LoyaltySimulationSummary:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def seed_programme(engine: Engine, *, new_year: int) -> None:
+def seed_programme(engine: Engine, *, new_year: int, actor: Actor) -> None:
     """Tiers and earn rules the demo programme runs on, written once (a second call changes nothing)."""
     with transaction(engine) as session:
-        tiers.ensure_default_tiers(session)
+        tiers.ensure_default_tiers(session, actor=actor)
         if session.execute(select(func.count()).select_from(EarnRule)).scalar_one():
             return
         earn_rules.add_rule(
             session,
+            actor=actor,
             name="Tickets: 5 points per 100 ₽",
             kind="base_rate",
             source="ticket",
@@ -81,6 +85,7 @@ def seed_programme(engine: Engine, *, new_year: int) -> None:
         )
         earn_rules.add_rule(
             session,
+            actor=actor,
             name="Tickets in the app: 7 points per 100 ₽",
             kind="base_rate",
             source="ticket",
@@ -89,6 +94,7 @@ def seed_programme(engine: Engine, *, new_year: int) -> None:
         )
         earn_rules.add_rule(
             session,
+            actor=actor,
             name="New Year draw ×2",
             kind="multiplier",
             source="ticket",
@@ -96,11 +102,15 @@ def seed_programme(engine: Engine, *, new_year: int) -> None:
             valid_from=dt.datetime(new_year - 1, 12, 1, tzinfo=dt.UTC),
             valid_to=dt.datetime(new_year, 1, 1, 12, tzinfo=dt.UTC),
         )
-        earn_rules.add_rule(session, name="At most 2 000 points a day", kind="daily_cap", cap_points=2_000)
-        earn_rules.add_rule(session, name="Welcome: 100 points", kind="welcome_bonus", bonus_points=100)
+        earn_rules.add_rule(
+            session, actor=actor, name="At most 2 000 points a day", kind="daily_cap", cap_points=2_000
+        )
+        earn_rules.add_rule(
+            session, actor=actor, name="Welcome: 100 points", kind="welcome_bonus", bonus_points=100
+        )
 
 
-def _ensure_partners(engine: Engine, now: dt.datetime) -> dict[int, int]:
+def _ensure_partners(engine: Engine, now: dt.datetime, actor: Actor) -> dict[int, int]:
     """Partner id → points per 100 ₽, creating the coalition's partners and their rate rules if missing."""
     rates = {}
     with transaction(engine) as session:
@@ -109,9 +119,10 @@ def _ensure_partners(engine: Engine, now: dt.datetime) -> dict[int, int]:
                 select(LoyaltyPartner.id).where(LoyaltyPartner.code == code)
             ).scalar_one_or_none()
             if partner_id is None:
-                partner_id = partners.create_partner(session, code=code, name=name, now=now)
+                partner_id = partners.create_partner(session, code=code, name=name, now=now, actor=actor)
                 earn_rules.add_rule(
                     session,
+                    actor=actor,
                     name=f"{name}: {rate} per 100 ₽",
                     kind="base_rate",
                     source="partner",
@@ -192,6 +203,7 @@ def simulate_loyalty(
     seed: int,
     start: dt.datetime,
     end: dt.datetime,
+    actor: Actor,
     card_share: float = 0.3,
     purchases_per_holder: float = 6.0,
     max_holders: int | None = None,
@@ -210,8 +222,8 @@ def simulate_loyalty(
         raise ValueError("start must be before end")
     rng = random.Random(seed)
     summary = LoyaltySimulationSummary()
-    seed_programme(engine, new_year=end.year if end.month == 1 else end.year + 1)
-    rates = _ensure_partners(engine, start)
+    seed_programme(engine, new_year=end.year if end.month == 1 else end.year + 1, actor=actor)
+    rates = _ensure_partners(engine, start, actor)
     summary.partners = len(rates)
     partner_ids = sorted(rates)
     # Every purchase goes through the real services (~10 ms each), so a large demo caps the holders.
@@ -221,7 +233,7 @@ def simulate_loyalty(
         with transaction(engine) as session:
             for player_id, registered_at in batch:
                 joined = max(start, min(registered_at, end - dt.timedelta(days=1)))
-                card = members.issue_card(session, player_id=player_id, now=joined, rng=rng)
+                card = members.issue_card(session, player_id=player_id, now=joined, actor=actor, rng=rng)
                 member = members.find_member(session, card_number=card)
                 earning.grant_welcome_bonus(session, account_id=member.account_id, now=joined)
                 history = LoyaltySimulationSummary()

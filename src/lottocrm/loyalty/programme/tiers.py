@@ -1,17 +1,23 @@
 """Tiers by rolling 12-month spend: an earn upgrades at once; downgrades wait for the periodic job.
 
 Upgrading at once rewards the purchase that crossed the line; downgrading only in the job means a member
-never loses a tier in the middle of a shopping trip because an old purchase just left the window.
+never loses a tier in the middle of a shopping trip because an old purchase just left the window. Every
+change is announced (``loyalty.tier_changed``) in the transaction that makes it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import BigInteger, cast, func, insert, select, update
+from sqlalchemy import BigInteger, Row, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from lottocrm.audit.service import Actor, record
+from lottocrm.events.outbox import emit, event_id_for
+from lottocrm.loyalty.events import TierChanged
+from lottocrm.loyalty.ledger import postings
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyOperation, LoyaltyTier
 
 WINDOW = dt.timedelta(days=365)
@@ -33,11 +39,22 @@ DEFAULT_TIERS = (
 )
 
 
-def ensure_default_tiers(session: Session) -> None:
+def ensure_default_tiers(session: Session, *, actor: Actor) -> None:
+    """Bronze…VIP when the programme has no tiers yet (audited); nothing when it has some."""
     if session.execute(select(func.count()).select_from(LoyaltyTier)).scalar_one():
         return
     for tier in DEFAULT_TIERS:
         session.execute(insert(LoyaltyTier).values(**tier._asdict()))
+    record(
+        session,
+        actor=actor,
+        action="loyalty.tiers_seeded",
+        detail={"tiers": [tier.code for tier in DEFAULT_TIERS]},
+    )
+
+
+def every_tier(session: Session) -> list[LoyaltyTier]:
+    return list(session.execute(select(LoyaltyTier).order_by(LoyaltyTier.rank)).scalars())
 
 
 def spend_12m(session: Session, *, account_id: int, now: dt.datetime) -> int:
@@ -75,32 +92,62 @@ def qualifying_tier(session: Session, *, account_id: int, now: dt.datetime) -> s
     ).scalar_one_or_none()
 
 
-def _rank(session: Session, code: str | None) -> int:
+def rank_of(session: Session, code: str | None) -> int:
+    """A tier's rank; no tier, or a code not (or no longer) defined, ranks 0."""
     if code is None:
         return 0
     return session.execute(select(LoyaltyTier.rank).where(LoyaltyTier.code == code)).scalar_one_or_none() or 0
 
 
-def upgrade_if_qualified(session: Session, *, account_id: int, now: dt.datetime) -> str | None:
-    """After an earn, under the account lock: move up at once if the member now qualifies higher."""
-    current = session.execute(select(LoyaltyAccount.tier).where(LoyaltyAccount.id == account_id)).scalar_one()
-    qualified = qualifying_tier(session, account_id=account_id, now=now)
-    if _rank(session, qualified) > _rank(session, current):
-        session.execute(
-            update(LoyaltyAccount)
-            .where(LoyaltyAccount.id == account_id)
-            .values(tier=qualified, tier_changed_at=now)
-        )
-        return qualified
-    return current
+@dataclass(frozen=True)
+class TierChange:
+    account_id: int
+    player_id: int | None
+    previous: str | None
+    tier: str | None
 
 
-def requalify(session: Session, *, account_id: int, now: dt.datetime) -> str | None:
-    """The periodic job's step: set the tier to what the last 12 months earn, down as well as up."""
-    qualified = qualifying_tier(session, account_id=account_id, now=now)
+def _current(session: Session, account_id: int) -> Row:
+    return session.execute(
+        select(LoyaltyAccount.tier, LoyaltyAccount.player_id).where(LoyaltyAccount.id == account_id)
+    ).one()
+
+
+def _change(
+    session: Session, *, account_id: int, current: Row, tier: str | None, now: dt.datetime
+) -> TierChange:
     session.execute(
-        update(LoyaltyAccount)
-        .where(LoyaltyAccount.id == account_id, LoyaltyAccount.tier.is_distinct_from(qualified))
-        .values(tier=qualified, tier_changed_at=now)
+        update(LoyaltyAccount).where(LoyaltyAccount.id == account_id).values(tier=tier, tier_changed_at=now)
     )
-    return qualified
+    change = TierChange(account_id=account_id, player_id=current.player_id, previous=current.tier, tier=tier)
+    emit(
+        session,
+        TierChanged(
+            player_id=change.player_id, account_id=account_id, previous_tier=change.previous, tier=tier
+        ),
+        # The same change (member, tier, moment) is one event however often it is looked at.
+        event_id=event_id_for(TierChanged.name, str(account_id), tier or "", now.isoformat()),
+    )
+    return change
+
+
+def upgrade_if_qualified(session: Session, *, account_id: int, now: dt.datetime) -> TierChange | None:
+    """After an earn, under the account lock: move up at once if the member now qualifies higher."""
+    current = _current(session, account_id)
+    qualified = qualifying_tier(session, account_id=account_id, now=now)
+    if rank_of(session, qualified) <= rank_of(session, current.tier):
+        return None
+    return _change(session, account_id=account_id, current=current, tier=qualified, now=now)
+
+
+def requalify(session: Session, *, account_id: int, now: dt.datetime) -> TierChange | None:
+    """The periodic job's step: set the tier to what the last 12 months earn, down as well as up.
+
+    Under the member's lock, like an earn's upgrade, so the change announced is from the tier really held.
+    """
+    postings.lock_members(session, [account_id])
+    current = _current(session, account_id)
+    qualified = qualifying_tier(session, account_id=account_id, now=now)
+    if qualified == current.tier:
+        return None
+    return _change(session, account_id=account_id, current=current, tier=qualified, now=now)

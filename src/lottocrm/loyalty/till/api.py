@@ -32,10 +32,10 @@ from sqlalchemy.orm import Session
 
 from lottocrm import clock
 from lottocrm.loyalty.errors import UnknownCard
-from lottocrm.loyalty.ledger import lots, statements
-from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyCard
+from lottocrm.loyalty.ledger import statements
+from lottocrm.loyalty.models import LoyaltyCard
 from lottocrm.loyalty.programme import cards, earning, redemption
-from lottocrm.loyalty.programme.members import PendingMember, find_member, lookup_member
+from lottocrm.loyalty.programme.members import PendingMember, find_member, lookup_member, standing
 from lottocrm.loyalty.programme.partners import AuthenticatedPartner
 from lottocrm.loyalty.till import calls, idempotency
 from lottocrm.loyalty.till.calls import (
@@ -69,12 +69,9 @@ def identify(request: Request, body: MemberRef, secret: TillKey) -> MemberOut:
     with transaction(request) as session:
         partner(session, secret)
         member = find_member(session, **body.lookup())
-        account = session.execute(
-            select(LoyaltyAccount.balance, LoyaltyAccount.tier).where(LoyaltyAccount.id == member.account_id)
-        ).one()
-        spendable = lots.spendable(session, account_id=member.account_id, now=clock.now())
+        held = standing(session, account_id=member.account_id, now=clock.now())
     return MemberOut(
-        card_number=member.card_number, balance=account.balance, spendable=spendable, tier=account.tier
+        card_number=member.card_number, balance=held.balance, spendable=held.spendable, tier=held.tier
     )
 
 

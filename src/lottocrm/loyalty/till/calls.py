@@ -4,6 +4,11 @@ of work, and the database resources a till call runs on.
 Used by ``.api`` (the core till API) and ``.rewards_api`` (returns and the rewards catalogue),
 so a change to how the till authenticates, refuses or replays applies to every till route at once.
 
+A partner's calls write no audit row: the ledger is their record (each operation names the partner, the
+card and the receipt, and the answer is kept under the idempotency key), and an audit row per call would
+add a write to every call on the till's hot path. Services therefore take ``actor=None`` from these routes
+and audit only what staff do.
+
 Resources live in the application's state, opened by :func:`open_resources` in the app's lifespan and
 closed by :func:`close_resources` at shutdown: one session factory for the Session-based calls (a
 sessionmaker per call would make a new Session subclass and walk every Session event listener) and, on

@@ -61,6 +61,7 @@ def return_purchase(
             now=now,
             allow_shortfall=body.allow_shortfall,
             reference=body.receipt,
+            actor=None,
         )
         return ReturnOut(**result.__dict__)
 
@@ -102,6 +103,7 @@ def order_reward(request: Request, body: OrderRequest, secret: TillKey, key: Ide
             reward_code=body.reward_code,
             now=now,
             partner_id=partner.id,
+            actor=None,
         )
         return OrderOut(**catalogue.order_view(session, order_id=order_id).__dict__)
 
@@ -117,7 +119,9 @@ def cancel_order(
     request: Request, order_id: int, body: CancelOrderRequest, secret: TillKey, key: IdempotencyKey
 ) -> JSONResponse:
     def action(session: Session, partner: AuthenticatedPartner, now: dt.datetime) -> OrderOut:
-        catalogue.cancel_order(session, order_id=order_id, now=now, partner_id=partner.id, any_partner=False)
+        catalogue.cancel_order(
+            session, order_id=order_id, now=now, partner_id=partner.id, any_partner=False, actor=None
+        )
         return OrderOut(**catalogue.order_view(session, order_id=order_id).__dict__)
 
     return till_call(request, secret, key, body, action)
