@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy import Engine, func, select, update
 
 from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty.ledger import statements
 from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyHold, LoyaltyOperation, LoyaltyPosting, PartnerApiKey
 from lottocrm.loyalty.programme import members, partners
 from lottocrm.loyalty.till.schemas import HoldOut
 from loyalty.factories import STAFF, Card, TillPartner, add_partner, top_up
+from loyalty.round_trips import round_trips
 
 
 def call(
@@ -251,30 +249,6 @@ def test_malformed_json_oversized_body_and_missing_key(
     )
     assert (no_key.status_code, error_code(no_key)) == (400, "missing_idempotency_key")
     assert count(engine, LoyaltyOperation) == before
-
-
-@contextmanager
-def round_trips() -> Iterator[list[list[str]]]:
-    """Every round trip any engine makes meanwhile, as the statements it carried (the app's engine is not
-    the test's): a pipeline sent by the till's batched path, or one statement through SQLAlchemy.
-
-    Transaction control is left out: SQLite's BEGIN IMMEDIATE passes through here, psycopg's BEGIN and
-    every COMMIT do not.
-    """
-    sent: list[list[str]] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        # The conftest drops finished test databases from a side thread; that is not the till's.
-        if not statement.startswith(("BEGIN", "DROP DATABASE")):
-            sent.append([statement])
-
-    event.listen(Engine, "before_cursor_execute", note)
-    statements.round_trip_observers.append(sent.append)
-    try:
-        yield sent
-    finally:
-        statements.round_trip_observers.remove(sent.append)
-        event.remove(Engine, "before_cursor_execute", note)
 
 
 def test_authorize_and_capture_stay_within_their_budget(

@@ -1,13 +1,18 @@
 """The redemption routes on PostgreSQL, answered in plain ASGI ahead of FastAPI's routing.
 
-A redemption on PostgreSQL is one call of a server-side function (``till_procedures``), so what costs CPU
-per call is the web stack around it: FastAPI's exception and dependency layers, matching the path against
-every route of the app, Request and Response objects. :class:`TillFastPath` sits inside the app's security
-headers middleware (which still adds its headers) and answers ``POST …/till/authorize`` and
+A redemption on PostgreSQL is one call of a server-side function (``.procedures``), so what costs CPU per
+call is the web stack around it: FastAPI's exception and dependency layers, matching the path against every
+route of the app, Request and Response objects. :class:`TillFastPath` sits inside the app's security headers
+middleware (which still adds its headers) and answers ``POST …/till/authorize`` and
 ``POST …/till/holds/{id}/capture|void|refund`` itself: it reads the body up to the same limit, refuses with
-the same codes in the same order as the routes in ``loyalty.api``, and sends the function's answer as it
-is. Those routes stay mounted — they are what OpenAPI describes, and they serve SQLite, where no function
-exists and this class lets every request through.
+the same codes in the same order as the routes in ``.api``, and sends the function's answer as it is. Those
+routes stay mounted — they are what OpenAPI describes, and they serve SQLite, where no function exists and
+this class lets every request through.
+
+The functions cannot emit domain events. So a route whose Python services announce an event (``ANNOUNCES``)
+is let through to the FastAPI handler, and to the services that emit, whenever an installed subscriber
+listens to that event; the other routes stay fast. With no such subscriber the fast path answers everything,
+and the services would have written nothing for the event anyway.
 """
 
 from __future__ import annotations
@@ -21,14 +26,24 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from lottocrm import clock
+from lottocrm import clock, domains
 from lottocrm.loyalty.errors import LoyaltyError
+from lottocrm.loyalty.events import PointsRedeemed
 from lottocrm.loyalty.programme import redemption
 from lottocrm.loyalty.programme.members import lookup_terms
 from lottocrm.loyalty.till import calls, idempotency, procedures
 from lottocrm.loyalty.till.calls import MAX_BODY_BYTES, BodyTooLarge, Unauthorized
 from lottocrm.loyalty.till.schemas import AuthorizeRequest, CaptureRequest, RefundRequest, VoidRequest
+from lottocrm.manifest import Domain
 from lottocrm.security.api_keys import digest_api_key, key_prefix
+
+# What each route's Python services announce (``programme.redemption``); a test holds this to them.
+ANNOUNCES: dict[str, tuple[str, ...]] = {
+    "authorize": (),
+    "capture": (PointsRedeemed.name,),
+    "void": (),
+    "refund": (),
+}
 
 _JSON = (b"content-type", b"application/json")
 _REPLAYED = (b"idempotent-replayed", b"true")
@@ -41,11 +56,29 @@ class TillFastPath:
         self._route = re.compile(
             re.escape(prefix) + r"/till/(?:(authorize)|holds/([^/]+)/(capture|void|refund))"
         )
+        self._decided_for: tuple[Domain, ...] | None = None
+        self._stepped_aside: frozenset[str] = frozenset()
+
+    def _answers(self, route: re.Match[str]) -> bool:
+        """False when a subscriber listens to what the route's services announce.
+
+        Decided again only when the installed domains change (a test installs one by replacing the tuple):
+        asking the composition root hashes every manifest, a cost each till call need not pay.
+        """
+        installed = domains.INSTALLED
+        if installed is not self._decided_for:
+            self._stepped_aside = frozenset(
+                action
+                for action, events in ANNOUNCES.items()
+                if any(domains.subscribers_of(event) for event in events)
+            )
+            self._decided_for = installed
+        return (route.group(1) or route.group(3)) not in self._stepped_aside
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
             route = self._route.fullmatch(scope["path"])
-            if route is not None:
+            if route is not None and self._answers(route):
                 owner: FastAPI = scope["app"]
                 connections = calls.connections(owner)
                 if connections is not None:
