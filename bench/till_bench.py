@@ -37,9 +37,9 @@ from sqlalchemy.engine import make_url
 from lottocrm.audit.service import Actor
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
-from lottocrm.loyalty import adjustments, members, partners
-from lottocrm.loyalty.accounts import partner_redeemed_account, programme_account
+from lottocrm.loyalty.ledger.accounts import partner_redeemed_account, programme_account
 from lottocrm.loyalty.models import LoyaltyCard
+from lottocrm.loyalty.programme import adjustments, members, partners
 from lottocrm.players.models import Player
 from lottocrm.security.api_keys import digest_api_key
 
@@ -49,6 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # hundreds of rows that no real card reaches (its limit, 30 a minute by default, stops it long before).
 CARDS = 4096
 LEVELS = (1, 8, 32)
+# Who set the bench's partner, cards and points up, as the audit log records it.
+BENCH = Actor("bench:till")
 
 
 @dataclass
@@ -86,8 +88,8 @@ def prepare(url: str) -> tuple[str, list[str], dict[str, int]]:
     migrate.upgrade(engine)
     now = _now()
     with transaction(engine) as session:
-        partner_id = partners.create_partner(session, code="bench", name="Bench Shop", now=now)
-        key = partners.issue_key(session, partner_id=partner_id, now=now, label="bench")
+        partner_id = partners.create_partner(session, code="bench", name="Bench Shop", now=now, actor=BENCH)
+        key = partners.issue_key(session, partner_id=partner_id, now=now, actor=BENCH, label="bench")
         for player_id in range(1, CARDS + 1):
             session.add(
                 Player(
@@ -105,7 +107,8 @@ def prepare(url: str) -> tuple[str, list[str], dict[str, int]]:
             )
         session.flush()
         numbers = [
-            members.issue_card(session, player_id=player_id, now=now) for player_id in range(1, CARDS + 1)
+            members.issue_card(session, player_id=player_id, now=now, actor=BENCH)
+            for player_id in range(1, CARDS + 1)
         ]
         # pgbench draws cards at random, so a card may by chance pass 30 calls in a minute: raised so that
         # no call of the bench is refused. The count itself stays short because calls spread over CARDS.
@@ -118,7 +121,7 @@ def prepare(url: str) -> tuple[str, list[str], dict[str, int]]:
                 session,
                 account_id=account_id,
                 points=10_000_000,
-                actor=Actor("bench:till"),
+                actor=BENCH,
                 reason="funding",
                 now=now,
             )

@@ -10,11 +10,14 @@ from sqlalchemy.orm import Session
 
 from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import adjustments, ledger, members, partners
+from lottocrm.loyalty.ledger import lots
 from lottocrm.loyalty.models import LoyaltyCard
+from lottocrm.loyalty.programme import adjustments, members, partners
 from lottocrm.players.models import Player, PlayerIdentity
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+# Who the tests' set-up acts as (services record it in the audit log, as they would for a person).
+STAFF = Actor("test:staff")
 
 
 def utcnow() -> dt.datetime:
@@ -62,9 +65,15 @@ class Card:
 def add_partner(engine: Engine, code: str, *, can_earn: bool = True, can_redeem: bool = True) -> TillPartner:
     with transaction(engine) as session:
         partner_id = partners.create_partner(
-            session, code=code, name=code.title(), now=utcnow(), can_earn=can_earn, can_redeem=can_redeem
+            session,
+            actor=STAFF,
+            code=code,
+            name=code.title(),
+            now=utcnow(),
+            can_earn=can_earn,
+            can_redeem=can_redeem,
         )
-        key = partners.issue_key(session, partner_id=partner_id, now=utcnow(), label="test till")
+        key = partners.issue_key(session, actor=STAFF, partner_id=partner_id, now=utcnow(), label="test till")
     return TillPartner(id=partner_id, code=code, key=key)
 
 
@@ -72,8 +81,10 @@ def add_card(engine: Engine, player_id: int, *, points: int = 0, max_ops_per_min
     phone = f"+7916{player_id:07d}"
     with transaction(engine) as session:
         add_player(session, player_id=player_id, phone=phone)
-        number = members.issue_card(session, player_id=player_id, now=utcnow())
-        members.set_velocity_limit(session, card_number=number, max_ops_per_minute=max_ops_per_minute)
+        number = members.issue_card(session, actor=STAFF, player_id=player_id, now=utcnow())
+        members.set_velocity_limit(
+            session, actor=STAFF, card_number=number, max_ops_per_minute=max_ops_per_minute
+        )
         account_id = session.execute(
             select(LoyaltyCard.account_id).where(LoyaltyCard.number == number)
         ).scalar_one()
@@ -82,7 +93,7 @@ def add_card(engine: Engine, player_id: int, *, points: int = 0, max_ops_per_min
                 session,
                 account_id=account_id,
                 points=points,
-                actor=Actor("test:factory"),
+                actor=STAFF,
                 reason="opening balance",
                 now=utcnow(),
             )
@@ -96,7 +107,7 @@ def top_up(engine: Engine, card: Card, points: int, *, reason: str, now: dt.date
             session,
             account_id=card.account_id,
             points=points,
-            actor=Actor("test:factory"),
+            actor=STAFF,
             reason=reason,
             now=now or utcnow(),
         )
@@ -105,7 +116,7 @@ def top_up(engine: Engine, card: Card, points: int, *, reason: str, now: dt.date
 def add_dying_lots(engine: Engine, cards: list[Card], *, points: int, seconds: int) -> None:
     """A lot of ``points`` on each card that expires ``seconds`` from now: the expiry job races the tills."""
     for card in cards:
-        earned = utcnow() - ledger.LOT_LIFETIME + dt.timedelta(seconds=seconds)
+        earned = utcnow() - lots.LOT_LIFETIME + dt.timedelta(seconds=seconds)
         top_up(engine, card, points, reason="dying lot", now=earned)
 
 

@@ -9,14 +9,15 @@ from sqlalchemy import Engine, select, update
 from typer.testing import CliRunner
 
 from lottocrm.audit.models import AuditEvent
+from lottocrm.audit.service import Actor
 from lottocrm.cli.main import app
 from lottocrm.db.engine import transaction
 from lottocrm.events.delivery import worker_registry
 from lottocrm.jobs.registry import JobContext
 from lottocrm.jobs.service import ClaimedJob
-from lottocrm.loyalty import earning, ledger
-from lottocrm.loyalty import jobs as loyalty_jobs
+from lottocrm.loyalty.ledger import lots
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyLot
+from lottocrm.loyalty.programme import earning
 from lottocrm.settings import Settings
 from loyalty.factories import add_player, utcnow
 
@@ -57,9 +58,15 @@ def test_operator_session(settings: Settings, engine: Engine, tmp_path: Path) ->
         audited = session.execute(
             select(AuditEvent.action, AuditEvent.actor, AuditEvent.player_id).order_by(AuditEvent.id)
         ).all()
+    console = Actor.console().name  # commands run without --by act as the operating-system account
     assert [tuple(row) for row in audited] == [
+        ("loyalty.partner_added", console, None),
+        ("loyalty.partner_key_issued", console, None),
+        ("loyalty.card_issued", console, 42),
         ("loyalty.adjust", "cli:ops", 42),
         ("loyalty.card_blocked", "cli:ops", 42),
+        ("loyalty.settlement_drawn", console, None),
+        ("loyalty.partner_key_revoked", console, None),
     ]
 
 
@@ -81,13 +88,13 @@ def test_worker_jobs_expire_lots(settings: Settings, engine: Engine) -> None:
     run("adjust", card, "70", "--by", "ops", "--reason", "test")
     with transaction(engine) as session:
         session.execute(update(LoyaltyLot).values(expires_at=utcnow() - dt.timedelta(days=1)))
-    registry = worker_registry()
-    assert {loyalty_jobs.EXPIRE_LOTS, loyalty_jobs.VOID_STALE_HOLDS, loyalty_jobs.REQUALIFY_TIERS} <= set(
+    registry = worker_registry()  # what `lottocrm worker` serves, whichever modules were imported before
+    assert {"loyalty.expire_lots", "loyalty.void_stale_holds", "loyalty.requalify_tiers"} <= set(
         registry.kinds
     )
     job = ClaimedJob(
         id=1,
-        kind=loyalty_jobs.EXPIRE_LOTS,
+        kind="loyalty.expire_lots",
         queue="default",
         payload={},
         attempt=1,
@@ -95,9 +102,9 @@ def test_worker_jobs_expire_lots(settings: Settings, engine: Engine) -> None:
         run_at=utcnow(),
     )
     for _ in range(2):  # a job may run twice (at-least-once delivery); the second run finds nothing to do
-        registry.handler_for(loyalty_jobs.EXPIRE_LOTS)(JobContext(job=job, engine=engine))
+        registry.handler_for("loyalty.expire_lots")(JobContext(job=job, engine=engine))
     with transaction(engine) as session:
-        assert ledger.spendable(session, account_id=1, now=utcnow()) == 0
+        assert lots.spendable(session, account_id=1, now=utcnow()) == 0
         assert session.get(LoyaltyAccount, 1).balance == 0
     assert run("verify")[0] == 0
 

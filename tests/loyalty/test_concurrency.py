@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import earning, maintenance, redemption
 from lottocrm.loyalty.errors import LoyaltyError
+from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold
-from lottocrm.loyalty.verify import verify
-from loyalty.factories import add_card, add_dying_lots, add_partner, member, utcnow
+from lottocrm.loyalty.programme import earning, maintenance, redemption
+from loyalty.factories import STAFF, add_card, add_dying_lots, add_partner, member, utcnow
 
 THREADS = 24
 OPERATIONS_PER_THREAD = 40
@@ -44,7 +44,7 @@ def test_random_concurrent_operations_keep_the_ledger_exact(engine: Engine) -> N
         if action == "expire":
             # The expiry job as it runs: one member per transaction (expiring several members in one
             # transaction, in expiry order, would break the ascending lock order and can deadlock).
-            maintenance.run_expiry(engine, now=now)
+            maintenance.run_expiry(engine, actor=STAFF, now=now)
             return
         with transaction(engine) as session:
             if action == "earn":

@@ -1,4 +1,5 @@
-"""Daily earn caps count Moscow calendar days (UTC+3), not UTC days: the boundary is 21:00 UTC."""
+"""Daily earn caps count the operator's calendar days (``LOTTOCRM_TIMEZONE``), not UTC days: in Moscow the
+boundary is 21:00 UTC, in Vladivostok 14:00 UTC."""
 
 from __future__ import annotations
 
@@ -7,14 +8,30 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine
 
+from lottocrm import clock
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import earning, rules
-from lottocrm.loyalty.verify import verify
-from loyalty.factories import Card, TillPartner, member
+from lottocrm.loyalty.ledger.verify import verify
+from lottocrm.loyalty.programme import earn_rules, earning
+from lottocrm.settings import get_settings
+from loyalty.factories import STAFF, Card, TillPartner, member
 
 # 2026-11-22 21:00 UTC is midnight in Moscow: the start of 23 November there.
 MOSCOW_MIDNIGHT = dt.datetime(2026, 11, 22, 21, 0, tzinfo=dt.UTC)
 TICK = dt.timedelta(microseconds=1)
+
+
+def _operator_zone(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Run the test as an operator in ``name``, set the way a deployment sets it."""
+    monkeypatch.setenv("LOTTOCRM_TIMEZONE", name)
+    get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def moscow(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Moscow unless a test says otherwise, whatever the machine running the tests is set to."""
+    _operator_zone(monkeypatch, "Europe/Moscow")
+    yield
+    get_settings.cache_clear()  # the next test reads its own environment
 
 
 def _earn(engine: Engine, card: Card, partner: TillPartner, at: dt.datetime, rubles: int = 1_000) -> int:
@@ -28,8 +45,8 @@ def _earn(engine: Engine, card: Card, partner: TillPartner, at: dt.datetime, rub
 def capped(engine: Engine) -> None:
     """10 points per 100 ₽ (1 000 ₽ earns 100) and at most 150 points a day."""
     with transaction(engine) as session:
-        rules.add_rule(session, name="base", kind="base_rate", points_per_100_rub=10)
-        rules.add_rule(session, name="cap", kind="daily_cap", cap_points=150)
+        earn_rules.add_rule(session, actor=STAFF, name="base", kind="base_rate", points_per_100_rub=10)
+        earn_rules.add_rule(session, actor=STAFF, name="cap", kind="daily_cap", cap_points=150)
 
 
 @pytest.mark.parametrize(
@@ -42,9 +59,9 @@ def capped(engine: Engine) -> None:
     ],
 )
 def test_moscow_day_of_an_instant(at: dt.datetime, day: dt.date) -> None:
-    start, end = rules.moscow_day(at)
+    start, end = clock.day_bounds_at(at)
     assert start <= at < end and end - start == dt.timedelta(days=1)
-    assert start.astimezone(rules.MOSCOW).date() == day and start.astimezone(rules.MOSCOW).hour == 0
+    assert clock.local(start).date() == day and clock.local(start).hour == 0
 
 
 def test_purchase_at_2330_utc_counts_toward_the_next_moscow_day(
@@ -92,10 +109,38 @@ def test_a_partner_scoped_cap_counts_only_that_partners_earns(
     engine: Engine, card: Card, shop: TillPartner, other_shop: TillPartner
 ) -> None:
     with transaction(engine) as session:
-        rules.add_rule(session, name="base", kind="base_rate", points_per_100_rub=10)
-        rules.add_rule(session, name="shop cap", kind="daily_cap", partner_id=shop.id, cap_points=120)
+        earn_rules.add_rule(session, actor=STAFF, name="base", kind="base_rate", points_per_100_rub=10)
+        earn_rules.add_rule(
+            session, actor=STAFF, name="shop cap", kind="daily_cap", partner_id=shop.id, cap_points=120
+        )
     noon = MOSCOW_MIDNIGHT + dt.timedelta(hours=9)
     assert _earn(engine, card, other_shop, noon) == 100  # no cap at the other shop
     assert _earn(engine, card, shop, noon) == 100  # the other shop's 100 do not count here
     assert _earn(engine, card, shop, noon) == 20
     assert _earn(engine, card, other_shop, noon) == 100
+
+
+# 2026-11-22 14:00 UTC is midnight in Vladivostok (UTC+10): the start of 23 November there.
+VLADIVOSTOK_MIDNIGHT = dt.datetime(2026, 11, 22, 14, 0, tzinfo=dt.UTC)
+
+
+def test_an_operator_in_vladivostok_gets_a_fresh_cap_at_vladivostoks_midnight(
+    engine: Engine, card: Card, shop: TillPartner, capped: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _operator_zone(monkeypatch, "Asia/Vladivostok")
+    assert _earn(engine, card, shop, VLADIVOSTOK_MIDNIGHT - dt.timedelta(hours=1)) == 100
+    assert _earn(engine, card, shop, VLADIVOSTOK_MIDNIGHT - TICK) == 50
+    # 14:00 UTC: a new day in Vladivostok (still the 22nd in Moscow, where the cap would now be spent).
+    assert _earn(engine, card, shop, VLADIVOSTOK_MIDNIGHT) == 100
+    assert _earn(engine, card, shop, MOSCOW_MIDNIGHT) == 50  # 07:00 on the 23rd there: the same day
+    assert verify(engine).clean
+
+
+def test_a_cap_day_with_a_summer_time_change_is_23_hours_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No fixed offset: in Berlin the last Sunday of March 2026 runs 23:00 UTC → 22:00 UTC."""
+    _operator_zone(monkeypatch, "Europe/Berlin")
+    start, end = clock.day_bounds_at(dt.datetime(2026, 3, 29, 12, 0, tzinfo=dt.UTC))
+    assert (start, end) == (
+        dt.datetime(2026, 3, 28, 23, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 29, 22, 0, tzinfo=dt.UTC),
+    )

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import earning, expiry, ledger, redemption, rules
 from lottocrm.loyalty.errors import (
     AmountAboveHold,
     HoldExpired,
@@ -17,9 +16,11 @@ from lottocrm.loyalty.errors import (
     PartnerNotAllowed,
     RefundAboveCapture,
 )
+from lottocrm.loyalty.ledger import expiry, lots
+from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyLot, LoyaltyPosting
-from lottocrm.loyalty.verify import verify
-from loyalty.factories import Card, TillPartner, add_card, member, top_up, utcnow
+from lottocrm.loyalty.programme import earn_rules, earning, redemption
+from loyalty.factories import STAFF, Card, TillPartner, add_card, member, top_up, utcnow
 
 
 def balance(engine: Engine, card: Card) -> int:
@@ -29,7 +30,7 @@ def balance(engine: Engine, card: Card) -> int:
         ).scalar_one()
 
 
-def postings(engine: Engine) -> int:
+def posting_count(engine: Engine) -> int:
     with transaction(engine) as session:
         return session.execute(select(func.count()).select_from(LoyaltyPosting)).scalar_one()
 
@@ -73,7 +74,7 @@ def test_refusals_post_nothing(
         hold = redemption.authorize(
             session, member=member(session, card), partner_id=shop.id, points=100, now=utcnow()
         )
-    before = postings(engine)
+    before = posting_count(engine)
     with pytest.raises(InsufficientPoints), transaction(engine) as session:
         redemption.authorize(
             session, member=member(session, card), partner_id=shop.id, points=901, now=utcnow()
@@ -89,7 +90,7 @@ def test_refusals_post_nothing(
             partner_id=shop.id,
             now=utcnow() + redemption.HOLD_LIFETIME + dt.timedelta(seconds=1),
         )
-    assert postings(engine) == before
+    assert posting_count(engine) == before
     assert balance(engine, card) == 900
 
 
@@ -127,7 +128,7 @@ def test_burn_takes_soonest_expiring_lots_first_and_expiry_posts_to_breakage(
             .all()
         )
     assert remaining == [0, 60]
-    later = start + ledger.LOT_LIFETIME
+    later = start + lots.LOT_LIFETIME
     with transaction(engine) as session:
         assert expiry.accounts_with_expired_lots(session, now=later) == [card.account_id]
         assert expiry.expire_account(session, account_id=card.account_id, now=later) == 60
@@ -156,7 +157,9 @@ def test_cancelled_ticket_reverses_its_earn_but_never_below_zero(engine: Engine,
         ticket_id=77, game_id=1, draw_id=None, channel="website", price_kopecks=50_000, sold_at=utcnow()
     )
     with transaction(engine) as session:
-        rules.add_rule(session, name="10 per 100", kind="base_rate", source="ticket", points_per_100_rub=10)
+        earn_rules.add_rule(
+            session, actor=STAFF, name="10 per 100", kind="base_rate", source="ticket", points_per_100_rub=10
+        )
         earned = earning.earn_for_ticket(session, account_id=card.account_id, ticket=ticket, now=utcnow())
         assert earned is not None and earned.points == 50
         assert (
@@ -168,7 +171,11 @@ def test_cancelled_ticket_reverses_its_earn_but_never_below_zero(engine: Engine,
         )
     with transaction(engine) as session:
         reversal = earning.reverse_earn(
-            session, earn_operation_id=earned.operation_id, now=utcnow(), reason="ticket cancelled"
+            session,
+            actor=STAFF,
+            earn_operation_id=earned.operation_id,
+            now=utcnow(),
+            reason="ticket cancelled",
         )
     assert (reversal.points, reversal.shortfall, reversal.balance) == (20, 30, 0)
     assert verify(engine).clean

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from lottocrm.db.engine import transaction
+from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, LoyaltyOperation
-from lottocrm.loyalty.verify import verify
 from loyalty.factories import Card, TillPartner, add_card, add_partner
 from loyalty.live_server import LiveServer
 

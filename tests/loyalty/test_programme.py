@@ -12,14 +12,14 @@ from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.schemas import TICKETS
 from lottocrm.lake.store import Lake
-from lottocrm.loyalty import cards, catalogue, earning, redemption, rules, settlement, tiers
 from lottocrm.loyalty.errors import InsufficientPoints, OutOfStock, VelocityLimit
-from lottocrm.loyalty.lake_earn import earn_from_lake
-from lottocrm.loyalty.members import member_of_account
+from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyCard, Reward
-from lottocrm.loyalty.simulate import simulate_loyalty
-from lottocrm.loyalty.verify import verify
-from loyalty.factories import Card, TillPartner, add_card, add_player, member, utcnow
+from lottocrm.loyalty.programme import cards, catalogue, earn_rules, earning, redemption, settlement, tiers
+from lottocrm.loyalty.programme.lake_earn import earn_from_lake
+from lottocrm.loyalty.programme.members import member_of_account
+from lottocrm.loyalty.programme.simulate import simulate_loyalty
+from loyalty.factories import STAFF, Card, TillPartner, add_card, add_player, member, utcnow
 
 NEW_YEAR = dt.datetime(2027, 1, 1, 10, tzinfo=dt.UTC)
 
@@ -33,20 +33,29 @@ def test_luhn_card_numbers_and_scans() -> None:
     assert cards.card_number_from_scan(f" {number[:4]}-{number[4:8]} {number[8:]} ") == number
 
 
-def _purchase(**fields: object) -> rules.Purchase:
-    return rules.Purchase(**{"source": "ticket", "spend_kopecks": 20_000, "at": NEW_YEAR, **fields})  # type: ignore[arg-type]
+def _purchase(**fields: object) -> earn_rules.Purchase:
+    return earn_rules.Purchase(**{"source": "ticket", "spend_kopecks": 20_000, "at": NEW_YEAR, **fields})  # type: ignore[arg-type]
 
 
 def test_most_specific_base_rate_wins_and_multipliers_stack(engine: Engine) -> None:
     card = add_card(engine, 4001)
     with transaction(engine) as session:
-        tiers.ensure_default_tiers(session)
-        rules.add_rule(session, name="tickets", kind="base_rate", source="ticket", points_per_100_rub=5)
-        rules.add_rule(
-            session, name="game 7", kind="base_rate", source="ticket", game_id=7, points_per_100_rub=8
+        tiers.ensure_default_tiers(session, actor=STAFF)
+        earn_rules.add_rule(
+            session, actor=STAFF, name="tickets", kind="base_rate", source="ticket", points_per_100_rub=5
         )
-        rules.add_rule(
+        earn_rules.add_rule(
             session,
+            actor=STAFF,
+            name="game 7",
+            kind="base_rate",
+            source="ticket",
+            game_id=7,
+            points_per_100_rub=8,
+        )
+        earn_rules.add_rule(
+            session,
+            actor=STAFF,
             name="NY x2",
             kind="multiplier",
             source="ticket",
@@ -54,14 +63,18 @@ def test_most_specific_base_rate_wins_and_multipliers_stack(engine: Engine) -> N
             valid_from=dt.datetime(2026, 12, 31, tzinfo=dt.UTC),
             valid_to=dt.datetime(2027, 1, 2, tzinfo=dt.UTC),
         )
-        rules.add_rule(session, name="cap", kind="daily_cap", cap_points=60)
+        earn_rules.add_rule(session, actor=STAFF, name="cap", kind="daily_cap", cap_points=60)
         account = card.account_id
-        assert rules.points_for(session, _purchase(), account_id=account) == 20  # 200 ₽ at 5 per 100 ₽, ×2
-        assert rules.points_for(session, _purchase(game_id=7), account_id=account) == 32  # 8 × 2 for game 7
-        later = _purchase(at=NEW_YEAR + dt.timedelta(days=5))
-        assert rules.points_for(session, later, account_id=account) == 10  # multiplier over
         assert (
-            rules.points_for(session, _purchase(tier="gold", at=later.at), account_id=account) == 12
+            earn_rules.points_for(session, _purchase(), account_id=account) == 20
+        )  # 200 ₽ at 5 per 100 ₽, ×2
+        assert (
+            earn_rules.points_for(session, _purchase(game_id=7), account_id=account) == 32
+        )  # 8 × 2 for game 7
+        later = _purchase(at=NEW_YEAR + dt.timedelta(days=5))
+        assert earn_rules.points_for(session, later, account_id=account) == 10  # multiplier over
+        assert (
+            earn_rules.points_for(session, _purchase(tier="gold", at=later.at), account_id=account) == 12
         )  # 125 %
     with transaction(engine) as session:
         ticket = earning.Ticket(
@@ -81,7 +94,7 @@ def test_most_specific_base_rate_wins_and_multipliers_stack(engine: Engine) -> N
 def test_welcome_bonus_once(engine: Engine) -> None:
     card = add_card(engine, 4002)
     with transaction(engine) as session:
-        rules.add_rule(session, name="welcome", kind="welcome_bonus", bonus_points=150)
+        earn_rules.add_rule(session, actor=STAFF, name="welcome", kind="welcome_bonus", bonus_points=150)
         assert earning.grant_welcome_bonus(session, account_id=card.account_id, now=utcnow()).points == 150
         assert earning.grant_welcome_bonus(session, account_id=card.account_id, now=utcnow()) is None
 
@@ -92,7 +105,7 @@ def test_tier_upgrades_at_once_and_downgrades_only_on_requalification(
     card = add_card(engine, 4003)
     now = utcnow()
     with transaction(engine) as session:
-        tiers.ensure_default_tiers(session)
+        tiers.ensure_default_tiers(session, actor=STAFF)
         earning.earn_at_partner(
             session,
             member=member(session, card),
@@ -102,10 +115,9 @@ def test_tier_upgrades_at_once_and_downgrades_only_on_requalification(
         )
     with transaction(engine) as session:
         assert session.get(LoyaltyAccount, card.account_id).tier == "silver"
-        assert tiers.requalify(session, account_id=card.account_id, now=now) == "silver"
-        assert (
-            tiers.requalify(session, account_id=card.account_id, now=now + dt.timedelta(days=100)) == "bronze"
-        )
+        assert tiers.requalify(session, account_id=card.account_id, now=now) is None  # still silver
+        downgrade = tiers.requalify(session, account_id=card.account_id, now=now + dt.timedelta(days=100))
+        assert downgrade is not None and (downgrade.previous, downgrade.tier) == ("silver", "bronze")
 
 
 def test_settlement_says_who_owes_whom(engine: Engine, shop: TillPartner, other_shop: TillPartner) -> None:
@@ -124,11 +136,11 @@ def test_settlement_says_who_owes_whom(engine: Engine, shop: TillPartner, other_
         lines = {
             line.partner_code: line
             for line in settlement.settlement(
-                session, start=now - dt.timedelta(days=1), end=now + dt.timedelta(days=1)
+                session, actor=STAFF, start=now - dt.timedelta(days=1), end=now + dt.timedelta(days=1)
             )
         }
         outside = settlement.settlement(
-            session, start=now + dt.timedelta(days=1), end=now + dt.timedelta(days=2)
+            session, actor=STAFF, start=now + dt.timedelta(days=1), end=now + dt.timedelta(days=2)
         )
     assert (lines["shop"].points_issued, lines["shop"].points_redeemed) == (500, 0)
     assert lines["shop"].partner_owes_kopecks == 50_000  # the shop pays the programme 500 ₽
@@ -140,27 +152,43 @@ def test_settlement_says_who_owes_whom(engine: Engine, shop: TillPartner, other_
 def test_catalogue_reserves_stock_and_points_together(engine: Engine, card: Card) -> None:
     now = utcnow()
     with transaction(engine) as session:
-        catalogue.add_reward(session, code="mug", name="Кружка", points_price=400, stock=1)
-        catalogue.add_reward(session, code="tv", name="Телевизор", points_price=5_000, stock=3)
+        catalogue.add_reward(session, actor=STAFF, code="mug", name="Кружка", points_price=400, stock=1)
+        catalogue.add_reward(session, actor=STAFF, code="tv", name="Телевизор", points_price=5_000, stock=3)
         order = catalogue.order_reward(
-            session, member=member_of_account(session, account_id=card.account_id), reward_code="mug", now=now
+            session,
+            actor=STAFF,
+            member=member_of_account(session, account_id=card.account_id),
+            reward_code="mug",
+            now=now,
         )
     with pytest.raises(OutOfStock), transaction(engine) as session:
         catalogue.order_reward(
-            session, member=member_of_account(session, account_id=card.account_id), reward_code="mug", now=now
+            session,
+            actor=STAFF,
+            member=member_of_account(session, account_id=card.account_id),
+            reward_code="mug",
+            now=now,
         )
     with pytest.raises(InsufficientPoints), transaction(engine) as session:
         catalogue.order_reward(
-            session, member=member_of_account(session, account_id=card.account_id), reward_code="tv", now=now
+            session,
+            actor=STAFF,
+            member=member_of_account(session, account_id=card.account_id),
+            reward_code="tv",
+            now=now,
         )
     with transaction(engine) as session:
         assert session.execute(select(Reward.stock).where(Reward.code == "tv")).scalar_one() == 3
-        catalogue.cancel_order(session, order_id=order, now=now)
+        catalogue.cancel_order(session, actor=STAFF, order_id=order, now=now)
         assert session.execute(select(Reward.stock).where(Reward.code == "mug")).scalar_one() == 1
         again = catalogue.order_reward(
-            session, member=member_of_account(session, account_id=card.account_id), reward_code="mug", now=now
+            session,
+            actor=STAFF,
+            member=member_of_account(session, account_id=card.account_id),
+            reward_code="mug",
+            now=now,
         )
-        catalogue.fulfil_order(session, order_id=again, now=now)
+        catalogue.fulfil_order(session, actor=STAFF, order_id=again, now=now)
         assert session.get(LoyaltyAccount, card.account_id).balance == 600
     assert verify(engine).clean
 
@@ -205,14 +233,16 @@ def test_lake_tickets_earn_once(engine: Engine, lake: Lake) -> None:
         batch_id="t1",
     )
     with transaction(engine) as session:
-        rules.add_rule(session, name="tickets", kind="base_rate", source="ticket", points_per_100_rub=10)
-    first = earn_from_lake(engine, lake)
-    again = earn_from_lake(engine, lake)
+        earn_rules.add_rule(
+            session, actor=STAFF, name="tickets", kind="base_rate", source="ticket", points_per_100_rub=10
+        )
+    first = earn_from_lake(engine, lake, actor=STAFF)
+    again = earn_from_lake(engine, lake, actor=STAFF)
     assert (first.tickets, first.earned, first.points) == (2, 2, 50)
     assert (again.earned, again.points) == (0, 0)
     with transaction(engine) as session:
         assert session.get(LoyaltyAccount, card.account_id).balance == 50
-        reversal = earning.reverse_ticket_earn(session, ticket_id=2, now=utcnow())
+        reversal = earning.reverse_ticket_earn(session, actor=STAFF, ticket_id=2, now=utcnow())
         assert reversal.points == 30
     assert verify(engine).clean
 
@@ -222,7 +252,7 @@ def test_simulation_enrols_card_holders_and_keeps_the_ledger_clean(engine: Engin
         for player_id in range(1, 25):
             add_player(session, player_id=player_id)
     start, end = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-    summary = simulate_loyalty(engine, seed=7, start=start, end=end, card_share=0.5)
+    summary = simulate_loyalty(engine, actor=STAFF, seed=7, start=start, end=end, card_share=0.5)
     assert summary.partners == 20 and summary.card_holders > 10 and summary.purchases > summary.card_holders
     assert summary.redemptions > 0
     with transaction(engine) as session:
@@ -230,7 +260,7 @@ def test_simulation_enrols_card_holders_and_keeps_the_ledger_clean(engine: Engin
     assert len(numbers) == summary.card_holders and all(map(cards.is_valid_card_number, numbers))
     assert verify(engine).clean
     # A second run enrols only players who have no card yet, and no more than asked.
-    again = simulate_loyalty(engine, seed=8, start=start, end=end, card_share=0.5, max_holders=2)
+    again = simulate_loyalty(engine, actor=STAFF, seed=8, start=start, end=end, card_share=0.5, max_holders=2)
     assert 0 < again.card_holders <= 2
 
 
@@ -243,6 +273,7 @@ def test_simulation_repeats_exactly_on_the_same_players(engine: Engine, tmp_path
                 add_player(session, player_id=player_id)
         simulate_loyalty(
             other,
+            actor=STAFF,
             seed=3,
             start=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
             end=dt.datetime(2026, 6, 1, tzinfo=dt.UTC),

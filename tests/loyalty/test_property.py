@@ -23,10 +23,12 @@ from sqlalchemy import Engine, select
 
 from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import adjustments, expiry, ledger, redemption, till_procedures
 from lottocrm.loyalty.errors import LoyaltyError
+from lottocrm.loyalty.ledger import expiry, lots
+from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, LoyaltyLot
-from lottocrm.loyalty.verify import verify
+from lottocrm.loyalty.programme import adjustments, redemption
+from lottocrm.loyalty.till import procedures
 from lottocrm.security.api_keys import digest_api_key, key_prefix
 from loyalty.factories import Card, TillPartner, add_card, add_partner, member
 
@@ -109,7 +111,7 @@ class Model:
         if hold.status != "captured" or points > hold.captured - hold.refunded:
             return False
         latest = max(lot.expires for lot, _ in hold.draws)
-        self.add_lot(points, max(latest, now + ledger.REFUND_MIN_LIFETIME))
+        self.add_lot(points, max(latest, now + lots.REFUND_MIN_LIFETIME))
         hold.refunded += points
         return True
 
@@ -171,14 +173,14 @@ class FunctionTill:
     """Redemptions through PostgreSQL's till functions (migration 0015), as the till API sends them."""
 
     def __init__(self, engine: Engine, shop: TillPartner, card: Card) -> None:
-        connections = till_procedures.open_for(engine)
+        connections = procedures.open_for(engine)
         assert connections is not None
         self.connections, self.card, self.loop = connections, card, asyncio.new_event_loop()
         self.prefix, self.digest = key_prefix(shop.key), digest_api_key(shop.key)
 
     def authorize(self, points: int, now: dt.datetime) -> int | None:
         answer = self._call(
-            till_procedures.authorize,
+            procedures.authorize,
             card_number=self.card.number,
             phone=None,
             refusal=None,
@@ -190,20 +192,20 @@ class FunctionTill:
         return json.loads(answer.body)["hold_id"] if answer.status == 200 else None
 
     def capture(self, hold_id: int, points: int | None, now: dt.datetime) -> bool:
-        return self._call(till_procedures.capture, hold_id=hold_id, points=points, now=now).status == 200
+        return self._call(procedures.capture, hold_id=hold_id, points=points, now=now).status == 200
 
     def void(self, hold_id: int, now: dt.datetime) -> bool:
-        return self._call(till_procedures.void, hold_id=hold_id, now=now).status == 200
+        return self._call(procedures.void, hold_id=hold_id, now=now).status == 200
 
     def refund(self, hold_id: int, points: int, now: dt.datetime) -> bool:
-        return self._call(till_procedures.refund, hold_id=hold_id, points=points, now=now).status == 200
+        return self._call(procedures.refund, hold_id=hold_id, points=points, now=now).status == 200
 
     def close(self) -> None:
         self.loop.run_until_complete(self.connections.close())
         self.loop.close()
 
-    def _call(self, function, **arguments: object) -> till_procedures.Answer:  # type: ignore[no-untyped-def]
-        caller = till_procedures.Caller(
+    def _call(self, function, **arguments: object) -> procedures.Answer:  # type: ignore[no-untyped-def]
+        caller = procedures.Caller(
             prefix=self.prefix, digest=self.digest, key=uuid.uuid4().hex, fingerprint=uuid.uuid4().hex
         )
         answer = self.loop.run_until_complete(function(self.connections, caller, **arguments))
@@ -224,7 +226,7 @@ def _apply(
     if kind in ("capture", "void", "refund") and step[1] >= len(hold_ids):
         return
     if kind == "earn":
-        model.add_lot(step[1], now + ledger.LOT_LIFETIME)
+        model.add_lot(step[1], now + lots.LOT_LIFETIME)
         with transaction(engine) as session:
             adjustments.adjust(
                 session,
@@ -291,8 +293,8 @@ def _assert_ledger_is_the_model(
         stored = session.execute(
             select(LoyaltyAccount.balance).where(LoyaltyAccount.id == card.account_id)
         ).scalar_one()
-        spendable = ledger.spendable(session, account_id=card.account_id, now=now)
-        lots = (
+        spendable = lots.spendable(session, account_id=card.account_id, now=now)
+        remaining = (
             session.execute(
                 select(LoyaltyLot.remaining)
                 .where(LoyaltyLot.account_id == card.account_id)
@@ -306,7 +308,7 @@ def _assert_ledger_is_the_model(
             for hold_id in hold_ids
         ]
     assert (stored, spendable) == (model.balance(), model.spendable(now)), step
-    assert lots == [lot.remaining for lot in model.lots], step
+    assert remaining == [lot.remaining for lot in model.lots], step
     assert statuses == [hold.status for hold in model.holds], step
 
 

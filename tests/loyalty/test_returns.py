@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import earning, members, returns, rules, settlement
 from lottocrm.loyalty.errors import AlreadyDone, LoyaltyError
+from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyOperation, LoyaltyPosting
-from lottocrm.loyalty.verify import verify
-from loyalty.factories import Card, TillPartner, add_card
+from lottocrm.loyalty.programme import earn_rules, earning, members, returns, settlement
+from loyalty.factories import STAFF, Card, TillPartner, add_card
 from loyalty.test_cli import run
 from loyalty.test_till_api import call, count, error_code
 
@@ -28,7 +28,7 @@ PURCHASE = 100_000  # 1 000 ₽ at 10 points per 100 ₽: 100 points
 @pytest.fixture
 def ten_per_100(engine: Engine) -> None:
     with transaction(engine) as session:
-        rules.add_rule(session, name="10 per 100", kind="base_rate", points_per_100_rub=10)
+        earn_rules.add_rule(session, actor=STAFF, name="10 per 100", kind="base_rate", points_per_100_rub=10)
 
 
 @pytest.fixture
@@ -71,7 +71,10 @@ def test_partial_returns_take_back_points_in_proportion_and_never_more_than_earn
     assert verify(engine).clean
     with transaction(engine) as session:
         line = settlement.settlement(
-            session, start=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), end=dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+            session,
+            actor=STAFF,
+            start=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+            end=dt.datetime(2100, 1, 1, tzinfo=dt.UTC),
         )
     assert [(row.partner_code, row.points_issued) for row in line] == [("shop", 0)]
 
@@ -120,7 +123,10 @@ def test_points_already_spent_are_refused_unless_the_till_allows_a_write_off(
     assert verify(engine).clean
     with transaction(engine) as session:
         line = settlement.settlement(
-            session, start=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), end=dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+            session,
+            actor=STAFF,
+            start=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+            end=dt.datetime(2100, 1, 1, tzinfo=dt.UTC),
         )[0]
         note = session.execute(
             select(LoyaltyOperation.reason).where(LoyaltyOperation.id == written_off.json()["operation_id"])
@@ -136,12 +142,14 @@ def test_a_cancelled_ticket_reversal_after_a_partial_return_takes_only_the_rest(
     _return(client, shop, purchase, {"returned_kopecks": 25_000})
     with transaction(engine) as session:
         rest = earning.reverse_earn(
-            session, earn_operation_id=purchase, now=dt.datetime.now(dt.UTC), reason="void"
+            session, actor=STAFF, earn_operation_id=purchase, now=dt.datetime.now(dt.UTC), reason="void"
         )
     assert (rest.points, rest.shortfall, rest.balance) == (75, 0, 1_000)
     _refused(client, engine, shop, purchase, {"returned_kopecks": 1}, 409, "already_done")
     with pytest.raises(AlreadyDone), transaction(engine) as session:
-        earning.reverse_earn(session, earn_operation_id=purchase, now=dt.datetime.now(dt.UTC), reason="again")
+        earning.reverse_earn(
+            session, actor=STAFF, earn_operation_id=purchase, now=dt.datetime.now(dt.UTC), reason="again"
+        )
     assert verify(engine).clean
 
 
@@ -150,7 +158,9 @@ def test_a_purchase_returned_in_full_cannot_be_reversed_again(
 ) -> None:
     assert _return(client, shop, purchase, {"returned_kopecks": PURCHASE}).json()["points"] == 100
     with pytest.raises(AlreadyDone), transaction(engine) as session:
-        earning.reverse_earn(session, earn_operation_id=purchase, now=dt.datetime.now(dt.UTC), reason="void")
+        earning.reverse_earn(
+            session, actor=STAFF, earn_operation_id=purchase, now=dt.datetime.now(dt.UTC), reason="void"
+        )
     assert verify(engine).clean
 
 
@@ -158,7 +168,7 @@ def test_a_capped_purchase_that_earned_nothing_returns_without_a_posting(
     client: TestClient, engine: Engine, card: Card, shop: TillPartner, ten_per_100: None
 ) -> None:
     with transaction(engine) as session:
-        rules.add_rule(session, name="no earn", kind="daily_cap", cap_points=0)
+        earn_rules.add_rule(session, actor=STAFF, name="no earn", kind="daily_cap", cap_points=0)
     earned = call(
         client, shop, "/till/earn", {"card_number": card.number, "purchase_kopecks": PURCHASE}
     ).json()
@@ -300,6 +310,7 @@ def test_concurrent_returns_of_one_purchase_never_exceed_it(
             with transaction(engine) as session:
                 returns.return_purchase(
                     session,
+                    actor=STAFF,
                     earn_operation_id=earn_id,
                     partner_id=shop.id,
                     returned_kopecks=PURCHASE * 4 // 10,
@@ -325,7 +336,7 @@ def test_concurrent_returns_of_one_purchase_never_exceed_it(
 def test_a_partial_return_lowers_tier_spend_by_the_returned_kopecks_only(
     client: TestClient, engine: Engine, shop: TillPartner, purchase: int
 ) -> None:
-    from lottocrm.loyalty import tiers
+    from lottocrm.loyalty.programme import tiers
 
     def spend() -> int:
         with transaction(engine) as session:

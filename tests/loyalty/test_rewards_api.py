@@ -12,9 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import catalogue, redemption, tiers
 from lottocrm.loyalty.errors import LoyaltyError
-from lottocrm.loyalty.members import member_of_account
+from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import (
     LoyaltyAccount,
     LoyaltyHold,
@@ -23,8 +22,9 @@ from lottocrm.loyalty.models import (
     Reward,
     RewardOrder,
 )
-from lottocrm.loyalty.verify import verify
-from loyalty.factories import Card, TillPartner, add_card, add_partner
+from lottocrm.loyalty.programme import catalogue, redemption, tiers
+from lottocrm.loyalty.programme.members import member_of_account
+from loyalty.factories import STAFF, Card, TillPartner, add_card, add_partner
 from loyalty.test_cli import run
 from loyalty.test_till_api import call, count, error_code
 
@@ -32,12 +32,16 @@ from loyalty.test_till_api import call, count, error_code
 @pytest.fixture
 def rewards(engine: Engine) -> None:
     with transaction(engine) as session:
-        tiers.ensure_default_tiers(session)
-        catalogue.add_reward(session, code="mug", name="Кружка", points_price=300, stock=2)
-        catalogue.add_reward(session, code="tv", name="Телевизор", points_price=5_000, stock=1)
-        catalogue.add_reward(session, code="lounge", name="Лаунж", points_price=200, stock=5, min_tier="gold")
-        catalogue.add_reward(session, code="cap", name="Кепка", points_price=100, stock=0)
-        retired = catalogue.add_reward(session, code="old", name="Старое", points_price=10, stock=9)
+        tiers.ensure_default_tiers(session, actor=STAFF)
+        catalogue.add_reward(session, actor=STAFF, code="mug", name="Кружка", points_price=300, stock=2)
+        catalogue.add_reward(session, actor=STAFF, code="tv", name="Телевизор", points_price=5_000, stock=1)
+        catalogue.add_reward(
+            session, actor=STAFF, code="lounge", name="Лаунж", points_price=200, stock=5, min_tier="gold"
+        )
+        catalogue.add_reward(session, actor=STAFF, code="cap", name="Кепка", points_price=100, stock=0)
+        retired = catalogue.add_reward(
+            session, actor=STAFF, code="old", name="Старое", points_price=10, stock=9
+        )
         session.execute(update(Reward).where(Reward.id == retired).values(active=False))
 
 
@@ -141,6 +145,7 @@ def test_two_members_racing_for_the_last_unit_get_it_once(engine: Engine, reward
             with transaction(engine) as session:
                 catalogue.order_reward(
                     session,
+                    actor=STAFF,
                     member=member_of_account(session, account_id=card.account_id),
                     reward_code="tv",
                     now=dt.datetime.now(dt.UTC),
@@ -273,6 +278,7 @@ def test_cancel_of_an_order_placed_by_staff(
     with transaction(engine) as session:
         order_id = catalogue.order_reward(
             session,
+            actor=STAFF,
             member=member_of_account(session, account_id=card.account_id),
             reward_code="mug",
             now=dt.datetime.now(dt.UTC),

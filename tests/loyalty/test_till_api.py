@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy import Engine, func, select, update
 
 from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import batch, members, partners
+from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyHold, LoyaltyOperation, LoyaltyPosting, PartnerApiKey
-from lottocrm.loyalty.schemas import HoldOut
-from lottocrm.loyalty.verify import verify
-from loyalty.factories import Card, TillPartner, add_partner, top_up
+from lottocrm.loyalty.programme import members, partners
+from lottocrm.loyalty.till.schemas import HoldOut
+from loyalty.factories import STAFF, Card, TillPartner, add_partner, top_up
+from loyalty.round_trips import round_trips
 
 
 def call(
@@ -183,7 +182,7 @@ def test_wrong_revoked_and_missing_keys(
     _assert_refused(client, engine, forged, "/till/authorize", body, 401, "unauthorized")
     with transaction(engine) as session:
         partners.revoke_key(
-            session, prefix=shop.key.split("_")[2], now=members.dt.datetime.now(members.dt.UTC)
+            session, actor=STAFF, prefix=shop.key.split("_")[2], now=members.dt.datetime.now(members.dt.UTC)
         )
     _assert_refused(client, engine, shop, "/till/authorize", body, 401, "unauthorized")
 
@@ -250,30 +249,6 @@ def test_malformed_json_oversized_body_and_missing_key(
     )
     assert (no_key.status_code, error_code(no_key)) == (400, "missing_idempotency_key")
     assert count(engine, LoyaltyOperation) == before
-
-
-@contextmanager
-def round_trips() -> Iterator[list[list[str]]]:
-    """Every round trip any engine makes meanwhile, as the statements it carried (the app's engine is not
-    the test's): a pipeline sent by the till's batched path, or one statement through SQLAlchemy.
-
-    Transaction control is left out: SQLite's BEGIN IMMEDIATE passes through here, psycopg's BEGIN and
-    every COMMIT do not.
-    """
-    sent: list[list[str]] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        # The conftest drops finished test databases from a side thread; that is not the till's.
-        if not statement.startswith(("BEGIN", "DROP DATABASE")):
-            sent.append([statement])
-
-    event.listen(Engine, "before_cursor_execute", note)
-    batch.round_trip_observers.append(sent.append)
-    try:
-        yield sent
-    finally:
-        batch.round_trip_observers.remove(sent.append)
-        event.remove(Engine, "before_cursor_execute", note)
 
 
 def test_authorize_and_capture_stay_within_their_budget(
@@ -374,14 +349,14 @@ def test_a_velocity_refusal_is_not_stored_so_the_same_call_can_come_back_later(
     client: TestClient, card: Card, shop: TillPartner, engine: Engine
 ) -> None:
     with transaction(engine) as session:
-        members.set_velocity_limit(session, card_number=card.number, max_ops_per_minute=0)
+        members.set_velocity_limit(session, actor=STAFF, card_number=card.number, max_ops_per_minute=0)
     body = {"card_number": card.number, "points": 5}
     refused = call(client, shop, "/till/authorize", body, key="receipt-11")
     assert (refused.status_code, error_code(refused)) == (429, "velocity_limit")
     message = f"card {card.number} reached its limit of 0 till calls a minute; try again later"
     assert refused.json()["error"]["message"] == message  # the same words on either store
     with transaction(engine) as session:
-        members.set_velocity_limit(session, card_number=card.number, max_ops_per_minute=30)
+        members.set_velocity_limit(session, actor=STAFF, card_number=card.number, max_ops_per_minute=30)
     later = call(client, shop, "/till/authorize", body, key="receipt-11")
     assert later.status_code == 200 and "Idempotent-Replayed" not in later.headers
 

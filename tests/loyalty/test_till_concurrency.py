@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty import maintenance, redemption
+from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, LoyaltyOperation
-from lottocrm.loyalty.verify import verify
-from loyalty.factories import TillPartner, add_card, add_dying_lots, add_partner, utcnow
+from lottocrm.loyalty.programme import maintenance, redemption
+from loyalty.factories import STAFF, TillPartner, add_card, add_dying_lots, add_partner, utcnow
 
 THREADS = 12
 CALLS_PER_THREAD = 40
@@ -65,7 +65,7 @@ def test_concurrent_till_calls_keep_the_ledger_exact(client: TestClient, engine:
         elif action == "job":
             now = utcnow()
             # The expiry job as it runs: one member per transaction, so the ascending lock order holds.
-            maintenance.run_expiry(engine, now=now)
+            maintenance.run_expiry(engine, actor=STAFF, now=now)
             # The stale-hold job, as if every hold were stale: it races the tills' captures for real.
             with lock:
                 hold_id = rng.choice(holds)[0] if holds else None

@@ -12,7 +12,7 @@ from lottocrm.analytics.churn.models import ChurnScore
 from lottocrm.analytics.clusters.models import ClusterProfile, PlayerCluster
 from lottocrm.analytics.clv.models import PlayerClv
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty.accounts import member_account
+from lottocrm.loyalty.ledger.accounts import member_account
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyOperation
 
 AS_OF = dt.date(2026, 4, 29)

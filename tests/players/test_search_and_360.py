@@ -9,7 +9,7 @@ from helpers.factories import IMPORT
 from helpers.web_app import csrf_of
 from lottocrm.audit.models import AuditEvent
 from lottocrm.db.engine import transaction
-from lottocrm.loyalty.accounts import member_account
+from lottocrm.loyalty.ledger.accounts import member_account
 from lottocrm.players.models import ConsentEvent, PlayerIdentity
 from lottocrm.players.schemas import mask_email, mask_phone
 

@@ -12,6 +12,8 @@ import time
 
 from sqlalchemy import Engine, select
 
+from lottocrm import clock
+from lottocrm.audit.service import Actor
 from lottocrm.auth.demo import create_demo_users, print_demo_users
 from lottocrm.cli import db, serve
 from lottocrm.cli.context import load_settings, progress, say
@@ -20,9 +22,9 @@ from lottocrm.cli.simulate import DEFAULT_PLAYERS, DEFAULT_SEED, report, simulat
 from lottocrm.db.engine import get_engine, transaction
 from lottocrm.lake.schemas import FACT_TABLES
 from lottocrm.lake.store import Lake
-from lottocrm.loyalty import partners
 from lottocrm.loyalty.models import LoyaltyCard
-from lottocrm.loyalty.simulate import LoyaltySimulationSummary, simulate_loyalty
+from lottocrm.loyalty.programme import partners
+from lottocrm.loyalty.programme.simulate import LoyaltySimulationSummary, simulate_loyalty
 from lottocrm.settings import Settings
 from lottocrm.simulator.ground_truth import PLAYERS_DIR
 from lottocrm.simulator.params import SimulationConfig
@@ -115,6 +117,7 @@ def _simulate_loyalty(engine: Engine, result: SimulationResult) -> LoyaltySimula
             start=end - dt.timedelta(days=365),
             end=end,
             max_holders=DEMO_CARD_HOLDERS,
+            actor=Actor.console(),
             on_progress=lambda done: bar.advance(task, done),
         )
     say(
@@ -131,7 +134,8 @@ def _till_credentials(engine: Engine) -> tuple[str, str]:
         key = partners.issue_key(
             session,
             partner_id=partners.partner_id_by_code(session, DEMO_TILL_PARTNER),
-            now=dt.datetime.now(dt.UTC),
+            now=clock.now(),
+            actor=Actor.console(),
             label="demo",
         )
         card = session.scalar(select(LoyaltyCard.number).order_by(LoyaltyCard.id).limit(1))

@@ -3,8 +3,8 @@ from lottocrm.manifest import Command, Domain, Job
 DOMAIN = Domain(
     name="loyalty",
     models=("lottocrm.loyalty.models",),
-    api=("lottocrm.loyalty.api:router", "lottocrm.loyalty.rewards_api:router"),
-    web_setup=("lottocrm.loyalty.till_asgi:install",),
+    api=("lottocrm.loyalty.till.api:router", "lottocrm.loyalty.till.rewards_api:router"),
+    web_setup=("lottocrm.loyalty.till.fastpath:install",),
     commands=(
         Command(
             "loyalty",
