@@ -12,7 +12,6 @@ Order matters where contributions are shown in sequence (routers, 360 panels): l
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from functools import cache
 from typing import Any
 
 from lottocrm.analytics.wiring import DOMAIN as ANALYTICS
@@ -80,16 +79,18 @@ def subscribers() -> tuple[Subscriber, ...]:
 
 
 def subscribers_of(event: str) -> tuple[Subscriber, ...]:
-    return _subscribers_by_event(INSTALLED).get(event, ())
+    """Asked on every emit: computed once per set of installed domains (a test may install more), and
+    looked up by that set's identity, since hashing every manifest would cost more than the lookup."""
+    installed = INSTALLED
+    if _by_event[0] is not installed:
+        found: dict[str, tuple[Subscriber, ...]] = {}
+        for subscriber in (s for domain in installed for s in domain.subscribers):
+            found[subscriber.event] = (*found.get(subscriber.event, ()), subscriber)
+        _by_event[:] = [installed, found]
+    return _by_event[1].get(event, ())
 
 
-@cache
-def _subscribers_by_event(installed: tuple[Domain, ...]) -> dict[str, tuple[Subscriber, ...]]:
-    """Asked on every emit, so computed once per set of installed domains (a test may install more)."""
-    found: dict[str, tuple[Subscriber, ...]] = {}
-    for subscriber in (s for domain in installed for s in domain.subscribers):
-        found[subscriber.event] = (*found.get(subscriber.event, ()), subscriber)
-    return found
+_by_event: list[Any] = [None, {}]
 
 
 def _resolved(paths: Iterator[str]) -> tuple[Any, ...]:

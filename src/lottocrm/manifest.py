@@ -1,6 +1,6 @@
 """What a domain tells the platform about itself, in its own ``wiring.py``: plain data, dotted paths.
 
-A manifest names modules and objects as strings (``"lottocrm.loyalty.api:router"``) instead of importing
+A manifest names modules and objects as strings (``"lottocrm.loyalty.till.api:router"``) instead of importing
 them, so reading every manifest costs nothing: ``lottocrm --help`` lists commands without importing pandas,
 and the worker learns every job kind without importing the CLI. :mod:`lottocrm.domains` lists the installed
 manifests and resolves a path only when its object is needed.

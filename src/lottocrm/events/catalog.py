@@ -6,7 +6,7 @@ it and validates the envelope against the class found here.
 
 from __future__ import annotations
 
-from functools import cache
+from typing import Any
 
 from lottocrm import domains
 from lottocrm.events.model import DomainEvent, EventPayload
@@ -18,11 +18,17 @@ class UnknownEvent(LookupError):
 
 
 def catalogue() -> dict[str, type[EventPayload]]:
-    return _catalogue(domains.INSTALLED)
+    """Built once per set of installed domains, found again by that set's identity (cheap on every emit)."""
+    installed = domains.INSTALLED
+    if _built[0] is not installed:
+        _built[:] = [installed, _collect(installed)]
+    return _built[1]
 
 
-@cache
-def _catalogue(installed: tuple[Domain, ...]) -> dict[str, type[EventPayload]]:
+_built: list[Any] = [None, {}]
+
+
+def _collect(installed: tuple[Domain, ...]) -> dict[str, type[EventPayload]]:
     found: dict[str, type[EventPayload]] = {}
     for module in (resolve(path) for domain in installed for path in domain.events):
         for value in vars(module).values():

@@ -29,13 +29,17 @@ def emit(
     *,
     event_id: uuid.UUID | None = None,
     occurred_at: dt.datetime | None = None,
-) -> DomainEvent:
+) -> DomainEvent | None:
     """Announce ``payload``. Give ``event_id`` when the same fact may be announced again (derive it from
-    the fact, e.g. an import batch id) so that subscribers still see it once."""
+    the fact, e.g. an import batch id) so that subscribers still see it once. Returns the envelope, or
+    None when nothing subscribes (then nothing is built or written: emitting is free on hot paths)."""
     if payload_class(payload.name) is not type(payload):
         raise TypeError(f"{type(payload).__name__} is not the catalogue's class for {payload.name!r}")
+    subscribers = domains.subscribers_of(payload.name)
+    if not subscribers:
+        return None
     event = envelope(payload, event_id=event_id or uuid.uuid4(), occurred_at=occurred_at or clock.now())
-    for subscriber in domains.subscribers_of(event.name):
+    for subscriber in subscribers:
         jobs.enqueue(
             session,
             kind=subscriber.name,

@@ -10,11 +10,13 @@ event's id, in ``player_analytics_writes``, whose rows are the record's version 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pyarrow as pa
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.orm import Session
 
+from lottocrm import clock
 from lottocrm.analytics.events import AnalyticalRecordWritten
 from lottocrm.analytics.mart.models import PlayerAnalytics, PlayerAnalyticsWrite
 from lottocrm.events.outbox import emit
@@ -33,12 +35,19 @@ def replace_snapshot(session: Session, *, as_of: dt.date, mart: pa.Table) -> int
             row["as_of"] = as_of
         if rows:
             session.execute(statement, rows)
-    event = emit(session, AnalyticalRecordWritten(as_of=as_of, players=mart.num_rows))
+    # The write's identity versions what depends on the record (the report cache) and is the event's id.
+    write_id, written_at = uuid.uuid4(), clock.now()
+    emit(
+        session,
+        AnalyticalRecordWritten(as_of=as_of, players=mart.num_rows),
+        event_id=write_id,
+        occurred_at=written_at,
+    )
     writes = PlayerAnalyticsWrite.__table__
     session.execute(delete(writes).where(writes.c.as_of == as_of))
     session.execute(
         insert(writes).values(
-            as_of=as_of, event_id=str(event.id), players=mart.num_rows, written_at=event.occurred_at
+            as_of=as_of, event_id=str(write_id), players=mart.num_rows, written_at=written_at
         )
     )
     return mart.num_rows
