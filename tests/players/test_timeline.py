@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 
 from helpers.queries import statements
 from helpers.web_app import csrf_of
+from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNextGame, PropensityRun
 from lottocrm.db.engine import transaction
 from lottocrm.players.contrib import TimelineEntry
 from lottocrm.players.timeline import Cursor, timeline_page
 from lottocrm.presentation.values import Text
+from players.test_panels_locale import AS_OF, fill_panels
 
 T0 = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -153,11 +155,48 @@ def test_a_failing_source_or_panel_does_not_break_the_360(app, client_for) -> No
     assert client.get("/api/v1/players/1001/timeline").json()["failed_sources"] == ["broken"]
 
 
-def test_the_360_stays_within_its_query_budget(app, client_for) -> None:  # type: ignore[no-untyped-def]
+def _fill_propensity(engine: Engine) -> None:
+    with transaction(engine) as session:
+        session.add(
+            PropensityRun(
+                as_of=AS_OF,
+                model_version="m1",
+                horizon_days=30,
+                train_as_of=AS_OF,
+                holdout_as_of=AS_OF,
+                metrics={},
+                players=3,
+                created_at=T0,
+            )
+        )
+        session.add_all(
+            PlayerGamePropensity(
+                as_of=AS_OF, player_id=1001, rank=rank, game_id=game, probability=0.5, played_before=True
+            )
+            for rank, game in ((1, 1), (2, 2))
+        )
+        session.add(
+            PlayerNextGame(
+                as_of=AS_OF,
+                player_id=1001,
+                rank=1,
+                game_id=2,
+                score=0.4,
+                propensity=0.3,
+                lift=1.8,
+                reason_kind="rule",
+                reason_detail={"antecedent": [1], "confidence": 0.4},
+            )
+        )
+
+
+def test_the_360_stays_within_its_query_budget(app, client_for, engine: Engine) -> None:  # type: ignore[no-untyped-def]
     """One query per panel provider and one per timeline source (each group runs inside one savepoint),
     plus a fixed number: the sign-in check (2), the player, identities, current consents, consent history,
     responsible gaming, game names, the audit row; the page adds its recent-access list and former contacts.
-    The budget holds whatever the player's history holds."""
+    Measured with every panel holding data (the record, segment, CLV, churn, propensity, loyalty)."""
+    fill_panels(engine)
+    _fill_propensity(engine)
     client = client_for("operator")
     client.get("/api/v1/players/1001")  # warm: the first request of a process looks up what is installed
     providers, sources = len(app.state.player_panels), len(app.state.timeline_sources)
