@@ -52,7 +52,7 @@ def test_bad_definitions_are_refused_with_a_clear_message(engine: Engine) -> Non
         schedules.save_schedule(session, actor=OPS, name="x", cron="every day", kind="k", now=T0)
     with pytest.raises(schedules.ScheduleError, match="unknown time zone"), transaction(engine) as session:
         schedules.save_schedule(
-            session, name="x", cron="0 3 * * *", kind="k", timezone="Mars/Olympus", now=T0
+            session, actor=OPS, name="x", cron="0 3 * * *", kind="k", timezone="Mars/Olympus", now=T0
         )
 
 
