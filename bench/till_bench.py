@@ -180,20 +180,18 @@ def _per_call_ms(before: float | None, after: float | None, calls: int) -> str:
 
 
 class Server:
-    def __init__(self, url: str, data_dir: Path, workers: int) -> None:
+    def __init__(self, url: str, data_dir: Path, workers: int, *, subscriber: bool = False) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "LOTTOCRM_DATABASE_URL": url, "LOTTOCRM_DATA_DIR": str(data_dir)}
+        command = [str(Path(sys.executable).with_name("lottocrm")), "--quiet", "serve"]
+        if subscriber:
+            # uvicorn as `lottocrm serve` runs it, on an app with a redemption subscriber installed.
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "bench"), env.get("PYTHONPATH")]))
+            command = [sys.executable, "-m", "uvicorn", "till_subscriber_app:create_app", "--factory"]
+            command += ["--no-proxy-headers", "--log-level", "warning", "--no-access-log"]
         self.process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("lottocrm")),
-                "--quiet",
-                "serve",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(workers),
-            ],
+            [*command, "--port", str(self.port), "--workers", str(workers)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -399,12 +397,14 @@ def _pgbench_when_connections_free(
             time.sleep(5)
 
 
-def run_dialect(url: str, label: str, workers: int, pairs: dict[int, int], with_pgbench: bool) -> list[str]:
+def run_dialect(
+    url: str, label: str, workers: int, pairs: dict[int, int], with_pgbench: bool, subscriber: bool = False
+) -> list[str]:
     key, cards, ids = prepare(url)
     database_cpu = PostgresCpu(url) if with_pgbench else None
     levels: dict[int, tuple[Level, float, str]] = {}
     with tempfile.TemporaryDirectory() as data_dir:
-        server = Server(url, Path(data_dir), workers)
+        server = Server(url, Path(data_dir), workers, subscriber=subscriber)
         try:
             for clients in LEVELS:
                 print(f"{label}: API, {clients} clients …", file=sys.stderr, flush=True)
@@ -471,6 +471,11 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--append", action="store_true", help="append the result to bench/RESULTS.md")
+    parser.add_argument(
+        "--subscriber",
+        action="store_true",
+        help="install a subscriber of loyalty.points_redeemed: captures take the Python path and queue a job",
+    )
     args = parser.parse_args()
     # Bounded work per level: roughly the same number of pairs at 8 and 32 clients, fewer alone.
     pairs = {1: max(args.pairs // 4, 20), 8: max(args.pairs // 8, 5), 32: max(args.pairs // 32, 2)}
@@ -480,13 +485,21 @@ def main() -> None:
     if not args.skip_postgres:
         url, drop = _pg_database(args.pg_admin_url)
         try:
-            rows += run_dialect(url, "PostgreSQL", args.workers, pairs, with_pgbench=True)
+            label = "PostgreSQL, redemption subscriber" if args.subscriber else "PostgreSQL"
+            rows += run_dialect(
+                url, label, args.workers, pairs, with_pgbench=True, subscriber=args.subscriber
+            )
         finally:
             drop()
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as folder:
             rows += run_dialect(
-                f"sqlite:///{folder}/bench.sqlite3", "SQLite", args.workers, pairs, with_pgbench=False
+                f"sqlite:///{folder}/bench.sqlite3",
+                "SQLite",
+                args.workers,
+                pairs,
+                with_pgbench=False,
+                subscriber=args.subscriber,
             )
     load_after = os.getloadavg()
 
@@ -498,7 +511,8 @@ def main() -> None:
             "",
             f"## Till API: authorize + capture — {dt.date.today().isoformat()}",
             "",
-            f"Command: `.venv/bin/python bench/till_bench.py --pairs {args.pairs} --workers {args.workers}` "
+            f"Command: `.venv/bin/python bench/till_bench.py --pairs {args.pairs} --workers {args.workers}"
+            f"{' --subscriber' if args.subscriber else ''}` "
             f"(commit {commit}). Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
             f"{platform.python_version()}; server `lottocrm serve` (uvicorn, {args.workers} worker) and the "
             f"asyncio load generator on the same cores, loopback. Load average before/after: "

@@ -35,6 +35,7 @@ import pyarrow as pa
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from lottocrm import domains
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake import store
@@ -42,6 +43,7 @@ from lottocrm.lake.store import Lake
 from lottocrm.players.activity import player_activity
 from lottocrm.players.profile import player_360, search_hits
 from lottocrm.players.search import search_players
+from lottocrm.players.timeline import timeline_page
 
 LAST = [
     "Иванов",
@@ -334,10 +336,13 @@ def bench_dialect(engine: Engine, lake: Lake, n: int, repeats: int) -> list[tupl
 
     results.append(("raw engine: identity lookup by (kind, value)", *summary(timed(raw_identity, repeats))))
 
+    # Every installed panel provider, as the app resolves them: the 360 the API serves.
+    panels = domains.panel_providers()
+
     def view() -> None:
         pid = ids[next(counter) % repeats]
         with transaction(engine) as session:
-            player_360(session, player_id=pid, masked=False, lake=lake)
+            player_360(session, player_id=pid, masked=False, lake=lake, panels=panels)
 
     results.append(("player 360 (store + lake)", *summary(timed(view, max(repeats // 2, 20)))))
 
@@ -345,9 +350,18 @@ def bench_dialect(engine: Engine, lake: Lake, n: int, repeats: int) -> list[tupl
     def store_part() -> None:
         pid = ids[next(counter) % repeats]
         with transaction(engine) as session:
-            player_360(session, player_id=pid, masked=False, lake=None)
+            player_360(session, player_id=pid, masked=False, lake=None, panels=panels)
 
     results.append(("player 360: store part only", *summary(timed(store_part, max(repeats // 2, 20)))))
+
+    sources = domains.timeline_sources()
+
+    def history() -> None:
+        pid = ids[next(counter) % repeats]
+        with transaction(engine) as session:
+            timeline_page(session, player_id=pid, sources=sources)
+
+    results.append(("player 360: first timeline page", *summary(timed(history, max(repeats // 2, 20)))))
 
     def lake_part() -> None:
         player_activity(lake, player_id=ids[next(counter) % repeats], game_names={})
