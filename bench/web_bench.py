@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url
 from lottocrm import domains
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
-from lottocrm.lake import store
+from lottocrm.lake import store, writer
 from lottocrm.lake.store import Lake
 from lottocrm.players.activity import player_activity
 from lottocrm.players.profile import player_360, search_hits
@@ -417,7 +417,7 @@ def main() -> None:
     if args.row_group:
         # A what-if for the lake's owners: smaller row groups let min/max statistics skip more when each
         # month's file is sorted by player. Production files keep lake.store's setting.
-        store.PARQUET_ROW_GROUP_ROWS = args.row_group
+        writer.PARQUET_ROW_GROUP_ROWS = args.row_group
     work = args.work or Path(tempfile.mkdtemp(prefix="web-bench-"))
     load_avg = os.getloadavg()
     try:
@@ -489,7 +489,7 @@ def main() -> None:
             f"(layout `{args.layout}`, then `Lake.compact`: sorted by player and time, row groups of "
             f"{store.COMPACT_ROW_GROUP_ROWS:,} rows). "
             if args.compact
-            else f"(layout `{args.layout}`, row groups of {store.PARQUET_ROW_GROUP_ROWS:,} rows). "
+            else f"(layout `{args.layout}`, row groups of {writer.PARQUET_ROW_GROUP_ROWS:,} rows). "
         )
         + (
             f"Lake written in {lake_seconds:.1f} s, compacted in {compact_seconds:.1f} s. "
