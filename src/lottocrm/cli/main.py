@@ -8,6 +8,7 @@ LightGBM, and one command never pays for another's imports.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import click
@@ -15,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from lottocrm import __version__, domains
-from lottocrm.cli.context import fail, state
+from lottocrm.cli.context import fail, load_settings, state
 from lottocrm.errors import ServiceError
 from lottocrm.manifest import Command, resolve
 
@@ -40,6 +41,41 @@ def _load(spec: Command) -> click.Command:
     return command
 
 
+# Commands that create the schema (or only read it): everything else needs an up-to-date database first.
+SCHEMA_MAKERS = frozenset({"init", "db", "simulate", "demo"})
+
+
+def _require_schema(command: str, args: list[str]) -> None:
+    """One line instead of a traceback ("no such table") and an empty database file left behind."""
+    if command in SCHEMA_MAKERS or "--help" in args:
+        return
+    # Imported here: Alembic would slow `lottocrm --help`, which needs no database.
+    from lottocrm.db.migrate import schema_state
+
+    settings = load_settings()
+    try:
+        state = schema_state(settings.db_url)
+    except Exception as exc:  # any driver's "cannot connect", in its own first words
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise fail(f"cannot reach the database {_shown(settings.db_url)}: {reason}") from None
+    if state == "missing":
+        raise fail(f"no lottocrm database at {_shown(settings.db_url)} yet: run `lottocrm init` first")
+    if state == "outdated":
+        raise fail(
+            f"the database {_shown(settings.db_url)} is from an older lottocrm: run `lottocrm db upgrade`"
+        )
+    if state == "newer":
+        raise fail(
+            f"the database {_shown(settings.db_url)} was migrated by a newer lottocrm: upgrade this one"
+        )
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 class InstalledCommands(TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -53,17 +89,28 @@ class InstalledCommands(TyperGroup):
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
-        """A service's refusal is one line on stderr and exit code 1, whichever command met it."""
+        """A service's refusal is one line on stderr and exit code 1, whichever command met it; so is anything
+        unexpected (``LOTTOCRM_DEBUG=1`` shows the traceback)."""
         try:
             return super().invoke(ctx)
         except ServiceError as exc:
             raise fail(exc.message) from None
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, typer.Exit):
+            raise
+        except Exception as exc:
+            if os.environ.get("LOTTOCRM_DEBUG"):
+                raise
+            raise fail(
+                f"unexpected {type(exc).__name__}: {exc} (run again with LOTTOCRM_DEBUG=1 for the traceback)"
+            ) from None
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         if args:
             self.loaded(args[0])
+            if not ctx.resilient_parsing:
+                _require_schema(args[0], args[1:])
         return super().resolve_command(ctx, args)
 
 
@@ -72,7 +119,7 @@ app = typer.Typer(
     cls=InstalledCommands,
     help="lottocrm — CRM for lottery operators: store, lake, import, simulation, analytics, loyalty.",
     no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
+    pretty_exceptions_enable=False,
 )
 
 

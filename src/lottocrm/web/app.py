@@ -12,10 +12,12 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from lottocrm import __version__, domains
 from lottocrm.db.engine import get_engine
+from lottocrm.db.migrate import schema_state_of
 from lottocrm.settings import Settings, get_settings
 from lottocrm.web.docs import docs_router
 from lottocrm.web.errors import install_error_pages
@@ -63,9 +65,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     api = APIRouter(prefix=API_PREFIX)
 
-    @api.get("/health", tags=["system"])
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    @api.get(
+        "/health", tags=["system"], responses={503: {"description": "the schema is missing or outdated"}}
+    )
+    def health() -> JSONResponse:
+        """``ok`` only when the database holds the schema this version expects (a load balancer's check)."""
+        state = schema_state_of(app.state.engine)
+        body = {"status": "ok" if state == "current" else f"schema_{state}", "version": __version__}
+        return JSONResponse(body, status_code=200 if state == "current" else 503)
 
     for router in domains.api_routers():
         api.include_router(router)
