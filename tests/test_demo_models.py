@@ -45,3 +45,29 @@ def test_demo_model_step_scores_every_buyer(settings: Settings, capsys: pytest.C
     assert all(count > 0 for count in counts.values()), counts
     for words in ("lifetime value", "churn model", "next game to offer", "micro-segments chosen by BIC"):
         assert words in printed
+
+
+def test_the_demo_run_again_keeps_its_data_and_prints_new_sign_ins_even_quietly(settings: Settings) -> None:
+    """`make demo` twice: the second run finds its own demo, keeps it, resets the demo passwords and prints
+    them (the result of the command, so also under --quiet) with a till key."""
+    from typer.testing import CliRunner
+
+    from helpers.factories import IMPORT, make_players, make_users
+    from lottocrm import clock
+    from lottocrm.auth.demo import create_demo_users
+    from lottocrm.cli.demo_steps import DEMO_TILL_PARTNER
+    from lottocrm.cli.main import app
+    from lottocrm.db.engine import transaction
+    from lottocrm.loyalty.programme.partners import create_partner
+
+    engine = make_engine(settings.db_url)
+    migrate.upgrade(engine)
+    make_users(engine)
+    make_players(engine)
+    create_demo_users(engine)
+    with transaction(engine) as session:
+        create_partner(session, code=DEMO_TILL_PARTNER, name="Перекрёсток", now=clock.now(), actor=IMPORT)
+    result = CliRunner().invoke(app, ["--quiet", "demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "demo-admin" in result.output and "KEY=" in result.output
+    assert "simulating" not in result.output

@@ -14,6 +14,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -76,3 +77,20 @@ DB_NOT_READY = "the operational database is not ready; run `lottocrm init` (or `
 def day_option(name: str, help_text: str) -> Any:
     """A ``--name YYYY-MM-DD`` option (Typer parses it to a datetime; commands take its ``.date()``)."""
     return typer.Option(name, formats=["%Y-%m-%d"], help=help_text)
+
+
+@contextmanager
+def working(description: str) -> Iterator[None]:
+    """A spinner with the time spent, for a step that cannot count its progress (a model fit)."""
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=state.quiet,
+        transient=False,
+    )
+    with bar:
+        task = bar.add_task(description, total=None)
+        yield
+        bar.update(task, total=1, completed=1)

@@ -10,21 +10,25 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import typer
 from sqlalchemy import Engine, select
 
 from lottocrm import clock
 from lottocrm.audit.service import Actor
-from lottocrm.auth.demo import create_demo_users, print_demo_users
+from lottocrm.auth.demo import DEMO_PREFIX, create_demo_users, print_demo_users
+from lottocrm.auth.models import User
 from lottocrm.cli import db, serve
-from lottocrm.cli.context import load_settings, progress, say
+from lottocrm.cli.context import load_settings, progress, say, working
 from lottocrm.cli.mart import show_segment_sizes
 from lottocrm.cli.simulate import DEFAULT_PLAYERS, DEFAULT_SEED, report, simulate_into
 from lottocrm.db.engine import get_engine, transaction
+from lottocrm.db.migrate import schema_state
 from lottocrm.lake.schemas import FACT_TABLES
 from lottocrm.lake.store import Lake
 from lottocrm.loyalty.models import LoyaltyCard
 from lottocrm.loyalty.programme import partners
 from lottocrm.loyalty.programme.simulate import LoyaltySimulationSummary, simulate_loyalty
+from lottocrm.players.models import Player
 from lottocrm.settings import Settings
 from lottocrm.simulator.ground_truth import PLAYERS_DIR
 from lottocrm.simulator.params import SimulationConfig
@@ -84,26 +88,32 @@ def fit_models(settings: Settings, engine: Engine, end: dt.date) -> None:
     from lottocrm.analytics.clv.pipeline import fit_and_score
     from lottocrm.analytics.propensity.pipeline import build_offers
 
-    clv = fit_and_score(settings, engine, end)
+    with working("lifetime value: BG/NBD and Pareto/NBD fits, scores"):
+        clv = fit_and_score(settings, engine, end)
     say(
         f"  lifetime value ({clv.model}): {clv.players:,} players, "
         f"mean P(alive) {clv.mean_probability_alive:.2f}, "
         f"expected purchases in {clv.horizon_days} days {clv.expected_purchases:,.0f}, "
         f"discounted CLV {clv.clv_kopecks / 100:,.0f} ₽ in all"
     )
-    churn = train_and_score(settings, engine, end, truth_players_dir=settings.ground_truth_dir / PLAYERS_DIR)
+    with working("churn: LightGBM training, backtest, scores"):
+        churn = train_and_score(
+            settings, engine, end, truth_players_dir=settings.ground_truth_dir / PLAYERS_DIR
+        )
     model, baseline = churn["holdout"]["model"], churn["holdout"]["recency_baseline"]
     bands = ", ".join(f"{band} {count:,}" for band, count in churn["scored"]["bands"].items())
     say(
         f"  churn model {churn['model_version']} trained as of {churn['training_as_of']}: holdout ROC-AUC "
         f"{model['roc_auc']:.3f} vs recency-only {baseline['roc_auc']:.3f}; risk bands: {bands}"
     )
-    offers = build_offers(settings, engine, end)
+    with working("game propensity, cross-sell rules, next games to offer (about 2 minutes)"):
+        offers = build_offers(settings, engine, end)
     say(
         f"  game propensity (ROC-AUC {offers.fit.auc:.3f} vs played-before {offers.fit.baseline_auc:.3f}), "
         f"{offers.rules.rules.num_rows} association rules, next game to offer for {offers.players:,} players"
     )
-    clusters = build_clusters(settings, engine, end, options=ClusterOptions(**DEMO_CLUSTERS), today=end)
+    with working("micro-segments: Gaussian mixtures, k chosen by BIC"):
+        clusters = build_clusters(settings, engine, end, options=ClusterOptions(**DEMO_CLUSTERS), today=end)
     say(f"  {clusters.k} micro-segments chosen by BIC: " + "; ".join(p.label for p in clusters.profiles))
 
 
@@ -156,15 +166,41 @@ def _next_steps(result: SimulationResult) -> None:
     say("  docs/simulator.md                        how the data was generated, and every parameter")
 
 
+def _holds_a_demo(settings: Settings) -> bool:
+    """A data folder the demo filled before: players and the demo's accounts (a real operator's folder has
+    no ``demo-admin``)."""
+    if schema_state(settings.db_url) != "current":
+        return False
+    engine = get_engine(settings)
+    with transaction(engine) as session:
+        has_players = session.scalar(select(Player.id).limit(1)) is not None
+        has_demo_admin = session.scalar(select(User.id).where(User.username == f"{DEMO_PREFIX}admin"))
+    return has_players and has_demo_admin is not None
+
+
+def _sign_in_details(engine: Engine, *, host: str, port: int, key: str, card: str) -> None:
+    """The result of the demo, so printed even under --quiet: fresh passwords and a till key."""
+    typer.echo(f"till API (docs/loyalty-till-api.md): KEY={key} CARD={card}")
+    print_demo_users(create_demo_users(engine), url=f"http://{host}:{port}/", echo=typer.echo)
+
+
 def run(*, replace: bool, serve_ui: bool, host: str, port: int) -> None:
-    """Every step in order, then the web UI (``serve_ui``); ``replace`` clears a data folder already used."""
+    """Every step in order, then the web UI (``serve_ui``); ``replace`` clears a data folder already used.
+    Run again on its own folder, the demo keeps the data, gives the demo accounts new passwords and serves."""
     started = time.monotonic()
     settings = load_settings()
     engine = get_engine(settings)
+    if not replace and _holds_a_demo(settings):
+        say(f"{settings.data_dir} already holds the demo (`lottocrm demo --replace` simulates a new one)")
+        key, card = _till_credentials(engine)
+        _sign_in_details(engine, host=host, port=port, key=key, card=card)
+        if serve_ui:
+            serve.serve(host=host, port=port, workers=1)
+        return
     say("[bold]1. data folder[/]")
     db.init()
     say(f"[bold]2. simulating a lottery operator with {DEFAULT_PLAYERS:,} players[/]")
-    config = SimulationConfig(players=DEFAULT_PLAYERS, seed=DEFAULT_SEED, end=dt.datetime.now(dt.UTC).date())
+    config = SimulationConfig(players=DEFAULT_PLAYERS, seed=DEFAULT_SEED, end=clock.operator_day())
     result = simulate_into(settings, config, replace=replace)
     say("[bold]3. loyalty programme[/]")
     _simulate_loyalty(engine, result)
@@ -178,8 +214,7 @@ def run(*, replace: bool, serve_ui: bool, host: str, port: int) -> None:
     _describe_files(settings)
     say(f"[bold]done in {time.monotonic() - started:,.0f} s[/]")
     _next_steps(result)
-    say(f"till API (docs/loyalty-till-api.md): KEY={key} CARD={card}")
     say("[bold]7. web UI[/]")
-    print_demo_users(create_demo_users(engine), url=f"http://{host}:{port}/", echo=say)
+    _sign_in_details(engine, host=host, port=port, key=key, card=card)
     if serve_ui:
         serve.serve(host=host, port=port, workers=1)
