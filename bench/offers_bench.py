@@ -36,6 +36,7 @@ from lottocrm.analytics.propensity.offers import next_games, single_game_rules
 from lottocrm.analytics.propensity.pipeline import OFFER_RULES
 from lottocrm.analytics.rules.apriori import mine_rules
 from lottocrm.analytics.time import start_of_day_utc
+from lottocrm.audit.service import Actor
 from lottocrm.lake.store import Lake
 
 TIMEZONE = "Europe/Moscow"
@@ -133,7 +134,13 @@ def bench_build(lake: Lake, players: int) -> list[tuple[str, float]]:
     write_synthetic_players(engine, players=players, registered_on=AS_OF - dt.timedelta(days=400))
     marks: list[tuple[str, float]] = []
     started = time.perf_counter()
-    build_offers(settings, engine, AS_OF, on_step=lambda step: marks.append((step, time.perf_counter())))
+    build_offers(
+        settings,
+        engine,
+        AS_OF,
+        actor=Actor("bench:offers"),
+        on_step=lambda step: marks.append((step, time.perf_counter())),
+    )
     marks.append(("done", time.perf_counter()))
     engine.dispose()
     steps, previous = [], started

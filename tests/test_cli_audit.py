@@ -1,7 +1,8 @@
 """Every command that changes state leaves an audit row naming the person at the console (``cli:<name>``).
 
-Loyalty's and analytics' commands are checked with their domains (tests/loyalty, tests/analytics); this walks
-the platform's own: schema, accounts and keys, jobs and schedules, imports, the lake, the simulator.
+Loyalty's commands are checked in tests/loyalty/test_cli_audit.py and the model runs (CLV, churn, propensity,
+clusters) in tests/test_demo_models.py; this walks the platform's own: schema, accounts and keys, jobs and
+schedules, imports, the lake, the simulator, the analytical record.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def test_every_state_change_from_the_console_is_audited(settings: Settings, tmp_
     )
     _run("lake", "compact", "tickets", "--target-rows", "1000")
     _run("lake", "vacuum", "tickets")
+    _run("mart", "--as-of", "2025-02-01")
 
     actions = [action for action, actor in _audited(engine) if actor == ME]
     for expected in (
@@ -86,6 +88,7 @@ def test_every_state_change_from_the_console_is_audited(settings: Settings, tmp_
         "ingest.import",
         "lake.compact",
         "lake.vacuum",
+        "analytics.record.write",
     ):
         assert expected in actions, (expected, actions)
     assert actions.count("simulator.run") == 2

@@ -12,6 +12,7 @@ from lottocrm.analytics.churn.models import ChurnScore
 from lottocrm.analytics.clusters.models import PlayerCluster
 from lottocrm.analytics.clv.models import PlayerClv
 from lottocrm.analytics.propensity.models import PlayerNextGame
+from lottocrm.audit.models import AuditEvent
 from lottocrm.cli.demo_steps import fit_models
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine
@@ -41,8 +42,17 @@ def test_demo_model_step_scores_every_buyer(settings: Settings, capsys: pytest.C
             model.__tablename__: connection.scalar(select(func.count()).select_from(model))
             for model in (PlayerClv, ChurnScore, PlayerNextGame, PlayerCluster)
         }
+        audited = set(connection.scalars(select(AuditEvent.action).where(AuditEvent.actor.like("cli:%"))))
     engine.dispose()
     assert all(count > 0 for count in counts.values()), counts
+    # Every model run is a change of state made from the console: each leaves its audit row.
+    assert {
+        "analytics.clv.score",
+        "analytics.churn.train",
+        "analytics.churn.score",
+        "analytics.propensity.build",
+        "analytics.clusters.fit",
+    } <= audited, audited
     for words in ("lifetime value", "churn model", "next game to offer", "micro-segments chosen by BIC"):
         assert words in printed
 

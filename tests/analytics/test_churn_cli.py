@@ -17,6 +17,7 @@ from lottocrm.analytics import artifacts as shared_artifacts
 from lottocrm.analytics.churn import artifacts, pipeline
 from lottocrm.analytics.churn.models import ChurnModelRecord, ChurnScore
 from lottocrm.analytics.churn.panels import player_panels
+from lottocrm.audit.service import Actor
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.store import Lake
@@ -70,7 +71,7 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         truth_players_dir=root / "ground-truth" / PLAYERS_DIR,
         today=dt.date(2026, 11, 22),
     )
-    manifest = pipeline.train(workspace, as_of=dt.date(2026, 5, 1))
+    manifest = pipeline.train(workspace, as_of=dt.date(2026, 5, 1), actor=Actor("test:analytics"))
     engine.dispose()
     return root, manifest
 

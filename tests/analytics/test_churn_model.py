@@ -21,6 +21,7 @@ from lottocrm.analytics.churn.artifacts import ChurnArtifactError
 from lottocrm.analytics.churn.features import RECORD_FEATURES, FeatureSpec
 from lottocrm.analytics.churn.models import ChurnModelRecord, ChurnScore
 from lottocrm.analytics.errors import AnalyticsInputError
+from lottocrm.audit.service import Actor
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.store import Lake
@@ -58,7 +59,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def trained(workspace: pipeline.ChurnWorkspace) -> dict:
-    return pipeline.train(workspace, as_of=dt.date(2026, 5, 1))
+    return pipeline.train(workspace, as_of=dt.date(2026, 5, 1), actor=Actor("test:analytics"))
 
 
 def test_backtest_beats_the_recency_baseline_and_tracks_the_truth(workspace: pipeline.ChurnWorkspace) -> None:
@@ -94,7 +95,7 @@ def test_manifest_records_what_scoring_needs(workspace: pipeline.ChurnWorkspace,
 
 
 def test_training_is_deterministic(workspace: pipeline.ChurnWorkspace, trained: dict) -> None:
-    again = pipeline.train(workspace, as_of=dt.date(2026, 5, 1))
+    again = pipeline.train(workspace, as_of=dt.date(2026, 5, 1), actor=Actor("test:analytics"))
     assert again["model_sha256"] == trained["model_sha256"]
 
 
@@ -188,10 +189,10 @@ def test_a_lake_without_buyers_is_refused_and_scores_nothing(
         today=TODAY,
     )
     with pytest.raises(AnalyticsInputError, match="no player bought anything before 2026-03-01"):
-        pipeline.train(empty, as_of=dt.date(2026, 3, 1))
+        pipeline.train(empty, as_of=dt.date(2026, 3, 1), actor=Actor("test:analytics"))
     shutil.copytree(workspace.models_dir / trained["version"], empty.models_dir / trained["version"])
     with pytest.raises(AnalyticsInputError, match="nobody to score"):
-        pipeline.score(empty, as_of=dt.date(2026, 3, 1))
+        pipeline.score(empty, as_of=dt.date(2026, 3, 1), actor=Actor("test:analytics"))
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(ChurnScore)) == 0
         assert session.scalar(select(func.count()).select_from(ChurnModelRecord)) == 0

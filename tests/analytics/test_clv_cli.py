@@ -24,6 +24,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("LOTTOCRM_LAKE_DIR", raising=False)
     monkeypatch.delenv("LOTTOCRM_DATABASE_URL", raising=False)
     get_settings.cache_clear()
+    assert runner.invoke(app, ["--quiet", "init"]).exit_code == 0  # every command but init needs a schema
     yield tmp_path / "data"
     get_settings.cache_clear()
 

@@ -17,6 +17,7 @@ from lottocrm.analytics.clv.models import ClvFit, PlayerClv
 from lottocrm.analytics.clv.pipeline import fit_and_score
 from lottocrm.analytics.clv.scoring import ScoreOptions, StoredFit, score
 from lottocrm.analytics.clv.summary import LakeSummary
+from lottocrm.audit.service import Actor
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.store import Lake
 from lottocrm.settings import Settings
@@ -83,9 +84,15 @@ def test_score_writes_every_player_and_a_rerun_replaces(filled) -> None:
 
 
 def test_reuse_fit_loads_the_stored_parameters(filled, settings: Settings) -> None:
-    first = fit_and_score(settings, filled, CALIBRATION_END, today=TODAY)
+    first = fit_and_score(settings, filled, CALIBRATION_END, today=TODAY, actor=Actor("test:analytics"))
     second = fit_and_score(
-        settings, filled, CALIBRATION_END, options=ScoreOptions(horizon_days=30), reuse_fit=True, today=TODAY
+        settings,
+        filled,
+        CALIBRATION_END,
+        options=ScoreOptions(horizon_days=30),
+        reuse_fit=True,
+        today=TODAY,
+        actor=Actor("test:analytics"),
     )
     assert not first.reused_fit and second.reused_fit
     assert second.params == first.params and second.spend_params == first.spend_params
@@ -123,8 +130,8 @@ def test_scores_agree_with_the_model_formulas(filled, settings: Settings) -> Non
 
 
 def test_panel_shows_the_latest_score(filled, settings: Settings) -> None:
-    fit_and_score(settings, filled, dt.date(2024, 4, 30), today=TODAY)
-    fit_and_score(settings, filled, CALIBRATION_END, today=TODAY)
+    fit_and_score(settings, filled, dt.date(2024, 4, 30), today=TODAY, actor=Actor("test:analytics"))
+    fit_and_score(settings, filled, CALIBRATION_END, today=TODAY, actor=Actor("test:analytics"))
     with transaction(filled) as session:
         row = session.get(PlayerClv, (CALIBRATION_END, 1))
         assert row is not None

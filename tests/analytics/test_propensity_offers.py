@@ -31,6 +31,7 @@ from lottocrm.analytics.propensity.panels import player_panels, reason
 from lottocrm.analytics.propensity.pipeline import build_offers
 from lottocrm.analytics.propensity.writeback import replace_offers
 from lottocrm.analytics.rules.apriori import basket_pairs
+from lottocrm.audit.service import Actor
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.store import Lake
 from lottocrm.presentation.render import as_text
@@ -198,7 +199,7 @@ def _count(engine, model) -> int:  # type: ignore[no-untyped-def]
 
 def test_build_offers_stores_a_version_per_as_of_and_reruns_replace(settings: Settings, operator) -> None:
     options = PropensityOptions(trees=30)
-    summary = build_offers(settings, operator, AS_OF, options=options)
+    summary = build_offers(settings, operator, AS_OF, options=options, actor=Actor("test:analytics"))
     assert summary.players > 100
     assert summary.propensity_rows == 3 * summary.players
     assert summary.first_game_offers == 3 * (480 - summary.players)
@@ -236,7 +237,7 @@ def test_build_offers_stores_a_version_per_as_of_and_reruns_replace(settings: Se
     earlier = AS_OF - dt.timedelta(days=7)
     with transaction(operator) as session:
         replace_offers(session, as_of=earlier, propensities=EMPTY_TOP, offers=EMPTY_TOP, run=_run(earlier))
-    again = build_offers(settings, operator, AS_OF, options=options)
+    again = build_offers(settings, operator, AS_OF, options=options, actor=Actor("test:analytics"))
     assert again.offer_rows == summary.offer_rows
     assert {m: _count(operator, m) for m in counts} == {**counts, PropensityRun: 2}
 

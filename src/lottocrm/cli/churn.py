@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from lottocrm.audit.service import Actor
 from lottocrm.cli.context import DB_NOT_READY, console, day_option, fail, load_settings, say, state
 
 churn_app = typer.Typer(
@@ -104,7 +105,9 @@ def train(
     """Train a model at an as-of date (on 80 % of buyers, measured on the rest) and save it as a version."""
     from lottocrm.analytics.churn import pipeline
 
-    manifest = _run(lambda ws: pipeline.train(ws, as_of=as_of.date(), window_days=window_days))
+    manifest = _run(
+        lambda ws: pipeline.train(ws, as_of=as_of.date(), window_days=window_days, actor=Actor.console())
+    )
     if as_json:
         typer.echo(json.dumps(manifest, ensure_ascii=False, indent=2))
         return
@@ -149,7 +152,7 @@ def score(
     """Score every buyer with a saved model into churn_scores (rerunning a date and model replaces)."""
     from lottocrm.analytics.churn import pipeline
 
-    result = _run(lambda ws: pipeline.score(ws, as_of=as_of.date(), version=model))
+    result = _run(lambda ws: pipeline.score(ws, as_of=as_of.date(), version=model, actor=Actor.console()))
     bands = ", ".join(f"{name} {count}" for name, count in result["bands"].items())
     say(f"as of {result['as_of']}: {result['players']} players scored with model {result['model_version']}")
     say(f"  risk bands: {bands}")

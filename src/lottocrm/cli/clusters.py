@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from lottocrm.audit.service import Actor
 from lottocrm.cli.context import DB_NOT_READY, console, day_option, fail, load_settings, progress, say
 
 clusters_app = typer.Typer(help="Gaussian-mixture micro-segments of players.", no_args_is_help=True)
@@ -63,6 +64,7 @@ def fit_clusters(
                 settings,
                 get_engine(settings),
                 as_of.date(),
+                actor=Actor.console(),
                 options=options,
                 on_fit=fitted,
             )

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from lottocrm.audit.service import Actor
 from lottocrm.cli.context import console, err_console, fail, load_settings, progress, say, state
 
 clv_app = typer.Typer(
@@ -193,6 +194,7 @@ def score(
                 settings,
                 get_engine(settings),
                 calibration_end.date(),
+                actor=Actor.console(),
                 options=options,
                 transaction=Transaction(transaction.value),
                 reuse_fit=reuse_fit,

@@ -70,6 +70,7 @@ def _build_marts(settings: Settings, engine: Engine, result: SimulationResult) -
     end = result.config.end
     written = write_records(
         engine,
+        actor=Actor.console(),
         lake=Lake(settings.lake_path),
         options=MartOptions(timezone=settings.timezone),
         days=[end - MART_LOOKBACK, end],
@@ -89,7 +90,7 @@ def fit_models(settings: Settings, engine: Engine, end: dt.date) -> None:
     from lottocrm.analytics.propensity.pipeline import build_offers
 
     with working("lifetime value: BG/NBD and Pareto/NBD fits, scores"):
-        clv = fit_and_score(settings, engine, end)
+        clv = fit_and_score(settings, engine, end, actor=Actor.console())
     say(
         f"  lifetime value ({clv.model}): {clv.players:,} players, "
         f"mean P(alive) {clv.mean_probability_alive:.2f}, "
@@ -98,7 +99,11 @@ def fit_models(settings: Settings, engine: Engine, end: dt.date) -> None:
     )
     with working("churn: LightGBM training, backtest, scores"):
         churn = train_and_score(
-            settings, engine, end, truth_players_dir=settings.ground_truth_dir / PLAYERS_DIR
+            settings,
+            engine,
+            end,
+            actor=Actor.console(),
+            truth_players_dir=settings.ground_truth_dir / PLAYERS_DIR,
         )
     model, baseline = churn["holdout"]["model"], churn["holdout"]["recency_baseline"]
     bands = ", ".join(f"{band} {count:,}" for band, count in churn["scored"]["bands"].items())
@@ -107,13 +112,15 @@ def fit_models(settings: Settings, engine: Engine, end: dt.date) -> None:
         f"{model['roc_auc']:.3f} vs recency-only {baseline['roc_auc']:.3f}; risk bands: {bands}"
     )
     with working("game propensity, cross-sell rules, next games to offer (about 2 minutes)"):
-        offers = build_offers(settings, engine, end)
+        offers = build_offers(settings, engine, end, actor=Actor.console())
     say(
         f"  game propensity (ROC-AUC {offers.fit.auc:.3f} vs played-before {offers.fit.baseline_auc:.3f}), "
         f"{offers.rules.rules.num_rows} association rules, next game to offer for {offers.players:,} players"
     )
     with working("micro-segments: Gaussian mixtures, k chosen by BIC"):
-        clusters = build_clusters(settings, engine, end, options=ClusterOptions(**DEMO_CLUSTERS), today=end)
+        clusters = build_clusters(
+            settings, engine, end, options=ClusterOptions(**DEMO_CLUSTERS), today=end, actor=Actor.console()
+        )
     say(f"  {clusters.k} micro-segments chosen by BIC: " + "; ".join(p.label for p in clusters.profiles))
 
 

@@ -11,9 +11,8 @@ import logging
 import os
 from typing import Any
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from lottocrm import __version__, domains
 from lottocrm.cli.context import fail, load_settings, state
@@ -21,7 +20,7 @@ from lottocrm.errors import ServiceError
 from lottocrm.manifest import Command, resolve
 
 
-class _Unloaded(click.Command):
+class _Unloaded(TyperCommand):
     """What a command is until it runs: its name and its one-line help."""
 
     def __init__(self, spec: Command) -> None:
@@ -29,10 +28,10 @@ class _Unloaded(click.Command):
         self.spec = spec
 
 
-def _load(spec: Command) -> click.Command:
+def _load(spec: Command) -> Any:
     target = resolve(spec.target)
     if isinstance(target, typer.Typer):
-        command: click.Command = typer.main.get_group(target)
+        command: Any = typer.main.get_group(target)
     else:
         single = typer.Typer()
         single.command(spec.name)(target)
@@ -82,31 +81,28 @@ class InstalledCommands(TyperGroup):
         for spec in domains.commands():
             self.commands[spec.name] = _Unloaded(spec)
 
-    def loaded(self, name: str) -> click.Command | None:
+    def loaded(self, name: str) -> Any:
         command = self.commands.get(name)
         if isinstance(command, _Unloaded):
             command = self.commands[name] = _load(command.spec)
         return command
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         """A service's refusal is one line on stderr and exit code 1, whichever command met it; so is anything
         unexpected (``LOTTOCRM_DEBUG=1`` shows the traceback)."""
         try:
             return super().invoke(ctx)
         except ServiceError as exc:
             raise fail(exc.message) from None
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, typer.Exit):
-            raise
         except Exception as exc:
-            if os.environ.get("LOTTOCRM_DEBUG"):
+            # Usage errors, --help and exits are the command line's own way out (Typer carries its own click).
+            if type(exc).__module__.startswith(("click", "typer")) or os.environ.get("LOTTOCRM_DEBUG"):
                 raise
             raise fail(
                 f"unexpected {type(exc).__name__}: {exc} (run again with LOTTOCRM_DEBUG=1 for the traceback)"
             ) from None
 
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
         if args:
             self.loaded(args[0])
             if not ctx.resilient_parsing:

@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from lottocrm.audit.service import Actor
 from lottocrm.cli.context import DB_NOT_READY, console, day_option, fail, load_settings, progress, say, state
 from lottocrm.db.engine import get_engine
 from lottocrm.lake.store import Lake
@@ -80,6 +81,7 @@ def mart(
 
             written = write_records(
                 get_engine(settings),
+                actor=Actor.console(),
                 lake=Lake(settings.lake_path),
                 options=options,
                 days=[day],

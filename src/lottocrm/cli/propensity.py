@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from lottocrm.audit.service import Actor
 from lottocrm.cli.context import DB_NOT_READY, console, day_option, fail, load_settings, progress, say, state
 
 propensity_app = typer.Typer(
@@ -77,6 +78,7 @@ def build(
                 settings,
                 engine,
                 as_of.date(),
+                actor=Actor.console(),
                 options=options,
                 rule_options=rule_options,
                 offers=offers,

@@ -36,6 +36,8 @@ from lottocrm.analytics.churn.scoring import (
 from lottocrm.analytics.errors import AnalyticsInputError
 from lottocrm.analytics.mart.build import MartBuilder, MartOptions, mart_builder
 from lottocrm.analytics.time import start_of_day_utc
+from lottocrm.audit import service as audit
+from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
 from lottocrm.settings import Settings
@@ -150,7 +152,9 @@ def _comparison(
     }
 
 
-def train(ws: ChurnWorkspace, *, as_of: dt.date, window_days: int = DEFAULT_WINDOW_DAYS) -> dict[str, Any]:
+def train(
+    ws: ChurnWorkspace, *, as_of: dt.date, actor: Actor, window_days: int = DEFAULT_WINDOW_DAYS
+) -> dict[str, Any]:
     """Fit on 80 % of the buyers at ``as_of``, measure on the other 20 %, save and register the artifact."""
     check_window(window_days)
     with _sources(ws) as sources:
@@ -167,6 +171,12 @@ def train(ws: ChurnWorkspace, *, as_of: dt.date, window_days: int = DEFAULT_WIND
     )
     with transaction(ws.engine) as session:
         register_model(session, manifest)
+        audit.record(
+            session,
+            actor=actor,
+            action="analytics.churn.train",
+            detail={"version": manifest["version"], "as_of": as_of.isoformat()},
+        )
     return manifest
 
 
@@ -267,7 +277,7 @@ def _stream(expression: ir.Table) -> Iterator[pa.RecordBatch]:
         yield batch.cast(schema)
 
 
-def score(ws: ChurnWorkspace, *, as_of: dt.date, version: str | None = None) -> dict[str, Any]:
+def score(ws: ChurnWorkspace, *, as_of: dt.date, actor: Actor, version: str | None = None) -> dict[str, Any]:
     """Score every buyer at ``as_of`` with a saved model (default: the newest) into ``churn_scores``."""
     model = ChurnModel.from_artifact(artifacts.STORE.load(ws.models_dir, version))
     with _sources(ws) as sources:
@@ -282,6 +292,12 @@ def score(ws: ChurnWorkspace, *, as_of: dt.date, version: str | None = None) -> 
                 raise AnalyticsInputError(
                     f"no player bought anything before {as_of}, so there is nobody to score"
                 )
+            audit.record(
+                session,
+                actor=actor,
+                action="analytics.churn.score",
+                detail={"as_of": as_of.isoformat(), "version": model.version, "players": players},
+            )
     return {"as_of": as_of.isoformat(), "model_version": model.version, "players": players, "bands": bands}
 
 
@@ -300,6 +316,7 @@ def train_and_score(
     engine: Engine,
     as_of: dt.date,
     *,
+    actor: Actor,
     window_days: int = DEFAULT_WINDOW_DAYS,
     truth_players_dir: Path | None = None,
 ) -> dict[str, Any]:
@@ -312,8 +329,8 @@ def train_and_score(
     train_as_of = min(
         as_of - dt.timedelta(days=window_days), last_observable_as_of(ws, window_days=window_days)
     )
-    manifest = train(ws, as_of=train_as_of, window_days=window_days)
-    scored = score(ws, as_of=as_of, version=manifest["version"])
+    manifest = train(ws, as_of=train_as_of, window_days=window_days, actor=actor)
+    scored = score(ws, as_of=as_of, version=manifest["version"], actor=actor)
     metrics = manifest["metrics"]
     return {
         "model_version": manifest["version"],

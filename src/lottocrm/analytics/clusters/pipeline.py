@@ -11,6 +11,8 @@ from lottocrm import clock
 from lottocrm.analytics.clusters.gmm import ClusterOptions, ClusterResult, FitProgress, cluster_players
 from lottocrm.analytics.clusters.writeback import replace_clusters
 from lottocrm.analytics.mart.build import MartOptions, mart_builder
+from lottocrm.audit import service as audit
+from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
 from lottocrm.settings import Settings
@@ -22,6 +24,7 @@ def build_clusters(
     as_of: dt.date,
     *,
     options: ClusterOptions,
+    actor: Actor,
     today: dt.date | None = None,
     on_fit: FitProgress | None = None,
 ) -> ClusterResult:
@@ -34,4 +37,10 @@ def build_clusters(
     result = cluster_players(mart, options, on_fit=on_fit)
     with transaction(engine) as session:
         replace_clusters(session, as_of=as_of, result=result)
+        audit.record(
+            session,
+            actor=actor,
+            action="analytics.clusters.fit",
+            detail={"as_of": as_of.isoformat(), "clusters": result.k},
+        )
     return result

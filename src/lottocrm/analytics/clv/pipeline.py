@@ -35,6 +35,8 @@ from lottocrm.analytics.clv.scoring import (
 )
 from lottocrm.analytics.clv.summary import LakeSummary, TicketSpan, Transaction
 from lottocrm.analytics.errors import AnalyticsInputError
+from lottocrm.audit import service as audit
+from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction as unit_of_work
 from lottocrm.lake.store import Lake
 from lottocrm.settings import Settings
@@ -194,6 +196,7 @@ def fit_and_score(
     engine: Engine,
     calibration_end: dt.date,
     *,
+    actor: Actor,
     options: ScoreOptions | None = None,
     transaction: Transaction = Transaction.VISIT,
     reuse_fit: bool = False,
@@ -229,6 +232,16 @@ def fit_and_score(
             scores=scores,
             horizon_days=options.horizon_days,
             discount_rate=options.discount_rate,
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="analytics.clv.score",
+            detail={
+                "as_of": calibration_end.isoformat(),
+                "model": fit.model,
+                "players": int(scores.player_id.size),
+            },
         )
     return ClvScoreSummary(
         as_of=calibration_end,

@@ -13,6 +13,8 @@ from lottocrm import clock
 from lottocrm.analytics.errors import AnalyticsInputError
 from lottocrm.analytics.mart.build import MartOptions, mart_builder
 from lottocrm.analytics.mart.writeback import replace_snapshot
+from lottocrm.audit import service as audit
+from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
 
@@ -26,6 +28,7 @@ def write_records(
     lake: Lake,
     options: MartOptions,
     days: Sequence[dt.date],
+    actor: Actor,
     today: dt.date | None = None,
     on_step: OnStep | None = None,
 ) -> dict[dt.date, pa.Table]:
@@ -42,6 +45,12 @@ def write_records(
             step(f"writing player_analytics as of {day}")
             with transaction(engine) as session:
                 replace_snapshot(session, as_of=day, mart=written[day])
+                audit.record(
+                    session,
+                    actor=actor,
+                    action="analytics.record.write",
+                    detail={"as_of": day.isoformat(), "players": written[day].num_rows},
+                )
     return written
 
 

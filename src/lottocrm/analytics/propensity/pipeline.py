@@ -29,6 +29,8 @@ from lottocrm.analytics.propensity.model import (
 from lottocrm.analytics.propensity.offers import next_games, single_game_rules, top_propensities
 from lottocrm.analytics.propensity.writeback import replace_offers
 from lottocrm.analytics.rules.apriori import RuleOptions, RulesResult, mine_rules
+from lottocrm.audit import service as audit
+from lottocrm.audit.service import Actor
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
 from lottocrm.settings import Settings
@@ -80,6 +82,7 @@ def build_offers(
     engine: Engine,
     as_of: dt.date,
     *,
+    actor: Actor,
     options: PropensityOptions | None = None,
     rule_options: RuleOptions = OFFER_RULES,
     offers: int = DEFAULT_OFFERS,
@@ -129,6 +132,12 @@ def build_offers(
     with transaction(engine) as session:
         replace_offers(
             session, as_of=as_of, propensities=top, offers=ranked, run=run, first_games=first_games
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="analytics.propensity.build",
+            detail={"as_of": as_of.isoformat(), "model_version": model.version, "players": scored_players},
         )
     return OffersSummary(
         as_of=as_of,
