@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import re
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
@@ -20,6 +22,7 @@ from lottocrm.audit.models import AuditEvent
 from lottocrm.audit.service import Actor
 from lottocrm.auth.demo import create_demo_users, print_demo_users
 from lottocrm.auth.models import ROLES
+from lottocrm.catalog.models import Game
 from lottocrm.cli.main import app as cli
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
@@ -152,3 +155,13 @@ def test_demo_users_one_per_role_and_rerun_resets_them(engine, anonymous) -> Non
     print_demo_users(again, url="http://127.0.0.1:8000/", echo=lines.append)
     assert len(lines) == 6 and again[0].password in lines[1]
     sign_in(anonymous, "demo-operator", again[0].password)
+
+
+def test_report_csv_cells_cannot_run_as_formulas(seeded, engine) -> None:  # type: ignore[no-untyped-def]
+    """A game named like a spreadsheet formula stays text in `lottocrm report … --csv`."""
+    with transaction(engine) as session:
+        session.execute(update(Game).where(Game.id == 1).values(name='=HYPERLINK("http://x")'))
+    out = CliRunner().invoke(cli, ["report", "sales-by-game", "--csv"])
+    assert out.exit_code == 0, out.output
+    rows = list(csv.reader(io.StringIO(out.output)))
+    assert [row[1] for row in rows if "HYPERLINK" in row[1]] == ['\'=HYPERLINK("http://x")']

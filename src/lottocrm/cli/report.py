@@ -3,7 +3,6 @@ parameters as the report API, validated by the same query documents."""
 
 from __future__ import annotations
 
-import csv
 import sys
 from typing import Annotated
 
@@ -18,6 +17,7 @@ from lottocrm.cli.context import DB_NOT_READY, console, fail, load_settings
 from lottocrm.db.engine import get_engine
 from lottocrm.errors import ServiceError
 from lottocrm.lake.store import Lake
+from lottocrm.presentation.csv_export import write_csv
 
 SALES = "(kpi, sales-by-*)"
 
@@ -65,9 +65,7 @@ def report(
         raise fail(DB_NOT_READY) from None
     rows = table.to_pylist()
     if as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(table.column_names)
-        writer.writerows([row[c] for c in table.column_names] for row in rows)
+        write_csv(sys.stdout, table.column_names, ([row[c] for c in table.column_names] for row in rows))
         return
     dates = compared(table)  # only the segment migration carries the dates it compares
     shown = Table(title=f"{name}: {dates[0]} → {dates[1]}" if dates else name)

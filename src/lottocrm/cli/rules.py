@@ -5,7 +5,6 @@ Ibis and DuckDB are imported inside the command, so ``lottocrm rules --help`` st
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import sys
 from typing import Annotated
@@ -13,6 +12,7 @@ from typing import Annotated
 import typer
 
 from lottocrm.cli.context import DB_NOT_READY, console, day_option, fail, load_settings, say
+from lottocrm.presentation.csv_export import write_csv
 
 
 def rules(
@@ -80,10 +80,10 @@ def rules(
 
     found = result.rules.to_pylist()
     if as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(["antecedent", "consequent", "players", "support", "confidence", "lift"])
-        for rule in found:
-            writer.writerow(
+        write_csv(
+            sys.stdout,
+            ["antecedent", "consequent", "players", "support", "confidence", "lift"],
+            (
                 [
                     names(rule["antecedent"]),
                     names(rule["consequent"]),
@@ -92,7 +92,9 @@ def rules(
                     f"{rule['confidence']:.6f}",
                     f"{rule['lift']:.6f}",
                 ]
-            )
+                for rule in found
+            ),
+        )
         return
     say(
         f"baskets: {result.baskets:,} players with a ticket in {result.window_days} days "
