@@ -34,16 +34,20 @@ def test_sales_in_a_date_range(client_for) -> None:  # type: ignore[no-untyped-d
 def test_kpi_filtered_by_channel_or_game_counts_only_those_sales(client_for) -> None:  # type: ignore[no-untyped-def]
     client = client_for("marketer")
     website = _rows(client, "kpi", channel="website")
-    # One 50 ₽ website ticket of player 1001 a month; registrations are not filtered by a sales channel.
-    assert [row[1:] for row in website] == [[1, new, 1, 5000, 5000, 1.0] for new in (1, 1, 1, 0, 0, 0)]
-    assert [row[0] for row in website] == [f"2026-0{month}-01" for month in range(1, 7)]
+    # One 50 ₽ website ticket (one purchase) of player 1001 a month, on the 11th; registrations are not
+    # filtered by a sales channel. June holds the lake's latest sale: it is not complete.
+    assert [row[3:] for row in website] == [[1, new, 1, 1, 5000, 5000, 1.0] for new in (1, 1, 1, 0, 0, 0)]
+    assert [row[:3] for row in website] == [
+        [f"2026-0{month}-01", month < 6, f"2026-0{month}-11"] for month in range(1, 7)
+    ]
     assert _rows(client, "kpi", game="2") == website  # the website tickets are the game-2 tickets
 
 
 def test_kpi_in_one_region_counts_its_sales_and_registrations(client_for) -> None:  # type: ignore[no-untyped-def]
-    # Only the anonymous ticket was sold in Saint Petersburg, and no player there registered.
+    # Only the anonymous ticket was sold in Saint Petersburg, and no player there registered: no purchase,
+    # so no average check or frequency (it was the ticket's price, 100 ₽, before checks were per purchase).
     assert _rows(client_for("marketer"), "kpi", region="RU-SPE") == [
-        ["2026-03-01", 0, 0, 1, 10000, 10000, 0.0]
+        ["2026-03-01", True, "2026-03-01", 0, 0, 0, 1, 10000, None, None]
     ]
 
 
@@ -54,9 +58,20 @@ def test_kpi_by_week(client_for) -> None:  # type: ignore[no-untyped-def]
     body = response.json()
     assert body["columns"][0] == "week"
     # Weeks start on Monday: 5 January holds the 10th and 11th, 12 January the 12th.
+    assert body["columns"][1:] == [
+        "complete",
+        "through",
+        "active_players",
+        "new_players",
+        "purchases",
+        "tickets",
+        "revenue_kopecks",
+        "average_check_kopecks",
+        "frequency",
+    ]
     assert body["rows"] == [
-        ["2026-01-05", 2, 1, 3, 25000, 8333, 1.5],
-        ["2026-01-12", 1, 0, 1, 10000, 10000, 1.0],
+        ["2026-01-05", True, "2026-01-11", 2, 1, 3, 3, 25000, 8333, 1.5],
+        ["2026-01-12", True, "2026-01-12", 1, 0, 1, 1, 10000, 10000, 1.0],
     ]
 
 

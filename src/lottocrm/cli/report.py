@@ -30,10 +30,10 @@ def report(
     name: Annotated[str, typer.Argument(help=f"One of: {', '.join(REPORTS)}.")],
     as_csv: Annotated[bool, typer.Option("--csv", help="Write CSV to stdout instead of a table.")] = False,
     since: Annotated[
-        str | None, _option("--since", f"First UTC day of sales counted, YYYY-MM-DD {SALES}.")
+        str | None, _option("--since", f"First operator day of sales counted, YYYY-MM-DD {SALES}.")
     ] = None,
     until: Annotated[
-        str | None, _option("--until", f"Last UTC day of sales counted, YYYY-MM-DD {SALES}.")
+        str | None, _option("--until", f"Last operator day of sales counted, YYYY-MM-DD {SALES}.")
     ] = None,
     game: Annotated[str | None, _option("--game", f"Only this game id {SALES}.")] = None,
     channel: Annotated[

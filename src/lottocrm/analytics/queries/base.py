@@ -12,6 +12,11 @@ and only after the document has validated them.
 
 ``definition`` is part of the cache key: bump it when a query's calculation changes, so results computed by
 the old definition are never served.
+
+Lake queries count in the operator's calendar: days, weeks and months are those of ``timezone`` (the
+operator's zone, ``LOTTOCRM_TIMEZONE``, unless a document names another), because a sale at 01:30 in Moscow
+on 1 December is a December sale to everyone who reads the report. The zone is a field of the document, so
+results counted in another zone are another cache entry.
 """
 
 from __future__ import annotations
@@ -22,14 +27,16 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
+from zoneinfo import ZoneInfoNotFoundError
 
 import ibis
+import ibis.expr.datatypes as dt_types
 import ibis.expr.types as ir
 import pyarrow as pa
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import Connection
 
-from lottocrm import vocab
+from lottocrm import clock, vocab
 
 
 class Source(StrEnum):
@@ -59,9 +66,48 @@ class LakeTables:
     games: ir.Table
 
 
+@ibis.udf.scalar.builtin(
+    name="timezone", signature=((dt_types.string, dt_types.Timestamp(timezone="UTC")), dt_types.timestamp)
+)
+def _timezone(zone: str, moment: dt.datetime) -> dt.datetime:
+    """DuckDB's ``timezone(zone, timestamptz)``: the wall-clock time in ``zone`` (ICU, built into DuckDB)."""
+
+
+def _operator_zone() -> str:
+    return clock.operator_zone().key
+
+
 class LakeQuery(ReportQuery, ABC):
+    timezone: str = Field(default_factory=_operator_zone)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            clock.zone_named(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}") from None
+        return name
+
     @abstractmethod
     def expression(self, tables: LakeTables) -> ir.Table: ...
+
+    def wall_clock(self, moment: ir.TimestampValue) -> ir.TimestampValue:
+        """``moment`` (UTC) as the operator's wall-clock time, daylight saving included."""
+        return _timezone(ibis.literal(self.timezone, "string"), moment)
+
+    def day(self, moment: ir.TimestampValue) -> ir.DateValue:
+        """The operator's calendar day ``moment`` falls on."""
+        return self.wall_clock(moment).date()
+
+    def dated(self, tickets: ir.Table) -> ir.Table:
+        """``tickets`` with the operator ``day`` each was sold on."""
+        return tickets.mutate(day=self.day(tickets.sold_at))
+
+    def last_sale_day(self, tables: LakeTables) -> ir.DateScalar:
+        """The operator day of the lake's latest sale, whatever the document's filters: a period that ends
+        before it is complete (its sales are in), the period holding it is so far."""
+        return self.day(tables.tickets.sold_at.max()).as_scalar()
 
 
 class StoreQuery(ReportQuery, ABC):
@@ -82,8 +128,8 @@ GameId = Annotated[int, Field(gt=0, lt=2**31)]
 
 
 class TicketFilters(BaseModel):
-    """Which tickets count: sold from ``since`` to ``until`` (whole UTC days, both included — the lake's
-    calendar, the one the reports' months are cut in), of one game, through one channel, in one region."""
+    """Which tickets count: sold from ``since`` to ``until`` (whole operator days, both included), of one
+    game, through one channel, in one region."""
 
     since: dt.date | None = None
     until: dt.date | None = None
@@ -97,10 +143,10 @@ class TicketFilters(BaseModel):
             raise ValueError(f"since {self.since} is after until {self.until}")
         return self
 
-    def tickets(self, tickets: ir.Table) -> ir.Table:
+    def tickets(self, tickets: ir.Table, *, timezone: str) -> ir.Table:
         """``tickets`` narrowed to the filters (unchanged when none is set)."""
         conditions = [
-            *_moment_range(tickets.sold_at, self.since, self.until),
+            *_moment_range(tickets.sold_at, self.since, self.until, timezone),
             *([tickets.game_id == ibis.literal(self.game, "int32")] if self.game is not None else []),
             *([tickets.channel == ibis.literal(self.channel, "string")] if self.channel else []),
             *([tickets.region == ibis.literal(self.region, "string")] if self.region else []),
@@ -108,23 +154,26 @@ class TicketFilters(BaseModel):
         return tickets.filter(*conditions) if conditions else tickets
 
 
-def _utc_midnight(day: dt.date) -> ir.TimestampScalar:
-    return ibis.literal(dt.datetime.combine(day, dt.time(), dt.UTC), type="timestamp('UTC')")
+def _instant(moment: dt.datetime) -> ir.TimestampScalar:
+    return ibis.literal(moment, type="timestamp('UTC')")
 
 
 def _moment_range(
-    moment: ir.TimestampColumn, since: dt.date | None, until: dt.date | None
+    moment: ir.TimestampColumn, since: dt.date | None, until: dt.date | None, timezone: str
 ) -> list[ir.BooleanValue]:
-    """Conditions keeping ``moment`` within the UTC days ``since``..``until`` (either may be open)."""
+    """Conditions keeping ``moment`` within the operator days ``since``..``until`` (either may be open),
+    compared as UTC instants so the engine can prune files on the timestamps' statistics."""
     conditions = []
     if since is not None:
-        conditions.append(moment >= _utc_midnight(since))
+        conditions.append(moment >= _instant(clock.day_bounds(since, zone=timezone)[0]))
     if until is not None:
-        conditions.append(moment < _utc_midnight(until + dt.timedelta(days=1)))
+        conditions.append(moment < _instant(clock.day_bounds(until, zone=timezone)[1]))
     return conditions
 
 
-def registered_in_range(players: ir.Table, since: dt.date | None, until: dt.date | None) -> ir.Table:
-    """Players registered within the UTC days ``since``..``until``."""
-    conditions = _moment_range(players.registered_at, since, until)
+def registered_in_range(
+    players: ir.Table, since: dt.date | None, until: dt.date | None, *, timezone: str
+) -> ir.Table:
+    """Players registered within the operator days ``since``..``until``."""
+    conditions = _moment_range(players.registered_at, since, until, timezone)
     return players.filter(*conditions) if conditions else players

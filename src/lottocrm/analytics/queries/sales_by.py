@@ -1,4 +1,4 @@
-"""Sales by game, channel or region: tickets, revenue and buying players, largest revenue first."""
+"""Sales by game, channel or region: tickets, revenue and identified buying players, largest revenue first."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ class SalesQuery(LakeQuery, TicketFilters):
     kind: Literal["sales_by"] = "sales_by"
     by: Literal["game", "channel", "region"]
     sources: ClassVar = frozenset({Source.TICKETS, Source.GAMES})
+    # 2: since/until are operator days instead of UTC ones.
+    definition: ClassVar[int] = 2
 
     def expression(self, tables: LakeTables) -> ir.Table:
-        tickets = self.tickets(tables.tickets)
+        tickets = self.tickets(tables.tickets, timezone=self.timezone)
         column = DIMENSIONS[self.by]
         grouped = tickets.group_by(column).aggregate(
             tickets=tickets.count(),

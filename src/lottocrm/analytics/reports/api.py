@@ -84,10 +84,10 @@ def report(
     principal: Annotated[Principal, require(Permission.REPORTS_VIEW)],
     name: str,
     since: Annotated[
-        str | None, _text("First UTC day of sales counted, YYYY-MM-DD (kpi, sales-by-*).")
+        str | None, _text("First operator day of sales counted, YYYY-MM-DD (kpi, sales-by-*).")
     ] = None,
     until: Annotated[
-        str | None, _text("Last UTC day of sales counted, YYYY-MM-DD (kpi, sales-by-*).")
+        str | None, _text("Last operator day of sales counted, YYYY-MM-DD (kpi, sales-by-*).")
     ] = None,
     game: Annotated[str | None, _text("Only this game id (kpi, sales-by-*).")] = None,
     channel: Annotated[str | None, _text("Only this sales channel, e.g. website (kpi, sales-by-*).")] = None,
