@@ -63,5 +63,15 @@ DOMAIN = Domain(
             "analytics.record_written",
             "lottocrm.analytics.queries.refresh:refresh_record_reports",
         ),
+        Subscriber(
+            "analytics.refresh_ticket_reports",
+            "ingest.tickets_committed",
+            "lottocrm.analytics.queries.refresh:refresh_lake_reports",
+        ),
+        Subscriber(
+            "analytics.refresh_player_reports",
+            "players.registered",
+            "lottocrm.analytics.queries.refresh:refresh_lake_reports",
+        ),
     ),
 )

@@ -124,6 +124,15 @@ def fit_models(settings: Settings, engine: Engine, end: dt.date) -> None:
     say(f"  {clusters.k} micro-segments chosen by BIC: " + "; ".join(p.label for p in clusters.profiles))
 
 
+def _compute_dashboard(settings: Settings, engine: Engine) -> None:
+    """The dashboard's reports, stored before the web UI starts: the demo runs no worker to compute them
+    after its imports and write-backs. Imported here: Ibis would slow every other command's start."""
+    from lottocrm.analytics.queries.refresh import compute_dashboard
+
+    with working("dashboard reports: KPIs, cohorts, funnel, sales, segments"):
+        compute_dashboard(engine, lake=Lake(settings.lake_path))
+
+
 def _simulate_loyalty(engine: Engine, result: SimulationResult) -> LoyaltySimulationSummary:
     end = dt.datetime.combine(result.config.end, dt.time(), tzinfo=dt.UTC)
     with progress() as bar:
@@ -199,6 +208,7 @@ def run(*, replace: bool, serve_ui: bool, host: str, port: int) -> None:
     engine = get_engine(settings)
     if not replace and _holds_a_demo(settings):
         say(f"{settings.data_dir} already holds the demo (`lottocrm demo --replace` simulates a new one)")
+        _compute_dashboard(settings, engine)  # whatever an upgrade's new report definitions miss
         key, card = _till_credentials(engine)
         _sign_in_details(engine, host=host, port=port, key=key, card=card)
         if serve_ui:
@@ -216,6 +226,7 @@ def run(*, replace: bool, serve_ui: bool, host: str, port: int) -> None:
     _build_marts(settings, engine, result)
     say("[bold]5. lifetime value, churn, next game to offer, micro-segments[/]")
     fit_models(settings, engine, result.config.end)
+    _compute_dashboard(settings, engine)
     say("[bold]6. what was created[/]")
     report(result)
     _describe_files(settings)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Connection, Select, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -63,7 +63,7 @@ DEFAULT_BACKOFF = Backoff()
 
 
 def enqueue(
-    session: Session,
+    session: Session | Connection,
     *,
     kind: str,
     payload: dict[str, Any] | None = None,
@@ -131,7 +131,7 @@ def _job_row(
     }
 
 
-def _insert_new(session: Session) -> Any:
+def _insert_new(session: Session | Connection) -> Any:
     insert = postgresql.insert if _is_postgresql(session) else sqlite.insert
     # ON CONFLICT DO NOTHING: a duplicate must not abort the caller's transaction as an IntegrityError would.
     return insert(Job).on_conflict_do_nothing(index_elements=["dedupe_key"])
@@ -143,8 +143,10 @@ def _claimable(now: dt.datetime) -> Any:
     return or_(waiting, abandoned)
 
 
-def _is_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def _is_postgresql(session: Session | Connection) -> bool:
+    # Imports emit their events on the Connection that writes their ledger row; services on a Session.
+    bind = session.get_bind() if isinstance(session, Session) else session
+    return bind.dialect.name == "postgresql"
 
 
 def _skip_locked(query: Select[Any], session: Session) -> Select[Any]:

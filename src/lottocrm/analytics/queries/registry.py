@@ -60,8 +60,12 @@ def report_query(name: str, **parameters: object) -> ReportQuery:
         raise AnalyticsInputError(f"report {name}: " + "; ".join(map(_problem, exc.errors()))) from None
 
 
-def record_reports() -> list[ReportQuery]:
-    """The reports (with their default parameters) that depend on the analytical record: what a write-back
-    makes stale and the worker computes ahead of the first dashboard load."""
-    defaults = [make() for make in REPORTS.values()]
-    return [query for query in defaults if Source.RECORD in query.sources]
+def dashboard_reports() -> dict[str, ReportQuery]:
+    """The documents the dashboard shows, by report name: every report with its default parameters."""
+    return {name: make() for name, make in REPORTS.items()}
+
+
+def reports_reading(*sources: Source) -> list[ReportQuery]:
+    """The dashboard's documents that read any of ``sources``: what a change to them makes stale, and what
+    the worker computes ahead of the next dashboard load."""
+    return [query for query in dashboard_reports().values() if query.sources & set(sources)]

@@ -14,7 +14,10 @@ connection.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from weakref import WeakValueDictionary
 
 import duckdb
 import ibis
@@ -29,6 +32,22 @@ from lottocrm.analytics.queries.sources import source_versions
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
 
+# One lock per result being computed in this process; a lock is dropped once no request holds or awaits it.
+_locks: WeakValueDictionary[cache.CacheKey, threading.Lock] = WeakValueDictionary()
+_locks_guard = threading.Lock()
+
+
+@contextmanager
+def _computing(keys: Sequence[cache.CacheKey]) -> Iterator[None]:
+    """Hold the locks of ``keys``, taken in one order so two requests never wait for each other."""
+    with _locks_guard:
+        ordered = sorted(set(keys), key=lambda key: (key.query, key.inputs))
+        locks = [_locks.setdefault(key, threading.Lock()) for key in ordered]
+    with ExitStack() as held:
+        for lock in locks:
+            held.enter_context(lock)
+        yield
+
 
 class ReportRunner:
     """Runs report queries against one store (``engine``) and, for queries over tickets, one ``lake``."""
@@ -40,8 +59,37 @@ class ReportRunner:
     def run(self, query: ReportQuery) -> pa.Table:
         return self.run_all([query])[0]
 
+    def stored(self, queries: Sequence[ReportQuery]) -> list[pa.Table | None]:
+        """The stored results for the sources as they stand, None where one is missing: never computes, so
+        a page can answer at once and let what is missing load on its own."""
+        keys, stored = self._look_up(queries)
+        return [stored.get(key) for key in keys]
+
     def run_all(self, queries: Sequence[ReportQuery]) -> list[pa.Table]:
-        """Results in the order asked; the sources are versioned once and opened at most once for all."""
+        """Results in the order asked; the sources are versioned once and opened at most once for all.
+
+        Missing results are computed under a lock per document and version held by this process: requests
+        that miss the same result at once (the dashboard's first load by several people, a chart's reload)
+        wait for the first to store it and read it from the cache, instead of each computing it again.
+        """
+        keys, stored = self._look_up(queries)
+        missing = [(query, key) for query, key in zip(queries, keys, strict=True) if key not in stored]
+        if missing:
+            with _computing([key for _, key in missing]):
+                with self.engine.connect() as connection:
+                    stored.update(cache.lookup(connection, [key for _, key in missing]))
+                missing = [(query, key) for query, key in missing if key not in stored]
+                if missing:
+                    computed = self._calculate([query for query, _ in missing])
+                    for (query, key), table in zip(missing, computed, strict=True):
+                        self._store(query, key, table)
+                        stored[key] = table
+        return [stored[key] for key in keys]
+
+    def _look_up(
+        self, queries: Sequence[ReportQuery]
+    ) -> tuple[list[cache.CacheKey], dict[cache.CacheKey, pa.Table]]:
+        """The queries' keys under their sources' current versions, and the results stored under them."""
         with self.engine.connect() as connection:
             versions = source_versions(
                 (source for query in queries for source in query.sources),
@@ -49,14 +97,7 @@ class ReportRunner:
                 lake=self.lake,
             )
             keys = [cache.cache_key(query, versions) for query in queries]
-            stored = cache.lookup(connection, keys)
-        missing = [(query, key) for query, key in zip(queries, keys, strict=True) if key not in stored]
-        if missing:
-            computed = self._calculate([query for query, _ in missing])
-            for (query, key), table in zip(missing, computed, strict=True):
-                self._store(query, key, table)
-                stored[key] = table
-        return [stored[key] for key in keys]
+            return keys, cache.lookup(connection, keys)
 
     def _store(self, query: ReportQuery, key: cache.CacheKey, table: pa.Table) -> None:
         """One transaction per result, so results stored at once by two processes cost one of them only that
