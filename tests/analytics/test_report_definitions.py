@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import Engine
 
+from helpers.factories import make_users
 from lottocrm.analytics.extracts import players_extract
 from lottocrm.analytics.mart.build import MartBuilder, MartOptions
 from lottocrm.analytics.queries.base import Source
@@ -97,6 +98,7 @@ def write_lake(lake: Lake) -> None:
 @pytest.fixture
 def seeded(settings: Settings, engine: Engine) -> Settings:
     """This module's players and lake in place of the shared seed (the web app fixtures build on it)."""
+    make_users(engine)
     write_players(engine)
     write_lake(Lake(settings.lake_path))
     return settings
@@ -183,3 +185,16 @@ def test_the_dashboards_average_check_is_the_records(runner, engine, seeded) -> 
     pooled = sum(row["monetary_kopecks"] for row in buyers) // sum(row["frequency"] for row in buyers)
     assert pooled == runner.run(KpiQuery()).to_pylist()[0]["average_check_kopecks"] == 18_333
 
+
+def test_the_cards_show_the_last_complete_month_and_the_month_so_far(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("marketer")
+    client.get("/api/v1/reports/kpi")  # computed, so the page shows the cards at once
+    page = client.get("/dashboard").text
+    assert "Февраль 2026 — последний завершённый месяц" in page
+    assert "Март 2026, с начала месяца: 1" in page
+    assert "Март 2026 ещё не закончился: его показатели учитывают продажи по 2 мар. 2026\u202fг.<" in page
+    # Each card says what it counts, in the reader's language.
+    assert 'title="Сумма на одну покупку: траты игроков за период, делённые на число их покупок.' in page
+    assert "Покупок на активного игрока" in page and "Spend per purchase" not in page
+    english = client.get("/dashboard?lang=en").text
+    assert "February 2026, the last complete month" in english and "March 2026 so far: 1" in english

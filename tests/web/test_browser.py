@@ -150,7 +150,12 @@ def test_supervisor_finds_a_player_changes_a_consent_and_sees_it_audited(server:
         expect(page).to_have_url(f"{server}/players/1001?saved=1")
         page.screenshot(path=str(ARTIFACTS / "04b-contact-replaced.png"), full_page=True)
 
+        page.set_viewport_size({"width": 1366, "height": 1000})
         page.goto(f"{server}/dashboard")
+        # No worker runs here, so nothing is stored before this first load: the page answers at once, and
+        # the cards and the charts appear as they are computed. June holds the latest sale: marked so far.
+        expect(page.locator("#kpi-cards")).to_contain_text("Май 2026 — последний завершённый месяц")
+        expect(page.locator("#kpi-cards")).to_contain_text("Июнь 2026, с начала месяца")
         for chart in (
             "chart-kpi",
             "chart-cohorts",
@@ -162,6 +167,7 @@ def test_supervisor_finds_a_player_changes_a_consent_and_sees_it_audited(server:
             expect(page.locator(f"#{chart}[data-rendered=true] canvas").first).to_be_attached()
         # No mart has been built here, so the segment charts say which command fills them.
         expect(page.locator("#chart-segments")).to_contain_text("lottocrm mart --as-of")
+        expect(page.locator(".chart-note").first).to_contain_text("Месяц ещё не закончился")
         page.screenshot(path=str(ARTIFACTS / "05-dashboard.png"), full_page=True)
 
         page.goto(f"{server}/audit?player_id=1001")

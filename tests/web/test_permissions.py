@@ -29,6 +29,7 @@ ROUTES = [
     ("PUT", "/api/v1/players/1001/identities/5", P.PLAYER_EDIT, True),
     ("DELETE", "/api/v1/players/1002/identities/4", P.PLAYER_EDIT, True),
     ("GET", "/dashboard", P.REPORTS_VIEW, False),
+    ("GET", "/dashboard/cards", P.REPORTS_VIEW, False),
     ("GET", "/audit", P.AUDIT_VIEW, False),
     ("GET", "/admin/users", P.USERS_MANAGE, False),
     ("POST", "/admin/users", P.USERS_MANAGE, False),

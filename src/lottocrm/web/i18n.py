@@ -68,6 +68,12 @@ class Formats:
             value = value.astimezone(self.zone).date()
         return format_date(value, format="medium", locale=self.babel)
 
+    def month(self, value: dt.date | None) -> str:
+        """A calendar month as a reader names it on its own: "ноябрь 2026", "November 2026"."""
+        if value is None:
+            return "—"
+        return format_date(value, format="LLLL y", locale=self.babel)
+
     def datetime(self, value: dt.datetime | None) -> str:
         if value is None:
             return "—"

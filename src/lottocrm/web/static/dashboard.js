@@ -35,8 +35,17 @@
     el.classList.add("hint");
   }
   function month(iso) { return iso.slice(0, 7); }
+  // A period the data does not cover to its end (the month of the latest sale) is marked, never shown as whole.
+  function period(row) { return month(row.month || row.cohort) + (row.complete ? "" : " *"); }
+  function footnote(id, text) {
+    var note = document.createElement("small");
+    note.className = "muted chart-note";
+    note.textContent = text;
+    document.getElementById(id).insertAdjacentElement("afterend", note);
+  }
   function draw(id, option) {
     var el = document.getElementById(id);
+    el.textContent = "";  // the "being computed" hint, if the page had to show one
     var chart = echarts.init(el, null, { renderer: "canvas" });
     option.animation = false;
     chart.setOption(option);
@@ -63,19 +72,26 @@
   var jobs = {
     "chart-kpi": function () {
       return load("kpi").then(function (rows) {
+        var partial = rows.filter(function (r) { return !r.complete; }).map(period);
         draw("chart-kpi", {
           legend: { top: 0 },
           tooltip: { trigger: "axis" },
           grid: { left: 70, right: 90, top: 40, bottom: 30 },
-          xAxis: { type: "category", data: rows.map(function (r) { return month(r.month); }) },
+          xAxis: { type: "category", data: rows.map(period) },
           yAxis: [{ type: "value", name: labels.players, axisLabel: { formatter: function (v) { return num.format(v); } } },
                   { type: "value", name: labels.revenue, axisLabel: { formatter: function (v) { return rubShort.format(v); } } }],
           series: [
-            { type: "line", name: labels.active_players, data: rows.map(function (r) { return r.active_players; }) },
+            { type: "line", name: labels.active_players, data: rows.map(function (r) { return r.active_players; }),
+              markArea: { silent: true, itemStyle: { color: "rgba(120, 120, 120, 0.12)" },
+                          data: partial.map(function (p) { return [{ xAxis: p }, { xAxis: p }]; }) } },
             { type: "line", name: labels.new_players, data: rows.map(function (r) { return r.new_players; }) },
-            { type: "bar", name: labels.revenue, yAxisIndex: 1, data: rows.map(function (r) { return r.revenue_kopecks / 100; }) }
+            { type: "bar", name: labels.revenue, yAxisIndex: 1,
+              data: rows.map(function (r) {
+                return { value: r.revenue_kopecks / 100, itemStyle: r.complete ? {} : { opacity: 0.4 } };
+              }) }
           ]
         });
+        if (partial.length) { footnote("chart-kpi", labels.so_far_note); }
       });
     },
     "chart-cohorts": function () {
@@ -83,16 +99,25 @@
         var cohorts = Array.from(new Set(rows.map(function (r) { return month(r.cohort); }))).sort();
         var ages = Array.from(new Set(rows.map(function (r) { return r.age; }))).sort(function (a, b) { return a - b; });
         draw("chart-cohorts", {
-          tooltip: { formatter: function (p) { return labels.cohort + " " + cohorts[p.value[1]] + ", +" + ages[p.value[0]] + ": " + pct.format(p.value[2]); } },
+          tooltip: { formatter: function (p) {
+            return labels.cohort + " " + cohorts[p.value[1]] + ", +" + ages[p.value[0]] + ": " + pct.format(p.value[2]) +
+              (p.data.complete ? "" : " (" + labels.so_far + ")");
+          } },
           grid: { left: 80, right: 90, top: 10, bottom: 50 },
           xAxis: { type: "category", name: labels.months_since, nameLocation: "middle", nameGap: 28, data: ages },
           yAxis: { type: "category", data: cohorts },
           visualMap: { min: 0, max: 1, calculable: true, orient: "vertical", right: 0, top: "middle",
                        formatter: function (v) { return pct.format(v); } },
           series: [{ type: "heatmap", name: labels.retention,
-                     data: rows.map(function (r) { return [ages.indexOf(r.age), cohorts.indexOf(month(r.cohort)), r.retention]; }),
-                     label: { show: cohorts.length <= 14, formatter: function (p) { return Math.round(p.value[2] * 100); } } }]
+                     data: rows.map(function (r) {
+                       return { value: [ages.indexOf(r.age), cohorts.indexOf(month(r.cohort)), r.retention], complete: r.complete,
+                                itemStyle: r.complete ? {} : { opacity: 0.45 } };
+                     }),
+                     label: { show: cohorts.length <= 14, formatter: function (p) {
+                       return Math.round(p.value[2] * 100) + (p.data.complete ? "" : "*");
+                     } } }]
         });
+        if (rows.some(function (r) { return !r.complete; })) { footnote("chart-cohorts", labels.so_far_note); }
       });
     },
     "chart-funnel": function () {
