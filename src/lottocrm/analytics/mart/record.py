@@ -8,7 +8,8 @@ shares and ratios are the only floats.
 Definitions the marketing team reads:
 
 - ``frequency``: distinct purchase days (five tickets at one kiosk visit are one purchase);
-- ``average_check_kopecks``: spend per purchase day, rounded down;
+- ``average_check_kopecks``: spend per purchase day, rounded down (the dashboard's average check, pooled
+  over a period's buyers: docs/analytics-reports.md, "Measures");
 - ``interval_mean_days`` / ``interval_std_days``: gaps between consecutive purchase days (null below two /
   three purchase days — a single gap has no spread);
 - ``spend_trend_30d``: last 30 days' spend against the monthly average of the last 90 (1.0 = steady,
