@@ -196,5 +196,6 @@ def test_the_cards_show_the_last_complete_month_and_the_month_so_far(client_for)
     # Each card says what it counts, in the reader's language.
     assert 'title="Сумма на одну покупку: траты игроков за период, делённые на число их покупок.' in page
     assert "Покупок на активного игрока" in page and "Spend per purchase" not in page
+    assert "по календарю оператора (часовой пояс: Москва)" in page
     english = client.get("/dashboard?lang=en").text
     assert "February 2026, the last complete month" in english and "March 2026 so far: 1" in english

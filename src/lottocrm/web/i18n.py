@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_timezone_location
 from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 
@@ -73,6 +73,10 @@ class Formats:
         if value is None:
             return "—"
         return format_date(value, format="LLLL y", locale=self.babel)
+
+    def time_zone(self, name: str) -> str:
+        """A time zone as a reader knows it: its city ("Москва"), not its IANA name."""
+        return get_timezone_location(ZoneInfo(name), locale=self.babel, return_city=True)
 
     def datetime(self, value: dt.datetime | None) -> str:
         if value is None:

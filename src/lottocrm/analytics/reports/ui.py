@@ -15,6 +15,7 @@ import pyarrow as pa
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from lottocrm import clock
 from lottocrm.analytics.mart.segments import NOT_REGISTERED, SEGMENT_LABELS
 from lottocrm.analytics.queries.kpi import KpiQuery
 from lottocrm.analytics.queries.registry import dashboard_reports
@@ -68,6 +69,7 @@ def dashboard(
             "cards": cards_of(kpi) if kpi is not None else None,
             "pending": [name for name, table in stored.items() if table is None],
             "segments": segments,
+            "zone": clock.operator_zone().key,
         },
     )
 

@@ -111,7 +111,8 @@
           series: [{ type: "heatmap", name: labels.retention,
                      data: rows.map(function (r) {
                        return { value: [ages.indexOf(r.age), cohorts.indexOf(month(r.cohort)), r.retention], complete: r.complete,
-                                itemStyle: r.complete ? {} : { opacity: 0.45 } };
+                                itemStyle: r.complete ? {} : { opacity: 0.45 },
+                                label: r.complete ? {} : { color: "#222", textBorderWidth: 0 } };
                      }),
                      label: { show: cohorts.length <= 14, formatter: function (p) {
                        return Math.round(p.value[2] * 100) + (p.data.complete ? "" : "*");
