@@ -47,7 +47,7 @@ def view_player(
 ) -> Player360:
     view = player_360(session, player_id=player_id, masked=masked, lake=lake, panels=panels)
     if view is None:
-        raise PlayerNotFoundError(f"no player with id {player_id}")
+        raise PlayerNotFoundError("no player with id %(player_id)s", player_id=player_id)
     audit(session, actor=actor, action="player.view", player_id=player_id, detail={"masked": masked})
     return view
 
@@ -78,7 +78,7 @@ def view_timeline(
 ) -> TimelinePage:
     """An older page of the timeline, looked at after the 360 itself."""
     if session.get(Player, player_id) is None:
-        raise PlayerNotFoundError(f"no player with id {player_id}")
+        raise PlayerNotFoundError("no player with id %(player_id)s", player_id=player_id)
     page = timeline_page(session, player_id=player_id, sources=sources, after=after, limit=limit)
     audit(
         session,

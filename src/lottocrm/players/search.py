@@ -17,6 +17,7 @@ from sqlalchemy import column as text_column
 from sqlalchemy import table as text_table
 from sqlalchemy.orm import Session
 
+from lottocrm.errors import ServiceError
 from lottocrm.players.models import Player, PlayerIdentity
 from lottocrm.players.names import fold_name
 from lottocrm.players.service import InvalidIdentityError, normalise_phone
@@ -28,8 +29,10 @@ _EMAIL = re.compile(r"^[^\s@]+@[^\s@]+$")
 _MIN_NAME_LENGTH = 2
 
 
-class SearchInputError(ValueError):
-    pass
+class SearchInputError(ServiceError):
+    """A query that cannot mean anything (empty, too long, a name of one letter)."""
+
+    code = "invalid_query"
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def interpret(query: str) -> Criteria:
     if not text:
         raise SearchInputError("empty query")
     if len(text) > MAX_QUERY_LENGTH:
-        raise SearchInputError(f"query longer than {MAX_QUERY_LENGTH} characters")
+        raise SearchInputError("query longer than %(max)s characters", max=MAX_QUERY_LENGTH)
     if "\ufffd" in text or "\x00" in text:
         raise SearchInputError("the query is not valid UTF-8 text")
     if _EMAIL.match(text):
@@ -69,7 +72,7 @@ def interpret(query: str) -> Criteria:
         return Criteria(phone=phone_e164(text), card=digits, player_id=player_id)
     folded = fold_name(text)
     if len(folded.replace(" ", "")) < _MIN_NAME_LENGTH:
-        raise SearchInputError(f"a name needs at least {_MIN_NAME_LENGTH} letters")
+        raise SearchInputError("a name needs at least %(letters)s letters", letters=_MIN_NAME_LENGTH)
     return Criteria(name_words=tuple(folded.split(" ")))
 
 

@@ -21,7 +21,7 @@ from lottocrm.players.params import IdentityId, PlayerId, lake_of
 from lottocrm.players.profile import player_contacts
 from lottocrm.players.search import SearchInputError
 from lottocrm.players.timeline import Cursor
-from lottocrm.web.deps import Db, acting, form_data, gettext_for, render, require
+from lottocrm.web.deps import Db, acting, form_data, gettext_for, refusal_for, render, require
 
 router = APIRouter(include_in_schema=False)
 # The notice an operator reads out before recording a consent given over the phone.
@@ -45,12 +45,8 @@ def search_page(
         _kind, hits = access.search(session, actor=acting(request), query=q, masked=principal.masked)
     except SearchInputError as exc:
         _ = gettext_for(request)
-        return render(
-            request,
-            template,
-            {"q": q[:200], "hits": None, "error": _("Cannot search: %s") % exc},
-            status_code=400,
-        )
+        error = _("Cannot search: %s") % refusal_for(request, exc)
+        return render(request, template, {"q": q[:200], "hits": None, "error": error}, status_code=400)
     return render(request, template, {"q": q, "hits": hits, "error": None})
 
 
@@ -146,7 +142,7 @@ def _refused(request: Request, exc: ServiceError) -> str:
         return _("Not saved: this contact already belongs to another player.")
     if isinstance(exc, players.IdentityNotFoundError):
         return _("Not saved: this contact is no longer on the player's record.")
-    return _("Not saved: %s") % exc.message
+    return _("Not saved: %s") % refusal_for(request, exc)
 
 
 @router.post("/players/{player_id}/consents")

@@ -26,9 +26,10 @@ from lottocrm.auth import service as auth
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
 from lottocrm.db.engine import transaction
+from lottocrm.errors import ServiceError
 from lottocrm.presentation import values as pv
 from lottocrm.presentation.render import as_text
-from lottocrm.web.i18n import LOCALES, Formats, pick_locale, translations
+from lottocrm.web.i18n import LOCALES, Formats, pick_locale, refusal, translations
 from lottocrm.web.security import LANGUAGE_COOKIE, SESSION_COOKIE, client_ip
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -192,3 +193,8 @@ def render(
 
 def gettext_for(request: Request) -> Any:
     return translations(locale_for(request, getattr(request.state, "principal", None))).gettext
+
+
+def refusal_for(request: Request, exc: ServiceError) -> str:
+    """A service's refusal as the person who asked reads it, in their language."""
+    return refusal(exc, locale_for(request, getattr(request.state, "principal", None)))
