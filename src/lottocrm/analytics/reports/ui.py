@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from lottocrm import vocab
 from lottocrm.analytics.mart.segments import NOT_REGISTERED, SEGMENT_LABELS
 from lottocrm.analytics.queries.kpi import KpiQuery
 from lottocrm.analytics.queries.runner import ReportRunner
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
 from lottocrm.lake.store import Lake
-from lottocrm.web.deps import gettext_for, render, require
+from lottocrm.web.deps import gettext_for, locale_for, render, require
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,10 +29,19 @@ def dashboard(
     kpi = runner.run(KpiQuery()).to_pylist()
     latest = kpi[-1] if kpi else None
     gettext = gettext_for(request)
+    region_name = partial(vocab.region_name, locale=locale_for(request, principal))
     # The segment charts name segments in the page's language (the API keeps the codes), in lifecycle order:
     # a list of pairs because tojson sorts an object's keys.
     segments = [
         (code, gettext(label))
         for code, label in {**SEGMENT_LABELS, NOT_REGISTERED: "Not registered yet"}.items()
     ]
-    return render(request, "dashboard.html", {"latest": latest, "months": len(kpi), "segments": segments})
+    # Region and channel codes (the report API's values) by their names in the page's language.
+    names = {code: region_name(code) for code in vocab.REGIONS} | {
+        code: gettext(code) for code in vocab.SALES_CHANNELS
+    }
+    return render(
+        request,
+        "dashboard.html",
+        {"latest": latest, "months": len(kpi), "segments": segments, "names": names},
+    )
