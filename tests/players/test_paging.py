@@ -1,6 +1,6 @@
 """Everything on the contact-centre screens that can grow is paged: a player's tickets and wins back to the
-first, search results alphabetically (or the page says to narrow the query); and points taken from a
-loyalty member read as negative."""
+first, search results alphabetically (or the page says to narrow the query), a capped list says where the rest
+is; and points taken from a loyalty member read as negative."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import select
 
+from helpers.factories import IMPORT
 from lottocrm.audit.models import AuditEvent
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
 from lottocrm.loyalty.ledger.accounts import member_account
 from lottocrm.loyalty.models import LoyaltyOperation
-from lottocrm.players import access, search
+from lottocrm.players import access, consents, search
 from lottocrm.players.models import Player
+from lottocrm.players.profile import CONSENT_HISTORY_LIMIT
 
 UTC = dt.UTC
 TICKETS, WINS = 45, 25
@@ -208,3 +210,22 @@ def test_every_name_statement_comes_in_name_order(query: str, client_for, engine
     hits = client_for("operator").get("/api/v1/players", params={"q": query}).json()["hits"]
     ids = [hit["player_id"] for hit in hits]
     assert ids == sorted(ids) and len(ids) == 50
+
+
+def test_a_long_consent_history_says_where_the_rest_is(client_for, engine) -> None:  # type: ignore[no-untyped-def]
+    with transaction(engine) as session:
+        for n in range(CONSENT_HISTORY_LIMIT):
+            consents.record_consent(
+                session,
+                actor=IMPORT,
+                player_id=1003,
+                purpose="advertising",
+                channel="sms",
+                granted=n % 2 == 0,
+                source="website",
+                notice_version="v1",
+                occurred_at=dt.datetime(2026, 1, 1, tzinfo=UTC) + dt.timedelta(hours=n),
+            )
+    page = client_for("operator").get("/players/1003").text
+    assert f"Показаны последние {CONSENT_HISTORY_LIMIT}; все изменения есть и в истории игрока ниже." in page
+    assert "Показаны последние" not in client_for("operator").get("/players/1001").text

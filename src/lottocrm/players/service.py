@@ -280,7 +280,12 @@ def replace_identity(
     return former, new
 
 
-def former_identities(session: Session, *, player_id: int, limit: int = 50) -> list[FormerIdentity]:
+FORMER_IDENTITIES_SHOWN = 50
+
+
+def former_identities(
+    session: Session, *, player_id: int, limit: int = FORMER_IDENTITIES_SHOWN
+) -> list[FormerIdentity]:
     return list(
         session.scalars(
             select(FormerIdentity)

@@ -24,7 +24,7 @@ from lottocrm.players import access, consents
 from lottocrm.players import service as players
 from lottocrm.players.activity import Cursor as ActivityCursor
 from lottocrm.players.params import IdentityId, PlayerId, lake_of
-from lottocrm.players.profile import player_contacts
+from lottocrm.players.profile import CONSENT_HISTORY_LIMIT, player_contacts
 from lottocrm.players.search import SearchInputError
 from lottocrm.players.timeline import Cursor
 from lottocrm.web.deps import Db, acting, form_data, gettext_for, refusal_for, render, require
@@ -94,6 +94,7 @@ def _player_page(
             "error": error,
             "notice": notice,
             "access_log": access_log,
+            "consent_history_limit": CONSENT_HISTORY_LIMIT,
             "consent_purposes": vocab.CONSENT_PURPOSES,
             "consent_channels": vocab.CONSENT_CHANNELS,
             "identity_kinds": EDITABLE_IDENTITY_KINDS,
@@ -301,6 +302,7 @@ def _contacts_context(session: Session, principal: Principal, player_id: int) ->
     return {
         "changeable_kinds": players.CHANGEABLE_IDENTITY_KINDS if editor else (),
         "former_identities": former,
+        "former_limit": players.FORMER_IDENTITIES_SHOWN,
         "former_by": describe_actors(session, {f.changed_by for f in former}) if former else {},
     }
 
