@@ -127,6 +127,10 @@ def test_the_whole_filtered_result_is_exported_safely_and_the_export_audited(cli
         export = session.scalar(select(AuditEvent).where(AuditEvent.action == "audit.export"))
         assert export is not None and export.actor == "user:admin"
         assert export.detail == {"actor": ["user:m.ivanova", "cli:мария"], "action": "player.view"}
+    refused = admin.get("/audit/export.csv", params={"player_id": "один"})
+    assert refused.status_code == 400 and "Выгрузка невозможна: ID игрока — это число." in unescape(
+        refused.text
+    )
 
 
 def test_an_export_cell_that_starts_with_a_formula_is_neutralised(client_for, engine) -> None:  # type: ignore[no-untyped-def]

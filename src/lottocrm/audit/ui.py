@@ -78,28 +78,28 @@ def audit_rows(session: Session, events: list[AuditEvent]) -> list[dict[str, Any
     ]
 
 
+def _context(filters: dict[str, str], gettext: Any, **extra: Any) -> dict[str, Any]:
+    # The filters as given come back in the form; the links keep them, without the page's own cursor.
+    shown = {name: value for name, value in filters.items() if value and name != "after"}
+    base = {"filters": filters, "shown": shown, "actions": _actions(gettext), "rows": [], "next": None}
+    return {**base, "error": None, **extra}
+
+
 @router.get("/audit")
 def audit_page(request: Request, principal: CanAudit, session: Db) -> Response:
     _ = gettext_for(request)
     filters = _filters(request)
-    context: dict[str, Any] = {"filters": filters, "actions": _actions(_), "rows": [], "next": None}
     try:
         query = _query(session, filters, _)
         after = audit.Cursor.decode(filters["after"]) if filters["after"] else None
     except BadFilter as exc:
-        return render(
-            request, "audit.html", {**context, "error": _("Cannot search: %s") % exc}, status_code=400
-        )
+        context = _context(filters, _, error=_("Cannot search: %s") % exc)
+        return render(request, "audit.html", context, status_code=400)
     except ValueError:
-        return render(
-            request,
-            "audit.html",
-            {**context, "error": _("This page link is broken; search again.")},
-            status_code=400,
-        )
+        context = _context(filters, _, error=_("This page link is broken; search again."))
+        return render(request, "audit.html", context, status_code=400)
     page = audit.search_audited(session, actor=acting(request), query=query, after=after)
-    shown = {name: value for name, value in filters.items() if value and name != "after"}
-    context.update(rows=audit_rows(session, page.events), next=page.next, shown=shown, error=None)
+    context = _context(filters, _, rows=audit_rows(session, page.events), next=page.next)
     return render(request, "audit.html", context)
 
 
@@ -109,21 +109,12 @@ def audit_export(request: Request, principal: CanAudit, session: Db) -> Response
     the labels, formulas neutralised by the shared writer. Written in this request's transaction, so the
     export's own audit row commits only with a complete file."""
     _ = gettext_for(request)
+    filters = _filters(request)
     try:
-        query = _query(session, _filters(request), _)
+        query = _query(session, filters, _)
     except BadFilter as exc:
-        return render(
-            request,
-            "audit.html",
-            {
-                "filters": _filters(request),
-                "actions": _actions(_),
-                "rows": [],
-                "next": None,
-                "error": str(exc),
-            },
-            status_code=400,
-        )
+        context = _context(filters, _, error=_("Cannot export: %s") % exc)
+        return render(request, "audit.html", context, status_code=400)
     text = value_text(request)
     header = [
         _("When"),
