@@ -174,3 +174,20 @@ def test_a_new_password_signs_in_once_the_account_is_enabled(client_for, anonymo
     with transaction(engine) as session:
         auth.enable_user(session, actor=ADMIN, username="operator")
     sign_in(anonymous, "operator", "a brand new password")
+
+
+def test_the_users_list_is_paged(client_for, engine) -> None:  # type: ignore[no-untyped-def]
+    with transaction(engine) as session:
+        for n in range(55):
+            auth.create_user(
+                session,
+                actor=CONSOLE,
+                username=f"op{n:02d}",
+                role="operator",
+                password="a long enough password",
+            )
+    admin = client_for("admin")
+    first, second = admin.get("/admin/users").text, admin.get("/admin/users?page=2").text
+    shown = re.findall(r'<tr id="user-([^"]+)">', first) + re.findall(r'<tr id="user-([^"]+)">', second)
+    assert len(shown) == 60 and len(set(shown)) == 60
+    assert 'href="/admin/users?page=2"' in first and 'href="/admin/users?page=1"' in second
