@@ -33,14 +33,14 @@ def test_admin_searches_the_log_and_the_search_is_logged(client_for, engine) -> 
     admin = client_for("admin")
     page = admin.get("/audit", params={"player_id": "1001", "action": "player.view"})
     assert page.status_code == 200
-    assert page.text.count("user:operator") == 1
-    assert "user:admin" not in page.text.split('id="audit-events"')[1]
+    table = page.text.split('id="audit-events"')[1]
+    assert table.count("Operator (оператор)") == 1 and "Admin (администратор)" not in table
     with transaction(engine) as session:
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "audit.search"))
         assert event is not None and event.actor == "user:admin" and event.player_id == 1001
     assert admin.get("/audit", params={"since": "yesterday"}).status_code == 400
     today = dt.date.today().isoformat()
-    assert "player.view" in admin.get("/audit", params={"since": today, "until": today}).text
+    assert "Просмотр карточки игрока" in admin.get("/audit", params={"since": today, "until": today}).text
 
 
 def test_the_log_refuses_updates_and_deletes(engine) -> None:  # type: ignore[no-untyped-def]

@@ -95,7 +95,7 @@ def test_player_360_shows_everything_to_the_operator(client_for, engine) -> None
 
 def test_responsible_gaming_state_is_prominent(client_for) -> None:  # type: ignore[no-untyped-def]
     html = client_for("operator").get("/players/1002").text
-    assert 'class="rg-alert"' in html and "self_exclusion" in html
+    assert 'class="rg-alert"' in html and "самоисключение" in html and "self_exclusion" not in html
 
 
 def test_analyst_sees_personal_data_masked(client_for) -> None:  # type: ignore[no-untyped-def]

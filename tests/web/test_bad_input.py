@@ -160,7 +160,8 @@ def test_missing_or_stale_csrf_token_changes_nothing(token: str | None, client_f
         data = dict(form) if token is None else {**form, "csrf_token": token}
         response = client.post(path, data=data)
         assert response.status_code == 403, (path, response.status_code)
-        assert "CSRF" in response.text
+        # The page says it in the reader's language (the operator's is Russian): reload the form.
+        assert "обновите страницу" in response.text
     assert _counts(engine) == before
     assert client.get("/players").status_code == 200  # still signed in: the forged logout did nothing
 

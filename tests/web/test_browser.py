@@ -125,8 +125,8 @@ def test_supervisor_finds_a_player_changes_a_consent_and_sees_it_audited(server:
         form.locator("input[name=reason]").fill("игрок отказался от SMS по телефону")
         form.locator("button[type=submit]").click()
         expect(page.locator("[role=status]")).to_be_visible()
-        expect(page.locator("#player-audit")).to_contain_text("player.consent.change")
-        expect(page.locator("#player-audit")).to_contain_text("игрок отказался от SMS по телефону")
+        expect(page.locator("#player-changes")).to_contain_text("Изменение согласия")
+        expect(page.locator("#player-changes")).to_contain_text("игрок отказался от SMS по телефону")
         page.screenshot(path=str(ARTIFACTS / "04-consent-changed.png"), full_page=True)
 
         # Replace the phone through the htmx form: the contacts block is swapped in place, a refusal too.
@@ -171,7 +171,7 @@ def test_supervisor_finds_a_player_changes_a_consent_and_sees_it_audited(server:
         page.screenshot(path=str(ARTIFACTS / "05-dashboard.png"), full_page=True)
 
         page.goto(f"{server}/audit?player_id=1001")
-        expect(page.locator("#audit-events")).to_contain_text("player.consent.change")
+        expect(page.locator("#audit-events")).to_contain_text("Изменение согласия")
         page.screenshot(path=str(ARTIFACTS / "06-audit.png"), full_page=True)
 
         page.goto(f"{server}/api/v1/docs")

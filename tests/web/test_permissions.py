@@ -16,6 +16,7 @@ from lottocrm.web.app import create_app
 
 P = Permission
 MATRIX_KEY = "0a1b2c3d"  # the prefix of a key the matrix test seeds, for the revoke route
+OLDER = "2026-06-30T00:00:00%2B00:00|1"  # a page of tickets or wins older than the end of June
 # (method, path, permission needed (None = any signed-in user), refused with 404 instead of 403?)
 ROUTES = [
     ("GET", "/players?q=Федоров", P.PLAYER_SEARCH, False),
@@ -28,11 +29,19 @@ ROUTES = [
     ("POST", "/players/1001/identities/1/remove", P.PLAYER_EDIT, True),
     ("PUT", "/api/v1/players/1001/identities/5", P.PLAYER_EDIT, True),
     ("DELETE", "/api/v1/players/1002/identities/4", P.PLAYER_EDIT, True),
+    ("GET", f"/players/1001/activity/tickets?after={OLDER}", P.PLAYER_VIEW, True),
+    ("GET", "/players/1001/access/views", P.PLAYER_EDIT, True),
     ("GET", "/dashboard", P.REPORTS_VIEW, False),
     ("GET", "/dashboard/cards", P.REPORTS_VIEW, False),
     ("GET", "/audit", P.AUDIT_VIEW, False),
+    ("GET", "/audit/export.csv", P.AUDIT_VIEW, False),
     ("GET", "/admin/users", P.USERS_MANAGE, False),
     ("POST", "/admin/users", P.USERS_MANAGE, False),
+    ("POST", "/admin/users/analyst/disable", P.USERS_MANAGE, False),
+    ("POST", "/admin/users/analyst/enable", P.USERS_MANAGE, False),
+    ("POST", "/admin/users/analyst/unlock", P.USERS_MANAGE, False),
+    ("POST", "/admin/users/marketer/role", P.USERS_MANAGE, False),
+    ("POST", "/admin/users/marketer/reset-password", P.USERS_MANAGE, False),
     ("GET", "/admin/api-keys", P.USERS_MANAGE, False),
     ("POST", "/admin/api-keys", P.USERS_MANAGE, False),
     ("POST", f"/admin/api-keys/{MATRIX_KEY}/revoke", P.USERS_MANAGE, False),
@@ -40,6 +49,7 @@ ROUTES = [
     ("POST", "/lang", None, False),
     ("GET", "/api/v1/players?q=Федоров", P.PLAYER_SEARCH, False),
     ("GET", "/api/v1/players/1001", P.PLAYER_VIEW, True),
+    ("GET", f"/api/v1/players/1001/activity/wins?after={OLDER}", P.PLAYER_VIEW, True),
     ("GET", "/api/v1/reports", P.REPORTS_VIEW, False),
     ("GET", "/api/v1/reports/kpi", P.REPORTS_VIEW, False),
     ("GET", "/api/v1/reports/segments/sizes", P.REPORTS_VIEW, False),
@@ -59,6 +69,11 @@ FORMS = {
     "/api/v1/players/1002/identities/4": {"reason": "по звонку"},
     "/lang": {"locale": "en", "next": "/"},
     "/admin/users": {"username": "new.operator", "role": "operator", "display_name": "Новый"},
+    "/admin/users/analyst/disable": {},
+    "/admin/users/analyst/enable": {},
+    "/admin/users/analyst/unlock": {},
+    "/admin/users/marketer/role": {"role": "marketer"},
+    "/admin/users/marketer/reset-password": {},
     "/admin/api-keys": {"name": "сайт", "scope:players:search": "1"},
     f"/admin/api-keys/{MATRIX_KEY}/revoke": {},
 }

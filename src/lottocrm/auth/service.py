@@ -15,7 +15,7 @@ from lottocrm.audit.service import Actor, record
 from lottocrm.auth.models import ROLES, ApiKey, LoginFailure, User, WebSession
 from lottocrm.auth.passwords import hash_password, verify_password
 from lottocrm.auth.permissions import API_KEY_SCOPES, MASKED_ROLES, ROLE_PERMISSIONS, Permission
-from lottocrm.errors import NotFound, ServiceError
+from lottocrm.errors import Conflict, NotFound, ServiceError, Term
 from lottocrm.security.api_keys import api_key_matches, generate_api_key, key_prefix
 
 MAX_FAILED_LOGINS = 5
@@ -38,6 +38,18 @@ class AuthError(ServiceError):
 
 class UnknownAccount(AuthError, NotFound):
     code = "account_not_found"
+
+
+class LastAdmin(AuthError, Conflict):
+    """The change would leave no enabled admin, and so no one to manage accounts from the web."""
+
+    code = "last_admin"
+
+
+class ConfirmationRequired(AuthError, Conflict):
+    """An admin about to lock themselves out (disable or demote their own account) must say so."""
+
+    code = "confirmation_required"
 
 
 @dataclass(frozen=True)
@@ -91,10 +103,9 @@ def create_user(
     locale: str = "ru",
 ) -> User:
     name = normalise_username(username)
-    if role not in ROLES:
-        raise AuthError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+    _check_role(role)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
-        raise AuthError(f"user {name!r} already exists")
+        raise AuthError("user %(username)r already exists", username=name)
     now = _now()
     user = User(
         username=name,
@@ -113,29 +124,120 @@ def create_user(
     return user
 
 
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AuthError(
+            "unknown role %(role)r; roles: %(roles)s", role=role, roles=tuple(Term(name) for name in ROLES)
+        )
+
+
 def _existing_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
-        raise UnknownAccount(f"no user {username!r}")
+        raise UnknownAccount("no user %(username)r", username=username)
     return user
 
 
-def disable_user(session: Session, *, actor: Actor, username: str) -> User:
-    user = _existing_user(session, username)
-    user.disabled = True
+def _is_self(actor: Actor, user: User) -> bool:
+    return actor.name == f"user:{user.username}"
+
+
+def _keep_an_enabled_admin(session: Session, user: User) -> None:
+    """Refuse a change that takes ``user`` out of the enabled admins when no other is left.
+
+    The enabled admins are locked while counted, so two admins disabling each other at once cannot both
+    pass the check (SQLite serialises writers anyway)."""
+    if user.role != "admin" or user.disabled:
+        return
+    admins = session.scalars(
+        select(User.id).where(User.role == "admin", User.disabled.is_(False)).with_for_update()
+    ).all()
+    if set(admins) <= {user.id}:
+        raise LastAdmin(
+            "%(username)s is the last enabled admin: create or enable another admin first",
+            username=user.username,
+        )
+
+
+def _sign_out_everywhere(session: Session, user: User) -> None:
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+
+
+def disable_user(session: Session, *, actor: Actor, username: str, confirm_self: bool = False) -> User:
+    """Disable an account and end its sessions. Never the last enabled admin; an admin's own account only
+    with ``confirm_self`` (they are signed out and only another admin can enable it again)."""
+    user = _existing_user(session, username)
+    if user.disabled:
+        return user
+    _keep_an_enabled_admin(session, user)
+    if _is_self(actor, user) and not confirm_self:
+        raise ConfirmationRequired(
+            "this is your own account: you will be signed out and only another admin can enable it again"
+        )
+    user.disabled = True
+    _sign_out_everywhere(session, user)
     record(session, actor=actor, action="user.disable", detail={"username": user.username})
     return user
 
 
+def enable_user(session: Session, *, actor: Actor, username: str) -> User:
+    """Let a disabled account sign in again, with the password it has (reset it if it was compromised)."""
+    user = _existing_user(session, username)
+    if not user.disabled:
+        return user
+    user.disabled = False
+    user.failed_logins = 0
+    user.locked_until = None
+    record(session, actor=actor, action="user.enable", detail={"username": user.username})
+    return user
+
+
+def change_role(
+    session: Session, *, actor: Actor, username: str, role: str, confirm_self: bool = False
+) -> User:
+    """Give an account another role (its sessions take it from the next request). Never demotes the last
+    enabled admin; an admin's own demotion needs ``confirm_self``."""
+    _check_role(role)
+    user = _existing_user(session, username)
+    if user.role == role:
+        return user
+    if role != "admin":
+        _keep_an_enabled_admin(session, user)
+        if _is_self(actor, user) and user.role == "admin" and not confirm_self:
+            raise ConfirmationRequired(
+                "you are taking the admin role from your own account: you will no longer manage accounts"
+            )
+    before = user.role
+    user.role = role
+    record(
+        session,
+        actor=actor,
+        action="user.change_role",
+        detail={"username": user.username, "from": before, "to": role},
+    )
+    return user
+
+
+def unlock_user(session: Session, *, actor: Actor, username: str) -> User:
+    """Lift the lock-out after too many wrong passwords (it would also lift by itself after LOCKOUT)."""
+    user = _existing_user(session, username)
+    if user.locked_until is None and user.failed_logins == 0:
+        return user
+    user.failed_logins = 0
+    user.locked_until = None
+    record(session, actor=actor, action="user.unlock", detail={"username": user.username})
+    return user
+
+
 def reset_password(session: Session, *, actor: Actor, username: str, password: str) -> User:
-    """New password, lock-out cleared, every open session of the user signed out."""
+    """New password, lock-out cleared, every open session of the user signed out. A disabled account stays
+    disabled (``enable_user`` lets it in again): a reset is not a way around who disabled it and why."""
     user = _existing_user(session, username)
     user.password_hash = hash_password(password)
     user.password_changed_at = _now()
     user.failed_logins = 0
     user.locked_until = None
-    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    _sign_out_everywhere(session, user)
     record(session, actor=actor, action="user.reset_password", detail={"username": user.username})
     return user
 
@@ -278,7 +380,8 @@ def create_api_key(session: Session, *, actor: Actor, name: str, scopes: list[st
     unknown = sorted(set(scopes) - {str(s) for s in API_KEY_SCOPES})
     if unknown or not scopes:
         raise AuthError(
-            f"scopes must be some of {', '.join(sorted(API_KEY_SCOPES))}; got {', '.join(unknown) or 'none'}"
+            "choose the scopes of the key among %(scopes)s",
+            scopes=tuple(Term(scope) for scope in sorted(API_KEY_SCOPES)),
         )
     if not name.strip() or len(name) > 100:
         raise AuthError("key name: 1–100 characters")
@@ -300,7 +403,7 @@ def create_api_key(session: Session, *, actor: Actor, name: str, scopes: list[st
 def revoke_api_key(session: Session, *, actor: Actor, prefix: str) -> ApiKey:
     key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if key is None:
-        raise UnknownAccount(f"no API key with prefix {prefix!r}")
+        raise UnknownAccount("no API key with prefix %(prefix)r", prefix=prefix)
     key.revoked_at = key.revoked_at or _now()
     record(session, actor=actor, action="apikey.revoke", detail={"prefix": prefix})
     return key

@@ -5,7 +5,11 @@ DOMAIN = Domain(
     models=("lottocrm.auth.models",),
     ui=("lottocrm.auth.ui:router", "lottocrm.auth.admin_ui:router"),
     commands=(
-        Command("user", "lottocrm.cli.user:user_app", "Create, disable and reset staff accounts."),
+        Command(
+            "user",
+            "lottocrm.cli.user:user_app",
+            "Staff accounts: create, disable, enable, unlock, reset a password, change a role.",
+        ),
         Command(
             "apikey", "lottocrm.cli.apikey:apikey_app", "Create and revoke API keys for machine clients."
         ),

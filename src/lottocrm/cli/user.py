@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import typer
+from sqlalchemy.orm import Session
 
 from lottocrm.audit.service import Actor
 from lottocrm.auth import service as auth
@@ -13,7 +15,10 @@ from lottocrm.auth.passwords import WeakPasswordError, generate_password
 from lottocrm.cli.context import fail, load_settings, say
 from lottocrm.db.engine import get_engine, transaction
 
-user_app = typer.Typer(help="Create, disable and reset staff accounts.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Staff accounts: create, disable, enable, unlock, reset a password, change a role.",
+    no_args_is_help=True,
+)
 
 
 def _password(from_stdin: bool) -> tuple[str, bool]:
@@ -51,15 +56,53 @@ def create(
         typer.echo(f"password: {password}")
 
 
-@user_app.command("disable")
-def disable(username: str = typer.Argument(...)) -> None:
-    """Disable a user and sign out all their sessions."""
+def _change(describe: str, change: Callable[[Session], object]) -> None:
+    """Run one account change in its own transaction; a refusal is one line and exit code 1."""
     try:
         with transaction(get_engine(load_settings())) as session:
-            auth.disable_user(session, actor=Actor.console(), username=username)
+            change(session)
     except auth.AuthError as exc:
         raise fail(str(exc)) from None
-    say(f"user {username} disabled")
+    say(describe)
+
+
+@user_app.command("disable")
+def disable(username: str = typer.Argument(...)) -> None:
+    """Disable a user and sign out all their sessions (never the last enabled admin)."""
+    _change(
+        f"user {username} disabled",
+        lambda session: auth.disable_user(session, actor=Actor.console(), username=username),
+    )
+
+
+@user_app.command("enable")
+def enable(username: str = typer.Argument(...)) -> None:
+    """Let a disabled user sign in again, with their password (reset it too if it may be known)."""
+    _change(
+        f"user {username} enabled",
+        lambda session: auth.enable_user(session, actor=Actor.console(), username=username),
+    )
+
+
+@user_app.command("role")
+def role(
+    username: str = typer.Argument(...),
+    new_role: str = typer.Argument(..., metavar="ROLE", help=f"One of: {', '.join(ROLES)}."),
+) -> None:
+    """Give a user another role; their sessions end (never demotes the last enabled admin)."""
+    _change(
+        f"user {username} now has the role {new_role}",
+        lambda session: auth.change_role(session, actor=Actor.console(), username=username, role=new_role),
+    )
+
+
+@user_app.command("unlock")
+def unlock(username: str = typer.Argument(...)) -> None:
+    """Lift the lock-out after too many wrong passwords."""
+    _change(
+        f"user {username} unlocked",
+        lambda session: auth.unlock_user(session, actor=Actor.console(), username=username),
+    )
 
 
 @user_app.command("reset-password")
@@ -71,12 +114,16 @@ def reset(
     password, generated = _password(password_stdin)
     try:
         with transaction(get_engine(load_settings())) as session:
-            auth.reset_password(session, actor=Actor.console(), username=username, password=password)
+            user = auth.reset_password(session, actor=Actor.console(), username=username, password=password)
+            disabled = user.disabled
     except (auth.AuthError, WeakPasswordError) as exc:
         raise fail(str(exc)) from None
     say(f"password of {username} reset")
     if generated:
         typer.echo(f"password: {password}")
+    if disabled:
+        # Said even with --quiet: a password that cannot sign in yet is worth one line.
+        typer.echo(f"the account is disabled: `lottocrm user enable {username}` lets it sign in", err=True)
 
 
 @user_app.command("purge-sessions")

@@ -29,6 +29,14 @@ OPERATION_LABELS = {
     "adjust": "Adjustment",
 }
 TIER_LABELS = {"bronze": "Bronze", "silver": "Silver", "gold": "Gold", "vip": "VIP"}
+# An operation stores its points unsigned (an adjustment excepted: it carries its own sign); these take
+# points from the member, so the 360 shows them negative.
+TAKEN_FROM_MEMBER = frozenset({"authorize", "capture", "expire", "earn_reversal"})
+
+
+def member_points(kind: str, points: int) -> Number:
+    """An operation's points as the member sees them: given positive, taken negative."""
+    return Number(-abs(points) if kind in TAKEN_FROM_MEMBER else points, signed=True)
 
 
 def player_panels(session: Session, *, player_id: int) -> list[PanelOut]:
@@ -57,7 +65,7 @@ def player_panels(session: Session, *, player_id: int) -> list[PanelOut]:
     values += [
         (
             OPERATION_LABELS.get(row.kind, row.kind),
-            Joined((Number(row.points, signed=True), Moment(row.created_at))),
+            Joined((member_points(row.kind, row.points), Moment(row.created_at))),
         )
         for row in rows
         if row.kind is not None
@@ -89,7 +97,7 @@ class OperationsTimeline:
                 domain="loyalty",
                 kind=row.kind,
                 title=Message(OPERATION_LABELS.get(row.kind, row.kind)),
-                detail=Number(row.points, signed=True),
+                detail=member_points(row.kind, row.points),
                 ref=f"operation:{row.id:020d}",
             )
             for row in session.execute(query)

@@ -8,7 +8,9 @@ connection.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -53,93 +55,167 @@ def _cursor(lake: Lake) -> tuple[duckdb.DuckDBPyConnection, dict[str, list[str]]
         return connection.cursor(), files
 
 
-def _newest(
+@dataclass(frozen=True)
+class FactTable:
+    """How the 360 reads one fact table: the columns it shows, the amount it sums, its time and id."""
+
+    name: str
+    columns: str  # the id first
+    amount: str
+    at: str
+    id: str
+
+    @property
+    def at_index(self) -> int:
+        return self.columns.split(", ").index(self.at)
+
+
+TICKETS = FactTable(
+    "tickets",
+    "ticket_id, game_id, channel, region, price_kopecks, sold_at",
+    "price_kopecks",
+    "sold_at",
+    "ticket_id",
+)
+WINS = FactTable(
+    "wins",
+    "win_id, game_id, prize_tier, amount_kopecks, won_at, claimed",
+    "amount_kopecks",
+    "won_at",
+    "win_id",
+)
+TABLES = {table.name: table for table in (TICKETS, WINS)}
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of tickets or wins ended: the next page holds the rows older than this (time, then id)."""
+
+    at: dt.datetime
+    id: int
+
+    def encode(self) -> str:
+        return f"{self.at.astimezone(dt.UTC).isoformat()}|{self.id}"
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        moment, separator, row_id = text.partition("|")
+        at = dt.datetime.fromisoformat(moment) if separator else None
+        if at is None or at.tzinfo is None or not row_id.isdigit() or len(row_id) > 19:
+            raise ValueError("a tickets or wins cursor is '<ISO moment with zone>|<id>'")
+        return cls(at=at, id=int(row_id))
+
+
+@dataclass(frozen=True)
+class Page:
+    """Rows of one fact table, newest first; ``count`` and ``total`` cover every row from the page's
+    start, so the first page carries the player's totals."""
+
+    count: int
+    total: int
+    rows: list[tuple]
+    next: Cursor | None
+
+
+def _page(
     cursor: duckdb.DuckDBPyConnection,
     files: list[str],
-    columns: str,
-    amount: str,
-    at: str,
-    id_column: str,
+    table: FactTable,
     player_id: int,
-) -> tuple[int, int, list[tuple]]:
-    """(count, amount total, newest RECENT rows) of one player in one fact table.
+    before: Cursor | None,
+    limit: int,
+) -> Page:
+    """The newest ``limit`` rows of one player in one fact table, older than ``before`` when given.
 
     Every month holds a row group or two of the player, and decoding all their columns is what costs. So the
-    totals, the cut-off time of the page and the files holding the player come from three narrow columns of
-    every month; the page's full rows then come only from the files of months at or after that cut-off (at
-    10^8 tickets, the last few months instead of all 24).
+    count and total, the cut-off time of the page and the files holding the player come from three narrow
+    columns of every month; the page's full rows then come only from the files of months at or after that
+    cut-off (at 10^8 tickets, the last few months instead of all 24).
     """
     if not files:
-        return 0, 0, []
+        return Page(0, 0, [], None)
+    at, id_column = table.at, table.id
+    older = f" AND ({at} < ? OR ({at} = ? AND {id_column} < ?))" if before else ""
+    older_params = [before.at, before.at, before.id] if before else []
     count, total, times, holding = cursor.execute(
-        f"SELECT count(*), coalesce(sum({amount}), 0), max({at}, {RECENT}), list(DISTINCT filename) "
-        "FROM read_parquet(?, hive_partitioning = false, filename = true) WHERE player_id = ?",
-        [files, player_id],
+        f"SELECT count(*), coalesce(sum({table.amount}), 0), max({at}, {limit}), list(DISTINCT filename) "
+        f"FROM read_parquet(?, hive_partitioning = false, filename = true) WHERE player_id = ?{older}",
+        [files, player_id, *older_params],
     ).fetchone()
     if not count:
-        return 0, 0, []
+        return Page(0, 0, [], None)
     cut_off = times[-1]
     # Files live under month=YYYY-MM/, and a month's rows all fall inside it.
     first_month = f"month={cut_off.year:04d}-{cut_off.month:02d}"
     needed = [path for path in holding if Path(path).parent.name >= first_month]
     # No LIMIT: DuckDB answers a top-N over Parquet by scanning the files twice (late materialization).
     rows = cursor.execute(
-        f"SELECT {columns} FROM read_parquet(?, hive_partitioning = false) WHERE player_id = ? AND {at} >= ? "
-        f"ORDER BY {at} DESC, {id_column} DESC",
-        [needed, player_id, cut_off],
-    ).fetchmany(RECENT)
-    return count, int(total), rows
+        f"SELECT {table.columns} FROM read_parquet(?, hive_partitioning = false) "
+        f"WHERE player_id = ? AND {at} >= ?{older} ORDER BY {at} DESC, {id_column} DESC",
+        [needed, player_id, cut_off, *older_params],
+    ).fetchmany(limit)
+    last = rows[-1]
+    more = count > limit
+    return Page(int(count), int(total), rows, Cursor(at=last[table.at_index], id=last[0]) if more else None)
+
+
+def _tickets(rows: list[tuple], game_names: dict[int, str]) -> list[TicketOut]:
+    return [
+        TicketOut(
+            ticket_id=t[0],
+            game=game_names.get(t[1], f"#{t[1]}"),
+            channel=t[2],
+            region=t[3],
+            price_kopecks=t[4],
+            sold_at=t[5],
+        )
+        for t in rows
+    ]
+
+
+def _wins(rows: list[tuple], game_names: dict[int, str]) -> list[WinOut]:
+    return [
+        WinOut(
+            win_id=w[0],
+            game=game_names.get(w[1], f"#{w[1]}"),
+            prize_tier=w[2],
+            amount_kopecks=w[3],
+            won_at=w[4],
+            claimed=w[5],
+        )
+        for w in rows
+    ]
 
 
 def player_activity(lake: Lake, *, player_id: int, game_names: dict[int, str]) -> ActivityOut:
+    """The player's totals with the first page of their tickets and of their wins."""
     cursor, files = _cursor(lake)
     try:
-        tickets_total, spend, tickets = _newest(
-            cursor,
-            files["tickets"],
-            "ticket_id, game_id, channel, region, price_kopecks, sold_at",
-            "price_kopecks",
-            "sold_at",
-            "ticket_id",
-            player_id,
-        )
-        wins_total, won, wins = _newest(
-            cursor,
-            files["wins"],
-            "win_id, game_id, prize_tier, amount_kopecks, won_at, claimed",
-            "amount_kopecks",
-            "won_at",
-            "win_id",
-            player_id,
-        )
+        tickets = _page(cursor, files["tickets"], TICKETS, player_id, None, RECENT)
+        wins = _page(cursor, files["wins"], WINS, player_id, None, RECENT)
     finally:
         cursor.close()
     return ActivityOut(
-        tickets_total=tickets_total,
-        spend_total_kopecks=spend,
-        last_ticket_at=tickets[0][5] if tickets else None,
-        wins_total=wins_total,
-        wins_amount_kopecks=won,
-        tickets=[
-            TicketOut(
-                ticket_id=t[0],
-                game=game_names.get(t[1], f"#{t[1]}"),
-                channel=t[2],
-                region=t[3],
-                price_kopecks=t[4],
-                sold_at=t[5],
-            )
-            for t in tickets
-        ],
-        wins=[
-            WinOut(
-                win_id=w[0],
-                game=game_names.get(w[1], f"#{w[1]}"),
-                prize_tier=w[2],
-                amount_kopecks=w[3],
-                won_at=w[4],
-                claimed=w[5],
-            )
-            for w in wins
-        ],
+        tickets_total=tickets.count,
+        spend_total_kopecks=tickets.total,
+        last_ticket_at=tickets.rows[0][5] if tickets.rows else None,
+        wins_total=wins.count,
+        wins_amount_kopecks=wins.total,
+        tickets=_tickets(tickets.rows, game_names),
+        wins=_wins(wins.rows, game_names),
+        older_tickets=tickets.next.encode() if tickets.next else None,
+        older_wins=wins.next.encode() if wins.next else None,
     )
+
+
+def older_activity(
+    lake: Lake, *, player_id: int, table: str, before: Cursor, game_names: dict[int, str], limit: int = RECENT
+) -> tuple[list[TicketOut] | list[WinOut], Cursor | None]:
+    """An older page of the player's tickets or wins (before ``before``), and where the next one starts."""
+    cursor, files = _cursor(lake)
+    try:
+        page = _page(cursor, files[table], TABLES[table], player_id, before, limit)
+    finally:
+        cursor.close()
+    rows = _tickets(page.rows, game_names) if table == TICKETS.name else _wins(page.rows, game_names)
+    return rows, page.next

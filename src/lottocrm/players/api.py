@@ -1,10 +1,11 @@
-"""JSON API for machine clients and UI scripts: search, the player 360 and its timeline, contact replacement
-and removal. Refusals of the services arrive as JSON with their code (``lottocrm.web.errors``)."""
+"""JSON API for machine clients and UI scripts: search, the player 360, its timeline and older tickets and
+wins, contact replacement and removal. Refusals of the services arrive as JSON with their code
+(``lottocrm.web.errors``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,9 +14,10 @@ from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
 from lottocrm.players import access
 from lottocrm.players import service as players
+from lottocrm.players.activity import Cursor as ActivityCursor
 from lottocrm.players.params import IdentityId, PlayerId, lake_of
 from lottocrm.players.profile import player_contacts
-from lottocrm.players.schemas import IdentityOut, Player360, SearchResult
+from lottocrm.players.schemas import IdentityOut, Player360, SearchResult, TicketOut, WinOut
 from lottocrm.players.search import MAX_QUERY_LENGTH, SearchInputError
 from lottocrm.players.timeline import DEFAULT_PAGE, MAX_PAGE, Cursor
 from lottocrm.presentation.values import english
@@ -30,13 +32,16 @@ def search(
     principal: Annotated[Principal, require(Permission.PLAYER_SEARCH)],
     session: Db,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_LENGTH)],
+    page: Annotated[int, Query(ge=1, le=access.SEARCH_PAGES)] = 1,
 ) -> SearchResult:
-    """Find players by phone (any format), e-mail, card number, name (Cyrillic, partial) or id."""
+    """Find players by phone (any format), e-mail, card number, name (Cyrillic, partial) or id; identity
+    matches first, then names alphabetically, 50 a page. ``more``: ask for the next page; ``too_many``: more
+    players match than the pages reach, so narrow the query."""
     try:
-        kind, hits = access.search(session, actor=acting(request), query=q, masked=principal.masked)
+        found = access.search(session, actor=acting(request), query=q, masked=principal.masked, page=page)
     except SearchInputError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
-    return SearchResult(query_kind=kind, hits=hits)
+    return SearchResult(query_kind=found.kind, hits=found.hits, more=found.more, too_many=found.too_many)
 
 
 @router.get("/{player_id}", response_model=Player360)
@@ -110,6 +115,50 @@ def timeline(
         ],
         next=page.next.encode() if page.next else None,
         failed_sources=page.failed_sources,
+    )
+
+
+class OlderTickets(BaseModel):
+    tickets: list[TicketOut]
+    next: str | None = Field(description="Pass as `after` for the next (older) page; null on the last page.")
+
+
+class OlderWins(BaseModel):
+    wins: list[WinOut]
+    next: str | None = Field(description="Pass as `after` for the next (older) page; null on the last page.")
+
+
+@router.get("/{player_id}/activity/{table}", response_model=OlderTickets | OlderWins)
+def older_activity(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.PLAYER_VIEW, hide=True)],
+    session: Db,
+    player_id: PlayerId,
+    table: Literal["tickets", "wins"],
+    after: Annotated[
+        str,
+        Query(
+            max_length=60,
+            description="`activity.older_tickets` (or `older_wins`) of the 360, or a page's `next`.",
+        ),
+    ],
+) -> OlderTickets | OlderWins:
+    """Older tickets or wins of the player than the 360 shows, 20 a page, newest first."""
+    lake = lake_of(request)
+    try:
+        cursor = ActivityCursor.decode(after)
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    if lake is None:
+        raise HTTPException(status_code=404, detail="the fact lake is not available")
+    rows, older = access.view_older_activity(
+        session, actor=acting(request), player_id=player_id, lake=lake, table=table, before=cursor
+    )
+    following = older.encode() if older else None
+    return (
+        OlderTickets(tickets=rows, next=following)
+        if table == "tickets"
+        else OlderWins(wins=rows, next=following)
     )
 
 

@@ -56,7 +56,7 @@ def record_consent(
         raise PlayerServiceError("occurred_at must carry a time zone")
     recorded_at = clock.now()
     if occurred_at > recorded_at:
-        raise PlayerServiceError(f"consent dated in the future: {occurred_at.isoformat()}")
+        raise PlayerServiceError("consent dated in the future: %(when)s", when=occurred_at.isoformat())
     if not notice_version.strip():
         raise PlayerServiceError("notice_version is required: which text did the player agree to?")
     reason = checked_reason(actor, reason)

@@ -156,7 +156,7 @@ def player_360(
         birth_year=player.birth_date.year if player.birth_date else None,
         gender=player.gender,
         region=player.region,
-        region_name=vocab.REGIONS.get(player.region or ""),
+        region_name=vocab.region_name(player.region) if player.region else None,
         registered_at=player.registered_at,
         registration_channel=player.registration_channel,
         status=player.status,

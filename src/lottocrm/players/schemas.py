@@ -64,6 +64,8 @@ class SearchHit(BaseModel):
 class SearchResult(BaseModel):
     query_kind: str
     hits: list[SearchHit]
+    more: bool = False
+    too_many: bool = False
 
 
 class ConsentOut(BaseModel):
@@ -110,6 +112,9 @@ class ActivityOut(BaseModel):
     last_ticket_at: dt.datetime | None
     tickets: list[TicketOut]
     wins: list[WinOut]
+    # Where the next (older) page of tickets or wins starts; None when every one is shown.
+    older_tickets: str | None = None
+    older_wins: str | None = None
 
 
 class Player360(BaseModel):

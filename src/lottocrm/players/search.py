@@ -4,7 +4,8 @@ Every branch is an index lookup: identities by their unique (kind, value) index,
 by the trigram GIN index on PostgreSQL. SQLite has no trigram index, so there a name is matched as a prefix
 of ``search_name`` (last name first) through its B-tree, and only a query matching no prefix falls back to a
 bounded substring scan. Either way the first statement that finds anyone wins: a prefix before the whole
-phrase before the words in any order.
+phrase before the words in any order. Names come in alphabetical order, so a long result is read page by
+page, as deep as MAX_RESULTS.
 """
 
 from __future__ import annotations
@@ -12,24 +13,29 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy import column as text_column
 from sqlalchemy import table as text_table
 from sqlalchemy.orm import Session
 
+from lottocrm.errors import ServiceError
 from lottocrm.players.models import Player, PlayerIdentity
 from lottocrm.players.names import fold_name
 from lottocrm.players.service import InvalidIdentityError, normalise_phone
 
 MAX_QUERY_LENGTH = 200
 DEFAULT_LIMIT = 50
+# How deep a person can page through one search; past it they are asked to narrow the query.
+MAX_RESULTS = 1000
 _PHONE_CHARS = re.compile(r"^[\d\s()+\-.]+$")
 _EMAIL = re.compile(r"^[^\s@]+@[^\s@]+$")
 _MIN_NAME_LENGTH = 2
 
 
-class SearchInputError(ValueError):
-    pass
+class SearchInputError(ServiceError):
+    """A query that cannot mean anything (empty, too long, a name of one letter)."""
+
+    code = "invalid_query"
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ def interpret(query: str) -> Criteria:
     if not text:
         raise SearchInputError("empty query")
     if len(text) > MAX_QUERY_LENGTH:
-        raise SearchInputError(f"query longer than {MAX_QUERY_LENGTH} characters")
+        raise SearchInputError("query longer than %(max)s characters", max=MAX_QUERY_LENGTH)
     if "\ufffd" in text or "\x00" in text:
         raise SearchInputError("the query is not valid UTF-8 text")
     if _EMAIL.match(text):
@@ -69,7 +75,7 @@ def interpret(query: str) -> Criteria:
         return Criteria(phone=phone_e164(text), card=digits, player_id=player_id)
     folded = fold_name(text)
     if len(folded.replace(" ", "")) < _MIN_NAME_LENGTH:
-        raise SearchInputError(f"a name needs at least {_MIN_NAME_LENGTH} letters")
+        raise SearchInputError("a name needs at least %(letters)s letters", letters=_MIN_NAME_LENGTH)
     return Criteria(name_words=tuple(folded.split(" ")))
 
 
@@ -102,6 +108,18 @@ def _prefix_range(words: tuple[str, ...]):  # type: ignore[no-untyped-def]
     return and_(Player.search_name >= prefix, Player.search_name < prefix + "\U0010ffff")
 
 
+def _in_name_order(condition: ColumnElement[bool], *, by_index: bool) -> Select:
+    """Ids matching ``condition`` in name order (then id), so a long result reads alphabetically and pages.
+
+    A B-tree range comes in that order as it is read. A trigram or substring match has no order of its own,
+    and ordering it directly would let PostgreSQL walk the whole name index looking for rare matches; its
+    candidates are capped first (without order, so the trigram index serves them) and sorted after."""
+    if by_index:
+        return select(Player.id).where(condition).order_by(Player.search_name, Player.id)
+    candidates = select(Player.id, Player.search_name).where(condition).limit(MAX_RESULTS + 1).subquery()
+    return select(candidates.c.id).order_by(candidates.c.search_name, candidates.c.id)
+
+
 def _name_statements(session: Session, words: tuple[str, ...]) -> list[Select]:
     if session.get_bind().dialect.name == "postgresql":
         # Cheapest first: a prefix (a B-tree range when the database sorts by code point; the planner would
@@ -109,25 +127,34 @@ def _name_statements(session: Session, words: tuple[str, ...]) -> list[Select]:
         # whole phrase (its many trigrams are selective where a common surname alone is not), then the words
         # in any order.
         text = _like_escape(" ".join(words))
-        prefix = (
-            _prefix_range(words)
-            if _sorts_by_code_point(session)
-            else Player.search_name.like(f"{text}%", escape="\\")
-        )
+        by_code_point = _sorts_by_code_point(session)
+        prefix = _prefix_range(words) if by_code_point else Player.search_name.like(f"{text}%", escape="\\")
         phrase = Player.search_name.like(f"%{text}%", escape="\\")
-        return [select(Player.id).where(statement) for statement in (prefix, phrase, _contains_all(words))]
-    # A B-tree range is the only index-friendly prefix test on SQLite (LIKE there folds ASCII case only).
-    return [select(Player.id).where(_prefix_range(words)), select(Player.id).where(_contains_all(words))]
+        return [
+            _in_name_order(prefix, by_index=by_code_point),
+            _in_name_order(phrase, by_index=False),
+            _in_name_order(_contains_all(words), by_index=False),
+        ]
+    # A B-tree range is the only index-friendly prefix test on SQLite (LIKE there folds ASCII case only); a
+    # substring scan walks the name index in order, so both come sorted.
+    return [
+        _in_name_order(_prefix_range(words), by_index=True),
+        _in_name_order(_contains_all(words), by_index=True),
+    ]
 
 
-def search_players(session: Session, *, query: str, limit: int = DEFAULT_LIMIT) -> tuple[Criteria, list[int]]:
-    """Player ids matching ``query`` (identity matches first), at most ``limit``; raises SearchInputError."""
+def search_players(
+    session: Session, *, query: str, limit: int = DEFAULT_LIMIT, offset: int = 0
+) -> tuple[Criteria, list[int]]:
+    """Player ids matching ``query``, identity matches first, then names in alphabetical order: at most
+    ``limit`` of them after skipping ``offset`` (no further than MAX_RESULTS). Raises SearchInputError."""
     criteria = interpret(query)
+    wanted = min(offset, MAX_RESULTS) + limit
     found: list[int] = []
 
     def take(statement: Select) -> None:
-        for player_id in session.scalars(statement.limit(limit)):
-            if player_id not in found and len(found) < limit:
+        for player_id in session.scalars(statement.limit(wanted)):
+            if player_id not in found and len(found) < wanted:
                 found.append(player_id)
 
     identity_terms = []
@@ -138,7 +165,7 @@ def search_players(session: Session, *, query: str, limit: int = DEFAULT_LIMIT) 
     if criteria.card:
         identity_terms.append(and_(PlayerIdentity.kind == "card", PlayerIdentity.value == criteria.card))
     if identity_terms:
-        take(select(PlayerIdentity.player_id).where(or_(*identity_terms)))
+        take(select(PlayerIdentity.player_id).where(or_(*identity_terms)).order_by(PlayerIdentity.player_id))
     if criteria.player_id is not None:
         take(select(Player.id).where(Player.id == criteria.player_id))
     if criteria.name_words:
@@ -146,4 +173,4 @@ def search_players(session: Session, *, query: str, limit: int = DEFAULT_LIMIT) 
             take(statement)
             if found:
                 break
-    return criteria, found
+    return criteria, found[min(offset, MAX_RESULTS) :]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from lottocrm import clock, vocab
 from lottocrm.audit.service import Actor
 from lottocrm.audit.service import record as audit
-from lottocrm.errors import Conflict, NotFound, ServiceError
+from lottocrm.errors import Conflict, NotFound, ServiceError, Term
 from lottocrm.events.outbox import emit
 from lottocrm.players.contact_formats import is_valid_email, phone_as_e164
 from lottocrm.players.events import IdentityChanged, ResponsibleGamingChanged
@@ -55,18 +55,23 @@ class IdentityTakenError(PlayerServiceError, Conflict):
 
     def __init__(self, kind: str, value: str, owner_id: int) -> None:
         # The owner stays out of the message: the caller may not be allowed to see that player.
-        super().__init__(f"this {kind} already belongs to another player")
+        super().__init__("this %(kind)s already belongs to another player", kind=Term(kind))
         self.kind, self.value, self.owner_id = kind, value, owner_id
 
 
 def require_player(session: Session, player_id: int) -> None:
     if session.get(Player, player_id) is None:
-        raise PlayerNotFoundError(f"no player with id {player_id}")
+        raise PlayerNotFoundError("no player with id %(player_id)s", player_id=player_id)
 
 
 def require_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise PlayerServiceError(f"unknown {name} {value!r}; expected one of {', '.join(allowed)}")
+        raise PlayerServiceError(
+            "unknown %(field)s %(value)r; expected one of %(allowed)s",
+            field=Term(name),
+            value=value,
+            allowed=tuple(Term(choice) for choice in allowed),
+        )
 
 
 # --- identities ---------------------------------------------------------------------------------------
@@ -76,14 +81,14 @@ def normalise_phone(raw: str) -> str:
     """Any common way of writing a phone (``8 (916) 123-45-67``, ``+7 916…``) as E.164, read as Russian."""
     e164 = phone_as_e164(raw)
     if e164 is None:
-        raise InvalidIdentityError(f"not a valid phone number: {raw!r}")
+        raise InvalidIdentityError("not a valid phone number: %(value)r", value=raw)
     return e164
 
 
 def normalise_email(raw: str) -> str:
     email = raw.strip().lower()
     if not is_valid_email(email):
-        raise InvalidIdentityError(f"not an e-mail address: {raw!r}")
+        raise InvalidIdentityError("not an e-mail address: %(value)r", value=raw)
     return email
 
 
@@ -95,7 +100,7 @@ def normalise_identity(kind: str, raw: str) -> str:
         return normalise_email(raw)
     value = raw.strip()
     if not value:
-        raise InvalidIdentityError(f"empty {kind} identity")
+        raise InvalidIdentityError("empty %(kind)s identity", kind=Term(kind))
     return value
 
 
@@ -106,7 +111,9 @@ def checked_reason(actor: Actor, reason: str | None) -> str | None:
         return None
     cleaned = (reason or "").strip()
     if not MIN_REASON <= len(cleaned) <= MAX_REASON:
-        raise PlayerServiceError(f"a reason of {MIN_REASON}–{MAX_REASON} characters is required")
+        raise PlayerServiceError(
+            "a reason of %(min)s–%(max)s characters is required", min=MIN_REASON, max=MAX_REASON
+        )
     if any(unicodedata.category(char) == "Cc" for char in cleaned):
         raise PlayerServiceError("the reason contains control characters; type it as plain text")
     return cleaned
@@ -178,10 +185,14 @@ def _identity_of(session: Session, player_id: int, identity_id: int) -> PlayerId
     )
     if identity is None:
         require_player(session, player_id)
-        raise IdentityNotFoundError(f"player {player_id} has no contact with id {identity_id}")
+        raise IdentityNotFoundError(
+            "player %(player_id)s has no contact with id %(identity_id)s",
+            player_id=player_id,
+            identity_id=identity_id,
+        )
     if identity.kind not in CHANGEABLE_IDENTITY_KINDS:
         raise InvalidIdentityError(
-            f"a {identity.kind} cannot be replaced or removed here, only phones and e-mails"
+            "a %(kind)s cannot be replaced or removed here, only phones and e-mails", kind=Term(identity.kind)
         )
     return identity
 
@@ -252,7 +263,7 @@ def replace_identity(
     identity = _identity_of(session, player_id, identity_id)
     normalised = normalise_identity(identity.kind, value)
     if normalised == identity.value:
-        raise InvalidIdentityError(f"the new {identity.kind} is the same as the old one")
+        raise InvalidIdentityError("the new %(kind)s is the same as the old one", kind=Term(identity.kind))
     owner = session.scalar(
         select(PlayerIdentity.player_id).where(
             PlayerIdentity.kind == identity.kind, PlayerIdentity.value == normalised
@@ -269,7 +280,12 @@ def replace_identity(
     return former, new
 
 
-def former_identities(session: Session, *, player_id: int, limit: int = 50) -> list[FormerIdentity]:
+FORMER_IDENTITIES_SHOWN = 50
+
+
+def former_identities(
+    session: Session, *, player_id: int, limit: int = FORMER_IDENTITIES_SHOWN
+) -> list[FormerIdentity]:
     return list(
         session.scalars(
             select(FormerIdentity)

@@ -4,7 +4,9 @@ refusal into a page."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from itertools import islice
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -12,16 +14,20 @@ from sqlalchemy.orm import Session
 
 from lottocrm import clock, vocab
 from lottocrm.audit import service as audit
+from lottocrm.audit.service import Actor
+from lottocrm.audit.ui import SCOPES, audit_rows
+from lottocrm.auth.actors import describe_actors
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
 from lottocrm.errors import ServiceError
 from lottocrm.players import access, consents
 from lottocrm.players import service as players
+from lottocrm.players.activity import Cursor as ActivityCursor
 from lottocrm.players.params import IdentityId, PlayerId, lake_of
-from lottocrm.players.profile import player_contacts
+from lottocrm.players.profile import CONSENT_HISTORY_LIMIT, player_contacts
 from lottocrm.players.search import SearchInputError
 from lottocrm.players.timeline import Cursor
-from lottocrm.web.deps import Db, acting, form_data, gettext_for, render, require
+from lottocrm.web.deps import Db, acting, form_data, gettext_for, refusal_for, render, require
 
 router = APIRouter(include_in_schema=False)
 # The notice an operator reads out before recording a consent given over the phone.
@@ -36,22 +42,21 @@ def search_page(
     principal: Annotated[Principal, require(Permission.PLAYER_SEARCH)],
     session: Db,
     q: str = "",
+    page: str = "1",
 ) -> Response:
     partial = request.headers.get("hx-request") == "true"
     template = "players/_results.html" if partial else "players/search.html"
     if not q.strip():
-        return render(request, template, {"q": "", "hits": None, "error": None})
+        return render(request, template, {"q": "", "found": None, "error": None})
+    number = int(page) if page.isdigit() and 0 < len(page) <= 3 else 1
     try:
-        _kind, hits = access.search(session, actor=acting(request), query=q, masked=principal.masked)
+        found = access.search(session, actor=acting(request), query=q, masked=principal.masked, page=number)
     except SearchInputError as exc:
         _ = gettext_for(request)
-        return render(
-            request,
-            template,
-            {"q": q[:200], "hits": None, "error": _("Cannot search: %s") % exc},
-            status_code=400,
-        )
-    return render(request, template, {"q": q, "hits": hits, "error": None})
+        error = _("Cannot search: %s") % refusal_for(request, exc)
+        return render(request, template, {"q": q[:200], "found": None, "error": error}, status_code=400)
+    context = {"q": q, "found": found, "page": min(number, access.SEARCH_PAGES), "error": None}
+    return render(request, template, context)
 
 
 def _player_page(
@@ -76,10 +81,9 @@ def _player_page(
         )
     except players.PlayerNotFoundError:
         raise HTTPException(status_code=404, detail="no such player") from None
-    recent_audit = (
-        audit.search(session, query=audit.AuditQuery(player_id=player_id, limit=10))
-        if principal.can(Permission.AUDIT_VIEW) or principal.can(Permission.PLAYER_EDIT)
-        else []
+    # Who changed the player and who looked: shown to those who may edit them, beside their colleagues' work.
+    access_log = (
+        _access_log(session, player_id, tuple(SCOPES)) if principal.can(Permission.PLAYER_EDIT) else {}
     )
     return render(
         request,
@@ -89,7 +93,8 @@ def _player_page(
             "timeline": timeline,
             "error": error,
             "notice": notice,
-            "recent_audit": recent_audit,
+            "access_log": access_log,
+            "consent_history_limit": CONSENT_HISTORY_LIMIT,
             "consent_purposes": vocab.CONSENT_PURPOSES,
             "consent_channels": vocab.CONSENT_CHANNELS,
             "identity_kinds": EDITABLE_IDENTITY_KINDS,
@@ -137,6 +142,84 @@ def timeline_part(
     return render(request, "players/_timeline.html", {"player_id": player_id, "timeline": page})
 
 
+@router.get("/players/{player_id}/activity/{table}")
+def activity_part(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.PLAYER_VIEW, hide=True)],
+    session: Db,
+    player_id: PlayerId,
+    table: Literal["tickets", "wins"],
+    after: str,
+) -> Response:
+    """An older page of the player's tickets or wins, swapped in by htmx under the rows already shown."""
+    lake = lake_of(request)
+    try:
+        cursor = ActivityCursor.decode(after[:60])
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    if lake is None:
+        raise HTTPException(status_code=404, detail="not found")
+    rows, older = access.view_older_activity(
+        session, actor=acting(request), player_id=player_id, lake=lake, table=table, before=cursor
+    )
+    context = {
+        "player_id": player_id,
+        "table": table,
+        "rows": rows,
+        "older": older.encode() if older else None,
+    }
+    return render(request, "players/_activity.html", context)
+
+
+# --- who changed and who looked at the player --------------------------------------------------------------
+ACCESS_ROWS = 10
+
+
+def _access_log(
+    session: Session,
+    player_id: int,
+    scopes: Sequence[str],
+    *,
+    after: audit.Cursor | None = None,
+    actor: Actor | None = None,
+) -> dict[str, dict[str, object]]:
+    """A page of the player's changes and of the looks at them, apart, so page views never push an edit out
+    of sight; who acted is looked up once for both. The 360's first pages come with its own audited look;
+    an older page is a search of the log and recorded as one (``actor``)."""
+    pages = {}
+    for scope in scopes:
+        query = audit.AuditQuery(player_id=player_id, reads=SCOPES[scope])
+        pages[scope] = (
+            audit.search(session, query=query, after=after, limit=ACCESS_ROWS)
+            if actor is None
+            else audit.search_audited(session, actor=actor, query=query, after=after, limit=ACCESS_ROWS)
+        )
+    rows = iter(audit_rows(session, [event for page in pages.values() for event in page.events]))
+    return {
+        scope: {"scope": scope, "rows": list(islice(rows, len(page.events))), "next": page.next}
+        for scope, page in pages.items()
+    }
+
+
+@router.get("/players/{player_id}/access/{scope}")
+def access_part(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.PLAYER_EDIT, hide=True)],
+    session: Db,
+    player_id: PlayerId,
+    scope: Literal["changes", "views"],
+    after: str = "",
+) -> Response:
+    """An older page of the player's changes or views, swapped in by htmx under the rows already shown."""
+    try:
+        cursor = audit.Cursor.decode(after[:60]) if after else None
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    players.require_player(session, player_id)
+    log = _access_log(session, player_id, (scope,), after=cursor, actor=acting(request))
+    return render(request, "players/_access.html", {"player_id": player_id, "log": log[scope]})
+
+
 def _refused(request: Request, exc: ServiceError) -> str:
     """A refusal as the operator reads it; a missing player is a 404 page, not a form error."""
     if isinstance(exc, players.PlayerNotFoundError):
@@ -146,7 +229,7 @@ def _refused(request: Request, exc: ServiceError) -> str:
         return _("Not saved: this contact already belongs to another player.")
     if isinstance(exc, players.IdentityNotFoundError):
         return _("Not saved: this contact is no longer on the player's record.")
-    return _("Not saved: %s") % exc.message
+    return _("Not saved: %s") % refusal_for(request, exc)
 
 
 @router.post("/players/{player_id}/consents")
@@ -214,10 +297,13 @@ def add_identity(
 
 def _contacts_context(session: Session, principal: Principal, player_id: int) -> dict[str, object]:
     editor = principal.can(Permission.PLAYER_EDIT)
+    # Former contacts are personal data too: shown to those who may edit contacts, never masked away.
+    former = players.former_identities(session, player_id=player_id) if editor else []
     return {
         "changeable_kinds": players.CHANGEABLE_IDENTITY_KINDS if editor else (),
-        # Former contacts are personal data too: shown to those who may edit contacts, never masked away.
-        "former_identities": players.former_identities(session, player_id=player_id) if editor else [],
+        "former_identities": former,
+        "former_limit": players.FORMER_IDENTITIES_SHOWN,
+        "former_by": describe_actors(session, {f.changed_by for f in former}) if former else {},
     }
 
 

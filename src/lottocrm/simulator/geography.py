@@ -94,7 +94,7 @@ def build_points_of_sale(opened_at: dt.datetime) -> PointsOfSale:
 
     kiosk_first, kiosk_count, post_first, post_count = [], [], [], []
     for region in REGION_CODES:
-        city = vocab.REGIONS[region]
+        city = vocab.REGIONS[region].ru
         population = REGION_POPULATION_MILLIONS[region]
         kiosks = max(2, round(population * KIOSKS_PER_MILLION))
         kiosk_first.append(len(ids) + 1)

@@ -7,7 +7,8 @@ permission against the role matrix, and for state-changing requests made with a 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -21,14 +22,16 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from lottocrm import vocab
 from lottocrm.audit.service import Actor
 from lottocrm.auth import service as auth
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
 from lottocrm.db.engine import transaction
+from lottocrm.errors import ServiceError
 from lottocrm.presentation import values as pv
 from lottocrm.presentation.render import as_text
-from lottocrm.web.i18n import LOCALES, Formats, pick_locale, translations
+from lottocrm.web.i18n import LOCALES, Formats, pick_locale, refusal, translations
 from lottocrm.web.security import LANGUAGE_COOKIE, SESSION_COOKIE, client_ip
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -157,6 +160,7 @@ def _environment(locale: str) -> Environment:
     # value such as "Лото 45 %" raised. A plain lookup, still autoescaped.
     env.filters["message"] = translations(locale).gettext
     env.filters["panel_value"] = panel_value
+    env.globals["region_name"] = partial(vocab.region_name, locale=locale)
     return env
 
 
@@ -192,3 +196,15 @@ def render(
 
 def gettext_for(request: Request) -> Any:
     return translations(locale_for(request, getattr(request.state, "principal", None))).gettext
+
+
+def refusal_for(request: Request, exc: ServiceError) -> str:
+    """A service's refusal as the person who asked reads it, in their language."""
+    return refusal(exc, locale_for(request, getattr(request.state, "principal", None)))
+
+
+def value_text(request: Request) -> Callable[[pv.PanelValue], str]:
+    """Typed values as text in the request's language, for what a handler writes itself (a CSV export)."""
+    locale = locale_for(request, getattr(request.state, "principal", None))
+    fmt, catalog = Formats(locale, request.app.state.settings.timezone), translations(locale)
+    return lambda value: as_text(value, fmt, catalog)

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lottocrm.errors import ServiceError
-from lottocrm.web.deps import BadRequestBody, NotSignedIn, render
+from lottocrm.web.deps import BadRequestBody, NotSignedIn, gettext_for, refusal_for, render
 
 
 def _wants_json(request: Request) -> bool:
@@ -25,9 +25,9 @@ async def _not_signed_in(request: Request, exc: Exception) -> Response:
 async def _bad_body(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         return JSONResponse({"detail": f"unreadable request body: {exc}"}, status_code=400)
-    return render(
-        request, "error.html", {"status": 400, "detail": f"unreadable request body: {exc}"}, status_code=400
-    )
+    _ = gettext_for(request)
+    detail = _("The form could not be read: %s") % _(str(exc))
+    return render(request, "error.html", {"status": 400, "detail": detail}, status_code=400)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -44,8 +44,9 @@ async def _refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
     if _wants_json(request):
         return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.http_status)
+    detail = refusal_for(request, exc)
     return render(
-        request, "error.html", {"status": exc.http_status, "detail": exc.message}, status_code=exc.http_status
+        request, "error.html", {"status": exc.http_status, "detail": detail}, status_code=exc.http_status
     )
 
 
@@ -53,8 +54,11 @@ async def _invalid(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if _wants_json(request):
         return await request_validation_exception_handler(request, exc)
-    problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
-    return render(request, "error.html", {"status": 422, "detail": problems}, status_code=422)
+    # Pydantic explains in English only; a page names the fields it could not read, in the reader's language.
+    _ = gettext_for(request)
+    fields = ", ".join(dict.fromkeys(_(str(error["loc"][-1])) for error in exc.errors()))
+    detail = _("These values in the address or the form are not valid: %s") % fields
+    return render(request, "error.html", {"status": 422, "detail": detail}, status_code=422)
 
 
 def install_error_pages(app: FastAPI) -> None:

@@ -18,6 +18,8 @@ from babel.dates import format_date, format_datetime, get_timezone_location
 from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 
+from lottocrm.errors import ServiceError, fill
+
 LOCALES = ("ru", "en")
 DEFAULT_LOCALE = "ru"
 LOCALE_DIR = Path(__file__).with_name("locale")
@@ -29,6 +31,13 @@ def translations(locale: str) -> NullTranslations:
     if locale == "en":
         return NullTranslations()
     return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
+
+
+def refusal(exc: ServiceError, locale: str) -> str:
+    """A service's refusal in ``locale``: its template translated, then filled with its values (the terms
+    among them translated too). The API and the CLI show ``exc.message``, the English text."""
+    catalog = translations(locale)
+    return fill(catalog.gettext(exc.template), exc.params, catalog.gettext)
 
 
 def pick_locale(*candidates: str | None, accept_language: str | None = None) -> str:

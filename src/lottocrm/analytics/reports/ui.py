@@ -9,13 +9,14 @@ A missing chart is computed by its own API call and drawn when it arrives; missi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
 import pyarrow as pa
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lottocrm import clock
+from lottocrm import clock, vocab
 from lottocrm.analytics.mart.segments import NOT_REGISTERED, SEGMENT_LABELS
 from lottocrm.analytics.queries.kpi import KpiQuery
 from lottocrm.analytics.queries.registry import dashboard_reports
@@ -23,7 +24,7 @@ from lottocrm.analytics.queries.runner import ReportRunner
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
 from lottocrm.lake.store import Lake
-from lottocrm.web.deps import gettext_for, render, require
+from lottocrm.web.deps import gettext_for, locale_for, render, require
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,12 +56,17 @@ def dashboard(
     reports = dashboard_reports()
     stored = dict(zip(reports, _runner(request).stored(list(reports.values())), strict=True))
     gettext = gettext_for(request)
+    region_name = partial(vocab.region_name, locale=locale_for(request, principal))
     # The segment charts name segments in the page's language (the API keeps the codes), in lifecycle order:
     # a list of pairs because tojson sorts an object's keys.
     segments = [
         (code, gettext(label))
         for code, label in {**SEGMENT_LABELS, NOT_REGISTERED: "Not registered yet"}.items()
     ]
+    # Region and channel codes (the report API's values) by their names in the page's language.
+    names = {code: region_name(code) for code in vocab.REGIONS} | {
+        code: gettext(code) for code in vocab.SALES_CHANNELS
+    }
     kpi = stored["kpi"]
     return render(
         request,
@@ -70,6 +76,7 @@ def dashboard(
             "pending": [name for name, table in stored.items() if table is None],
             "segments": segments,
             "zone": clock.operator_zone().key,
+            "names": names,
         },
     )
 

@@ -57,13 +57,18 @@
     el.textContent = String(error);
     el.classList.add("error");
   }
+  // Region and channel codes as the page's language names them; a game is already a name.
+  var names = JSON.parse(root.getAttribute("data-names"));
+  // Bars of every row (the largest on top), the chart as tall as its rows need.
   function bars(id, rows, key) {
-    rows = rows.slice(0, 15).reverse();
+    rows = rows.slice().reverse();
+    document.getElementById(id).style.height = Math.max(320, rows.length * 24 + 60) + "px";
     draw(id, {
       grid: { left: 10, right: 80, top: 10, bottom: 30, containLabel: true },
       tooltip: { trigger: "axis", valueFormatter: function (v) { return rub.format(v); } },
       xAxis: { type: "value", axisLabel: { formatter: function (v) { return rubShort.format(v); } } },
-      yAxis: { type: "category", data: rows.map(function (r) { return r[key] || "—"; }) },
+      yAxis: { type: "category", axisLabel: { interval: 0 },
+               data: rows.map(function (r) { return r[key] ? names[r[key]] || r[key] : "—"; }) },
       series: [{ type: "bar", name: labels.revenue, data: rows.map(function (r) { return r.revenue_kopecks / 100; }),
                  label: { show: true, position: "right", formatter: function (p) { return rubShort.format(p.value); } } }]
     });

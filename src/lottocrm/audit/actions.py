@@ -1,0 +1,153 @@
+"""What the audit log's codes mean to a person: each action's label (an English message id the page
+translates), the labels of the details rows carry, and which actions are looks rather than changes.
+
+One table for every domain's actions, so the log's readers (the audit search, the 360's access panels, the
+CSV export) name an action the same way; tests/audit/test_audit_labels.py finds every action the code
+records and fails on one without a label here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lottocrm.presentation import values as pv
+
+ACTION_LABELS = {
+    # Looks at personal data (and at the log itself).
+    "player.search": "Players searched",
+    "player.view": "Player card viewed",
+    "player.timeline": "Player history paged",
+    "player.tickets": "Player tickets paged",
+    "player.wins": "Player wins paged",
+    "audit.search": "Audit log searched",
+    "audit.export": "Audit log exported",
+    # A player's record.
+    "player.consent.change": "Consent changed",
+    "player.identity.add": "Contact added",
+    "player.identity.replace": "Contact replaced",
+    "player.identity.remove": "Contact removed",
+    "player.responsible_gaming.change": "Responsible gaming changed",
+    # Staff accounts, sign-in and machine keys.
+    "user.create": "Account created",
+    "user.disable": "Account disabled",
+    "user.enable": "Account enabled",
+    "user.change_role": "Role changed",
+    "user.unlock": "Account unlocked",
+    "user.reset_password": "Password reset",
+    "auth.login": "Signed in",
+    "auth.logout": "Signed out",
+    "auth.purge_sessions": "Expired sessions purged",
+    "apikey.create": "API key created",
+    "apikey.revoke": "API key revoked",
+    # Loyalty.
+    "loyalty.tickets_earned": "Points earned for tickets",
+    "loyalty.earn_reversed": "Points earning reversed",
+    "loyalty.card_issued": "Loyalty card issued",
+    "loyalty.card_blocked": "Loyalty card blocked",
+    "loyalty.card_unblocked": "Loyalty card unblocked",
+    "loyalty.card_velocity_set": "Card operation rate limit set",
+    "loyalty.partner_added": "Partner added",
+    "loyalty.partner_key_issued": "Partner key issued",
+    "loyalty.partner_key_revoked": "Partner key revoked",
+    "loyalty.purchase_returned": "Purchase returned",
+    "loyalty.lots_expired": "Points expired",
+    "loyalty.stale_holds_voided": "Stale holds released",
+    "loyalty.tiers_requalified": "Tiers requalified",
+    "loyalty.tiers_seeded": "Tiers set up",
+    "loyalty.settlement_drawn": "Partner settlement drawn up",
+    "loyalty.adjust": "Points adjusted",
+    "loyalty.earn_rule_added": "Earning rule added",
+    "loyalty.reward_added": "Reward added",
+    "loyalty.reward_ordered": "Reward ordered",
+    "loyalty.reward_order_fulfilled": "Reward order fulfilled",
+    "loyalty.reward_order_cancelled": "Reward order cancelled",
+    # Data and operations.
+    "ingest.import": "File imported",
+    "simulator.run": "Simulated data generated",
+    "lake.compact": "Lake files compacted",
+    "lake.vacuum": "Old lake files removed",
+    "jobs.retry": "Failed jobs retried",
+    "jobs.schedule.save": "Job schedule saved",
+    "jobs.schedule.delete": "Job schedule deleted",
+    "db.upgrade": "Database schema upgraded",
+    "db.downgrade": "Database schema downgraded",
+}
+
+# Looks, not changes: the 360 lists them apart, so a day of page views cannot push an edit out of sight.
+READS = frozenset(
+    {
+        "player.search",
+        "player.view",
+        "player.timeline",
+        "player.tickets",
+        "player.wins",
+        "audit.search",
+        "audit.export",
+    }
+)
+
+DETAIL_LABELS = {
+    "reason": "Reason",
+    "kind": "Kind",
+    "value": "Value",
+    "new_value": "New value",
+    "purpose": "Purpose",
+    "channel": "Channel",
+    "granted": "Granted",
+    "masked": "Personal data masked",
+    "shown": "Shown",
+    "after": "Older than",
+    "username": "Username",
+    "role": "Role",
+    "from": "Before",
+    "to": "After",
+    "self_excluded_until": "Self-excluded until",
+    "monthly_spend_limit_kopecks": "Monthly limit, kopecks",
+    "player_id": "Player",
+    "actor": "Who",
+    "action": "Action",
+    "scope": "Shown",
+    "since": "From",
+    "until": "To",
+    "rows": "Rows",
+    "page": "Page",
+    "points": "Points",
+    "name": "Title",
+    "card_number": "Card",
+    "account_id": "Loyalty account",
+    "max_ops_per_minute": "Operations per minute",
+    "prefix": "Key prefix",
+    "scopes": "Scopes",
+}
+
+# A detail value written as a code ("phone", "advertising", "operator") is looked up in the catalog; free
+# text (a reason, a masked phone) is shown as it is.
+_CODE = re.compile(r"^[a-z][a-z0-9_.:]*$")
+
+
+def action_label(action: str) -> pv.PanelValue:
+    """The action as a person reads it; one without a label (a row of an older version) as its code."""
+    label = ACTION_LABELS.get(action)
+    return pv.Message(label) if label else pv.Text(action)
+
+
+def detail_value(value: Any) -> pv.PanelValue:
+    match value:
+        case bool():
+            return pv.Message("yes" if value else "no")
+        case str() if _CODE.match(value):
+            return pv.Message(value)
+        case list() | tuple():
+            return pv.Joined(tuple(detail_value(item) for item in value), ", ")
+        case None:
+            return pv.Text(pv.NO_VALUE)
+    return pv.Text(str(value))
+
+
+def details(detail: dict[str, Any]) -> list[tuple[pv.PanelValue, pv.PanelValue]]:
+    """(label, value) of each detail, labels translated where known."""
+    return [
+        (pv.Message(DETAIL_LABELS[key]) if key in DETAIL_LABELS else pv.Text(key), detail_value(value))
+        for key, value in detail.items()
+    ]
