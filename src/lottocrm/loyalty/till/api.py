@@ -59,6 +59,7 @@ from lottocrm.loyalty.till.schemas import (
     RefundRequest,
     VoidRequest,
 )
+from lottocrm.presentation.text import printable
 
 router = APIRouter(prefix="/loyalty", tags=["loyalty till"], route_class=TillRoute, responses=ERRORS)
 
@@ -117,20 +118,28 @@ def _hold_payload(result: redemption.HoldResult) -> dict[str, Any]:
     }
 
 
-def _lean(model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI for a lean route: the body schema and headers FastAPI would have derived from parameters."""
+def _lean(model: type[BaseModel], *, on_hold: bool = True) -> dict[str, Any]:
+    """OpenAPI for a lean route: the body schema, path and headers FastAPI would have derived from parameters
+    (``calls.hold_id`` reads the path)."""
+    hold = {
+        "name": "hold_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": calls.MAX_ID},
+    }
     return {
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": model.model_json_schema()}},
         },
         "parameters": [
+            *([hold] if on_hold else []),
             {
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": True,
                 "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH},
-            }
+            },
         ],
         "security": [{"APIKeyHeader": []}],
     }
@@ -161,7 +170,7 @@ def _redemption_call(
     "/till/authorize",
     response_model=HoldOut,
     summary="Hold points for a redemption",
-    openapi_extra=_lean(AuthorizeRequest),
+    openapi_extra=_lean(AuthorizeRequest, on_hold=False),
 )
 async def authorize(request: Request) -> JSONResponse:
     key = _idempotency_key(request)
@@ -248,8 +257,12 @@ def _lock_hold(hold_id: int, sql: statements.Statements) -> redemption.HoldLock:
 def _known_card(request: Request, secret: str | None, number: str) -> None:
     with transaction(request) as session:
         partner(session, secret)
-        if session.execute(select(LoyaltyCard.id).where(LoyaltyCard.number == number)).first() is None:
-            raise UnknownCard(f"no card {number}")
+        # A number that fails its check digit is not looked up: the path may hold anything, a NUL included.
+        if (
+            not cards.is_valid_card_number(number)
+            or session.execute(select(LoyaltyCard.id).where(LoyaltyCard.number == number)).first() is None
+        ):
+            raise UnknownCard(f"no card {printable(number, 32)}")
 
 
 @router.get("/cards/{number}/barcode.png", response_class=Response, summary="Code 128 barcode of a card")

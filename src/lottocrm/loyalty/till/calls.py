@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any, TypeVar
 
-from fastapi import FastAPI, Header, Request, Response, Security
+from fastapi import FastAPI, Header, Path, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -37,9 +37,12 @@ from lottocrm.loyalty.ledger import statements
 from lottocrm.loyalty.programme.partners import AuthenticatedPartner, authenticate
 from lottocrm.loyalty.till import idempotency, procedures
 from lottocrm.loyalty.till.schemas import ErrorOut
+from lottocrm.presentation.text import printable
 
 # A till request is a few hundred bytes; anything near this is a mistake or an attack.
 MAX_BODY_BYTES = 8 * 1024
+# Ids are bigints in both stores; a larger one would fail in the database driver, not as a refusal.
+MAX_ID = 2**63 - 1
 # Body fields whose refusal is answered ``invalid_amount`` rather than ``invalid_input`` (returns included).
 AMOUNT_FIELDS = frozenset({"points", "purchase_kopecks", "returned_kopecks"})
 
@@ -98,8 +101,10 @@ def parse_body(raw: bytes, model: type[Body]) -> Body:
 
 
 def hold_id(raw: str) -> int:
-    if not raw.isdigit() or int(raw) >= 2**63:
-        raise BadRequest("invalid_input", f"hold_id: {raw!r} is not a hold id", 422)
+    """The hold id of a path, read as ASCII digits only: ``str.isdigit`` also takes "¹" or "٣", which ``int``
+    refuses or reads as another number, and ``int`` refuses more than 4 300 digits."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_ID)) or not 0 < int(raw) <= MAX_ID:
+        raise BadRequest("invalid_input", f"hold_id: '{printable(raw, 24)}' is not a hold id", 422)
     return int(raw)
 
 
@@ -153,6 +158,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 api_key_header = APIKeyHeader(name="X-Api-Key", auto_error=False, description="The partner's till key")
 
 TillKey = Annotated[str | None, Security(api_key_header)]
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="An id this API answered earlier")]
 IdempotencyKey = Annotated[
     str, Header(alias="Idempotency-Key", min_length=1, max_length=idempotency.MAX_KEY_LENGTH)
 ]

@@ -20,6 +20,7 @@ from lottocrm.loyalty.programme.partners import AuthenticatedPartner
 from lottocrm.loyalty.till.calls import (
     ERRORS,
     IdempotencyKey,
+    RecordId,
     TillKey,
     TillRoute,
     partner,
@@ -46,7 +47,7 @@ router = APIRouter(prefix="/loyalty", tags=["loyalty till"], route_class=TillRou
     summary="Return goods: take back the points their purchase earned",
 )
 def return_purchase(
-    request: Request, operation_id: int, body: ReturnRequest, secret: TillKey, key: IdempotencyKey
+    request: Request, operation_id: RecordId, body: ReturnRequest, secret: TillKey, key: IdempotencyKey
 ) -> JSONResponse:
     """``operation_id`` is the one ``/till/earn`` answered for the purchase. Points come back in proportion
     to the kopecks returned; if the member already spent them the call is refused with
@@ -116,7 +117,7 @@ def order_reward(request: Request, body: OrderRequest, secret: TillKey, key: Ide
     summary="Cancel a reward order: the unit and the points come back",
 )
 def cancel_order(
-    request: Request, order_id: int, body: CancelOrderRequest, secret: TillKey, key: IdempotencyKey
+    request: Request, order_id: RecordId, body: CancelOrderRequest, secret: TillKey, key: IdempotencyKey
 ) -> JSONResponse:
     def action(session: Session, partner: AuthenticatedPartner, now: dt.datetime) -> OrderOut:
         catalogue.cancel_order(
