@@ -11,6 +11,8 @@ from __future__ import annotations
 class ServiceError(Exception):
     code = "invalid"
     http_status = 400
+    # Seconds after which the same request may succeed (sent as Retry-After); None: waiting will not help.
+    retry_after: int | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

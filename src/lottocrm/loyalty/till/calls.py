@@ -28,10 +28,14 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException
 
 from lottocrm import clock
 from lottocrm.db.engine import session_factory
+from lottocrm.db.outage import DatabaseUnavailable, is_outage
+from lottocrm.errors import ServiceError
 from lottocrm.loyalty.errors import LoyaltyError, PartnerNotAllowed
 from lottocrm.loyalty.ledger import statements
 from lottocrm.loyalty.programme.partners import AuthenticatedPartner, authenticate
@@ -63,8 +67,9 @@ class BadRequest(LoyaltyError):
         self.code, self.http_status = code, status
 
 
-def error_response(code: str, message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+def error_response(code: str, message: str, status: int, *, retry_after: int | None = None) -> JSONResponse:
+    headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
 def bad_input(first: dict[str, Any], field: str) -> BadRequest:
@@ -146,14 +151,25 @@ class TillRoute(APIRoute):
                 return await handler(request)
             except RequestValidationError as exc:
                 return _validation_error(exc)
-            except LoyaltyError as exc:
-                return error_response(exc.code, exc.message, exc.http_status)
+            except HTTPException as exc:
+                if exc.status_code != 400:
+                    raise
+                # FastAPI refuses a body it cannot decode (not UTF-8): malformed, as on the fast path.
+                return error_response("malformed_json", f"the body is not valid JSON: {exc.detail}", 400)
+            except ServiceError as exc:
+                return error_response(exc.code, exc.message, exc.http_status, retry_after=exc.retry_after)
 
         return guarded
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 422, 429)
+} | {
+    503: {
+        "model": ErrorOut,
+        "description": "The database cannot be reached: send the same call again (same Idempotency-Key)",
+        "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+    }
 }
 api_key_header = APIKeyHeader(name="X-Api-Key", auto_error=False, description="The partner's till key")
 
@@ -205,9 +221,15 @@ def connections(app: FastAPI) -> procedures.TillConnections | None:
 
 @contextmanager
 def transaction(request: Request) -> Iterator[Session]:
-    """The call's unit of work on the application's engine: commit on success, roll back on any error."""
-    with sessions(request)() as session, session.begin():
-        yield session
+    """The call's unit of work on the application's engine: commit on success, roll back on any error; a
+    connection refused or lost on the way is :class:`DatabaseUnavailable` (503, retry with the same key)."""
+    try:
+        with sessions(request)() as session, session.begin():
+            yield session
+    except DBAPIError as error:
+        if is_outage(error):
+            raise DatabaseUnavailable() from error
+        raise
 
 
 def partner(session: Session, secret: str | None, *, needs: str | None = None) -> AuthenticatedPartner:

@@ -27,7 +27,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lottocrm import clock, domains
-from lottocrm.loyalty.errors import LoyaltyError
+from lottocrm.errors import ServiceError
 from lottocrm.loyalty.events import PointsRedeemed
 from lottocrm.loyalty.programme import redemption
 from lottocrm.loyalty.programme.members import lookup_terms
@@ -98,13 +98,13 @@ class TillFastPath:
         try:
             raw = await _bounded_body(headers.get(b"content-length"), receive)
             answer = await _call(connections, route, scope["path"], headers, raw)
-        except LoyaltyError as refusal:
+        except ServiceError as refusal:
             body = json.dumps(
                 {"error": {"code": refusal.code, "message": refusal.message}},
                 ensure_ascii=False,
                 separators=(",", ":"),
             ).encode("utf-8")
-            await _respond(send, refusal.http_status, body, replayed=False)
+            await _respond(send, refusal.http_status, body, replayed=False, retry_after=refusal.retry_after)
             return
         await _respond(send, answer.status, answer.body, replayed=answer.replayed)
 
@@ -185,10 +185,14 @@ async def _call(
     return await procedures.refund(connections, caller, hold_id=hold_id, points=refund.points, now=now)
 
 
-async def _respond(send: Send, status: int, body: bytes, *, replayed: bool) -> None:
+async def _respond(
+    send: Send, status: int, body: bytes, *, replayed: bool, retry_after: int | None = None
+) -> None:
     headers = [_JSON, (b"content-length", str(len(body)).encode())]
     if replayed:
         headers.append(_REPLAYED)
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
