@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -9,6 +10,7 @@ from sqlalchemy import Engine
 from lottocrm.settings import Settings
 from lottocrm.web.app import create_app
 from loyalty.factories import Card, TillPartner, add_card, add_partner
+from loyalty.live_server import LiveServer
 
 
 @pytest.fixture
@@ -30,3 +32,13 @@ def card(engine: Engine) -> Card:
 def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def server(db_url: str, tmp_path: Path, engine: Engine) -> Iterator[LiveServer]:
+    """A real ``lottocrm serve`` on the test's database, for tests that kill it or its connections."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("server crash, timeout and lost-connection tests run on PostgreSQL, the production store")
+    live = LiveServer(db_url=db_url, data_dir=tmp_path / "data").start()
+    yield live
+    live.stop()
