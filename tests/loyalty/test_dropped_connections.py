@@ -8,6 +8,8 @@ too. Here tills behave as real ones do: a 503 is sent again with the same idempo
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
 import threading
 import time
@@ -25,7 +27,9 @@ from lottocrm.auth import service as auth
 from lottocrm.db.engine import transaction
 from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyHold, LoyaltyOperation
-from loyalty.factories import STAFF, Card, TillPartner, add_card, add_partner
+from lottocrm.loyalty.till import procedures
+from lottocrm.security.api_keys import digest_api_key, key_prefix
+from loyalty.factories import STAFF, Card, TillPartner, add_card, add_partner, utcnow
 from loyalty.live_server import LiveServer
 
 TERMINATE = text(
@@ -212,3 +216,37 @@ def test_a_database_that_is_gone_answers_503_with_retry_after_and_comes_back(
             assert answered.status_code == 200, (path, answered.text)
         assert api.get("/players", params={"q": "Иванов"}).status_code == 200
     assert verify(engine).clean
+
+
+def test_idle_connections_the_server_closed_are_not_used(
+    engine: Engine, shop: TillPartner, card: Card
+) -> None:
+    """Every pooled connection terminated while idle: the next calls open fresh ones instead of failing on
+    the dead (the old pool tried one dead connection, then another, and raised)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the till's own connections exist on PostgreSQL only")
+    connections = procedures.open_for(engine)
+    assert connections is not None
+
+    async def void_unknown_holds(calls: int) -> list[procedures.Answer]:
+        def caller() -> procedures.Caller:
+            return procedures.Caller(
+                prefix=key_prefix(shop.key) or "",
+                digest=digest_api_key(shop.key),
+                key=uuid.uuid4().hex,
+                fingerprint=uuid.uuid4().hex,
+            )
+
+        voids = (procedures.void(connections, caller(), hold_id=10**9, now=utcnow()) for _ in range(calls))
+        return await asyncio.gather(*voids)
+
+    loop = asyncio.new_event_loop()
+    try:
+        assert len(loop.run_until_complete(void_unknown_holds(4))) == 4  # four connections now idle
+        with engine.connect() as connection:
+            assert connection.execute(TERMINATE).scalar_one() >= 4
+        answers = [loop.run_until_complete(void_unknown_holds(1))[0] for _ in range(4)]  # one at a time
+        loop.run_until_complete(connections.close())
+    finally:
+        loop.close()
+    assert [json.loads(answer.body)["error"]["code"] for answer in answers] == ["hold_not_found"] * 4
