@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from lottocrm.loyalty.till.fastpath import TillFastPath
 from lottocrm.settings import Settings
 from lottocrm.web.app import create_app
 from loyalty.factories import Card, TillPartner, add_card, add_partner
@@ -42,3 +43,16 @@ def server(db_url: str, tmp_path: Path, engine: Engine) -> Iterator[LiveServer]:
     live = LiveServer(db_url=db_url, data_dir=tmp_path / "data").start()
     yield live
     live.stop()
+
+
+@pytest.fixture(params=["fast", "python"])
+def till(
+    request: pytest.FixtureRequest, client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
+    """The app with its fast path (answers redemptions on PostgreSQL), or with every call let through to
+    FastAPI's handlers, as when a subscriber listens."""
+    if request.param == "fast" and engine.dialect.name != "postgresql":
+        pytest.skip("the fast path answers on PostgreSQL only; SQLite always takes the FastAPI handlers")
+    if request.param == "python":
+        monkeypatch.setattr(TillFastPath, "_answers", lambda self, route: False)
+    yield client

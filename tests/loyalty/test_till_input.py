@@ -8,7 +8,6 @@ through the ASGI fast path (PostgreSQL) and through the FastAPI handlers (``pyth
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
@@ -18,7 +17,6 @@ from sqlalchemy import Engine
 from lottocrm.db.engine import transaction
 from lottocrm.loyalty.models import IdempotencyRecord, LoyaltyOperation, RewardOrder
 from lottocrm.loyalty.programme import catalogue
-from lottocrm.loyalty.till.fastpath import TillFastPath
 from loyalty.factories import STAFF, Card, TillPartner
 from loyalty.test_till_api import count
 
@@ -26,19 +24,6 @@ API = "/api/v1/loyalty"
 # Digits Python's str.isdigit() accepts but int() or a database does not read as ASCII digits, and numbers
 # past a bigint or past the 4 300 digits int() converts.
 ODD_HOLD_IDS = ["¹", "³²", "٣", "١٢", "0", "9" * 5_000, str(2**63)]
-
-
-@pytest.fixture(params=["fast", "python"])
-def till(
-    request: pytest.FixtureRequest, client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
-    """The app with its fast path (answers redemptions on PostgreSQL), or with every call let through to
-    FastAPI's handlers, as when a subscriber listens."""
-    if request.param == "fast" and engine.dialect.name != "postgresql":
-        pytest.skip("the fast path answers on PostgreSQL only; SQLite always takes the FastAPI handlers")
-    if request.param == "python":
-        monkeypatch.setattr(TillFastPath, "_answers", lambda self, route: False)
-    yield client
 
 
 def _writes(engine: Engine) -> tuple[int, int, int]:

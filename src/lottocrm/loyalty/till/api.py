@@ -35,7 +35,13 @@ from lottocrm.loyalty.errors import UnknownCard
 from lottocrm.loyalty.ledger import statements
 from lottocrm.loyalty.models import LoyaltyCard
 from lottocrm.loyalty.programme import cards, earning, redemption
-from lottocrm.loyalty.programme.members import PendingMember, find_member, lookup_member, standing
+from lottocrm.loyalty.programme.members import (
+    PendingMember,
+    find_member,
+    queue_lookup,
+    redemption_terms,
+    standing,
+)
 from lottocrm.loyalty.programme.partners import AuthenticatedPartner
 from lottocrm.loyalty.till import calls, idempotency
 from lottocrm.loyalty.till.calls import (
@@ -59,6 +65,7 @@ from lottocrm.loyalty.till.schemas import (
     RefundRequest,
     VoidRequest,
 )
+from lottocrm.players.schemas import mask_card
 from lottocrm.presentation.text import printable
 
 router = APIRouter(prefix="/loyalty", tags=["loyalty till"], route_class=TillRoute, responses=ERRORS)
@@ -66,13 +73,17 @@ router = APIRouter(prefix="/loyalty", tags=["loyalty till"], route_class=TillRou
 
 @router.post("/till/identify", response_model=MemberOut, summary="Find a member by card, phone or barcode")
 def identify(request: Request, body: MemberRef, secret: TillKey) -> MemberOut:
-    """Read-only, so it needs no idempotency key."""
+    """Read-only, so it needs no idempotency key. The card number comes back masked: a till identifying by
+    phone learns no more of the card than its last digits."""
     with transaction(request) as session:
         partner(session, secret)
         member = find_member(session, **body.lookup())
         held = standing(session, account_id=member.account_id, now=clock.now())
     return MemberOut(
-        card_number=member.card_number, balance=held.balance, spendable=held.spendable, tier=held.tier
+        card_number=mask_card(member.card_number),
+        balance=held.balance,
+        spendable=held.spendable,
+        tier=held.tier,
     )
 
 
@@ -175,6 +186,7 @@ def _redemption_call(
 async def authorize(request: Request) -> JSONResponse:
     key = _idempotency_key(request)
     body = _parse(request, AuthorizeRequest)
+    terms = redemption_terms(**body.lookup())
 
     def act(
         sql: statements.Statements, caller: AuthenticatedPartner, at: dt.datetime, member: PendingMember
@@ -184,7 +196,7 @@ async def authorize(request: Request) -> JSONResponse:
         )
 
     def queue(sql: statements.Statements) -> PendingMember:
-        return lookup_member(sql, **body.lookup(), lock=True)
+        return queue_lookup(sql, terms, lock=True)
 
     return _redemption_call(request, key, body, queue, act, needs="redeem")
 

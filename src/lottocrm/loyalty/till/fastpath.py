@@ -30,7 +30,7 @@ from lottocrm import clock, domains
 from lottocrm.errors import ServiceError
 from lottocrm.loyalty.events import PointsRedeemed
 from lottocrm.loyalty.programme import redemption
-from lottocrm.loyalty.programme.members import lookup_terms
+from lottocrm.loyalty.programme.members import redemption_terms
 from lottocrm.loyalty.till import calls, idempotency, procedures
 from lottocrm.loyalty.till.calls import MAX_BODY_BYTES, BodyTooLarge, Unauthorized
 from lottocrm.loyalty.till.schemas import AuthorizeRequest, CaptureRequest, RefundRequest, VoidRequest
@@ -152,7 +152,8 @@ async def _call(
     headers: dict[bytes, bytes],
     raw: bytes,
 ) -> procedures.Answer:
-    """Refusals in the routes' order: hold id, idempotency key, body, then the partner key."""
+    """Refusals in the routes' order: hold id, idempotency key, body (a phone on authorize), then the
+    partner key."""
     is_authorize, raw_hold_id, action = route.groups()
     hold_id = None if is_authorize else calls.hold_id(raw_hold_id)
     key_header = headers.get(b"idempotency-key")
@@ -160,12 +161,11 @@ async def _call(
     now = clock.now()
     if is_authorize:
         authorize = calls.parse_body(raw, AuthorizeRequest)
-        terms = lookup_terms(**authorize.lookup())
+        terms = redemption_terms(**authorize.lookup())
         return await procedures.authorize(
             connections,
             _caller(headers, key, path, authorize),
             card_number=terms.card_number,
-            phone=terms.phone,
             refusal=terms.refusal,
             points=authorize.points,
             reference=authorize.receipt,

@@ -45,7 +45,7 @@ IDEMPOTENCY_KEY = "pk_loyalty_idempotency"
 
 _AUTHORIZE = (
     "SELECT * FROM loyalty_till_authorize(%s::text, %s::text, %s::text, %s::text, %s::text, %s::text, "
-    "%s::text, %s::bigint, %s::text, %s::timestamptz, %s::timestamptz, %s::interval)"
+    "%s::bigint, %s::text, %s::timestamptz, %s::timestamptz, %s::interval)"
 )
 _CAPTURE = (
     "SELECT * FROM loyalty_till_capture(%s::text, %s::text, %s::text, %s::text, %s::bigint, %s::bigint, "
@@ -183,7 +183,6 @@ async def authorize(
     caller: Caller,
     *,
     card_number: str | None,
-    phone: str | None,
     refusal: str | None,
     points: int,
     reference: str | None,
@@ -199,7 +198,6 @@ async def authorize(
             caller.key,
             caller.fingerprint,
             card_number,
-            phone,
             refusal,
             points,
             reference,

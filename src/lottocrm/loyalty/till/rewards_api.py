@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from lottocrm import clock
 from lottocrm.loyalty.programme import catalogue, returns
-from lottocrm.loyalty.programme.members import find_member
+from lottocrm.loyalty.programme.members import find_member, queue_lookup, redemption_terms
 from lottocrm.loyalty.programme.partners import AuthenticatedPartner
 from lottocrm.loyalty.till.calls import (
     ERRORS,
@@ -97,10 +97,13 @@ def rewards_catalogue(request: Request, body: CatalogueRequest, secret: TillKey)
     "/rewards/orders", response_model=OrderOut, summary="Order a reward: reserve a unit and hold its points"
 )
 def order_reward(request: Request, body: OrderRequest, secret: TillKey, key: IdempotencyKey) -> JSONResponse:
+    """The member's points are spent: by card or its barcode, not by phone (``phone_needs_code``)."""
+    terms = redemption_terms(**body.lookup())
+
     def action(session: Session, partner: AuthenticatedPartner, now: dt.datetime) -> OrderOut:
         order_id = catalogue.order_reward(
             session,
-            member=find_member(session, **body.lookup()),
+            member=queue_lookup(session, terms).get(),
             reward_code=body.reward_code,
             now=now,
             partner_id=partner.id,
