@@ -184,6 +184,8 @@ def _redemption_call(
     openapi_extra=_lean(AuthorizeRequest, on_hold=False),
 )
 async def authorize(request: Request) -> JSONResponse:
+    """By card number or scanned barcode: a phone is refused with 403 ``phone_needs_code`` (spending points
+    by phone will need a one-time code sent to the member)."""
     key = _idempotency_key(request)
     body = _parse(request, AuthorizeRequest)
     terms = redemption_terms(**body.lookup())

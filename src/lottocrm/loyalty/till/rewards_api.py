@@ -97,7 +97,8 @@ def rewards_catalogue(request: Request, body: CatalogueRequest, secret: TillKey)
     "/rewards/orders", response_model=OrderOut, summary="Order a reward: reserve a unit and hold its points"
 )
 def order_reward(request: Request, body: OrderRequest, secret: TillKey, key: IdempotencyKey) -> JSONResponse:
-    """The member's points are spent: by card or its barcode, not by phone (``phone_needs_code``)."""
+    """The member's points are spent, so by card number or scanned barcode: a phone is refused with 403
+    ``phone_needs_code`` (spending points by phone will need a one-time code sent to the member)."""
     terms = redemption_terms(**body.lookup())
 
     def action(session: Session, partner: AuthenticatedPartner, now: dt.datetime) -> OrderOut:

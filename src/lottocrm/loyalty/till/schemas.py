@@ -69,7 +69,7 @@ class RefundRequest(_Body):
 
 
 class MemberOut(BaseModel):
-    card_number: str
+    card_number: str = Field(description="Masked: only the last 4 digits", examples=["************5674"])
     balance: int = Field(
         description="Points in the account, including any not yet expired by the nightly job"
     )
