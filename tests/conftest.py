@@ -140,6 +140,19 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield from _fresh_pg_database(template)
 
 
+@pytest.fixture(scope="module", params=DIALECTS)
+def module_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database shared by one module's tests (a fuzzing run builds up state over many cases)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('module-db') / 'crm.sqlite3'}"
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield url
+    else:
+        yield from _fresh_pg_database(request.getfixturevalue("pg_template"))
+
+
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     engine = make_engine(db_url)

@@ -37,6 +37,8 @@ def fill(template: str, params: Mapping[str, Param], translate: Callable[[str], 
 class ServiceError(Exception):
     code = "invalid"
     http_status = 400
+    # Seconds after which the same request may succeed (sent as Retry-After); None: waiting will not help.
+    retry_after: int | None = None
 
     def __init__(self, message: str, **params: Param) -> None:
         self.template = message

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,15 +14,6 @@ from lottocrm.loyalty.ledger.verify import verify
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, LoyaltyOperation
 from loyalty.factories import Card, TillPartner, add_card, add_partner
 from loyalty.live_server import LiveServer
-
-
-@pytest.fixture
-def server(db_url: str, tmp_path: Path, engine: Engine) -> Iterator[LiveServer]:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("server crash and timeout tests run on PostgreSQL, the production store")
-    live = LiveServer(db_url=db_url, data_dir=tmp_path / "data").start()
-    yield live
-    live.stop()
 
 
 def _post(

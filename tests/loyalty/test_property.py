@@ -170,7 +170,7 @@ class ServiceTill:
 
 
 class FunctionTill:
-    """Redemptions through PostgreSQL's till functions (migration 0015), as the till API sends them."""
+    """Redemptions through PostgreSQL's till functions (migrations 0015, 0018), as the till API sends them."""
 
     def __init__(self, engine: Engine, shop: TillPartner, card: Card) -> None:
         connections = procedures.open_for(engine)
@@ -182,7 +182,6 @@ class FunctionTill:
         answer = self._call(
             procedures.authorize,
             card_number=self.card.number,
-            phone=None,
             refusal=None,
             points=points,
             reference=None,

@@ -223,7 +223,7 @@ def test_return_of_an_operation_that_is_no_purchase_is_refused(
 def test_return_of_another_partners_purchase_is_refused(
     client: TestClient, engine: Engine, shop: TillPartner, other_shop: TillPartner, purchase: int
 ) -> None:
-    _refused(client, engine, other_shop, purchase, {"returned_kopecks": 100}, 403, "partner_not_allowed")
+    _refused(client, engine, other_shop, purchase, {"returned_kopecks": 100}, 404, "purchase_not_found")
 
 
 def test_return_with_malformed_json_is_refused(

@@ -18,6 +18,13 @@ class UnknownCard(LoyaltyError):
     code, http_status = "unknown_card", 404
 
 
+class PhoneNeedsCode(LoyaltyError):
+    """Points spent on a phone number alone: anyone can say a number, so a redemption needs the card (or its
+    scan). By phone it will need a one-time code sent to the member by SMS, once the SMS channel exists."""
+
+    code, http_status = "phone_needs_code", 403
+
+
 class BlockedCard(LoyaltyError):
     code, http_status = "blocked_card", 403
 

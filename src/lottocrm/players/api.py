@@ -22,8 +22,9 @@ from lottocrm.players.search import MAX_QUERY_LENGTH, SearchInputError
 from lottocrm.players.timeline import DEFAULT_PAGE, MAX_PAGE, Cursor
 from lottocrm.presentation.values import english
 from lottocrm.web.deps import Db, acting, require
+from lottocrm.web.errors import API_ERRORS
 
-router = APIRouter(prefix="/players", tags=["players"])
+router = APIRouter(prefix="/players", tags=["players"], responses=API_ERRORS)
 
 
 @router.get("", response_model=SearchResult)

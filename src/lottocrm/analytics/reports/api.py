@@ -22,8 +22,9 @@ from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
 from lottocrm.lake.store import Lake
 from lottocrm.web.deps import require
+from lottocrm.web.errors import API_ERRORS
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(prefix="/reports", tags=["reports"], responses=API_ERRORS)
 
 
 class ReportOut(BaseModel):

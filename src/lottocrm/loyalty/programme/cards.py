@@ -35,6 +35,7 @@ def luhn_check_digit(payload: str) -> str:
 def is_valid_card_number(number: str) -> bool:
     return (
         len(number) == CARD_DIGITS
+        and number.isascii()  # isdigit() alone takes "¹" and "٣", which the check digit cannot be read from
         and number.isdigit()
         and number.startswith(ISSUER_PREFIX)
         and luhn_check_digit(number[:-1]) == number[-1]

@@ -18,7 +18,7 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from lottocrm.audit.service import Actor, record
-from lottocrm.loyalty.errors import HoldNotOpen, LoyaltyError, NotFound, OutOfStock, PartnerNotAllowed
+from lottocrm.loyalty.errors import HoldNotOpen, LoyaltyError, NotFound, OutOfStock
 from lottocrm.loyalty.ledger import lots, postings
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyHold, LoyaltyTier, Reward, RewardOrder
 from lottocrm.loyalty.programme import redemption, tiers
@@ -257,7 +257,8 @@ def _locked_open_order(session: Session, *, order_id: int, partner_id: int | Non
         .where(RewardOrder.id == order_id)
     ).one()
     if not any_partner and order.partner_id != partner_id:
-        raise PartnerNotAllowed(f"reward order {order_id} was placed by another partner")
+        # As for no order at all: a partner probing ids learns nothing of other partners' orders.
+        raise OrderNotFound(f"no reward order {order_id}")
     if order.status != "reserved":
         raise OrderNotOpen(f"reward order {order_id} is already {order.status}")
     return order

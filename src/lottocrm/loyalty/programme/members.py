@@ -13,7 +13,7 @@ from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from lottocrm.audit.service import Actor, record
-from lottocrm.loyalty.errors import BlockedCard, NotFound, UnknownCard
+from lottocrm.loyalty.errors import BlockedCard, NotFound, PhoneNeedsCode, UnknownCard
 from lottocrm.loyalty.ledger import lots
 from lottocrm.loyalty.ledger.accounts import member_account, player_id_of
 from lottocrm.loyalty.ledger.statements import Pending, Statements
@@ -212,6 +212,11 @@ def lookup_member(
 ) -> PendingMember:
     """Queue the lookup by exactly one of card number, phone or barcode; ``lock`` locks the account."""
     terms = lookup_terms(card_number=card_number, phone=phone, barcode=barcode)
+    return queue_lookup(target, terms, lock=lock)
+
+
+def queue_lookup(target: Session | Statements, terms: LookupTerms, *, lock: bool = False) -> PendingMember:
+    """Queue the lookup of :func:`lookup_terms` or :func:`redemption_terms`; ``lock`` locks the account."""
     if terms.refusal is not None:
         return PendingMember(None, terms.refusal)
     if terms.card_number is not None:
@@ -244,6 +249,20 @@ def lookup_terms(*, card_number: str | None, phone: str | None, barcode: str | N
     if phone is not None:
         return LookupTerms(None, normalise_phone(phone), None)
     return LookupTerms(None, None, "give a card number, a phone or a barcode")
+
+
+def redemption_terms(*, card_number: str | None, phone: str | None, barcode: str | None) -> LookupTerms:
+    """:func:`lookup_terms` for spending a member's points: by card or its scan, never by a phone alone.
+
+    Decided from the request, before the partner's key or anything else is read, so it is never stored
+    under an idempotency key: a till that gets ``phone_needs_code`` asks for the card.
+    """
+    if phone is not None:
+        raise PhoneNeedsCode(
+            "points are spent with the member's card or its barcode; spending them by phone needs a"
+            " one-time code sent to the member, which the programme cannot send yet"
+        )
+    return lookup_terms(card_number=card_number, phone=None, barcode=barcode)
 
 
 def find_member(

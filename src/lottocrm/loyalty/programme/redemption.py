@@ -26,7 +26,6 @@ from lottocrm.loyalty.errors import (
     HoldNotFound,
     HoldNotOpen,
     InvalidAmount,
-    PartnerNotAllowed,
     RefundAboveCapture,
 )
 from lottocrm.loyalty.events import PointsRedeemed
@@ -221,7 +220,8 @@ def _locked_hold(
         expires_at=row.expires_at.astimezone(dt.UTC),
     )
     if hold.partner_id != partner_id:
-        raise PartnerNotAllowed(f"hold {hold_id} was authorized by another partner")
+        # The same answer as for no hold at all: a partner probing ids learns nothing of other partners'.
+        raise HoldNotFound(f"no hold {hold_id}")
     return hold, member.balance, queued.operation_id.scalar()
 
 

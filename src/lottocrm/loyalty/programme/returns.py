@@ -25,7 +25,7 @@ from sqlalchemy import BigInteger, Row, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from lottocrm.audit.service import Actor, record
-from lottocrm.loyalty.errors import AlreadyDone, InvalidAmount, LoyaltyError, PartnerNotAllowed
+from lottocrm.loyalty.errors import AlreadyDone, InvalidAmount, LoyaltyError
 from lottocrm.loyalty.ledger import lots, postings
 from lottocrm.loyalty.ledger.accounts import balance_of, player_id_of
 from lottocrm.loyalty.models import LoyaltyLot, LoyaltyOperation, LoyaltyPosting
@@ -187,10 +187,9 @@ def return_purchase(
     if returned_kopecks <= 0:
         raise InvalidAmount(f"a return must be a positive number of kopecks, got {returned_kopecks}")
     earn = earn_operation(session, earn_operation_id)
-    if earn is None or earn.kind != "earn" or earn.partner_id is None:
-        raise PurchaseNotFound(f"no partner purchase earned points as operation {earn_operation_id}")
-    if earn.partner_id != partner_id:
-        raise PartnerNotAllowed(f"purchase {earn_operation_id} was made at another partner")
+    # Another partner's purchase is answered as none at all: a partner probing ids learns nothing of it.
+    if earn is None or earn.kind != "earn" or earn.partner_id != partner_id:
+        raise PurchaseNotFound(f"no purchase at this partner earned points as operation {earn_operation_id}")
     postings.lock_members(session, [earn.account_id])
     if session.execute(
         select(LoyaltyOperation.id).where(LoyaltyOperation.source_key == f"reversal:{earn.id}")

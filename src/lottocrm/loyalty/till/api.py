@@ -35,7 +35,13 @@ from lottocrm.loyalty.errors import UnknownCard
 from lottocrm.loyalty.ledger import statements
 from lottocrm.loyalty.models import LoyaltyCard
 from lottocrm.loyalty.programme import cards, earning, redemption
-from lottocrm.loyalty.programme.members import PendingMember, find_member, lookup_member, standing
+from lottocrm.loyalty.programme.members import (
+    PendingMember,
+    find_member,
+    queue_lookup,
+    redemption_terms,
+    standing,
+)
 from lottocrm.loyalty.programme.partners import AuthenticatedPartner
 from lottocrm.loyalty.till import calls, idempotency
 from lottocrm.loyalty.till.calls import (
@@ -59,19 +65,25 @@ from lottocrm.loyalty.till.schemas import (
     RefundRequest,
     VoidRequest,
 )
+from lottocrm.players.schemas import mask_card
+from lottocrm.presentation.text import printable
 
 router = APIRouter(prefix="/loyalty", tags=["loyalty till"], route_class=TillRoute, responses=ERRORS)
 
 
 @router.post("/till/identify", response_model=MemberOut, summary="Find a member by card, phone or barcode")
 def identify(request: Request, body: MemberRef, secret: TillKey) -> MemberOut:
-    """Read-only, so it needs no idempotency key."""
+    """Read-only, so it needs no idempotency key. The card number comes back masked: a till identifying by
+    phone learns no more of the card than its last digits."""
     with transaction(request) as session:
         partner(session, secret)
         member = find_member(session, **body.lookup())
         held = standing(session, account_id=member.account_id, now=clock.now())
     return MemberOut(
-        card_number=member.card_number, balance=held.balance, spendable=held.spendable, tier=held.tier
+        card_number=mask_card(member.card_number),
+        balance=held.balance,
+        spendable=held.spendable,
+        tier=held.tier,
     )
 
 
@@ -117,20 +129,28 @@ def _hold_payload(result: redemption.HoldResult) -> dict[str, Any]:
     }
 
 
-def _lean(model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI for a lean route: the body schema and headers FastAPI would have derived from parameters."""
+def _lean(model: type[BaseModel], *, on_hold: bool = True) -> dict[str, Any]:
+    """OpenAPI for a lean route: the body schema, path and headers FastAPI would have derived from parameters
+    (``calls.hold_id`` reads the path)."""
+    hold = {
+        "name": "hold_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": calls.MAX_ID},
+    }
     return {
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": model.model_json_schema()}},
         },
         "parameters": [
+            *([hold] if on_hold else []),
             {
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": True,
                 "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH},
-            }
+            },
         ],
         "security": [{"APIKeyHeader": []}],
     }
@@ -161,11 +181,14 @@ def _redemption_call(
     "/till/authorize",
     response_model=HoldOut,
     summary="Hold points for a redemption",
-    openapi_extra=_lean(AuthorizeRequest),
+    openapi_extra=_lean(AuthorizeRequest, on_hold=False),
 )
 async def authorize(request: Request) -> JSONResponse:
+    """By card number or scanned barcode: a phone is refused with 403 ``phone_needs_code`` (spending points
+    by phone will need a one-time code sent to the member)."""
     key = _idempotency_key(request)
     body = _parse(request, AuthorizeRequest)
+    terms = redemption_terms(**body.lookup())
 
     def act(
         sql: statements.Statements, caller: AuthenticatedPartner, at: dt.datetime, member: PendingMember
@@ -175,7 +198,7 @@ async def authorize(request: Request) -> JSONResponse:
         )
 
     def queue(sql: statements.Statements) -> PendingMember:
-        return lookup_member(sql, **body.lookup(), lock=True)
+        return queue_lookup(sql, terms, lock=True)
 
     return _redemption_call(request, key, body, queue, act, needs="redeem")
 
@@ -248,8 +271,12 @@ def _lock_hold(hold_id: int, sql: statements.Statements) -> redemption.HoldLock:
 def _known_card(request: Request, secret: str | None, number: str) -> None:
     with transaction(request) as session:
         partner(session, secret)
-        if session.execute(select(LoyaltyCard.id).where(LoyaltyCard.number == number)).first() is None:
-            raise UnknownCard(f"no card {number}")
+        # A number that fails its check digit is not looked up: the path may hold anything, a NUL included.
+        if (
+            not cards.is_valid_card_number(number)
+            or session.execute(select(LoyaltyCard.id).where(LoyaltyCard.number == number)).first() is None
+        ):
+            raise UnknownCard(f"no card {printable(number, 32)}")
 
 
 @router.get("/cards/{number}/barcode.png", response_class=Response, summary="Code 128 barcode of a card")

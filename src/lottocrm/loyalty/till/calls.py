@@ -22,24 +22,31 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any, TypeVar
 
-from fastapi import FastAPI, Header, Request, Response, Security
+from fastapi import FastAPI, Header, Path, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException
 
 from lottocrm import clock
 from lottocrm.db.engine import session_factory
+from lottocrm.db.outage import DatabaseUnavailable, is_outage
+from lottocrm.errors import ServiceError
 from lottocrm.loyalty.errors import LoyaltyError, PartnerNotAllowed
 from lottocrm.loyalty.ledger import statements
 from lottocrm.loyalty.programme.partners import AuthenticatedPartner, authenticate
 from lottocrm.loyalty.till import idempotency, procedures
 from lottocrm.loyalty.till.schemas import ErrorOut
+from lottocrm.presentation.text import printable
 
 # A till request is a few hundred bytes; anything near this is a mistake or an attack.
 MAX_BODY_BYTES = 8 * 1024
+# Ids are bigints in both stores; a larger one would fail in the database driver, not as a refusal.
+MAX_ID = 2**63 - 1
 # Body fields whose refusal is answered ``invalid_amount`` rather than ``invalid_input`` (returns included).
 AMOUNT_FIELDS = frozenset({"points", "purchase_kopecks", "returned_kopecks"})
 
@@ -60,8 +67,9 @@ class BadRequest(LoyaltyError):
         self.code, self.http_status = code, status
 
 
-def error_response(code: str, message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+def error_response(code: str, message: str, status: int, *, retry_after: int | None = None) -> JSONResponse:
+    headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
 def bad_input(first: dict[str, Any], field: str) -> BadRequest:
@@ -98,8 +106,10 @@ def parse_body(raw: bytes, model: type[Body]) -> Body:
 
 
 def hold_id(raw: str) -> int:
-    if not raw.isdigit() or int(raw) >= 2**63:
-        raise BadRequest("invalid_input", f"hold_id: {raw!r} is not a hold id", 422)
+    """The hold id of a path, read as ASCII digits only: ``str.isdigit`` also takes "¹" or "٣", which ``int``
+    refuses or reads as another number, and ``int`` refuses more than 4 300 digits."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_ID)) or not 0 < int(raw) <= MAX_ID:
+        raise BadRequest("invalid_input", f"hold_id: '{printable(raw, 24)}' is not a hold id", 422)
     return int(raw)
 
 
@@ -141,18 +151,30 @@ class TillRoute(APIRoute):
                 return await handler(request)
             except RequestValidationError as exc:
                 return _validation_error(exc)
-            except LoyaltyError as exc:
-                return error_response(exc.code, exc.message, exc.http_status)
+            except HTTPException as exc:
+                if exc.status_code != 400:
+                    raise
+                # FastAPI refuses a body it cannot decode (not UTF-8): malformed, as on the fast path.
+                return error_response("malformed_json", f"the body is not valid JSON: {exc.detail}", 400)
+            except ServiceError as exc:
+                return error_response(exc.code, exc.message, exc.http_status, retry_after=exc.retry_after)
 
         return guarded
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 422, 429)
+} | {
+    503: {
+        "model": ErrorOut,
+        "description": "The database cannot be reached: send the same call again (same Idempotency-Key)",
+        "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+    }
 }
 api_key_header = APIKeyHeader(name="X-Api-Key", auto_error=False, description="The partner's till key")
 
 TillKey = Annotated[str | None, Security(api_key_header)]
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="An id this API answered earlier")]
 IdempotencyKey = Annotated[
     str, Header(alias="Idempotency-Key", min_length=1, max_length=idempotency.MAX_KEY_LENGTH)
 ]
@@ -199,9 +221,15 @@ def connections(app: FastAPI) -> procedures.TillConnections | None:
 
 @contextmanager
 def transaction(request: Request) -> Iterator[Session]:
-    """The call's unit of work on the application's engine: commit on success, roll back on any error."""
-    with sessions(request)() as session, session.begin():
-        yield session
+    """The call's unit of work on the application's engine: commit on success, roll back on any error; a
+    connection refused or lost on the way is :class:`DatabaseUnavailable` (503, retry with the same key)."""
+    try:
+        with sessions(request)() as session, session.begin():
+            yield session
+    except DBAPIError as error:
+        if is_outage(error):
+            raise DatabaseUnavailable() from error
+        raise
 
 
 def partner(session: Session, secret: str | None, *, needs: str | None = None) -> AuthenticatedPartner:

@@ -27,10 +27,10 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lottocrm import clock, domains
-from lottocrm.loyalty.errors import LoyaltyError
+from lottocrm.errors import ServiceError
 from lottocrm.loyalty.events import PointsRedeemed
 from lottocrm.loyalty.programme import redemption
-from lottocrm.loyalty.programme.members import lookup_terms
+from lottocrm.loyalty.programme.members import redemption_terms
 from lottocrm.loyalty.till import calls, idempotency, procedures
 from lottocrm.loyalty.till.calls import MAX_BODY_BYTES, BodyTooLarge, Unauthorized
 from lottocrm.loyalty.till.schemas import AuthorizeRequest, CaptureRequest, RefundRequest, VoidRequest
@@ -98,13 +98,13 @@ class TillFastPath:
         try:
             raw = await _bounded_body(headers.get(b"content-length"), receive)
             answer = await _call(connections, route, scope["path"], headers, raw)
-        except LoyaltyError as refusal:
+        except ServiceError as refusal:
             body = json.dumps(
                 {"error": {"code": refusal.code, "message": refusal.message}},
                 ensure_ascii=False,
                 separators=(",", ":"),
             ).encode("utf-8")
-            await _respond(send, refusal.http_status, body, replayed=False)
+            await _respond(send, refusal.http_status, body, replayed=False, retry_after=refusal.retry_after)
             return
         await _respond(send, answer.status, answer.body, replayed=answer.replayed)
 
@@ -152,7 +152,8 @@ async def _call(
     headers: dict[bytes, bytes],
     raw: bytes,
 ) -> procedures.Answer:
-    """Refusals in the routes' order: hold id, idempotency key, body, then the partner key."""
+    """Refusals in the routes' order: hold id, idempotency key, body (a phone on authorize), then the
+    partner key."""
     is_authorize, raw_hold_id, action = route.groups()
     hold_id = None if is_authorize else calls.hold_id(raw_hold_id)
     key_header = headers.get(b"idempotency-key")
@@ -160,12 +161,11 @@ async def _call(
     now = clock.now()
     if is_authorize:
         authorize = calls.parse_body(raw, AuthorizeRequest)
-        terms = lookup_terms(**authorize.lookup())
+        terms = redemption_terms(**authorize.lookup())
         return await procedures.authorize(
             connections,
             _caller(headers, key, path, authorize),
             card_number=terms.card_number,
-            phone=terms.phone,
             refusal=terms.refusal,
             points=authorize.points,
             reference=authorize.receipt,
@@ -185,10 +185,14 @@ async def _call(
     return await procedures.refund(connections, caller, hold_id=hold_id, points=refund.points, now=now)
 
 
-async def _respond(send: Send, status: int, body: bytes, *, replayed: bool) -> None:
+async def _respond(
+    send: Send, status: int, body: bytes, *, replayed: bool, retry_after: int | None = None
+) -> None:
     headers = [_JSON, (b"content-length", str(len(body)).encode())]
     if replayed:
         headers.append(_REPLAYED)
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -14,8 +14,11 @@ random sequences through both and ``test_till_api`` compares the bytes. They can
 
 The connections are psycopg async connections in autocommit mode, each statement prepared on the server at
 its first use. They live in :class:`TillConnections`, which the web app opens in its lifespan and closes at
-shutdown. A connection that fails is dropped and the call is sent once more on a fresh one: that is safe
-because the call carries its idempotency key — if the first attempt committed, the retry replays its answer.
+shutdown. An idle connection is checked before use (one poll of its socket: the server's goodbye or end of
+file means it was closed) and a closed one dropped. A connection lost during a call is dropped and the call
+sent once more on a new connection: that is safe because the call carries its idempotency key — if the first
+attempt committed, the retry replays its answer. When that fails too, or no connection can be opened, the call
+is refused with :class:`~lottocrm.db.outage.DatabaseUnavailable` (503, Retry-After).
 A call that loses a race with another call carrying the same key fails at that final insert, having
 written nothing, and is sent once more to fetch the winner's answer.
 """
@@ -24,12 +27,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import select
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from sqlalchemy import Engine
 
+from lottocrm.db.outage import DatabaseUnavailable
 from lottocrm.loyalty.ledger import statements
 from lottocrm.loyalty.ledger.lots import REFUND_MIN_LIFETIME
 from lottocrm.loyalty.programme.velocity import WINDOW
@@ -40,7 +45,7 @@ IDEMPOTENCY_KEY = "pk_loyalty_idempotency"
 
 _AUTHORIZE = (
     "SELECT * FROM loyalty_till_authorize(%s::text, %s::text, %s::text, %s::text, %s::text, %s::text, "
-    "%s::text, %s::bigint, %s::text, %s::timestamptz, %s::timestamptz, %s::interval)"
+    "%s::bigint, %s::text, %s::timestamptz, %s::timestamptz, %s::interval)"
 )
 _CAPTURE = (
     "SELECT * FROM loyalty_till_capture(%s::text, %s::text, %s::text, %s::text, %s::bigint, %s::bigint, "
@@ -100,32 +105,50 @@ class TillConnections:
         for observe in statements.round_trip_observers:
             observe([statement])
         async with self._bind_to_running_loop():
+            connection = await self._healthy_idle() or await self._connect()
             lost_connection = lost_race = False
             while True:
-                connection = self._idle.pop() if self._idle else await self._connect()
                 try:
                     cursor = await connection.execute(statement, parameters)
                     status, body, replayed = await cursor.fetchone()  # type: ignore[misc]
                 except psycopg.errors.UniqueViolation as exc:
                     # Another call with this key stored its answer first; this one rolled back whole.
                     # Sent again, it finds that answer (or a 409 if the bodies differ).
-                    await self._give_back(connection)
                     if lost_race or exc.diag.constraint_name != IDEMPOTENCY_KEY:
+                        await self._give_back(connection)
                         raise
                     lost_race = True
                     continue
-                except psycopg.OperationalError:
-                    # A connection the server closed (restart, idle timeout): retried once on a fresh one.
+                except psycopg.OperationalError as exc:
+                    # Lost mid-call (pg_terminate_backend, a restart): sent once more on a new connection,
+                    # not an idle one, which the same event may have cut too.
                     await connection.close()
                     if lost_connection:
-                        raise
+                        raise DatabaseUnavailable() from exc
                     lost_connection = True
+                    connection = await self._connect()
                     continue
                 except BaseException:
                     await connection.close()
                     raise
                 await self._give_back(connection)
                 return Answer(status=status, body=body.encode("utf-8"), replayed=replayed)
+
+    async def _healthy_idle(self) -> psycopg.AsyncConnection[Any] | None:
+        """An idle connection the server has not closed, or None; the closed ones are dropped.
+
+        An idle connection has nothing to read unless the server said goodbye (a terminated or restarted
+        backend sends its error, then end of file), so one poll of its socket tells, with no round trip.
+        """
+        while self._idle:
+            connection = self._idle.pop()
+            if not connection.closed:
+                poller = select.poll()
+                poller.register(connection.pgconn.socket, select.POLLIN)
+                if not poller.poll(0):
+                    return connection
+            await connection.close()
+        return None
 
     async def _give_back(self, connection: psycopg.AsyncConnection[Any]) -> None:
         if self._closed:
@@ -134,8 +157,11 @@ class TillConnections:
             self._idle.append(connection)
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
-        # prepare_threshold=0: every statement is prepared on its first run, not its sixth.
-        return await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True, prepare_threshold=0)
+        try:
+            # prepare_threshold=0: every statement is prepared on its first run, not its sixth.
+            return await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True, prepare_threshold=0)
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable() from exc
 
     async def close(self) -> None:
         self._closed = True
@@ -157,7 +183,6 @@ async def authorize(
     caller: Caller,
     *,
     card_number: str | None,
-    phone: str | None,
     refusal: str | None,
     points: int,
     reference: str | None,
@@ -173,7 +198,6 @@ async def authorize(
             caller.key,
             caller.fingerprint,
             card_number,
-            phone,
             refusal,
             points,
             reference,

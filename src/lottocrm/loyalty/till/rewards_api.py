@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from lottocrm import clock
 from lottocrm.loyalty.programme import catalogue, returns
-from lottocrm.loyalty.programme.members import find_member
+from lottocrm.loyalty.programme.members import find_member, queue_lookup, redemption_terms
 from lottocrm.loyalty.programme.partners import AuthenticatedPartner
 from lottocrm.loyalty.till.calls import (
     ERRORS,
     IdempotencyKey,
+    RecordId,
     TillKey,
     TillRoute,
     partner,
@@ -46,7 +47,7 @@ router = APIRouter(prefix="/loyalty", tags=["loyalty till"], route_class=TillRou
     summary="Return goods: take back the points their purchase earned",
 )
 def return_purchase(
-    request: Request, operation_id: int, body: ReturnRequest, secret: TillKey, key: IdempotencyKey
+    request: Request, operation_id: RecordId, body: ReturnRequest, secret: TillKey, key: IdempotencyKey
 ) -> JSONResponse:
     """``operation_id`` is the one ``/till/earn`` answered for the purchase. Points come back in proportion
     to the kopecks returned; if the member already spent them the call is refused with
@@ -96,10 +97,14 @@ def rewards_catalogue(request: Request, body: CatalogueRequest, secret: TillKey)
     "/rewards/orders", response_model=OrderOut, summary="Order a reward: reserve a unit and hold its points"
 )
 def order_reward(request: Request, body: OrderRequest, secret: TillKey, key: IdempotencyKey) -> JSONResponse:
+    """The member's points are spent, so by card number or scanned barcode: a phone is refused with 403
+    ``phone_needs_code`` (spending points by phone will need a one-time code sent to the member)."""
+    terms = redemption_terms(**body.lookup())
+
     def action(session: Session, partner: AuthenticatedPartner, now: dt.datetime) -> OrderOut:
         order_id = catalogue.order_reward(
             session,
-            member=find_member(session, **body.lookup()),
+            member=queue_lookup(session, terms).get(),
             reward_code=body.reward_code,
             now=now,
             partner_id=partner.id,
@@ -116,7 +121,7 @@ def order_reward(request: Request, body: OrderRequest, secret: TillKey, key: Ide
     summary="Cancel a reward order: the unit and the points come back",
 )
 def cancel_order(
-    request: Request, order_id: int, body: CancelOrderRequest, secret: TillKey, key: IdempotencyKey
+    request: Request, order_id: RecordId, body: CancelOrderRequest, secret: TillKey, key: IdempotencyKey
 ) -> JSONResponse:
     def action(session: Session, partner: AuthenticatedPartner, now: dt.datetime) -> OrderOut:
         catalogue.cancel_order(

@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+
+
+def _storable(value: str) -> str:
+    """Text both stores can keep: PostgreSQL's text holds no NUL (JSON can carry one as \\u0000), and a lone
+    surrogate escape, which FastAPI's JSON parser lets through, is no text any driver can send."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be Unicode text (it holds a lone surrogate)") from None
+    return value
+
+
+# A string the till stores (a receipt, a reward code); OpenAPI states the NUL rule as a pattern.
+StoredText = Annotated[str, AfterValidator(_storable), Field(json_schema_extra={"pattern": "^[^\\x00]*$"})]
 
 
 class _Body(BaseModel):
@@ -31,12 +48,12 @@ class MemberRef(_Body):
 
 class EarnRequest(MemberRef):
     purchase_kopecks: StrictInt = Field(gt=0, le=10**12, description="Purchase amount in kopecks")
-    receipt: str | None = Field(default=None, max_length=120)
+    receipt: StoredText | None = Field(default=None, max_length=120)
 
 
 class AuthorizeRequest(MemberRef):
     points: StrictInt = Field(gt=0, le=10**12)
-    receipt: str | None = Field(default=None, max_length=120)
+    receipt: StoredText | None = Field(default=None, max_length=120)
 
 
 class CaptureRequest(_Body):
@@ -52,7 +69,7 @@ class RefundRequest(_Body):
 
 
 class MemberOut(BaseModel):
-    card_number: str
+    card_number: str = Field(description="Masked: only the last 4 digits", examples=["************5674"])
     balance: int = Field(
         description="Points in the account, including any not yet expired by the nightly job"
     )
@@ -94,7 +111,7 @@ class ReturnRequest(_Body):
         description="Write off points the member already spent (after holding their value back from the"
         " cash refund) instead of refusing with points_already_spent",
     )
-    receipt: str | None = Field(default=None, max_length=120, description="The return receipt")
+    receipt: StoredText | None = Field(default=None, max_length=120, description="The return receipt")
 
 
 class ReturnOut(BaseModel):
@@ -131,7 +148,7 @@ class CatalogueOut(BaseModel):
 
 
 class OrderRequest(MemberRef):
-    reward_code: str = Field(min_length=1, max_length=40)
+    reward_code: StoredText = Field(min_length=1, max_length=40)
 
 
 class CancelOrderRequest(_Body):
