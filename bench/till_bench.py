@@ -319,7 +319,7 @@ async def drive(port: int, key: str, cards: list[str], clients: int, pairs_per_c
     return level
 
 
-# The SQL an authorize + capture pair sends today: one call of each till function (migration 0012), the hold
+# The SQL an authorize + capture pair sends today: one call of each till function (migration 0018), the hold
 # id carried from the first to the second as the API carries it. The card number comes from a primary-key
 # lookup by a random card id (pgbench cannot index a list), a little more work for the ceiling than for the
 # API.
@@ -327,7 +327,7 @@ PGBENCH_SCRIPT = """\\set card random(1, {cards})
 \\set k random(1, 9000000000000)
 SELECT (o_body::json ->> 'hold_id')::bigint AS hold
 FROM loyalty_till_authorize('{prefix}', '{digest}', 'pgb-a-' || :client_id || '-' || :k, repeat('0', 64),
-    (SELECT number FROM loyalty_cards WHERE id = :card), NULL, NULL, 3, NULL,
+    (SELECT number FROM loyalty_cards WHERE id = :card), NULL, 3, NULL,
     now(), now() + interval '15 minutes', interval '1 minute') \\gset
 SELECT o_status
 FROM loyalty_till_capture('{prefix}', '{digest}', 'pgb-c-' || :client_id || '-' || :k, repeat('0', 64),
