@@ -1,8 +1,9 @@
-"""How long the set-based contactable-players query takes for a large population, per dialect.
+"""How long the contact policy's set-based selection takes for a large population, per dialect.
 
-Loads N players with realistic consent histories into a scratch database with SQL alone (generate_series /
-a recursive CTE), then times counting `contactable_players_select` against a raw scan that reads the same
-consent table once (`SELECT count(*) … GROUP BY player_id`), measured in the same run.
+Loads N players with realistic consent histories and a phone each into a scratch database with SQL alone
+(generate_series / a recursive CTE), then times counting `contact_policy.selection.eligible_select` for SMS
+marketing against a raw scan that reads the same consent table once (`SELECT count(*) … GROUP BY
+player_id`), measured in the same run. No contact history yet: the caps count an empty ledger.
 
     .venv/bin/python bench/contactable_bench.py --players 1000000 \
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
@@ -20,9 +21,10 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from lottocrm.contact_policy.document import DEFAULT_POLICY
+from lottocrm.contact_policy.selection import eligible_select
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine, transaction
-from lottocrm.players.service import contactable_players_select
 
 AS_OF = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
@@ -45,6 +47,10 @@ UNION ALL SELECT i, 'advertising', 'sms', {false}, {later}, 'website', 'ad-2025.
           FROM ids WHERE i % 5 = 0
 UNION ALL SELECT i, 'advertising', 'email', {true}, {registered}, 'website', 'ad-2025.1', {registered}
           FROM ids WHERE i % 3 = 0
+"""
+PHONES = """
+INSERT INTO player_identities (player_id, kind, value, verified, created_at)
+SELECT i, 'phone', '+7900' || i, {true}, {registered} FROM ids
 """
 EXCLUSIONS = """
 INSERT INTO responsible_gaming (player_id, self_excluded_until, flags, updated_at)
@@ -80,7 +86,7 @@ def load(engine: Engine, players: int) -> float:
     ids, values = _dialect_sql(engine, players)
     started = time.perf_counter()
     with engine.begin() as connection:
-        for statement in (PLAYERS, EVENTS, EXCLUSIONS):
+        for statement in (PLAYERS, EVENTS, PHONES, EXCLUSIONS):
             connection.execute(text(ids + statement.format(**values).strip()))
         connection.execute(text("ANALYZE"))
     return time.perf_counter() - started
@@ -89,7 +95,9 @@ def load(engine: Engine, players: int) -> float:
 def measure(engine: Engine, label: str, players: int) -> None:
     load_seconds = load(engine, players)
     raw = "SELECT count(*) FROM (SELECT player_id FROM consent_events GROUP BY player_id) AS per_player"
-    contactable = contactable_players_select(channel="sms", as_of=AS_OF).subquery()
+    contactable = eligible_select(
+        channel="sms", message_class="marketing", at=AS_OF, policy=DEFAULT_POLICY
+    ).subquery()
     timings = {}
     for name, run in {
         "raw scan": lambda session: session.execute(text(raw)).scalar(),

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # separated). None by default: otherwise anyone could name their own address and escape the per-address
     # sign-in limit.
     trusted_proxies: str = Field(default="")
+    # Marketing only to players known to be adults: a player with no birth date is treated as a minor would
+    # be. Switch off only where every account is age-verified at registration by other means.
+    marketing_requires_known_adult: bool = Field(default=True)
 
     @field_validator("database_url")
     @classmethod

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy.orm import Session
 
-from lottocrm.players.models import Player, ResponsibleGaming
+from lottocrm.players.models import Player, PlayerIdentity, ResponsibleGaming
 
 REGISTERED = dt.datetime(2025, 1, 15, 10, 0, tzinfo=dt.UTC)
 
@@ -25,6 +25,12 @@ def make_player() -> Callable[..., Player]:
         status: str = "active",
         under_age: bool = False,
         self_excluded_until: dt.date | None = None,
+        returned_at: dt.datetime | None = None,
+        timeout_until: dt.datetime | None = None,
+        limit_reached_until: dt.date | None = None,
+        region: str | None = "RU-MOW",
+        phone: str | None = None,
+        email: str | None = None,
     ) -> Player:
         player = Player(
             id=next(ids),
@@ -34,7 +40,7 @@ def make_player() -> Callable[..., Player]:
             search_name="петрова анна сергеевна",
             birth_date=birth_date,
             gender="F",
-            region="RU-MOW",
+            region=region,
             registered_at=REGISTERED,
             registration_channel="website",
             age_verified=True,
@@ -44,16 +50,26 @@ def make_player() -> Callable[..., Player]:
         )
         session.add(player)
         session.flush()
-        if self_excluded_until is not None:
+        if any(x is not None for x in (self_excluded_until, timeout_until, limit_reached_until)):
             session.add(
                 ResponsibleGaming(
                     player_id=player.id,
                     self_excluded_until=self_excluded_until,
+                    returned_at=returned_at,
+                    timeout_until=timeout_until,
+                    limit_reached_until=limit_reached_until,
                     flags=[],
                     updated_at=REGISTERED,
                 )
             )
-            session.flush()
+        for kind, value in (("phone", phone), ("email", email)):
+            if value is not None:
+                session.add(
+                    PlayerIdentity(
+                        player_id=player.id, kind=kind, value=value, verified=True, created_at=REGISTERED
+                    )
+                )
+        session.flush()
         return player
 
     return make

@@ -13,10 +13,10 @@ Consent rules, the ones marketing must never get wrong:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from lottocrm import clock, vocab
@@ -61,6 +61,8 @@ def record_consent(
         raise PlayerServiceError("notice_version is required: which text did the player agree to?")
     reason = checked_reason(actor, reason)
     require_player(session, player_id)
+    if purpose == "advertising" and granted:
+        _refuse_under_age(session, player_id, occurred_at)
     event = ConsentEvent(
         player_id=player_id,
         purpose=purpose,
@@ -95,16 +97,46 @@ def record_consent(
     return event
 
 
+class UnderAgeConsent(PlayerServiceError):
+    code = "under_age"
+
+
+def _refuse_under_age(session: Session, player_id: int, occurred_at: dt.datetime) -> None:
+    """A minor cannot agree to gambling advertising: the grant is refused, not stored and ignored."""
+    player = session.get(Player, player_id)
+    if player is not None and is_under_age(player, clock.operator_day(occurred_at)):
+        raise UnderAgeConsent(
+            "the player is under 18, so an advertising consent cannot be recorded",
+        )
+
+
+def self_exclusion_warning(session: Session, *, player_id: int) -> dt.date | None:
+    """The end of the player's self-exclusion when they are excluded today: an advertising consent may be
+    recorded (it is the player's word), but the operator is told that no marketing reaches them."""
+    state = session.get(ResponsibleGaming, player_id)
+    if state is None or state.self_excluded_until is None:
+        return None
+    return state.self_excluded_until if state.self_excluded_until >= clock.operator_day() else None
+
+
 @dataclass(frozen=True)
 class ConsentState:
     granted: bool
     occurred_at: dt.datetime
     source: str
     notice_version: str
+    # The consent-ledger row: what a permit cites as the consent it relied on.
+    event_id: int
 
 
-def current_consents(session: Session, *, player_id: int) -> dict[tuple[str, str], ConsentState]:
-    """The current state of each (purpose, channel) the player ever answered: its latest event."""
+def current_consents(
+    session: Session, *, player_id: int, as_of: dt.datetime | None = None
+) -> dict[tuple[str, str], ConsentState]:
+    """The state of each (purpose, channel) the player ever answered at ``as_of`` (default: every event
+    recorded): its latest event."""
+    conditions = [ConsentEvent.player_id == player_id]
+    if as_of is not None:
+        conditions.append(ConsentEvent.occurred_at <= as_of)
     ranked = select(
         ConsentEvent,
         func.row_number()
@@ -113,7 +145,7 @@ def current_consents(session: Session, *, player_id: int) -> dict[tuple[str, str
             order_by=(ConsentEvent.occurred_at.desc(), ConsentEvent.id.desc()),
         )
         .label("rank"),
-    ).where(ConsentEvent.player_id == player_id)
+    ).where(*conditions)
     latest = ranked.subquery()
     rows = session.execute(select(latest).where(latest.c.rank == 1)).mappings()
     return {
@@ -122,19 +154,32 @@ def current_consents(session: Session, *, player_id: int) -> dict[tuple[str, str
             occurred_at=row["occurred_at"],
             source=row["source"],
             notice_version=row["notice_version"],
+            event_id=row["id"],
         )
         for row in rows
     }
 
 
-def _latest_consent(purpose: str, as_of: dt.datetime, channel: str | None) -> Select[tuple[int, bool, int]]:
-    """Each player's latest event for ``purpose`` (on ``channel``, or on any channel) up to ``as_of``."""
+def latest_of_purpose(
+    states: dict[tuple[str, str], ConsentState], purpose: str, channel: str | None = None
+) -> ConsentState | None:
+    """From :func:`current_consents`: the latest event of ``purpose`` on ``channel`` (None: on any channel,
+    as for the personal-data consent, which one withdrawal anywhere ends)."""
+    found = [state for (p, c), state in states.items() if p == purpose and (channel is None or c == channel)]
+    return max(found, key=lambda state: (state.occurred_at, state.event_id), default=None)
+
+
+def latest_consent_select(purpose: str, as_of: dt.datetime, channel: str | None) -> Select[Any]:
+    """Each player's events of ``purpose`` (on ``channel``, or on any channel) up to ``as_of``, ranked: the
+    row with ``rank`` 1 is the player's current state. Set-based, for the contact policy's selections."""
     conditions = [ConsentEvent.purpose == purpose, ConsentEvent.occurred_at <= as_of]
     if channel is not None:
         conditions.append(ConsentEvent.channel == channel)
     return select(
         ConsentEvent.player_id,
+        ConsentEvent.id.label("event_id"),
         ConsentEvent.granted,
+        ConsentEvent.occurred_at,
         func.row_number()
         .over(
             partition_by=ConsentEvent.player_id,
@@ -144,7 +189,7 @@ def _latest_consent(purpose: str, as_of: dt.datetime, channel: str | None) -> Se
     ).where(*conditions)
 
 
-def _adult_birth_cutoff(day: dt.date) -> dt.date:
+def adult_birth_cutoff(day: dt.date) -> dt.date:
     """Players born on or before this date are adults on ``day`` (29 February birthdays count on 1 March)."""
     try:
         return day.replace(year=day.year - ADULT_AGE)
@@ -152,38 +197,7 @@ def _adult_birth_cutoff(day: dt.date) -> dt.date:
         return day.replace(year=day.year - ADULT_AGE, day=28)
 
 
-def contactable_players_select(*, channel: str, as_of: dt.datetime) -> Select[tuple[int]]:
-    """Ids of players marketing may contact on ``channel`` at ``as_of``, as one set-based SELECT.
-
-    Composable (count it, join it, INSERT … SELECT it) and index-driven, so it runs inside the database for
-    millions of players. Dates (self-exclusion, age) are read in the time zone of ``as_of``.
-    """
-    require_choice("consent channel", channel, vocab.CONSENT_CHANNELS)
-    if as_of.tzinfo is None:
-        raise PlayerServiceError("as_of must carry a time zone")
-    day = as_of.date()
-    advertising = _latest_consent("advertising", as_of, channel).subquery("advertising")
-    personal_data = _latest_consent("personal_data", as_of, None).subquery("personal_data")
-    return (
-        select(Player.id)
-        .join(advertising, and_(advertising.c.player_id == Player.id, advertising.c.rank == 1))
-        .join(personal_data, and_(personal_data.c.player_id == Player.id, personal_data.c.rank == 1))
-        .outerjoin(ResponsibleGaming, ResponsibleGaming.player_id == Player.id)
-        .where(
-            advertising.c.granted,
-            personal_data.c.granted,
-            Player.status == "active",
-            Player.under_age.is_(False),
-            or_(Player.birth_date.is_(None), Player.birth_date <= _adult_birth_cutoff(day)),
-            or_(ResponsibleGaming.self_excluded_until.is_(None), ResponsibleGaming.self_excluded_until < day),
-        )
-        .order_by(Player.id)
+def is_under_age(player: Player, day: dt.date) -> bool:
+    return bool(player.under_age) or (
+        player.birth_date is not None and player.birth_date > adult_birth_cutoff(day)
     )
-
-
-def contactable_players(
-    session: Session, *, channel: str, as_of: dt.datetime, batch_size: int = 10_000
-) -> Iterator[int]:
-    """Stream the ids from :func:`contactable_players_select` in id order, ``batch_size`` rows at a time."""
-    statement = contactable_players_select(channel=channel, as_of=as_of)
-    yield from session.scalars(statement.execution_options(yield_per=batch_size))

@@ -127,7 +127,15 @@ class ResponsibleGaming(Base):
 
     player_id: Mapped[int] = mapped_column(ForeignKey("players.id", ondelete="CASCADE"), primary_key=True)
     self_excluded_until: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    # The player's positive decision to come back after a self-exclusion ended, recorded by an operator.
+    # Until then marketing stays stopped (UK Gambling Commission guidance): an exclusion running out is not
+    # a wish to be marketed to. Cleared whenever a new exclusion is set.
+    returned_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # A short cooling-off break the player asked for (hours or days): no marketing until it ends.
+    timeout_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     monthly_spend_limit_kopecks: Mapped[int | None] = mapped_column(BigInteger)
+    # The last day of the month in which the player reached their spending limit: no marketing until then.
+    limit_reached_until: Mapped[dt.date | None] = mapped_column(Date)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,109 @@
+"""The contact policy's tables: its versions, the contact history, the cap ledger and unreachable contact
+points."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lottocrm.db.base import Base, BigId, UtcDateTime
+from lottocrm.db.types import choice
+
+MESSAGE_CLASSES = ("legal", "service", "marketing")
+# Every fact the contact history keeps about a message, from the gate's decision to the player's click.
+OUTCOMES = (
+    "permitted",
+    "blocked",
+    "held",
+    "control",
+    "sent",
+    "delivered",
+    "failed",
+    "bounced",
+    "opened",
+    "clicked",
+    "unsubscribed",
+)
+SOURCE_KINDS = ("campaign", "journey", "case", "survey", "banner", "operator", "test", "system")
+
+
+class PolicyVersion(Base):
+    """One version of the policy's settings (caps, quiet hours); the highest id is in force. Versions are
+    only added, so every contact-history row can say which rules it was decided under."""
+
+    __tablename__ = "contact_policy_versions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class ContactHistory(Base):
+    """Append-only: one row per decision and per outcome of a message (38-FZ puts the proof on the sender).
+
+    ``consent_event_id`` is the consent-ledger row a marketing permit relied on; ``policy_version`` the rules
+    it was decided under (0: the built-in defaults, before an admin saved any).
+    """
+
+    __tablename__ = "contact_history"
+    __table_args__ = (
+        Index("ix_contact_history_player_at", "player_id", "at"),
+        Index("ix_contact_history_message", "message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    player_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("players.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(10))
+    message_class: Mapped[str] = mapped_column(choice("message_class", MESSAGE_CLASSES))
+    outcome: Mapped[str] = mapped_column(choice("contact_outcome", OUTCOMES))
+    # The first rule that blocked or held the message ("consent_withdrawn", "cap", "quiet_hours"…).
+    reason: Mapped[str | None] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    contact_point: Mapped[str | None] = mapped_column(String(254))
+    source_kind: Mapped[str] = mapped_column(choice("contact_source_kind", SOURCE_KINDS))
+    source_id: Mapped[str | None] = mapped_column(String(100))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    policy_version: Mapped[int] = mapped_column(Integer)
+    consent_event_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ContactTouch(Base):
+    """The cap ledger: one row per message that counts against a cap, written when the message is reserved
+    for sending (so two dispatch workers cannot both take the last place) and removed only if the provider
+    never took it."""
+
+    __tablename__ = "contact_touches"
+    __table_args__ = (
+        Index("ix_contact_touches_player_at", "player_id", "at"),
+        Index("ix_contact_touches_point_at", "contact_point", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    player_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("players.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(10))
+    contact_point: Mapped[str] = mapped_column(String(254))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+
+
+class UnreachablePoint(Base):
+    """A phone or e-mail address that cannot be reached (a hard bounce, an unknown number) or a push
+    device that is gone: no message of any class is sent to it until it is confirmed again."""
+
+    __tablename__ = "contact_unreachable"
+
+    contact_point: Mapped[str] = mapped_column(String(254), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    since: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+@event.listens_for(ContactHistory, "before_update")
+def _history_is_append_only(_mapper: object, _connection: object, target: ContactHistory) -> None:
+    raise ValueError(f"contact history row {target.id} is evidence and cannot be changed: add a row instead")
