@@ -24,7 +24,7 @@ from lottocrm.events.models import EventDelivery
 from lottocrm.events.outbox import emit
 from lottocrm.jobs.models import Job
 from lottocrm.manifest import Domain, Subscriber
-from lottocrm.players import consents
+from lottocrm.players import consents, responsible_gaming
 from lottocrm.players import service as players
 from lottocrm.players.events import ConsentChanged
 
@@ -96,7 +96,7 @@ def test_players_changes_emit_valid_events(engine: Engine, seeded, listening) ->
             value="+79035550002",
             reason="new phone",
         )
-        players.change_responsible_gaming(
+        responsible_gaming.change_responsible_gaming(
             session,
             actor=IMPORT,
             player_id=1003,

@@ -28,6 +28,10 @@ ACTION_LABELS = {
     "player.identity.replace": "Contact replaced",
     "player.identity.remove": "Contact removed",
     "player.responsible_gaming.change": "Responsible gaming changed",
+    "player.responsible_gaming.return": "Return after self-exclusion recorded",
+    "player.responsible_gaming.timeout": "Time-out started",
+    # The contact policy.
+    "contact_policy.change": "Contact policy changed",
     # Staff accounts, sign-in and machine keys.
     "user.create": "Account created",
     "user.disable": "Account disabled",

@@ -119,7 +119,9 @@ def cap_hit(
     """The first cap one more message on ``channel`` to ``contact_point`` at ``at`` would break, or None.
 
     ``touches`` are the player's; ``shared_point_touches`` other players' touches of the same contact point
-    (a phone on two accounts), which only per-contact-point rules count.
+    (a phone on two accounts), which only per-contact-point rules count. Touches stamped after ``at``
+    count too: the caller decides which it reads (a decision about a past moment reads none; a reservation
+    reads them all, because another worker that took its time a moment later may have committed first).
     """
     own = list(touches)
     shared = list(shared_point_touches)
@@ -129,7 +131,7 @@ def cap_hit(
         count = sum(
             1
             for touch in pool
-            if since <= touch.at <= at
+            if since <= touch.at
             and (rule.channel == "all" or touch.channel == rule.channel)
             and (rule.per == "player" or touch.contact_point == contact_point)
         )

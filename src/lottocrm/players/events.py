@@ -55,3 +55,6 @@ class ResponsibleGamingChanged(EventPayload):
     player_id: int
     self_excluded_until: dt.date | None
     monthly_spend_limit_kopecks: int | None
+    # Added with the contact policy; absent from events emitted before it.
+    returned_at: dt.datetime | None = None
+    timeout_until: dt.datetime | None = None

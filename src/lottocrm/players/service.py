@@ -1,11 +1,10 @@
-"""Player identities and responsible gaming. Keyword-only services that never commit: the caller owns the
+"""Player identities. Keyword-only services that never commit: the caller owns the
 transaction. Each change takes the acting person or system, writes its own audit row and announces itself
 (:mod:`lottocrm.players.events`) in that same transaction.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import unicodedata
 
 from sqlalchemy import select
@@ -18,13 +17,8 @@ from lottocrm.audit.service import record as audit
 from lottocrm.errors import Conflict, NotFound, ServiceError, Term
 from lottocrm.events.outbox import emit
 from lottocrm.players.contact_formats import is_valid_email, phone_as_e164
-from lottocrm.players.events import IdentityChanged, ResponsibleGamingChanged
-from lottocrm.players.models import (
-    FormerIdentity,
-    Player,
-    PlayerIdentity,
-    ResponsibleGaming,
-)
+from lottocrm.players.events import IdentityChanged
+from lottocrm.players.models import FormerIdentity, Player, PlayerIdentity
 from lottocrm.players.schemas import mask_identity
 
 # Kinds an operator may replace or remove; cards belong to the loyalty programme, devices to the app.
@@ -294,53 +288,3 @@ def former_identities(
             .limit(limit)
         )
     )
-
-
-# --- responsible gaming ---------------------------------------------------------------------------------
-
-
-def change_responsible_gaming(
-    session: Session,
-    *,
-    actor: Actor,
-    player_id: int,
-    self_excluded_until: dt.date | None,
-    monthly_spend_limit_kopecks: int | None,
-    reason: str | None = None,
-) -> ResponsibleGaming:
-    """Set a player's self-exclusion end date and monthly spending limit (None clears either)."""
-    if monthly_spend_limit_kopecks is not None and monthly_spend_limit_kopecks < 0:
-        raise PlayerServiceError("a spending limit cannot be negative")
-    reason = checked_reason(actor, reason)
-    require_player(session, player_id)
-    state = session.get(ResponsibleGaming, player_id, with_for_update=True)
-    if state is None:
-        state = ResponsibleGaming(player_id=player_id, flags=[])
-        session.add(state)
-    before = (state.self_excluded_until, state.monthly_spend_limit_kopecks)
-    state.self_excluded_until = self_excluded_until
-    state.monthly_spend_limit_kopecks = monthly_spend_limit_kopecks
-    state.updated_at = clock.now()
-    session.flush()
-    if before == (self_excluded_until, monthly_spend_limit_kopecks):
-        return state
-    audit(
-        session,
-        actor=actor,
-        action="player.responsible_gaming.change",
-        player_id=player_id,
-        detail={
-            "self_excluded_until": self_excluded_until.isoformat() if self_excluded_until else None,
-            "monthly_spend_limit_kopecks": monthly_spend_limit_kopecks,
-            "reason": reason,
-        },
-    )
-    emit(
-        session,
-        ResponsibleGamingChanged(
-            player_id=player_id,
-            self_excluded_until=self_excluded_until,
-            monthly_spend_limit_kopecks=monthly_spend_limit_kopecks,
-        ),
-    )
-    return state

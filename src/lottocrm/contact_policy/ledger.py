@@ -1,0 +1,201 @@
+"""The contact history and the cap ledger: what was decided and what happened to each message, and the
+places messages take under the caps.
+
+``reserve`` is where concurrent dispatch workers meet: it takes the players' row locks (in id order, so two
+workers never deadlock), counts the ledger, and writes a touch for each message that fits, all in the
+caller's transaction. A second worker reserving for the same player waits for the first to commit and then
+counts its touches, so no cap is ever overshot. On SQLite the write transaction itself is the lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select
+from sqlalchemy.orm import Session
+
+from lottocrm import clock
+from lottocrm.contact_policy.document import LONGEST_WINDOW
+from lottocrm.contact_policy.models import OUTCOMES, ContactHistory, ContactTouch, UnreachablePoint
+from lottocrm.contact_policy.permits import Permit
+from lottocrm.contact_policy.reasons import Reason
+from lottocrm.contact_policy.rules import Touch, cap_hit
+from lottocrm.contact_policy.service import Decision, current_policy
+from lottocrm.players.models import Player
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One fact for the contact history about a permitted message (``permit``) or a decision that gave
+    none (``decision``)."""
+
+    outcome: str
+    permit: Permit | None = None
+    decision: Decision | None = None
+    message_id: int | None = None
+    reason: Reason | None = None
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"unknown contact outcome {self.outcome!r}")
+        if (self.permit is None) == (self.decision is None):
+            raise ValueError("an outcome is about a permit or a decision, not both or neither")
+
+
+def _row(item: Outcome, at: dt.datetime, source_kind: str, source_id: str | None) -> dict[str, Any]:
+    reason = item.reason
+    if item.permit is not None:
+        permit = item.permit
+        return {
+            "at": at,
+            "player_id": permit.player_id,
+            "channel": permit.channel,
+            "message_class": permit.message_class,
+            "outcome": item.outcome,
+            "reason": reason.code if reason else None,
+            "detail": reason.detail if reason else None,
+            "contact_point": permit.contact_point,
+            "source_kind": permit.source_kind,
+            "source_id": permit.source_id,
+            "message_id": item.message_id,
+            "policy_version": permit.policy_version,
+            "consent_event_id": permit.consent_event_id,
+        }
+    decision = item.decision
+    assert decision is not None
+    first = reason or (decision.reasons[0] if decision.reasons else None)
+    return {
+        "at": at,
+        "player_id": decision.player_id,
+        "channel": decision.channel,
+        "message_class": decision.message_class,
+        "outcome": item.outcome,
+        "reason": first.code if first else None,
+        "detail": first.detail if first else None,
+        "contact_point": None,
+        "source_kind": source_kind,
+        "source_id": source_id,
+        "message_id": item.message_id,
+        "policy_version": decision.policy_version,
+        "consent_event_id": None,
+    }
+
+
+def record(
+    session: Session,
+    outcomes: Sequence[Outcome],
+    *,
+    at: dt.datetime | None = None,
+    source_kind: str = "system",
+    source_id: str | None = None,
+) -> None:
+    """Append the outcomes to the contact history in one statement. ``source_kind``/``source_id`` name the
+    sender for decisions that carry no permit."""
+    if not outcomes:
+        return
+    moment = at or clock.now()
+    session.execute(insert(ContactHistory), [_row(item, moment, source_kind, source_id) for item in outcomes])
+
+
+def _lock_players(session: Session, player_ids: list[int]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        # FOR NO KEY UPDATE: waits for another reservation of the same players, but not for inserts that
+        # merely reference them (tickets, consents).
+        session.execute(
+            select(Player.id)
+            .where(Player.id.in_(player_ids))
+            .order_by(Player.id)
+            .with_for_update(key_share=True)
+        )
+
+
+def reserve(
+    session: Session, *, permits: Sequence[tuple[Permit, int]], at: dt.datetime | None = None
+) -> dict[int, Reason | None]:
+    """Take a place under the caps for each ``(permit, message_id)``; returns, per message id, None when it
+    fits (a touch is written) or the cap it would break. Messages of classes the policy does not cap pass
+    without a touch. Earlier messages in ``permits`` take places first."""
+    moment = at or clock.now()
+    _, policy = current_policy(session)
+    capped = [(p, m) for p, m in permits if policy.caps_for(p.channel, p.message_class)]
+    answers: dict[int, Reason | None] = {message_id: None for _, message_id in permits}
+    if not capped:
+        return answers
+    player_ids = sorted({permit.player_id for permit, _ in capped})
+    points = sorted({permit.contact_point for permit, _ in capped})
+    _lock_players(session, player_ids)
+    own: dict[int, list[Touch]] = defaultdict(list)
+    by_point: dict[str, list[tuple[int, Touch]]] = defaultdict(list)
+    rows = session.execute(
+        select(
+            ContactTouch.player_id, ContactTouch.channel, ContactTouch.contact_point, ContactTouch.at
+        ).where(
+            or_(ContactTouch.player_id.in_(player_ids), ContactTouch.contact_point.in_(points)),
+            # No upper bound: a worker whose clock read a moment later may have committed first.
+            ContactTouch.at >= moment - LONGEST_WINDOW,
+        )
+    )
+    for player_id, channel, point, touched_at in rows:
+        touch = Touch(channel, point, touched_at)
+        own[player_id].append(touch)
+        by_point[point].append((player_id, touch))
+    written: list[dict[str, Any]] = []
+    for permit, message_id in capped:
+        shared = [touch for owner, touch in by_point[permit.contact_point] if owner != permit.player_id]
+        hit = cap_hit(
+            own[permit.player_id],
+            rules=policy.caps_for(permit.channel, permit.message_class),
+            channel=permit.channel,
+            contact_point=permit.contact_point,
+            at=moment,
+            shared_point_touches=shared,
+        )
+        if hit is not None:
+            answers[message_id] = Reason.of(
+                "cap",
+                channel=hit.rule.channel,
+                per=hit.rule.per,
+                window=hit.rule.window,
+                count=hit.count,
+                limit=hit.rule.limit,
+            )
+            continue
+        touch = Touch(permit.channel, permit.contact_point, moment)
+        own[permit.player_id].append(touch)
+        by_point[permit.contact_point].append((permit.player_id, touch))
+        written.append(
+            {
+                "player_id": permit.player_id,
+                "channel": permit.channel,
+                "contact_point": permit.contact_point,
+                "at": moment,
+                "message_id": message_id,
+            }
+        )
+    if written:
+        session.execute(insert(ContactTouch), written)
+    return answers
+
+
+def release(session: Session, *, message_ids: Sequence[int]) -> None:
+    """Give back the places of messages the provider never took (a permanent refusal before acceptance)."""
+    if message_ids:
+        session.execute(delete(ContactTouch).where(ContactTouch.message_id.in_(list(message_ids))))
+
+
+def mark_unreachable(
+    session: Session, *, channel: str, contact_point: str, reason: str, at: dt.datetime | None = None
+) -> None:
+    """Stop every message to a contact point the provider says cannot be reached (a hard bounce, an
+    unknown number, a push subscription that is gone). Idempotent: the first report's date is kept."""
+    if session.get(UnreachablePoint, (contact_point, channel)) is None:
+        session.add(
+            UnreachablePoint(
+                contact_point=contact_point, channel=channel, reason=reason[:40], since=at or clock.now()
+            )
+        )
+        session.flush()
