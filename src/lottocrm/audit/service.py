@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from lottocrm import clock
 from lottocrm.audit.actions import READS
 from lottocrm.audit.models import AuditEvent
+from lottocrm.presentation.paging import MomentCursor as Cursor
 
 
 @dataclass(frozen=True)
@@ -93,25 +94,6 @@ class AuditQuery:
             "until": self.until.isoformat() if self.until else None,
         }
         return {name: value for name, value in given.items() if value is not None}
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where a page ended: the next one shows rows strictly older than this (time, then id)."""
-
-    at: dt.datetime
-    id: int
-
-    def encode(self) -> str:
-        return f"{self.at.astimezone(dt.UTC).isoformat()}|{self.id}"
-
-    @classmethod
-    def decode(cls, text: str) -> Cursor:
-        moment, separator, row_id = text.partition("|")
-        at = dt.datetime.fromisoformat(moment) if separator else None
-        if at is None or at.tzinfo is None or not row_id.isdigit() or len(row_id) > 19:
-            raise ValueError("an audit cursor is '<ISO moment with zone>|<row id>'")
-        return cls(at=at, id=int(row_id))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ connection.
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ import duckdb
 
 from lottocrm.lake.store import Lake
 from lottocrm.players.schemas import ActivityOut, TicketOut, WinOut
+from lottocrm.presentation.paging import MomentCursor as Cursor
 
 RECENT = 20
 # DuckDB's default is 80 % of RAM per connection; the web process keeps its lake cache to this.
@@ -85,25 +85,6 @@ WINS = FactTable(
     "win_id",
 )
 TABLES = {table.name: table for table in (TICKETS, WINS)}
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where a page of tickets or wins ended: the next page holds the rows older than this (time, then id)."""
-
-    at: dt.datetime
-    id: int
-
-    def encode(self) -> str:
-        return f"{self.at.astimezone(dt.UTC).isoformat()}|{self.id}"
-
-    @classmethod
-    def decode(cls, text: str) -> Cursor:
-        moment, separator, row_id = text.partition("|")
-        at = dt.datetime.fromisoformat(moment) if separator else None
-        if at is None or at.tzinfo is None or not row_id.isdigit() or len(row_id) > 19:
-            raise ValueError("a tickets or wins cursor is '<ISO moment with zone>|<id>'")
-        return cls(at=at, id=int(row_id))
 
 
 @dataclass(frozen=True)
