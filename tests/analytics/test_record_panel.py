@@ -19,8 +19,8 @@ def test_analytics_panel_shows_the_latest_record_only_when_there_is_one(client_f
     client = client_for("operator")
 
     panels = client.get("/api/v1/players/1001").json()["panels"]
-    assert [p["key"] for p in panels] == ["analytics"]
-    rows = dict(map(tuple, panels[0]["rows"]))
+    assert [p["key"] for p in panels] == ["contactable", "analytics"]
+    rows = dict(map(tuple, panels[1]["rows"]))
     assert rows["As of"] == "2026-04-29"
     assert rows["Lifecycle segment"] == "VIP"
     assert rows["RFM levels"] == "R5 · F4 · M3"
@@ -30,7 +30,8 @@ def test_analytics_panel_shows_the_latest_record_only_when_there_is_one(client_f
     assert rows["Average check"] == "1\u00a0028.80 ₽"
     assert rows["Favourite game"] == "Русское лото"
     assert rows["Spend trend, 30 days"] == "×1.25"
-    assert client.get("/api/v1/players/1003").json()["panels"] == []
+    # A player with no analytical record has only the contact policy's panel, which every player has.
+    assert [p["key"] for p in client.get("/api/v1/players/1003").json()["panels"]] == ["contactable"]
 
     page = client.get("/players/1001?lang=ru").text
     assert "panel-analytics" in page and "Сегмент жизненного цикла" in page

@@ -136,7 +136,7 @@ def test_points_taken_from_the_member_read_negative(client_for, engine) -> None:
             )
     client = client_for("operator")
     view = client.get("/api/v1/players/1001").json()
-    rows = dict(view["panels"][0]["rows"])
+    rows = dict(next(p for p in view["panels"] if p["key"] == "loyalty")["rows"])
     assert rows["Points refunded"].startswith("+10 ") and rows["Adjustment"].startswith("-5 ")
     assert rows["Points expired"].startswith("-20 ") and rows["Points redeemed"].startswith("-139 ")
     assert rows["Points held"].startswith("-139 ")

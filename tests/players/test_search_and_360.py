@@ -217,7 +217,9 @@ def test_loyalty_panel_appears_only_when_the_player_has_an_account(client_for, e
     with transaction(engine) as session:
         member_account(session, 1001)
     client = client_for("operator")
-    panels = client.get("/api/v1/players/1001").json()["panels"]
-    assert [p["key"] for p in panels] == ["loyalty"] and ["Balance", "0"] in panels[0]["rows"]
-    assert client.get("/api/v1/players/1003").json()["panels"] == []
+    # Every player has the contact policy's panel; only members have the loyalty panel.
+    panels = {p["key"]: p for p in client.get("/api/v1/players/1001").json()["panels"]}
+    assert list(panels) == ["contactable", "loyalty"] and ["Balance", "0"] in panels["loyalty"]["rows"]
+    others = client.get("/api/v1/players/1003").json()["panels"]
+    assert [p["key"] for p in others] == ["contactable"]
     assert "panel-loyalty" in client.get("/players/1001").text

@@ -38,35 +38,43 @@ class PlayerFacts:
     shared_touches: tuple[Touch, ...]
 
 
-def primary_identities(session: Session, player_id: int) -> dict[str, str]:
-    """kind → the identity a message uses: verified first, then the most recently added."""
+def _contacts(
+    session: Session, player_id: int
+) -> tuple[dict[str, str], dict[tuple[str, str], UnreachablePoint]]:
+    """kind → the identity a message uses (verified first, then the most recently added), and which of the
+    player's addresses are unreachable on which channel: one query."""
     rows = session.execute(
-        select(PlayerIdentity.kind, PlayerIdentity.value)
+        select(PlayerIdentity.kind, PlayerIdentity.value, UnreachablePoint)
+        .outerjoin(UnreachablePoint, UnreachablePoint.contact_point == PlayerIdentity.value)
         .where(PlayerIdentity.player_id == player_id)
         .order_by(PlayerIdentity.verified.desc(), PlayerIdentity.created_at.desc(), PlayerIdentity.id.desc())
     )
     chosen: dict[str, str] = {}
-    for kind, value in rows:
+    unreachable: dict[tuple[str, str], UnreachablePoint] = {}
+    for kind, value, point in rows:
         chosen.setdefault(kind, value)
-    return chosen
+        if point is not None:
+            unreachable[(point.channel, point.contact_point)] = point
+    return chosen, unreachable
 
 
 def load(session: Session, *, player_id: int, at: dt.datetime) -> PlayerFacts | None:
-    player = session.get(Player, player_id)
-    if player is None:
+    """The facts in four queries: the player with their responsible-gaming row, their contacts with their
+    reachability, the cap ledger, their consents."""
+    found = session.execute(
+        select(Player, ResponsibleGaming)
+        .outerjoin(ResponsibleGaming, ResponsibleGaming.player_id == Player.id)
+        .where(Player.id == player_id)
+    ).first()
+    if found is None:
         return None
-    identities = primary_identities(session, player_id)
+    player, responsible_gaming = found
+    identities, unreachable = _contacts(session, player_id)
     points: dict[str, str | None] = {
         channel: identities.get(kind) for channel, kind in IDENTITY_OF_CHANNEL.items()
     }
     points["web"] = web_point(player_id)
     addresses = sorted({point for point in points.values() if point})
-    unreachable = {
-        (row.channel, row.contact_point): row
-        for row in session.scalars(
-            select(UnreachablePoint).where(UnreachablePoint.contact_point.in_(addresses))
-        )
-    }
     since = at - LONGEST_WINDOW
     touches = session.execute(
         select(
@@ -79,7 +87,7 @@ def load(session: Session, *, player_id: int, at: dt.datetime) -> PlayerFacts | 
     ).all()
     return PlayerFacts(
         player=player,
-        responsible_gaming=session.get(ResponsibleGaming, player_id),
+        responsible_gaming=responsible_gaming,
         consents=current_consents(session, player_id=player_id, as_of=at),
         contact_points=points,
         unreachable=unreachable,

@@ -28,6 +28,7 @@ from lottocrm.settings import get_settings
 
 # The built-in policy's version number, before an admin saved one.
 DEFAULT_VERSION = 0
+_POLICY_IN_SESSION = "contact_policy.in_force"
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,20 @@ def _aware(at: dt.datetime | None) -> dt.datetime:
 
 
 def current_policy(session: Session) -> tuple[int, PolicySettings]:
-    """The version in force and its settings (the built-in defaults while no admin has saved one)."""
+    """The version in force and its settings (the built-in defaults while no admin has saved one). Read
+    once per transaction: a page or a batch asks many times, and a change is seen by the next one."""
+    if (known := session.info.get(_POLICY_IN_SESSION)) is not None:
+        return known
     row = session.execute(
         select(PolicyVersion.id, PolicyVersion.settings).order_by(PolicyVersion.id.desc()).limit(1)
     ).first()
-    if row is None:
-        return DEFAULT_VERSION, DEFAULT_POLICY
-    return row.id, PolicySettings.model_validate(row.settings)
+    found = (
+        (DEFAULT_VERSION, DEFAULT_POLICY)
+        if row is None
+        else (row.id, PolicySettings.model_validate(row.settings))
+    )
+    session.info[_POLICY_IN_SESSION] = found
+    return found
 
 
 def save_policy(session: Session, *, actor: Actor, settings: PolicySettings, note: str) -> PolicyVersion:
@@ -90,6 +98,7 @@ def save_policy(session: Session, *, actor: Actor, settings: PolicySettings, not
     )
     session.add(version)
     session.flush()
+    session.info[_POLICY_IN_SESSION] = (version.id, settings)
     audit(
         session,
         actor=actor,

@@ -3,4 +3,6 @@ from lottocrm.manifest import Domain
 DOMAIN = Domain(
     name="contact_policy",
     models=("lottocrm.contact_policy.models",),
+    panels=("lottocrm.contact_policy.panels:player_panels",),
+    timeline=("lottocrm.contact_policy.timeline:CONTACT_HISTORY_TIMELINE",),
 )

@@ -111,9 +111,10 @@ def player_page(
     session: Db,
     player_id: PlayerId,
 ) -> Response:
-    return _player_page(
-        request, session, principal, player_id, notice=request.query_params.get("saved") and "ok"
-    )
+    notice = request.query_params.get("saved") and "ok"
+    if notice and request.query_params.get("warn") == "self_excluded":
+        notice = "self_excluded"
+    return _player_page(request, session, principal, player_id, notice=notice)
 
 
 @router.get("/players/{player_id}/timeline")
@@ -260,6 +261,10 @@ def change_consent(
     except ServiceError as exc:
         error = _refused(request, exc)
         return _player_page(request, session, principal, player_id, status_code=exc.http_status, error=error)
+    # The player's word is recorded, but the operator must know it changes nothing while they are excluded.
+    excluded = form.get("purpose") == "advertising" and form["granted"] == "yes"
+    if excluded and consents.self_exclusion_warning(session, player_id=player_id):
+        return RedirectResponse(f"/players/{player_id}?saved=1&warn=self_excluded", status_code=303)
     return RedirectResponse(f"/players/{player_id}?saved=1", status_code=303)
 
 

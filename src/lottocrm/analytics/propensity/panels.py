@@ -18,6 +18,10 @@ from sqlalchemy.orm import Session
 from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNextGame, PropensityRun
 from lottocrm.analytics.propensity.offers import FIRST_GAME, RULE
 from lottocrm.catalog.models import Game
+from lottocrm.contact_policy.errors import UnknownPlayer
+from lottocrm.contact_policy.explain import sentence
+from lottocrm.contact_policy.reasons import HARD_STOPS, Reason
+from lottocrm.contact_policy.service import decide
 from lottocrm.presentation.values import (
     Day,
     Days,
@@ -122,6 +126,20 @@ def reason(offer: PlayerNextGame, *, name: Callable[[int], str]) -> Sentence:
     return Sentence("propensity only: no cross-sell rule fires", ())
 
 
+# What stops an operator offering a game in a conversation the player started: the contact policy's stops
+# that hold whatever the channel (responsible gaming, age, a closed account, no personal-data consent). A
+# missing advertising consent for calls does not: the player called, nobody is being called.
+OFFER_STOPS = HARD_STOPS | {"player_not_active", "no_personal_data_consent"}
+
+
+def _offer_stop(session: Session, player_id: int) -> Reason | None:
+    try:
+        decision = decide(session, player_id=player_id, channel="call", message_class="marketing")
+    except UnknownPlayer:
+        return None  # offers stored for an id the store does not hold: no one to protect or to show
+    return next((reason for reason in decision.reasons if reason.code in OFFER_STOPS), None)
+
+
 def player_panels(session: Session, *, player_id: int) -> list[PanelOut]:
     stored = session.execute(_stored_rows(player_id)).all()
     likely = [row for row in stored if row.part == LIKELY]
@@ -136,13 +154,16 @@ def player_panels(session: Session, *, player_id: int) -> list[PanelOut]:
         return names.get(game_id, str(game_id))
 
     rows: list[tuple[str, PanelValue]] = [("Propensity as of", Day(as_of))]
+    stop = _offer_stop(session, player_id) if offers else None
     if likely:
         shares = Joined(
             tuple(Joined((Text(name(row.game_id)), Share(row.value)), separator=" ") for row in likely)
         )
         within = (Text(" ("), Days(horizon), Text(")")) if horizon else ()
         rows.append(("Most likely games", Joined((shares, *within), separator="")))
-    if offers:
+    if offers and stop is not None:
+        rows.append(("Next game to offer", Sentence("none: %(why)s", (("why", sentence(stop)),))))
+    elif offers:
         best = PlayerNextGame(
             game_id=offers[0].game_id,
             lift=offers[0].value,
