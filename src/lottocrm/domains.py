@@ -26,6 +26,7 @@ from lottocrm.jobs.wiring import DOMAIN as JOBS
 from lottocrm.lake.wiring import DOMAIN as LAKE
 from lottocrm.loyalty.wiring import DOMAIN as LOYALTY
 from lottocrm.manifest import Command, Domain, Job, Subscriber, resolve
+from lottocrm.messaging.wiring import DOMAIN as MESSAGING
 from lottocrm.players.wiring import DOMAIN as PLAYERS
 from lottocrm.simulator.wiring import DOMAIN as SIMULATOR
 from lottocrm.web.wiring import DOMAIN as WEB
@@ -43,6 +44,7 @@ INSTALLED: tuple[Domain, ...] = (
     INGEST,
     LOYALTY,
     ANALYTICS,
+    MESSAGING,
     SIMULATOR,
     WEB,
 )

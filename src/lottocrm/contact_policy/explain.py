@@ -25,6 +25,9 @@ SENTENCES = {
     "unreachable": "unreachable since %(since)s",
     "cap": "cap reached: %(count)s of %(limit)s in %(window)s",
     "quiet_hours": "quiet hours: held until %(until)s",
+    "contact_changed": "the contact changed after the message was queued",
+    "provider_refused": "refused by the provider: %(why)s",
+    "outcome_unknown": "a sender stopped while the provider was asked: outcome unknown",
 }
 WINDOW_WORDS = {"24h": "24 hours", "7d": "7 days", "30d": "30 days"}
 

@@ -36,6 +36,11 @@ HARD_STOPS = frozenset(
 )
 
 
+# Reasons the contact history gives that are not checks of the gate: a message held for quiet hours, and the
+# ends the dispatcher records.
+OTHER_REASONS = frozenset({"quiet_hours", "contact_changed", "provider_refused", "outcome_unknown"})
+
+
 def applies(code: str, message_class: str) -> bool:
     return message_class in CHECKS[code]
 
@@ -54,6 +59,6 @@ class Reason:
 
     @classmethod
     def of(cls, code: str, **detail: Any) -> Reason:
-        if code not in CHECKS and code != "quiet_hours":
+        if code not in CHECKS and code not in OTHER_REASONS:
             raise ValueError(f"unknown contact-policy reason {code!r}")
         return cls(code, {key: _plain(value) for key, value in detail.items() if value is not None})

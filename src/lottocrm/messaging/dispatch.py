@@ -1,0 +1,215 @@
+"""The dispatcher: takes due messages from the outbox, asks the gate again, sends them through their
+channel's transport and records what the provider said.
+
+A batch goes through three steps, each its own transaction except the sending:
+
+1. ``claim``: lock the due messages (``SKIP LOCKED`` on PostgreSQL, so several dispatchers share the
+   outbox), ``contact_policy.release.recheck`` them, mark the permitted ones ``sending`` with the attempt
+   recorded, cancel the blocked ones and push the held ones to the end of their quiet hours. Commit.
+2. send the permitted ones through the transport, concurrently within its window.
+3. ``settle``: each message's answer — sent (with the provider's id), retried later (a temporary error,
+   its cap place given back), or failed for good (an unreachable address is marked so). Commit.
+
+A worker that dies between 1 and 3 leaves messages ``sending``: the provider may or may not have taken
+them, so they are never sent again blindly. ``mark_in_doubt`` turns those older than the lease into
+``in_doubt`` for a person (or a provider-side lookup) to settle; no message is sent twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from lottocrm import clock
+from lottocrm.contact_policy import ledger
+from lottocrm.contact_policy.permits import Permit
+from lottocrm.contact_policy.reasons import Reason
+from lottocrm.contact_policy.release import Pending, recheck
+from lottocrm.db.engine import transaction
+from lottocrm.messaging.channels.base import OutgoingMessage, SendResult, Transport
+from lottocrm.messaging.models import Message
+
+# Waits before the next attempt after a temporary error; after the last, the message fails.
+BACKOFF = (
+    dt.timedelta(seconds=30),
+    dt.timedelta(minutes=2),
+    dt.timedelta(minutes=10),
+    dt.timedelta(hours=1),
+    dt.timedelta(hours=6),
+)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+# A message "sending" for longer than this belongs to a dead worker.
+LEASE = dt.timedelta(minutes=10)
+# Addresses a provider's permanent refusal proves unreachable.
+UNREACHABLE_REASONS = frozenset({"hard_bounce", "invalid_address", "gone"})
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message permitted to leave now, as the transport needs it."""
+
+    permit: Permit
+    outgoing: OutgoingMessage
+    attempts: int
+
+
+@dataclass
+class BatchReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    held: int = 0
+
+
+def _due(session: Session, *, channel: str, limit: int, now: dt.datetime) -> list[Message]:
+    query = (
+        select(Message)
+        .where(Message.status == "queued", Message.channel == channel, Message.next_attempt_at <= now)
+        .order_by(Message.next_attempt_at, Message.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
+
+
+def claim(
+    session: Session, *, channel: str, limit: int, report: BatchReport, now: dt.datetime
+) -> list[Claimed]:
+    messages = _due(session, channel=channel, limit=limit, now=now)
+    pending = [
+        Pending(m.id, m.player_id, m.channel, m.message_class, m.contact_point, m.source_kind, m.source_id)
+        for m in messages
+    ]
+    claimed: list[Claimed] = []
+    for message, verdict in zip(messages, recheck(session, pending, at=now), strict=True):
+        if verdict.permit is not None:
+            message.status, message.attempts, message.attempted_at = "sending", message.attempts + 1, now
+            claimed.append(
+                Claimed(
+                    permit=verdict.permit,
+                    attempts=message.attempts,
+                    outgoing=OutgoingMessage(
+                        message_id=message.id,
+                        channel=message.channel,
+                        to=message.address,
+                        body=message.body,
+                        subject=message.subject,
+                        html=message.html,
+                        headers=dict(message.headers or {}),
+                    ),
+                )
+            )
+        elif verdict.held_until is not None:
+            message.not_before = message.next_attempt_at = verdict.held_until
+            report.held += 1
+        else:
+            assert verdict.reason is not None
+            message.status, message.finished_at = "cancelled", now
+            message.last_error = verdict.reason.code
+            report.cancelled += 1
+    session.flush()
+    report.claimed += len(claimed)
+    return claimed
+
+
+def settle(
+    session: Session,
+    claimed: Sequence[Claimed],
+    results: Sequence[SendResult],
+    *,
+    report: BatchReport,
+    now: dt.datetime,
+) -> None:
+    outcomes: list[ledger.Outcome] = []
+    released: list[int] = []
+    for item, result in zip(claimed, results, strict=True):
+        message_id = item.outgoing.message_id
+        if result.accepted:
+            values = {"status": "sent", "provider_id": result.provider_id, "sent_at": now, "last_error": None}
+            outcomes.append(ledger.Outcome("sent", permit=item.permit, message_id=message_id))
+            report.sent += 1
+        else:
+            error = result.error
+            assert error is not None
+            released.append(message_id)
+            if not error.permanent and item.attempts < MAX_ATTEMPTS:
+                wait = BACKOFF[item.attempts - 1]
+                if error.retry_after:
+                    wait = max(wait, dt.timedelta(seconds=error.retry_after))
+                values = {
+                    "status": "queued",
+                    "next_attempt_at": now + wait,
+                    "last_error": f"{error.reason}: {error}"[:300],
+                }
+                report.retried += 1
+            else:
+                values = {
+                    "status": "failed",
+                    "finished_at": now,
+                    "last_error": f"{error.reason}: {error}"[:300],
+                }
+                reason = Reason.of("provider_refused", why=error.reason)
+                outcomes.append(
+                    ledger.Outcome("failed", permit=item.permit, message_id=message_id, reason=reason)
+                )
+                if error.permanent and error.reason in UNREACHABLE_REASONS:
+                    ledger.mark_unreachable(
+                        session,
+                        channel=item.permit.channel,
+                        contact_point=item.permit.contact_point,
+                        reason=error.reason,
+                        at=now,
+                    )
+                report.failed += 1
+        session.execute(
+            update(Message).where(Message.id == message_id, Message.status == "sending").values(**values)
+        )
+    # A place under the caps is kept only by a message the provider took; a retry takes one again.
+    ledger.release(session, message_ids=released)
+    ledger.record(session, outcomes, at=now)
+
+
+def mark_in_doubt(session: Session, *, now: dt.datetime | None = None, lease: dt.timedelta = LEASE) -> int:
+    """Messages a dead worker left "sending": in doubt, never resent blindly. Their count."""
+    moment = now or clock.now()
+    result = session.execute(
+        update(Message)
+        .where(Message.status == "sending", Message.attempted_at < moment - lease)
+        .values(status="in_doubt", last_error="a sender stopped while the provider was asked")
+    )
+    return result.rowcount or 0
+
+
+async def dispatch_batch(
+    engine: Engine, transport: Transport, *, limit: int = 500, now: dt.datetime | None = None
+) -> BatchReport:
+    """Claim, send and settle one batch of ``transport``'s channel."""
+    report = BatchReport()
+    moment = now or clock.now()
+    with transaction(engine) as session:
+        claimed = claim(session, channel=transport.channel, limit=limit, report=report, now=moment)
+    if not claimed:
+        return report
+    results = await transport.send_many([item.outgoing for item in claimed])
+    with transaction(engine) as session:
+        settle(session, claimed, results, report=report, now=clock.now())
+    return report
+
+
+async def drain(engine: Engine, transport: Transport, *, limit: int = 500) -> BatchReport:
+    """Dispatch batches until none of ``transport``'s channel is due (the demo, tests, a one-off run)."""
+    total = BatchReport()
+    while True:
+        report = await dispatch_batch(engine, transport, limit=limit)
+        for name in vars(total):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        if report.claimed == 0 and report.cancelled == 0 and report.held == 0:
+            return total

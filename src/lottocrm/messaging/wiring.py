@@ -1,0 +1,6 @@
+from lottocrm.manifest import Domain
+
+DOMAIN = Domain(
+    name="messaging",
+    models=("lottocrm.messaging.models",),
+)
