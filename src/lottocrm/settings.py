@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     # Marketing only to players known to be adults: a player with no birth date is treated as a minor would
     # be. Switch off only where every account is age-verified at registration by other means.
     marketing_requires_known_adult: bool = Field(default=True)
+    # Signs unsubscribe links. Unset: a random key is made once and kept in the data folder, so links in
+    # messages already sent keep working after a restart.
+    secret_key: str | None = Field(default=None, min_length=32)
+    # Where players reach the public pages (the unsubscribe link in every marketing message).
+    public_url: str = Field(default="http://127.0.0.1:8000")
 
     @field_validator("database_url")
     @classmethod

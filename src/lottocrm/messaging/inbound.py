@@ -1,0 +1,133 @@
+"""What providers and players send back: delivery receipts, an SMS "STOP", bounces, gone push
+subscriptions. Each is applied in one transaction of the caller's (the dispatcher runs these off its
+event loop, in a thread).
+
+- A receipt ends a sent message as delivered or failed, in the outbox and the contact history.
+- "STOP" from a phone withdraws SMS advertising for every player holding that phone, in the consent ledger
+  (source ``sms_reply``), effective at once: the next dispatch of a queued message finds it withdrawn.
+- A hard bounce or a gone subscription makes the address unreachable; a complaint withdraws e-mail
+  advertising as a STOP would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lottocrm import clock
+from lottocrm.audit.service import Actor
+from lottocrm.contact_policy import ledger
+from lottocrm.contact_policy.models import ContactHistory
+from lottocrm.contact_policy.reasons import Reason
+from lottocrm.messaging.channels.base import Bounce, DeliveryReceipt, Inbound, InboundText, SubscriptionGone
+from lottocrm.messaging.models import Message
+from lottocrm.players.consents import record_consent
+from lottocrm.players.contact_formats import phone_as_e164
+from lottocrm.players.models import PlayerIdentity
+
+INBOUND = Actor("job:messaging.inbound")
+# The notice a withdrawal by reply stands on: the text of the message itself said how to stop.
+REPLY_NOTICE = "reply-stop"
+STOP_WORDS = frozenset({"stop", "стоп", "отписка", "unsubscribe", "отписаться"})
+
+
+def is_stop_request(text: str) -> bool:
+    """A reply that asks for no more advertising: a stop word alone, in any case, with punctuation around."""
+    return text.strip().strip(".!,;: \t\n").lower() in STOP_WORDS
+
+
+def _history(
+    session: Session, message: Message, outcome: str, at: dt.datetime, reason: Reason | None
+) -> None:
+    session.add(
+        ContactHistory(
+            at=at,
+            player_id=message.player_id,
+            channel=message.channel,
+            message_class=message.message_class,
+            outcome=outcome,
+            reason=reason.code if reason else None,
+            detail=reason.detail if reason else None,
+            contact_point=message.contact_point,
+            source_kind=message.source_kind,
+            source_id=message.source_id,
+            message_id=message.id,
+            policy_version=message.policy_version,
+            consent_event_id=message.consent_event_id,
+        )
+    )
+
+
+def _withdraw(session: Session, *, player_ids: list[int], channel: str, source: str, at: dt.datetime) -> None:
+    for player_id in player_ids:
+        record_consent(
+            session,
+            actor=INBOUND,
+            player_id=player_id,
+            purpose="advertising",
+            channel=channel,
+            granted=False,
+            source=source,
+            notice_version=REPLY_NOTICE,
+            occurred_at=at,
+        )
+
+
+def apply(session: Session, event: Inbound, *, channel: str, at: dt.datetime | None = None) -> None:
+    """Apply one inbound event of ``channel``'s transport."""
+    moment = at or clock.now()
+    if isinstance(event, DeliveryReceipt):
+        message = session.scalar(
+            select(Message).where(Message.channel == channel, Message.provider_id == event.provider_id)
+        )
+        if message is None or message.status not in ("sent", "in_doubt"):
+            return  # not ours, or already ended: receipts can repeat
+        delivered = event.status == "delivered"
+        message.status, message.finished_at = ("delivered" if delivered else "failed"), moment
+        why = None if delivered else Reason.of("provider_refused", why=event.status)
+        _history(session, message, "delivered" if delivered else "failed", moment, why)
+    elif isinstance(event, InboundText):
+        if not is_stop_request(event.text):
+            return
+        phone = phone_as_e164(event.sender) or event.sender
+        holders = list(
+            session.scalars(
+                select(PlayerIdentity.player_id).where(
+                    PlayerIdentity.kind == "phone", PlayerIdentity.value == phone
+                )
+            )
+        )
+        _withdraw(session, player_ids=holders, channel="sms", source="sms_reply", at=moment)
+    elif isinstance(event, Bounce):
+        message = session.get(Message, event.message_id) if event.message_id else None
+        if event.bounce_class == "hard":
+            ledger.mark_unreachable(
+                session, channel="email", contact_point=event.recipient, reason="hard_bounce", at=moment
+            )
+        if event.bounce_class == "complaint":
+            holders = list(
+                session.scalars(
+                    select(PlayerIdentity.player_id).where(
+                        PlayerIdentity.kind == "email", PlayerIdentity.value == event.recipient.lower()
+                    )
+                )
+            )
+            _withdraw(session, player_ids=holders, channel="email", source="unsubscribe_link", at=moment)
+        if message is not None:
+            if event.bounce_class != "complaint":
+                message.status, message.finished_at = "failed", moment
+            _history(
+                session, message, "bounced", moment, Reason.of("provider_refused", why=event.bounce_class)
+            )
+    elif isinstance(event, SubscriptionGone):
+        # The gate knows the device, the transport only its subscription: the outbox links the two.
+        point = session.scalar(
+            select(Message.contact_point)
+            .where(Message.channel == "push", Message.address == event.address)
+            .limit(1)
+        )
+        ledger.mark_unreachable(
+            session, channel="push", contact_point=point or event.address, reason="gone", at=moment
+        )
