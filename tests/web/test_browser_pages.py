@@ -171,5 +171,17 @@ def test_the_pages_read_russian_and_fit_at_1366(server: str, tmp_path: Path) -> 
         admin.locator("#user-marketer button", has_text="Сбросить пароль").click()
         expect(admin.locator("#new-password")).to_contain_text("Новый пароль пользователя marketer")
         admin.screenshot(path=str(ARTIFACTS / "17-users-reset-ru.png"), full_page=True)
+
+        admin.goto(f"{server}/contact-policy")
+        admin.fill("input[name='cap.player.sms.7d']", "2")
+        admin.fill("input[name='hours.sms.marketing.working']", "21:00-09:00")
+        admin.fill("input[name=note]", "проверка")
+        admin.locator("form.policy button[type=submit]").click()
+        expect(admin.locator("[role=alert]")).to_contain_text("SMS, рекламное, рабочие дни: часы отправки")
+        admin.fill("input[name='hours.sms.marketing.working']", "10:00-20:00")
+        admin.fill("input[name=note]", "меньше SMS перед тиражом")
+        admin.locator("form.policy button[type=submit]").click()
+        expect(admin.locator("[role=status]")).to_contain_text("новая версия действует")
+        admin.screenshot(path=str(ARTIFACTS / "18-contact-policy-ru.png"), full_page=True)
         browser.close()
     assert problems == []

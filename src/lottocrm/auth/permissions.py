@@ -16,6 +16,8 @@ class Permission(StrEnum):
     REPORTS_VIEW = "reports:view"
     AUDIT_VIEW = "audit:view"
     USERS_MANAGE = "users:manage"
+    POLICY_VIEW = "contact_policy:view"
+    POLICY_EDIT = "contact_policy:edit"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -27,11 +29,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.PLAYER_EDIT,
             Permission.REPORTS_VIEW,
             Permission.AUDIT_VIEW,
+            Permission.POLICY_VIEW,
         }
     ),
-    "marketer": frozenset({Permission.REPORTS_VIEW}),
+    "marketer": frozenset({Permission.REPORTS_VIEW, Permission.POLICY_VIEW}),
     "analyst": frozenset({Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.REPORTS_VIEW}),
-    "admin": frozenset({Permission.USERS_MANAGE, Permission.AUDIT_VIEW, Permission.REPORTS_VIEW}),
+    "admin": frozenset(
+        {
+            Permission.USERS_MANAGE,
+            Permission.AUDIT_VIEW,
+            Permission.REPORTS_VIEW,
+            Permission.POLICY_VIEW,
+            Permission.POLICY_EDIT,
+        }
+    ),
 }
 
 # Roles that see players only with phone, e-mail, card and name masked.
