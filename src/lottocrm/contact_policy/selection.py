@@ -19,7 +19,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    exists,
     false,
     func,
     literal,
@@ -31,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from lottocrm import clock
-from lottocrm.contact_policy.document import WINDOWS, CapRule, PolicySettings
+from lottocrm.contact_policy.document import LONGEST_WINDOW, WINDOWS, CapRule, PolicySettings
 from lottocrm.contact_policy.facts import IDENTITY_OF_CHANNEL
 from lottocrm.contact_policy.models import ContactTouch, UnreachablePoint
 from lottocrm.contact_policy.reasons import CHECKS, applies
@@ -41,29 +40,43 @@ from lottocrm.players.models import Player, PlayerIdentity, ResponsibleGaming
 from lottocrm.settings import get_settings
 
 
-def _contact_point(channel: str) -> ColumnElement[Any]:
+def _points(channel: str) -> Any:
+    """Each player's contact point for ``channel`` (rank 1: verified first, then the newest), as a ranked
+    subquery to join; None for banners, whose point is the player."""
     kind = IDENTITY_OF_CHANNEL.get(channel)
     if kind is None:
-        return literal("player:") + cast(Player.id, String)
+        return None
+    order = (PlayerIdentity.verified.desc(), PlayerIdentity.created_at.desc(), PlayerIdentity.id.desc())
     return (
-        select(PlayerIdentity.value)
-        .where(PlayerIdentity.player_id == Player.id, PlayerIdentity.kind == kind)
-        .order_by(PlayerIdentity.verified.desc(), PlayerIdentity.created_at.desc(), PlayerIdentity.id.desc())
-        .limit(1)
-        .correlate(Player)
-        .scalar_subquery()
+        select(
+            PlayerIdentity.player_id,
+            PlayerIdentity.value,
+            func.row_number().over(partition_by=PlayerIdentity.player_id, order_by=order).label("rank"),
+        )
+        .where(PlayerIdentity.kind == kind)
+        .subquery("point")
     )
 
 
-def _cap_count(rule: CapRule, point: ColumnElement[Any], at: dt.datetime) -> ColumnElement[int]:
-    conditions = [ContactTouch.at >= at - WINDOWS[rule.window], ContactTouch.at <= at]
-    if rule.channel != "all":
-        conditions.append(ContactTouch.channel == rule.channel)
-    if rule.per == "player":
-        conditions.append(ContactTouch.player_id == Player.id)
-    else:
-        conditions.append(ContactTouch.contact_point == point)
-    return select(func.count()).where(*conditions).correlate(Player).scalar_subquery()
+def _counts(rules: tuple[CapRule, ...], key: Any, at: dt.datetime, name: str) -> Any:
+    """One row per ``key`` (player or contact point) with a touch in the longest window, a count column per
+    rule. Joined, not correlated: most players have no recent touch, so the group is small."""
+    columns = []
+    for n, rule in enumerate(rules):
+        conditions = [ContactTouch.at >= at - WINDOWS[rule.window]]
+        if rule.channel != "all":
+            conditions.append(ContactTouch.channel == rule.channel)
+        columns.append(func.sum(case((and_(*conditions), 1), else_=0)).label(f"c{n}"))
+    return (
+        select(key.label("key"), *columns)
+        .where(ContactTouch.at >= at - LONGEST_WINDOW, ContactTouch.at <= at)
+        .group_by(key)
+        .subquery(name)
+    )
+
+
+def _over(counts: Any, rules: tuple[CapRule, ...]) -> list[ColumnElement[bool]]:
+    return [func.coalesce(getattr(counts.c, f"c{n}"), 0) >= rule.limit for n, rule in enumerate(rules)]
 
 
 def eligibility_select(
@@ -87,8 +100,23 @@ def eligibility_select(
     advertising = latest_consent_select("advertising", at, channel).subquery("advertising")
     service = latest_consent_select("service", at, channel).subquery("service")
     rg = ResponsibleGaming
-    point = _contact_point(channel)
+    points = _points(channel)
+    point: ColumnElement[Any] = (
+        literal("player:") + cast(Player.id, String) if points is None else points.c.value
+    )
     caps = policy.caps_for(channel, message_class)
+    per_player = tuple(rule for rule in caps if rule.per == "player")
+    per_point = tuple(rule for rule in caps if rule.per == "contact_point")
+    player_counts = _counts(per_player, ContactTouch.player_id, at, "player_counts") if per_player else None
+    point_counts = _counts(per_point, ContactTouch.contact_point, at, "point_counts") if per_point else None
+    over = (_over(player_counts, per_player) if player_counts is not None else []) + (
+        _over(point_counts, per_point) if point_counts is not None else []
+    )
+    unreachable = (
+        select(UnreachablePoint.contact_point)
+        .where(UnreachablePoint.channel == channel)
+        .subquery("unreachable")
+    )
     conditions: dict[str, ColumnElement[bool]] = {
         "player_not_active": Player.status != "active",
         "under_age": or_(Player.under_age.is_(True), Player.birth_date > adult_birth_cutoff(day)),
@@ -104,14 +132,12 @@ def eligibility_select(
         "consent_withdrawn": advertising.c.granted.is_(False),
         "service_refused": service.c.granted.is_(False),
         "no_contact_point": point.is_(None),
-        "unreachable": exists().where(
-            UnreachablePoint.channel == channel, UnreachablePoint.contact_point == point
-        ),
-        "cap": or_(*(_cap_count(rule, point, at) >= rule.limit for rule in caps)) if caps else false(),
+        "unreachable": unreachable.c.contact_point.is_not(None),
+        "cap": or_(*over) if over else false(),
     }
     whens = [(conditions[code], literal(code)) for code in CHECKS if applies(code, message_class)]
     cited = advertising if message_class == "marketing" else service
-    return (
+    query = (
         select(
             Player.id.label("player_id"),
             case(*whens, else_=null()).label("blocked_by"),
@@ -124,6 +150,14 @@ def eligibility_select(
         .outerjoin(advertising, and_(advertising.c.player_id == Player.id, advertising.c.rank == 1))
         .outerjoin(service, and_(service.c.player_id == Player.id, service.c.rank == 1))
     )
+    if points is not None:
+        query = query.outerjoin(points, and_(points.c.player_id == Player.id, points.c.rank == 1))
+    query = query.outerjoin(unreachable, unreachable.c.contact_point == point)
+    if player_counts is not None:
+        query = query.outerjoin(player_counts, player_counts.c.key == Player.id)
+    if point_counts is not None:
+        query = query.outerjoin(point_counts, point_counts.c.key == point)
+    return query
 
 
 def eligible_select(**arguments: Any) -> Select[Any]:
