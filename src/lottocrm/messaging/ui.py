@@ -10,11 +10,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 
+from lottocrm.auth.permissions import Permission
+from lottocrm.auth.service import Principal
 from lottocrm.messaging import unsubscribe as links
-from lottocrm.web.deps import Db, form_data, render
+from lottocrm.messaging.sandbox import GATEWAYS, SandboxMessage
+from lottocrm.web.deps import Db, form_data, render, require
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
+SANDBOX_PER_PAGE = 50
 
 
 def _request(request: Request, token: str) -> links.Unsubscribe:
@@ -34,3 +39,25 @@ def unsubscribe_now(
     asked = _request(request, token)
     changed = links.unsubscribe(session, asked)
     return render(request, "unsubscribe.html", {"channel": asked.channel, "token": token, "done": changed})
+
+
+@router.get("/sandbox")
+def sandbox_page(
+    request: Request, principal: Annotated[Principal, require(Permission.POLICY_VIEW)], session: Db
+) -> Response:
+    """What the local gateways received, newest first, paged by id."""
+    gateway = request.query_params.get("gateway", "")
+    before = request.query_params.get("before", "")
+    query = select(SandboxMessage).order_by(SandboxMessage.id.desc()).limit(SANDBOX_PER_PAGE + 1)
+    if gateway in GATEWAYS:
+        query = query.where(SandboxMessage.gateway == gateway)
+    if before.isdigit() and len(before) <= 19:
+        query = query.where(SandboxMessage.id < int(before))
+    rows = session.scalars(query).all()
+    context = {
+        "rows": rows[:SANDBOX_PER_PAGE],
+        "older": rows[SANDBOX_PER_PAGE - 1].id if len(rows) > SANDBOX_PER_PAGE else None,
+        "gateway": gateway if gateway in GATEWAYS else "",
+        "gateways": GATEWAYS,
+    }
+    return render(request, "sandbox.html", context, principal=principal)
