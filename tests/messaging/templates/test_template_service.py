@@ -264,6 +264,15 @@ def test_preview_marks_an_sms_a_player_would_make_too_long(engine: Engine, marke
     assert shown.sms is not None and shown.sms.parts == 11 and shown.sms.too_long
 
 
+def test_a_preview_is_for_a_few_players(engine: Engine, marketer: Actor) -> None:
+    version_id = _preview_version(engine, marketer, "Привет")
+    with (
+        pytest.raises(service.TemplateInputError, match="at most 50 players, not 51"),
+        Session(engine) as session,
+    ):
+        service.preview(session, version_id=version_id, players=[{}] * 51)
+
+
 def test_render_errors_are_not_swallowed_when_sending(engine: Engine, marketer: Actor) -> None:
     version_id = _draft(engine, marketer, _template(engine, marketer), Bodies(sms_text="{{ first_name }}"))
     with transaction(engine) as session:

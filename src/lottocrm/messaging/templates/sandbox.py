@@ -223,11 +223,18 @@ def render_bounded(template: Template, context: dict[str, Any], limits: RenderLi
     token = _budget.set(budget)
     try:
         pieces: list[str] = []
-        length = 0
-        for piece in template.generate(context):
-            length += len(piece)
-            budget.check_size(length)
-            pieces.append(piece)
+        length, limit = 0, limits.max_output_chars
+        # What Template.render does, with the output counted as it comes (Template.generate would wrap
+        # each piece in one more generator).
+        try:
+            for piece in template.root_render_func(template.new_context(context)):
+                length += len(piece)
+                if length > limit:
+                    budget.check_size(length)
+                pieces.append(piece)
+        except Exception:
+            # Jinja rewrites the traceback so its frames carry the template's line numbers, and re-raises.
+            template.environment.handle_exception()
         return "".join(pieces)
     finally:
         _budget.reset(token)

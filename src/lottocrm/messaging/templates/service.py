@@ -47,6 +47,8 @@ from lottocrm.messaging.templates.validation import validated
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,59}$")
 MAX_NAME = 200
+# The editor previews a handful of sample players; more is a mistake (or a way to make the server render).
+MAX_PREVIEW_PLAYERS = 50
 
 
 class TemplateInputError(TemplateError):
@@ -271,6 +273,12 @@ def preview(
     session: Session, *, version_id: int, players: Sequence[Mapping[str, object]]
 ) -> list[PlayerPreview]:
     """Each sample player's message from any version (drafts too), with the SMS's parts and cost."""
+    if len(players) > MAX_PREVIEW_PLAYERS:
+        raise TemplateInputError(
+            "a preview shows at most %(limit)s players, not %(count)s",
+            limit=MAX_PREVIEW_PLAYERS,
+            count=len(players),
+        )
     version = _version(session, version_id)
     compiled = compile_version(bodies_of(version))
     settings = TemplateSettings.from_environment()
