@@ -6,9 +6,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lottocrm import clock
-from lottocrm.messaging.templates.filters import date, first_name, grouped, money, plural, points
+from lottocrm.messaging.templates.filters import RUSSIAN, date, first_name, grouped, money, plural, points
 
 NBSP = "\u00a0"
 
@@ -36,6 +38,13 @@ NBSP = "\u00a0"
 )
 def test_plural_follows_russian_rules(n: int | Decimal, word: str) -> None:
     assert plural(n, "балл", "балла", "баллов") == word
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12))
+def test_plural_agrees_with_babel_for_any_whole_number(n: int) -> None:
+    # The filter reads only the last two digits of large numbers (and caches); Babel reads the whole one.
+    expected = {"one": "балл", "few": "балла", "many": "баллов"}[RUSSIAN.plural_form(abs(n))]
+    assert plural(n, "балл", "балла", "баллов") == expected
 
 
 def test_plural_refuses_what_is_not_a_number() -> None:
