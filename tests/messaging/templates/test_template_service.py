@@ -146,6 +146,7 @@ def test_the_class_cannot_change(engine: Engine, marketer: Actor) -> None:
             session, actor=marketer, template_id=template_id, name="  Новое   имя ", message_class="marketing"
         )
         assert renamed.name == "Новое имя"
+    assert _actions(engine)[-1] == "message_template.update"
     with pytest.raises(ValueError, match="class is fixed"), transaction(engine) as session:
         session.get(MessageTemplate, template_id).message_class = "service"  # type: ignore[union-attr]
     with Session(engine) as session:
@@ -195,6 +196,32 @@ def test_a_draft_with_emoji_is_saved_with_a_warning(engine: Engine, marketer: Ac
             session, actor=marketer, template_id=template_id, bodies=Bodies(sms_text="Ура 🎉")
         )
         assert [w.code for w in saved.warnings] == ["emoji"]
+
+
+def test_publishing_checks_the_version_again(
+    engine: Engine, marketer: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Saved under the default limit of 10 parts (3 parts); the operator then lowers the limit to 2.
+    version_id = _draft(engine, marketer, _template(engine, marketer), Bodies(sms_text="Я" * 200))
+    monkeypatch.setenv("LOTTOCRM_SMS_MAX_PARTS", "2")
+    with pytest.raises(TemplateInvalid, match="3 parts"), transaction(engine) as session:
+        service.publish_version(session, actor=marketer, version_id=version_id)
+    with Session(engine) as session:
+        assert session.get(MessageTemplateVersion, version_id).status == "draft"  # type: ignore[union-attr]
+
+
+def test_a_retired_version_still_renders_the_messages_queued_from_it(engine: Engine, marketer: Actor) -> None:
+    template_id = _template(engine, marketer)
+    version_id = _draft(engine, marketer, template_id)
+    with transaction(engine) as session:
+        service.publish_version(session, actor=marketer, version_id=version_id)
+    with transaction(engine) as session:
+        service.archive_version(session, actor=marketer, version_id=version_id)
+    with Session(engine) as session:
+        assert service.published_version(session, template_id=template_id) is None
+        assert service.renderer_for(session, version_id=version_id).render({"first_name": "оля"}).sms_text
+    with pytest.raises(VersionFrozen, match="already archived"), transaction(engine) as session:
+        service.archive_version(session, actor=marketer, version_id=version_id)
 
 
 def test_messages_render_only_from_a_published_version(engine: Engine, marketer: Actor) -> None:
