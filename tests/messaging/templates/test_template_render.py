@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from lottocrm import clock
 from lottocrm.messaging.templates.errors import (
     RenderFailed,
     TemplateInvalid,
@@ -217,6 +218,16 @@ def test_variables_outside_the_set_are_refused() -> None:
 def test_a_value_of_the_wrong_kind_is_refused(value: object) -> None:
     with pytest.raises(VariableValueInvalid, match="loyalty_balance must be int"):
         compile_version(Bodies(sms_text="x")).render({"loyalty_balance": value})
+
+
+def test_a_moment_without_its_zone_is_refused() -> None:
+    version = compile_version(Bodies(sms_text="{{ next_game_draw_date|date }}"))
+    with pytest.raises(VariableValueInvalid, match="next_game_draw_date must be date or datetime"):
+        version.render({"next_game_draw_date": dt.datetime(2026, 12, 5, 18, 0)})  # noqa: DTZ001 - the bad input
+    moment = dt.datetime(2026, 12, 5, 21, 30, tzinfo=dt.UTC)
+    with clock.frozen(moment, zone="Europe/Moscow"):
+        # 00:30 on the 6th in Moscow: the operator's calendar, not UTC's.
+        assert version.render({"next_game_draw_date": moment}).sms_text == "6 декабря"
 
 
 def test_every_variable_is_documented_with_an_example_of_its_kind() -> None:

@@ -78,8 +78,10 @@ def checked_context(values: Mapping[str, object]) -> dict[str, object]:
         raise UnknownVariables(unknown)
     for name, value in values.items():
         variable = _BY_NAME[name]
-        # bool is an int to Python, never a number of points to a player.
-        if value is not None and (not isinstance(value, variable.kind) or isinstance(value, bool)):
+        # bool is an int to Python, never a number of points to a player; a moment without its zone cannot
+        # be put on the operator's calendar.
+        naive = isinstance(value, dt.datetime) and value.tzinfo is None
+        if value is not None and (not isinstance(value, variable.kind) or isinstance(value, bool) or naive):
             raise VariableValueInvalid(
                 "template variable %(name)s must be %(kind)s, got %(value)s",
                 name=name,
