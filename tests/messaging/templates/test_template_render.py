@@ -118,8 +118,10 @@ def test_a_macro_and_the_loop_variable_still_work() -> None:
 
 # ---- limits ---------------------------------------------------------------------------------------------
 def test_an_endless_loop_is_stopped_by_the_step_budget() -> None:
+    # A generous time limit, so a slow machine cannot make the clock stop it first.
     failed = refusal(
-        "Привет\n{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+        "Привет\n{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        RenderLimits(time_limit=60),
     )
     assert failed.problem.code == "limit"
     assert "10000 loop iterations" in failed.problem.message
