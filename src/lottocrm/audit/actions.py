@@ -30,8 +30,13 @@ ACTION_LABELS = {
     "player.responsible_gaming.change": "Responsible gaming changed",
     "player.responsible_gaming.return": "Return after self-exclusion recorded",
     "player.responsible_gaming.timeout": "Time-out started",
-    # The contact policy.
+    # The contact policy and messaging.
     "contact_policy.change": "Contact policy changed",
+    "message_template.create": "Message template created",
+    "message_template.update": "Message template renamed",
+    "message_template.save_draft": "Message template draft saved",
+    "message_template.publish": "Message template published",
+    "message_template.archive": "Message template archived",
     # Staff accounts, sign-in and machine keys.
     "user.create": "Account created",
     "user.disable": "Account disabled",
