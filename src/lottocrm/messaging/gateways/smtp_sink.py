@@ -110,6 +110,7 @@ class SmtpSink:
         self.hard_bounce_prefix = hard_bounce_prefix
         self.received: list[ReceivedEmail] = []
         self.accepted_count = 0
+        self.connections_opened = 0
         self._on_received = on_received
         self._tls_context = tls_context
         self._implicit_tls = implicit_tls
@@ -155,6 +156,7 @@ class SmtpSink:
             loop=loop,
         )
         self._sessions.add(session)
+        self.connections_opened += 1
         return session
 
     def _authenticate(
