@@ -13,6 +13,8 @@ import pytest
 from lottocrm.messaging.gateways.smtp_sink import ReceivedEmail, SmtpSink
 
 pytestmark = pytest.mark.anyio
+# Named, so the client does not ask the resolver for this machine's name.
+HELO = "client.lotto.example"
 
 
 @pytest.fixture
@@ -48,7 +50,11 @@ def _mail(to: str) -> EmailMessage:
 
 async def test_a_message_is_kept_decoded_and_reported(sink, reported) -> None:
     await aiosmtplib.send(
-        _mail("anna@example.com"), hostname=sink.host, port=sink.port, sender="b@lotto.example"
+        _mail("anna@example.com"),
+        hostname=sink.host,
+        port=sink.port,
+        sender="b@lotto.example",
+        local_hostname=HELO,
     )
 
     [mail] = sink.received
@@ -62,7 +68,7 @@ async def test_a_message_is_kept_decoded_and_reported(sink, reported) -> None:
 
 
 async def test_recipients_are_refused_on_cue(sink) -> None:
-    async with aiosmtplib.SMTP(hostname=sink.host, port=sink.port) as client:
+    async with aiosmtplib.SMTP(hostname=sink.host, port=sink.port, local_hostname=HELO) as client:
         with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as soft:
             await client.send_message(_mail("soft-bounce@example.com"))
         with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as hard:
@@ -77,7 +83,11 @@ async def test_recipients_are_refused_on_cue(sink) -> None:
 
 async def test_a_dsn_is_a_well_formed_delivery_status_report(sink) -> None:
     await aiosmtplib.send(
-        _mail("anna@example.com"), hostname=sink.host, port=sink.port, sender="b@lotto.example"
+        _mail("anna@example.com"),
+        hostname=sink.host,
+        port=sink.port,
+        sender="b@lotto.example",
+        local_hostname=HELO,
     )
 
     report = message_from_bytes(sink.make_dsn(sink.received[0]))
@@ -94,7 +104,7 @@ async def test_a_dsn_is_a_well_formed_delivery_status_report(sink) -> None:
 
 
 async def test_stop_closes_open_sessions(sink) -> None:
-    client = aiosmtplib.SMTP(hostname=sink.host, port=sink.port)
+    client = aiosmtplib.SMTP(hostname=sink.host, port=sink.port, local_hostname=HELO)
     await client.connect()
     await client.noop()
 

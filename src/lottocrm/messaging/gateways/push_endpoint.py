@@ -142,8 +142,9 @@ class PushEndpoint:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, 0))
         self.port = sock.getsockname()[1]
+        # log_config None: uvicorn leaves the process's logging configuration alone.
         config = uvicorn.Config(
-            self._asgi, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
+            self._asgi, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=2
         )
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
@@ -162,7 +163,10 @@ class PushEndpoint:
     # What tests and the demo set up.
 
     def new_subscription(self, *, application_server_key: str | None = None) -> dict[str, Any]:
-        """A browser's ``PushSubscription.toJSON()`` for a new subscription on this endpoint."""
+        """A browser's ``PushSubscription.toJSON()`` for a new subscription on this endpoint (once started).
+
+        ``application_server_key``: the VAPID public key the page subscribed with; pushes signed with another
+        key are then refused (403), as browsers' push services do."""
         private_key = ec.generate_private_key(ec.SECP256R1())
         public = private_key.public_key().public_bytes(
             serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint

@@ -85,10 +85,11 @@ class SmtpTransport:
         try:
             client = await pool.acquire()
         except TransportError as exc:
-            if exc.reason == "connection":
-                # Connecting failed just now; the rest of the batch would only wait for the same timeout.
-                unreachable.append(exc)
-            return SendResult(message.message_id, error=exc)
+            # The server is the problem (unreachable, or refusing our login or TLS just now), not the message:
+            # it may go later, and the rest of the batch would only meet the same refusal.
+            error = TransportError(str(exc), permanent=False, reason=exc.reason)
+            unreachable.append(error)
+            return SendResult(message.message_id, error=error)
         reusable = False
         try:
             await client.send_message(mail, sender=settings.smtp_bounce_address, recipients=[message.to])
