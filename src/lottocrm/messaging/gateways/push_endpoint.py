@@ -144,7 +144,13 @@ class PushEndpoint:
         self.port = sock.getsockname()[1]
         # log_config None: uvicorn leaves the process's logging configuration alone.
         config = uvicorn.Config(
-            self._asgi, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=2
+            self._asgi,
+            interface="asgi3",  # a bound method: uvicorn's guess would take it for ASGI 2
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]))

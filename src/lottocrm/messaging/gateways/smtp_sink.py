@@ -282,6 +282,7 @@ def _report(
         f"--{boundary}",
         "Content-Type: text/rfc822-headers",
         "",
+        "",
     ]
     text = "\n".join(lines).replace("\n", "\r\n").encode("utf-8")
     return text + headers + f"\r\n\r\n--{boundary}--\r\n".encode()

@@ -60,13 +60,6 @@ class SmtpPool:
                 permanent=True,
                 reason="auth",
             ) from None
-        except ssl.SSLError as exc:
-            raise TransportError(
-                f"TLS with SMTP server {self._where} failed: {exc} "
-                "(LOTTOCRM_SMTP_CA_FILE names the CA to trust)",
-                permanent=True,
-                reason="tls",
-            ) from None
         except aiosmtplib.SMTPResponseException as exc:
             raise TransportError(
                 f"SMTP server {self._where} refused the session: {exc.code} {exc.message}",
@@ -74,6 +67,15 @@ class SmtpPool:
                 reason="connection",
             ) from None
         except (*CONNECTION_ERRORS, aiosmtplib.SMTPException) as exc:
+            # aiosmtplib wraps a failed TLS handshake of implicit TLS in SMTPConnectError.
+            tls_error = exc if isinstance(exc, ssl.SSLError) else exc.__cause__
+            if isinstance(tls_error, ssl.SSLError):
+                raise TransportError(
+                    f"TLS with SMTP server {self._where} failed: {tls_error} "
+                    "(LOTTOCRM_SMTP_CA_FILE names the CA to trust)",
+                    permanent=True,
+                    reason="tls",
+                ) from None
             raise TransportError(
                 f"cannot reach SMTP server {self._where}: {exc}", permanent=False, reason="connection"
             ) from None
