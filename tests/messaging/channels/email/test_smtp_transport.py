@@ -45,6 +45,27 @@ async def test_messages_arrive_whole_with_our_id_in_the_message_id(sink, transpo
     assert results[0].provider_id == by_id[101].message_id
 
 
+async def test_long_subjects_and_international_domains_read_back_intact(sink, transport, make_email) -> None:
+    subject = "Итоги тиража № 1234: " + "выигрыши по билетам, купленным в пунктах продаж и онлайн, " * 3
+
+    [long_subject, idn, ascii_subject] = await transport.send_many(
+        [
+            make_email(11, subject=subject),
+            make_email(12, to="анна@почта.рф"),
+            make_email(13, subject="Draw 1234 results", body="Plain ASCII. Line two."),
+        ]
+    )
+
+    assert long_subject.accepted and ascii_subject.accepted
+    by_id = {message_id_from_header(m.message_id): m for m in sink.received}
+    assert by_id[11].subject == subject
+    assert max(len(line) for line in by_id[11].raw.split(b"\r\n")) <= 78  # headers folded
+    assert by_id[13].subject == "Draw 1234 results" and by_id[13].text.strip() == "Plain ASCII. Line two."
+    # A non-ASCII local part needs SMTPUTF8 (the sink offers it); the domain goes as punycode.
+    assert idn.accepted, idn.error
+    assert by_id[12].recipients == ("анна@xn--80a1acny.xn--p1ai",)
+
+
 async def test_marketing_mail_carries_one_click_unsubscribe(sink, transport, make_email) -> None:
     [result] = await transport.send_many([make_email(7, headers=UNSUBSCRIBE)])
 

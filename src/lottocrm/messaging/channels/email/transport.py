@@ -15,7 +15,7 @@ from lottocrm.messaging.channels.base import (
     TransportError,
 )
 from lottocrm.messaging.channels.email.bounces import parse_report
-from lottocrm.messaging.channels.email.compose import InvalidEmail, compose
+from lottocrm.messaging.channels.email.compose import InvalidEmail, compose, from_header
 from lottocrm.messaging.channels.email.pacing import SendPace
 from lottocrm.messaging.channels.email.pool import SmtpPool
 from lottocrm.messaging.channels.email.replies import SEND_ERRORS, classify_exception
@@ -36,6 +36,7 @@ class SmtpTransport:
         self._settings = settings or load_smtp_settings()
         self._pool: SmtpPool | None = None
         self._pace = SendPace(per_second=self._settings.smtp_rate_per_second)
+        self._from_line = from_header(self._settings.smtp_from)
         self._on_inbound: InboundHandler | None = None
 
     async def open(self, on_inbound: InboundHandler | None = None) -> None:
@@ -76,7 +77,7 @@ class SmtpTransport:
     ) -> SendResult:
         settings = self._settings
         try:
-            mail = compose(message, sender=settings.smtp_from, domain=settings.helo_name)
+            mail = compose(message, from_line=self._from_line, domain=settings.helo_name)
         except InvalidEmail as exc:
             return SendResult(
                 message.message_id, error=TransportError(str(exc), permanent=True, reason=exc.reason)
@@ -92,9 +93,14 @@ class SmtpTransport:
             return SendResult(message.message_id, error=error)
         reusable = False
         try:
-            await client.send_message(mail, sender=settings.smtp_bounce_address, recipients=[message.to])
+            await client.sendmail(
+                settings.smtp_bounce_address,
+                [mail.recipient],
+                mail.data,
+                mail_options=["SMTPUTF8"] if mail.needs_smtputf8 else None,
+            )
             reusable = True
-            return SendResult(message.message_id, provider_id=mail["Message-ID"])
+            return SendResult(message.message_id, provider_id=mail.message_id)
         except SEND_ERRORS as exc:
             error = classify_exception(exc)
             # 421 announces the server is closing this connection; a broken one is spent either way.
