@@ -168,7 +168,7 @@ def main() -> None:
             "",
             f"Command: `{command}`.",
             f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}, pywebpush {version('pywebpush')}, httpx {version('httpx')}. "
+            f"{platform.python_version()}, pywebpush {version('pywebpush')}, aiohttp {version('aiohttp')}. "
             "Endpoint (uvicorn; VAPID check + aes128gcm decryption per push) in a child process.",
             f"Load before: `{load_before}`; after: `{load_after}`.",
             "",
@@ -176,7 +176,7 @@ def main() -> None:
             "|---|---|---|---|---|---|",
             f"| raw pywebpush `webpush_async` (JWT signed per push, aiohttp) | {args.messages:,} | "
             f"{args.concurrency} | {raw_seconds:.2f} | {raw_rate:,.0f} | 1.00 |",
-            f"| WebPushTransport (JWT per origin, httpx; batches of {args.batch:,}) | {args.messages:,} | "
+            f"| WebPushTransport (JWT per origin, aiohttp; batches of {args.batch:,}) | {args.messages:,} | "
             f"{args.concurrency} | {ours_seconds:.2f} | {ours_rate:,.0f} | {ours_rate / raw_rate:.2f} |",
             "",
         ]

@@ -7,9 +7,8 @@ when present, is more precise than the HTTP status and decides.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-
-import httpx
 
 from lottocrm.messaging.channels.base import (
     InboundHandler,
@@ -19,8 +18,16 @@ from lottocrm.messaging.channels.base import (
 )
 from lottocrm.messaging.channels.mobile_push.message import fcm_request
 from lottocrm.messaging.channels.mobile_push.settings import FcmSettings, load_fcm_settings
-from lottocrm.messaging.channels.webpush.http_push import failed, retry_after_seconds, send_concurrently
+from lottocrm.messaging.channels.webpush.http_push import (
+    HttpAnswer,
+    HttpPoster,
+    PostFailed,
+    failed,
+    retry_after_seconds,
+    send_concurrently,
+)
 
+_JSON = {"Content-Type": "application/json; charset=utf-8"}
 _FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 # FCM error code → (permanent, reason). https://firebase.google.com/docs/reference/fcm/rest/v1/ErrorCode
 _FCM_ERRORS = {
@@ -42,52 +49,54 @@ class FcmTransport:
 
     def __init__(self, *, settings: FcmSettings | None = None) -> None:
         self._settings = settings or load_fcm_settings()
-        self._client: httpx.AsyncClient | None = None
+        self._poster: HttpPoster | None = None
         self._on_inbound: InboundHandler | None = None
 
     async def open(self, on_inbound: InboundHandler | None = None) -> None:
         self._on_inbound = on_inbound
-        concurrency = self._settings.fcm_concurrency
-        self._client = httpx.AsyncClient(
+        self._poster = HttpPoster(
+            concurrency=self._settings.fcm_concurrency,
             timeout=self._settings.fcm_timeout_seconds,
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
             headers={"Authorization": f"Bearer {self._settings.fcm_access_token.get_secret_value()}"},
         )
+        self._poster.open()
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._poster is not None:
+            await self._poster.close()
+            self._poster = None
 
     async def send_many(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        if self._client is None:
+        if self._poster is None:
             raise RuntimeError("FcmTransport.send_many before open()")
         return await send_concurrently(
             messages, concurrency=self._settings.fcm_concurrency, send_one=self._send_one
         )
 
     async def _send_one(self, message: OutgoingMessage) -> SendResult:
-        assert self._client is not None
+        assert self._poster is not None
         if not message.to.strip():
             return failed(message, "no FCM registration token", permanent=True, reason="invalid_address")
         body = fcm_request(
             message, ttl_seconds=self._settings.fcm_ttl_seconds, priority=self._settings.fcm_android_priority
         )
         try:
-            response = await self._client.post(self._settings.send_url, json=body)
-        except httpx.HTTPError as exc:
-            return failed(message, f"FCM unreachable: {exc!r}", permanent=False, reason="connection")
-        if response.status_code == 200:
-            name = _json(response).get("name")
+            response = await self._poster.post(
+                self._settings.send_url, data=json.dumps(body).encode("utf-8"), headers=_JSON
+            )
+        except PostFailed as exc:
+            return failed(message, f"FCM unreachable: {exc}", permanent=False, reason="connection")
+        if response.status == 200:
+            name = response.json().get("name")
             return SendResult(message.message_id, provider_id=name if isinstance(name, str) else None)
         return await self._refused(message, response)
 
-    async def _refused(self, message: OutgoingMessage, response: httpx.Response) -> SendResult:
-        status = response.status_code
-        error = _json(response).get("error")
+    async def _refused(self, message: OutgoingMessage, response: HttpAnswer) -> SendResult:
+        status = response.status
+        error = response.json().get("error")
         error = error if isinstance(error, dict) else {}
         code = _fcm_error_code(error) or str(error.get("status") or "")
-        said = f"FCM answered {status} {code}: {error.get('message') or response.text[:200]}"
+        said = f"FCM answered {status} {code}: {error.get('message') or response.text()}"
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         if code in _FCM_ERRORS:
             permanent, reason = _FCM_ERRORS[code]
@@ -107,14 +116,6 @@ class FcmTransport:
         return failed(
             message, said, permanent=permanent, reason=reason, retry_after=None if permanent else retry_after
         )
-
-
-def _json(response: httpx.Response) -> dict[str, object]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _fcm_error_code(error: dict[str, object]) -> str | None:

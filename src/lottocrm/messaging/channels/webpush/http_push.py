@@ -5,10 +5,71 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-from collections.abc import Awaitable, Callable, Sequence
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
 
 from lottocrm import clock
 from lottocrm.messaging.channels.base import OutgoingMessage, SendResult, TransportError
+
+
+class PostFailed(Exception):
+    """The request did not get an answer: no connection, a reset, a timeout."""
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    status: int
+    headers: Mapping[str, str]  # case-insensitive
+    body: bytes
+
+    def text(self, limit: int = 300) -> str:
+        return self.body[:limit].decode("utf-8", "replace")
+
+    def json(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.body)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+
+class HttpPoster:
+    """POSTs over one aiohttp session whose connections stay open across messages, at most ``concurrency``.
+
+    aiohttp rather than httpx: httpcore's pool scans every connection for every request it places, which
+    measured here fell from 554 pushes/s at 8 connections to 141/s at 64; aiohttp's connector does not.
+    Open it inside the event loop that uses it (:meth:`open`).
+    """
+
+    def __init__(self, *, concurrency: int, timeout: float, headers: Mapping[str, str] | None = None) -> None:
+        self._concurrency = concurrency
+        self._timeout = timeout
+        self._headers = dict(headers or {})
+        self._session: aiohttp.ClientSession | None = None
+
+    def open(self) -> None:
+        connector = aiohttp.TCPConnector(limit=self._concurrency, limit_per_host=self._concurrency)
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout), headers=self._headers
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def post(self, url: str, *, data: bytes, headers: Mapping[str, str]) -> HttpAnswer:
+        if self._session is None:
+            raise RuntimeError("HttpPoster.post before open()")
+        try:
+            async with self._session.post(url, data=data, headers=headers) as response:
+                return HttpAnswer(response.status, response.headers, await response.read())
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise PostFailed(f"{type(exc).__name__}: {exc}") from None
 
 
 def retry_after_seconds(value: str | None) -> float | None:

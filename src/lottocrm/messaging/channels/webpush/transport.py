@@ -2,8 +2,8 @@
 
 pywebpush's ``WebPusher.encode`` encrypts a payload for a subscription without sending anything, so it does
 the RFC 8291 work here; its ``webpush()`` / ``webpush_async()`` are not used because they sign a new VAPID
-token for every message and post through requests or a new aiohttp session. Posting goes through one
-``httpx.AsyncClient`` whose connections to a push service stay open across messages.
+token for every message (see :mod:`.vapid`). Posting goes through one :class:`.HttpPoster` whose connections
+to a push service stay open across messages.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import json
 from collections.abc import Sequence
 from typing import get_args
 
-import httpx
 from pywebpush import WebPusher
 
 from lottocrm.messaging.channels.base import (
@@ -21,7 +20,14 @@ from lottocrm.messaging.channels.base import (
     SendResult,
     SubscriptionGone,
 )
-from lottocrm.messaging.channels.webpush.http_push import failed, retry_after_seconds, send_concurrently
+from lottocrm.messaging.channels.webpush.http_push import (
+    HttpAnswer,
+    HttpPoster,
+    PostFailed,
+    failed,
+    retry_after_seconds,
+    send_concurrently,
+)
 from lottocrm.messaging.channels.webpush.settings import Urgency, WebPushSettings, load_webpush_settings
 from lottocrm.messaging.channels.webpush.subscription import (
     InvalidSubscription,
@@ -56,24 +62,23 @@ class WebPushTransport:
     def __init__(self, *, settings: WebPushSettings | None = None) -> None:
         self._settings = settings or load_webpush_settings()
         self._tokens = VapidTokens(key=self._settings.vapid_key(), subject=self._settings.vapid_subject)
-        self._client: httpx.AsyncClient | None = None
+        self._poster: HttpPoster | None = None
         self._on_inbound: InboundHandler | None = None
 
     async def open(self, on_inbound: InboundHandler | None = None) -> None:
         self._on_inbound = on_inbound
-        concurrency = self._settings.webpush_concurrency
-        self._client = httpx.AsyncClient(
-            timeout=self._settings.webpush_timeout_seconds,
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        self._poster = HttpPoster(
+            concurrency=self._settings.webpush_concurrency, timeout=self._settings.webpush_timeout_seconds
         )
+        self._poster.open()
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._poster is not None:
+            await self._poster.close()
+            self._poster = None
 
     async def send_many(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        if self._client is None:
+        if self._poster is None:
             raise RuntimeError("WebPushTransport.send_many before open()")
         return await send_concurrently(
             messages, concurrency=self._settings.webpush_concurrency, send_one=self._send_one
@@ -99,7 +104,7 @@ class WebPushTransport:
         return headers
 
     async def _send_one(self, message: OutgoingMessage) -> SendResult:
-        assert self._client is not None
+        assert self._poster is not None
         try:
             subscription = parse_subscription(message.to)
             headers = self._headers(message, subscription)
@@ -111,18 +116,18 @@ class WebPushTransport:
             return failed(message, str(exc), permanent=True, reason="invalid_message")
         body = WebPusher(subscription.as_pywebpush()).encode(push_payload(message), "aes128gcm")["body"]
         try:
-            response = await self._client.post(subscription.endpoint, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            return failed(message, f"push service unreachable: {exc!r}", permanent=False, reason="connection")
-        if response.status_code in (200, 201, 202):
+            response = await self._poster.post(subscription.endpoint, data=body, headers=headers)
+        except PostFailed as exc:
+            return failed(message, f"push service unreachable: {exc}", permanent=False, reason="connection")
+        if response.status in (200, 201, 202):
             return SendResult(message.message_id, provider_id=response.headers.get("Location"))
         return await self._refused(message, subscription, response)
 
     async def _refused(
-        self, message: OutgoingMessage, subscription: Subscription, response: httpx.Response
+        self, message: OutgoingMessage, subscription: Subscription, response: HttpAnswer
     ) -> SendResult:
-        status = response.status_code
-        said = f"push service answered {status}: {response.text[:200]}".strip()
+        status = response.status
+        said = f"push service answered {status}: {response.text()}".strip()
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         if status in (404, 410):
             if self._on_inbound is not None:
