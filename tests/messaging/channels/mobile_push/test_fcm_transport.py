@@ -10,6 +10,7 @@ import pytest
 from lottocrm.messaging.channels.base import Inbound, OutgoingMessage, SubscriptionGone
 from lottocrm.messaging.channels.mobile_push import FcmTransport, load_fcm_settings
 from lottocrm.messaging.gateways.push_endpoint import PushEndpoint
+from lottocrm.settings import SettingsError
 
 pytestmark = pytest.mark.anyio
 
@@ -140,3 +141,18 @@ async def test_many_messages_keep_their_order(endpoint, transport) -> None:
     assert [r.message_id for r in results] == list(range(20))
     assert all(r.accepted for r in results)
     assert sorted(m.token for m in endpoint.fcm_messages) == sorted(tokens)
+
+
+def test_settings_name_the_missing_variables_and_hide_the_token() -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_fcm_settings(fcm_access_token="ya29.secret-token", fcm_endpoint="http://fcm.example.com/send")
+
+    assert "LOTTOCRM_FCM_PROJECT is not set" in str(refused.value)
+    assert "LOTTOCRM_FCM_ENDPOINT: must be an https URL" in str(refused.value)
+    assert "ya29" not in str(refused.value)
+
+
+def test_the_endpoint_names_the_project() -> None:
+    settings = load_fcm_settings(fcm_project="lotto-prod", fcm_access_token="t")
+
+    assert settings.send_url == "https://fcm.googleapis.com/v1/projects/lotto-prod/messages:send"

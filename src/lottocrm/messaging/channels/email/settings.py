@@ -89,7 +89,8 @@ def _describe(error: ValidationError) -> str:
         if not field:
             lines.append(problem["msg"].removeprefix("Value error, "))
             continue
-        shown = "" if field in _SECRET_FIELDS else f" (got {problem.get('input')!r})"
+        given = problem.get("input")
+        shown = "" if field in _SECRET_FIELDS or isinstance(given, dict) else f" (got {given!r})"
         lines.append(f"LOTTOCRM_{field.upper()}: {problem['msg']}{shown}")
     return "; ".join(lines)
 

@@ -55,7 +55,12 @@ def describe_settings_error(error: ValidationError, *, secret_fields: frozenset[
     lines = []
     for problem in error.errors():
         field = ".".join(str(part) for part in problem["loc"])
-        shown = "" if field in secret_fields else f" (got {problem.get('input')!r})"
+        if problem["type"] == "missing":
+            lines.append(f"LOTTOCRM_{field.upper()} is not set")
+            continue
+        given = problem.get("input")
+        # A whole-model problem's input is every setting, secrets included: never shown.
+        shown = "" if field in secret_fields or isinstance(given, dict) else f" (got {given!r})"
         lines.append(f"LOTTOCRM_{field.upper()}: {problem['msg'].removeprefix('Value error, ')}{shown}")
     return "; ".join(lines)
 
