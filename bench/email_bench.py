@@ -175,7 +175,7 @@ def main() -> None:
         )
 
     raw_rate, ours_rate = args.messages / raw_seconds, args.messages / ours_seconds
-    command = " ".join(["PYTHONPATH=src", Path(sys.executable).name, *sys.argv])
+    command = " ".join(["PYTHONPATH=src", sys.executable, *sys.argv])
     block = "\n".join(
         [
             "",
