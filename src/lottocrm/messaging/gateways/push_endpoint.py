@@ -100,18 +100,19 @@ def _b64url(data: bytes) -> str:
 
 
 class PushEndpoint:
-    """``await endpoint.start()`` serves on ``endpoint.base_url`` (an ephemeral loopback port); ``stop()``."""
+    """``await endpoint.start()`` serves on ``endpoint.base_url`` (``port`` 0: ephemeral); ``stop()``."""
 
     def __init__(
         self,
         *,
         on_received: OnReceivedPush | None = None,
         host: str = "127.0.0.1",
+        port: int = 0,
         fcm_access_token: str = "local-fcm-access-token",
         keep_received: bool = True,
     ) -> None:
         self.host = host
-        self.port = 0
+        self.port = port
         self.fcm_access_token = fcm_access_token
         self.pushes: list[ReceivedPush] = []
         self.fcm_messages: list[ReceivedFcm] = []
@@ -142,7 +143,7 @@ class PushEndpoint:
         # with it on every response waited ~40 ms for the client's delayed ACK (23 requests/s a connection).
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, 0))
+        sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
         # log_config None: uvicorn leaves the process's logging configuration alone.
         config = uvicorn.Config(

@@ -95,6 +95,7 @@ class SmtpPool:
                 # aiosmtplib notices a server's idle-timeout close as it happens; such a client is spent.
                 if client.is_connected:
                     return client
+                client.close()
             return await self._connect()
         except BaseException:
             self._slots.release()

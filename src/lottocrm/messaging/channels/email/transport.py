@@ -102,6 +102,9 @@ class SmtpTransport:
             reusable = True
             return SendResult(message.message_id, provider_id=mail.message_id)
         except SEND_ERRORS as exc:
+            # A connection lost after the message's final dot but before the server's 250 leaves it unknown
+            # whether the server took it; it is reported as not sent (temporary), so the dispatcher's retry
+            # may deliver it twice: SMTP has no way to ask the server afterwards.
             error = classify_exception(exc)
             # 421 announces the server is closing this connection; a broken one is spent either way.
             reusable = error.reason != "connection" and getattr(exc, "code", None) != 421
