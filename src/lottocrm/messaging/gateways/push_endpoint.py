@@ -327,7 +327,7 @@ class PushEndpoint:
 def _web_push_headers(headers: dict[str, str]) -> tuple[int, str | None, str | None]:
     """TTL (required, RFC 8030 §5.2), Urgency (§5.3), Topic (§5.4); and the one content encoding we take."""
     ttl = headers.get("ttl", "")
-    if not ttl.isdigit():
+    if not (ttl.isascii() and ttl.isdigit()):
         raise PushRefused(400, "a TTL header (seconds) is required")
     urgency = headers.get("urgency")
     if urgency is not None and urgency not in {"very-low", "low", "normal", "high"}:

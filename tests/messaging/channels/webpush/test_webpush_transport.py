@@ -107,7 +107,8 @@ async def test_a_subscription_for_another_key_is_rejected(endpoint, transport) -
 
 async def test_bad_addresses_and_headers_are_refused_before_any_request(endpoint, transport) -> None:
     good = endpoint.new_subscription()
-    not_json, no_keys, plain_http, bad_urgency = await transport.send_many(
+    off_curve = {**good, "keys": {**good["keys"], "p256dh": "BA" + "A" * 85}}
+    not_json, no_keys, plain_http, bad_urgency, bad_topic, bad_key = await transport.send_many(
         [
             OutgoingMessage(message_id=1, channel="webpush", to="player@example.com", body="x"),
             OutgoingMessage(
@@ -115,6 +116,8 @@ async def test_bad_addresses_and_headers_are_refused_before_any_request(endpoint
             ),
             push(3, {**good, "endpoint": "http://push.example.com/x"}),
             push(4, good, headers={"Urgency": "urgent"}),
+            push(5, good, headers={"Topic": "draw\r\nX-Injected: 1"}),
+            push(6, off_curve),
         ]
     )
 
@@ -123,6 +126,8 @@ async def test_bad_addresses_and_headers_are_refused_before_any_request(endpoint
     assert no_keys.error is not None and "no keys" in str(no_keys.error)
     assert plain_http.error is not None and "not an https URL" in str(plain_http.error)
     assert bad_urgency.error is not None and bad_urgency.error.reason == "invalid_message"
+    assert bad_topic.error is not None and "RFC 8030" in str(bad_topic.error)
+    assert bad_key.error is not None and "not an uncompressed point on P-256" in str(bad_key.error)
     assert endpoint.pushes == []
 
 

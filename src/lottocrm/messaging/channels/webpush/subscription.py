@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -66,6 +68,8 @@ def parse_subscription(text: str) -> Subscription:
     if not isinstance(keys, dict):
         raise InvalidSubscription("the subscription has no keys (p256dh and auth)")
     p256dh = _decode_key(keys, "p256dh", 65)
-    if p256dh[0] != 4:
-        raise InvalidSubscription("keys.p256dh is not an uncompressed P-256 point")
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), p256dh)
+    except ValueError:
+        raise InvalidSubscription("keys.p256dh is not an uncompressed point on P-256") from None
     return Subscription(endpoint=endpoint, p256dh=p256dh, auth=_decode_key(keys, "auth", 16))

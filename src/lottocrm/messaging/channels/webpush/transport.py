@@ -9,6 +9,7 @@ to a push service stay open across messages.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import get_args
 
@@ -37,6 +38,7 @@ from lottocrm.messaging.channels.webpush.subscription import (
 from lottocrm.messaging.channels.webpush.vapid import VapidTokens
 
 _URGENCIES = set(get_args(Urgency))
+_TOPIC = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
 def push_payload(message: OutgoingMessage) -> bytes:
@@ -88,7 +90,7 @@ class WebPushTransport:
         extra = {name.lower(): value for name, value in message.headers.items()}
         ttl = extra.get("ttl", str(self._settings.webpush_ttl_seconds))
         urgency = extra.get("urgency", self._settings.webpush_urgency)
-        if not ttl.isdigit():
+        if not (ttl.isascii() and ttl.isdigit()):
             raise ValueError(f"TTL {ttl!r} is not a number of seconds")
         if urgency not in _URGENCIES:
             raise ValueError(f"Urgency {urgency!r} is not one of {', '.join(sorted(_URGENCIES))}")
@@ -100,6 +102,10 @@ class WebPushTransport:
             "Urgency": urgency,
         }
         if "topic" in extra:
+            if not _TOPIC.match(extra["topic"]):
+                raise ValueError(
+                    f"Topic {extra['topic']!r} is not 1–32 characters of base64url (RFC 8030 §5.4)"
+                )
             headers["Topic"] = extra["topic"]
         return headers
 
