@@ -15,7 +15,9 @@ from lottocrm.messaging.gateways.smtp_sink import SmtpSink
 pytestmark = pytest.mark.anyio
 
 UNSUBSCRIBE = {
-    "List-Unsubscribe": "<https://lotto.example/u/3f9a2c>",
+    # Longer than a folded line: it must arrive unchanged all the same.
+    "List-Unsubscribe": "<https://lotto.example/unsubscribe/one-click/3f9a2c7d41e0"
+    "?campaign=spring-2026-jackpot-reminder;player=88412&sig=Zm9vYmFyYmF6cXV4>",
     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 }
 
@@ -71,7 +73,7 @@ async def test_marketing_mail_carries_one_click_unsubscribe(sink, transport, mak
 
     assert result.accepted
     [mail] = sink.received
-    assert mail.header("List-Unsubscribe") == "<https://lotto.example/u/3f9a2c>"
+    assert mail.header("List-Unsubscribe") == UNSUBSCRIBE["List-Unsubscribe"]
     assert mail.header("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
 
 

@@ -76,9 +76,15 @@ def message_id_from_header(value: str | None) -> int | None:
 
 
 def encode_header(name: str, value: str) -> str:
-    """``Name: value`` with a non-ASCII value as RFC 2047 encoded words, folded below 78 characters."""
+    """``Name: value``; a non-ASCII value as RFC 2047 encoded words, folded below 78 characters.
+
+    An ASCII value goes as it is (up to RFC 5322's 998 characters a line): folding it would put a line break
+    after a ``;`` or ``,`` inside a URL such as List-Unsubscribe's.
+    """
     if "\r" in value or "\n" in value:
         raise ValueError(f"the {name} header's value contains a line break")
+    if value.isascii() and len(name) + 2 + len(value) <= 998:
+        return f"{name}: {value}"
     charset = "us-ascii" if value.isascii() else "utf-8"
     return f"{name}: {Header(value, charset, header_name=name).encode(linesep=_CRLF)}"
 
