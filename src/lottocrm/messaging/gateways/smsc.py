@@ -483,6 +483,11 @@ class LocalSmsc:
     def bound_sessions(self) -> int:
         return len(self._sessions)
 
+    @property
+    def held(self) -> int:
+        """Submissions held unanswered (see :attr:`hold_submits`)."""
+        return len(self._held)
+
     async def wait_received(self, count: int, *, timeout: float = 10.0) -> list[ReceivedSms]:
         """Wait (from any loop) until ``count`` whole messages have arrived; all received so far."""
         deadline = time.monotonic() + timeout
