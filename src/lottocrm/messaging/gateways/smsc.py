@@ -8,9 +8,8 @@ answers every ``submit_sm`` with a message id, sends a delivery receipt (Appendi
 each whole message to ``on_received``.
 
 smpp34's Python server accepts every bind (its bridge does not show the password), so the public port is
-a small gate of ours: it reads the bind PDU, refuses wrong credentials with the proper ``bind_*_resp``
-status, and relays an accepted session byte for byte to the smpp34 server on an internal port. The gate
-is also what lets a test drop every connection at once.
+a :class:`~lottocrm.messaging.gateways.smpp_gate.BindGate` that checks the credentials and relays accepted
+sessions to the smpp34 server on an internal port.
 
 For tests and the demo it can be told to throttle (:meth:`throttle_next`, :meth:`throttle_above`),
 refuse binds (:attr:`bind_refusal`), reject numbers (:attr:`invalid_numbers`, ESME_RINVDSTADR), report
@@ -24,12 +23,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
-import contextlib
 import datetime as dt
 import itertools
 import logging
 import socket
-import struct
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -46,6 +43,7 @@ from lottocrm.messaging.channels.sms.receipts import (
     TLV_RECEIPTED_MESSAGE_ID,
     receipt_text,
 )
+from lottocrm.messaging.gateways.smpp_gate import BindGate
 from lottocrm.messaging.sms_text import (
     ESM_CLASS_UDHI,
     MAX_PARTS_POSSIBLE,
@@ -61,9 +59,6 @@ T = TypeVar("T")
 ESME_RBINDFAIL = 0x0D
 ESME_RINVPASWD = 0x0E
 ESME_RINVSYSID = 0x0F
-_ESME_RINVBNDSTS = 0x04
-_BIND_COMMANDS = {0x00000001, 0x00000002, 0x00000009}  # bind_receiver, bind_transmitter, bind_transceiver
-_GENERIC_NACK = 0x80000000
 _TON_INTERNATIONAL = 1
 _NPI_ISDN = 1
 _MESSAGE_STATE = {"DELIVRD": 2, "UNDELIV": 5}
@@ -94,11 +89,6 @@ def _free_port(host: str) -> int:
         return int(probe.getsockname()[1])
 
 
-def _c_strings(body: bytes, count: int) -> list[str]:
-    fields = body.split(b"\x00", count)[:count]
-    return [value.decode("latin-1") for value in fields] + [""] * (count - len(fields))
-
-
 class LocalSmsc:
     def __init__(
         self,
@@ -125,7 +115,6 @@ class LocalSmsc:
         self.hold_submits = False
         self.received: list[ReceivedSms] = []
         self.submits = 0
-        self.binds = 0
         self._throttle_count = 0
         self._throttle_tps: float | None = None
         self._recent_accepts: collections.deque[float] = collections.deque()
@@ -133,12 +122,11 @@ class LocalSmsc:
         self._ids = itertools.count(1)
         self._parts = PartCollector()
         self._sessions: dict[str, smpp34.Esme] = {}
-        self._links: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: smpp34.Server | None = None
-        self._gate: asyncio.Server | None = None
+        self._gate: BindGate | None = None
 
     # ── lifecycle ────────────────────────────────────────────────────────────────────────────────────
 
@@ -159,7 +147,8 @@ class LocalSmsc:
         asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=30)
-        self._thread = None
+        self._thread = self._loop = None
+        self._sessions.clear()
 
     def _run(self, ready: concurrent.futures.Future[int]) -> None:
         loop = asyncio.new_event_loop()
@@ -170,6 +159,7 @@ class LocalSmsc:
         except BaseException as exc:  # the caller of start() gets the reason
             ready.set_exception(exc)
             loop.close()
+            self._loop = self._thread = None
             return
         ready.set_result(port)
         try:
@@ -188,15 +178,15 @@ class LocalSmsc:
                 # Another process took the probed port between the probe and the bind.
                 if attempt == 5:
                     raise
-        self._inner_port = inner_port
-        self._gate = await asyncio.start_server(self._admit, self.host, self.port)
+        self._gate = BindGate(host=self.host, inner_port=inner_port, check=self._check_bind)
+        port = await self._gate.listen(self.port)
         self._spawn(self._serve())
-        return int(self._gate.sockets[0].getsockname()[1])
+        return port
 
     async def _shutdown(self) -> None:
+        self._held = []
         if self._gate is not None:
-            self._gate.close()
-        await self._drop_links()
+            await self._gate.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -215,66 +205,19 @@ class LocalSmsc:
             raise RuntimeError("the local SMSC is not running; call start() first")
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self._loop))
 
-    # ── the bind gate ────────────────────────────────────────────────────────────────────────────────
-
-    async def _admit(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            header = await reader.readexactly(16)
-            length, command_id, _, sequence = struct.unpack(">IIII", header)
-            if not 16 <= length <= 1024:
-                writer.close()
-                return
-            body = await reader.readexactly(length - 16)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
-            return
-        if command_id not in _BIND_COMMANDS:
-            writer.write(struct.pack(">IIII", 16, _GENERIC_NACK, _ESME_RINVBNDSTS, sequence))
-            await self._close(writer)
-            return
-        system_id, password = _c_strings(body, 2)
-        refusal = self.bind_refusal
-        if refusal is None and system_id != self.system_id:
-            refusal = ESME_RINVSYSID
-        elif refusal is None and password != self.password:
-            refusal = ESME_RINVPASWD
-        if refusal is not None:
-            log.info("local SMSC refused a bind from %r with status 0x%02X", system_id, refusal)
-            writer.write(struct.pack(">IIII", 16, command_id | 0x80000000, refusal, sequence))
-            await self._close(writer)
-            return
-        inner_reader, inner_writer = await asyncio.open_connection(self.host, self._inner_port)
-        inner_writer.write(header + body)
-        link = (writer, inner_writer)
-        self._links.add(link)
-        self.binds += 1
-        try:
-            await asyncio.gather(self._pipe(reader, inner_writer), self._pipe(inner_reader, writer))
-        finally:
-            self._links.discard(link)
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except ConnectionError:
-            pass
-        finally:
-            # One side gone ends the session on both: an ESME must see its SMSC go, and the reverse.
-            await self._close(writer)
-
-    @staticmethod
-    async def _close(writer: asyncio.StreamWriter) -> None:
-        writer.close()
-        with contextlib.suppress(ConnectionError):
-            await writer.wait_closed()
+    def _check_bind(self, system_id: str, password: str) -> int | None:
+        if self.bind_refusal is not None:
+            return self.bind_refusal
+        if system_id != self.system_id:
+            return ESME_RINVSYSID
+        if password != self.password:
+            return ESME_RINVPASWD
+        return None
 
     async def _drop_links(self) -> None:
-        links, self._held = list(self._links), []
-        for outer, inner in links:
-            await self._close(outer)
-            await self._close(inner)
+        self._held = []
+        if self._gate is not None:
+            await self._gate.drop_all()
 
     async def drop_connections(self) -> None:
         """Cut every bound session, as a network failure would; submissions held unanswered are lost."""
@@ -307,7 +250,10 @@ class LocalSmsc:
         while True:
             event = await self._server.next()
             if isinstance(event, smpp34.SubmitSmEvent):
-                self._on_submit(event)
+                try:
+                    self._on_submit(event)
+                except Exception:  # one bad PDU must not silence the SMSC; smpp34 NAKs it
+                    log.exception("local SMSC failed on a submit_sm")
             elif isinstance(event, smpp34.Esme):
                 self._sessions[event.session_id] = event
             elif isinstance(event, smpp34.Unbound):
@@ -478,6 +424,11 @@ class LocalSmsc:
                 ),
             )  # fmt: skip
         return reached
+
+    @property
+    def binds(self) -> int:
+        """Binds accepted since start."""
+        return self._gate.admitted if self._gate is not None else 0
 
     @property
     def bound_sessions(self) -> int:
