@@ -61,6 +61,7 @@ ESME_RINVPASWD = 0x0E
 ESME_RINVSYSID = 0x0F
 _TON_INTERNATIONAL = 1
 _NPI_ISDN = 1
+_TON_SHORT_CODE = 3
 _MESSAGE_STATE = {"DELIVRD": 2, "UNDELIV": 5}
 _RECEIPT_ATTEMPTS = 5
 
@@ -387,14 +388,20 @@ class LocalSmsc:
 
     async def _send_inbound(self, sender: str, text: str, recipient: str) -> int:
         payload = split_for_smpp(text, max_parts=MAX_PARTS_POSSIBLE)
+        # A service number without "+" is a short code inside the network (TON 3), as operators' are.
+        to_ton, to_npi = (
+            (_TON_INTERNATIONAL, _NPI_ISDN) if recipient.startswith("+") else (_TON_SHORT_CODE, 0)
+        )
         reached = 0
         for esme in self._receivers():
             results = [
                 await self._deliver_sm(
                     esme,
                     lambda part=part, esme=esme: esme.deliver_sm(
-                        recipient,
+                        recipient.lstrip("+"),
                         part,
+                        dest_addr_ton=to_ton,
+                        dest_addr_npi=to_npi,
                         source_addr=sender.lstrip("+"),
                         source_addr_ton=_TON_INTERNATIONAL,
                         source_addr_npi=_NPI_ISDN,
