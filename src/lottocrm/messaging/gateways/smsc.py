@@ -338,6 +338,14 @@ class LocalSmsc:
             sessions.insert(0, first)
         return sessions
 
+    async def _bound_receivers(self, wait: float = 5.0) -> list[smpp34.Esme]:
+        """The receiving sessions, waiting a little for one: smpp34 tells the SMSC of a bind a moment after
+        the ESME has its bind_resp, and an SMSC keeps a player's text until someone is bound to take it."""
+        deadline = time.monotonic() + wait
+        while not (sessions := self._receivers()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        return sessions
+
     async def _send_receipt(
         self,
         session_id: str,
@@ -393,7 +401,7 @@ class LocalSmsc:
             (_TON_INTERNATIONAL, _NPI_ISDN) if recipient.startswith("+") else (_TON_SHORT_CODE, 0)
         )
         reached = 0
-        for esme in self._receivers():
+        for esme in await self._bound_receivers():
             results = [
                 await self._deliver_sm(
                     esme,
@@ -422,7 +430,7 @@ class LocalSmsc:
 
     async def _send_raw(self, body: bytes, tlvs: list[smpp34.Tlv]) -> int:
         reached = 0
-        for esme in self._receivers():
+        for esme in await self._bound_receivers():
             reached += await self._deliver_sm(
                 esme,
                 lambda esme=esme: esme.deliver_sm(
