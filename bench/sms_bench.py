@@ -149,6 +149,17 @@ async def transport_run(port: int, *, messages: int, window: int, binds: int, ba
                seconds, latencies, receipts)  # fmt: skip
 
 
+def _cpu() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
@@ -184,7 +195,7 @@ def report(args: argparse.Namespace, runs: list[Run], load: tuple[str, str], rec
         f"Command: `PYTHONPATH=src .venv/bin/python bench/sms_bench.py --messages {args.messages} "
         f"--window {args.window} --binds {args.binds} --batch {args.batch}` "
         f"(commit {commit.stdout.strip()}).",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+        f"Machine: {_cpu()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, smpp34 {smpp34.__version__}. Load average (1/5/15 min) before / after "
         f"the measured runs: {load[0]} → {load[1]}.",
         f"Messages: one-part Cyrillic ({parts.encoding.upper()}, {parts.units} units), "

@@ -117,6 +117,7 @@ class LocalSmsc:
         self.received: list[ReceivedSms] = []
         self.submits = 0
         self._throttle_count = 0
+        self._throttle_after = 0
         self._throttle_tps: float | None = None
         self._recent_accepts: collections.deque[float] = collections.deque()
         self._held: list[smpp34.SubmitSmEvent] = []
@@ -226,9 +227,9 @@ class LocalSmsc:
 
     # ── submissions ──────────────────────────────────────────────────────────────────────────────────
 
-    def throttle_next(self, count: int) -> None:
-        """Answer the next ``count`` submit_sm with ESME_RTHROTTLED."""
-        self._throttle_count = count
+    def throttle_next(self, count: int, *, after: int = 0) -> None:
+        """Answer ``count`` submit_sm with ESME_RTHROTTLED, once ``after`` more have been let through."""
+        self._throttle_count, self._throttle_after = count, after
 
     def throttle_above(self, tps: float | None) -> None:
         """Answer ESME_RTHROTTLED to submissions beyond ``tps`` in any one second (None: no limit)."""
@@ -261,7 +262,9 @@ class LocalSmsc:
                 self._sessions.pop(event.session_id, None)
 
     def _throttled(self) -> bool:
-        if self._throttle_count > 0:
+        if self._throttle_after > 0:
+            self._throttle_after -= 1
+        elif self._throttle_count > 0:
             self._throttle_count -= 1
             return True
         if self._throttle_tps is None:

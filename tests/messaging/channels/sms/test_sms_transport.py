@@ -208,3 +208,63 @@ async def test_several_binds_share_the_work(make_settings, smsc: LocalSmsc) -> N
 async def test_sending_before_open_is_an_error(make_settings) -> None:
     with pytest.raises(TransportError, match="open"):
         await SmppTransport(settings=make_settings()).send_many([sms(1, "Hi")])
+
+
+async def test_a_throttled_later_part_is_sent_again_so_no_message_stops_half_way(
+    transport: SmppTransport, smsc: LocalSmsc
+) -> None:
+    text = "Поздравляем с выигрышем! " * 8  # 3 parts
+    smsc.throttle_next(2, after=1)  # the first part goes, the second is refused twice
+
+    [result] = await transport.send_many([sms(1, text)])
+
+    assert result.accepted, result
+    [received] = await smsc.wait_received(1)
+    assert (received.text, received.parts, received.provider_id) == (text, 3, result.provider_id)
+    assert smsc.submits == 5
+
+
+async def test_the_rate_limit_keeps_us_under_the_smscs(make_settings, smsc: LocalSmsc) -> None:
+    smsc.throttle_above(8)
+    transport = SmppTransport(settings=make_settings(tps=5.0))
+    await transport.open()
+    try:
+        results = await transport.send_many([sms(number, f"Paced {number}") for number in range(12)])
+    finally:
+        await transport.close()
+    assert all(result.accepted for result in results), [r.error for r in results if r.error]
+
+
+async def test_after_throttling_the_transport_slows_down_until_everything_is_taken(
+    transport: SmppTransport, smsc: LocalSmsc
+) -> None:
+    smsc.throttle_above(40)
+    pending = [sms(number, f"Retry {number}") for number in range(120)]
+    rounds = 0
+    while pending:
+        rounds += 1
+        assert rounds < 10, "the transport never got under the SMSC's limit"
+        results = await transport.send_many(pending)
+        refused = {result.message_id for result in results if not result.accepted}
+        assert all(r.error.reason == "throttled" for r in results if r.error), results
+        pending = [message for message in pending if message.message_id in refused]
+    assert transport._rate.rate is not None  # it imposed a limit of its own
+    await smsc.wait_received(120)
+    assert len({item.text for item in smsc.received}) == 120 == len(smsc.received)
+
+
+async def test_send_many_raises_when_the_lost_bind_cannot_be_restored(make_settings, smsc: LocalSmsc) -> None:
+    transport = SmppTransport(settings=make_settings(rebind_attempts=2, bind_timeout=1.0))
+    await transport.open()
+    try:
+        smsc.hold_submits = True
+        sending = asyncio.ensure_future(transport.send_many([sms(1, "Never answered")]))
+        while smsc.held < 1:
+            await asyncio.sleep(0.01)
+        smsc.bind_refusal = 0x0E
+        await smsc.drop_connections()
+        with pytest.raises(TransportError) as failed:
+            await asyncio.wait_for(sending, 30)
+        assert (failed.value.permanent, failed.value.reason) == (True, "bind_refused")
+    finally:
+        await transport.close()

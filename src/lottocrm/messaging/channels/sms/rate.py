@@ -12,6 +12,9 @@ import asyncio
 import collections
 import time
 
+# Carriers measure per second: after a decrease, refusals within the next second are the old pace's.
+_DECREASE_EVERY = 1.0
+
 
 class AdaptiveRate:
     def __init__(self, *, ceiling: float | None, floor: float = 1.0) -> None:
@@ -35,31 +38,35 @@ class AdaptiveRate:
         while self._recent and now - self._recent[0] > 1.0:
             self._recent.popleft()
 
-    async def acquire(self) -> None:
-        """Wait for the next submission slot."""
+    async def acquire(self) -> float:
+        """Wait for the next submission slot; returns its time (hand it to :meth:`throttled`)."""
         now = time.monotonic()
         self._recent.append(now)
         if len(self._recent) > 4096:
             self._forget_old(now)
         self._recover(now)
         if self.rate is None:
-            return
+            return now
         slot = max(self._next_slot, now - self._burst_seconds)
         self._next_slot = slot + 1.0 / self.rate
         if slot > now:
             await asyncio.sleep(slot - now)
+        return max(slot, now)
 
-    def throttled(self) -> float:
-        """The SMSC refused a submission for speed: halve the rate. Returns a sensible wait in seconds."""
+    def throttled(self, sent_at: float) -> float:
+        """The SMSC refused a submission slotted at ``sent_at`` for speed: halve the rate, unless that
+        submission went out before the last change or within the second after it. Those tell us nothing
+        about the new pace: they were in flight, or the SMSC's one-second window still counts the burst
+        that was refused; halving for each would take the rate to the floor. Returns a wait in seconds."""
+        if self.rate is not None and sent_at < self._last_change + _DECREASE_EVERY:
+            return max(1.0 / self.rate, 0.5)
         now = time.monotonic()
-        current = self.rate if self.rate is not None else max(self.observed_rate(), self.floor)
+        base = self.rate if self.rate is not None else max(self.observed_rate(), self.floor)
         if self._recover_to is None:
-            self._recover_to = self.ceiling if self.ceiling is not None else current
-        # Many PDUs in flight are refused at once; one halving per 100 ms is one decision, not 64.
-        if now - self._last_change >= 0.1 or self.rate is None:
-            self.rate = max(self.floor, current / 2)
-            self._last_change = now
-            self._next_slot = max(self._next_slot, now)
+            self._recover_to = self.ceiling if self.ceiling is not None else base
+        self.rate = max(self.floor, base / 2)
+        self._last_change = now
+        self._next_slot = max(self._next_slot, now)
         return max(1.0 / self.rate, 0.5)
 
     def _recover(self, now: float) -> None:

@@ -198,7 +198,7 @@ class SmppTransport:
         provider_id: str | None = None
         for position, part in enumerate(payload.parts):
             for attempt in itertools.count():
-                await self._rate.acquire()
+                sent_at = await self._rate.acquire()
                 try:
                     response = await session.submit(
                         job.to.addr,
@@ -225,7 +225,7 @@ class SmppTransport:
                     provider_id = response.message_id
                     break
                 if status in THROTTLING:
-                    wait = self._rate.throttled()
+                    wait = self._rate.throttled(sent_at)
                     if position > 0 and attempt < _LATER_PART_RETRIES:
                         continue
                     error = submit_error(status, to=message.to, retry_after=wait)
