@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from lottocrm.messaging.channels.sms.settings import SmsSettingsError, smpp_settings_from_env
+from lottocrm.messaging.channels.sms.settings import (
+    SmsSettingsError,
+    smpp_settings_from_env,
+    sms_max_parts_from_env,
+)
 
 BASE = {
     "LOTTOCRM_SMPP_HOST": "smsc.example.net",
@@ -63,3 +67,10 @@ def test_a_bad_value_names_its_variable(variable: str, value: str, message: str)
 def test_missing_variables_are_named() -> None:
     with pytest.raises(SmsSettingsError, match="LOTTOCRM_SMPP_HOST, LOTTOCRM_SMPP_SOURCE_ADDR"):
         smpp_settings_from_env({"LOTTOCRM_SMPP_SYSTEM_ID": "lotto"})
+
+
+def test_the_part_limit_alone_for_the_template_editor() -> None:
+    assert sms_max_parts_from_env({}) == 10
+    assert sms_max_parts_from_env({"LOTTOCRM_SMS_MAX_PARTS": "4"}) == 4
+    with pytest.raises(SmsSettingsError, match="LOTTOCRM_SMS_MAX_PARTS must be 1–255, got 0"):
+        sms_max_parts_from_env({"LOTTOCRM_SMS_MAX_PARTS": "0"})

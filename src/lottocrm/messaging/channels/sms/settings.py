@@ -88,6 +88,19 @@ def _flag(env: Mapping[str, str], variable: str) -> bool:
     raise SmsSettingsError(f"{variable} must be true or false, got {raw!r}")
 
 
+def sms_max_parts_from_env(env: Mapping[str, str] | None = None) -> int:
+    """``LOTTOCRM_SMS_MAX_PARTS`` alone, for code that measures texts without sending them (the template
+    editor warns about a text the transport would refuse)."""
+    value = _number(os.environ if env is None else env, "LOTTOCRM_SMS_MAX_PARTS", int)
+    max_parts = DEFAULT_MAX_PARTS if value is None else int(value)
+    _check(
+        1 <= max_parts <= MAX_PARTS_POSSIBLE,
+        "LOTTOCRM_SMS_MAX_PARTS",
+        f"must be 1–{MAX_PARTS_POSSIBLE}, got {max_parts}",
+    )
+    return max_parts
+
+
 def smpp_settings_from_env(env: Mapping[str, str] | None = None) -> SmppSettings:
     """The settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
