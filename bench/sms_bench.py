@@ -59,7 +59,7 @@ def _serve_smsc(conn: Connection) -> None:
     smsc = LocalSmsc(system_id=SYSTEM_ID, password=PASSWORD, receipt_delay=0.005)
     conn.send(smsc.start())
     conn.recv()
-    conn.send(len(smsc.received))
+    conn.send((len(smsc.received), time.process_time()))
     smsc.stop()
 
 
@@ -185,7 +185,13 @@ async def bench(args: argparse.Namespace, port: int) -> tuple[list[Run], str, st
     return runs, load_before, _load()
 
 
-def report(args: argparse.Namespace, runs: list[Run], load: tuple[str, str], received: int) -> str:
+def report(
+    args: argparse.Namespace,
+    runs: list[Run],
+    load: tuple[str, str],
+    received: int,
+    cpu: tuple[float, float, float],
+) -> str:
     raw = runs[0]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     parts = sms_parts(TEXT.format(n=0))
@@ -201,7 +207,9 @@ def report(args: argparse.Namespace, runs: list[Run], load: tuple[str, str], rec
         f"Messages: one-part Cyrillic ({parts.encoding.upper()}, {parts.units} units), "
         "registered_delivery=1; the local SMSC in a child process answers each submit_sm and sends a "
         "receipt 5 ms later. The clock "
-        f"stops at the last receipt. The SMSC received {received:,} messages in all (warm-up included).",
+        f"stops at the last receipt. The SMSC received {received:,} messages in all (warm-up included). "
+        f"CPU seconds over the whole script (warm-up included): sender {cpu[0]:.1f}, SMSC {cpu[1]:.1f}, "
+        f"wall {cpu[2]:.1f}.",
         "",
         "| client | messages | receipts | seconds | messages/s with receipts | submit p50 ms | submit p99 ms "
         "| × raw |",
@@ -228,13 +236,15 @@ def main() -> None:
     server = multiprocessing.get_context("spawn").Process(target=_serve_smsc, args=(child,), daemon=True)
     server.start()
     port = parent.recv()
+    cpu_started, wall_started = time.process_time(), time.perf_counter()
     try:
         runs, before, after = asyncio.run(bench(args, port))
     finally:
         parent.send("stop")
-        received = parent.recv()
+        received, smsc_cpu = parent.recv()
         server.join(timeout=30)
-    text = report(args, runs, (before, after), received)
+    cpu = (time.process_time() - cpu_started, smsc_cpu, time.perf_counter() - wall_started)
+    text = report(args, runs, (before, after), received, cpu)
     print(text)
     if args.append:
         with (ROOT / "bench" / "RESULTS.md").open("a", encoding="utf-8") as results:
