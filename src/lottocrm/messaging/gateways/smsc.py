@@ -101,6 +101,7 @@ class LocalSmsc:
         receipt_delay: float = 0.02,
         service_number: str = "7575",
         on_received: Callable[[ReceivedSms], None] | None = None,
+        keep: int = 100_000,
     ) -> None:
         self.system_id = system_id
         self.password = password
@@ -114,7 +115,8 @@ class LocalSmsc:
         self.invalid_numbers: set[str] = set()
         self.undeliverable: set[str] = set()
         self.hold_submits = False
-        self.received: list[ReceivedSms] = []
+        # The latest ``keep`` messages: a development gateway left running must not grow without bound.
+        self.received: collections.deque[ReceivedSms] = collections.deque(maxlen=keep)
         self.submits = 0
         self._throttle_count = 0
         self._throttle_after = 0
@@ -460,6 +462,8 @@ class LocalSmsc:
     async def wait_received(self, count: int, *, timeout: float = 10.0) -> list[ReceivedSms]:
         """Wait (from any loop) until ``count`` whole messages have arrived; all received so far."""
         deadline = time.monotonic() + timeout
+        if self.received.maxlen is not None and count > self.received.maxlen:
+            raise ValueError(f"the local SMSC keeps only the latest {self.received.maxlen} messages (keep=)")
         while len(self.received) < count:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the local SMSC received {len(self.received)} of {count} messages")

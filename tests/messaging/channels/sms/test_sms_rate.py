@@ -11,11 +11,6 @@ from lottocrm.messaging.channels.sms.rate import AdaptiveRate
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def calm_second(rate: AdaptiveRate) -> None:
     rate._last_change = time.monotonic() - 1.5
     rate._recover(time.monotonic())
