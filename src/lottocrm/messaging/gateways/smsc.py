@@ -5,7 +5,13 @@ Built on ``smpp34.Server`` and run on its own thread with its own event loop (:m
 asynchronous transport can talk to it. It accepts binds with the configured system_id and password,
 answers every ``submit_sm`` with a message id, sends a delivery receipt (Appendix B text plus the
 ``receipted_message_id`` / ``message_state`` TLVs) shortly after, reassembles concatenated parts and hands
-each whole message to ``on_received``.
+each whole message to ``on_received`` (called on the SMSC's thread: keep it quick) and to :attr:`received`.
+
+    smsc = LocalSmsc(system_id="lottocrm", password="secret")
+    port = smsc.start()
+    ...  # point LOTTOCRM_SMPP_HOST/PORT/SYSTEM_ID/PASSWORD at it
+    await smsc.send_inbound(sender="+79161234567", text="STOP")
+    smsc.stop()
 
 smpp34's Python server accepts every bind (its bridge does not show the password), so the public port is
 a :class:`~lottocrm.messaging.gateways.smpp_gate.BindGate` that checks the credentials and relays accepted
