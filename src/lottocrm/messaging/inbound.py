@@ -23,6 +23,7 @@ from lottocrm.contact_policy.models import ContactHistory
 from lottocrm.contact_policy.reasons import Reason
 from lottocrm.messaging.channels.base import Bounce, DeliveryReceipt, Inbound, InboundText, SubscriptionGone
 from lottocrm.messaging.models import Message
+from lottocrm.messaging.sms_text import is_stop_request
 from lottocrm.players.consents import record_consent
 from lottocrm.players.contact_formats import phone_as_e164
 from lottocrm.players.models import PlayerIdentity
@@ -30,12 +31,6 @@ from lottocrm.players.models import PlayerIdentity
 INBOUND = Actor("job:messaging.inbound")
 # The notice a withdrawal by reply stands on: the text of the message itself said how to stop.
 REPLY_NOTICE = "reply-stop"
-STOP_WORDS = frozenset({"stop", "стоп", "отписка", "unsubscribe", "отписаться"})
-
-
-def is_stop_request(text: str) -> bool:
-    """A reply that asks for no more advertising: a stop word alone, in any case, with punctuation around."""
-    return text.strip().strip(".!,;: \t\n").lower() in STOP_WORDS
 
 
 def _history(
