@@ -31,8 +31,10 @@ from lottocrm.contact_policy.permits import Permit
 from lottocrm.contact_policy.reasons import Reason
 from lottocrm.contact_policy.release import Pending, recheck
 from lottocrm.db.engine import transaction
+from lottocrm.messaging import unsubscribe
 from lottocrm.messaging.channels.base import OutgoingMessage, SendResult, Transport
 from lottocrm.messaging.models import Message
+from lottocrm.settings import get_settings
 
 # Waits before the next attempt after a temporary error; after the last, the message fails.
 BACKOFF = (
@@ -80,6 +82,16 @@ def _due(session: Session, *, channel: str, limit: int, now: dt.datetime) -> lis
     return list(session.scalars(query))
 
 
+def _unsubscribe_headers(message: Message) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe on every marketing e-mail, signed for this message."""
+    if message.channel != "email" or message.message_class != "marketing":
+        return {}
+    url = unsubscribe.link(
+        get_settings(), player_id=message.player_id, channel="email", message_id=message.id
+    )
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 def claim(
     session: Session, *, channel: str, limit: int, report: BatchReport, now: dt.datetime
 ) -> list[Claimed]:
@@ -103,7 +115,7 @@ def claim(
                         body=message.body,
                         subject=message.subject,
                         html=message.html,
-                        headers=dict(message.headers or {}),
+                        headers={**(message.headers or {}), **_unsubscribe_headers(message)},
                     ),
                 )
             )
@@ -189,13 +201,19 @@ def mark_in_doubt(session: Session, *, now: dt.datetime | None = None, lease: dt
 
 
 async def dispatch_batch(
-    engine: Engine, transport: Transport, *, limit: int = 500, now: dt.datetime | None = None
+    engine: Engine,
+    transport: Transport,
+    *,
+    channel: str | None = None,
+    limit: int = 500,
+    now: dt.datetime | None = None,
 ) -> BatchReport:
-    """Claim, send and settle one batch of ``transport``'s channel."""
+    """Claim, send and settle one batch of messages of ``channel`` (the contact-policy channel; default the
+    transport's own name) through ``transport``."""
     report = BatchReport()
     moment = now or clock.now()
     with transaction(engine) as session:
-        claimed = claim(session, channel=transport.channel, limit=limit, report=report, now=moment)
+        claimed = claim(session, channel=channel or transport.channel, limit=limit, report=report, now=moment)
     if not claimed:
         return report
     results = await transport.send_many([item.outgoing for item in claimed])
@@ -204,11 +222,13 @@ async def dispatch_batch(
     return report
 
 
-async def drain(engine: Engine, transport: Transport, *, limit: int = 500) -> BatchReport:
-    """Dispatch batches until none of ``transport``'s channel is due (the demo, tests, a one-off run)."""
+async def drain(
+    engine: Engine, transport: Transport, *, channel: str | None = None, limit: int = 500
+) -> BatchReport:
+    """Dispatch batches until none of the channel's messages is due (the demo, tests, a one-off run)."""
     total = BatchReport()
     while True:
-        report = await dispatch_batch(engine, transport, limit=limit)
+        report = await dispatch_batch(engine, transport, channel=channel, limit=limit)
         for name in vars(total):
             setattr(total, name, getattr(total, name) + getattr(report, name))
         if report.claimed == 0 and report.cancelled == 0 and report.held == 0:

@@ -1,0 +1,74 @@
+"""All local gateways together, as ``lottocrm gateways`` and the demo run them: the SMSC, the SMTP sink and
+the web push endpoint on loopback, each reporting what it receives to the sandbox outbox, and the
+transports that reach them."""
+
+from __future__ import annotations
+
+from lottocrm.messaging.channels.base import Transport
+from lottocrm.messaging.channels.email.settings import load_smtp_settings
+from lottocrm.messaging.channels.email.transport import SmtpTransport
+from lottocrm.messaging.channels.sms.settings import SmppSettings
+from lottocrm.messaging.channels.sms.transport import SmppTransport
+from lottocrm.messaging.gateways.push_endpoint import PushEndpoint, ReceivedFcm, ReceivedPush
+from lottocrm.messaging.gateways.smsc import LocalSmsc, ReceivedSms
+from lottocrm.messaging.gateways.smtp_sink import ReceivedEmail, SmtpSink
+from lottocrm.messaging.sandbox import SandboxRecorder
+
+SYSTEM_ID, PASSWORD, SENDER = "lottocrm", "sandbox", "LOTTO"
+
+
+class LocalGateways:
+    """``await gateways.start()`` … ``await gateways.stop()``; ``transports()`` for a :class:`Sender`."""
+
+    def __init__(self, recorder: SandboxRecorder | None = None, *, host: str = "127.0.0.1") -> None:
+        self.recorder = recorder
+        self.smsc = LocalSmsc(system_id=SYSTEM_ID, password=PASSWORD, host=host, on_received=self._sms)
+        self.smtp = SmtpSink(host=host, on_received=self._email, keep_received=False)
+        self.push = PushEndpoint(host=host, on_received=self._push, keep_received=False)
+
+    async def start(self) -> None:
+        self.smsc.start()
+        await self.smtp.start()
+        await self.push.start()
+
+    async def stop(self) -> None:
+        await self.push.stop()
+        await self.smtp.stop()
+        self.smsc.stop()
+
+    def transports(self) -> dict[str, Transport]:
+        """Contact-policy channel → a transport to this gateway."""
+        sms = SmppSettings(
+            host=self.smsc.host,
+            port=self.smsc.port,
+            system_id=SYSTEM_ID,
+            password=PASSWORD,
+            source_addr=SENDER,
+        )
+        email = load_smtp_settings(smtp_host=self.smtp.host, smtp_port=self.smtp.port)
+        return {"sms": SmppTransport(settings=sms), "email": SmtpTransport(settings=email)}
+
+    def _sms(self, received: ReceivedSms) -> None:
+        if self.recorder is not None:
+            detail = {"parts": received.parts, "provider_id": received.provider_id, "sender": received.sender}
+            self.recorder.record("sms", recipient=received.recipient, text=received.text, detail=detail)
+
+    def _email(self, received: ReceivedEmail) -> None:
+        if self.recorder is not None:
+            for recipient in received.recipients:
+                detail = {
+                    "message_id": received.message_id,
+                    "unsubscribe": received.header("List-Unsubscribe"),
+                }
+                self.recorder.record(
+                    "email", recipient=recipient, text=received.text, subject=received.subject, detail=detail
+                )
+
+    def _push(self, received: ReceivedPush | ReceivedFcm) -> None:
+        if self.recorder is not None:
+            if isinstance(received, ReceivedPush):
+                self.recorder.record(
+                    "push", recipient=received.endpoint, text=received.payload.decode("utf-8")
+                )
+            else:
+                self.recorder.record("push", recipient=f"fcm:{received.token}", text=str(received.message))

@@ -1,0 +1,92 @@
+"""The running side of messaging: the transports of the configured channels, opened once, with what comes
+back from them (receipts, replies, bounces) applied to the store as it arrives.
+
+``Sender`` is an async context manager. Inside it, ``drain()`` sends everything due and ``run(stop)`` keeps
+dispatching until told to stop (``lottocrm dispatch``). Inbound events are applied in a worker thread, one
+transaction each, so the event loop never waits on the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from types import TracebackType
+
+from sqlalchemy.engine import Engine
+
+from lottocrm.db.engine import transaction
+from lottocrm.messaging import dispatch, inbound
+from lottocrm.messaging.channels.base import Inbound, InboundHandler, Transport
+
+log = logging.getLogger(__name__)
+
+
+class Sender:
+    def __init__(self, engine: Engine, transports: Mapping[str, Transport]) -> None:
+        """``transports``: contact-policy channel ("sms", "email", "push") → its transport."""
+        self.engine = engine
+        self.transports = dict(transports)
+        self.inbound_applied = 0
+        self._pending: set[asyncio.Task[None]] = set()
+
+    async def __aenter__(self) -> Sender:
+        opened: list[Transport] = []
+        try:
+            for channel, transport in self.transports.items():
+                await transport.open(self._handler(channel))
+                opened.append(transport)
+        except BaseException:
+            for transport in opened:
+                await transport.close()
+            raise
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.settled()
+        for transport in self.transports.values():
+            await transport.close()
+
+    def _handler(self, channel: str) -> InboundHandler:
+        async def handle(event: Inbound) -> None:
+            task = asyncio.create_task(asyncio.to_thread(self._apply, event, channel))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+        return handle
+
+    def _apply(self, event: Inbound, channel: str) -> None:
+        try:
+            with transaction(self.engine) as session:
+                inbound.apply(session, event, channel=channel)
+            self.inbound_applied += 1
+        except Exception:
+            # One bad report must not stop the others; it is logged with what it was.
+            log.exception("could not apply %r from the %s channel", event, channel)
+
+    async def settled(self) -> None:
+        """Wait until every inbound event received so far is applied."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+    async def drain(self, *, limit: int = 500) -> dict[str, dispatch.BatchReport]:
+        return {
+            channel: await dispatch.drain(self.engine, transport, channel=channel, limit=limit)
+            for channel, transport in self.transports.items()
+        }
+
+    async def run(self, stop: asyncio.Event, *, idle_seconds: float = 1.0, limit: int = 500) -> None:
+        """Dispatch until ``stop`` is set; when nothing was due, wait ``idle_seconds`` before looking."""
+        while not stop.is_set():
+            busy = False
+            for channel, transport in self.transports.items():
+                report = await dispatch.dispatch_batch(self.engine, transport, channel=channel, limit=limit)
+                busy = busy or bool(report.claimed or report.cancelled or report.held)
+            with transaction(self.engine) as session:
+                dispatch.mark_in_doubt(session)
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
