@@ -45,6 +45,8 @@ MART_LOOKBACK = dt.timedelta(days=28)
 # measured under load 3-4 (it was two minutes while spikes in the features made EM chase them; see
 # analytics/clusters/gmm.py).
 DEMO_CLUSTERS = {"max_k": 10}
+# Players the demo's welcome campaign goes to: enough to see on the Sandbox page, seconds to send.
+DEMO_WELCOME_PLAYERS = 50
 
 
 def _describe_files(settings: Settings) -> None:
@@ -182,6 +184,20 @@ def _next_steps(result: SimulationResult) -> None:
     say("  docs/simulator.md                        how the data was generated, and every parameter")
 
 
+def _send_welcome(settings: Settings, engine: Engine) -> None:
+    from lottocrm.messaging.demo import send_welcome
+
+    with working("queueing, sending over SMPP and SMTP, a STOP by SMS"):
+        result = send_welcome(settings, engine, players=DEMO_WELCOME_PLAYERS)
+    say(
+        f"{result.queued} messages queued, {result.sent} sent, {result.delivered} SMS delivered, "
+        f"{result.held} SMS held until 09:00 in the player's time zone (quiet hours)"
+    )
+    if result.stopped_player is not None:
+        say(f"player {result.stopped_player} texted STOP: their next SMS is stopped ({result.stop_reason})")
+    say("what the gateways received: the Sandbox page (sign in as demo-marketer)")
+
+
 def _holds_a_demo(settings: Settings) -> bool:
     """A data folder the demo filled before: players and the demo's accounts (a real operator's folder has
     no ``demo-admin``)."""
@@ -227,12 +243,14 @@ def run(*, replace: bool, serve_ui: bool, host: str, port: int) -> None:
     say("[bold]5. lifetime value, churn, next game to offer, micro-segments[/]")
     fit_models(settings, engine, result.config.end)
     _compute_dashboard(settings, engine)
-    say("[bold]6. what was created[/]")
+    say("[bold]6. a welcome message through the contact policy and the local gateways[/]")
+    _send_welcome(settings, engine)
+    say("[bold]7. what was created[/]")
     report(result)
     _describe_files(settings)
     say(f"[bold]done in {time.monotonic() - started:,.0f} s[/]")
     _next_steps(result)
-    say("[bold]7. web UI[/]")
+    say("[bold]8. web UI[/]")
     _sign_in_details(engine, host=host, port=port, key=key, card=card)
     if serve_ui:
         serve.serve(host=host, port=port, workers=1)

@@ -1,7 +1,19 @@
-from lottocrm.manifest import Domain
+from lottocrm.manifest import Command, Domain
 
 DOMAIN = Domain(
     name="messaging",
     models=("lottocrm.messaging.models", "lottocrm.messaging.sandbox", "lottocrm.messaging.templates.models"),
     ui=("lottocrm.messaging.ui:router",),
+    commands=(
+        Command(
+            "gateways",
+            "lottocrm.cli.messaging:gateways",
+            "Run a local SMSC (SMPP), SMTP sink and web push endpoint on loopback until Ctrl-C.",
+        ),
+        Command(
+            "dispatch",
+            "lottocrm.cli.messaging:dispatch",
+            "Send queued messages through the channels configured by LOTTOCRM_SMPP_* and LOTTOCRM_SMTP_*.",
+        ),
+    ),
 )

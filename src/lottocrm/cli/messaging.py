@@ -1,0 +1,93 @@
+"""``lottocrm gateways`` and ``lottocrm dispatch``: the local gateways for development, and the sender."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+
+import typer
+
+from lottocrm.cli.context import fail, load_settings, say
+from lottocrm.db.engine import get_engine
+
+
+def gateways() -> None:
+    """Run a local SMSC (SMPP), SMTP sink and web push endpoint on loopback until Ctrl-C; what they receive
+    shows on the Sandbox page."""
+    from lottocrm.messaging.gateways.local import PASSWORD, SENDER, SYSTEM_ID, LocalGateways
+    from lottocrm.messaging.sandbox import SandboxRecorder
+
+    engine = get_engine(load_settings())
+
+    async def run() -> None:
+        recorder = SandboxRecorder(engine)
+        local = LocalGateways(recorder)
+        await local.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        smsc = f"{local.smsc.host}:{local.smsc.port}"
+        say(f"SMSC (SMPP 3.4)  {smsc}  system id {SYSTEM_ID}, password {PASSWORD}")
+        say(f"SMTP sink        {local.smtp.host}:{local.smtp.port}")
+        say(f"web push         {local.push.base_url}")
+        say("point `lottocrm dispatch` at them (Ctrl-C stops the gateways):", markup=False)
+        exports = {
+            "LOTTOCRM_SMPP_HOST": local.smsc.host,
+            "LOTTOCRM_SMPP_PORT": local.smsc.port,
+            "LOTTOCRM_SMPP_SYSTEM_ID": SYSTEM_ID,
+            "LOTTOCRM_SMPP_PASSWORD": PASSWORD,
+            "LOTTOCRM_SMPP_SOURCE_ADDR": SENDER,
+            "LOTTOCRM_SMTP_HOST": local.smtp.host,
+            "LOTTOCRM_SMTP_PORT": local.smtp.port,
+        }
+        typer.echo(" ".join(f"{name}={value}" for name, value in exports.items()))
+        try:
+            await stop.wait()
+        finally:
+            await local.stop()
+            recorder.close()
+
+    asyncio.run(run())
+
+
+def dispatch(
+    once: bool = typer.Option(False, "--once", help="Send what is due now, then exit."),
+) -> None:
+    """Send queued messages through the channels configured by LOTTOCRM_SMPP_* and LOTTOCRM_SMTP_* (see
+    `lottocrm gateways` for local ones) until stopped; the contact policy is asked again for each."""
+    from lottocrm.messaging.channels.email.settings import load_smtp_settings
+    from lottocrm.messaging.channels.email.transport import SmtpTransport
+    from lottocrm.messaging.channels.sms.settings import smpp_settings_from_env
+    from lottocrm.messaging.channels.sms.transport import SmppTransport
+    from lottocrm.messaging.sender import Sender
+
+    engine = get_engine(load_settings())
+    transports = {}
+    if os.environ.get("LOTTOCRM_SMPP_HOST"):
+        transports["sms"] = SmppTransport(settings=smpp_settings_from_env())
+    if os.environ.get("LOTTOCRM_SMTP_HOST"):
+        transports["email"] = SmtpTransport(settings=load_smtp_settings())
+    if not transports:
+        fail("no channel is configured: set LOTTOCRM_SMPP_HOST (SMS) or LOTTOCRM_SMTP_HOST (e-mail)")
+
+    async def run() -> None:
+        async with Sender(engine, transports) as sender:
+            if once:
+                for channel, report in (await sender.drain()).items():
+                    say(
+                        f"{channel}: {report.sent} sent, {report.retried} to retry, {report.failed} failed, "
+                        f"{report.cancelled} stopped by the contact policy, {report.held} held (quiet hours)"
+                    )
+                return
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(signum, stop.set)
+            say(f"sending on {', '.join(transports)} until stopped (Ctrl-C)")
+            await sender.run(stop)
+
+    asyncio.run(run())

@@ -1,0 +1,155 @@
+"""The demo's messages: a small welcome campaign through the contact policy and the real local gateways,
+then a player texting STOP, and the next message to them stopped at the gate.
+
+It shows every part working together on loopback: the template (rendered per player), the gate's permits
+(quiet hours hold SMS outside 09:00–21:00 in the player's own zone), the outbox, the dispatcher, SMPP with
+delivery receipts, SMTP with the one-click unsubscribe header, and the sandbox outbox page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from lottocrm import clock
+from lottocrm.audit.service import Actor
+from lottocrm.contact_policy import service as gate
+from lottocrm.contact_policy.selection import eligible_select
+from lottocrm.db.engine import transaction
+from lottocrm.messaging import unsubscribe
+from lottocrm.messaging.gateways.local import LocalGateways
+from lottocrm.messaging.models import Message
+from lottocrm.messaging.sandbox import SandboxRecorder
+from lottocrm.messaging.sender import Sender
+from lottocrm.messaging.service import Content, Outgoing, queue_messages
+from lottocrm.messaging.templates import service as templates
+from lottocrm.messaging.templates.errors import TemplateNotFound
+from lottocrm.messaging.templates.render import Bodies
+from lottocrm.players.models import Player
+from lottocrm.settings import Settings
+
+DEMO = Actor("job:demo")
+WELCOME = Bodies(
+    sms_text="{{ first_name }}, добро пожаловать! В субботу суперприз 500 млн ₽. Отписка: СТОП",
+    email_subject="{{ first_name }}, добро пожаловать в лотерею",
+    email_text=(
+        "{{ first_name }}, здравствуйте!\n\nСпасибо, что играете с нами. В субботу — тираж с суперпризом "
+        "500 млн ₽.\n\nНе хотите получать наши письма? Отпишитесь: {{ unsubscribe_url }}"
+    ),
+)
+
+
+@dataclass
+class WelcomeResult:
+    queued: int = 0
+    sent: int = 0
+    held: int = 0
+    delivered: int = 0
+    stopped_player: int | None = None
+    stop_reason: str | None = None
+
+
+def _welcome_version(settings: Settings, engine: Engine) -> int:
+    with transaction(engine) as session:
+        try:
+            template = templates.find_template(session, code="welcome")
+        except TemplateNotFound:
+            template = templates.create_template(
+                session, actor=DEMO, code="welcome", name="Добро пожаловать", message_class="marketing"
+            )
+        published = templates.published_version(session, template_id=template.id)
+        if published is not None:
+            return published.id
+        draft = templates.save_draft(session, actor=DEMO, template_id=template.id, bodies=WELCOME)
+        return templates.publish_version(session, actor=DEMO, version_id=draft.version.id).id
+
+
+def _queue_welcome(settings: Settings, engine: Engine, version_id: int, players: int) -> int:
+    queued = 0
+    with transaction(engine) as session:
+        version, policy = gate.current_policy(session)
+        at = clock.now()
+        chosen = eligible_select(channel="email", message_class="marketing", at=at, policy=policy).subquery()
+        ids = list(session.scalars(select(chosen.c.player_id).order_by(chosen.c.player_id).limit(players)))
+        renderer = templates.renderer_for(session, version_id=version_id)
+        names = dict(session.execute(select(Player.id, Player.first_name).where(Player.id.in_(ids))).all())
+        items = []
+        for player_id in ids:
+            for channel in ("sms", "email"):
+                decision = gate.decide(
+                    session, player_id=player_id, channel=channel, message_class="marketing", at=at
+                )
+                if decision.permit is None:
+                    continue
+                link = unsubscribe.link(settings, player_id=player_id, channel=channel, message_id=0)
+                text = renderer.render({"first_name": names[player_id], "unsubscribe_url": link})
+                content = (
+                    Content(body=text.sms_text or "", template_version_id=version_id)
+                    if channel == "sms"
+                    else Content(
+                        body=text.email_text or "", subject=text.email_subject, template_version_id=version_id
+                    )
+                )
+                items.append(
+                    Outgoing(decision.permit, content, dedupe_key=f"demo-welcome:{channel}:{player_id}")
+                )
+        queued = sum(1 for message_id in queue_messages(session, items) if message_id is not None)
+    return queued
+
+
+async def _send_and_stop(engine: Engine, gateways: LocalGateways, result: WelcomeResult) -> None:
+    async with Sender(engine, gateways.transports()) as sender:
+        reports = await sender.drain()
+        result.sent = sum(report.sent for report in reports.values())
+        result.held = sum(report.held for report in reports.values())
+        for _ in range(100):  # receipts arrive on their own, a few milliseconds after each SMS
+            await sender.settled()
+            if sender.inbound_applied >= reports["sms"].sent:
+                break
+            await asyncio.sleep(0.05)
+        with transaction(engine) as session:
+            target = session.execute(
+                select(Message.player_id, Message.contact_point).where(Message.channel == "sms").limit(1)
+            ).first()
+        if target is None:
+            return
+        applied = sender.inbound_applied
+        await gateways.smsc.send_inbound(sender=target.contact_point, text="СТОП")
+        for _ in range(100):
+            await sender.settled()
+            if sender.inbound_applied > applied:
+                break
+            await asyncio.sleep(0.05)
+        with transaction(engine) as session:
+            decision = gate.decide(
+                session, player_id=target.player_id, channel="sms", message_class="marketing"
+            )
+            result.stopped_player, result.stop_reason = target.player_id, decision.blocked_by
+            result.delivered = session.scalar(select(func.count()).where(Message.status == "delivered")) or 0
+
+
+def send_welcome(
+    settings: Settings, engine: Engine, *, players: int = 20, say: Callable[[str], None] = print
+) -> WelcomeResult:
+    """Queue the welcome to ``players`` contactable players, send it through the local gateways, then
+    withdraw one player's SMS consent by a texted STOP."""
+    result = WelcomeResult()
+    version_id = _welcome_version(settings, engine)
+    result.queued = _queue_welcome(settings, engine, version_id, players)
+
+    async def run() -> None:
+        recorder = SandboxRecorder(engine)
+        gateways = LocalGateways(recorder)
+        await gateways.start()
+        try:
+            await _send_and_stop(engine, gateways, result)
+        finally:
+            await gateways.stop()
+            recorder.close()
+
+    asyncio.run(run())
+    return result
