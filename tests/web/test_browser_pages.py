@@ -18,6 +18,7 @@ from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.store import Lake
 from lottocrm.loyalty.ledger.accounts import member_account
 from lottocrm.loyalty.models import LoyaltyOperation
+from lottocrm.messaging.sandbox import SandboxMessage
 from web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, server  # noqa: F401  (server: a fixture)
 
 pytestmark = [
@@ -76,6 +77,27 @@ def _more_history(data: Path) -> None:
                     created_at=dt.datetime(2026, 4, 28, 9, minute, tzinfo=UTC),
                 )
             )
+        # What the local gateways received: an SMS and an e-mail of the welcome campaign.
+        session.add_all(
+            [
+                SandboxMessage(
+                    gateway="sms",
+                    recipient="+79161234512",
+                    subject=None,
+                    at=start,
+                    text="Пётр, добро пожаловать! В субботу суперприз 500 млн ₽. Отписка: СТОП",
+                    detail={"parts": 2},
+                ),
+                SandboxMessage(
+                    gateway="email",
+                    recipient="petr.fedorov@mail.ru",
+                    subject="Пётр, добро пожаловать в лотерею",
+                    at=start,
+                    text="Пётр, здравствуйте! Спасибо, что играете с нами.",
+                    detail={},
+                ),
+            ]
+        )
     engine.dispose()
 
 
@@ -183,5 +205,8 @@ def test_the_pages_read_russian_and_fit_at_1366(server: str, tmp_path: Path) -> 
         admin.locator("form.policy button[type=submit]").click()
         expect(admin.locator("[role=status]")).to_contain_text("новая версия действует")
         admin.screenshot(path=str(ARTIFACTS / "18-contact-policy-ru.png"), full_page=True)
+        admin.goto(f"{server}/sandbox")
+        expect(admin.locator("#sandbox")).to_contain_text("Пётр, добро пожаловать в лотерею")
+        admin.screenshot(path=str(ARTIFACTS / "19-sandbox-ru.png"), full_page=True)
         browser.close()
     assert problems == []

@@ -191,7 +191,7 @@ def _send_welcome(settings: Settings, engine: Engine) -> None:
         result = send_welcome(settings, engine, players=DEMO_WELCOME_PLAYERS)
     say(
         f"{result.queued} messages queued, {result.sent} sent, {result.delivered} SMS delivered, "
-        f"{result.held} SMS held until 09:00 in the player's time zone (quiet hours)"
+        f"{result.held} held until sending hours begin in the player's own time zone"
     )
     if result.stopped_player is not None:
         say(f"player {result.stopped_player} texted STOP: their next SMS is stopped ({result.stop_reason})")

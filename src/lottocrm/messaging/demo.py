@@ -105,7 +105,6 @@ async def _send_and_stop(engine: Engine, gateways: LocalGateways, result: Welcom
     async with Sender(engine, gateways.transports()) as sender:
         reports = await sender.drain()
         result.sent = sum(report.sent for report in reports.values())
-        result.held = sum(report.held for report in reports.values())
         for _ in range(100):  # receipts arrive on their own, a few milliseconds after each SMS
             await sender.settled()
             if sender.inbound_applied >= reports["sms"].sent:
@@ -130,6 +129,8 @@ async def _send_and_stop(engine: Engine, gateways: LocalGateways, result: Welcom
             )
             result.stopped_player, result.stop_reason = target.player_id, decision.blocked_by
             result.delivered = session.scalar(select(func.count()).where(Message.status == "delivered")) or 0
+            # Held when queued (the permit's quiet hours) or when due (the dispatcher's): waiting either way.
+            result.held = session.scalar(select(func.count()).where(Message.status == "queued")) or 0
 
 
 def send_welcome(

@@ -4,6 +4,8 @@ transports that reach them."""
 
 from __future__ import annotations
 
+import logging
+
 from lottocrm.messaging.channels.base import Transport
 from lottocrm.messaging.channels.email.settings import load_smtp_settings
 from lottocrm.messaging.channels.email.transport import SmtpTransport
@@ -17,6 +19,11 @@ from lottocrm.messaging.sandbox import SandboxRecorder
 SYSTEM_ID, PASSWORD, SENDER = "lottocrm", "sandbox", "LOTTO"
 
 
+# The SMTP library logs every command of every conversation, uvicorn every start: a demo's console or a
+# gateway's terminal would drown in them.
+QUIET_LOGGERS = ("mail.log", "uvicorn", "uvicorn.error")
+
+
 class LocalGateways:
     """``await gateways.start()`` … ``await gateways.stop()``; ``transports()`` for a :class:`Sender`."""
 
@@ -27,6 +34,8 @@ class LocalGateways:
         self.push = PushEndpoint(host=host, on_received=self._push, keep_received=False)
 
     async def start(self) -> None:
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
         self.smsc.start()
         await self.smtp.start()
         await self.push.start()
