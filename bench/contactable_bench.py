@@ -13,18 +13,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from scratch_db import on_each_dialect
+from sqlalchemy import Engine, func, select, text
 
 from lottocrm.contact_policy.document import DEFAULT_POLICY
 from lottocrm.contact_policy.selection import eligible_select
-from lottocrm.db import migrate
-from lottocrm.db.engine import make_engine, transaction
+from lottocrm.db.engine import transaction
 
 AS_OF = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
@@ -125,25 +121,7 @@ def main() -> None:
     args = parser.parse_args()
     print("| dialect | players | load | raw scan, best of 3 | contactable count, best of 3 | ratio | count |")
     print("|---|---|---|---|---|---|---|")
-    with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
-        migrate.upgrade(engine)
-        measure(engine, "SQLite", args.players)
-        engine.dispose()
-    if args.postgres:
-        name = f"lottocrm_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(args.postgres).set(database=name)
-            engine = make_engine(url.render_as_string(hide_password=False))
-            migrate.upgrade(engine)
-            measure(engine, "PostgreSQL", args.players)
-            engine.dispose()
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    on_each_dialect(args.postgres, lambda engine, label: measure(engine, label, args.players))
 
 
 if __name__ == "__main__":

@@ -16,19 +16,15 @@ import argparse
 import datetime as dt
 import random
 import statistics
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
 from contactable_bench import load
-from sqlalchemy import Engine, create_engine, insert, text
-from sqlalchemy.engine import make_url
+from scratch_db import on_each_dialect
+from sqlalchemy import Engine, insert
 
 from lottocrm.contact_policy import ledger, service
 from lottocrm.contact_policy.models import ContactTouch
-from lottocrm.db import migrate
-from lottocrm.db.engine import make_engine, transaction
+from lottocrm.db.engine import transaction
 from lottocrm.players.models import Player
 
 # A Wednesday noon in Moscow: inside every sending window.
@@ -115,25 +111,9 @@ def main() -> None:
         "| decide ÷ raw (p50) | reserve ms/message | raw INSERT ms/row | reserve ÷ raw |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
-        migrate.upgrade(engine)
-        measure(engine, "SQLite", args.players, args.calls, args.batches)
-        engine.dispose()
-    if args.postgres:
-        name = f"lottocrm_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(args.postgres).set(database=name)
-            engine = make_engine(url.render_as_string(hide_password=False))
-            migrate.upgrade(engine)
-            measure(engine, "PostgreSQL", args.players, args.calls, args.batches)
-            engine.dispose()
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    on_each_dialect(
+        args.postgres, lambda engine, label: measure(engine, label, args.players, args.calls, args.batches)
+    )
 
 
 if __name__ == "__main__":

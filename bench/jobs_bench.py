@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import tempfile
 import threading
 import time
-import uuid
-from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from scratch_db import on_each_dialect
+from sqlalchemy import Engine, text
 
-from lottocrm.db import migrate
-from lottocrm.db.engine import make_engine, transaction
+from lottocrm.db.engine import transaction
 from lottocrm.jobs import service
 from lottocrm.jobs.registry import HandlerRegistry
 from lottocrm.jobs.worker import Worker
@@ -73,25 +69,9 @@ def main() -> None:
     args = parser.parse_args()
     print("| dialect | jobs | workers × threads | enqueue_many | drain | raw floor | drain ÷ floor |")
     print("|---|---|---|---|---|---|---|")
-    with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
-        migrate.upgrade(engine)
-        measure(engine, "SQLite", args.jobs, args.workers, args.concurrency)
-        engine.dispose()
-    if args.postgres:
-        name = f"lottocrm_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(args.postgres).set(database=name)
-            engine = make_engine(url.render_as_string(hide_password=False))
-            migrate.upgrade(engine)
-            measure(engine, "PostgreSQL", args.jobs, args.workers, args.concurrency)
-            engine.dispose()
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    on_each_dialect(
+        args.postgres, lambda engine, label: measure(engine, label, args.jobs, args.workers, args.concurrency)
+    )
 
 
 if __name__ == "__main__":
