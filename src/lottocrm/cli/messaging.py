@@ -42,6 +42,9 @@ def gateways() -> None:
             "LOTTOCRM_SMPP_SOURCE_ADDR": SENDER,
             "LOTTOCRM_SMTP_HOST": local.smtp.host,
             "LOTTOCRM_SMTP_PORT": local.smtp.port,
+            "LOTTOCRM_FCM_PROJECT": "lottocrm-sandbox",
+            "LOTTOCRM_FCM_ACCESS_TOKEN": local.push.fcm_access_token,
+            "LOTTOCRM_FCM_ENDPOINT": local.push.fcm_endpoint,
         }
         typer.echo(" ".join(f"{name}={value}" for name, value in exports.items()))
         try:
@@ -56,10 +59,12 @@ def gateways() -> None:
 def dispatch(
     once: bool = typer.Option(False, "--once", help="Send what is due now, then exit."),
 ) -> None:
-    """Send queued messages through the channels configured by LOTTOCRM_SMPP_* and LOTTOCRM_SMTP_* (see
+    """Send queued messages through the channels configured by LOTTOCRM_SMPP_*, _SMTP_* and _FCM_* (see
     `lottocrm gateways` for local ones) until stopped; the contact policy is asked again for each."""
     from lottocrm.messaging.channels.email.settings import load_smtp_settings
     from lottocrm.messaging.channels.email.transport import SmtpTransport
+    from lottocrm.messaging.channels.mobile_push.settings import load_fcm_settings
+    from lottocrm.messaging.channels.mobile_push.transport import FcmTransport
     from lottocrm.messaging.channels.sms.settings import smpp_settings_from_env
     from lottocrm.messaging.channels.sms.transport import SmppTransport
     from lottocrm.messaging.sender import Sender
@@ -70,8 +75,13 @@ def dispatch(
         transports["sms"] = SmppTransport(settings=smpp_settings_from_env())
     if os.environ.get("LOTTOCRM_SMTP_HOST"):
         transports["email"] = SmtpTransport(settings=load_smtp_settings())
+    if os.environ.get("LOTTOCRM_FCM_PROJECT"):
+        transports["push"] = FcmTransport(settings=load_fcm_settings())
     if not transports:
-        fail("no channel is configured: set LOTTOCRM_SMPP_HOST (SMS) or LOTTOCRM_SMTP_HOST (e-mail)")
+        fail(
+            "no channel is configured: set LOTTOCRM_SMPP_HOST (SMS), LOTTOCRM_SMTP_HOST (e-mail) or "
+            "LOTTOCRM_FCM_PROJECT (app push)"
+        )
 
     async def run() -> None:
         async with Sender(engine, transports) as sender:

@@ -40,6 +40,8 @@ WELCOME = Bodies(
         "{{ first_name }}, здравствуйте!\n\nСпасибо, что играете с нами. В субботу — тираж с суперпризом "
         "500 млн ₽.\n\nНе хотите получать наши письма? Отпишитесь: {{ unsubscribe_url }}"
     ),
+    push_title="Суперприз 500 млн ₽",
+    push_body="{{ first_name }}, в субботу тираж с суперпризом. Билеты — в приложении.",
 )
 
 
@@ -79,7 +81,7 @@ def _queue_welcome(settings: Settings, engine: Engine, version_id: int, players:
         names = dict(session.execute(select(Player.id, Player.first_name).where(Player.id.in_(ids))).all())
         items = []
         for player_id in ids:
-            for channel in ("sms", "email"):
+            for channel in ("sms", "email", "push"):
                 decision = gate.decide(
                     session, player_id=player_id, channel=channel, message_class="marketing", at=at
                 )
@@ -87,13 +89,13 @@ def _queue_welcome(settings: Settings, engine: Engine, version_id: int, players:
                     continue
                 link = unsubscribe.link(settings, player_id=player_id, channel=channel, message_id=0)
                 text = renderer.render({"first_name": names[player_id], "unsubscribe_url": link})
-                content = (
-                    Content(body=text.sms_text or "", template_version_id=version_id)
-                    if channel == "sms"
-                    else Content(
-                        body=text.email_text or "", subject=text.email_subject, template_version_id=version_id
-                    )
-                )
+                body, subject = {
+                    "sms": (text.sms_text, None),
+                    "email": (text.email_text, text.email_subject),
+                    "push": (text.push_body, text.push_title),
+                }[channel]
+                content = Content(body=body or "", subject=subject, template_version_id=version_id)
+
                 items.append(
                     Outgoing(decision.permit, content, dedupe_key=f"demo-welcome:{channel}:{player_id}")
                 )

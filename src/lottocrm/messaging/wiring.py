@@ -13,7 +13,7 @@ DOMAIN = Domain(
         Command(
             "dispatch",
             "lottocrm.cli.messaging:dispatch",
-            "Send queued messages through the channels configured by LOTTOCRM_SMPP_* and LOTTOCRM_SMTP_*.",
+            "Send queued messages through the channels configured by LOTTOCRM_SMPP_*, _SMTP_* and _FCM_*.",
         ),
     ),
 )

@@ -9,6 +9,8 @@ import logging
 from lottocrm.messaging.channels.base import Transport
 from lottocrm.messaging.channels.email.settings import load_smtp_settings
 from lottocrm.messaging.channels.email.transport import SmtpTransport
+from lottocrm.messaging.channels.mobile_push.settings import load_fcm_settings
+from lottocrm.messaging.channels.mobile_push.transport import FcmTransport
 from lottocrm.messaging.channels.sms.settings import SmppSettings
 from lottocrm.messaging.channels.sms.transport import SmppTransport
 from lottocrm.messaging.gateways.push_endpoint import PushEndpoint, ReceivedFcm, ReceivedPush
@@ -31,7 +33,9 @@ class LocalGateways:
         self.recorder = recorder
         self.smsc = LocalSmsc(system_id=SYSTEM_ID, password=PASSWORD, host=host, on_received=self._sms)
         self.smtp = SmtpSink(host=host, on_received=self._email, keep_received=False)
-        self.push = PushEndpoint(host=host, on_received=self._push, keep_received=False)
+        self.push = PushEndpoint(
+            host=host, on_received=self._push, keep_received=False, accept_any_fcm_token=True
+        )
 
     async def start(self) -> None:
         for name in QUIET_LOGGERS:
@@ -55,7 +59,17 @@ class LocalGateways:
             source_addr=SENDER,
         )
         email = load_smtp_settings(smtp_host=self.smtp.host, smtp_port=self.smtp.port)
-        return {"sms": SmppTransport(settings=sms), "email": SmtpTransport(settings=email)}
+        # The app's pushes: the players' device identities are FCM registration tokens.
+        push = load_fcm_settings(
+            fcm_project="lottocrm-sandbox",
+            fcm_access_token=self.push.fcm_access_token,
+            fcm_endpoint=self.push.fcm_endpoint,
+        )
+        return {
+            "sms": SmppTransport(settings=sms),
+            "email": SmtpTransport(settings=email),
+            "push": FcmTransport(settings=push),
+        }
 
     def _sms(self, received: ReceivedSms) -> None:
         if self.recorder is not None:
@@ -80,4 +94,10 @@ class LocalGateways:
                     "push", recipient=received.endpoint, text=received.payload.decode("utf-8")
                 )
             else:
-                self.recorder.record("push", recipient=f"fcm:{received.token}", text=str(received.message))
+                notification = received.message.get("notification", {})
+                self.recorder.record(
+                    "push",
+                    recipient=received.token,
+                    subject=notification.get("title"),
+                    text=notification.get("body", ""),
+                )

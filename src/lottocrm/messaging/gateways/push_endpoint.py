@@ -110,7 +110,10 @@ class PushEndpoint:
         port: int = 0,
         fcm_access_token: str = "local-fcm-access-token",
         keep_received: bool = True,
+        accept_any_fcm_token: bool = False,
     ) -> None:
+        """``accept_any_fcm_token``: take every FCM token not marked gone, as a sandbox for simulated app
+        installs whose tokens were never registered here; tests leave it off to see INVALID_ARGUMENT."""
         self.host = host
         self.port = port
         self.fcm_access_token = fcm_access_token
@@ -123,6 +126,7 @@ class PushEndpoint:
         self._gone: set[str] = set()
         self._fcm_tokens: set[str] = set()
         self._fcm_gone: set[str] = set()
+        self._accept_any_fcm_token = accept_any_fcm_token
         self._throttle = {"webpush": 0, "fcm": 0}
         self._retry_after = {"webpush": 30, "fcm": 30}
         self._numbers = itertools.count(1)
@@ -300,7 +304,7 @@ class PushEndpoint:
         token = message["token"]
         if token in self._fcm_gone:
             return _fcm_error(404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED")
-        if token not in self._fcm_tokens:
+        if token not in self._fcm_tokens and not self._accept_any_fcm_token:
             return _fcm_error(
                 400,
                 "INVALID_ARGUMENT",
