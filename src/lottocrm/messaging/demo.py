@@ -94,7 +94,9 @@ def _queue_welcome(settings: Settings, engine: Engine, version_id: int, players:
                     "email": (text.email_text, text.email_subject),
                     "push": (text.push_body, text.push_title),
                 }[channel]
-                content = Content(body=body or "", subject=subject, template_version_id=version_id)
+                if not body:
+                    continue  # a version published without this channel's body does not speak on it
+                content = Content(body=body, subject=subject, template_version_id=version_id)
 
                 items.append(
                     Outgoing(decision.permit, content, dedupe_key=f"demo-welcome:{channel}:{player_id}")
