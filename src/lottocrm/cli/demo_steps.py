@@ -187,7 +187,7 @@ def _next_steps(result: SimulationResult) -> None:
 def _send_welcome(settings: Settings, engine: Engine) -> None:
     from lottocrm.messaging.demo import send_welcome
 
-    with working("queueing, sending over SMPP and SMTP, a STOP by SMS"):
+    with working("queueing, sending over SMPP, SMTP and app push, a STOP by SMS"):
         result = send_welcome(settings, engine, players=DEMO_WELCOME_PLAYERS)
     say(
         f"{result.queued} messages queued, {result.sent} sent, {result.delivered} SMS delivered, "
