@@ -9,7 +9,6 @@ delivery receipts, SMTP with the one-click unsubscribe header, and the sandbox o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -137,9 +136,7 @@ async def _send_and_stop(engine: Engine, gateways: LocalGateways, result: Welcom
             result.held = session.scalar(select(func.count()).where(Message.status == "queued")) or 0
 
 
-def send_welcome(
-    settings: Settings, engine: Engine, *, players: int = 20, say: Callable[[str], None] = print
-) -> WelcomeResult:
+def send_welcome(settings: Settings, engine: Engine, *, players: int = 20) -> WelcomeResult:
     """Queue the welcome to ``players`` contactable players, send it through the local gateways, then
     withdraw one player's SMS consent by a texted STOP."""
     result = WelcomeResult()
