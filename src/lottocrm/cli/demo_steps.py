@@ -222,6 +222,10 @@ def run(*, replace: bool, serve_ui: bool, host: str, port: int) -> None:
     started = time.monotonic()
     settings = load_settings()
     engine = get_engine(settings)
+    if not replace and schema_state(settings.db_url) == "outdated":
+        # A demo made by an earlier version: its schema is brought up to date, then the demo is reused.
+        say("[bold]the data folder's schema is older than this version: upgrading it[/]")
+        db.init()
     if not replace and _holds_a_demo(settings):
         say(f"{settings.data_dir} already holds the demo (`lottocrm demo --replace` simulates a new one)")
         _compute_dashboard(settings, engine)  # whatever an upgrade's new report definitions miss
