@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "player.responsible_gaming.change": "Responsible gaming changed",
     "player.responsible_gaming.return": "Return after self-exclusion recorded",
     "player.responsible_gaming.timeout": "Time-out started",
+    "player.responsible_gaming.limit_reached": "Monthly spending limit reached",
     # The contact policy and messaging.
     "contact_policy.change": "Contact policy changed",
     "message_template.create": "Message template created",

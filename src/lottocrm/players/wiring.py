@@ -1,4 +1,4 @@
-from lottocrm.manifest import Domain
+from lottocrm.manifest import Domain, Subscriber
 
 DOMAIN = Domain(
     name="players",
@@ -7,4 +7,11 @@ DOMAIN = Domain(
     ui=("lottocrm.players.ui:router",),
     timeline=("lottocrm.players.history:CONSENT_TIMELINE", "lottocrm.players.history:CONTACT_TIMELINE"),
     events=("lottocrm.players.events",),
+    subscribers=(
+        Subscriber(
+            "players.check_spend_limits",
+            "ingest.tickets_committed",
+            "lottocrm.players.spend_limits:check_spend_limits",
+        ),
+    ),
 )
