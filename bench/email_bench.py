@@ -20,7 +20,6 @@ import datetime as dt
 import multiprocessing
 import os
 import platform
-import subprocess
 import sys
 import time
 from email.message import EmailMessage
@@ -28,6 +27,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 import aiosmtplib
+from transport_timing import time_batches, uptime
 
 from lottocrm.messaging.channels.base import OutgoingMessage
 from lottocrm.messaging.channels.email import SmtpTransport, load_smtp_settings
@@ -127,18 +127,9 @@ async def _transport(port: int, messages: int, connections: int, batch: int) -> 
     # Open every connection before the clock starts, as the raw client's are: the steady state is measured.
     await transport.send_many(_messages(connections, 10**9))
     batches = [_messages(min(batch, messages - start), start) for start in range(0, messages, batch)]
-    started = time.perf_counter()
-    for chunk in batches:
-        results = await transport.send_many(chunk)
-        if not all(result.accepted for result in results):
-            raise SystemExit(f"refused: {next(r.error for r in results if r.error)}")
-    elapsed = time.perf_counter() - started
+    elapsed = await time_batches(transport, batches)
     await transport.close()
     return elapsed
-
-
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
 def main() -> None:
@@ -155,7 +146,7 @@ def main() -> None:
 
     control, child_end = multiprocessing.Pipe()
     sink = multiprocessing.get_context("spawn").Process(target=_sink_process, args=(child_end,), daemon=True)
-    load_before = _uptime()
+    load_before = uptime()
     sink.start()
     port = control.recv()
     try:
@@ -168,7 +159,7 @@ def main() -> None:
     finally:
         control.send("stop")
         sink.join(timeout=10)
-    load_after = _uptime()
+    load_after = uptime()
     if (after_raw, after_ours) != (args.messages, 2 * args.messages + args.connections):
         raise SystemExit(
             f"the sink accepted {after_raw} then {after_ours}, expected {args.messages} each phase"

@@ -21,7 +21,6 @@ import json
 import multiprocessing
 import os
 import platform
-import subprocess
 import sys
 import time
 from importlib.metadata import version
@@ -31,6 +30,7 @@ from pathlib import Path
 import aiohttp
 from py_vapid import Vapid02
 from pywebpush import webpush_async
+from transport_timing import time_batches, uptime
 
 from lottocrm.messaging.channels.base import OutgoingMessage
 from lottocrm.messaging.channels.webpush import WebPushTransport, generate_vapid_keys, load_webpush_settings
@@ -104,18 +104,9 @@ async def _transport(
         ]
         for start in range(0, messages, batch)
     ]
-    started = time.perf_counter()
-    for chunk in batches:
-        results = await transport.send_many(chunk)
-        if not all(result.accepted for result in results):
-            raise SystemExit(f"refused: {next(r.error for r in results if r.error)}")
-    elapsed = time.perf_counter() - started
+    elapsed = await time_batches(transport, batches)
     await transport.close()
     return elapsed
-
-
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
 def main() -> None:
@@ -138,7 +129,7 @@ def main() -> None:
     endpoint = multiprocessing.get_context("spawn").Process(
         target=_endpoint_process, args=(child_end, args.subscriptions), daemon=True
     )
-    load_before = _uptime()
+    load_before = uptime()
     endpoint.start()
     subscriptions = control.recv()
     try:
@@ -153,7 +144,7 @@ def main() -> None:
     finally:
         control.send("stop")
         endpoint.join(timeout=10)
-    load_after = _uptime()
+    load_after = uptime()
     if (after_raw, after_ours) != (args.messages, 2 * args.messages):
         raise SystemExit(
             f"the endpoint accepted {after_raw} then {after_ours}, expected {args.messages} each"

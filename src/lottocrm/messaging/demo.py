@@ -54,7 +54,7 @@ class WelcomeResult:
     stop_reason: str | None = None
 
 
-def _welcome_version(settings: Settings, engine: Engine) -> int:
+def _welcome_version(engine: Engine) -> int:
     with transaction(engine) as session:
         try:
             template = templates.find_template(session, code="welcome")
@@ -140,7 +140,7 @@ def send_welcome(settings: Settings, engine: Engine, *, players: int = 20) -> We
     """Queue the welcome to ``players`` contactable players, send it through the local gateways, then
     withdraw one player's SMS consent by a texted STOP."""
     result = WelcomeResult()
-    version_id = _welcome_version(settings, engine)
+    version_id = _welcome_version(engine)
     result.queued = _queue_welcome(settings, engine, version_id, players)
 
     async def run() -> None:

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from lottocrm import clock
 from lottocrm.audit.service import Actor
 from lottocrm.contact_policy import ledger
-from lottocrm.contact_policy.models import ContactHistory
 from lottocrm.contact_policy.reasons import Reason
 from lottocrm.messaging.channels.base import Bounce, DeliveryReceipt, Inbound, InboundText, SubscriptionGone
+from lottocrm.messaging.history import record_for_message
 from lottocrm.messaging.models import Message
 from lottocrm.messaging.sms_text import is_stop_request
 from lottocrm.players.consents import record_consent
@@ -31,28 +31,6 @@ from lottocrm.players.models import PlayerIdentity
 INBOUND = Actor("job:messaging.inbound")
 # The notice a withdrawal by reply stands on: the text of the message itself said how to stop.
 REPLY_NOTICE = "reply-stop"
-
-
-def _history(
-    session: Session, message: Message, outcome: str, at: dt.datetime, reason: Reason | None
-) -> None:
-    session.add(
-        ContactHistory(
-            at=at,
-            player_id=message.player_id,
-            channel=message.channel,
-            message_class=message.message_class,
-            outcome=outcome,
-            reason=reason.code if reason else None,
-            detail=reason.detail if reason else None,
-            contact_point=message.contact_point,
-            source_kind=message.source_kind,
-            source_id=message.source_id,
-            message_id=message.id,
-            policy_version=message.policy_version,
-            consent_event_id=message.consent_event_id,
-        )
-    )
 
 
 def _withdraw(session: Session, *, player_ids: list[int], channel: str, source: str, at: dt.datetime) -> None:
@@ -82,7 +60,7 @@ def apply(session: Session, event: Inbound, *, channel: str, at: dt.datetime | N
         delivered = event.status == "delivered"
         message.status, message.finished_at = ("delivered" if delivered else "failed"), moment
         why = None if delivered else Reason.of("provider_refused", why=event.status)
-        _history(session, message, "delivered" if delivered else "failed", moment, why)
+        record_for_message(session, message, "delivered" if delivered else "failed", at=moment, reason=why)
     elif isinstance(event, InboundText):
         if not is_stop_request(event.text):
             return
@@ -113,9 +91,8 @@ def apply(session: Session, event: Inbound, *, channel: str, at: dt.datetime | N
         if message is not None:
             if event.bounce_class != "complaint":
                 message.status, message.finished_at = "failed", moment
-            _history(
-                session, message, "bounced", moment, Reason.of("provider_refused", why=event.bounce_class)
-            )
+            bounced = Reason.of("provider_refused", why=event.bounce_class)
+            record_for_message(session, message, "bounced", at=moment, reason=bounced)
     elif isinstance(event, SubscriptionGone):
         # The gate knows the device, the transport only its subscription: the outbox links the two.
         point = session.scalar(

@@ -10,6 +10,7 @@ clients send without cookies.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -21,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from lottocrm import clock
 from lottocrm.audit.service import Actor
-from lottocrm.contact_policy.models import ContactHistory
 from lottocrm.errors import ServiceError
+from lottocrm.messaging.history import record_for_message
 from lottocrm.messaging.models import Message
 from lottocrm.players.consents import current_consents, record_consent
 from lottocrm.settings import Settings
@@ -44,9 +45,16 @@ class Unsubscribe:
 
 
 def secret_key(settings: Settings) -> bytes:
+    """The key links are signed with: the setting, else the data folder's (read once per folder, since
+    every marketing e-mail the dispatcher sends asks for it)."""
     if settings.secret_key:
         return settings.secret_key.encode("utf-8")
-    path = Path(settings.data_dir) / "secret.key"
+    return _folder_key(Path(settings.data_dir).resolve())
+
+
+@functools.lru_cache(maxsize=8)
+def _folder_key(folder: Path) -> bytes:
+    path = folder / "secret.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written whole under a temporary name, then renamed: two processes racing keep one key.
@@ -109,19 +117,5 @@ def unsubscribe(session: Session, request: Unsubscribe) -> bool:
     )
     message = session.get(Message, request.message_id)
     if message is not None and message.player_id == request.player_id:
-        session.add(
-            ContactHistory(
-                at=now,
-                player_id=message.player_id,
-                channel=message.channel,
-                message_class=message.message_class,
-                outcome="unsubscribed",
-                contact_point=message.contact_point,
-                source_kind=message.source_kind,
-                source_id=message.source_id,
-                message_id=message.id,
-                policy_version=message.policy_version,
-                consent_event_id=message.consent_event_id,
-            )
-        )
+        record_for_message(session, message, "unsubscribed", at=now)
     return True
