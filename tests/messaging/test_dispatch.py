@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func, select
 
 from helpers.factories import IMPORT
 from lottocrm import clock
+from lottocrm.audit.models import AuditEvent
 from lottocrm.contact_policy import service as gate
 from lottocrm.contact_policy.models import ContactHistory, ContactTouch, UnreachablePoint
 from lottocrm.db.engine import transaction
@@ -129,6 +130,11 @@ def test_a_hard_bounce_fails_the_message_and_marks_the_address(seeded, engine: E
         assert session.get(UnreachablePoint, ("petr.fedorov@mail.ru", "email")) is not None
         decision = gate.decide(session, player_id=1001, channel="email", message_class="marketing", at=NOON)
         assert decision.blocked_by == "unreachable"
+        marked = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "contact_policy.unreachable")
+        ).one()
+        assert marked.actor == "job:messaging.dispatch"
+        assert marked.detail == {"channel": "email", "contact_point": "p***@m***.ru", "reason": "hard_bounce"}
     assert _outcomes(engine, message_id)[-1] == ("failed", "provider_refused")
 
 

@@ -33,6 +33,7 @@ ACTION_LABELS = {
     "player.responsible_gaming.limit_reached": "Monthly spending limit reached",
     # The contact policy and messaging.
     "contact_policy.change": "Contact policy changed",
+    "contact_policy.unreachable": "Contact marked unreachable",
     "message_template.create": "Message template created",
     "message_template.update": "Message template renamed",
     "message_template.save_draft": "Message template draft saved",
@@ -110,6 +111,7 @@ DETAIL_LABELS = {
     "new_value": "New value",
     "purpose": "Purpose",
     "channel": "Channel",
+    "contact_point": "Contact",
     "granted": "Granted",
     "masked": "Personal data masked",
     "shown": "Shown",

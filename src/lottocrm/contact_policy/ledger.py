@@ -19,13 +19,17 @@ from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from lottocrm import clock
+from lottocrm.audit.service import Actor
+from lottocrm.audit.service import record as audit
 from lottocrm.contact_policy.document import LONGEST_WINDOW
+from lottocrm.contact_policy.facts import IDENTITY_OF_CHANNEL
 from lottocrm.contact_policy.models import OUTCOMES, ContactHistory, ContactTouch, UnreachablePoint
 from lottocrm.contact_policy.permits import Permit
 from lottocrm.contact_policy.reasons import Reason
 from lottocrm.contact_policy.rules import Touch, cap_hit
 from lottocrm.contact_policy.service import Decision, current_policy
 from lottocrm.players.models import Player
+from lottocrm.players.schemas import mask_identity
 
 
 @dataclass(frozen=True)
@@ -188,14 +192,29 @@ def release(session: Session, *, message_ids: Sequence[int]) -> None:
 
 
 def mark_unreachable(
-    session: Session, *, channel: str, contact_point: str, reason: str, at: dt.datetime | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    channel: str,
+    contact_point: str,
+    reason: str,
+    at: dt.datetime | None = None,
 ) -> None:
     """Stop every message to a contact point the provider says cannot be reached (a hard bounce, an
-    unknown number, a push subscription that is gone). Idempotent: the first report's date is kept."""
-    if session.get(UnreachablePoint, (contact_point, channel)) is None:
-        session.add(
-            UnreachablePoint(
-                contact_point=contact_point, channel=channel, reason=reason[:40], since=at or clock.now()
-            )
+    unknown number, a push subscription that is gone). Audited, the address masked. Idempotent: the first
+    report's date is kept."""
+    if session.get(UnreachablePoint, (contact_point, channel)) is not None:
+        return
+    session.add(
+        UnreachablePoint(
+            contact_point=contact_point, channel=channel, reason=reason[:40], since=at or clock.now()
         )
-        session.flush()
+    )
+    session.flush()
+    kind = IDENTITY_OF_CHANNEL.get(channel, "device")
+    audit(
+        session,
+        actor=actor,
+        action="contact_policy.unreachable",
+        detail={"channel": channel, "contact_point": mask_identity(kind, contact_point), "reason": reason},
+    )

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from lottocrm import clock
+from lottocrm.audit.service import Actor
 from lottocrm.contact_policy import ledger
 from lottocrm.contact_policy.permits import Permit
 from lottocrm.contact_policy.reasons import Reason
@@ -47,6 +48,7 @@ BACKOFF = (
 MAX_ATTEMPTS = len(BACKOFF) + 1
 # A message "sending" for longer than this belongs to a dead worker.
 LEASE = dt.timedelta(minutes=10)
+DISPATCHER = Actor("job:messaging.dispatch")
 # Addresses a provider's permanent refusal proves unreachable.
 UNREACHABLE_REASONS = frozenset({"hard_bounce", "invalid_address", "gone"})
 
@@ -175,6 +177,7 @@ def settle(
                 if error.permanent and error.reason in UNREACHABLE_REASONS:
                     ledger.mark_unreachable(
                         session,
+                        actor=DISPATCHER,
                         channel=item.permit.channel,
                         contact_point=item.permit.contact_point,
                         reason=error.reason,

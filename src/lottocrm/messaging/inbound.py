@@ -77,7 +77,12 @@ def apply(session: Session, event: Inbound, *, channel: str, at: dt.datetime | N
         message = session.get(Message, event.message_id) if event.message_id else None
         if event.bounce_class == "hard":
             ledger.mark_unreachable(
-                session, channel="email", contact_point=event.recipient, reason="hard_bounce", at=moment
+                session,
+                actor=INBOUND,
+                channel="email",
+                contact_point=event.recipient,
+                reason="hard_bounce",
+                at=moment,
             )
         if event.bounce_class == "complaint":
             holders = list(
@@ -101,5 +106,10 @@ def apply(session: Session, event: Inbound, *, channel: str, at: dt.datetime | N
             .limit(1)
         )
         ledger.mark_unreachable(
-            session, channel="push", contact_point=point or event.address, reason="gone", at=moment
+            session,
+            actor=INBOUND,
+            channel="push",
+            contact_point=point or event.address,
+            reason="gone",
+            at=moment,
         )
