@@ -6,16 +6,25 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, func, select
 
+from lottocrm import clock
 from lottocrm.contact_policy import ledger, service
 from lottocrm.contact_policy.models import ContactHistory, ContactTouch
 from lottocrm.db.engine import transaction
 
 # Wednesday 11 March 2026, 12:00 in Moscow.
 NOON = dt.datetime(2026, 3, 11, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _the_world_is_at_noon() -> Iterator[None]:
+    # The gate reads the cap ledger from now back: these tests live on NOON.
+    with clock.frozen(NOON):
+        yield
 
 
 def _permit(session, player_id: int, at: dt.datetime = NOON):  # type: ignore[no-untyped-def]

@@ -1,19 +1,21 @@
-"""The gate's checks for one player, on facts already read (``facts.py``): pure, so a decision for a 360
-panel of five channels costs one read. The order and the classes come from ``reasons.CHECKS``."""
+"""The gate's checks for one player, on their contactability row (``facts.py``): a decision for a 360
+panel of five channels costs one read. The order and the classes come from ``reasons.CHECKS``;
+``selection.py`` states the same checks in SQL over the same columns."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy.orm import Session
+
 from lottocrm import clock
 from lottocrm.contact_policy.document import PolicySettings
-from lottocrm.contact_policy.facts import PlayerFacts
+from lottocrm.contact_policy.facts import PlayerFacts, cap_detail
 from lottocrm.contact_policy.reasons import Reason, applies
-from lottocrm.contact_policy.rules import cap_hit
-from lottocrm.players.consents import is_under_age, latest_of_purpose
 
 
 def blocking_reasons(
+    session: Session,
     facts: PlayerFacts,
     *,
     channel: str,
@@ -23,7 +25,6 @@ def blocking_reasons(
     requires_known_adult: bool,
 ) -> list[Reason]:
     """Every check the message fails, in the gate's order: the first is the one that blocks it."""
-    player, rg = facts.player, facts.responsible_gaming
     # Dates of age and responsible gaming are the operator's days, as the profile shows them.
     day = clock.operator_day(at)
     found: list[Reason] = []
@@ -32,69 +33,56 @@ def blocking_reasons(
         if failed and applies(code, message_class):
             found.append(Reason.of(code, **detail))
 
-    fails("player_not_active", player.status != "active", status=player.status)
-    under_age = is_under_age(player, day)
-    fails("under_age", under_age, born=player.birth_date)
-    fails("age_unknown", requires_known_adult and not under_age and player.birth_date is None)
-    excluded_until = rg.self_excluded_until if rg else None
+    fails("player_not_active", facts["status"] != "active", status=facts["status"])
+    adult_from = facts["adult_from"]
+    fails("under_age", adult_from is not None and at < adult_from, born=facts["birth_date"])
+    fails("age_unknown", requires_known_adult and adult_from is None)
+    excluded_until = facts["self_excluded_until"]
     fails("self_excluded", excluded_until is not None and excluded_until >= day, until=excluded_until)
     fails(
         "awaiting_return",
-        excluded_until is not None and excluded_until < day and rg is not None and rg.returned_at is None,
+        excluded_until is not None and excluded_until < day and facts["returned_at"] is None,
         ended=excluded_until,
     )
-    timeout = rg.timeout_until if rg else None
+    timeout = facts["timeout_until"]
     fails("timed_out", timeout is not None and timeout > at, until=timeout)
-    limit_until = rg.limit_reached_until if rg else None
+    limit_until = facts["limit_reached_until"]
     fails("spend_limit_reached", limit_until is not None and limit_until >= day, until=limit_until)
-
-    personal_data = latest_of_purpose(facts.consents, "personal_data")
     fails(
         "no_personal_data_consent",
-        personal_data is None or not personal_data.granted,
-        since=personal_data.occurred_at if personal_data else None,
+        facts["personal_data_granted"] is not True,
+        since=facts["personal_data_at"],
     )
-    advertising = facts.consents.get(("advertising", channel))
-    fails("consent_missing", advertising is None)
+    fails("consent_missing", facts[f"{channel}_consent_event"] is None)
     fails(
         "consent_withdrawn",
-        advertising is not None and not advertising.granted,
-        since=advertising.occurred_at if advertising else None,
+        facts[f"{channel}_consent_granted"] is False,
+        since=facts[f"{channel}_consent_at"],
     )
-    service = facts.consents.get(("service", channel))
     fails(
-        "service_refused",
-        service is not None and not service.granted,
-        since=service.occurred_at if service else None,
+        "service_refused", facts[f"{channel}_service_granted"] is False, since=facts[f"{channel}_service_at"]
     )
-
-    point = facts.contact_points.get(channel)
-    fails("no_contact_point", point is None)
-    unreachable = facts.unreachable.get((channel, point)) if point else None
+    fails("no_contact_point", facts.point(channel) is None)
     fails(
         "unreachable",
-        unreachable is not None,
-        why=unreachable.reason if unreachable else None,
-        since=unreachable.since if unreachable else None,
+        facts[f"{channel}_unreachable"] is not None,
+        why=facts[f"{channel}_unreachable"],
+        since=facts[f"{channel}_unreachable_since"],
     )
-    if point is not None and applies("cap", message_class):
-        hit = cap_hit(
-            facts.touches,
-            rules=policy.caps_for(channel, message_class),
-            channel=channel,
-            contact_point=point,
-            at=at,
-            shared_point_touches=facts.shared_touches,
+    rules = policy.caps_for(channel, message_class)
+    cap_ends = facts[f"{channel}_cap_ends"]
+    if rules and applies("cap", message_class) and cap_ends is not None and at < cap_ends:
+        hit = cap_detail(session, facts, channel=channel, rules=rules, at=at)
+        detail = (
+            {
+                "channel": hit.rule.channel,
+                "per": hit.rule.per,
+                "window": hit.rule.window,
+                "count": hit.count,
+                "limit": hit.rule.limit,
+            }
+            if hit
+            else {}
         )
-        if hit is not None:
-            found.append(
-                Reason.of(
-                    "cap",
-                    channel=hit.rule.channel,
-                    per=hit.rule.per,
-                    window=hit.rule.window,
-                    count=hit.count,
-                    limit=hit.rule.limit,
-                )
-            )
+        found.append(Reason.of("cap", until=cap_ends, **detail))
     return found

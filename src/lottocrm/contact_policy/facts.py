@@ -1,98 +1,96 @@
-"""What the gate needs to know about one player, read in a few indexed queries: status, age, responsible
-gaming, consents at the moment of the decision, the contact point of each channel, its reachability and
-the cap ledger's recent rows."""
+"""What the gate knows about one player: their contactability row (``standing.py``), read in one query.
+
+The row is settled first (``tracking.settle``), so a decision in the middle of a transaction sees that
+transaction's own changes. A player without a row (written by a loader that did not refresh) gets one now.
+The cap ledger is read only to explain a cap that stops a message ("3 in 7 days").
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import RowMapping, or_, select
 from sqlalchemy.orm import Session
 
-from lottocrm.contact_policy.document import LONGEST_WINDOW
-from lottocrm.contact_policy.models import ContactTouch, UnreachablePoint
-from lottocrm.contact_policy.rules import Touch
-from lottocrm.players.consents import ConsentState, current_consents
-from lottocrm.players.models import Player, PlayerIdentity, ResponsibleGaming
-
-# The identity that carries each channel. Banners ("web") reach a signed-in player, not an address: the
-# player id stands for the contact point, so caps still count them.
-IDENTITY_OF_CHANNEL = {"sms": "phone", "call": "phone", "email": "email", "push": "device"}
-
-
-def web_point(player_id: int) -> str:
-    return f"player:{player_id}"
+from lottocrm.contact_policy import standing, tracking
+from lottocrm.contact_policy.document import LONGEST_WINDOW, PolicySettings
+from lottocrm.contact_policy.models import ContactTouch, contactability
+from lottocrm.contact_policy.rules import CapHit, Touch, cap_hit
+from lottocrm.contact_policy.standing import IDENTITY_OF_CHANNEL, web_point  # noqa: F401 (re-exported)
+from lottocrm.players.models import Player
 
 
 @dataclass(frozen=True)
 class PlayerFacts:
-    player: Player
-    responsible_gaming: ResponsibleGaming | None
-    consents: dict[tuple[str, str], ConsentState]
-    # channel → the address a message on it goes to (None: the player has none).
-    contact_points: dict[str, str | None]
-    unreachable: dict[tuple[str, str], UnreachablePoint]
-    touches: tuple[Touch, ...]
-    # Other players' touches of this player's contact points (a shared phone).
-    shared_touches: tuple[Touch, ...]
+    row: RowMapping
+
+    @property
+    def player_id(self) -> int:
+        return int(self.row["player_id"])
+
+    def __getitem__(self, column: str) -> Any:
+        return self.row[column]
+
+    def point(self, channel: str) -> str | None:
+        """The address a message on ``channel`` goes to (None: the player has none)."""
+        kind = IDENTITY_OF_CHANNEL.get(channel)
+        return self.row[kind] if kind else web_point(self.player_id)
+
+    def cited_consent(self, channel: str, message_class: str) -> int | None:
+        """The consent-ledger row a permit relies on: advertising for marketing, else the service one."""
+        return self.row[
+            f"{channel}_consent_event" if message_class == "marketing" else f"{channel}_service_event"
+        ]
 
 
-def _contacts(
-    session: Session, player_id: int
-) -> tuple[dict[str, str], dict[tuple[str, str], UnreachablePoint]]:
-    """kind → the identity a message uses (verified first, then the most recently added), and which of the
-    player's addresses are unreachable on which channel: one query."""
-    rows = session.execute(
-        select(PlayerIdentity.kind, PlayerIdentity.value, UnreachablePoint)
-        .outerjoin(UnreachablePoint, UnreachablePoint.contact_point == PlayerIdentity.value)
-        .where(PlayerIdentity.player_id == player_id)
-        .order_by(PlayerIdentity.verified.desc(), PlayerIdentity.created_at.desc(), PlayerIdentity.id.desc())
+def _read(session: Session, player_id: int) -> RowMapping | None:
+    return (
+        session.execute(select(contactability).where(contactability.c.player_id == player_id))
+        .mappings()
+        .first()
     )
-    chosen: dict[str, str] = {}
-    unreachable: dict[tuple[str, str], UnreachablePoint] = {}
-    for kind, value, point in rows:
-        chosen.setdefault(kind, value)
-        if point is not None:
-            unreachable[(point.channel, point.contact_point)] = point
-    return chosen, unreachable
 
 
-def load(session: Session, *, player_id: int, at: dt.datetime) -> PlayerFacts | None:
-    """The facts in four queries: the player with their responsible-gaming row, their contacts with their
-    reachability, the cap ledger, their consents."""
-    found = session.execute(
-        select(Player, ResponsibleGaming)
-        .outerjoin(ResponsibleGaming, ResponsibleGaming.player_id == Player.id)
-        .where(Player.id == player_id)
-    ).first()
-    if found is None:
+def load(session: Session, *, player_id: int) -> PlayerFacts | None:
+    tracking.settle(session)
+    row = _read(session, player_id)
+    if row is None:
+        if session.get(Player, player_id) is None:
+            return None
+        from lottocrm.contact_policy.service import current_policy
+
+        standing.refresh(session.connection(), [player_id], policy=current_policy(session)[1])
+        row = _read(session, player_id)
+    return PlayerFacts(row) if row is not None else None
+
+
+def cap_detail(
+    session: Session, facts: PlayerFacts, *, channel: str, rules: Any, at: dt.datetime
+) -> CapHit | None:
+    """Which cap stops the message and at what count, from the cap ledger (for the reason's words)."""
+    point = facts.point(channel)
+    if point is None:
         return None
-    player, responsible_gaming = found
-    identities, unreachable = _contacts(session, player_id)
-    points: dict[str, str | None] = {
-        channel: identities.get(kind) for channel, kind in IDENTITY_OF_CHANNEL.items()
-    }
-    points["web"] = web_point(player_id)
-    addresses = sorted({point for point in points.values() if point})
-    since = at - LONGEST_WINDOW
     touches = session.execute(
         select(
             ContactTouch.player_id, ContactTouch.channel, ContactTouch.contact_point, ContactTouch.at
         ).where(
-            or_(ContactTouch.player_id == player_id, ContactTouch.contact_point.in_(addresses)),
-            ContactTouch.at >= since,
-            ContactTouch.at <= at,
+            or_(ContactTouch.player_id == facts.player_id, ContactTouch.contact_point == point),
+            ContactTouch.at >= at - LONGEST_WINDOW,
         )
     ).all()
-    return PlayerFacts(
-        player=player,
-        responsible_gaming=responsible_gaming,
-        consents=current_consents(session, player_id=player_id, as_of=at),
-        contact_points=points,
-        unreachable=unreachable,
-        touches=tuple(Touch(t.channel, t.contact_point, t.at) for t in touches if t.player_id == player_id),
-        shared_touches=tuple(
-            Touch(t.channel, t.contact_point, t.at) for t in touches if t.player_id != player_id
-        ),
+    return cap_hit(
+        [Touch(t.channel, t.contact_point, t.at) for t in touches if t.player_id == facts.player_id],
+        rules=rules,
+        channel=channel,
+        contact_point=point,
+        at=at,
+        shared_point_touches=[
+            Touch(t.channel, t.contact_point, t.at) for t in touches if t.player_id != facts.player_id
+        ],
     )
+
+
+__all__ = ["PlayerFacts", "PolicySettings", "cap_detail", "load"]

@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 from lottocrm import clock
 from lottocrm.audit.service import Actor
 from lottocrm.audit.service import record as audit
+from lottocrm.contact_policy import tracking
 from lottocrm.contact_policy.document import LONGEST_WINDOW
-from lottocrm.contact_policy.facts import IDENTITY_OF_CHANNEL
 from lottocrm.contact_policy.models import OUTCOMES, ContactHistory, ContactTouch, UnreachablePoint
 from lottocrm.contact_policy.permits import Permit
 from lottocrm.contact_policy.reasons import Reason
 from lottocrm.contact_policy.rules import Touch, cap_hit
 from lottocrm.contact_policy.service import Decision, current_policy
+from lottocrm.contact_policy.standing import IDENTITY_OF_CHANNEL
 from lottocrm.players.models import Player
 from lottocrm.players.schemas import mask_identity
 
@@ -182,13 +183,17 @@ def reserve(
         )
     if written:
         session.execute(insert(ContactTouch), written)
+        # The rows' cap_ends move; refreshed once, at the end of the transaction.
+        tracking.note_players(session, {row["player_id"] for row in written})
     return answers
 
 
 def release(session: Session, *, message_ids: Sequence[int]) -> None:
     """Give back the places of messages the provider never took (a permanent refusal before acceptance)."""
     if message_ids:
-        session.execute(delete(ContactTouch).where(ContactTouch.message_id.in_(list(message_ids))))
+        given_back = ContactTouch.message_id.in_(list(message_ids))
+        tracking.note_players(session, session.scalars(select(ContactTouch.player_id).where(given_back)))
+        session.execute(delete(ContactTouch).where(given_back))
 
 
 def mark_unreachable(

@@ -6,9 +6,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lottocrm import vocab
 from lottocrm.db.base import Base, BigId, UtcDateTime
 from lottocrm.db.types import choice
 
@@ -102,6 +115,59 @@ class UnreachablePoint(Base):
     channel: Mapped[str] = mapped_column(String(10), primary_key=True)
     reason: Mapped[str] = mapped_column(String(40))
     since: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+def _channel_columns(channel: str) -> list[Column[object]]:
+    return [
+        # The latest advertising and service consent events on the channel (the permit cites them).
+        Column(f"{channel}_consent_event", BigInteger),
+        Column(f"{channel}_consent_granted", Boolean),
+        Column(f"{channel}_consent_at", UtcDateTime),
+        Column(f"{channel}_service_event", BigInteger),
+        Column(f"{channel}_service_granted", Boolean),
+        Column(f"{channel}_service_at", UtcDateTime),
+        # Why the channel's contact point cannot be reached, if it cannot.
+        Column(f"{channel}_unreachable", String(40)),
+        Column(f"{channel}_unreachable_since", UtcDateTime),
+        # The first moment the caps no longer stop a capped message (NULL: they do not now).
+        Column(f"{channel}_cap_ends", UtcDateTime),
+        # The first moment a marketing message may go on the channel, every check but age folded in
+        # (``standing.NEVER`` while something with no end stops it: a refusal, a missing address...).
+        Column(f"{channel}_marketing_from", UtcDateTime, nullable=False),
+    ]
+
+
+# One row per player: what the gate needs, kept by ``standing.py`` in the transaction that changes a fact
+# (a consent, a responsible-gaming state, an identity, a touch), so that ``decide`` reads one row and an
+# audience count of 2·10^7 players is one index range per channel. The facts stay where they are (the
+# consent ledger, the identities, the cap ledger); this row is derived from them and can be rebuilt.
+contactability = Table(
+    "contactability",
+    Base.metadata,
+    Column("player_id", BigInteger, ForeignKey("players.id", ondelete="CASCADE"), primary_key=True),
+    Column("refreshed_at", UtcDateTime, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("region", String(10)),
+    Column("under_age", Boolean, nullable=False),
+    Column("birth_date", Date),
+    # The start of the operator day the player turns 18 (NULL: age unknown; NEVER: flagged under age).
+    Column("adult_from", UtcDateTime),
+    Column("self_excluded_until", Date),
+    Column("returned_at", UtcDateTime),
+    Column("timeout_until", UtcDateTime),
+    Column("limit_reached_until", Date),
+    Column("personal_data_event", BigInteger),
+    Column("personal_data_granted", Boolean),
+    Column("personal_data_at", UtcDateTime),
+    Column("phone", String(254)),
+    Column("email", String(254)),
+    Column("device", String(254)),
+    *[column for channel in vocab.CONSENT_CHANNELS for column in _channel_columns(channel)],
+    *[
+        Index(f"ix_contactability_{channel}_marketing", f"{channel}_marketing_from", "adult_from")
+        for channel in vocab.CONSENT_CHANNELS
+    ],
+)
 
 
 @event.listens_for(ContactHistory, "before_update")

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from lottocrm.contact_policy import ledger
+from lottocrm.contact_policy import ledger, tracking
 from lottocrm.contact_policy.models import ContactHistory
 from lottocrm.contact_policy.permits import _SEAL, Permit
 from lottocrm.contact_policy.reasons import Reason
@@ -87,14 +87,20 @@ def recheck(session: Session, pending: Sequence[Pending], *, at: dt.datetime) ->
     held ones in the caller's transaction."""
     if not pending:
         return []
+    tracking.settle(session)
     version, policy = current_policy(session)
     player_ids = sorted({p.player_id for p in pending})
     regions = dict(session.execute(select(Player.id, Player.region).where(Player.id.in_(player_ids))).all())
     gate: dict[tuple[str, str], dict[int, Any]] = {}
     for channel, message_class in {(p.channel, p.message_class) for p in pending}:
         query = eligibility_select(
-            channel=channel, message_class=message_class, at=at, policy=policy, policy_version=version
-        ).where(Player.id.in_(player_ids))
+            channel=channel,
+            message_class=message_class,
+            at=at,
+            policy=policy,
+            policy_version=version,
+            player_ids=player_ids,
+        )
         gate[(channel, message_class)] = {row.player_id: row for row in session.execute(query)}
 
     verdicts: dict[int, Verdict] = {}

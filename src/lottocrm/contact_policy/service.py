@@ -8,17 +8,19 @@ the decision API ask here, never the players' consent functions directly; only t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from lottocrm import clock
 from lottocrm.audit.service import Actor
 from lottocrm.audit.service import record as audit
 from lottocrm.contact_policy import facts as player_facts
+from lottocrm.contact_policy import standing
 from lottocrm.contact_policy.checks import blocking_reasons
-from lottocrm.contact_policy.document import CHANNELS, DEFAULT_POLICY, PolicySettings
+from lottocrm.contact_policy.document import CHANNELS, DEFAULT_POLICY, LONGEST_WINDOW, PolicySettings
 from lottocrm.contact_policy.errors import ContactPolicyError, UnknownPlayer  # noqa: F401 (re-exported)
 from lottocrm.contact_policy.models import MESSAGE_CLASSES, SOURCE_KINDS, PolicyVersion
 from lottocrm.contact_policy.permits import _SEAL, Permit
@@ -72,16 +74,27 @@ def current_policy(session: Session) -> tuple[int, PolicySettings]:
     once per transaction: a page or a batch asks many times, and a change is seen by the next one."""
     if (known := session.info.get(_POLICY_IN_SESSION)) is not None:
         return known
-    row = session.execute(
+    found = policy_in_force(session.connection())
+    session.info[_POLICY_IN_SESSION] = found
+    return found
+
+
+def policy_in_force(connection: Connection) -> tuple[int, PolicySettings]:
+    """The version in force and its settings, read on a connection (for loaders that have no session)."""
+    row = connection.execute(
         select(PolicyVersion.id, PolicyVersion.settings).order_by(PolicyVersion.id.desc()).limit(1)
     ).first()
-    found = (
+    return (
         (DEFAULT_VERSION, DEFAULT_POLICY)
         if row is None
         else (row.id, PolicySettings.model_validate(row.settings))
     )
-    session.info[_POLICY_IN_SESSION] = found
-    return found
+
+
+def refresh_players(connection: Connection, player_ids: Iterable[int]) -> int:
+    """Recompute the contactability rows of players a bulk loader wrote (players, identities, consents)
+    with Core on ``connection``, in its transaction: the gate sees them before the load commits."""
+    return standing.refresh(connection, player_ids, policy=policy_in_force(connection)[1])
 
 
 def save_policy(session: Session, *, actor: Actor, settings: PolicySettings, note: str) -> PolicyVersion:
@@ -99,6 +112,12 @@ def save_policy(session: Session, *, actor: Actor, settings: PolicySettings, not
     session.add(version)
     session.flush()
     session.info[_POLICY_IN_SESSION] = (version.id, settings)
+    # Caps moved: the rows of players with a touch in the longest window fold them in. (Synchronous: at
+    # the reference operator's 10^7 touched players a job would be kinder to the admin's page.)
+    connection = session.connection()
+    standing.refresh(
+        connection, standing.touched_since(connection, clock.now() - LONGEST_WINDOW), policy=settings
+    )
     audit(
         session,
         actor=actor,
@@ -115,6 +134,7 @@ def save_policy(session: Session, *, actor: Actor, settings: PolicySettings, not
 
 
 def _decided(
+    session: Session,
     found: player_facts.PlayerFacts,
     *,
     channel: str,
@@ -125,8 +145,9 @@ def _decided(
     source_kind: str,
     source_id: str | None,
 ) -> Decision:
-    player_id = found.player.id
+    player_id = found.player_id
     reasons = blocking_reasons(
+        session,
         found,
         channel=channel,
         message_class=message_class,
@@ -137,17 +158,16 @@ def _decided(
     common = {"player_id": player_id, "channel": channel, "message_class": message_class}
     if reasons:
         return Decision(**common, allowed=False, reasons=tuple(reasons), policy_version=version)
-    held_until = next_allowed(at, player_zone(found.player.region), policy.quiet_rule(channel, message_class))
+    held_until = next_allowed(at, player_zone(found["region"]), policy.quiet_rule(channel, message_class))
     if held_until is not None:
         held_until = spread(held_until, key=player_id, minutes=policy.release_spread_minutes)
-    consent = found.consents.get(("advertising" if message_class == "marketing" else "service", channel))
     permit = Permit(
         **common,
-        contact_point=found.contact_points[channel],  # type: ignore[arg-type]
+        contact_point=found.point(channel),  # type: ignore[arg-type]
         source_kind=source_kind,
         source_id=source_id,
         policy_version=version,
-        consent_event_id=consent.event_id if consent else None,
+        consent_event_id=found.cited_consent(channel, message_class),
         issued_at=at,
         not_before=held_until,
         seal=_SEAL,
@@ -172,14 +192,19 @@ def decide(
     source_kind: str = "system",
     source_id: str | None = None,
 ) -> Decision:
-    """May a ``message_class`` message reach ``player_id`` on ``channel`` at ``at`` (default now)?"""
+    """May a ``message_class`` message reach ``player_id`` on ``channel`` at ``at`` (default now)?
+
+    The facts are the ones recorded now (the contactability row); ``at`` moves the clock of the rules that
+    run out (an exclusion's end, a time-out, a cap window, quiet hours), so it means now or later. What was
+    decided at a past moment is in the contact history."""
     require_known(channel=channel, message_class=message_class, source_kind=source_kind)
     at = _aware(at)
     version, policy = current_policy(session)
-    found = player_facts.load(session, player_id=player_id, at=at)
+    found = player_facts.load(session, player_id=player_id)
     if found is None:
         raise UnknownPlayer("no player with id %(player_id)s", player_id=player_id)
     return _decided(
+        session,
         found,
         channel=channel,
         message_class=message_class,
@@ -198,11 +223,12 @@ def decide_channels(
     require_known(channel=CHANNELS[0], message_class=message_class)
     at = _aware(at)
     version, policy = current_policy(session)
-    found = player_facts.load(session, player_id=player_id, at=at)
+    found = player_facts.load(session, player_id=player_id)
     if found is None:
         raise UnknownPlayer("no player with id %(player_id)s", player_id=player_id)
     return {
         channel: _decided(
+            session,
             found,
             channel=channel,
             message_class=message_class,

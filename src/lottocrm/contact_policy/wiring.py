@@ -2,7 +2,8 @@ from lottocrm.manifest import Domain
 
 DOMAIN = Domain(
     name="contact_policy",
-    models=("lottocrm.contact_policy.models",),
+    # tracking: the session hooks that keep the contactability rows in step, installed with the tables.
+    models=("lottocrm.contact_policy.models", "lottocrm.contact_policy.tracking"),
     ui=("lottocrm.contact_policy.ui:router",),
     panels=("lottocrm.contact_policy.panels:player_panels",),
     timeline=("lottocrm.contact_policy.timeline:CONTACT_HISTORY_TIMELINE",),

@@ -31,6 +31,7 @@ from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from lottocrm.audit.service import Actor, record
+from lottocrm.contact_policy.service import refresh_players
 from lottocrm.ingest.context import CheckContext
 from lottocrm.ingest.facts_committed import FactsSeen, announce, announce_players, seen_in_lake
 from lottocrm.ingest.kinds import KINDS
@@ -240,6 +241,7 @@ def _import(
                 ctx = CheckContext(now, settings.timezone, connection, lake, duck)
                 sink = StoreSink(connection, spec)
                 _stream(spec, chunks, ctx, sink, quarantine_file, report)
+                refresh_players(connection, sink.player_ids)
                 kept = quarantine_file.keep() if quarantine_file else None
                 _insert_ledger(connection, spec, batch_id, sha256, report, now)
                 _audit(connection, actor, spec, batch_id, report)

@@ -23,6 +23,8 @@ from lottocrm.lake.writer import BatchWriter
 from lottocrm.presentation.csv_export import safe_table
 
 INSERT_ROWS = 10_000
+# Tables holding facts the contact policy reads, and the column naming their player.
+PLAYER_COLUMN = {"players": "id", "player_identities": "player_id", "consent_events": "player_id"}
 
 
 class StoreSink:
@@ -32,12 +34,17 @@ class StoreSink:
         self._json_columns = [c.name for c in self.table.columns if isinstance(c.type, JSON)]
         # The range of the rows' own ids (players, games…), for the event announcing the batch.
         self.seen = FactsSeen("id")
+        # Players whose gate facts the rows change: the contact policy recomputes their rows before commit.
+        self.player_ids: set[int] = set()
+        self._player_column = PLAYER_COLUMN.get(spec.target)
 
     def write(self, rows: pa.Table) -> None:
         columns = [name for name in rows.column_names if name in self.table.c]
         rows = rows.select(columns)
         if "id" in rows.column_names:
             self.seen.add(rows.select(["id"]))
+        if self._player_column in rows.column_names:
+            self.player_ids.update(rows[self._player_column].to_pylist())
         for start in range(0, rows.num_rows, INSERT_ROWS):
             records = rows.slice(start, INSERT_ROWS).to_pylist()
             for name in self._json_columns:

@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 from sqlalchemy import Engine
 
+from lottocrm.contact_policy.service import refresh_players
 from lottocrm.lake.store import Lake
 from lottocrm.simulator import database, ground_truth
 from lottocrm.simulator.behaviour import draw_behaviour
@@ -232,6 +233,7 @@ def write_chunk_rows(rows: ChunkRows, engine: Engine) -> None:
         database.insert_rows(connection, "player_identities", rows.identities)
         database.insert_rows(connection, "consent_events", rows.consents)
         database.insert_rows(connection, "responsible_gaming", rows.responsible_gaming)
+        refresh_players(connection, rows.players["id"].to_pylist())
 
 
 # Set in the parent just before the worker processes fork, so they inherit it instead of rebuilding it.

@@ -1,0 +1,336 @@
+"""The contactability row of each player (``models.contactability``), computed from the facts.
+
+The facts stay where they are: the consent ledger, the responsible-gaming state, the identities, the list of
+unreachable addresses and the cap ledger. This module derives one row per player from them, so that
+``decide`` reads one row and an audience count over 2·10^7 players is an index range per channel
+(``selection.py``). ``refresh`` recomputes the rows of some players inside the caller's transaction;
+``tracking.py`` calls it for whatever a session changed, the cap ledger for the players it touched, bulk
+loaders for the players they wrote; ``rebuild`` recomputes every row.
+
+Two writers refreshing one player at once could each compute from a snapshot without the other's fact; so
+``refresh`` first locks the players' rows (PostgreSQL ``FOR NO KEY UPDATE``, in id order, as the cap ledger
+does) and reads the facts after it holds the lock: the last writer sees everything committed before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from lottocrm import clock, vocab
+from lottocrm.contact_policy.document import LONGEST_WINDOW, WINDOWS, CapRule, PolicySettings
+from lottocrm.contact_policy.models import ContactTouch, UnreachablePoint, contactability
+from lottocrm.contact_policy.rules import Touch
+from lottocrm.players.consents import ADULT_AGE
+from lottocrm.players.models import ConsentEvent, Player, PlayerIdentity, ResponsibleGaming
+
+CHANNELS = vocab.CONSENT_CHANNELS
+# The identity that carries each channel; banners ("web") reach the signed-in player, not an address.
+IDENTITY_OF_CHANNEL = {"sms": "phone", "call": "phone", "email": "email", "push": "device"}
+POINT_KINDS = ("phone", "email", "device")
+# "Stopped with no end in sight" and "nothing stops it", as moments both databases store and compare.
+NEVER = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+ALWAYS = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_TICK = dt.timedelta(microseconds=1)
+# Players per read of the facts (an IN list both databases take comfortably).
+BATCH = 2_000
+
+
+def web_point(player_id: int) -> str:
+    return f"player:{player_id}"
+
+
+def adult_on(birth: dt.date) -> dt.date:
+    """The day a player born on ``birth`` turns 18 (born on 29 February: 1 March in a common year), the
+    first day ``players.consents.is_under_age`` says no."""
+    try:
+        return birth.replace(year=birth.year + ADULT_AGE)
+    except ValueError:
+        return dt.date(birth.year + ADULT_AGE, 3, 1)
+
+
+def _day_after(day: dt.date | None) -> dt.datetime | None:
+    return None if day is None else clock.day_bounds(day)[1]
+
+
+def cap_rules(policy: PolicySettings, channel: str) -> tuple[CapRule, ...]:
+    """The caps on ``channel`` for the classes the policy caps (the same rules for each of them)."""
+    return (
+        tuple(rule for rule in policy.caps if rule.channel in (channel, "all"))
+        if policy.capped_classes
+        else ()
+    )
+
+
+def cap_ends(
+    rules: Iterable[CapRule], *, own: Sequence[Touch], shared: Sequence[Touch], channel: str, point: str
+) -> dt.datetime | None:
+    """The first moment none of ``rules`` stops one more message to ``point`` (None: none stops it now).
+
+    A rule of limit L over window W stops a message at ``at`` while L touches are at or after ``at − W``,
+    that is until the L-th latest touch plus W: the same count as ``rules.cap_hit``, solved for ``at``.
+    """
+    ends: dt.datetime | None = None
+    for rule in rules:
+        pool = [*own, *shared] if rule.per == "contact_point" else own
+        times = sorted(
+            (
+                touch.at
+                for touch in pool
+                if (rule.channel == "all" or touch.channel == rule.channel)
+                and (rule.per == "player" or touch.contact_point == point)
+            ),
+            reverse=True,
+        )
+        if len(times) >= rule.limit:
+            end = times[rule.limit - 1] + WINDOWS[rule.window] + _TICK
+            ends = end if ends is None else max(ends, end)
+    return ends
+
+
+class _Facts:
+    """The facts of a batch of players, read in five queries."""
+
+    def __init__(self, connection: Connection, player_ids: Sequence[int], now: dt.datetime) -> None:
+        rg = ResponsibleGaming
+        self.players = connection.execute(
+            select(
+                Player.id,
+                Player.status,
+                Player.region,
+                Player.under_age,
+                Player.birth_date,
+                rg.self_excluded_until,
+                rg.returned_at,
+                rg.timeout_until,
+                rg.limit_reached_until,
+            )
+            .outerjoin(rg, rg.player_id == Player.id)
+            .where(Player.id.in_(player_ids))
+        ).all()
+        # kind → the identity a message uses: verified first, then the most recently added.
+        self.points: dict[int, dict[str, str]] = defaultdict(dict)
+        for player_id, kind, value in connection.execute(
+            select(PlayerIdentity.player_id, PlayerIdentity.kind, PlayerIdentity.value)
+            .where(PlayerIdentity.player_id.in_(player_ids), PlayerIdentity.kind.in_(POINT_KINDS))
+            .order_by(
+                PlayerIdentity.verified.desc(), PlayerIdentity.created_at.desc(), PlayerIdentity.id.desc()
+            )
+        ):
+            self.points[player_id].setdefault(kind, value)
+        addresses = sorted({value for kinds in self.points.values() for value in kinds.values()})
+        self.unreachable = {
+            (row.channel, row.contact_point): row
+            for row in connection.execute(
+                select(UnreachablePoint).where(UnreachablePoint.contact_point.in_(addresses))
+            )
+        }
+        # player → (purpose, channel) → its latest event; "latest" as the consent ledger defines it.
+        self.consents: dict[int, dict[tuple[str, str], Any]] = defaultdict(dict)
+        for event in connection.execute(
+            select(
+                ConsentEvent.id,
+                ConsentEvent.player_id,
+                ConsentEvent.purpose,
+                ConsentEvent.channel,
+                ConsentEvent.granted,
+                ConsentEvent.occurred_at,
+            )
+            .where(ConsentEvent.player_id.in_(player_ids))
+            .order_by(ConsentEvent.occurred_at, ConsentEvent.id)
+        ):
+            self.consents[event.player_id][(event.purpose, event.channel)] = event
+        since = now - LONGEST_WINDOW
+        touch_columns = (
+            ContactTouch.player_id,
+            ContactTouch.channel,
+            ContactTouch.contact_point,
+            ContactTouch.at,
+        )
+        self.own: dict[int, list[Touch]] = defaultdict(list)
+        self.on_point: dict[str, list[tuple[int, Touch]]] = defaultdict(list)
+        for touch in connection.execute(
+            select(*touch_columns).where(
+                or_(ContactTouch.player_id.in_(player_ids), ContactTouch.contact_point.in_(addresses)),
+                ContactTouch.at >= since,
+            )
+        ):
+            counted = Touch(touch.channel, touch.contact_point, touch.at)
+            self.own[touch.player_id].append(counted)
+            self.on_point[touch.contact_point].append((touch.player_id, counted))
+
+
+def _channel_values(
+    facts: _Facts, player: Any, channel: str, policy: PolicySettings, point: str | None, stops_all: bool
+) -> dict[str, Any]:
+    consents = facts.consents.get(player.id, {})
+    advertising = consents.get(("advertising", channel))
+    service = consents.get(("service", channel))
+    unreachable = facts.unreachable.get((channel, point)) if point else None
+    ends = None
+    if point is not None:
+        ends = cap_ends(
+            cap_rules(policy, channel),
+            own=facts.own.get(player.id, []),
+            shared=[touch for owner, touch in facts.on_point.get(point, []) if owner != player.id],
+            channel=channel,
+            point=point,
+        )
+    if stops_all or not (advertising and advertising.granted) or point is None or unreachable is not None:
+        marketing_from = NEVER
+    else:
+        waits = [
+            ALWAYS,
+            _day_after(player.self_excluded_until),
+            player.timeout_until,
+            _day_after(player.limit_reached_until),
+            ends if "marketing" in policy.capped_classes else None,
+        ]
+        marketing_from = max(moment for moment in waits if moment is not None)
+    return {
+        f"{channel}_consent_event": advertising.id if advertising else None,
+        f"{channel}_consent_granted": advertising.granted if advertising else None,
+        f"{channel}_consent_at": advertising.occurred_at if advertising else None,
+        f"{channel}_service_event": service.id if service else None,
+        f"{channel}_service_granted": service.granted if service else None,
+        f"{channel}_service_at": service.occurred_at if service else None,
+        f"{channel}_unreachable": unreachable.reason if unreachable else None,
+        f"{channel}_unreachable_since": unreachable.since if unreachable else None,
+        f"{channel}_cap_ends": ends,
+        f"{channel}_marketing_from": marketing_from,
+    }
+
+
+def _row(facts: _Facts, player: Any, policy: PolicySettings, now: dt.datetime) -> dict[str, Any]:
+    personal = [
+        event
+        for (purpose, _), event in facts.consents.get(player.id, {}).items()
+        if purpose == "personal_data"
+    ]
+    personal_data = max(personal, key=lambda event: (event.occurred_at, event.id), default=None)
+    points = facts.points.get(player.id, {})
+    if player.under_age:
+        adult_from = NEVER
+    elif player.birth_date is not None:
+        adult_from = clock.day_bounds(adult_on(player.birth_date))[0]
+    else:
+        adult_from = None
+    # What stops marketing on every channel with no end: the account, a self-exclusion not yet followed
+    # by a decision to return, the personal-data consent. Age is kept apart (``adult_from``) because whether
+    # an unknown age stops marketing is a setting.
+    stops_all = (
+        player.status != "active"
+        or (player.self_excluded_until is not None and player.returned_at is None)
+        or not (personal_data and personal_data.granted)
+    )
+    row: dict[str, Any] = {
+        "player_id": player.id,
+        "refreshed_at": now,
+        "status": player.status,
+        "region": player.region,
+        "under_age": bool(player.under_age),
+        "birth_date": player.birth_date,
+        "adult_from": adult_from,
+        "self_excluded_until": player.self_excluded_until,
+        "returned_at": player.returned_at,
+        "timeout_until": player.timeout_until,
+        "limit_reached_until": player.limit_reached_until,
+        "personal_data_event": personal_data.id if personal_data else None,
+        "personal_data_granted": personal_data.granted if personal_data else None,
+        "personal_data_at": personal_data.occurred_at if personal_data else None,
+        **{kind: points.get(kind) for kind in POINT_KINDS},
+    }
+    for channel in CHANNELS:
+        kind = IDENTITY_OF_CHANNEL.get(channel)
+        point = points.get(kind) if kind else web_point(player.id)
+        row.update(_channel_values(facts, player, channel, policy, point, stops_all))
+    return row
+
+
+def _lock(connection: Connection, player_ids: Sequence[int]) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            select(Player.id)
+            .where(Player.id.in_(player_ids))
+            .order_by(Player.id)
+            .with_for_update(key_share=True)
+        )
+
+
+def _upsert(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(contactability)
+    updated = {
+        column.name: statement.excluded[column.name]
+        for column in contactability.columns
+        if column.name != "player_id"
+    }
+    connection.execute(statement.on_conflict_do_update(index_elements=["player_id"], set_=updated), rows)
+
+
+def refresh(
+    connection: Connection,
+    player_ids: Iterable[int],
+    *,
+    policy: PolicySettings,
+    now: dt.datetime | None = None,
+) -> int:
+    """Recompute the rows of ``player_ids`` from the facts, in the caller's transaction; a player who no
+    longer exists loses their row. Returns how many rows were written."""
+    moment = now or clock.now()
+    ordered = sorted(set(player_ids))
+    written = 0
+    for start in range(0, len(ordered), BATCH):
+        batch = ordered[start : start + BATCH]
+        _lock(connection, batch)
+        facts = _Facts(connection, batch, moment)
+        rows = [_row(facts, player, policy, moment) for player in facts.players]
+        if rows:
+            _upsert(connection, rows)
+        gone = set(batch) - {row["player_id"] for row in rows}
+        if gone:
+            connection.execute(delete(contactability).where(contactability.c.player_id.in_(sorted(gone))))
+        written += len(rows)
+    return written
+
+
+def owners_of(connection: Connection, points: Iterable[str]) -> list[int]:
+    """The players whose identities are ``points`` (an address marked unreachable names no player)."""
+    values = sorted(set(points))
+    if not values:
+        return []
+    return list(connection.scalars(select(PlayerIdentity.player_id).where(PlayerIdentity.value.in_(values))))
+
+
+def touched_since(connection: Connection, since: dt.datetime) -> list[int]:
+    """Players with a touch in the cap ledger since ``since``: whose caps a change of policy moves."""
+    return list(connection.scalars(select(ContactTouch.player_id).where(ContactTouch.at >= since).distinct()))
+
+
+def rebuild(connection: Connection, *, policy: PolicySettings, batch: int = 20_000) -> int:
+    """Recompute every player's row, in id ranges (for an upgrade, a bulk load, or a check)."""
+    written, after = 0, None
+    while True:
+        query = select(Player.id).order_by(Player.id).limit(batch)
+        if after is not None:
+            query = query.where(Player.id > after)
+        ids = list(connection.scalars(query))
+        if not ids:
+            return written
+        written += refresh(connection, ids, policy=policy)
+        after = ids[-1]
+
+
+def stale_rows(connection: Connection) -> int:
+    """Players with no row (a writer that bypassed the refresh): a check for tests and operations."""
+    return connection.execute(
+        select(func.count())
+        .select_from(Player)
+        .outerjoin(contactability, contactability.c.player_id == Player.id)
+        .where(and_(contactability.c.player_id.is_(None)))
+    ).scalar_one()
