@@ -15,13 +15,16 @@ from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine
 
 
-def on_each_dialect(postgres_admin_url: str | None, measure: Callable[[Engine, str], None]) -> None:
+def on_each_dialect(
+    postgres_admin_url: str | None, measure: Callable[[Engine, str], None], *, skip_sqlite: bool = False
+) -> None:
     """``measure(engine, label)`` on a fresh SQLite database, then on a fresh PostgreSQL one if asked."""
-    with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
-        migrate.upgrade(engine)
-        measure(engine, "SQLite")
-        engine.dispose()
+    if not skip_sqlite:
+        with tempfile.TemporaryDirectory(dir=Path.cwd()) as folder:
+            engine = make_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
+            migrate.upgrade(engine)
+            measure(engine, "SQLite")
+            engine.dispose()
     if not postgres_admin_url:
         return
     name = f"lottocrm_bench_{uuid.uuid4().hex[:8]}"

@@ -20,12 +20,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from lottocrm import clock, vocab
 from lottocrm.contact_policy.document import LONGEST_WINDOW, WINDOWS, CapRule, PolicySettings
 from lottocrm.contact_policy.models import ContactTouch, UnreachablePoint, contactability
 from lottocrm.contact_policy.rules import Touch
+from lottocrm.db.base import UtcDateTime
 from lottocrm.players.consents import ADULT_AGE
 from lottocrm.players.models import ConsentEvent, Player, PlayerIdentity, ResponsibleGaming
 
@@ -262,15 +262,43 @@ def _lock(connection: Connection, player_ids: Sequence[int]) -> None:
         )
 
 
+_COLUMNS = tuple(column.name for column in contactability.columns)
+
+
+def _sqlite_stamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_converter(column: Any) -> Any:
+    """How SQLAlchemy's SQLite types store a column's values: naive UTC text, ISO dates, 0/1."""
+    kind = column.type.python_type if not isinstance(column.type, UtcDateTime) else dt.datetime
+    return {dt.datetime: _sqlite_stamp, dt.date: dt.date.isoformat, bool: int}.get(kind)
+
+
+_SQLITE_COLUMNS = tuple((column.name, _sqlite_converter(column)) for column in contactability.columns)
+
+
 def _upsert(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(contactability)
-    updated = {
-        column.name: statement.excluded[column.name]
-        for column in contactability.columns
-        if column.name != "player_id"
-    }
-    connection.execute(statement.on_conflict_do_update(index_elements=["player_id"], set_=updated), rows)
+    """Insert or replace the rows. Straight to the driver: a batch of 2 000 rows of 66 columns spent most
+    of its time in per-value type processing, and these values are already what the column types make."""
+    on_sqlite = connection.dialect.name == "sqlite"
+    mark = "?" if on_sqlite else "%s"
+    statement = (
+        f"INSERT INTO contactability ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))}) "
+        "ON CONFLICT (player_id) DO UPDATE SET "
+        + ", ".join(f"{name} = excluded.{name}" for name in _COLUMNS if name != "player_id")
+    )
+    if on_sqlite:
+        values = [
+            tuple(
+                None if (value := row[name]) is None else value if convert is None else convert(value)
+                for name, convert in _SQLITE_COLUMNS
+            )
+            for row in rows
+        ]
+    else:
+        values = [tuple(row[name] for name in _COLUMNS) for row in rows]
+    connection.exec_driver_sql(statement, values)
 
 
 def refresh(
