@@ -34,6 +34,8 @@ ACTION_LABELS = {
     # The contact policy and messaging.
     "contact_policy.change": "Contact policy changed",
     "contact_policy.unreachable": "Contact marked unreachable",
+    "contact_policy.cap_exemption": "Campaign exempted from contact caps",
+    "contact_policy.cap_exemption_revoked": "Contact caps exemption revoked",
     "message_template.create": "Message template created",
     "message_template.update": "Message template renamed",
     "message_template.save_draft": "Message template draft saved",

@@ -18,6 +18,8 @@ class Permission(StrEnum):
     USERS_MANAGE = "users:manage"
     POLICY_VIEW = "contact_policy:view"
     POLICY_EDIT = "contact_policy:edit"
+    # Let a campaign past the contact caps (never past responsible gaming, age or consent).
+    POLICY_EXEMPT_CAPS = "contact_policy:exempt_caps"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -30,6 +32,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.REPORTS_VIEW,
             Permission.AUDIT_VIEW,
             Permission.POLICY_VIEW,
+            Permission.POLICY_EXEMPT_CAPS,
         }
     ),
     "marketer": frozenset({Permission.REPORTS_VIEW, Permission.POLICY_VIEW}),

@@ -23,6 +23,7 @@ from lottocrm.audit.service import Actor
 from lottocrm.audit.service import record as audit
 from lottocrm.contact_policy import tracking
 from lottocrm.contact_policy.document import LONGEST_WINDOW
+from lottocrm.contact_policy.exemptions import exempted
 from lottocrm.contact_policy.models import OUTCOMES, ContactHistory, ContactTouch, UnreachablePoint
 from lottocrm.contact_policy.permits import Permit
 from lottocrm.contact_policy.reasons import Reason
@@ -149,15 +150,21 @@ def reserve(
         own[player_id].append(touch)
         by_point[point].append((player_id, touch))
     written: list[dict[str, Any]] = []
+    # Campaigns a role with that right let past the caps: their messages take a place without a check.
+    free = exempted(session, [(permit.source_kind, permit.source_id) for permit, _ in capped])
     for permit, message_id in capped:
         shared = [touch for owner, touch in by_point[permit.contact_point] if owner != permit.player_id]
-        hit = cap_hit(
-            own[permit.player_id],
-            rules=policy.caps_for(permit.channel, permit.message_class),
-            channel=permit.channel,
-            contact_point=permit.contact_point,
-            at=moment,
-            shared_point_touches=shared,
+        hit = (
+            None
+            if (permit.source_kind, permit.source_id) in free
+            else cap_hit(
+                own[permit.player_id],
+                rules=policy.caps_for(permit.channel, permit.message_class),
+                channel=permit.channel,
+                contact_point=permit.contact_point,
+                at=moment,
+                shared_point_touches=shared,
+            )
         )
         if hit is not None:
             answers[message_id] = Reason.of(

@@ -117,6 +117,24 @@ class UnreachablePoint(Base):
     since: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
+class CapExemption(Base):
+    """A campaign (or another source of messages) let past the caps by someone whose role has that right:
+    responsible gaming, age, consent, reachability and quiet hours still apply. Active until revoked; both
+    audited."""
+
+    __tablename__ = "contact_cap_exemptions"
+    __table_args__ = (Index("ix_contact_cap_exemptions_source", "source_kind", "source_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_kind: Mapped[str] = mapped_column(choice("contact_source_kind", SOURCE_KINDS))
+    source_id: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(500))
+    granted_by: Mapped[str] = mapped_column(String(100))
+    granted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
 def _channel_columns(channel: str) -> list[Column[object]]:
     return [
         # The latest advertising and service consent events on the channel (the permit cites them).

@@ -18,6 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from lottocrm.contact_policy import ledger, tracking
+from lottocrm.contact_policy.exemptions import exempted
 from lottocrm.contact_policy.models import ContactHistory
 from lottocrm.contact_policy.permits import _SEAL, Permit
 from lottocrm.contact_policy.reasons import Reason
@@ -106,9 +107,14 @@ def recheck(session: Session, pending: Sequence[Pending], *, at: dt.datetime) ->
     verdicts: dict[int, Verdict] = {}
     history: list[dict[str, Any]] = []
     to_reserve: list[tuple[Permit, int]] = []
+    free = exempted(session, [(p.source_kind, p.source_id) for p in pending])
     for item in pending:
         row = gate[(item.channel, item.message_class)].get(item.player_id)
-        if row is None or row.blocked_by is not None:
+        # A cap of an exempted campaign is not a stop; the ledger below takes its place unchecked.
+        capped_only = (
+            row is not None and row.blocked_by == "cap" and (item.source_kind, item.source_id) in free
+        )
+        if row is None or (row.blocked_by is not None and not capped_only):
             reason = _why_blocked(session, item, at)
         elif row.contact_point != item.contact_point:
             reason = Reason.of("contact_changed")

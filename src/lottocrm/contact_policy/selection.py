@@ -73,14 +73,16 @@ def eligibility_select(
     policy_version: int = 0,
     requires_known_adult: bool | None = None,
     player_ids: Sequence[int] | None = None,
+    caps_exempt: bool = False,
 ) -> Select[Any]:
     """Every player (or those of ``player_ids``): ``player_id``, ``blocked_by`` (the first failed check,
-    NULL: may be contacted), ``contact_point``, ``consent_event_id`` and ``policy_version``."""
+    NULL: may be contacted), ``contact_point``, ``consent_event_id`` and ``policy_version``.
+    ``caps_exempt``: for a campaign exempted from the caps (``exemptions.py``), which then stop nobody."""
     _checked(channel, message_class, at)
     day = clock.operator_day(at)
     row = contactability.c
     point = _point(channel)
-    capped = bool(policy.caps_for(channel, message_class))
+    capped = bool(policy.caps_for(channel, message_class)) and not caps_exempt
     conditions: dict[str, ColumnElement[bool]] = {
         "player_not_active": row.status != "active",
         "under_age": row.adult_from > at,
@@ -115,7 +117,8 @@ def eligibility_select(
 
 def eligible_select(**arguments: Any) -> Select[Any]:
     """The players a message may reach (``player_id``, ``contact_point``, ``consent_event_id``)."""
-    if arguments.get("message_class") != "marketing":
+    if arguments.get("message_class") != "marketing" or arguments.get("caps_exempt"):
+        # The folded marketing_from includes the caps: other classes and exempted campaigns read the checks.
         every = eligibility_select(**arguments).subquery("eligibility")
         return select(every.c.player_id, every.c.contact_point, every.c.consent_event_id).where(
             every.c.blocked_by.is_(None)

@@ -22,6 +22,7 @@ from lottocrm.contact_policy import standing
 from lottocrm.contact_policy.checks import blocking_reasons
 from lottocrm.contact_policy.document import CHANNELS, DEFAULT_POLICY, LONGEST_WINDOW, PolicySettings
 from lottocrm.contact_policy.errors import ContactPolicyError, UnknownPlayer  # noqa: F401 (re-exported)
+from lottocrm.contact_policy.exemptions import exempted
 from lottocrm.contact_policy.models import MESSAGE_CLASSES, SOURCE_KINDS, PolicyVersion
 from lottocrm.contact_policy.permits import _SEAL, Permit
 from lottocrm.contact_policy.reasons import Reason
@@ -156,6 +157,10 @@ def _decided(
         requires_known_adult=get_settings().marketing_requires_known_adult,
     )
     common = {"player_id": player_id, "channel": channel, "message_class": message_class}
+    if any(reason.code == "cap" for reason in reasons) and (source_kind, source_id) in exempted(
+        session, [(source_kind, source_id)]
+    ):
+        reasons = [reason for reason in reasons if reason.code != "cap"]
     if reasons:
         return Decision(**common, allowed=False, reasons=tuple(reasons), policy_version=version)
     held_until = next_allowed(at, player_zone(found["region"]), policy.quiet_rule(channel, message_class))

@@ -1,4 +1,4 @@
-"""contact policy: the contactability row of each player, built for the players already there
+"""contact policy: the contactability row of each player, built for the players already there; cap exemptions
 
 Revision ID: 0030
 Revises: 0019
@@ -16,6 +16,7 @@ branch_labels = None
 depends_on = None
 
 CHANNELS = ("sms", "email", "push", "call", "web")
+SOURCE_KINDS = ("campaign", "journey", "case", "survey", "banner", "operator", "test", "system")
 
 
 def _channel_columns(channel: str) -> list[sa.Column]:
@@ -71,6 +72,30 @@ def upgrade() -> None:
             [f"{channel}_marketing_from", "adult_from"],
             unique=False,
         )
+    op.create_table(
+        "contact_cap_exemptions",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "source_kind",
+            sa.Enum(
+                *SOURCE_KINDS, name="contact_source_kind", native_enum=False, create_constraint=True, length=8
+            ),
+            nullable=False,
+        ),
+        sa.Column("source_id", sa.String(length=100), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("granted_by", sa.String(length=100), nullable=False),
+        sa.Column("granted_at", stamp, nullable=False),
+        sa.Column("revoked_by", sa.String(length=100), nullable=True),
+        sa.Column("revoked_at", stamp, nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_cap_exemptions")),
+    )
+    op.create_index(
+        "ix_contact_cap_exemptions_source",
+        "contact_cap_exemptions",
+        ["source_kind", "source_id"],
+        unique=False,
+    )
     _build_rows()
 
 
@@ -92,6 +117,8 @@ def _build_rows() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_contact_cap_exemptions_source", table_name="contact_cap_exemptions")
+    op.drop_table("contact_cap_exemptions")
     for channel in CHANNELS:
         op.drop_index(f"ix_contactability_{channel}_marketing", table_name="contactability")
     op.drop_table("contactability")
