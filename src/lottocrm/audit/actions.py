@@ -34,6 +34,7 @@ ACTION_LABELS = {
     # The contact policy and messaging.
     "contact_policy.change": "Contact policy changed",
     "contact_policy.unreachable": "Contact marked unreachable",
+    "messaging.push_subscription": "Browser push subscription registered",
     "message_template.create": "Message template created",
     "message_template.update": "Message template renamed",
     "message_template.save_draft": "Message template draft saved",

@@ -18,6 +18,8 @@ class Permission(StrEnum):
     USERS_MANAGE = "users:manage"
     POLICY_VIEW = "contact_policy:view"
     POLICY_EDIT = "contact_policy:edit"
+    # The operator's website registering a browser's push subscription for a player (machines only).
+    PUSH_SUBSCRIBE = "push:subscribe"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -49,4 +51,6 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
 MASKED_ROLES = frozenset({"analyst"})
 
 # What a machine API key may be scoped to; editing players stays with people.
-API_KEY_SCOPES = frozenset({Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.REPORTS_VIEW})
+API_KEY_SCOPES = frozenset(
+    {Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.REPORTS_VIEW, Permission.PUSH_SUBSCRIBE}
+)

@@ -45,6 +45,7 @@ def gateways() -> None:
             "LOTTOCRM_FCM_PROJECT": "lottocrm-sandbox",
             "LOTTOCRM_FCM_ACCESS_TOKEN": local.push.fcm_access_token,
             "LOTTOCRM_FCM_ENDPOINT": local.push.fcm_endpoint,
+            "LOTTOCRM_VAPID_PRIVATE_KEY": local.vapid.private_key,
         }
         typer.echo(" ".join(f"{name}={value}" for name, value in exports.items()))
         try:
@@ -59,14 +60,17 @@ def gateways() -> None:
 def dispatch(
     once: bool = typer.Option(False, "--once", help="Send what is due now, then exit."),
 ) -> None:
-    """Send queued messages through the channels configured by LOTTOCRM_SMPP_*, _SMTP_* and _FCM_* (see
-    `lottocrm gateways` for local ones) until stopped; the contact policy is asked again for each."""
+    """Send queued messages through the channels configured by LOTTOCRM_SMPP_*, _SMTP_*, _FCM_* and _VAPID_*
+    (see `lottocrm gateways` for local ones) until stopped; the contact policy is asked again for each."""
     from lottocrm.messaging.channels.email.settings import load_smtp_settings
     from lottocrm.messaging.channels.email.transport import SmtpTransport
     from lottocrm.messaging.channels.mobile_push.settings import load_fcm_settings
     from lottocrm.messaging.channels.mobile_push.transport import FcmTransport
+    from lottocrm.messaging.channels.push_router import PushRouter
     from lottocrm.messaging.channels.sms.settings import smpp_settings_from_env
     from lottocrm.messaging.channels.sms.transport import SmppTransport
+    from lottocrm.messaging.channels.webpush.settings import load_webpush_settings
+    from lottocrm.messaging.channels.webpush.transport import WebPushTransport
     from lottocrm.messaging.sender import Sender
 
     engine = get_engine(load_settings())
@@ -75,12 +79,19 @@ def dispatch(
         transports["sms"] = SmppTransport(settings=smpp_settings_from_env())
     if os.environ.get("LOTTOCRM_SMTP_HOST"):
         transports["email"] = SmtpTransport(settings=load_smtp_settings())
-    if os.environ.get("LOTTOCRM_FCM_PROJECT"):
-        transports["push"] = FcmTransport(settings=load_fcm_settings())
+    # One push channel: browsers' subscriptions by web push, app tokens by FCM, whichever is configured.
+    app = FcmTransport(settings=load_fcm_settings()) if os.environ.get("LOTTOCRM_FCM_PROJECT") else None
+    web = (
+        WebPushTransport(settings=load_webpush_settings())
+        if os.environ.get("LOTTOCRM_VAPID_PRIVATE_KEY")
+        else None
+    )
+    if app is not None or web is not None:
+        transports["push"] = PushRouter(web=web, app=app)
     if not transports:
         fail(
-            "no channel is configured: set LOTTOCRM_SMPP_HOST (SMS), LOTTOCRM_SMTP_HOST (e-mail) or "
-            "LOTTOCRM_FCM_PROJECT (app push)"
+            "no channel is configured: set LOTTOCRM_SMPP_HOST (SMS), LOTTOCRM_SMTP_HOST (e-mail), "
+            "LOTTOCRM_FCM_PROJECT (app push) or LOTTOCRM_VAPID_PRIVATE_KEY (web push)"
         )
 
     async def run() -> None:

@@ -32,7 +32,7 @@ from lottocrm.contact_policy.permits import Permit
 from lottocrm.contact_policy.reasons import Reason
 from lottocrm.contact_policy.release import Pending, recheck
 from lottocrm.db.engine import transaction
-from lottocrm.messaging import unsubscribe
+from lottocrm.messaging import push_subscriptions, unsubscribe
 from lottocrm.messaging.channels.base import OutgoingMessage, SendResult, Transport
 from lottocrm.messaging.models import Message
 from lottocrm.settings import get_settings
@@ -103,7 +103,12 @@ def claim(
         for m in messages
     ]
     claimed: list[Claimed] = []
-    for message, verdict in zip(messages, recheck(session, pending, at=now), strict=True):
+    verdicts = recheck(session, pending, at=now)
+    # A browser's subscription is read when its message leaves: its keys may have been renewed since.
+    subscriptions = push_subscriptions.addresses(
+        session, (m.contact_point for m, v in zip(messages, verdicts, strict=True) if v.permit is not None)
+    )
+    for message, verdict in zip(messages, verdicts, strict=True):
         if verdict.permit is not None:
             message.status, message.attempts, message.attempted_at = "sending", message.attempts + 1, now
             claimed.append(
@@ -113,7 +118,7 @@ def claim(
                     outgoing=OutgoingMessage(
                         message_id=message.id,
                         channel=message.channel,
-                        to=message.address,
+                        to=subscriptions.get(message.contact_point, message.address),
                         body=message.body,
                         subject=message.subject,
                         html=message.html,
@@ -183,6 +188,8 @@ def settle(
                         reason=error.reason,
                         at=now,
                     )
+                    if push_subscriptions.is_webpush_point(item.permit.contact_point):
+                        push_subscriptions.mark_gone(session, device=item.permit.contact_point, at=now)
                 report.failed += 1
         session.execute(
             update(Message).where(Message.id == message_id, Message.status == "sending").values(**values)
