@@ -1,7 +1,7 @@
-"""Web push through the dispatcher, end to end: a browser subscription registered for a player (the service and
-the website's API), the gate's permit for its device, the dispatcher's push channel routing it to web push,
-the local push endpoint decrypting it (real HTTP, real RFC 8291 encryption, VAPID checked); a 410 marks the
-subscription gone and the device unreachable; bad subscriptions are refused naming the field."""
+"""Web push through the dispatcher, end to end: a browser subscription registered for a player (the service
+and the website's API), the gate's permit for its device, the dispatcher's push channel routing it to web
+push, the local push endpoint decrypting it (real HTTP, real RFC 8291 encryption, VAPID checked); a 410 marks
+the subscription gone and the device unreachable; bad subscriptions are refused naming the field."""
 
 from __future__ import annotations
 
