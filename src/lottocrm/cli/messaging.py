@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import signal
 
@@ -31,7 +32,7 @@ def gateways() -> None:
             loop.add_signal_handler(signum, stop.set)
         smsc = f"{local.smsc.host}:{local.smsc.port}"
         say(f"SMSC (SMPP 3.4)  {smsc}  system id {SYSTEM_ID}, password {PASSWORD}")
-        say(f"SMTP sink        {local.smtp.host}:{local.smtp.port}")
+        say(f"SMTP sink        {local.smtp.host}:{local.smtp.port}  (message search {local.mail_status.url})")
         say(f"web push         {local.push.base_url}")
         say("point `lottocrm dispatch` at them (Ctrl-C stops the gateways):", markup=False)
         exports = {
@@ -42,6 +43,7 @@ def gateways() -> None:
             "LOTTOCRM_SMPP_SOURCE_ADDR": SENDER,
             "LOTTOCRM_SMTP_HOST": local.smtp.host,
             "LOTTOCRM_SMTP_PORT": local.smtp.port,
+            "LOTTOCRM_SMTP_STATUS_URL": local.mail_status.url,
             "LOTTOCRM_FCM_PROJECT": "lottocrm-sandbox",
             "LOTTOCRM_FCM_ACCESS_TOKEN": local.push.fcm_access_token,
             "LOTTOCRM_FCM_ENDPOINT": local.push.fcm_endpoint,
@@ -59,6 +61,13 @@ def gateways() -> None:
 
 def dispatch(
     once: bool = typer.Option(False, "--once", help="Send what is due now, then exit."),
+    lease_seconds: float = typer.Option(
+        600.0,
+        "--lease-seconds",
+        min=0.0,
+        help="A message still 'sending' after this long belongs to a dead sender: it is looked up at the "
+        "provider (or left in doubt) before anything else is sent.",
+    ),
 ) -> None:
     """Send queued messages through the channels configured by LOTTOCRM_SMPP_*, _SMTP_*, _FCM_* and _VAPID_*
     (see `lottocrm gateways` for local ones) until stopped; the contact policy is asked again for each."""
@@ -95,7 +104,15 @@ def dispatch(
         )
 
     async def run() -> None:
+        lease = dt.timedelta(seconds=lease_seconds)
         async with Sender(engine, transports) as sender:
+            for channel, settled in (await sender.reconcile(lease=lease)).items():
+                if settled.sent or settled.requeued or settled.in_doubt or settled.unanswered:
+                    say(
+                        f"{channel}: a stopped sender's messages: {settled.sent} taken by the provider, "
+                        f"{settled.requeued} queued again, {settled.in_doubt} in doubt, "
+                        f"{settled.unanswered} to ask again later"
+                    )
             if once:
                 for channel, report in (await sender.drain()).items():
                     say(
@@ -109,6 +126,6 @@ def dispatch(
                 with contextlib.suppress(NotImplementedError):
                     loop.add_signal_handler(signum, stop.set)
             say(f"sending on {', '.join(transports)} until stopped (Ctrl-C)")
-            await sender.run(stop)
+            await sender.run(stop, lease=lease)
 
     asyncio.run(run())

@@ -11,8 +11,9 @@ A batch goes through three steps, each its own transaction except the sending:
    its cap place given back), or failed for good (an unreachable address is marked so). Commit.
 
 A worker that dies between 1 and 3 leaves messages ``sending``: the provider may or may not have taken
-them, so they are never sent again blindly. ``mark_in_doubt`` turns those older than the lease into
-``in_doubt`` for a person (or a provider-side lookup) to settle; no message is sent twice.
+them, so they are never sent again blindly. After the lease, ``reconcile`` asks a provider that can be
+asked and settles them (sent, or queued again); with one that cannot, ``mark_in_doubt`` leaves them
+``in_doubt`` for a person. No message is sent twice.
 """
 
 from __future__ import annotations
@@ -199,12 +200,22 @@ def settle(
     ledger.record(session, outcomes, at=now)
 
 
-def mark_in_doubt(session: Session, *, now: dt.datetime | None = None, lease: dt.timedelta = LEASE) -> int:
-    """Messages a dead worker left "sending": in doubt, never resent blindly. Their count."""
+def mark_in_doubt(
+    session: Session,
+    *,
+    now: dt.datetime | None = None,
+    lease: dt.timedelta = LEASE,
+    channel: str | None = None,
+) -> int:
+    """Messages a dead worker left "sending" (of ``channel``, or all): in doubt, never resent blindly. Their
+    count. A transport that can look messages up settles them instead (``reconcile``)."""
     moment = now or clock.now()
+    stale = [Message.status == "sending", Message.attempted_at < moment - lease]
+    if channel is not None:
+        stale.append(Message.channel == channel)
     result = session.execute(
         update(Message)
-        .where(Message.status == "sending", Message.attempted_at < moment - lease)
+        .where(*stale)
         .values(status="in_doubt", last_error="a sender stopped while the provider was asked")
     )
     return result.rowcount or 0

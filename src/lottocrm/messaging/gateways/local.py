@@ -17,6 +17,7 @@ from lottocrm.messaging.channels.sms.transport import SmppTransport
 from lottocrm.messaging.channels.webpush.settings import load_webpush_settings
 from lottocrm.messaging.channels.webpush.transport import WebPushTransport
 from lottocrm.messaging.channels.webpush.vapid import generate_vapid_keys
+from lottocrm.messaging.gateways.mail_status import MailStatusServer
 from lottocrm.messaging.gateways.push_endpoint import PushEndpoint, ReceivedFcm, ReceivedPush
 from lottocrm.messaging.gateways.smsc import LocalSmsc, ReceivedSms
 from lottocrm.messaging.gateways.smtp_sink import ReceivedEmail, SmtpSink
@@ -37,6 +38,7 @@ class LocalGateways:
         self.recorder = recorder
         self.smsc = LocalSmsc(system_id=SYSTEM_ID, password=PASSWORD, host=host, on_received=self._sms)
         self.smtp = SmtpSink(host=host, on_received=self._email, keep_received=False)
+        self.mail_status = MailStatusServer(self.smtp.index, host=host)
         self.push = PushEndpoint(
             host=host, on_received=self._push, keep_received=False, accept_any_fcm_token=True
         )
@@ -49,10 +51,12 @@ class LocalGateways:
             logging.getLogger(name).setLevel(logging.WARNING)
         self.smsc.start()
         await self.smtp.start()
+        await self.mail_status.start()
         await self.push.start()
 
     async def stop(self) -> None:
         await self.push.stop()
+        await self.mail_status.stop()
         await self.smtp.stop()
         self.smsc.stop()
 
@@ -65,7 +69,9 @@ class LocalGateways:
             password=PASSWORD,
             source_addr=SENDER,
         )
-        email = load_smtp_settings(smtp_host=self.smtp.host, smtp_port=self.smtp.port)
+        email = load_smtp_settings(
+            smtp_host=self.smtp.host, smtp_port=self.smtp.port, smtp_status_url=self.mail_status.url
+        )
         # An app's pushes go by FCM (its device identity is its token), a browser's by web push.
         push = load_fcm_settings(
             fcm_project="lottocrm-sandbox",
