@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "contact_policy.change": "Contact policy changed",
     "contact_policy.unreachable": "Contact marked unreachable",
     "messaging.push_subscription": "Browser push subscription registered",
+    "messaging.call_task.close": "Call task closed",
     "message_template.create": "Message template created",
     "message_template.update": "Message template renamed",
     "message_template.save_draft": "Message template draft saved",

@@ -20,10 +20,13 @@ class Permission(StrEnum):
     POLICY_EDIT = "contact_policy:edit"
     # The operator's website registering a browser's push subscription for a player (machines only).
     PUSH_SUBSCRIBE = "push:subscribe"
+    CALL_LIST = "call_list:work"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    "operator": frozenset({Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.PLAYER_EDIT}),
+    "operator": frozenset(
+        {Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.PLAYER_EDIT, Permission.CALL_LIST}
+    ),
     "supervisor": frozenset(
         {
             Permission.PLAYER_SEARCH,
@@ -32,6 +35,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.REPORTS_VIEW,
             Permission.AUDIT_VIEW,
             Permission.POLICY_VIEW,
+            Permission.CALL_LIST,
         }
     ),
     "marketer": frozenset({Permission.REPORTS_VIEW, Permission.POLICY_VIEW}),

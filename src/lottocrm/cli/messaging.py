@@ -71,6 +71,7 @@ def dispatch(
 ) -> None:
     """Send queued messages through the channels configured by LOTTOCRM_SMPP_*, _SMTP_*, _FCM_* and _VAPID_*
     (see `lottocrm gateways` for local ones) until stopped; the contact policy is asked again for each."""
+    from lottocrm.messaging.call_list.transport import CallListTransport
     from lottocrm.messaging.channels.email.settings import load_smtp_settings
     from lottocrm.messaging.channels.email.transport import SmtpTransport
     from lottocrm.messaging.channels.mobile_push.settings import load_fcm_settings
@@ -102,6 +103,8 @@ def dispatch(
             "no channel is configured: set LOTTOCRM_SMPP_HOST (SMS), LOTTOCRM_SMTP_HOST (e-mail), "
             "LOTTOCRM_FCM_PROJECT (app push) or LOTTOCRM_VAPID_PRIVATE_KEY (web push)"
         )
+    # Calls go to our own operator queue: always there, nothing to configure.
+    transports["call"] = CallListTransport(engine)
 
     async def run() -> None:
         lease = dt.timedelta(seconds=lease_seconds)

@@ -50,6 +50,8 @@ MAX_ATTEMPTS = len(BACKOFF) + 1
 # A message "sending" for longer than this belongs to a dead worker.
 LEASE = dt.timedelta(minutes=10)
 DISPATCHER = Actor("job:messaging.dispatch")
+# Temporary refusals that are a provider's "not before" rather than an error: they do not use up attempts.
+WAITS = frozenset({"queue_full"})
 # Addresses a provider's permanent refusal proves unreachable.
 UNREACHABLE_REASONS = frozenset({"hard_bounce", "invalid_address", "gone"})
 
@@ -160,7 +162,16 @@ def settle(
             error = result.error
             assert error is not None
             released.append(message_id)
-            if not error.permanent and item.attempts < MAX_ATTEMPTS:
+            if not error.permanent and error.reason in WAITS and error.retry_after is not None:
+                # Not a failed attempt: the provider takes it later (a call queue full for today).
+                values = {
+                    "status": "queued",
+                    "attempts": item.attempts - 1,
+                    "next_attempt_at": now + dt.timedelta(seconds=error.retry_after),
+                    "last_error": f"{error.reason}: {error}"[:300],
+                }
+                report.retried += 1
+            elif not error.permanent and item.attempts < MAX_ATTEMPTS:
                 wait = BACKOFF[item.attempts - 1]
                 if error.retry_after:
                     wait = max(wait, dt.timedelta(seconds=error.retry_after))

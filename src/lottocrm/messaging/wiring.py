@@ -2,8 +2,13 @@ from lottocrm.manifest import Command, Domain
 
 DOMAIN = Domain(
     name="messaging",
-    models=("lottocrm.messaging.models", "lottocrm.messaging.sandbox", "lottocrm.messaging.templates.models"),
-    ui=("lottocrm.messaging.ui:router",),
+    models=(
+        "lottocrm.messaging.models",
+        "lottocrm.messaging.sandbox",
+        "lottocrm.messaging.templates.models",
+        "lottocrm.messaging.call_list.models",
+    ),
+    ui=("lottocrm.messaging.ui:router", "lottocrm.messaging.call_list.ui:router"),
     api=("lottocrm.messaging.api:router",),
     commands=(
         Command(
