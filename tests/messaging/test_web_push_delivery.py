@@ -173,7 +173,7 @@ def test_the_website_registers_a_subscription_with_its_api_key(app, engine: Engi
     assert created.status_code == 201 and created.json()["device"].startswith("webpush:")
     assert again.status_code == 201 and again.json() == created.json()
     assert (refused.status_code, anonymous.status_code, nobody.status_code) == (403, 401, 404)
-    assert bad.status_code == 422 and bad.json()["code"] == "invalid_push_subscription"
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_push_subscription"
     assert "keys.auth is 3 bytes, expected 16" in bad.json()["detail"]
     with transaction(engine) as session:
         rows = session.execute(

@@ -30,7 +30,6 @@ MAX_LABEL = 200
 
 class InvalidPushSubscription(MessagingError):
     code = "invalid_push_subscription"
-    http_status = 422
 
 
 def device_point(endpoint: str) -> str:
