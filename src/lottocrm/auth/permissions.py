@@ -20,10 +20,15 @@ class Permission(StrEnum):
     POLICY_EDIT = "contact_policy:edit"
     # Let a campaign past the contact caps (never past responsible gaming, age or consent).
     POLICY_EXEMPT_CAPS = "contact_policy:exempt_caps"
+    # The operator's website registering a browser's push subscription for a player (machines only).
+    PUSH_SUBSCRIBE = "push:subscribe"
+    CALL_LIST = "call_list:work"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    "operator": frozenset({Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.PLAYER_EDIT}),
+    "operator": frozenset(
+        {Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.PLAYER_EDIT, Permission.CALL_LIST}
+    ),
     "supervisor": frozenset(
         {
             Permission.PLAYER_SEARCH,
@@ -33,6 +38,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.AUDIT_VIEW,
             Permission.POLICY_VIEW,
             Permission.POLICY_EXEMPT_CAPS,
+            Permission.CALL_LIST,
         }
     ),
     "marketer": frozenset({Permission.REPORTS_VIEW, Permission.POLICY_VIEW}),
@@ -52,4 +58,6 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
 MASKED_ROLES = frozenset({"analyst"})
 
 # What a machine API key may be scoped to; editing players stays with people.
-API_KEY_SCOPES = frozenset({Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.REPORTS_VIEW})
+API_KEY_SCOPES = frozenset(
+    {Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.REPORTS_VIEW, Permission.PUSH_SUBSCRIBE}
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import signal
 
@@ -31,7 +32,7 @@ def gateways() -> None:
             loop.add_signal_handler(signum, stop.set)
         smsc = f"{local.smsc.host}:{local.smsc.port}"
         say(f"SMSC (SMPP 3.4)  {smsc}  system id {SYSTEM_ID}, password {PASSWORD}")
-        say(f"SMTP sink        {local.smtp.host}:{local.smtp.port}")
+        say(f"SMTP sink        {local.smtp.host}:{local.smtp.port}  (message search {local.mail_status.url})")
         say(f"web push         {local.push.base_url}")
         say("point `lottocrm dispatch` at them (Ctrl-C stops the gateways):", markup=False)
         exports = {
@@ -42,9 +43,11 @@ def gateways() -> None:
             "LOTTOCRM_SMPP_SOURCE_ADDR": SENDER,
             "LOTTOCRM_SMTP_HOST": local.smtp.host,
             "LOTTOCRM_SMTP_PORT": local.smtp.port,
+            "LOTTOCRM_SMTP_STATUS_URL": local.mail_status.url,
             "LOTTOCRM_FCM_PROJECT": "lottocrm-sandbox",
             "LOTTOCRM_FCM_ACCESS_TOKEN": local.push.fcm_access_token,
             "LOTTOCRM_FCM_ENDPOINT": local.push.fcm_endpoint,
+            "LOTTOCRM_VAPID_PRIVATE_KEY": local.vapid.private_key,
         }
         typer.echo(" ".join(f"{name}={value}" for name, value in exports.items()))
         try:
@@ -58,15 +61,26 @@ def gateways() -> None:
 
 def dispatch(
     once: bool = typer.Option(False, "--once", help="Send what is due now, then exit."),
+    lease_seconds: float = typer.Option(
+        600.0,
+        "--lease-seconds",
+        min=0.0,
+        help="A message still 'sending' after this long belongs to a dead sender: it is looked up at the "
+        "provider (or left in doubt) before anything else is sent.",
+    ),
 ) -> None:
-    """Send queued messages through the channels configured by LOTTOCRM_SMPP_*, _SMTP_* and _FCM_* (see
-    `lottocrm gateways` for local ones) until stopped; the contact policy is asked again for each."""
+    """Send queued messages through the channels configured by LOTTOCRM_SMPP_*, _SMTP_*, _FCM_* and _VAPID_*
+    (see `lottocrm gateways` for local ones) until stopped; the contact policy is asked again for each."""
+    from lottocrm.messaging.call_list.transport import CallListTransport
     from lottocrm.messaging.channels.email.settings import load_smtp_settings
     from lottocrm.messaging.channels.email.transport import SmtpTransport
     from lottocrm.messaging.channels.mobile_push.settings import load_fcm_settings
     from lottocrm.messaging.channels.mobile_push.transport import FcmTransport
+    from lottocrm.messaging.channels.push_router import PushRouter
     from lottocrm.messaging.channels.sms.settings import smpp_settings_from_env
     from lottocrm.messaging.channels.sms.transport import SmppTransport
+    from lottocrm.messaging.channels.webpush.settings import load_webpush_settings
+    from lottocrm.messaging.channels.webpush.transport import WebPushTransport
     from lottocrm.messaging.sender import Sender
 
     engine = get_engine(load_settings())
@@ -75,16 +89,33 @@ def dispatch(
         transports["sms"] = SmppTransport(settings=smpp_settings_from_env())
     if os.environ.get("LOTTOCRM_SMTP_HOST"):
         transports["email"] = SmtpTransport(settings=load_smtp_settings())
-    if os.environ.get("LOTTOCRM_FCM_PROJECT"):
-        transports["push"] = FcmTransport(settings=load_fcm_settings())
+    # One push channel: browsers' subscriptions by web push, app tokens by FCM, whichever is configured.
+    app = FcmTransport(settings=load_fcm_settings()) if os.environ.get("LOTTOCRM_FCM_PROJECT") else None
+    web = (
+        WebPushTransport(settings=load_webpush_settings())
+        if os.environ.get("LOTTOCRM_VAPID_PRIVATE_KEY")
+        else None
+    )
+    if app is not None or web is not None:
+        transports["push"] = PushRouter(web=web, app=app)
     if not transports:
         fail(
-            "no channel is configured: set LOTTOCRM_SMPP_HOST (SMS), LOTTOCRM_SMTP_HOST (e-mail) or "
-            "LOTTOCRM_FCM_PROJECT (app push)"
+            "no channel is configured: set LOTTOCRM_SMPP_HOST (SMS), LOTTOCRM_SMTP_HOST (e-mail), "
+            "LOTTOCRM_FCM_PROJECT (app push) or LOTTOCRM_VAPID_PRIVATE_KEY (web push)"
         )
+    # Calls go to our own operator queue: always there, nothing to configure.
+    transports["call"] = CallListTransport(engine)
 
     async def run() -> None:
+        lease = dt.timedelta(seconds=lease_seconds)
         async with Sender(engine, transports) as sender:
+            for channel, settled in (await sender.reconcile(lease=lease)).items():
+                if settled.sent or settled.requeued or settled.in_doubt or settled.unanswered:
+                    say(
+                        f"{channel}: a stopped sender's messages: {settled.sent} taken by the provider, "
+                        f"{settled.requeued} queued again, {settled.in_doubt} in doubt, "
+                        f"{settled.unanswered} to ask again later"
+                    )
             if once:
                 for channel, report in (await sender.drain()).items():
                     say(
@@ -98,6 +129,6 @@ def dispatch(
                 with contextlib.suppress(NotImplementedError):
                     loop.add_signal_handler(signum, stop.set)
             say(f"sending on {', '.join(transports)} until stopped (Ctrl-C)")
-            await sender.run(stop)
+            await sender.run(stop, lease=lease)
 
     asyncio.run(run())

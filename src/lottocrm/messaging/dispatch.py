@@ -11,8 +11,9 @@ A batch goes through three steps, each its own transaction except the sending:
    its cap place given back), or failed for good (an unreachable address is marked so). Commit.
 
 A worker that dies between 1 and 3 leaves messages ``sending``: the provider may or may not have taken
-them, so they are never sent again blindly. ``mark_in_doubt`` turns those older than the lease into
-``in_doubt`` for a person (or a provider-side lookup) to settle; no message is sent twice.
+them, so they are never sent again blindly. After the lease, ``reconcile`` asks a provider that can be
+asked and settles them (sent, or queued again); with one that cannot, ``mark_in_doubt`` leaves them
+``in_doubt`` for a person. No message is sent twice.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from lottocrm.contact_policy.permits import Permit
 from lottocrm.contact_policy.reasons import Reason
 from lottocrm.contact_policy.release import Pending, recheck
 from lottocrm.db.engine import transaction
-from lottocrm.messaging import unsubscribe
+from lottocrm.messaging import push_subscriptions, unsubscribe
 from lottocrm.messaging.channels.base import OutgoingMessage, SendResult, Transport
 from lottocrm.messaging.models import Message
 from lottocrm.settings import get_settings
@@ -49,6 +50,8 @@ MAX_ATTEMPTS = len(BACKOFF) + 1
 # A message "sending" for longer than this belongs to a dead worker.
 LEASE = dt.timedelta(minutes=10)
 DISPATCHER = Actor("job:messaging.dispatch")
+# Temporary refusals that are a provider's "not before" rather than an error: they do not use up attempts.
+WAITS = frozenset({"queue_full"})
 # Addresses a provider's permanent refusal proves unreachable.
 UNREACHABLE_REASONS = frozenset({"hard_bounce", "invalid_address", "gone"})
 
@@ -103,7 +106,12 @@ def claim(
         for m in messages
     ]
     claimed: list[Claimed] = []
-    for message, verdict in zip(messages, recheck(session, pending, at=now), strict=True):
+    verdicts = recheck(session, pending, at=now)
+    # A browser's subscription is read when its message leaves: its keys may have been renewed since.
+    subscriptions = push_subscriptions.addresses(
+        session, (m.contact_point for m, v in zip(messages, verdicts, strict=True) if v.permit is not None)
+    )
+    for message, verdict in zip(messages, verdicts, strict=True):
         if verdict.permit is not None:
             message.status, message.attempts, message.attempted_at = "sending", message.attempts + 1, now
             claimed.append(
@@ -113,7 +121,7 @@ def claim(
                     outgoing=OutgoingMessage(
                         message_id=message.id,
                         channel=message.channel,
-                        to=message.address,
+                        to=subscriptions.get(message.contact_point, message.address),
                         body=message.body,
                         subject=message.subject,
                         html=message.html,
@@ -154,7 +162,16 @@ def settle(
             error = result.error
             assert error is not None
             released.append(message_id)
-            if not error.permanent and item.attempts < MAX_ATTEMPTS:
+            if not error.permanent and error.reason in WAITS and error.retry_after is not None:
+                # Not a failed attempt: the provider takes it later (a call queue full for today).
+                values = {
+                    "status": "queued",
+                    "attempts": item.attempts - 1,
+                    "next_attempt_at": now + dt.timedelta(seconds=error.retry_after),
+                    "last_error": f"{error.reason}: {error}"[:300],
+                }
+                report.retried += 1
+            elif not error.permanent and item.attempts < MAX_ATTEMPTS:
                 wait = BACKOFF[item.attempts - 1]
                 if error.retry_after:
                     wait = max(wait, dt.timedelta(seconds=error.retry_after))
@@ -183,6 +200,8 @@ def settle(
                         reason=error.reason,
                         at=now,
                     )
+                    if push_subscriptions.is_webpush_point(item.permit.contact_point):
+                        push_subscriptions.mark_gone(session, device=item.permit.contact_point, at=now)
                 report.failed += 1
         session.execute(
             update(Message).where(Message.id == message_id, Message.status == "sending").values(**values)
@@ -192,12 +211,22 @@ def settle(
     ledger.record(session, outcomes, at=now)
 
 
-def mark_in_doubt(session: Session, *, now: dt.datetime | None = None, lease: dt.timedelta = LEASE) -> int:
-    """Messages a dead worker left "sending": in doubt, never resent blindly. Their count."""
+def mark_in_doubt(
+    session: Session,
+    *,
+    now: dt.datetime | None = None,
+    lease: dt.timedelta = LEASE,
+    channel: str | None = None,
+) -> int:
+    """Messages a dead worker left "sending" (of ``channel``, or all): in doubt, never resent blindly. Their
+    count. A transport that can look messages up settles them instead (``reconcile``)."""
     moment = now or clock.now()
+    stale = [Message.status == "sending", Message.attempted_at < moment - lease]
+    if channel is not None:
+        stale.append(Message.channel == channel)
     result = session.execute(
         update(Message)
-        .where(Message.status == "sending", Message.attempted_at < moment - lease)
+        .where(*stale)
         .values(status="in_doubt", last_error="a sender stopped while the provider was asked")
     )
     return result.rowcount or 0

@@ -20,6 +20,7 @@ from lottocrm import clock
 from lottocrm.audit.service import Actor
 from lottocrm.contact_policy import ledger
 from lottocrm.contact_policy.reasons import Reason
+from lottocrm.messaging import push_subscriptions
 from lottocrm.messaging.channels.base import Bounce, DeliveryReceipt, Inbound, InboundText, SubscriptionGone
 from lottocrm.messaging.history import record_for_message
 from lottocrm.messaging.models import Message
@@ -99,17 +100,16 @@ def apply(session: Session, event: Inbound, *, channel: str, at: dt.datetime | N
             bounced = Reason.of("provider_refused", why=event.bounce_class)
             record_for_message(session, message, "bounced", at=moment, reason=bounced)
     elif isinstance(event, SubscriptionGone):
-        # The gate knows the device, the transport only its subscription: the outbox links the two.
-        point = session.scalar(
-            select(Message.contact_point)
-            .where(Message.channel == "push", Message.address == event.address)
-            .limit(1)
-        )
+        # The gate knows the device, the transport only its address: a browser's subscription names its
+        # device by its endpoint; an app's token is the device itself.
+        point = push_subscriptions.device_of(event.address) or event.address
+        if push_subscriptions.is_webpush_point(point):
+            push_subscriptions.mark_gone(session, device=point, at=moment)
         ledger.mark_unreachable(
             session,
             actor=INBOUND,
             channel="push",
-            contact_point=point or event.address,
+            contact_point=point,
             reason="gone",
             at=moment,
         )

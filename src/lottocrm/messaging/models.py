@@ -61,3 +61,26 @@ class Message(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WebPushSubscription(Base):
+    """A browser's push subscription (RFC 8030), registered by the website for a signed-in player.
+
+    ``device`` is the player's "device" identity for it (``webpush:`` and a digest of the endpoint): the gate
+    sees one contact point per subscription and the dispatcher finds the subscription by it. ``gone_at``:
+    the push service answered 404/410, the browser dropped it.
+    """
+
+    __tablename__ = "webpush_subscriptions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    player_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("players.id", ondelete="CASCADE"), index=True
+    )
+    device: Mapped[str] = mapped_column(String(60), unique=True)
+    endpoint: Mapped[str] = mapped_column(Text)
+    p256dh: Mapped[str] = mapped_column(String(100))
+    auth: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    gone_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from types import TracebackType
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Engine
 from lottocrm.db.engine import transaction
 from lottocrm.messaging import dispatch, inbound
 from lottocrm.messaging.channels.base import Inbound, InboundHandler, Transport
+from lottocrm.messaging.reconcile import ReconcileReport, reconcile
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +80,29 @@ class Sender:
             for channel, transport in self.transports.items()
         }
 
-    async def run(self, stop: asyncio.Event, *, idle_seconds: float = 1.0, limit: int = 500) -> None:
-        """Dispatch until ``stop`` is set; when nothing was due, wait ``idle_seconds`` before looking."""
+    async def reconcile(self, *, lease: dt.timedelta = dispatch.LEASE) -> dict[str, ReconcileReport]:
+        """Settle what dead senders left ``sending`` for longer than ``lease``, channel by channel."""
+        return {
+            channel: await reconcile(self.engine, transport, channel=channel, lease=lease)
+            for channel, transport in self.transports.items()
+        }
+
+    async def run(
+        self,
+        stop: asyncio.Event,
+        *,
+        idle_seconds: float = 1.0,
+        limit: int = 500,
+        lease: dt.timedelta = dispatch.LEASE,
+    ) -> None:
+        """Dispatch until ``stop`` is set; when nothing was due, wait ``idle_seconds`` before looking.
+        Messages a dead sender left behind are reconciled once their ``lease`` has passed."""
         while not stop.is_set():
+            await self.reconcile(lease=lease)
             busy = False
             for channel, transport in self.transports.items():
                 report = await dispatch.dispatch_batch(self.engine, transport, channel=channel, limit=limit)
                 busy = busy or bool(report.claimed or report.cancelled or report.held)
-            with transaction(self.engine) as session:
-                dispatch.mark_in_doubt(session)
             if not busy:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=idle_seconds)

@@ -2,8 +2,14 @@ from lottocrm.manifest import Command, Domain
 
 DOMAIN = Domain(
     name="messaging",
-    models=("lottocrm.messaging.models", "lottocrm.messaging.sandbox", "lottocrm.messaging.templates.models"),
-    ui=("lottocrm.messaging.ui:router",),
+    models=(
+        "lottocrm.messaging.models",
+        "lottocrm.messaging.sandbox",
+        "lottocrm.messaging.templates.models",
+        "lottocrm.messaging.call_list.models",
+    ),
+    ui=("lottocrm.messaging.ui:router", "lottocrm.messaging.call_list.ui:router"),
+    api=("lottocrm.messaging.api:router",),
     commands=(
         Command(
             "gateways",
@@ -13,7 +19,8 @@ DOMAIN = Domain(
         Command(
             "dispatch",
             "lottocrm.cli.messaging:dispatch",
-            "Send queued messages through the channels configured by LOTTOCRM_SMPP_*, _SMTP_* and _FCM_*.",
+            "Send queued messages through the channels configured by LOTTOCRM_SMPP_*, _SMTP_*, _FCM_* and "
+            "_VAPID_*.",
         ),
     ),
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 # How a channel's delivery ended, as providers report it. "accepted" is the provider's acknowledgement of
 # a submission (SMPP submit_sm_resp, SMTP 250, push 201); the rest arrive later, if at all.
@@ -128,3 +128,18 @@ class Transport(Protocol):
 
     async def close(self) -> None:
         """Finish what is in flight, then disconnect."""
+
+
+@runtime_checkable
+class Reconcilable(Protocol):
+    """A transport whose provider can say afterwards whether it took a message (our outbox id travels with
+    every message: an SMTP ``Message-ID``, a push payload's ``id``…). The dispatcher asks it about messages a
+    killed sender left unsettled, instead of leaving them in doubt."""
+
+    @property
+    def can_look_up(self) -> bool:
+        """False when the provider's status API is not configured."""
+
+    async def lookup(self, message_ids: Sequence[int]) -> dict[int, str | None]:
+        """Outbox id → the provider's id for a message it took, or None for one it never took. Raises
+        :class:`TransportError` when the provider cannot be asked now (nothing is concluded)."""

@@ -11,8 +11,13 @@ from lottocrm.messaging.channels.email.settings import load_smtp_settings
 from lottocrm.messaging.channels.email.transport import SmtpTransport
 from lottocrm.messaging.channels.mobile_push.settings import load_fcm_settings
 from lottocrm.messaging.channels.mobile_push.transport import FcmTransport
+from lottocrm.messaging.channels.push_router import PushRouter
 from lottocrm.messaging.channels.sms.settings import SmppSettings
 from lottocrm.messaging.channels.sms.transport import SmppTransport
+from lottocrm.messaging.channels.webpush.settings import load_webpush_settings
+from lottocrm.messaging.channels.webpush.transport import WebPushTransport
+from lottocrm.messaging.channels.webpush.vapid import generate_vapid_keys
+from lottocrm.messaging.gateways.mail_status import MailStatusServer
 from lottocrm.messaging.gateways.push_endpoint import PushEndpoint, ReceivedFcm, ReceivedPush
 from lottocrm.messaging.gateways.smsc import LocalSmsc, ReceivedSms
 from lottocrm.messaging.gateways.smtp_sink import ReceivedEmail, SmtpSink
@@ -33,19 +38,25 @@ class LocalGateways:
         self.recorder = recorder
         self.smsc = LocalSmsc(system_id=SYSTEM_ID, password=PASSWORD, host=host, on_received=self._sms)
         self.smtp = SmtpSink(host=host, on_received=self._email, keep_received=False)
+        self.mail_status = MailStatusServer(self.smtp.index, host=host)
         self.push = PushEndpoint(
             host=host, on_received=self._push, keep_received=False, accept_any_fcm_token=True
         )
+        # The sandbox's own VAPID key: a browser subscription made on the local endpoint takes pushes
+        # signed with it (``LOTTOCRM_VAPID_PRIVATE_KEY`` for ``lottocrm dispatch``).
+        self.vapid = generate_vapid_keys()
 
     async def start(self) -> None:
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
         self.smsc.start()
         await self.smtp.start()
+        await self.mail_status.start()
         await self.push.start()
 
     async def stop(self) -> None:
         await self.push.stop()
+        await self.mail_status.stop()
         await self.smtp.stop()
         self.smsc.stop()
 
@@ -58,17 +69,20 @@ class LocalGateways:
             password=PASSWORD,
             source_addr=SENDER,
         )
-        email = load_smtp_settings(smtp_host=self.smtp.host, smtp_port=self.smtp.port)
-        # The app's pushes: the players' device identities are FCM registration tokens.
+        email = load_smtp_settings(
+            smtp_host=self.smtp.host, smtp_port=self.smtp.port, smtp_status_url=self.mail_status.url
+        )
+        # An app's pushes go by FCM (its device identity is its token), a browser's by web push.
         push = load_fcm_settings(
             fcm_project="lottocrm-sandbox",
             fcm_access_token=self.push.fcm_access_token,
             fcm_endpoint=self.push.fcm_endpoint,
         )
+        web = load_webpush_settings(vapid_private_key=self.vapid.private_key)
         return {
             "sms": SmppTransport(settings=sms),
             "email": SmtpTransport(settings=email),
-            "push": FcmTransport(settings=push),
+            "push": PushRouter(web=WebPushTransport(settings=web), app=FcmTransport(settings=push)),
         }
 
     def _sms(self, received: ReceivedSms) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from lottocrm import clock
+from lottocrm.messaging.gateways.mail_status import MailIndex
 
 SINK_HOSTNAME = "sink.lottocrm.localhost"
 _report_numbers = itertools.count(1)
@@ -99,7 +100,10 @@ class SmtpSink:
         soft_bounce_prefix: str | None = "soft-bounce@",
         hard_bounce_prefix: str | None = "hard-bounce@",
         keep_received: bool = True,
+        accept_delay: float = 0.0,
     ) -> None:
+        """``accept_delay``: seconds each DATA waits before its 250 (a slow provider, so a test can stop a
+        sender in the middle of a batch)."""
         if (implicit_tls or require_starttls) and tls_context is None:
             raise ValueError(
                 "implicit_tls and require_starttls need a tls_context with the sink's certificate"
@@ -117,6 +121,9 @@ class SmtpSink:
         self._require_starttls = require_starttls
         self._users = dict(users or {})
         self._keep_received = keep_received
+        self.accept_delay = accept_delay
+        # What the status API answers from (:mod:`.mail_status`): every message accepted, by reference.
+        self.index = MailIndex()
         self._queue_ids = itertools.count(1)
         self._server: asyncio.Server | None = None
         self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
@@ -178,7 +185,10 @@ class SmtpSink:
         return None
 
     async def _accept(self, received: ReceivedEmail) -> str:
+        if self.accept_delay:
+            await asyncio.sleep(self.accept_delay)
         self.accepted_count += 1
+        self.index.add(received.raw)
         if self._keep_received:
             self.received.append(received)
         if self._on_received is not None:

@@ -40,6 +40,16 @@ class SmtpSettings(BaseSettings):
     smtp_from: str = "Lottocrm <noreply@lottocrm.localhost>"
     # EHLO name and the right-hand side of our Message-IDs; default: the From address's domain.
     smtp_helo_name: str | None = None
+    # The provider's message search by Message-ID (see gateways/mail_status.py for the shape): with it, a
+    # message a killed sender left unsettled is looked up instead of left in doubt.
+    smtp_status_url: str | None = None
+
+    @field_validator("smtp_status_url")
+    @classmethod
+    def _status_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ValueError("must be an https URL (plain http only to this machine's local sink)")
+        return value or None
 
     @field_validator("smtp_bounce_address")
     @classmethod

@@ -20,6 +20,7 @@ from lottocrm.messaging.channels.email.pacing import SendPace
 from lottocrm.messaging.channels.email.pool import SmtpPool
 from lottocrm.messaging.channels.email.replies import SEND_ERRORS, classify_exception
 from lottocrm.messaging.channels.email.settings import SmtpSettings, load_smtp_settings
+from lottocrm.messaging.channels.email.status import look_up_references
 
 
 class SmtpTransport:
@@ -38,6 +39,18 @@ class SmtpTransport:
         self._pace = SendPace(per_second=self._settings.smtp_rate_per_second)
         self._from_line = from_header(self._settings.smtp_from)
         self._on_inbound: InboundHandler | None = None
+
+    @property
+    def can_look_up(self) -> bool:
+        return self._settings.smtp_status_url is not None
+
+    async def lookup(self, message_ids: Sequence[int]) -> dict[int, str | None]:
+        """Whether the provider took each message, by its ``Message-ID`` at the status API
+        (``LOTTOCRM_SMTP_STATUS_URL``): the ``Message-ID`` it holds (our ``provider_id``), or None."""
+        url = self._settings.smtp_status_url
+        if url is None:
+            raise TransportError("LOTTOCRM_SMTP_STATUS_URL is not set", permanent=True, reason="no_lookup")
+        return await look_up_references(url, message_ids, timeout=self._settings.smtp_timeout_seconds)
 
     async def open(self, on_inbound: InboundHandler | None = None) -> None:
         self._on_inbound = on_inbound

@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 
 
 class InvalidSubscription(ValueError):
@@ -43,6 +45,9 @@ def _decode_key(keys: dict[str, object], name: str, length: int) -> bytes:
     value = keys.get(name)
     if not isinstance(value, str):
         raise InvalidSubscription(f"the subscription has no keys.{name}")
+    # The decoder skips characters outside the alphabet; a key with any of them is not the browser's.
+    if not _BASE64URL.fullmatch(value):
+        raise InvalidSubscription(f"keys.{name} is not base64url")
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError):
