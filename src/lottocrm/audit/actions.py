@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "contact_policy.unreachable": "Contact marked unreachable",
     "contact_policy.cap_exemption": "Campaign exempted from contact caps",
     "contact_policy.cap_exemption_revoked": "Contact caps exemption revoked",
+    "contact_policy.rows_rebuilt": "Contactability rows recomputed",
     "messaging.push_subscription": "Browser push subscription registered",
     "messaging.call_task.close": "Call task closed",
     "message_template.create": "Message template created",

@@ -10,7 +10,7 @@ import signal
 
 import typer
 
-from lottocrm.cli.context import fail, load_settings, say
+from lottocrm.cli.context import load_settings, say
 from lottocrm.db.engine import get_engine
 
 
@@ -99,9 +99,10 @@ def dispatch(
     if app is not None or web is not None:
         transports["push"] = PushRouter(web=web, app=app)
     if not transports:
-        fail(
-            "no channel is configured: set LOTTOCRM_SMPP_HOST (SMS), LOTTOCRM_SMTP_HOST (e-mail), "
-            "LOTTOCRM_FCM_PROJECT (app push) or LOTTOCRM_VAPID_PRIVATE_KEY (web push)"
+        say(
+            "no SMS, e-mail or push channel is configured (LOTTOCRM_SMPP_HOST, LOTTOCRM_SMTP_HOST, "
+            "LOTTOCRM_FCM_PROJECT, LOTTOCRM_VAPID_PRIVATE_KEY): only the call list is served",
+            markup=False,
         )
     # Calls go to our own operator queue: always there, nothing to configure.
     transports["call"] = CallListTransport(engine)

@@ -354,6 +354,26 @@ def rebuild(connection: Connection, *, policy: PolicySettings, batch: int = 20_0
         after = ids[-1]
 
 
+def drifted(connection: Connection, player_ids: Sequence[int], *, policy: PolicySettings) -> list[int]:
+    """Players among ``player_ids`` whose stored row differs from the row their facts give now (or who
+    have none): what a writer that bypassed the refresh leaves behind."""
+    moment = clock.now()
+    facts = _Facts(connection, player_ids, moment)
+    stored = {
+        row["player_id"]: row
+        for row in connection.execute(
+            select(contactability).where(contactability.c.player_id.in_(list(player_ids)))
+        ).mappings()
+    }
+    compared = [name for name in _COLUMNS if name != "refreshed_at"]
+    found = []
+    for player in facts.players:
+        fresh, kept = _row(facts, player, policy, moment), stored.get(player.id)
+        if kept is None or any(fresh[name] != kept[name] for name in compared):
+            found.append(player.id)
+    return found
+
+
 def stale_rows(connection: Connection) -> int:
     """Players with no row (a writer that bypassed the refresh): a check for tests and operations."""
     return connection.execute(
