@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from helpers.factories import IMPORT
 from lottocrm import clock
-from lottocrm.contact_policy import selection, service
+from lottocrm.contact_policy import audience, selection, service
 from lottocrm.contact_policy.document import DEFAULT_POLICY
 from lottocrm.contact_policy.models import ContactTouch, UnreachablePoint
 from lottocrm.db.engine import transaction
@@ -203,6 +203,52 @@ def test_the_selection_gives_the_same_first_reason(engine: Engine, population: d
     with transaction(engine) as session:
         chosen = sorted(named[player_id] for player_id in session.scalars(eligible) if player_id in named)
     assert chosen == sorted(name for name, reason in EXPECTED.items() if reason is None)
+
+
+@pytest.mark.parametrize("at", [AS_OF, dt.datetime(2026, 3, 10, 20, 30, tzinfo=dt.UTC)], ids=["noon", "late"])
+def test_an_audiences_permits_are_the_ones_decide_gives(
+    engine: Engine, population: dict[str, int], at: dt.datetime
+) -> None:
+    """The bulk path a campaign takes: the same players, the same consent row cited, the same hold."""
+    ids = sorted(population.values())
+    with transaction(engine) as session:
+        bulk = {
+            permit.player_id: permit
+            for permit in audience.issue_permits(
+                session,
+                player_ids=ids,
+                channel="sms",
+                message_class="marketing",
+                source_kind="campaign",
+                source_id="march",
+                at=at,
+            )
+        }
+        one_by_one = {
+            player_id: decision.permit
+            for player_id in ids
+            if (
+                decision := service.decide(
+                    session,
+                    player_id=player_id,
+                    channel="sms",
+                    message_class="marketing",
+                    at=at,
+                    source_kind="campaign",
+                    source_id="march",
+                )
+            ).permit
+            is not None
+        }
+    assert bulk.keys() == one_by_one.keys() and bulk
+    for player_id, permit in bulk.items():
+        expected = one_by_one[player_id]
+        assert (permit.contact_point, permit.consent_event_id) == (
+            expected.contact_point,
+            expected.consent_event_id,
+        )
+        # Both spread the release inside the same window; the bulk one keys it by player as decide does.
+        assert permit.not_before == expected.not_before, player_id
 
 
 def test_service_messages_pass_marketing_stops(engine: Engine, population: dict[str, int]) -> None:
