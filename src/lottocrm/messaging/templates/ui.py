@@ -349,32 +349,37 @@ def archive(request: Request, principal: CanEdit, session: Db, code: str, form: 
 
 
 @router.post("/templates/{code}/test-send")
-def test_send(request: Request, principal: CanEdit, session: Db, code: str, form: Form) -> Response:
-    """Render, audit and commit first (its own transaction), then send: no test leaves unrecorded."""
-    template = _template(session, code)
-    version = _version_of(session, template, form)
+def test_send(request: Request, principal: CanEdit, code: str, form: Form) -> Response:
+    """Render, audit and commit first, then send, then show the page in a transaction of its own: no test
+    leaves unrecorded, and no transaction (on SQLite, the database's one writer) is held while the channel
+    answers."""
+    engine = engine_of(request)
     test_form = {"channel": form.get("channel", ""), "address": form.get("address", "")}
     try:
-        with transaction(engine_of(request)) as own:
+        with transaction(engine) as session:
+            template = _template(session, code)
+            version = _version_of(session, template, form)
             prepared = tests.prepare_test(
-                own,
+                session,
                 actor=acting(request),
                 version_id=version.id,
                 channel=test_form["channel"],
                 address=test_form["address"],
             )
-        outcome = tests.deliver(prepared)
     except ServiceError as exc:
-        return _refused(request, session, principal, template, exc, test_form=test_form)
-    return _editor(
-        request,
-        session,
-        principal,
-        template,
-        test_outcome=outcome,
-        test_form=test_form,
-        status_code=200 if outcome.error is None else 502,
-    )
+        with transaction(engine) as session:
+            return _refused(request, session, principal, _template(session, code), exc, test_form=test_form)
+    outcome = tests.deliver(prepared)
+    with transaction(engine) as session:
+        return _editor(
+            request,
+            session,
+            principal,
+            _template(session, code),
+            test_outcome=outcome,
+            test_form=test_form,
+            status_code=200 if outcome.error is None else 502,
+        )
 
 
 # ---- an old version -------------------------------------------------------------------------------------
