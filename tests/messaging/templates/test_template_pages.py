@@ -140,7 +140,7 @@ BAD_TEXT = {
     "syntax": ("sms_text", "Привет, {{ first_name }", "строка 1"),
     "undefined": ("sms_text", "Привет, {{ frist_name }}", "frist_name — не переменная шаблона"),
     "sandbox": ("sms_text", "{{ ''.__class__ }}", "доступ к __class__ запрещён"),
-    "sms_too_long": ("sms_text", "{{ first_name }} " + "Ж" * 700, "частей: 11"),
+    "sms_too_long": ("sms_text", "{{ first_name }} " + "Ж" * 700, "частей: 11 (711 символов, UCS-2)"),
 }
 
 

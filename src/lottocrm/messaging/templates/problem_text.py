@@ -61,6 +61,8 @@ _JINJA_SENTENCES: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
         ("name",),
     ),
 )
+# The SMS alphabets as the trade writes them.
+_ALPHABETS = {"gsm7": "GSM-7", "ucs2": "UCS-2"}
 _FALLBACK = "not valid template text (%(reason)s)"
 # Anything else a render raised (a filter given text where it needs a number…): the Python error as it is.
 _RENDER_FAILED = "with the example values the text fails: %(error)s: %(reason)s"
@@ -88,6 +90,8 @@ def problem_text(problem: Problem, translate: Translate) -> str:
         template, params = _jinja_sentence(str(params.get("reason", "")))
     elif problem.code == "render":
         template = _RENDER_FAILED
+    if "encoding" in params:
+        params["encoding"] = _ALPHABETS.get(str(params["encoding"]).lower(), str(params["encoding"]))
     if "channel" in params:
         params["channel"] = Term(str(params["channel"]))
     text = fill(translate(template), params, translate)
