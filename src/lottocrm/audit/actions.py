@@ -44,6 +44,7 @@ ACTION_LABELS = {
     "message_template.save_draft": "Message template draft saved",
     "message_template.publish": "Message template published",
     "message_template.archive": "Message template archived",
+    "message_template.test_send": "Message template test sent",
     # Staff accounts, sign-in and machine keys.
     "user.create": "Account created",
     "user.disable": "Account disabled",

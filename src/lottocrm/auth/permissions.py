@@ -23,6 +23,8 @@ class Permission(StrEnum):
     # The operator's website registering a browser's push subscription for a player (machines only).
     PUSH_SUBSCRIBE = "push:subscribe"
     CALL_LIST = "call_list:work"
+    TEMPLATE_VIEW = "message_templates:view"
+    TEMPLATE_EDIT = "message_templates:edit"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -39,9 +41,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.POLICY_VIEW,
             Permission.POLICY_EXEMPT_CAPS,
             Permission.CALL_LIST,
+            Permission.TEMPLATE_VIEW,
         }
     ),
-    "marketer": frozenset({Permission.REPORTS_VIEW, Permission.POLICY_VIEW}),
+    "marketer": frozenset(
+        {Permission.REPORTS_VIEW, Permission.POLICY_VIEW, Permission.TEMPLATE_VIEW, Permission.TEMPLATE_EDIT}
+    ),
     "analyst": frozenset({Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.REPORTS_VIEW}),
     "admin": frozenset(
         {
@@ -50,6 +55,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.REPORTS_VIEW,
             Permission.POLICY_VIEW,
             Permission.POLICY_EDIT,
+            Permission.TEMPLATE_VIEW,
+            Permission.TEMPLATE_EDIT,
         }
     ),
 }

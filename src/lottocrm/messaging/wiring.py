@@ -8,7 +8,11 @@ DOMAIN = Domain(
         "lottocrm.messaging.templates.models",
         "lottocrm.messaging.call_list.models",
     ),
-    ui=("lottocrm.messaging.ui:router", "lottocrm.messaging.call_list.ui:router"),
+    ui=(
+        "lottocrm.messaging.ui:router",
+        "lottocrm.messaging.call_list.ui:router",
+        "lottocrm.messaging.templates.ui:router",
+    ),
     api=("lottocrm.messaging.api:router",),
     commands=(
         Command(

@@ -273,14 +273,19 @@ def preview(
     session: Session, *, version_id: int, players: Sequence[Mapping[str, object]]
 ) -> list[PlayerPreview]:
     """Each sample player's message from any version (drafts too), with the SMS's parts and cost."""
+    return preview_bodies(bodies_of(_version(session, version_id)), players=players)
+
+
+def preview_bodies(bodies: Bodies, *, players: Sequence[Mapping[str, object]]) -> list[PlayerPreview]:
+    """:func:`preview` of text not saved yet (the editor's "Preview" button): nothing is written, and a
+    syntax error is :class:`TemplateInvalid` with every problem, as a save would report it."""
     if len(players) > MAX_PREVIEW_PLAYERS:
         raise TemplateInputError(
             "a preview shows at most %(limit)s players, not %(count)s",
             limit=MAX_PREVIEW_PLAYERS,
             count=len(players),
         )
-    version = _version(session, version_id)
-    compiled = compile_version(bodies_of(version))
+    compiled = compile_version(bodies)
     settings = TemplateSettings.from_environment()
     previews = []
     for variables in players:
