@@ -15,9 +15,9 @@ from lottocrm.audit.models import AuditEvent
 from lottocrm.contact_policy import service as gate
 from lottocrm.contact_policy.models import ContactHistory, ContactTouch, UnreachablePoint
 from lottocrm.db.engine import transaction
-from lottocrm.messaging import dispatch
-from lottocrm.messaging.channels.base import SendResult, TransportError
-from lottocrm.messaging.models import Message
+from lottocrm.messaging import dispatch, inbound, receipts
+from lottocrm.messaging.channels.base import DeliveryReceipt, SendResult, TransportError
+from lottocrm.messaging.models import EarlyReceipt, Message
 from lottocrm.messaging.service import Content, Outgoing, queue_messages
 from lottocrm.players import responsible_gaming
 
@@ -147,3 +147,27 @@ def test_a_dead_workers_message_is_left_in_doubt_not_sent_again(seeded, engine: 
         assert dispatch.mark_in_doubt(session, now=NOON + dt.timedelta(minutes=5)) == 0
         assert dispatch.mark_in_doubt(session, now=NOON + dt.timedelta(minutes=11)) == 1
         assert session.get(Message, message_id).status == "in_doubt"
+
+
+def test_a_receipt_that_beats_the_settlement_is_kept_then_applied(seeded, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """An SMSC may report delivery before the dispatcher has recorded the provider's id for its batch."""
+    with clock.frozen(NOON):
+        (message_id,) = _queue(engine, 1001, "sms", NOON)
+        claimed, _ = _claim(engine, "sms", NOON)
+        early = DeliveryReceipt(provider_id="smsc-42", status="delivered")
+        with transaction(engine) as session:
+            inbound.apply(session, early, channel="sms", at=NOON)
+            inbound.apply(session, DeliveryReceipt(provider_id="not-ours", status="delivered"), channel="sms")
+        with transaction(engine) as session:
+            assert session.get(Message, message_id).status == "sending"
+            assert session.scalar(select(func.count()).select_from(EarlyReceipt)) == 2
+            results = [SendResult(message_id=message_id, provider_id="smsc-42")]
+            dispatch.settle(session, claimed, results, report=dispatch.BatchReport(), now=NOON)
+        with transaction(engine) as session:
+            assert session.get(Message, message_id).status == "delivered"
+            assert session.scalars(select(EarlyReceipt.provider_id)).all() == ["not-ours"]
+        assert _outcomes(engine, message_id)[-2:] == [("sent", None), ("delivered", None)]
+    # A receipt no message claims within a week is someone else's: dropped.
+    with clock.frozen(NOON + dt.timedelta(days=8)), transaction(engine) as session:
+        receipts.settle_early_receipts(session, at=clock.now())
+        assert session.scalar(select(func.count()).select_from(EarlyReceipt)) == 0

@@ -36,6 +36,7 @@ from lottocrm.db.engine import transaction
 from lottocrm.messaging import push_subscriptions, unsubscribe
 from lottocrm.messaging.channels.base import OutgoingMessage, SendResult, Transport
 from lottocrm.messaging.models import Message
+from lottocrm.messaging.receipts import settle_early_receipts
 from lottocrm.settings import get_settings
 
 # Waits before the next attempt after a temporary error; after the last, the message fails.
@@ -209,6 +210,8 @@ def settle(
     # A place under the caps is kept only by a message the provider took; a retry takes one again.
     ledger.release(session, message_ids=released)
     ledger.record(session, outcomes, at=now)
+    # Receipts that beat this settlement to the database find their messages now.
+    settle_early_receipts(session, at=now)
 
 
 def mark_in_doubt(

@@ -24,6 +24,7 @@ from lottocrm.messaging import push_subscriptions
 from lottocrm.messaging.channels.base import Bounce, DeliveryReceipt, Inbound, InboundText, SubscriptionGone
 from lottocrm.messaging.history import record_for_message
 from lottocrm.messaging.models import Message
+from lottocrm.messaging.receipts import apply_receipt
 from lottocrm.messaging.sms_text import is_stop_request
 from lottocrm.players.consents import record_consent
 from lottocrm.players.contact_formats import phone_as_e164
@@ -53,15 +54,7 @@ def apply(session: Session, event: Inbound, *, channel: str, at: dt.datetime | N
     """Apply one inbound event of ``channel``'s transport."""
     moment = at or clock.now()
     if isinstance(event, DeliveryReceipt):
-        message = session.scalar(
-            select(Message).where(Message.channel == channel, Message.provider_id == event.provider_id)
-        )
-        if message is None or message.status not in ("sent", "in_doubt"):
-            return  # not ours, or already ended: receipts can repeat
-        delivered = event.status == "delivered"
-        message.status, message.finished_at = ("delivered" if delivered else "failed"), moment
-        why = None if delivered else Reason.of("provider_refused", why=event.status)
-        record_for_message(session, message, "delivered" if delivered else "failed", at=moment, reason=why)
+        apply_receipt(session, channel=channel, provider_id=event.provider_id, status=event.status, at=moment)
     elif isinstance(event, InboundText):
         if not is_stop_request(event.text):
             return

@@ -84,3 +84,16 @@ class WebPushSubscription(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     gone_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class EarlyReceipt(Base):
+    """A delivery receipt that arrived before its message's provider id was recorded (``receipts.py``)."""
+
+    __tablename__ = "early_receipts"
+    __table_args__ = (Index("ix_early_receipts_provider", "channel", "provider_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    provider_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

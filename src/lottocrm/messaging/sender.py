@@ -17,9 +17,11 @@ from types import TracebackType
 
 from sqlalchemy.engine import Engine
 
+from lottocrm import clock
 from lottocrm.db.engine import transaction
 from lottocrm.messaging import dispatch, inbound
 from lottocrm.messaging.channels.base import Inbound, InboundHandler, Transport
+from lottocrm.messaging.receipts import settle_early_receipts
 from lottocrm.messaging.reconcile import ReconcileReport, reconcile
 
 log = logging.getLogger(__name__)
@@ -70,9 +72,14 @@ class Sender:
             log.exception("could not apply %r from the %s channel", event, channel)
 
     async def settled(self) -> None:
-        """Wait until every inbound event received so far is applied."""
+        """Wait until every inbound event received so far is applied, early receipts included."""
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
+        await asyncio.to_thread(self._settle_early_receipts)
+
+    def _settle_early_receipts(self) -> None:
+        with transaction(self.engine) as session:
+            settle_early_receipts(session, at=clock.now())
 
     async def drain(self, *, limit: int = 500) -> dict[str, dispatch.BatchReport]:
         return {
@@ -103,6 +110,7 @@ class Sender:
             for channel, transport in self.transports.items():
                 report = await dispatch.dispatch_batch(self.engine, transport, channel=channel, limit=limit)
                 busy = busy or bool(report.claimed or report.cancelled or report.held)
+            await asyncio.to_thread(self._settle_early_receipts)
             if not busy:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
