@@ -93,8 +93,11 @@ def measure(engine: Engine, label: str, players: int, window: int) -> None:
         with clock.frozen(NOON):
             queued, queue_seconds = queue_campaign(engine)
             load_before = os.getloadavg()[0]
+            # The raw client first, on a fresh SMSC (as sms_bench runs it), then the dispatcher.
+            raw = asyncio.run(
+                asyncio.wait_for(raw_run(port, messages=queued, window=window, offset=30_000_000), 900)
+            )
             dispatch_seconds = asyncio.run(dispatch_all(engine, port, window=window))
-            raw = asyncio.run(raw_run(port, messages=queued, window=window, offset=30_000_000))
     finally:
         parent.send("stop")
         parent.recv()

@@ -18,6 +18,7 @@ asked and settles them (sent, or queued again); with one that cannot, ``mark_in_
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -153,6 +154,7 @@ def settle(
 ) -> None:
     outcomes: list[ledger.Outcome] = []
     released: list[int] = []
+    changes: list[dict[str, object]] = []
     for item, result in zip(claimed, results, strict=True):
         message_id = item.outgoing.message_id
         if result.accepted:
@@ -204,8 +206,13 @@ def settle(
                     if push_subscriptions.is_webpush_point(item.permit.contact_point):
                         push_subscriptions.mark_gone(session, device=item.permit.contact_point, at=now)
                 report.failed += 1
+        changes.append({"id": message_id, **values})
+    # One UPDATE per shape of change (executemany by primary key), only of messages still "sending".
+    if changes:
         session.execute(
-            update(Message).where(Message.id == message_id, Message.status == "sending").values(**values)
+            update(Message).where(Message.status == "sending"),
+            changes,
+            execution_options={"synchronize_session": None},
         )
     # A place under the caps is kept only by a message the provider took; a retry takes one again.
     ledger.release(session, message_ids=released)
@@ -247,14 +254,30 @@ async def dispatch_batch(
     transport's own name) through ``transport``."""
     report = BatchReport()
     moment = now or clock.now()
-    with transaction(engine) as session:
-        claimed = claim(session, channel=channel or transport.channel, limit=limit, report=report, now=moment)
+    # The database work runs in a thread: the event loop keeps reading the providers' answers and
+    # receipts meanwhile (an SMSC whose receipts go unread stops answering submissions).
+    claimed = await asyncio.to_thread(
+        _claim_in_transaction, engine, channel or transport.channel, limit, report, moment
+    )
     if not claimed:
         return report
     results = await transport.send_many([item.outgoing for item in claimed])
+    await asyncio.to_thread(_settle_in_transaction, engine, claimed, results, report)
+    return report
+
+
+def _claim_in_transaction(
+    engine: Engine, channel: str, limit: int, report: BatchReport, now: dt.datetime
+) -> list[Claimed]:
+    with transaction(engine) as session:
+        return claim(session, channel=channel, limit=limit, report=report, now=now)
+
+
+def _settle_in_transaction(
+    engine: Engine, claimed: Sequence[Claimed], results: Sequence[SendResult], report: BatchReport
+) -> None:
     with transaction(engine) as session:
         settle(session, claimed, results, report=report, now=clock.now())
-    return report
 
 
 async def drain(
