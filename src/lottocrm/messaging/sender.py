@@ -2,8 +2,8 @@
 back from them (receipts, replies, bounces) applied to the store as it arrives.
 
 ``Sender`` is an async context manager. Inside it, ``drain()`` sends everything due and ``run(stop)`` keeps
-dispatching until told to stop (``lottocrm dispatch``). Inbound events are applied in a worker thread, one
-transaction each, so the event loop never waits on the database.
+dispatching until told to stop (``lottocrm dispatch``). Inbound events are gathered for a few milliseconds and
+applied together in a worker thread, one savepoint each, so the event loop never waits on the database.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from lottocrm.messaging.receipts import settle_early_receipts
 from lottocrm.messaging.reconcile import ReconcileReport, reconcile
 
 log = logging.getLogger(__name__)
+# How long inbound events gather before they are applied together, in one transaction.
+INBOUND_GATHER_SECONDS = 0.02
 
 
 class Sender:
@@ -34,6 +36,8 @@ class Sender:
         self.transports = dict(transports)
         self.inbound_applied = 0
         self._pending: set[asyncio.Task[None]] = set()
+        self._arrived: list[tuple[Inbound, str]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Sender:
         opened: list[Transport] = []
@@ -56,20 +60,32 @@ class Sender:
 
     def _handler(self, channel: str) -> InboundHandler:
         async def handle(event: Inbound) -> None:
-            task = asyncio.create_task(asyncio.to_thread(self._apply, event, channel))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
+            self._arrived.append((event, channel))
+            if self._flusher is None or self._flusher.done():
+                self._flusher = asyncio.create_task(self._flush())
+                self._pending.add(self._flusher)
+                self._flusher.add_done_callback(self._pending.discard)
 
         return handle
 
-    def _apply(self, event: Inbound, channel: str) -> None:
-        try:
-            with transaction(self.engine) as session:
-                inbound.apply(session, event, channel=channel)
-            self.inbound_applied += 1
-        except Exception:
-            # One bad report must not stop the others; it is logged with what it was.
-            log.exception("could not apply %r from the %s channel", event, channel)
+    async def _flush(self) -> None:
+        """Apply what arrived in batches: thousands of receipts a second would otherwise be thousands of
+        transactions, each waiting its turn for the database the dispatcher writes too."""
+        while self._arrived:
+            await asyncio.sleep(INBOUND_GATHER_SECONDS)
+            batch, self._arrived = self._arrived, []
+            await asyncio.to_thread(self._apply, batch)
+
+    def _apply(self, batch: list[tuple[Inbound, str]]) -> None:
+        with transaction(self.engine) as session:
+            for event, channel in batch:
+                try:
+                    # Each in its savepoint: one bad report must not undo or stop the others.
+                    with session.begin_nested():
+                        inbound.apply(session, event, channel=channel)
+                    self.inbound_applied += 1
+                except Exception:
+                    log.exception("could not apply %r from the %s channel", event, channel)
 
     async def settled(self) -> None:
         """Wait until every inbound event received so far is applied, early receipts included."""
