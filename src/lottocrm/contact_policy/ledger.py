@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lottocrm import clock
@@ -217,12 +218,17 @@ def mark_unreachable(
     report's date is kept."""
     if session.get(UnreachablePoint, (contact_point, channel)) is not None:
         return
-    session.add(
-        UnreachablePoint(
-            contact_point=contact_point, channel=channel, reason=reason[:40], since=at or clock.now()
-        )
-    )
-    session.flush()
+    try:
+        # Two reporters at once (a transport's refusal and its "gone" event) both find no row; the
+        # second one's insert meets the first's, and the report is already on record.
+        with session.begin_nested():
+            session.add(
+                UnreachablePoint(
+                    contact_point=contact_point, channel=channel, reason=reason[:40], since=at or clock.now()
+                )
+            )
+    except IntegrityError:
+        return
     kind = IDENTITY_OF_CHANNEL.get(channel, "device")
     audit(
         session,
