@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
-from collections import Counter
+import time
+from collections import Counter, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +70,8 @@ class GatewayLog:
 
     def __init__(self) -> None:
         self.arrivals: list[Arrival] = []
+        # The latest e-mails' one-click unsubscribe links, for players who use them.
+        self.unsubscribe_links: deque[str] = deque(maxlen=500)
 
     def record(
         self,
@@ -78,6 +83,8 @@ class GatewayLog:
         detail: dict[str, Any] | None = None,
     ) -> None:
         self.arrivals.append(Arrival(gateway, recipient, clock.now(), dict(detail or {})))
+        if detail and detail.get("unsubscribe"):
+            self.unsubscribe_links.append(detail["unsubscribe"])
 
 
 @dataclass
@@ -94,6 +101,8 @@ class Month:
     events: Counter[str] = field(default_factory=Counter)
     refused_at_queue: Counter[str] = field(default_factory=Counter)
     queued: int = 0
+    # Wall-clock seconds per part of the month (queueing, dispatch, events): where the run time goes.
+    seconds: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.stops = Stops.from_population(self.population)
@@ -104,6 +113,14 @@ class Month:
             for p in self.population.people.values()
             if p.excluded_until is not None
         }
+
+    @contextmanager
+    def _timed(self, part: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[part] += time.perf_counter() - started
 
     # ── the month ────────────────────────────────────────────────────────────────────────────────────
 
@@ -117,15 +134,18 @@ class Month:
                 for hour in range(DAYS * 24):
                     at = START + dt.timedelta(hours=hour)
                     self.frozen.set(at)
-                    if at.hour == CAMPAIGN_HOUR:
-                        self.campaign(hour // 24)
-                    if at.hour == SERVICE_HOUR:
-                        self.service_messages(hour // 24)
-                    await sender.drain()
-                    await sender.settled()
-                    for minute in sorted(self.rng.sample(range(5, 56), self.events_per_hour)):
-                        self.frozen.set(at + dt.timedelta(minutes=minute))
-                        await self.event(sender)
+                    with self._timed("queueing"):
+                        if at.hour == CAMPAIGN_HOUR:
+                            self.campaign(hour // 24)
+                        if at.hour == SERVICE_HOUR:
+                            self.service_messages(hour // 24)
+                    with self._timed("dispatch"):
+                        await sender.drain()
+                        await sender.settled()
+                    with self._timed("events"):
+                        for minute in sorted(self.rng.sample(range(5, 56), self.events_per_hour)):
+                            self.frozen.set(at + dt.timedelta(minutes=minute))
+                            await self.event(sender)
                 self.frozen.set(END)
                 await sender.drain()
                 await self._receipts(sender)
@@ -248,10 +268,10 @@ class Month:
         return True
 
     async def _unsubscribe(self, sender: Sender) -> bool:
-        links = [a.detail["unsubscribe"] for a in self.log.arrivals[-300:] if a.detail.get("unsubscribe")]
+        links = self.log.unsubscribe_links
         if not links:
             return False
-        token = self.rng.choice(links).strip("<>").rsplit("/", 1)[1]
+        token = links[self.rng.randrange(len(links))].strip("<>").rsplit("/", 1)[1]
         request = unsubscribe.read_token(unsubscribe.secret_key(self.settings), token)
         with transaction(self.engine) as session:
             return unsubscribe.unsubscribe(session, request)

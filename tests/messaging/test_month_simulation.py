@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections import Counter
 
 import pytest
@@ -49,7 +50,7 @@ REFUSALS = ("hard_bounce", "invalid_address", "gone")
 def _sizes(players: int) -> dict[str, int]:
     """Per day: marketing messages per channel, service messages per channel; events per hour."""
     return {
-        "campaign_size": max(40, players // 250),
+        "campaign_size": max(40, players // 500),
         "service_size": max(10, players // 2000),
         "events_per_hour": 4,
     }
@@ -106,8 +107,10 @@ def _losses(engine: Engine, received: list[Received]) -> list[str]:
 def test_a_month_of_messages_keeps_every_rule_of_the_contact_policy(
     engine: Engine, settings: Settings
 ) -> None:
+    started = time.perf_counter()
     with clock.frozen(START) as frozen:
         population = load(engine, PLAYERS)
+        loaded = time.perf_counter() - started
         with transaction(engine) as session:
             at_start = waterfall(session, channel="sms", message_class="marketing")
         month = Month(engine, settings, population, frozen, **_sizes(PLAYERS))
@@ -143,8 +146,10 @@ def test_a_month_of_messages_keeps_every_rule_of_the_contact_policy(
         f"\nmonth: {PLAYERS} players, {DAYS} days; received {dict(sorted(verdict.checked.items()))}; "
         f"queued {month.queued}, statuses {dict(statuses)}; blocked at dispatch {dict(cancelled)}; "
         f"failed {dict(failed)}; "
-        f"refused at queueing {dict(month.refused_at_queue)}; held {held} times; events {dict(month.events)}; "
-        f"STOP {replies}, unsubscribe links {links}; sms waterfall start {at_start} end {at_end}"
+        f"refused at queueing {dict(month.refused_at_queue)}; held {held} times; "
+        f"events {dict(month.events)}; "
+        f"STOP {replies}, unsubscribe links {links}; sms waterfall start {at_start} end {at_end}; "
+        f"seconds: load {loaded:.0f}, {', '.join(f'{k} {v:.0f}' for k, v in month.seconds.items())}"
     )
     assert unknown == [], unknown[:10]
     assert dict(verdict.violations) == {}, {kind: found[:5] for kind, found in verdict.violations.items()}
