@@ -27,6 +27,7 @@ from lottocrm.players.models import ConsentEvent
 
 FOREVER = dt.datetime.max.replace(tzinfo=dt.UTC)
 BEFORE_ALL = dt.datetime.min.replace(tzinfo=dt.UTC)
+_PLAYERS_PER_READ = 2_000
 
 
 @dataclass(frozen=True)
@@ -84,20 +85,23 @@ class ConsentLedger:
 
     def __init__(self, engine: Engine, player_ids: set[int]) -> None:
         self._events: dict[int, list[Any]] = defaultdict(list)
+        ordered = sorted(player_ids)
         with engine.connect() as connection:
-            rows = connection.execute(
-                select(
-                    ConsentEvent.id,
-                    ConsentEvent.player_id,
-                    ConsentEvent.purpose,
-                    ConsentEvent.channel,
-                    ConsentEvent.granted,
-                    ConsentEvent.occurred_at,
-                    ConsentEvent.recorded_at,
-                ).order_by(ConsentEvent.occurred_at, ConsentEvent.id)
-            )
-            for row in rows:
-                if row.player_id in player_ids:
+            for start in range(0, len(ordered), _PLAYERS_PER_READ):
+                rows = connection.execute(
+                    select(
+                        ConsentEvent.id,
+                        ConsentEvent.player_id,
+                        ConsentEvent.purpose,
+                        ConsentEvent.channel,
+                        ConsentEvent.granted,
+                        ConsentEvent.occurred_at,
+                        ConsentEvent.recorded_at,
+                    )
+                    .where(ConsentEvent.player_id.in_(ordered[start : start + _PLAYERS_PER_READ]))
+                    .order_by(ConsentEvent.occurred_at, ConsentEvent.id)
+                )
+                for row in rows:
                     self._events[row.player_id].append(row)
 
     def granted(self, player_id: int, purpose: str, channel: str | None, at: dt.datetime) -> bool:
