@@ -50,9 +50,9 @@ REFUSALS = ("hard_bounce", "invalid_address", "gone")
 def _sizes(players: int) -> dict[str, int]:
     """Per day: marketing messages per channel, service messages per channel; events per hour."""
     return {
-        "campaign_size": max(40, players // 500),
+        "campaign_size": max(40, players // 700),
         "service_size": max(10, players // 2000),
-        "events_per_hour": 4,
+        "events_per_hour": 3,
     }
 
 
@@ -92,10 +92,14 @@ def _losses(engine: Engine, received: list[Received]) -> list[str]:
     way round)."""
     found = []
     with engine.connect() as connection:
-        rows = connection.execute(select(Message.id, Message.status, Message.next_attempt_at)).all()
+        rows = connection.execute(
+            select(Message.id, Message.status, Message.next_attempt_at, Message.not_before)
+        ).all()
     for row in rows:
-        if row.status in ("sending", "in_doubt") or (row.status == "queued" and row.next_attempt_at <= END):
+        if row.status in ("sending", "in_doubt"):
             found.append(f"message {row.id} left {row.status}")
+        elif row.status == "queued" and (row.next_attempt_at <= END or row.not_before is None):
+            found.append(f"message {row.id} queued, not held for quiet hours, at the end")
     sent = {row.id for row in rows if row.status in ("sent", "delivered")}
     arrived = {m.message_id for m in received}
     found += [f"message {i} sent but never received" for i in sorted(sent - arrived)[:20]]
