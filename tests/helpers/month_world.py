@@ -29,7 +29,7 @@ from lottocrm.clock import FrozenClock
 from lottocrm.contact_policy import service as gate
 from lottocrm.contact_policy.selection import eligible_select
 from lottocrm.db.engine import transaction
-from lottocrm.messaging import unsubscribe
+from lottocrm.messaging import dispatch, unsubscribe
 from lottocrm.messaging.gateways.local import LocalGateways
 from lottocrm.messaging.models import Message
 from lottocrm.messaging.sender import Sender
@@ -140,30 +140,29 @@ class Month:
                         if at.hour == SERVICE_HOUR:
                             self.service_messages(hour // 24)
                     with self._timed("dispatch"):
-                        if self._anything_due(at):
-                            await sender.drain()
+                        for channel in self._channels_due(at):
+                            await dispatch.drain(self.engine, sender.transports[channel], channel=channel)
                         await sender.settled()
                     with self._timed("events"):
                         for minute in sorted(self.rng.sample(range(5, 56), self.events_per_hour)):
                             self.frozen.set(at + dt.timedelta(minutes=minute))
                             await self.event(sender)
                 self.frozen.set(END)
-                await sender.drain()
+                await sender.drain()  # every channel, due or not: nothing is left behind
                 await self._receipts(sender)
         finally:
             await self.gateways.stop()
 
-    def _anything_due(self, at: dt.datetime) -> bool:
-        """Whether a dispatcher would find work: most simulated hours have none, and three idle claims per
-        hour (one per channel) would cost more than the month's real work on a small population."""
+    def _channels_due(self, at: dt.datetime) -> list[str]:
+        """The channels a dispatcher would find work on: most simulated hours have none, and an idle claim
+        per channel and hour would cost more than the month's real work."""
         with self.engine.connect() as connection:
-            return (
-                connection.scalar(
-                    select(Message.id)
+            return sorted(
+                connection.scalars(
+                    select(Message.channel)
                     .where(Message.status == "queued", Message.next_attempt_at <= at)
-                    .limit(1)
+                    .distinct()
                 )
-                is not None
             )
 
     async def _receipts(self, sender: Sender) -> None:
