@@ -9,6 +9,7 @@ import logging
 from lottocrm.messaging.channels.base import Transport
 from lottocrm.messaging.channels.email.settings import load_smtp_settings
 from lottocrm.messaging.channels.email.transport import SmtpTransport
+from lottocrm.messaging.channels.mobile_push.message import MESSAGE_ID_KEY
 from lottocrm.messaging.channels.mobile_push.settings import load_fcm_settings
 from lottocrm.messaging.channels.mobile_push.transport import FcmTransport
 from lottocrm.messaging.channels.push_router import PushRouter
@@ -109,9 +110,13 @@ class LocalGateways:
                 )
             else:
                 notification = received.message.get("notification", {})
+                # Our outbox id rides in the message's data (as it does to the app): the sandbox page and a
+                # test can tell which message arrived, as the SMTP sink's Message-ID tells for e-mail.
+                outbox_id = received.message.get("data", {}).get(MESSAGE_ID_KEY)
                 self.recorder.record(
                     "push",
                     recipient=received.token,
                     subject=notification.get("title"),
                     text=notification.get("body", ""),
+                    detail={"message_id": outbox_id} if outbox_id else None,
                 )
