@@ -5,9 +5,8 @@ checks for the row, then inserts it: two transactions that both find none both i
 the one that commits second fails on the primary key. When that one is the dispatcher's settle, the whole
 batch's answers are lost and its messages stay "sending" (found by the 30-day simulation on PostgreSQL).
 
-Two sessions here play the two threads in a fixed order, so the race is certain, not timed. Expected to
-fail until ``mark_unreachable`` tolerates a concurrent first report (INSERT … ON CONFLICT DO NOTHING, or a
-savepoint); strict, so the fix shows up as an unexpected pass.
+Two sessions here play the two threads in a fixed order, so the race is certain, not timed.
+``mark_unreachable`` now inserts in a savepoint and takes a key conflict as "already reported".
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ def _mark(session: Session) -> None:
     ledger.mark_unreachable(session, actor=REPORTER, channel="push", contact_point=TOKEN, reason="gone")
 
 
-@pytest.mark.xfail(strict=True, reason="mark_unreachable is check-then-insert; see the module's docstring")
 def test_two_concurrent_reports_of_one_gone_token_both_commit(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
         # SQLite's BEGIN IMMEDIATE makes the second writer wait before it reads: no race to show.
