@@ -74,11 +74,16 @@ async def dispatch_all(engine: Engine, port: int, *, window: int) -> float:
     started = time.perf_counter()
     async with Sender(engine, {"sms": SmppTransport(settings=settings)}) as sender:
         await sender.drain(limit=500)
-        # The receipts arrive on the bind after the last submission: wait until every one is applied.
-        deadline = time.monotonic() + 600
-        while _statuses(engine).get("sent", 0) and time.monotonic() < deadline:
+        # The receipts arrive on the bind after the last submission: wait until every one is applied, or
+        # until none has come for 30 s (the local SMSC gives a receipt up when no bind takes it for a while;
+        # the outcome column then shows messages still "sent").
+        waiting, last_change = _statuses(engine).get("sent", 0), time.monotonic()
+        while waiting and time.monotonic() - last_change < 30:
             await sender.settled()
             await asyncio.sleep(0.05)
+            now_waiting = _statuses(engine).get("sent", 0)
+            if now_waiting != waiting:
+                waiting, last_change = now_waiting, time.monotonic()
         await sender.settled()
     return time.perf_counter() - started
 
@@ -107,7 +112,8 @@ def measure(engine: Engine, label: str, players: int, window: int) -> None:
     print(
         f"| {label} | {players:,} | {queued:,} | {queue_seconds:.1f} s ({queued / queue_seconds:,.0f}/s) "
         f"| {dispatch_seconds:.1f} s | {rate:,.0f} msg/s | {raw.rate:,.0f} msg/s | {raw.rate / rate:.1f}× "
-        f"| {statuses.get('delivered', 0):,} delivered, {statuses.get('cancelled', 0):,} stopped at dispatch "
+        f"| {statuses.get('delivered', 0):,} delivered, {statuses.get('sent', 0):,} without a receipt, "
+        f"{statuses.get('queued', 0):,} to retry, {statuses.get('cancelled', 0):,} stopped at dispatch "
         f"| {load_before:.2f} |"
     )
 
