@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete
 
+from helpers.month_population import REGIONS  # eleven zones, UTC+2 to UTC+12
 from lottocrm import clock
 from lottocrm.contact_policy import selection, service
 from lottocrm.contact_policy.document import DEFAULT_POLICY, WINDOWS
@@ -23,20 +24,6 @@ from lottocrm.contact_policy.rules import is_day_off, player_zone
 from lottocrm.db.engine import transaction
 from lottocrm.players.models import ConsentEvent, Player, PlayerIdentity, ResponsibleGaming
 
-# Eleven zones, UTC+2 to UTC+12.
-REGIONS = (
-    "RU-KGD",
-    "RU-MOW",
-    "RU-SAM",
-    "RU-SVE",
-    "RU-OMS",
-    "RU-NVS",
-    "RU-IRK",
-    "RU-SA",
-    "RU-PRI",
-    "RU-MAG",
-    "RU-KAM",
-)
 # A week around the May holidays of 2026 (1 May a Friday, 9 May a Saturday, 11 May a day off in lieu).
 START = dt.datetime(2026, 4, 28, 0, 0, tzinfo=dt.UTC)
 CHANNELS = ("sms", "email", "push")

@@ -15,7 +15,7 @@ from sqlalchemy import RowMapping, or_, select
 from sqlalchemy.orm import Session
 
 from lottocrm.contact_policy import standing, tracking
-from lottocrm.contact_policy.document import LONGEST_WINDOW, PolicySettings
+from lottocrm.contact_policy.document import LONGEST_WINDOW
 from lottocrm.contact_policy.models import ContactTouch, contactability
 from lottocrm.contact_policy.rules import CapHit, Touch, cap_hit
 from lottocrm.contact_policy.standing import IDENTITY_OF_CHANNEL, web_point  # noqa: F401 (re-exported)
@@ -91,6 +91,3 @@ def cap_detail(
             Touch(t.channel, t.contact_point, t.at) for t in touches if t.player_id != facts.player_id
         ],
     )
-
-
-__all__ = ["PlayerFacts", "PolicySettings", "cap_detail", "load"]

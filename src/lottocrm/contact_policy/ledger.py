@@ -10,12 +10,11 @@ counts its touches, so no cap is ever overshot. On SQLite the write transaction 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,7 +29,7 @@ from lottocrm.contact_policy.permits import Permit
 from lottocrm.contact_policy.reasons import Reason
 from lottocrm.contact_policy.rules import Touch, cap_hit
 from lottocrm.contact_policy.service import Decision, current_policy
-from lottocrm.contact_policy.standing import IDENTITY_OF_CHANNEL
+from lottocrm.contact_policy.standing import IDENTITY_OF_CHANNEL, touches_around
 from lottocrm.players.models import Player
 from lottocrm.players.schemas import mask_identity
 
@@ -135,21 +134,7 @@ def reserve(
     player_ids = sorted({permit.player_id for permit, _ in capped})
     points = sorted({permit.contact_point for permit, _ in capped})
     _lock_players(session, player_ids)
-    own: dict[int, list[Touch]] = defaultdict(list)
-    by_point: dict[str, list[tuple[int, Touch]]] = defaultdict(list)
-    rows = session.execute(
-        select(
-            ContactTouch.player_id, ContactTouch.channel, ContactTouch.contact_point, ContactTouch.at
-        ).where(
-            or_(ContactTouch.player_id.in_(player_ids), ContactTouch.contact_point.in_(points)),
-            # No upper bound: a worker whose clock read a moment later may have committed first.
-            ContactTouch.at >= moment - LONGEST_WINDOW,
-        )
-    )
-    for player_id, channel, point, touched_at in rows:
-        touch = Touch(channel, point, touched_at)
-        own[player_id].append(touch)
-        by_point[point].append((player_id, touch))
+    own, by_point = touches_around(session.connection(), player_ids, points, since=moment - LONGEST_WINDOW)
     written: list[dict[str, Any]] = []
     # Campaigns a role with that right let past the caps: their messages take a place without a check.
     free = exempted(session, [(permit.source_kind, permit.source_id) for permit, _ in capped])

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, or_, select
+from sqlalchemy import Connection, delete, or_, select
 
 from lottocrm import clock, vocab
 from lottocrm.contact_policy.document import LONGEST_WINDOW, WINDOWS, CapRule, PolicySettings
@@ -93,6 +93,27 @@ def cap_ends(
     return ends
 
 
+def touches_around(
+    connection: Connection, player_ids: Sequence[int], points: Sequence[str], *, since: dt.datetime
+) -> tuple[dict[int, list[Touch]], dict[str, list[tuple[int, Touch]]]]:
+    """The cap ledger's touches since ``since`` of these players or on these contact points (no upper
+    bound: a worker whose clock read a moment later may have committed first), by player and by point."""
+    own: dict[int, list[Touch]] = defaultdict(list)
+    on_point: dict[str, list[tuple[int, Touch]]] = defaultdict(list)
+    for player_id, channel, point, touched_at in connection.execute(
+        select(
+            ContactTouch.player_id, ContactTouch.channel, ContactTouch.contact_point, ContactTouch.at
+        ).where(
+            or_(ContactTouch.player_id.in_(player_ids), ContactTouch.contact_point.in_(points)),
+            ContactTouch.at >= since,
+        )
+    ):
+        touch = Touch(channel, point, touched_at)
+        own[player_id].append(touch)
+        on_point[point].append((player_id, touch))
+    return own, on_point
+
+
 class _Facts:
     """The facts of a batch of players, read in five queries."""
 
@@ -145,24 +166,9 @@ class _Facts:
             .order_by(ConsentEvent.occurred_at, ConsentEvent.id)
         ):
             self.consents[event.player_id][(event.purpose, event.channel)] = event
-        since = now - LONGEST_WINDOW
-        touch_columns = (
-            ContactTouch.player_id,
-            ContactTouch.channel,
-            ContactTouch.contact_point,
-            ContactTouch.at,
+        self.own, self.on_point = touches_around(
+            connection, player_ids, addresses, since=now - LONGEST_WINDOW
         )
-        self.own: dict[int, list[Touch]] = defaultdict(list)
-        self.on_point: dict[str, list[tuple[int, Touch]]] = defaultdict(list)
-        for touch in connection.execute(
-            select(*touch_columns).where(
-                or_(ContactTouch.player_id.in_(player_ids), ContactTouch.contact_point.in_(addresses)),
-                ContactTouch.at >= since,
-            )
-        ):
-            counted = Touch(touch.channel, touch.contact_point, touch.at)
-            self.own[touch.player_id].append(counted)
-            self.on_point[touch.contact_point].append((touch.player_id, counted))
 
 
 def _channel_values(
@@ -372,13 +378,3 @@ def drifted(connection: Connection, player_ids: Sequence[int], *, policy: Policy
         if kept is None or any(fresh[name] != kept[name] for name in compared):
             found.append(player.id)
     return found
-
-
-def stale_rows(connection: Connection) -> int:
-    """Players with no row (a writer that bypassed the refresh): a check for tests and operations."""
-    return connection.execute(
-        select(func.count())
-        .select_from(Player)
-        .outerjoin(contactability, contactability.c.player_id == Player.id)
-        .where(and_(contactability.c.player_id.is_(None)))
-    ).scalar_one()
