@@ -80,9 +80,10 @@ def _oracle_may_market(g: Generated, channel: str, at: dt.datetime, player: Play
         return False
     if channel == "sms" and not g.has_phone:
         return False
-    adult_from = dt.date(player.birth_date.year + 18, player.birth_date.month, min(player.birth_date.day, 28))
-    if player.birth_date.month == 2 and player.birth_date.day == 29:
-        adult_from = dt.date(player.birth_date.year + 18, 3, 1)
+    # The 18th birthday; born on 29 February, 1 March in a common year.
+    born = player.birth_date
+    leap_day = born.month == 2 and born.day == 29
+    adult_from = dt.date(born.year + 18, 3, 1) if leap_day else dt.date(born.year + 18, born.month, born.day)
     if day < adult_from:
         return False
     if g.excluded_days is not None and (g.excluded_days >= 0 or not g.returned):
