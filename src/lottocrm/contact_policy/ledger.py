@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from lottocrm import clock
 from lottocrm.audit.service import Actor
 from lottocrm.audit.service import record as audit
-from lottocrm.contact_policy import tracking
+from lottocrm.contact_policy import cap_standing, tracking
 from lottocrm.contact_policy.document import LONGEST_WINDOW
 from lottocrm.contact_policy.exemptions import exempted
 from lottocrm.contact_policy.models import OUTCOMES, ContactHistory, ContactTouch, UnreachablePoint
@@ -136,6 +136,7 @@ def reserve(
     _lock_players(session, player_ids)
     own, by_point = touches_around(session.connection(), player_ids, points, since=moment - LONGEST_WINDOW)
     written: list[dict[str, Any]] = []
+    touched: list[tuple[int, Touch]] = []
     # Campaigns a role with that right let past the caps: their messages take a place without a check.
     free = exempted(session, [(permit.source_kind, permit.source_id) for permit, _ in capped])
     for permit, message_id in capped:
@@ -163,6 +164,7 @@ def reserve(
             )
             continue
         touch = Touch(permit.channel, permit.contact_point, moment)
+        touched.append((permit.player_id, touch))
         own[permit.player_id].append(touch)
         by_point[permit.contact_point].append((permit.player_id, touch))
         written.append(
@@ -176,8 +178,7 @@ def reserve(
         )
     if written:
         session.execute(insert(ContactTouch), written)
-        # The rows' cap_ends move; refreshed once, at the end of the transaction.
-        tracking.note_players(session, {row["player_id"] for row in written})
+        cap_standing.advance(session.connection(), touched, own=own, on_point=by_point, policy=policy)
     return answers
 
 
