@@ -51,14 +51,15 @@ def test_reserved_places_leave_the_rows_as_a_recomputation_gives_them(
     # The caps did bite, so the rows were moved, not merely left alone.
     assert blocked > 0
     with transaction(engine) as session:
-        ends = session.execute(
-            contactability.select().where(contactability.c.player_id.in_(players))
-        ).mappings().all()
+        ends = (
+            session.execute(contactability.select().where(contactability.c.player_id.in_(players)))
+            .mappings()
+            .all()
+        )
     assert all(row["sms_cap_ends"] is not None for row in ends if row["phone"] is not None)
 
 
 def _phone_identity(session, player_id: int) -> int:  # type: ignore[no-untyped-def]
     return next(
-        identity.id
-        for identity in session.query(PlayerIdentity).filter_by(player_id=player_id, kind="phone")
+        identity.id for identity in session.query(PlayerIdentity).filter_by(player_id=player_id, kind="phone")
     )

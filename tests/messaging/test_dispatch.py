@@ -171,3 +171,35 @@ def test_a_receipt_that_beats_the_settlement_is_kept_then_applied(seeded, engine
     with clock.frozen(NOON + dt.timedelta(days=8)), transaction(engine) as session:
         receipts.settle_early_receipts(session, at=clock.now())
         assert session.scalar(select(func.count()).select_from(EarlyReceipt)) == 0
+
+
+def test_receipts_applied_together_end_each_message_once(seeded, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """A batch of receipts as an SMSC sends them during a campaign: deliveries and failures mixed, one
+    repeated, one ahead of its message, one for a message already ended."""
+    with clock.frozen(NOON):
+        ids = _queue(engine, 1001, "email", NOON, n=3)
+        claimed, _ = _claim(engine, "email", NOON)
+        assert len(claimed) == 3
+        with transaction(engine) as session:
+            results = [SendResult(message_id=m, provider_id=f"p{m}") for m in ids]
+            dispatch.settle(session, claimed, results, report=dispatch.BatchReport(), now=NOON)
+        first, second, third = ids
+        batch = [
+            receipts.Receipt("email", f"p{first}", "delivered", NOON),
+            receipts.Receipt("email", f"p{second}", "undeliverable", NOON),
+            receipts.Receipt("email", f"p{first}", "delivered", NOON),
+            receipts.Receipt("email", "p-later", "delivered", NOON),
+            receipts.Receipt("email", f"p{third}", "delivered", NOON),
+        ]
+        with transaction(engine) as session:
+            assert receipts.apply_receipts(session, batch) == 3
+        with transaction(engine) as session:
+            # A later, contradicting receipt for a message already ended changes nothing.
+            late = receipts.Receipt("email", f"p{third}", "undeliverable", NOON)
+            assert receipts.apply_receipts(session, [late]) == 0
+            statuses = [session.get(Message, m).status for m in ids]
+            assert statuses == ["delivered", "failed", "delivered"]
+            assert session.scalars(select(EarlyReceipt.provider_id)).all() == ["p-later"]
+    assert _outcomes(engine, first)[-2:] == [("sent", None), ("delivered", None)]
+    assert _outcomes(engine, second)[-2:] == [("sent", None), ("failed", "provider_refused")]
+    assert _outcomes(engine, third)[-2:] == [("sent", None), ("delivered", None)]

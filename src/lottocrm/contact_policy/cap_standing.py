@@ -63,8 +63,9 @@ def advance(
         new[player_id].append(touch)
     columns = contactability.c
     rows = connection.execute(
-        select(columns.player_id, columns.phone, columns.email, columns.device, *(columns[n] for n in _COLUMNS))
-        .where(columns.player_id.in_(sorted(new)))
+        select(
+            columns.player_id, columns.phone, columns.email, columns.device, *(columns[n] for n in _COLUMNS)
+        ).where(columns.player_id.in_(sorted(new)))
     ).mappings()
     markets = "marketing" in policy.capped_classes
     changes: list[dict[str, Any]] = []
