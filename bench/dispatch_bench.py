@@ -23,6 +23,7 @@ import datetime as dt
 import multiprocessing
 import os
 import time
+from collections import Counter
 
 from contactable_bench import load
 from scratch_db import on_each_dialect
@@ -108,6 +109,13 @@ def measure(engine: Engine, label: str, players: int, window: int) -> None:
         parent.recv()
         smsc.join(timeout=10)
     statuses = _statuses(engine)
+    with transaction(engine) as session:
+        errors = Counter(
+            error[:60]
+            for error in session.scalars(select(Message.last_error).where(Message.last_error.is_not(None)))
+        ).most_common(5)
+    for error, count in errors:
+        print(f"<!-- {count:,} messages last refused with: {error} -->")
     rate = queued / dispatch_seconds
     print(
         f"| {label} | {players:,} | {queued:,} | {queue_seconds:.1f} s ({queued / queue_seconds:,.0f}/s) "

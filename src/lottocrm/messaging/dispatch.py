@@ -35,7 +35,7 @@ from lottocrm.contact_policy.reasons import Reason
 from lottocrm.contact_policy.release import Pending, recheck
 from lottocrm.db.engine import transaction
 from lottocrm.messaging import push_subscriptions, unsubscribe
-from lottocrm.messaging.channels.base import OutgoingMessage, SendResult, Transport
+from lottocrm.messaging.channels.base import OutgoingMessage, SendResult, Transport, TransportError
 from lottocrm.messaging.models import Message
 from lottocrm.messaging.receipts import settle_early_receipts
 from lottocrm.settings import get_settings
@@ -52,8 +52,9 @@ MAX_ATTEMPTS = len(BACKOFF) + 1
 # A message "sending" for longer than this belongs to a dead worker.
 LEASE = dt.timedelta(minutes=10)
 DISPATCHER = Actor("job:messaging.dispatch")
-# Temporary refusals that are a provider's "not before" rather than an error: they do not use up attempts.
-WAITS = frozenset({"queue_full"})
+# Temporary refusals that are a provider's "not before" rather than an error, and batches claimed but never
+# handed to the provider: they do not use up attempts.
+WAITS = frozenset({"queue_full", "not_sent"})
 # Addresses a provider's permanent refusal proves unreachable.
 UNREACHABLE_REASONS = frozenset({"hard_bounce", "invalid_address", "gone"})
 
@@ -280,14 +281,65 @@ def _settle_in_transaction(
         settle(session, claimed, results, report=report, now=clock.now())
 
 
+def _add(total: BatchReport, report: BatchReport) -> None:
+    for name in vars(total):
+        setattr(total, name, getattr(total, name) + getattr(report, name))
+
+
 async def drain(
-    engine: Engine, transport: Transport, *, channel: str | None = None, limit: int = 500
+    engine: Engine,
+    transport: Transport,
+    *,
+    channel: str | None = None,
+    limit: int = 500,
+    stop: asyncio.Event | None = None,
 ) -> BatchReport:
-    """Dispatch batches until none of the channel's messages is due (the demo, tests, a one-off run)."""
+    """Dispatch batches until none of the channel's messages is due (or ``stop`` is set), pipelined: the
+    next batch is claimed while this one is on the wire, and each batch settles while the next is sent, so
+    the provider's window is not left idle while the database works. A campaign of 700 000 SMS is ~1 400
+    batches; done one after another, each would wait for its claim and its settlement."""
+    name = channel or transport.channel
+    reports: list[BatchReport] = []
+    settling: list[asyncio.Task[None]] = []
+
+    async def claiming() -> tuple[BatchReport, list[Claimed]]:
+        report = BatchReport()
+        reports.append(report)
+        claimed = await asyncio.to_thread(_claim_in_transaction, engine, name, limit, report, clock.now())
+        return report, claimed
+
+    upcoming: asyncio.Task[tuple[BatchReport, list[Claimed]]] | None = asyncio.create_task(claiming())
+    try:
+        while upcoming is not None:
+            this, upcoming = upcoming, None
+            report, claimed = await this
+            if (report.claimed or report.cancelled or report.held) and not (stop and stop.is_set()):
+                upcoming = asyncio.create_task(claiming())
+            if claimed:
+                results = await transport.send_many([item.outgoing for item in claimed])
+                # One settlement in flight at a time: a second would only queue for the database.
+                if settling:
+                    await settling.pop()
+                settling.append(
+                    asyncio.create_task(
+                        asyncio.to_thread(_settle_in_transaction, engine, claimed, results, report)
+                    )
+                )
+    finally:
+        if upcoming is not None:
+            # The sending failed while the next batch was being claimed: that batch never left, so it
+            # goes back to the queue, its attempt and cap places given back.
+            report, claimed = await upcoming
+            unsent = [SendResult(item.outgoing.message_id, error=_not_sent()) for item in claimed]
+            await asyncio.to_thread(_settle_in_transaction, engine, claimed, unsent, report)
+        await asyncio.gather(*settling)
     total = BatchReport()
-    while True:
-        report = await dispatch_batch(engine, transport, channel=channel, limit=limit)
-        for name in vars(total):
-            setattr(total, name, getattr(total, name) + getattr(report, name))
-        if report.claimed == 0 and report.cancelled == 0 and report.held == 0:
-            return total
+    for report in reports:
+        _add(total, report)
+    return total
+
+
+def _not_sent() -> TransportError:
+    return TransportError(
+        "claimed but not sent: the sender stopped", permanent=False, reason="not_sent", retry_after=0
+    )
