@@ -1,4 +1,4 @@
-"""A campaign's SMS from the gate to the receipts: the whole dispatcher against the raw SMPP client.
+"""A campaign from the gate to the provider: the whole dispatcher against the raw protocol client.
 
 Loads N players (contactable_bench's loader: consents, a phone each, some blocked, excluded or withdrawn, a
 cap ledger) into a scratch database, queues one marketing SMS for each through the gate in bulk
@@ -8,9 +8,16 @@ refresh, SMPP ``submit_sm`` to the local SMSC (in a child process, a core of its
 receipt applied to the outbox — and stops the clock when the last receipt is applied. The raw engine, in
 the same run: the bare ``smpp34`` client submitting as many messages and collecting their receipts.
 
+``--channel email`` sends the same campaign by e-mail (every player gets an address and the e-mail
+advertising consent) over ≤ 16 SMTP connections to the local sink, against raw aiosmtplib; ``--channel
+push`` by web push (a browser subscription per player from the local push endpoint, which checks VAPID and
+decrypts every push), against raw pywebpush. Both in child processes; neither sends receipts, so the clock
+stops when the last message is settled.
+
 The clock is frozen on a Wednesday noon in Moscow (inside the sending hours) for the whole run.
 
     .venv/bin/python bench/dispatch_bench.py --players 700000
+    .venv/bin/python bench/dispatch_bench.py --players 20000 --channel email
     .venv/bin/python bench/dispatch_bench.py --players 100000 --skip-sqlite \\
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 """
@@ -24,27 +31,154 @@ import multiprocessing
 import os
 import time
 from collections import Counter
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+from unittest import mock
 
 from contactable_bench import load
+from email_bench import BOUNCES, SENDER, _sink_process
+from email_bench import TEXT as EMAIL_TEXT
+from email_bench import _raw as raw_email
 from scratch_db import on_each_dialect
 from sms_bench import PASSWORD, SYSTEM_ID, TEXT, _serve_smsc, raw_run
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
+from webpush_bench import SUBJECT, _endpoint_process
+from webpush_bench import _raw as raw_push
 
 from lottocrm import clock
+from lottocrm.contact_policy import standing
 from lottocrm.contact_policy.audience import issue_permits
+from lottocrm.contact_policy.document import DEFAULT_POLICY
 from lottocrm.db.engine import transaction
+from lottocrm.messaging.channels.base import Transport
+from lottocrm.messaging.channels.email import SmtpTransport, load_smtp_settings
+from lottocrm.messaging.channels.push_router import PushRouter
 from lottocrm.messaging.channels.sms.settings import SmppSettings
 from lottocrm.messaging.channels.sms.transport import SmppTransport
-from lottocrm.messaging.models import Message
+from lottocrm.messaging.channels.webpush import WebPushTransport, generate_vapid_keys, load_webpush_settings
+from lottocrm.messaging.models import Message, WebPushSubscription
+from lottocrm.messaging.push_subscriptions import device_point
 from lottocrm.messaging.sender import Sender
 from lottocrm.messaging.service import Content, Outgoing, queue_messages
-from lottocrm.players.models import Player
+from lottocrm.players.models import ConsentEvent, Player, PlayerIdentity
 
 NOON = dt.datetime(2026, 3, 4, 9, 0, tzinfo=dt.UTC)
 QUEUE_CHUNK = 5_000
+SMTP_CONNECTIONS = 16
+PUSH_CONCURRENCY = 64
+BODIES = {"sms": TEXT, "email": EMAIL_TEXT, "push": "Джекпот 300 млн ₽ в субботу. Билет {n} ждёт вас."}
 
 
-def queue_campaign(engine: Engine) -> tuple[int, float]:
+@dataclass
+class Gateway:
+    """A local provider in a child process: SMSC, SMTP sink or push endpoint."""
+
+    channel: str
+    process: multiprocessing.Process
+    control: Connection
+    port: int = 0
+    subscriptions: list[dict[str, Any]] = field(default_factory=list)
+    vapid_key: str = ""
+
+    def stop(self) -> None:
+        self.control.send("stop")
+        if self.channel == "sms":
+            self.control.recv()
+        self.process.join(timeout=10)
+
+
+def _push_endpoint_at_noon(control: Connection, subscriptions: int) -> None:
+    # The dispatcher signs its VAPID tokens on the frozen clock; the endpoint checks them on the same one.
+    with clock.frozen(NOON):
+        _endpoint_process(control, subscriptions)
+
+
+def start_gateway(channel: str, players: int) -> Gateway:
+    parent, child = multiprocessing.Pipe()
+    target, args = {
+        "sms": (_serve_smsc, (child,)),
+        "email": (_sink_process, (child,)),
+        "push": (_push_endpoint_at_noon, (child, players)),
+    }[channel]
+    process = multiprocessing.Process(target=target, args=args, daemon=True)
+    process.start()
+    gateway = Gateway(channel, process, parent)
+    if channel == "push":
+        gateway.subscriptions, gateway.vapid_key = parent.recv(), generate_vapid_keys().private_key
+    else:
+        gateway.port = parent.recv()
+    return gateway
+
+
+def prepare(engine: Engine, gateway: Gateway) -> None:
+    """Give every player the channel's address and advertising consent (the loader gives phones and SMS
+    consent only), then rebuild their contactability rows."""
+    if gateway.channel == "sms":
+        return
+    with transaction(engine) as session:
+        ids = list(session.scalars(select(Player.id).order_by(Player.id)))
+    identities, subscriptions = [], []
+    for player_id, subscription in zip(ids, gateway.subscriptions or [None] * len(ids), strict=False):
+        if gateway.channel == "email":
+            value = f"p{player_id}@example.com"
+        else:
+            assert subscription is not None
+            value = device_point(subscription["endpoint"])
+            keys = subscription["keys"]
+            subscriptions.append(
+                {"player_id": player_id, "device": value, "endpoint": subscription["endpoint"],
+                 "p256dh": keys["p256dh"], "auth": keys["auth"], "created_at": NOON}
+            )  # fmt: skip
+        kind = "email" if gateway.channel == "email" else "device"
+        identities.append({"player_id": player_id, "kind": kind, "value": value, "verified": True,
+                           "created_at": NOON})  # fmt: skip
+    consents = [
+        {"player_id": player_id, "purpose": "advertising", "channel": gateway.channel, "granted": True,
+         "occurred_at": NOON, "source": "website", "notice_version": "ad-2025.1", "recorded_at": NOON}
+        for player_id in ids
+    ]  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(insert(PlayerIdentity.__table__), identities)
+        connection.execute(insert(ConsentEvent.__table__), consents)
+        if subscriptions:
+            connection.execute(insert(WebPushSubscription.__table__), subscriptions)
+    with clock.frozen(NOON), engine.begin() as connection:
+        standing.rebuild(connection, policy=DEFAULT_POLICY)
+
+
+def transport_for(gateway: Gateway, window: int) -> Transport:
+    if gateway.channel == "sms":
+        sms = SmppSettings(host="127.0.0.1", port=gateway.port, system_id=SYSTEM_ID, password=PASSWORD,
+                           source_addr="LOTTO", window=window)  # fmt: skip
+        return SmppTransport(settings=sms)
+    if gateway.channel == "email":
+        smtp = load_smtp_settings(smtp_host="127.0.0.1", smtp_port=gateway.port, smtp_from=SENDER,
+                                  smtp_connections=SMTP_CONNECTIONS, smtp_bounce_address=BOUNCES)  # fmt: skip
+        return SmtpTransport(settings=smtp)
+    settings = load_webpush_settings(vapid_private_key=gateway.vapid_key, vapid_subject=SUBJECT,
+                                     webpush_concurrency=PUSH_CONCURRENCY)  # fmt: skip
+    return PushRouter(web=WebPushTransport(settings=settings))
+
+
+def raw_rate(gateway: Gateway, messages: int, window: int) -> float:
+    """Messages a second of the bare protocol client against the same gateway."""
+    if gateway.channel == "sms":
+        run = asyncio.run(asyncio.wait_for(raw_run(gateway.port, messages=messages, window=window,
+                                                   offset=30_000_000), 900))  # fmt: skip
+        return run.rate
+    if gateway.channel == "email":
+        return messages / asyncio.run(raw_email(gateway.port, messages, SMTP_CONNECTIONS))
+    # The endpoint checks tokens on the frozen clock; pywebpush would replace an expiry that its own wall
+    # clock finds past, so its clock reads the frozen noon too.
+    exp = int((NOON + dt.timedelta(hours=12)).timestamp())
+    with mock.patch("pywebpush.time.time", return_value=NOON.timestamp()):
+        return messages / asyncio.run(
+            raw_push(gateway.subscriptions, messages, PUSH_CONCURRENCY, gateway.vapid_key, exp=exp)
+        )
+
+
+def queue_campaign(engine: Engine, channel: str) -> tuple[int, float]:
     started = time.perf_counter()
     queued = 0
     with transaction(engine) as session:
@@ -54,12 +188,18 @@ def queue_campaign(engine: Engine) -> tuple[int, float]:
             permits = issue_permits(
                 session,
                 player_ids=ids[first : first + QUEUE_CHUNK],
-                channel="sms",
+                channel=channel,
                 message_class="marketing",
                 source_kind="campaign",
                 source_id="bench",
             )
-            items = [Outgoing(permit=p, content=Content(body=TEXT.format(n=p.player_id))) for p in permits]
+            body = BODIES[channel]
+            items = [
+                Outgoing(
+                    permit=p, content=Content(body=body.format(n=p.player_id), subject="Тираж в субботу")
+                )
+                for p in permits
+            ]
             queued += len([m for m in queue_messages(session, items) if m is not None])
     return queued, time.perf_counter() - started
 
@@ -69,17 +209,15 @@ def _statuses(engine: Engine) -> dict[str, int]:
         return dict(session.execute(select(Message.status, func.count()).group_by(Message.status)).all())
 
 
-async def dispatch_all(engine: Engine, port: int, *, window: int) -> float:
-    settings = SmppSettings(host="127.0.0.1", port=port, system_id=SYSTEM_ID, password=PASSWORD,
-                            source_addr="LOTTO", window=window)  # fmt: skip
+async def dispatch_all(engine: Engine, transport: Transport, channel: str) -> float:
     started = time.perf_counter()
-    async with Sender(engine, {"sms": SmppTransport(settings=settings)}) as sender:
+    async with Sender(engine, {channel: transport}) as sender:
         await sender.drain(limit=500)
-        # The receipts arrive on the bind after the last submission: wait until every one is applied, or
+        # SMS receipts arrive on the bind after the last submission: wait until every one is applied, or
         # until none has come for 30 s (the local SMSC gives a receipt up when no bind takes it for a while;
         # the outcome column then shows messages still "sent").
         waiting, last_change = _statuses(engine).get("sent", 0), time.monotonic()
-        while waiting and time.monotonic() - last_change < 30:
+        while channel == "sms" and waiting and time.monotonic() - last_change < 30:
             await sender.settled()
             await asyncio.sleep(0.05)
             now_waiting = _statuses(engine).get("sent", 0)
@@ -89,25 +227,19 @@ async def dispatch_all(engine: Engine, port: int, *, window: int) -> float:
     return time.perf_counter() - started
 
 
-def measure(engine: Engine, label: str, players: int, window: int) -> None:
-    loaded, rebuilt = load(engine, players)
-    parent, child = multiprocessing.Pipe()
-    smsc = multiprocessing.Process(target=_serve_smsc, args=(child,), daemon=True)
-    smsc.start()
-    port = parent.recv()
+def measure(engine: Engine, label: str, players: int, window: int, channel: str) -> None:
+    load(engine, players)
+    gateway = start_gateway(channel, players)
     try:
+        prepare(engine, gateway)
         with clock.frozen(NOON):
-            queued, queue_seconds = queue_campaign(engine)
+            queued, queue_seconds = queue_campaign(engine, channel)
             load_before = os.getloadavg()[0]
-            # The raw client first, on a fresh SMSC (as sms_bench runs it), then the dispatcher.
-            raw = asyncio.run(
-                asyncio.wait_for(raw_run(port, messages=queued, window=window, offset=30_000_000), 900)
-            )
-            dispatch_seconds = asyncio.run(dispatch_all(engine, port, window=window))
+            # The raw client first, on a fresh gateway, then the dispatcher.
+            raw = raw_rate(gateway, queued, window)
+            dispatch_seconds = asyncio.run(dispatch_all(engine, transport_for(gateway, window), channel))
     finally:
-        parent.send("stop")
-        parent.recv()
-        smsc.join(timeout=10)
+        gateway.stop()
     statuses = _statuses(engine)
     with transaction(engine) as session:
         errors = Counter(
@@ -117,30 +249,35 @@ def measure(engine: Engine, label: str, players: int, window: int) -> None:
     for error, count in errors:
         print(f"<!-- {count:,} messages last refused with: {error} -->")
     rate = queued / dispatch_seconds
+    final = "delivered" if channel == "sms" else "sent"
+    unreceipted = statuses.get("sent", 0) if channel == "sms" else 0
+    outcome = (
+        f"{statuses.get(final, 0):,} {final}, {unreceipted:,} without a receipt, "
+        f"{statuses.get('queued', 0):,} to retry, {statuses.get('cancelled', 0):,} stopped at dispatch"
+    )
     print(
-        f"| {label} | {players:,} | {queued:,} | {queue_seconds:.1f} s ({queued / queue_seconds:,.0f}/s) "
-        f"| {dispatch_seconds:.1f} s | {rate:,.0f} msg/s | {raw.rate:,.0f} msg/s | {raw.rate / rate:.1f}× "
-        f"| {statuses.get('delivered', 0):,} delivered, {statuses.get('sent', 0):,} without a receipt, "
-        f"{statuses.get('queued', 0):,} to retry, {statuses.get('cancelled', 0):,} stopped at dispatch "
-        f"| {load_before:.2f} |"
+        f"| {channel} | {label} | {players:,} | {queued:,} | {queue_seconds:.1f} s "
+        f"({queued / queue_seconds:,.0f}/s) | {dispatch_seconds:.1f} s | {rate:,.0f} msg/s "
+        f"| {raw:,.0f} msg/s | {raw / rate:.1f}× | {outcome} | {load_before:.2f} |"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--players", type=int, default=100_000)
+    parser.add_argument("--channel", choices=("sms", "email", "push"), default="sms")
     parser.add_argument("--window", type=int, default=64)
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--postgres", help="admin URL of a PostgreSQL server to create a scratch database on")
     args = parser.parse_args()
     print(
-        "| dialect | players | queued | queue through the gate | dispatch, last receipt applied "
-        "| dispatcher | raw smpp34 client | raw ÷ dispatcher | outcome | load before |"
+        "| channel | dialect | players | queued | queue through the gate | dispatch, last message settled "
+        "| dispatcher | raw client | raw ÷ dispatcher | outcome | load before |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     on_each_dialect(
         args.postgres,
-        lambda engine, label: measure(engine, label, args.players, args.window),
+        lambda engine, label: measure(engine, label, args.players, args.window, args.channel),
         skip_sqlite=args.skip_sqlite,
     )
 

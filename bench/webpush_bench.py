@@ -65,8 +65,12 @@ def _message(n: int, subscription: dict) -> OutgoingMessage:
     )
 
 
-async def _raw(subscriptions: list[dict], messages: int, concurrency: int, private_key: str) -> float:
+async def _raw(
+    subscriptions: list[dict], messages: int, concurrency: int, private_key: str, exp: int | None = None
+) -> float:
+    """``exp``: the tokens' expiry (default: pywebpush's, from the wall clock)."""
     vapid = Vapid02.from_string(private_key)
+    claims = {"sub": SUBJECT} if exp is None else {"sub": SUBJECT, "exp": exp}
     counter = iter(range(messages))
 
     async def sender(session: aiohttp.ClientSession) -> None:
@@ -77,7 +81,7 @@ async def _raw(subscriptions: list[dict], messages: int, concurrency: int, priva
                 subscription,
                 data=data,
                 vapid_private_key=vapid,
-                vapid_claims={"sub": SUBJECT},
+                vapid_claims=dict(claims),
                 ttl=86_400,
                 aiohttp_session=session,
             )
