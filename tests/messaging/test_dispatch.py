@@ -18,6 +18,7 @@ from lottocrm.db.engine import transaction
 from lottocrm.messaging import dispatch, inbound, receipts
 from lottocrm.messaging.channels.base import DeliveryReceipt, SendResult, TransportError
 from lottocrm.messaging.models import EarlyReceipt, Message
+from lottocrm.messaging.sender import Sender
 from lottocrm.messaging.service import Content, Outgoing, queue_messages
 from lottocrm.players import responsible_gaming
 
@@ -203,3 +204,27 @@ def test_receipts_applied_together_end_each_message_once(seeded, engine: Engine)
     assert _outcomes(engine, first)[-2:] == [("sent", None), ("delivered", None)]
     assert _outcomes(engine, second)[-2:] == [("sent", None), ("failed", "provider_refused")]
     assert _outcomes(engine, third)[-2:] == [("sent", None), ("delivered", None)]
+
+
+def test_a_bad_receipt_among_many_costs_only_itself(seeded, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """Receipts are applied together; when the batch fails (here a receipt naming no provider id), each is
+    applied on its own and only the bad one is lost (logged)."""
+    with clock.frozen(NOON):
+        ids = _queue(engine, 1001, "email", NOON, n=2)
+        claimed, _ = _claim(engine, "email", NOON)
+        with transaction(engine) as session:
+            results = [SendResult(message_id=m, provider_id=f"p{m}") for m in ids]
+            dispatch.settle(session, claimed, results, report=dispatch.BatchReport(), now=NOON)
+        sender = Sender(engine, {})
+        bad = DeliveryReceipt(provider_id=None, status="delivered")  # type: ignore[arg-type]
+        sender._apply(
+            [
+                (DeliveryReceipt(provider_id=f"p{ids[0]}", status="delivered"), "email"),
+                (bad, "email"),
+                (DeliveryReceipt(provider_id=f"p{ids[1]}", status="delivered"), "email"),
+            ]
+        )
+        assert sender.inbound_applied == 2
+        with transaction(engine) as session:
+            assert [session.get(Message, m).status for m in ids] == ["delivered", "delivered"]
+            assert session.scalar(select(func.count()).select_from(EarlyReceipt)) == 0
