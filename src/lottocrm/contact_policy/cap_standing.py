@@ -10,12 +10,11 @@ through the full refresh.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, case, literal, or_, true, update
 
 from lottocrm.contact_policy.document import CapRule, PolicySettings
 from lottocrm.contact_policy.models import contactability
@@ -29,8 +28,6 @@ from lottocrm.contact_policy.standing import (
     web_point,
 )
 
-_COLUMNS = tuple(f"{channel}_{part}" for channel in CHANNELS for part in ("cap_ends", "marketing_from"))
-
 
 def _counts(rule: CapRule, touch: Touch, point: str) -> bool:
     return (rule.channel == "all" or touch.channel == rule.channel) and (
@@ -38,10 +35,36 @@ def _counts(rule: CapRule, touch: Touch, point: str) -> bool:
     )
 
 
-def _later(old: dt.datetime | None, new: dt.datetime | None) -> dt.datetime | None:
-    if new is None:
-        return old
-    return new if old is None else max(old, new)
+def _later_in_sql(column: Any, value: Any) -> Any:
+    """The later of ``column`` and the bound ``value`` (either may be NULL: the other wins)."""
+    return case(
+        (value.is_(None), column),
+        (or_(column.is_(None), column < value), value),
+        else_=column,
+    )
+
+
+def _statement(markets: bool) -> Any:
+    """One UPDATE for every row: each channel's columns move to the later of what they hold and the bound
+    end, unless the player has no contact point on it (its cap_ends stays NULL, as a refresh leaves it)."""
+    columns = contactability.c
+    values: dict[str, Any] = {}
+    for channel in CHANNELS:
+        ends = bindparam(f"new_{channel}", type_=columns[f"{channel}_cap_ends"].type)
+        kind = IDENTITY_OF_CHANNEL.get(channel)
+        reachable = columns[kind].is_not(None) if kind else true()
+        cap_ends_column = columns[f"{channel}_cap_ends"]
+        values[cap_ends_column.name] = case(
+            (reachable, _later_in_sql(cap_ends_column, ends)), else_=cap_ends_column
+        )
+        if markets:
+            marketing_from = columns[f"{channel}_marketing_from"]
+            values[marketing_from.name] = case(
+                (and_(reachable, marketing_from != literal(NEVER, marketing_from.type)),
+                 _later_in_sql(marketing_from, ends)),
+                else_=marketing_from,
+            )  # fmt: skip
+    return update(contactability).where(columns.player_id == bindparam("key")).values(values)
 
 
 def advance(
@@ -52,49 +75,36 @@ def advance(
     on_point: Mapping[str, list[tuple[int, Touch]]],
     policy: PolicySettings,
 ) -> int:
-    """Move the rows of the players in ``written`` (player, new touch) past their new touches. ``own`` and
-    ``on_point`` are the ledger as the reservation read it, the new touches included (a cap per contact
-    point counts only touches of the new touches' own points, and those are the points it read). Returns
-    how many rows changed."""
+    """Move the rows of the players in ``written`` (player, new touch) past their new touches, without
+    reading them. ``own`` and ``on_point`` are the ledger as the reservation read it, the new touches
+    included. A channel's contact point is the touched one when it is the same kind of address (SMS and
+    calls share the phone); otherwise only caps per player can count the new touches there. Returns how
+    many players' rows were written."""
     if not written or not policy.capped_classes:
         return 0
     new: dict[int, list[Touch]] = defaultdict(list)
     for player_id, touch in written:
         new[player_id].append(touch)
-    columns = contactability.c
-    rows = connection.execute(
-        select(
-            columns.player_id, columns.phone, columns.email, columns.device, *(columns[n] for n in _COLUMNS)
-        ).where(columns.player_id.in_(sorted(new)))
-    ).mappings()
-    markets = "marketing" in policy.capped_classes
+    rules = {channel: cap_rules(policy, channel) for channel in CHANNELS}
     changes: list[dict[str, Any]] = []
-    for row in rows:
-        player_id = row["player_id"]
-        values = {name: row[name] for name in _COLUMNS}
+    for player_id, touches in new.items():
+        values: dict[str, Any] = {"key": player_id}
         for channel in CHANNELS:
             kind = IDENTITY_OF_CHANNEL.get(channel)
-            point = row[kind] if kind else web_point(player_id)
-            rules = [
-                rule
-                for rule in cap_rules(policy, channel)
-                if point is not None and any(_counts(rule, touch, point) for touch in new[player_id])
+            same_kind = [
+                touch.contact_point for touch in touches if IDENTITY_OF_CHANNEL.get(touch.channel) == kind
             ]
-            if not rules:
-                continue
+            # The channel's own address, or any other address (which no per-address cap counts here).
+            point = web_point(player_id) if kind is None else (same_kind[0] if same_kind else "")
+            counted = [
+                rule for rule in rules[channel] if any(_counts(rule, touch, point) for touch in touches)
+            ]
             shared = [touch for owner, touch in on_point.get(point, []) if owner != player_id]
-            ends = cap_ends(rules, own=own.get(player_id, []), shared=shared, channel=channel, point=point)
-            values[f"{channel}_cap_ends"] = _later(values[f"{channel}_cap_ends"], ends)
-            marketing_from = values[f"{channel}_marketing_from"]
-            if markets and marketing_from is not None and marketing_from != NEVER:
-                values[f"{channel}_marketing_from"] = _later(marketing_from, ends)
-        if any(values[name] != row[name] for name in _COLUMNS):
-            changes.append({"key": player_id, **{f"new_{name}": value for name, value in values.items()}})
-    if changes:
-        connection.execute(
-            update(contactability)
-            .where(columns.player_id == bindparam("key"))
-            .values({name: bindparam(f"new_{name}") for name in _COLUMNS}),
-            changes,
-        )
+            values[f"new_{channel}"] = (
+                cap_ends(counted, own=own.get(player_id, []), shared=shared, channel=channel, point=point)
+                if counted
+                else None
+            )
+        changes.append(values)
+    connection.execute(_statement("marketing" in policy.capped_classes), changes)
     return len(changes)

@@ -49,12 +49,14 @@ def secret_key(settings: Settings) -> bytes:
     every marketing e-mail the dispatcher sends asks for it)."""
     if settings.secret_key:
         return settings.secret_key.encode("utf-8")
-    return _folder_key(Path(settings.data_dir).resolve())
+    # Keyed by the setting as written and the working directory it is relative to: resolving the path
+    # for each message cost more than signing it.
+    return _folder_key(str(settings.data_dir), os.getcwd())
 
 
 @functools.lru_cache(maxsize=8)
-def _folder_key(folder: Path) -> bytes:
-    path = folder / "secret.key"
+def _folder_key(data_dir: str, cwd: str) -> bytes:
+    path = (Path(cwd) / data_dir).resolve() / "secret.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written whole under a temporary name, then renamed: two processes racing keep one key.

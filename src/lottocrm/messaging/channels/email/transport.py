@@ -38,6 +38,8 @@ class SmtpTransport:
         self._pool: SmtpPool | None = None
         self._pace = SendPace(per_second=self._settings.smtp_rate_per_second)
         self._from_line = from_header(self._settings.smtp_from)
+        # Parsed once: from the settings it is an address parse per message.
+        self._helo_name = self._settings.helo_name
         self._on_inbound: InboundHandler | None = None
 
     @property
@@ -90,7 +92,7 @@ class SmtpTransport:
     ) -> SendResult:
         settings = self._settings
         try:
-            mail = compose(message, from_line=self._from_line, domain=settings.helo_name)
+            mail = compose(message, from_line=self._from_line, domain=self._helo_name)
         except InvalidEmail as exc:
             return SendResult(
                 message.message_id, error=TransportError(str(exc), permanent=True, reason=exc.reason)
