@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -78,19 +80,37 @@ class BatchReport:
     held: int = 0
 
 
-def _due(session: Session, *, channel: str, limit: int, now: dt.datetime) -> list[Message]:
+# What a claim reads of each due message: rows, not ORM objects (500 of them a batch, read and changed once).
+_DUE_COLUMNS = (
+    Message.id,
+    Message.player_id,
+    Message.channel,
+    Message.message_class,
+    Message.contact_point,
+    Message.source_kind,
+    Message.source_id,
+    Message.address,
+    Message.subject,
+    Message.body,
+    Message.html,
+    Message.headers,
+    Message.attempts,
+)
+
+
+def _due(session: Session, *, channel: str, limit: int, now: dt.datetime) -> list[Any]:
     query = (
-        select(Message)
+        select(*_DUE_COLUMNS)
         .where(Message.status == "queued", Message.channel == channel, Message.next_attempt_at <= now)
         .order_by(Message.next_attempt_at, Message.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(session.scalars(query))
+        query = query.with_for_update(skip_locked=True, of=Message)
+    return list(session.execute(query))
 
 
-def _unsubscribe_headers(message: Message) -> dict[str, str]:
+def _unsubscribe_headers(message: Any) -> dict[str, str]:
     """RFC 8058 one-click unsubscribe on every marketing e-mail, signed for this message."""
     if message.channel != "email" or message.message_class != "marketing":
         return {}
@@ -98,6 +118,42 @@ def _unsubscribe_headers(message: Message) -> dict[str, str]:
         get_settings(), player_id=message.player_id, channel="email", message_id=message.id
     )
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def _record_claim(
+    session: Session,
+    *,
+    sending: list[int],
+    held: dict[int, dt.datetime],
+    cancelled: dict[str, list[int]],
+    now: dt.datetime,
+) -> None:
+    """The batch's new states: one UPDATE for the messages leaving, one per reason for those stopped, one
+    executemany for those held (each until its own moment)."""
+    quiet = {"synchronize_session": False}
+    if sending:
+        session.execute(
+            update(Message)
+            .where(Message.id.in_(sending))
+            .values(status="sending", attempts=Message.attempts + 1, attempted_at=now)
+            .execution_options(**quiet)
+        )
+    for reason, ids in cancelled.items():
+        session.execute(
+            update(Message)
+            .where(Message.id.in_(ids))
+            .values(status="cancelled", finished_at=now, last_error=reason)
+            .execution_options(**quiet)
+        )
+    if held:
+        # Core, not the ORM's bulk update: each row is keyed by its own bound id.
+        outbox = Message.__table__
+        session.execute(
+            update(outbox)
+            .where(outbox.c.id == bindparam("key"))
+            .values(not_before=bindparam("until"), next_attempt_at=bindparam("until")),
+            [{"key": key, "until": until} for key, until in held.items()],
+        )
 
 
 def claim(
@@ -114,13 +170,14 @@ def claim(
     subscriptions = push_subscriptions.addresses(
         session, (m.contact_point for m, v in zip(messages, verdicts, strict=True) if v.permit is not None)
     )
+    held: dict[int, dt.datetime] = {}
+    cancelled: dict[str, list[int]] = defaultdict(list)
     for message, verdict in zip(messages, verdicts, strict=True):
         if verdict.permit is not None:
-            message.status, message.attempts, message.attempted_at = "sending", message.attempts + 1, now
             claimed.append(
                 Claimed(
                     permit=verdict.permit,
-                    attempts=message.attempts,
+                    attempts=message.attempts + 1,
                     outgoing=OutgoingMessage(
                         message_id=message.id,
                         channel=message.channel,
@@ -133,15 +190,20 @@ def claim(
                 )
             )
         elif verdict.held_until is not None:
-            message.not_before = message.next_attempt_at = verdict.held_until
-            report.held += 1
+            held[message.id] = verdict.held_until
         else:
             assert verdict.reason is not None
-            message.status, message.finished_at = "cancelled", now
-            message.last_error = verdict.reason.code
-            report.cancelled += 1
-    session.flush()
+            cancelled[verdict.reason.code].append(message.id)
+    _record_claim(
+        session,
+        sending=[item.outgoing.message_id for item in claimed],
+        held=held,
+        cancelled=cancelled,
+        now=now,
+    )
     report.claimed += len(claimed)
+    report.held += len(held)
+    report.cancelled += sum(len(ids) for ids in cancelled.values())
     return claimed
 
 
