@@ -143,7 +143,7 @@ def test_the_list_names_the_queue_says_what_to_say_and_withdraws_stopped_calls(
                 ContactHistory.outcome == "blocked"
             )
         ).all()
-        statuses = dict(session.execute(select(CallTask.message_id, CallTask.status)).tuples().all())
+        statuses = dict(session.execute(select(CallTask.message_id, CallTask.status)).all())
     assert sorted(blocked) == sorted([(fedorov, "self_excluded"), (petrov, "consent_withdrawn")])
     assert statuses == {fedorov: "cancelled", petrov: "cancelled"}
 
