@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "contact_policy.rows_rebuilt": "Contactability rows recomputed",
     "messaging.push_subscription": "Browser push subscription registered",
     "messaging.call_task.close": "Call task closed",
+    "messaging.call_task.cancel": "Call task withdrawn: the contact policy stops the call",
     "message_template.create": "Message template created",
     "message_template.update": "Message template renamed",
     "message_template.save_draft": "Message template draft saved",

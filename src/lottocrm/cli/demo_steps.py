@@ -187,12 +187,17 @@ def _next_steps(result: SimulationResult) -> None:
 def _send_welcome(settings: Settings, engine: Engine) -> None:
     from lottocrm.messaging.demo import send_welcome
 
-    with working("queueing, sending over SMPP, SMTP and app push, a STOP by SMS"):
+    with working("queueing, sending over SMPP, SMTP and app push, filing calls, a STOP by SMS"):
         result = send_welcome(settings, engine, players=DEMO_WELCOME_PLAYERS)
     say(
         f"{result.queued} messages queued, {result.sent} sent, {result.delivered} SMS delivered, "
         f"{result.held} held until sending hours begin in the player's own time zone"
     )
+    if result.calls_filed or result.calls_held:
+        say(
+            f"{result.calls_filed} welcome calls filed for operators (sign in as demo-operator: /call-list), "
+            f"{result.calls_held} held until calling hours begin in the player's own time zone"
+        )
     if result.stopped_player is not None:
         say(f"player {result.stopped_player} texted STOP: their next SMS is stopped ({result.stop_reason})")
     say("what the gateways received: the Sandbox page (sign in as demo-marketer)")

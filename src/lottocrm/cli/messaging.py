@@ -34,6 +34,7 @@ def gateways() -> None:
         say(f"SMSC (SMPP 3.4)  {smsc}  system id {SYSTEM_ID}, password {PASSWORD}")
         say(f"SMTP sink        {local.smtp.host}:{local.smtp.port}  (message search {local.mail_status.url})")
         say(f"web push         {local.push.base_url}")
+        say("calls            need no gateway: `lottocrm dispatch` files them on the call list (/call-list)")
         say("point `lottocrm dispatch` at them (Ctrl-C stops the gateways):", markup=False)
         exports = {
             "LOTTOCRM_SMPP_HOST": local.smsc.host,

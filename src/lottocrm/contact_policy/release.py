@@ -4,7 +4,8 @@ Consent can be withdrawn, a self-exclusion start or a cap fill between queueing 
 leaves on its old permit. ``recheck`` runs the gate's selection for the batch's players (one statement per
 class of message), applies quiet hours in each player's zone, takes places under the caps atomically
 (``ledger.reserve``), writes "blocked" and "held" to the contact history itself, and issues fresh permits
-for the rest.
+for the rest. ``stopped`` asks the same of messages a provider took but has still to act on (a call task
+waiting for an operator), which already hold their place under the caps.
 """
 
 from __future__ import annotations
@@ -156,3 +157,48 @@ def recheck(session: Session, pending: Sequence[Pending], *, at: dt.datetime) ->
     if history:
         session.execute(insert(ContactHistory), history)
     return [verdicts[p.message_id] for p in pending]
+
+
+def stopped(session: Session, pending: Sequence[Pending], *, at: dt.datetime) -> dict[int, Reason]:
+    """The gate again for messages a provider already took but has still to act on (a filed call an
+    operator is still to make): those it now stops, by message id, with the reason. Reads only.
+
+    Every check but two: the caps, because the message took its place when it was filed and that place
+    counts in them (a cap of one call a month would otherwise stop the call itself), and quiet hours, which
+    say when, not whether. ``record_blocked`` writes the history of the ones the caller does stop."""
+    if not pending:
+        return {}
+    tracking.settle(session)
+    version, policy = current_policy(session)
+    player_ids = sorted({p.player_id for p in pending})
+    gate: dict[tuple[str, str], dict[int, Any]] = {}
+    for channel, message_class in {(p.channel, p.message_class) for p in pending}:
+        query = eligibility_select(
+            channel=channel,
+            message_class=message_class,
+            at=at,
+            policy=policy,
+            policy_version=version,
+            player_ids=player_ids,
+            caps_exempt=True,
+        )
+        gate[(channel, message_class)] = {row.player_id: row for row in session.execute(query)}
+    stops: dict[int, Reason] = {}
+    for item in pending:
+        row = gate[(item.channel, item.message_class)].get(item.player_id)
+        if row is None or row.blocked_by is not None:
+            stops[item.message_id] = _why_blocked(session, item, at)
+        elif row.contact_point != item.contact_point:
+            stops[item.message_id] = Reason.of("contact_changed")
+    return stops
+
+
+def record_blocked(session: Session, blocked: Sequence[tuple[Pending, Reason]], *, at: dt.datetime) -> None:
+    """ "blocked" in the contact history for each message, under the policy in force, as ``recheck`` writes
+    it for the messages it stops."""
+    if blocked:
+        version, _ = current_policy(session)
+        session.execute(
+            insert(ContactHistory),
+            [_history_row(item, "blocked", reason, version, at) for item, reason in blocked],
+        )

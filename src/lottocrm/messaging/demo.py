@@ -1,5 +1,6 @@
 """The demo's messages: a small welcome campaign through the contact policy and the real local gateways,
-then a player texting STOP, and the next message to them stopped at the gate.
+a few welcome calls filed on the call list for operators, then a player texting STOP, and the next message
+to them stopped at the gate.
 
 It shows every part working together on loopback: the template (rendered per player), the gate's permits
 (quiet hours hold SMS outside 09:00–21:00 in the player's own zone), the outbox, the dispatcher, SMPP with
@@ -9,17 +10,22 @@ delivery receipts, SMTP with the one-click unsubscribe header, and the sandbox o
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from lottocrm import clock
 from lottocrm.audit.service import Actor
 from lottocrm.contact_policy import service as gate
+from lottocrm.contact_policy.document import PolicySettings
 from lottocrm.contact_policy.selection import eligible_select
 from lottocrm.db.engine import transaction
 from lottocrm.messaging import unsubscribe
+from lottocrm.messaging.call_list.models import CallTask
+from lottocrm.messaging.call_list.transport import CallListTransport
 from lottocrm.messaging.gateways.local import LocalGateways
 from lottocrm.messaging.models import Message
 from lottocrm.messaging.sandbox import SandboxRecorder
@@ -42,12 +48,20 @@ WELCOME = Bodies(
     push_title="Суперприз 500 млн ₽",
     push_body="{{ first_name }}, в субботу тираж с суперпризом. Билеты — в приложении.",
 )
+# What the operator is to say on a welcome call (templates do not speak on the call channel).
+CALL_SCRIPT = (
+    "Поприветствовать: {first_name}, добро пожаловать! Рассказать о субботнем тираже с суперпризом 500 млн ₽ "
+    "и предложить билет; напомнить, что от звонков можно отказаться."
+)
 
 
 @dataclass
 class WelcomeResult:
     queued: int = 0
     sent: int = 0
+    # Welcome calls: filed on the call list for operators, or held until the player's calling hours.
+    calls_filed: int = 0
+    calls_held: int = 0
     held: int = 0
     delivered: int = 0
     stopped_player: int | None = None
@@ -69,7 +83,7 @@ def _welcome_version(engine: Engine) -> int:
         return templates.publish_version(session, actor=DEMO, version_id=draft.version.id).id
 
 
-def _queue_welcome(settings: Settings, engine: Engine, version_id: int, players: int) -> int:
+def _queue_welcome(settings: Settings, engine: Engine, version_id: int, players: int, calls: int) -> int:
     queued = 0
     with transaction(engine) as session:
         version, policy = gate.current_policy(session)
@@ -100,12 +114,30 @@ def _queue_welcome(settings: Settings, engine: Engine, version_id: int, players:
                 items.append(
                     Outgoing(decision.permit, content, dedupe_key=f"demo-welcome:{channel}:{player_id}")
                 )
+        items.extend(_welcome_calls(session, policy=policy, at=at, calls=calls))
         queued = sum(1 for message_id in queue_messages(session, items) if message_id is not None)
     return queued
 
 
+def _welcome_calls(
+    session: Session, *, policy: PolicySettings, at: dt.datetime, calls: int
+) -> list[Outgoing]:
+    """A welcome call to the first ``calls`` players the gate lets operators call (few agree to calls)."""
+    chosen = eligible_select(channel="call", message_class="marketing", at=at, policy=policy).subquery()
+    ids = list(session.scalars(select(chosen.c.player_id).order_by(chosen.c.player_id).limit(calls)))
+    names = dict(session.execute(select(Player.id, Player.first_name).where(Player.id.in_(ids))).all())
+    items = []
+    for player_id in ids:
+        decision = gate.decide(session, player_id=player_id, channel="call", message_class="marketing", at=at)
+        if decision.permit is not None:
+            content = Content(body=CALL_SCRIPT.format(first_name=names[player_id]))
+            items.append(Outgoing(decision.permit, content, dedupe_key=f"demo-welcome:call:{player_id}"))
+    return items
+
+
 async def _send_and_stop(engine: Engine, gateways: LocalGateways, result: WelcomeResult) -> None:
-    async with Sender(engine, gateways.transports()) as sender:
+    # Calls go to our own operator queue, as `lottocrm dispatch` wires them: no gateway.
+    async with Sender(engine, {**gateways.transports(), "call": CallListTransport(engine)}) as sender:
         reports = await sender.drain()
         result.sent = sum(report.sent for report in reports.values())
         for _ in range(100):  # receipts arrive on their own, a few milliseconds after each SMS
@@ -134,14 +166,22 @@ async def _send_and_stop(engine: Engine, gateways: LocalGateways, result: Welcom
             result.delivered = session.scalar(select(func.count()).where(Message.status == "delivered")) or 0
             # Held when queued (the permit's quiet hours) or when due (the dispatcher's): waiting either way.
             result.held = session.scalar(select(func.count()).where(Message.status == "queued")) or 0
+            result.calls_filed = session.scalar(select(func.count()).where(CallTask.status == "open")) or 0
+            result.calls_held = (
+                session.scalar(
+                    select(func.count()).where(Message.status == "queued", Message.channel == "call")
+                )
+                or 0
+            )
 
 
-def send_welcome(settings: Settings, engine: Engine, *, players: int = 20) -> WelcomeResult:
-    """Queue the welcome to ``players`` contactable players, send it through the local gateways, then
-    withdraw one player's SMS consent by a texted STOP."""
+def send_welcome(settings: Settings, engine: Engine, *, players: int = 20, calls: int = 3) -> WelcomeResult:
+    """Queue the welcome to ``players`` contactable players and a welcome call to ``calls`` players who
+    agreed to calls, send them (SMS, e-mail and push through the local gateways, calls onto the call list),
+    then withdraw one player's SMS consent by a texted STOP."""
     result = WelcomeResult()
     version_id = _welcome_version(engine)
-    result.queued = _queue_welcome(settings, engine, version_id, players)
+    result.queued = _queue_welcome(settings, engine, version_id, players, calls)
 
     async def run() -> None:
         recorder = SandboxRecorder(engine)

@@ -16,7 +16,8 @@ from lottocrm.db.types import choice
 # sending: an attempt is recorded and the provider is being asked — if the worker dies here the message is
 #   in doubt, never sent again blindly;
 # sent: the provider took it; delivered / failed: its end as the provider reported it;
-# cancelled: the gate stopped it at dispatch (consent withdrawn, self-exclusion, cap…);
+# cancelled: the gate stopped it at dispatch (consent withdrawn, self-exclusion, cap…), or a filed call
+#   before an operator made it (call_list/recheck.py);
 # in_doubt: a worker died while the provider was being asked and no answer was recorded.
 MESSAGE_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "cancelled", "in_doubt")
 

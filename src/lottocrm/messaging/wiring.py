@@ -1,4 +1,7 @@
-from lottocrm.manifest import Command, Domain
+from lottocrm.manifest import Command, Domain, Subscriber
+
+# A change of these can stop a call already filed for an operator (call_list/recheck.py).
+_RECHECK_CALLS = "lottocrm.messaging.call_list.subscribers:recheck_open_calls"
 
 DOMAIN = Domain(
     name="messaging",
@@ -26,5 +29,12 @@ DOMAIN = Domain(
             "Send queued messages through the channels configured by LOTTOCRM_SMPP_*, _SMTP_*, _FCM_* and "
             "_VAPID_*.",
         ),
+    ),
+    subscribers=(
+        Subscriber(
+            "messaging.recheck_calls.responsible_gaming", "players.responsible_gaming_changed", _RECHECK_CALLS
+        ),
+        Subscriber("messaging.recheck_calls.consent", "players.consent_changed", _RECHECK_CALLS),
+        Subscriber("messaging.recheck_calls.identity", "players.identity_changed", _RECHECK_CALLS),
     ),
 )

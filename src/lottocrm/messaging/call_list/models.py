@@ -16,12 +16,14 @@ CALL_OUTCOMES = ("reached", "no_answer", "refused", "wrong_number")
 
 
 class CallQueue(Base):
-    """A queue's settings; a queue without a row takes ``DEFAULT_DAILY_CAPACITY``."""
+    """A queue's settings; a queue without a row takes ``DEFAULT_DAILY_CAPACITY``. ``name`` is the code the
+    dispatcher files by; ``label`` what operators read (the code when there is none)."""
 
     __tablename__ = "call_queues"
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     daily_capacity: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str | None] = mapped_column(String(100))
 
 
 class CallTask(Base):

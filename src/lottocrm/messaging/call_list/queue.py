@@ -23,11 +23,14 @@ from lottocrm.contact_policy.reasons import Reason
 from lottocrm.contact_policy.rules import is_day_off
 from lottocrm.errors import Conflict, NotFound
 from lottocrm.messaging.call_list.models import CALL_OUTCOMES, CallQueue, CallTask
+from lottocrm.messaging.call_list.recheck import cancel_stopped
 from lottocrm.messaging.history import record_for_message
 from lottocrm.messaging.models import Message
 from lottocrm.messaging.service import MessagingError
 
 DEFAULT_QUEUE = "outbound"
+# Its name for people, as the migration that added labels wrote it (0031).
+DEFAULT_QUEUE_LABEL = "Исходящие звонки"
 DEFAULT_DAILY_CAPACITY = 200
 
 
@@ -37,6 +40,13 @@ class CallTaskNotFound(MessagingError, NotFound):
 
 class CallTaskClosed(MessagingError, Conflict):
     code = "call_task_closed"
+
+
+def queue_label(queue: CallQueue | None, name: str) -> str:
+    """What operators call the queue ``name`` (its row ``queue``, None before its first call is filed)."""
+    if queue is not None and queue.label:
+        return queue.label
+    return DEFAULT_QUEUE_LABEL if name == DEFAULT_QUEUE else name
 
 
 def operator_day(at: dt.datetime) -> dt.date:
@@ -61,7 +71,8 @@ class Filed:
 
 def _capacity(session: Session, queue: str) -> int:
     if session.get(CallQueue, queue) is None:
-        session.add(CallQueue(name=queue, daily_capacity=DEFAULT_DAILY_CAPACITY))
+        label = DEFAULT_QUEUE_LABEL if queue == DEFAULT_QUEUE else None
+        session.add(CallQueue(name=queue, daily_capacity=DEFAULT_DAILY_CAPACITY, label=label))
         session.flush()
     locked = select(CallQueue.daily_capacity).where(CallQueue.name == queue)
     if session.get_bind().dialect.name == "postgresql":
@@ -109,7 +120,8 @@ def file_calls(session: Session, *, queue: str, message_ids: Sequence[int], at: 
 
 
 def close_task(session: Session, *, actor: Actor, task_id: int, outcome: str) -> CallTask:
-    """Record how the call went: the task is done and its message delivered ("reached") or failed."""
+    """Record how the call went: the task is done and its message delivered ("reached") or failed. A task
+    closed as "reached" that the gate now stops comes back cancelled (``recheck.cancel_stopped``)."""
     if outcome not in CALL_OUTCOMES:
         raise MessagingError(
             "unknown call outcome %(outcome)r; expected one of %(allowed)s",
@@ -125,6 +137,10 @@ def close_task(session: Session, *, actor: Actor, task_id: int, outcome: str) ->
     if task.status != "open":
         raise CallTaskClosed("call task %(task_id)s is already closed", task_id=task_id)
     now = clock.now()
+    # A call that reached the player must still have been allowed: a task the gate stops by now (the player
+    # self-excluded since the list was opened) is cancelled instead, and the page says why.
+    if outcome == "reached" and cancel_stopped(session, actor=actor, tasks=[task], at=now, reported=outcome):
+        return task
     task.status, task.outcome, task.closed_at, task.closed_by = "done", outcome, now, actor.name
     message = session.get(Message, task.message_id)
     if message is not None and message.status == "sent":
