@@ -23,9 +23,9 @@ from lottocrm.messaging.call_list.models import CallTask
 from lottocrm.messaging.call_list.queue import operator_day
 from lottocrm.players import consents, responsible_gaming
 from lottocrm.players import service as players
-from web.test_browser import CHROMIUM, CHROMIUM_ARGS, server  # noqa: F401  (server: a fixture)
+from web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, server  # noqa: F401  (server: a fixture)
 
-SHOTS = Path("/work/shots/delivery")
+SHOTS = ARTIFACTS
 # A Tuesday, 11:00 in Moscow: the calls of these tests are filed then (a working day, inside calling hours)
 # and are open on the list from then on.
 FILED = dt.datetime(2026, 3, 10, 11, 0, tzinfo=clock.zone_named("Europe/Moscow"))
