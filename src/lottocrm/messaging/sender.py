@@ -78,8 +78,10 @@ class Sender:
             await asyncio.to_thread(self._apply, batch)
 
     def _apply(self, batch: list[tuple[Inbound, str]]) -> None:
+        # One moment for the batch: receipts are ended together, one UPDATE per status and moment.
+        moment = clock.now()
         receipts = [
-            Receipt(channel, event.provider_id, event.status, clock.now())
+            Receipt(channel, event.provider_id, event.status, moment)
             for event, channel in batch
             if isinstance(event, DeliveryReceipt)
         ]
