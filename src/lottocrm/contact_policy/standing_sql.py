@@ -82,21 +82,26 @@ class _Upsert:
         for table in (_DAYS, _SCOPE):
             connection.execute(CreateTable(table, if_not_exists=True))
             connection.execute(table.delete())
-        if self.postgres:
-            # The planner's statistics do not know the facts a load wrote in this very transaction (nor,
-            # until autovacuum runs, in one just committed): it takes a range of 10^5 players for a few
-            # dozen and joins them in a nested loop, 10^10 comparisons. Every join here is of a range's
-            # rows, which hash joins take in one pass whatever the estimates.
-            self.nestloop = connection.scalar(text("SELECT current_setting('enable_nestloop')"))
-            connection.execute(text("SELECT set_config('enable_nestloop', 'off', true)"))
+        # PostgreSQL's planner, for these statements only (restored by ``close``). Its statistics do not
+        # know the facts a load wrote in this very transaction (nor, until autovacuum runs, in one just
+        # committed): it takes a range of 10^5 players for a few dozen and joins them in a nested loop,
+        # 10^10 comparisons; every join here is of a range's rows, which a hash join takes in one pass
+        # whatever the estimates. And JIT compiles each statement again for a tenth of a second.
+        self.settings = {"enable_nestloop": "off", "jit": "off"} if self.postgres else {}
+        self.previous = {name: self._set(name, value) for name, value in self.settings.items()}
+
+    def _set(self, name: str, value: str) -> str:
+        previous = self.connection.scalar(text("SELECT current_setting(:name)"), {"name": name})
+        self.connection.execute(
+            text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value}
+        )
+        return str(previous)
 
     def close(self) -> None:
         for table in (_DAYS, _SCOPE):
             self.connection.execute(DropTable(table))
-        if self.postgres:
-            self.connection.execute(
-                text("SELECT set_config('enable_nestloop', :was, true)"), {"was": self.nestloop}
-            )
+        for name, value in self.previous.items():
+            self._set(name, value)
 
     def write(self, lo: int, hi: int, ids: Sequence[int] | None = None) -> int:
         """Recompute the rows of players ``lo``–``hi`` (of ``ids`` only, when given and not all of them);
