@@ -7,7 +7,7 @@ import time
 import typer
 
 from lottocrm.audit.service import Actor
-from lottocrm.cli.context import fail, load_settings, say
+from lottocrm.cli.context import fail, load_settings, progress, say
 from lottocrm.db.engine import get_engine
 
 contact_policy_app = typer.Typer(
@@ -48,6 +48,11 @@ def rebuild() -> None:
     from lottocrm.contact_policy.upkeep import rebuild_rows
 
     started = time.perf_counter()
-    with get_engine(load_settings()).begin() as connection:
-        written = rebuild_rows(connection, actor=Actor.console())
+    with get_engine(load_settings()).begin() as connection, progress() as bar:
+        task = bar.add_task("contactability rows", total=None)
+        written = rebuild_rows(
+            connection,
+            actor=Actor.console(),
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     say(f"{written:,} contactability rows rebuilt in {time.perf_counter() - started:.1f} s")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, or_, select
@@ -39,6 +39,9 @@ ALWAYS = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _TICK = dt.timedelta(microseconds=1)
 # Players per read of the facts (an IN list both databases take comfortably).
 BATCH = 2_000
+# From this many players a refresh is computed in SQL (``standing_sql``): an import's players, not a
+# transaction's few.
+SET_BASED_FROM = 10_000
 
 
 def web_point(player_id: int) -> str:
@@ -318,6 +321,10 @@ def refresh(
     longer exists loses their row. Returns how many rows were written."""
     moment = now or clock.now()
     ordered = sorted(set(player_ids))
+    if len(ordered) >= SET_BASED_FROM:
+        from lottocrm.contact_policy import standing_sql  # it imports this module
+
+        return standing_sql.refresh(connection, ordered, policy=policy, now=moment)
     written = 0
     for start in range(0, len(ordered), BATCH):
         batch = ordered[start : start + BATCH]
@@ -346,18 +353,17 @@ def touched_since(connection: Connection, since: dt.datetime) -> list[int]:
     return list(connection.scalars(select(ContactTouch.player_id).where(ContactTouch.at >= since).distinct()))
 
 
-def rebuild(connection: Connection, *, policy: PolicySettings, batch: int = 20_000) -> int:
-    """Recompute every player's row, in id ranges (for an upgrade, a bulk load, or a check)."""
-    written, after = 0, None
-    while True:
-        query = select(Player.id).order_by(Player.id).limit(batch)
-        if after is not None:
-            query = query.where(Player.id > after)
-        ids = list(connection.scalars(query))
-        if not ids:
-            return written
-        written += refresh(connection, ids, policy=policy)
-        after = ids[-1]
+def rebuild(
+    connection: Connection,
+    *,
+    policy: PolicySettings,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Recompute every player's row in SQL, a range of players per statement (for an upgrade, a bulk
+    load, or a check); ``progress(done, total)`` after each range."""
+    from lottocrm.contact_policy import standing_sql  # it imports this module
+
+    return standing_sql.rebuild(connection, policy=policy, progress=progress)
 
 
 def drifted(connection: Connection, player_ids: Sequence[int], *, policy: PolicySettings) -> list[int]:

@@ -3,6 +3,7 @@ them, or recompute all. Changes are audited under the person at the console."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
@@ -39,9 +40,12 @@ def check_rows(connection: Connection, *, actor: Actor, repair: bool, batch: int
     return result
 
 
-def rebuild_rows(connection: Connection, *, actor: Actor) -> int:
-    """Recompute every player's row (audited); how many were written."""
-    written = standing.rebuild(connection, policy=policy_in_force(connection)[1])
+def rebuild_rows(
+    connection: Connection, *, actor: Actor, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Recompute every player's row (audited); how many were written. ``progress(done, total)`` after each
+    range of players."""
+    written = standing.rebuild(connection, policy=policy_in_force(connection)[1], progress=progress)
     record(
         connection,
         actor=actor,
