@@ -95,13 +95,16 @@ def _push_endpoint_at_noon(control: Connection, subscriptions: int) -> None:
 
 
 def start_gateway(channel: str, players: int) -> Gateway:
-    parent, child = multiprocessing.Pipe()
+    # Spawned, not forked: a fork of this process, which by then has database and event-loop threads, can
+    # inherit a lock another thread held, and the gateway never starts (the second dialect's run hung).
+    spawn = multiprocessing.get_context("spawn")
+    parent, child = spawn.Pipe()
     target, args = {
         "sms": (_serve_smsc, (child,)),
         "email": (_sink_process, (child,)),
         "push": (_push_endpoint_at_noon, (child, players)),
     }[channel]
-    process = multiprocessing.Process(target=target, args=args, daemon=True)
+    process = spawn.Process(target=target, args=args, daemon=True)
     process.start()
     gateway = Gateway(channel, process, parent)
     if channel == "push":
