@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, literal, or_, true, update
 
-from lottocrm.contact_policy.document import CapRule, PolicySettings
+from lottocrm.contact_policy.document import PolicySettings
 from lottocrm.contact_policy.models import contactability
-from lottocrm.contact_policy.rules import Touch
+from lottocrm.contact_policy.rules import Touch, counts_toward
 from lottocrm.contact_policy.standing import (
     CHANNELS,
     IDENTITY_OF_CHANNEL,
@@ -27,12 +27,6 @@ from lottocrm.contact_policy.standing import (
     cap_rules,
     web_point,
 )
-
-
-def _counts(rule: CapRule, touch: Touch, point: str) -> bool:
-    return (rule.channel == "all" or touch.channel == rule.channel) and (
-        rule.per == "player" or touch.contact_point == point
-    )
 
 
 def _later_in_sql(column: Any, value: Any) -> Any:
@@ -97,7 +91,7 @@ def advance(
             # The channel's own address, or any other address (which no per-address cap counts here).
             point = web_point(player_id) if kind is None else (same_kind[0] if same_kind else "")
             counted = [
-                rule for rule in rules[channel] if any(_counts(rule, touch, point) for touch in touches)
+                rule for rule in rules[channel] if any(counts_toward(rule, touch, point) for touch in touches)
             ]
             shared = [touch for owner, touch in on_point.get(point, []) if owner != player_id]
             values[f"new_{channel}"] = (

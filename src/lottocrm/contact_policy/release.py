@@ -19,6 +19,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from lottocrm.contact_policy import ledger, tracking
+from lottocrm.contact_policy.document import PolicySettings
 from lottocrm.contact_policy.exemptions import exempted
 from lottocrm.contact_policy.models import ContactHistory
 from lottocrm.contact_policy.permits import _SEAL, Permit
@@ -84,15 +85,17 @@ def _why_blocked(session: Session, pending: Pending, at: dt.datetime) -> Reason:
     return decision.reasons[0] if decision.reasons else Reason.of("cap")
 
 
-def recheck(session: Session, pending: Sequence[Pending], *, at: dt.datetime) -> list[Verdict]:
-    """One verdict per pending message, in order. Writes the cap ledger and the history of the blocked and
-    held ones in the caller's transaction."""
-    if not pending:
-        return []
-    tracking.settle(session)
-    version, policy = current_policy(session)
-    player_ids = sorted({p.player_id for p in pending})
-    regions = dict(session.execute(select(Player.id, Player.region).where(Player.id.in_(player_ids))).all())
+def _gate_rows(
+    session: Session,
+    pending: Sequence[Pending],
+    player_ids: list[int],
+    *,
+    at: dt.datetime,
+    version: int,
+    policy: PolicySettings,
+    caps_exempt: bool = False,
+) -> dict[tuple[str, str], dict[int, Any]]:
+    """The gate's selection for the players, one statement per (channel, class) among ``pending``."""
     gate: dict[tuple[str, str], dict[int, Any]] = {}
     for channel, message_class in {(p.channel, p.message_class) for p in pending}:
         query = eligibility_select(
@@ -102,8 +105,22 @@ def recheck(session: Session, pending: Sequence[Pending], *, at: dt.datetime) ->
             policy=policy,
             policy_version=version,
             player_ids=player_ids,
+            caps_exempt=caps_exempt,
         )
         gate[(channel, message_class)] = {row.player_id: row for row in session.execute(query)}
+    return gate
+
+
+def recheck(session: Session, pending: Sequence[Pending], *, at: dt.datetime) -> list[Verdict]:
+    """One verdict per pending message, in order. Writes the cap ledger and the history of the blocked and
+    held ones in the caller's transaction."""
+    if not pending:
+        return []
+    tracking.settle(session)
+    version, policy = current_policy(session)
+    player_ids = sorted({p.player_id for p in pending})
+    regions = dict(session.execute(select(Player.id, Player.region).where(Player.id.in_(player_ids))).all())
+    gate = _gate_rows(session, pending, player_ids, at=at, version=version, policy=policy)
 
     verdicts: dict[int, Verdict] = {}
     history: list[dict[str, Any]] = []
@@ -171,18 +188,7 @@ def stopped(session: Session, pending: Sequence[Pending], *, at: dt.datetime) ->
     tracking.settle(session)
     version, policy = current_policy(session)
     player_ids = sorted({p.player_id for p in pending})
-    gate: dict[tuple[str, str], dict[int, Any]] = {}
-    for channel, message_class in {(p.channel, p.message_class) for p in pending}:
-        query = eligibility_select(
-            channel=channel,
-            message_class=message_class,
-            at=at,
-            policy=policy,
-            policy_version=version,
-            player_ids=player_ids,
-            caps_exempt=True,
-        )
-        gate[(channel, message_class)] = {row.player_id: row for row in session.execute(query)}
+    gate = _gate_rows(session, pending, player_ids, at=at, version=version, policy=policy, caps_exempt=True)
     stops: dict[int, Reason] = {}
     for item in pending:
         row = gate[(item.channel, item.message_class)].get(item.player_id)

@@ -101,6 +101,13 @@ class Touch:
     at: dt.datetime
 
 
+def counts_toward(rule: CapRule, touch: Touch, contact_point: str) -> bool:
+    """Whether ``touch`` counts in ``rule`` for a message to ``contact_point`` (windows aside)."""
+    return (rule.channel == "all" or touch.channel == rule.channel) and (
+        rule.per == "player" or touch.contact_point == contact_point
+    )
+
+
 @dataclass(frozen=True)
 class CapHit:
     rule: CapRule
@@ -128,13 +135,7 @@ def cap_hit(
     for rule in rules:
         since = at - WINDOWS[rule.window]
         pool = own + shared if rule.per == "contact_point" else own
-        count = sum(
-            1
-            for touch in pool
-            if since <= touch.at
-            and (rule.channel == "all" or touch.channel == rule.channel)
-            and (rule.per == "player" or touch.contact_point == contact_point)
-        )
+        count = sum(1 for touch in pool if since <= touch.at and counts_toward(rule, touch, contact_point))
         if count >= rule.limit:
             return CapHit(rule=rule, count=count)
     return None

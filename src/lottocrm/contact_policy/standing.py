@@ -24,7 +24,7 @@ from sqlalchemy import Connection, delete, or_, select
 from lottocrm import clock, vocab
 from lottocrm.contact_policy.document import LONGEST_WINDOW, WINDOWS, CapRule, PolicySettings
 from lottocrm.contact_policy.models import ContactTouch, UnreachablePoint, contactability
-from lottocrm.contact_policy.rules import Touch
+from lottocrm.contact_policy.rules import Touch, counts_toward
 from lottocrm.db.base import UtcDateTime
 from lottocrm.players.consents import ADULT_AGE
 from lottocrm.players.models import ConsentEvent, Player, PlayerIdentity, ResponsibleGaming
@@ -81,15 +81,7 @@ def cap_ends(
     ends: dt.datetime | None = None
     for rule in rules:
         pool = [*own, *shared] if rule.per == "contact_point" else own
-        times = sorted(
-            (
-                touch.at
-                for touch in pool
-                if (rule.channel == "all" or touch.channel == rule.channel)
-                and (rule.per == "player" or touch.contact_point == point)
-            ),
-            reverse=True,
-        )
+        times = sorted((touch.at for touch in pool if counts_toward(rule, touch, point)), reverse=True)
         if len(times) >= rule.limit:
             end = times[rule.limit - 1] + WINDOWS[rule.window] + _TICK
             ends = end if ends is None else max(ends, end)
