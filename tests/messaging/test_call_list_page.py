@@ -185,3 +185,17 @@ def test_the_call_list_reads_russian_at_1366(server: str, tmp_path: Path) -> Non
     assert not re.search(r"\b(Call|Outcome|Close task|reached|no_answer|outbound)\b", text)
     assert "закрыта" in after and width <= 1366
     assert "снят: согласие на рекламу отозвано" in withdrawn and "Не звоните игроку" in withdrawn
+
+
+def test_closing_a_task_that_does_not_exist_says_so(client_for, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    operator = client_for("operator")
+    token = csrf_of(operator, "/call-list")
+    for task_id in ("424242", "99999999999999999999", "abc"):
+        answer = operator.post(
+            f"/call-list/{task_id}/close", data={"outcome": "reached", "csrf_token": token}
+        )
+        assert answer.status_code in (404, 422), (task_id, answer.status_code)
+        assert "Traceback" not in answer.text
+    # A template version number past the column's range: refused, not a database error.
+    version = client_for("marketer").get("/templates/welcome/versions/99999999999")
+    assert version.status_code in (404, 422) and "Traceback" not in version.text

@@ -10,7 +10,7 @@ import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -155,7 +155,7 @@ def close_call(
     request: Request,
     principal: Annotated[Principal, require(Permission.CALL_LIST)],
     session: Db,
-    task_id: int,
+    task_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     form: Annotated[dict[str, str], Depends(form_data)],
 ) -> Response:
     task = close_task(session, actor=acting(request), task_id=task_id, outcome=form.get("outcome", ""))

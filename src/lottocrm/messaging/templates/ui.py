@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -384,7 +384,13 @@ def test_send(request: Request, principal: CanEdit, code: str, form: Form) -> Re
 
 # ---- an old version -------------------------------------------------------------------------------------
 @router.get("/templates/{code}/versions/{number}")
-def version_page(request: Request, principal: CanView, session: Db, code: str, number: int) -> Response:
+def version_page(
+    request: Request,
+    principal: CanView,
+    session: Db,
+    code: str,
+    number: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> Response:
     template = _template(session, code)
     version = session.scalar(
         select(MessageTemplateVersion).where(
