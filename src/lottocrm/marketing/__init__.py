@@ -1,0 +1,1 @@
+"""Marketing: segments, campaigns, control groups, arbitration and measured uplift (issue #14)."""
