@@ -124,19 +124,26 @@ def eligible_select(**arguments: Any) -> Select[Any]:
             every.c.blocked_by.is_(None)
         )
     channel, at = arguments["channel"], arguments["at"]
-    _checked(channel, "marketing", at)
     row = contactability.c
     query = select(
         row.player_id,
         _point(channel).label("contact_point"),
         row[f"{channel}_consent_event"].label("consent_event_id"),
-    ).where(
-        # Every marketing check but age is folded into the channel's marketing_from (standing.py).
-        row[f"{channel}_marketing_from"] <= at,
-        _adult(at, _requires_known_adult(arguments.get("requires_known_adult"))),
-    )
+    ).where(marketing_reachable(channel, at, requires_known_adult=arguments.get("requires_known_adult")))
     player_ids = arguments.get("player_ids")
     return query if player_ids is None else query.where(row.player_id.in_(list(player_ids)))
+
+
+def marketing_reachable(
+    channel: str, at: dt.datetime, *, requires_known_adult: bool | None = None
+) -> ColumnElement[bool]:
+    """Whether a contactability row lets a marketing message on ``channel`` go at ``at`` (caps included,
+    quiet hours aside): a condition a segment or a campaign's audience can join on."""
+    _checked(channel, "marketing", at)
+    row = contactability.c
+    # Every marketing check but age is folded into the channel's marketing_from (standing.py).
+    adult = _adult(at, _requires_known_adult(requires_known_adult))
+    return and_(row[f"{channel}_marketing_from"] <= at, adult)
 
 
 def waterfall(

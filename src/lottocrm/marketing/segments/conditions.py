@@ -1,0 +1,259 @@
+"""The segment language: a tree of all / any / not over typed conditions, parsed from JSON and checked.
+
+A segment is saved as JSON, so a marketer's form, the API and a journey's branch step all write the same
+document::
+
+    {"all": [
+        {"field": "record.segment", "op": "in", "value": ["active", "vip"]},
+        {"field": "propensity.probability", "params": {"game": 3}, "op": "ge", "value": 0.2},
+        {"not": {"field": "churn.band", "op": "eq", "value": "high"}}
+    ]}
+
+``parse`` turns it into frozen nodes, checking every field, operator, parameter and value against the
+catalogue (``fields.py``) and saying where the fault is ("all[1].value: …"). The same tree is compiled to SQL
+for an audience (``compile.py``) and evaluated in Python for one player (``evaluate.py``); both read a
+condition on an unknown value (an empty field) as false, so ``not`` means "not known to be".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from lottocrm.marketing.segments.fields import FIELDS, FieldSpec
+
+# Operators per kind of field. "known" / "unknown" test for an empty value; every other operator is false on
+# one. Day operators count whole operator days back from the day the audience is taken.
+NUMERIC_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "between", "known", "unknown")
+OPERATORS: dict[str, tuple[str, ...]] = {
+    "integer": NUMERIC_OPS,
+    "number": NUMERIC_OPS,
+    "money": NUMERIC_OPS,
+    "choice": ("eq", "ne", "in", "not_in", "known", "unknown"),
+    "bool": ("is_true", "is_false", "known", "unknown"),
+    "date": ("before", "after", "between", "within_last_days", "more_than_days_ago", "known", "unknown"),
+}
+NO_VALUE = frozenset({"known", "unknown", "is_true", "is_false"})
+# The longest look-back a day operator takes: a century covers any registration or birth date.
+MAX_DAYS = 36_600
+EARLIEST_DAY, LATEST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+MAX_DEPTH = 12
+MAX_CONDITIONS = 200
+MAX_CHOICES = 1_000
+
+
+class SegmentError(ValueError):
+    """A segment document that cannot be used; the message says where (``all[2].op``) and why."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: str
+    value: Any = None
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def spec(self) -> FieldSpec:
+        return FIELDS[self.field]
+
+    def param(self, name: str) -> Any:
+        return dict(self.params)[name]
+
+
+@dataclass(frozen=True)
+class All:
+    parts: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Any_:
+    parts: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    part: Node
+
+
+Node: TypeAlias = Condition | All | Any_ | Not
+
+
+def parse(document: Any) -> Node:
+    """The checked tree of a segment document; :class:`SegmentError` names the first fault and its place."""
+    counter = [0]
+    return _node(document, "segment", 0, counter)
+
+
+def conditions(node: Node) -> list[Condition]:
+    """Every condition of the tree, left to right."""
+    if isinstance(node, Condition):
+        return [node]
+    if isinstance(node, Not):
+        return conditions(node.part)
+    return [leaf for part in node.parts for leaf in conditions(part)]
+
+
+def to_document(node: Node) -> dict[str, Any]:
+    """The JSON form of a tree: ``parse(to_document(tree)) == tree``."""
+    if isinstance(node, Condition):
+        document: dict[str, Any] = {"field": node.field, "op": node.op}
+        if node.params:
+            document["params"] = dict(node.params)
+        if node.op not in NO_VALUE:
+            value = node.value
+            document["value"] = _plain(value)
+        return document
+    if isinstance(node, Not):
+        return {"not": to_document(node.part)}
+    return {"all" if isinstance(node, All) else "any": [to_document(part) for part in node.parts]}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _node(document: Any, where: str, depth: int, counter: list[int]) -> Node:
+    if depth > MAX_DEPTH:
+        raise SegmentError(f"{where}: nested deeper than {MAX_DEPTH} levels")
+    if not isinstance(document, Mapping):
+        raise SegmentError(f"{where}: expected an object with all, any, not or field")
+    keys = set(document)
+    for group, make in (("all", All), ("any", Any_)):
+        if group in keys:
+            if keys != {group}:
+                raise SegmentError(f"{where}: '{group}' stands alone, found also {sorted(keys - {group})}")
+            parts = document[group]
+            if not isinstance(parts, list) or not parts:
+                raise SegmentError(f"{where}.{group}: expected a non-empty list of conditions")
+            return make(
+                tuple(
+                    _node(part, f"{where}.{group}[{index}]", depth + 1, counter)
+                    for index, part in enumerate(parts)
+                )
+            )
+    if "not" in keys:
+        if keys != {"not"}:
+            raise SegmentError(f"{where}: 'not' stands alone, found also {sorted(keys - {'not'})}")
+        return Not(_node(document["not"], f"{where}.not", depth + 1, counter))
+    if "field" not in keys:
+        raise SegmentError(f"{where}: expected one of all, any, not or field; found {sorted(keys)}")
+    counter[0] += 1
+    if counter[0] > MAX_CONDITIONS:
+        raise SegmentError(f"{where}: a segment holds at most {MAX_CONDITIONS} conditions")
+    return _condition(document, where)
+
+
+def _condition(document: Mapping[str, Any], where: str) -> Condition:
+    unknown_keys = set(document) - {"field", "op", "value", "params"}
+    if unknown_keys:
+        raise SegmentError(f"{where}: unknown keys {sorted(unknown_keys)}")
+    name = document["field"]
+    spec = FIELDS.get(name) if isinstance(name, str) else None
+    if spec is None:
+        raise SegmentError(f"{where}.field: unknown field {name!r}")
+    op = document.get("op")
+    if op not in OPERATORS[spec.kind]:
+        raise SegmentError(
+            f"{where}.op: {op!r} does not apply to {name} ({spec.kind}); use one of "
+            + ", ".join(OPERATORS[spec.kind])
+        )
+    params = _params(spec, document.get("params"), f"{where}.params")
+    if op in NO_VALUE:
+        if document.get("value") is not None:
+            raise SegmentError(f"{where}.value: {op!r} takes no value")
+        return Condition(name, op, None, params)
+    if "value" not in document:
+        raise SegmentError(f"{where}.value: {op!r} needs a value")
+    return Condition(name, op, _value(spec, op, document["value"], f"{where}.value"), params)
+
+
+def _params(spec: FieldSpec, given: Any, where: str) -> tuple[tuple[str, Any], ...]:
+    given = {} if given is None else given
+    if not isinstance(given, Mapping):
+        raise SegmentError(f"{where}: expected an object")
+    expected = {param.name: param for param in spec.params}
+    extra = set(given) - set(expected)
+    if extra:
+        raise SegmentError(f"{where}: {spec.name} takes no parameter {sorted(extra)}")
+    out = []
+    for name, param in expected.items():
+        if name not in given:
+            raise SegmentError(f"{where}.{name}: {spec.name} needs it ({param.description})")
+        value = given[name]
+        if param.choices is not None:
+            if value not in param.choices:
+                raise SegmentError(f"{where}.{name}: {value!r} is not one of {', '.join(param.choices)}")
+        elif not _is_int(value) or not 1 <= value <= param.maximum:
+            raise SegmentError(f"{where}.{name}: expected a whole number from 1 to {param.maximum}")
+        out.append((name, value))
+    return tuple(out)
+
+
+def _value(spec: FieldSpec, op: str, raw: Any, where: str) -> Any:
+    if op == "between":
+        if not isinstance(raw, list) or len(raw) != 2:
+            raise SegmentError(f"{where}: 'between' needs [low, high]")
+        low, high = (_scalar(spec, item, f"{where}[{index}]") for index, item in enumerate(raw))
+        if low > high:
+            raise SegmentError(f"{where}: low {raw[0]!r} is above high {raw[1]!r}")
+        return (low, high)
+    if op in ("in", "not_in"):
+        if not isinstance(raw, list) or not raw:
+            raise SegmentError(f"{where}: {op!r} needs a non-empty list")
+        if len(raw) > MAX_CHOICES:
+            raise SegmentError(f"{where}: at most {MAX_CHOICES} values")
+        return tuple(sorted({_scalar(spec, item, f"{where}[{index}]") for index, item in enumerate(raw)}))
+    if op in ("within_last_days", "more_than_days_ago"):
+        if not _is_int(raw) or not 1 <= raw <= MAX_DAYS:
+            raise SegmentError(f"{where}: expected a number of days from 1 to {MAX_DAYS}")
+        return raw
+    return _scalar(spec, raw, where)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _scalar(spec: FieldSpec, raw: Any, where: str) -> Any:
+    kind = spec.kind
+    if kind in ("integer", "money"):
+        if not _is_int(raw) or abs(raw) >= 2**62:
+            unit = " (kopecks)" if kind == "money" else ""
+            raise SegmentError(f"{where}: {spec.name} takes a whole number{unit}, got {raw!r}")
+        if spec.bounds and not spec.bounds[0] <= raw <= spec.bounds[1]:
+            raise SegmentError(f"{where}: {spec.name} takes {spec.bounds[0]}–{spec.bounds[1]}, got {raw}")
+        return raw
+    if kind == "number":
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+            raise SegmentError(f"{where}: {spec.name} takes a number, got {raw!r}")
+        return float(raw)
+    if kind == "date":
+        if not isinstance(raw, str):
+            raise SegmentError(f"{where}: {spec.name} takes a date as YYYY-MM-DD, got {raw!r}")
+        try:
+            day = dt.date.fromisoformat(raw)
+        except ValueError:
+            raise SegmentError(f"{where}: {raw!r} is not a date (YYYY-MM-DD)") from None
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise SegmentError(f"{where}: {raw} is outside {EARLIEST_DAY.year}–{LATEST_DAY.year}")
+        return day
+    # choice
+    if spec.choices is not None:
+        if raw not in spec.choices:
+            raise SegmentError(f"{where}: {raw!r} is not one of {', '.join(map(str, spec.choices))}")
+        return raw
+    if spec.value_type is int:
+        if not _is_int(raw) or not 0 <= raw < 2**31:
+            raise SegmentError(f"{where}: {spec.name} takes a whole number, got {raw!r}")
+        return raw
+    if not isinstance(raw, str) or not raw or len(raw) > 100:
+        raise SegmentError(f"{where}: {spec.name} takes a text of 1–100 characters, got {raw!r}")
+    return raw

@@ -1,0 +1,166 @@
+"""Where a segment field's value lives, in SQL: the players table with each needed source joined once.
+
+Scores are read at their latest run (the newest as-of date in the table, resolved once per audience and bound
+as a constant, so the planner sees a plain equality on the primary key's first column); a player the run did
+not score has no value there. Only the sources a segment names are joined, so a profile-only segment reads
+the players table alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    null,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session
+
+from lottocrm.analytics.churn.models import ChurnScore
+from lottocrm.analytics.clusters.models import PlayerCluster
+from lottocrm.analytics.clv.models import PlayerClv
+from lottocrm.analytics.mart.models import PlayerAnalytics, PlayerAnalyticsWrite
+from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNextGame
+from lottocrm.contact_policy.models import contactability
+from lottocrm.contact_policy.selection import marketing_reachable
+from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyCard
+from lottocrm.marketing.segments.conditions import Condition
+from lottocrm.players.models import Player
+
+_PLAYER = Player.__table__
+_LOYALTY_ACCOUNTS = LoyaltyAccount.__table__
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The runs a segment reads: the latest as-of date of each score (None: never computed)."""
+
+    record: dt.date | None = None
+    clv: dt.date | None = None
+    churn: tuple[dt.date, str] | None = None
+    propensity: dt.date | None = None
+    next_game: dt.date | None = None
+    cluster: dt.date | None = None
+
+
+def latest_snapshot(session: Session) -> Snapshot:
+    churn_as_of = session.scalar(select(func.max(ChurnScore.as_of)))
+    churn_model = (
+        session.scalar(select(func.max(ChurnScore.model_version)).where(ChurnScore.as_of == churn_as_of))
+        if churn_as_of
+        else None
+    )
+    return Snapshot(
+        record=session.scalar(select(func.max(PlayerAnalyticsWrite.as_of))),
+        clv=session.scalar(select(func.max(PlayerClv.as_of))),
+        churn=(churn_as_of, churn_model) if churn_as_of and churn_model else None,
+        propensity=session.scalar(select(func.max(PlayerGamePropensity.as_of))),
+        next_game=session.scalar(select(func.max(PlayerNextGame.as_of))),
+        cluster=session.scalar(select(func.max(PlayerCluster.as_of))),
+    )
+
+
+@dataclass
+class Frame:
+    """The players table and the sources joined to it so far, for one audience or one player."""
+
+    snapshot: Snapshot
+    at: dt.datetime
+    _joins: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[FromClause, ColumnElement[bool]]] = field(
+        default_factory=dict
+    )
+
+    @property
+    def player_id(self) -> ColumnElement[int]:
+        return _PLAYER.c.id
+
+    def joined(self) -> FromClause:
+        joined: FromClause = _PLAYER
+        for table, on in self._joins.values():
+            joined = joined.outerjoin(table, on)
+        return joined
+
+    def value(self, condition: Condition) -> ColumnElement[Any]:
+        """The SQL expression of the condition's field for the player of the row (NULL: unknown)."""
+        spec = condition.spec
+        if spec.source == "player":
+            return _PLAYER.c[spec.column]
+        return getattr(self, f"_{spec.source}")(spec.column, condition.params)
+
+    def _join(self, key: tuple[str, tuple[tuple[str, Any], ...]], make: Any) -> FromClause:
+        if key not in self._joins:
+            self._joins[key] = make()
+        return self._joins[key][0]
+
+    def _scored(self, name: str, model: Any, as_of: dt.date | None, column: str, **match: Any) -> Any:
+        if as_of is None:
+            return null()
+        key = (name, tuple(sorted(match.items())))
+
+        def make() -> tuple[FromClause, ColumnElement[bool]]:
+            # An alias per join: the propensity of two games is two joins of one table.
+            table = model.__table__.alias(f"seg_{name}_{len(self._joins)}")
+            on = and_(
+                table.c.player_id == _PLAYER.c.id,
+                table.c.as_of == as_of,
+                *(table.c[column_name] == value for column_name, value in match.items()),
+            )
+            return table, on
+
+        return self._join(key, make).c[column]
+
+    def _record(self, column: str, _params: Any) -> Any:
+        return self._scored("record", PlayerAnalytics, self.snapshot.record, column)
+
+    def _clv(self, column: str, _params: Any) -> Any:
+        return self._scored("clv", PlayerClv, self.snapshot.clv, column)
+
+    def _churn(self, column: str, _params: Any) -> Any:
+        churn = self.snapshot.churn
+        if churn is None:
+            return null()
+        return self._scored("churn", ChurnScore, churn[0], column, model_version=churn[1])
+
+    def _propensity(self, column: str, params: Any) -> Any:
+        game = dict(params)["game"]
+        return self._scored(
+            "propensity", PlayerGamePropensity, self.snapshot.propensity, column, game_id=game
+        )
+
+    def _next_game(self, column: str, _params: Any) -> Any:
+        return self._scored("next_game", PlayerNextGame, self.snapshot.next_game, column, rank=1)
+
+    def _cluster(self, column: str, _params: Any) -> Any:
+        return self._scored("cluster", PlayerCluster, self.snapshot.cluster, column)
+
+    def _loyalty(self, column: str, _params: Any) -> Any:
+        def make() -> tuple[FromClause, ColumnElement[bool]]:
+            table = _LOYALTY_ACCOUNTS.alias("seg_loyalty")
+            return table, and_(table.c.player_id == _PLAYER.c.id, table.c.kind == "member")
+
+        account = self._join(("loyalty", ()), make)
+        if column == "member":
+            return case((account.c.id.is_not(None), true()), else_=false())
+        if column == "has_card":
+            card = LoyaltyCard.__table__
+            active = exists().where(card.c.account_id == account.c.id, card.c.status == "active")
+            return case((active, true()), else_=false())
+        return account.c[column]
+
+    def _contact(self, column: str, params: Any) -> Any:
+        channel = dict(params)["channel"]
+        # The contact policy's own row, not an alias: its reachability condition is written over it.
+        self._join(("contact", ()), lambda: (contactability, contactability.c.player_id == _PLAYER.c.id))
+        if column == "consent":
+            return contactability.c[f"{channel}_consent_granted"]
+        return case((marketing_reachable(channel, self.at), true()), else_=false())
