@@ -26,6 +26,7 @@ from lottocrm.jobs.wiring import DOMAIN as JOBS
 from lottocrm.lake.wiring import DOMAIN as LAKE
 from lottocrm.loyalty.wiring import DOMAIN as LOYALTY
 from lottocrm.manifest import Command, Domain, Job, Subscriber, resolve
+from lottocrm.marketing.wiring import DOMAIN as MARKETING
 from lottocrm.messaging.wiring import DOMAIN as MESSAGING
 from lottocrm.players.wiring import DOMAIN as PLAYERS
 from lottocrm.simulator.wiring import DOMAIN as SIMULATOR
@@ -45,6 +46,7 @@ INSTALLED: tuple[Domain, ...] = (
     LOYALTY,
     ANALYTICS,
     MESSAGING,
+    MARKETING,
     SIMULATOR,
     WEB,
 )

@@ -46,6 +46,10 @@ ACTION_LABELS = {
     "message_template.publish": "Message template published",
     "message_template.archive": "Message template archived",
     "message_template.test_send": "Message template test sent",
+    # Marketing.
+    "segment.create": "Segment created",
+    "segment.save_version": "Segment version saved",
+    "segment.archive": "Segment archived",
     # Staff accounts, sign-in and machine keys.
     "user.create": "Account created",
     "user.disable": "Account disabled",

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from lottocrm.db.hash_unit import SQLITE_FUNCTION, sqlite_hash_unit
 from lottocrm.settings import Settings, get_settings
 
 
@@ -34,6 +35,8 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # Control groups and holdouts draw players by this in SQL; PostgreSQL computes it from md5().
+        dbapi_connection.create_function(SQLITE_FUNCTION, 1, sqlite_hash_unit, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]

@@ -11,11 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, not_, or_, true
+from sqlalchemy import BigInteger, ColumnElement, Float, and_, false, literal, not_, or_, true
 
 from lottocrm import clock
 from lottocrm.marketing.segments.conditions import All, Condition, Node, Not
+from lottocrm.marketing.segments.fields import FieldSpec
 from lottocrm.marketing.segments.sources import Frame
+
+_WIDE = {"integer": BigInteger(), "money": BigInteger(), "number": Float()}
 
 
 def where(node: Node, frame: Frame, today: dt.date) -> ColumnElement[bool]:
@@ -42,9 +45,20 @@ def _condition(condition: Condition, frame: Frame, today: dt.date) -> ColumnElem
     elif spec.kind == "date":
         test = _day(op, condition.value, value, today, moment=spec.moment)
     else:
-        test = _compare(op, condition.value, value)
+        test = _compare(op, _typed(condition.value, spec), value)
     # Two-valued: an empty value fails the test instead of making it unknown, so NOT means what it says.
     return and_(value.is_not(None), test)
+
+
+def _typed(target: Any, spec: FieldSpec) -> Any:
+    """The value as a bound constant of the field's kind, not of its column: a whole number compared with a
+    SMALLINT column (an RFM level) may be any whole number without PostgreSQL refusing the parameter."""
+    sql_type = _WIDE.get("integer" if spec.value_type is int else spec.kind)
+    if sql_type is None:
+        return target
+    if isinstance(target, tuple):
+        return tuple(literal(item, sql_type) for item in target)
+    return literal(target, sql_type)
 
 
 def _compare(op: str, target: Any, value: ColumnElement[Any]) -> ColumnElement[bool]:

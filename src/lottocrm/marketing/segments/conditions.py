@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from lottocrm.errors import ServiceError
 from lottocrm.marketing.segments.fields import FIELDS, FieldSpec
 
 # Operators per kind of field. "known" / "unknown" test for an empty value; every other operator is false on
@@ -45,8 +46,10 @@ MAX_CONDITIONS = 200
 MAX_CHOICES = 1_000
 
 
-class SegmentError(ValueError):
+class SegmentError(ServiceError):
     """A segment document that cannot be used; the message says where (``all[2].op``) and why."""
+
+    code, http_status = "segment_invalid", 422
 
 
 @dataclass(frozen=True)

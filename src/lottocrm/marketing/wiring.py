@@ -1,0 +1,6 @@
+from lottocrm.manifest import Domain
+
+DOMAIN = Domain(
+    name="marketing",
+    models=("lottocrm.marketing.segments.models",),
+)
