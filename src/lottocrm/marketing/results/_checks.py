@@ -30,7 +30,7 @@ def flags(values: ArrayLike, *, name: str) -> NDArray[np.bool_]:
         raise ValueError(f"{name} must be booleans or 0/1 integers, got {array.dtype}")
     bad = np.flatnonzero((array != 0) & (array != 1))
     if bad.size:
-        raise ValueError(f"{name} must be 0 or 1; row {int(bad[0])} holds {array[bad[0]]!r}")
+        raise ValueError(f"{name} must be 0 or 1; row {int(bad[0])} holds {array[bad[0]].item()!r}")
     return array.astype(np.bool_)
 
 

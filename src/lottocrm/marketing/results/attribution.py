@@ -100,7 +100,7 @@ def attributed_totals(attribution: Attribution, *, player: ArrayLike, value: Arr
     known, values = players[order], values[order].astype(np.float64)
     repeated = np.flatnonzero(known[1:] == known[:-1])
     if repeated.size:
-        raise ValueError(f"player {known[repeated[0]]!r} is listed twice in the values")
+        raise ValueError(f"player {known[repeated[0]].item()!r} is listed twice in the values")
     position = np.searchsorted(known, attribution.player)
     inside = position < len(known)
     found = np.zeros(len(attribution.player), dtype=bool)
