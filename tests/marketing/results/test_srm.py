@@ -20,23 +20,25 @@ def test_three_arms_against_their_weights_are_scipys_chi_square() -> None:
     assert check.expected == pytest.approx((6_000.0, 3_000.0, 1_000.0))
 
 
-def _alarm_rate(threshold: float, runs: int, seed: int) -> float:
-    """Campaigns of 50 000 players with a 10 % control drawn honestly (each player independently)."""
-    controls = np.random.default_rng(seed).binomial(50_000, 0.1, runs)
+def _alarm_rate(threshold: float, runs: int, seed: int, control_share: float) -> float:
+    """Campaigns of 50 000 players whose control is drawn honestly (each player independently)."""
+    controls = np.random.default_rng(seed).binomial(50_000, control_share, runs)
+    weights = [1 - control_share, control_share]
     alarms = sum(
-        check_sample_ratio([50_000 - int(c), int(c)], [0.9, 0.1], threshold=threshold).alert for c in controls
+        check_sample_ratio([50_000 - int(c), int(c)], weights, threshold=threshold).alert for c in controls
     )
     return alarms / runs
 
 
 def test_honest_splits_alarm_at_about_the_threshold_rate() -> None:
-    # 4 000 runs at 5 %: 200 alarms expected, σ ≈ 14; the band is ±3.5σ.
-    assert 0.0375 <= _alarm_rate(0.05, 4_000, seed=1) <= 0.0625
+    # 4 000 even splits at 5 %: 200 alarms expected, σ ≈ 14; the band is ±3.5σ.
+    assert 0.0375 <= _alarm_rate(0.05, 4_000, seed=1, control_share=0.5) <= 0.0625
 
 
 def test_honest_splits_alarm_at_about_one_in_a_thousand() -> None:
-    # 20 000 runs at 0.001: 20 alarms expected (Poisson); 6..40 holds with probability > 0.999.
-    rate = _alarm_rate(0.001, 20_000, seed=2)
+    # 20 000 campaigns with a 10 % control at 0.001: 20 alarms expected (Poisson); 6..40 holds with
+    # probability > 0.999.
+    rate = _alarm_rate(0.001, 20_000, seed=2, control_share=0.1)
     assert 6 / 20_000 <= rate <= 40 / 20_000
 
 
