@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from lottocrm.marketing.results import Moments, compare, split_arms
@@ -90,3 +92,24 @@ def test_a_lift_serialises_to_json_with_its_methods_named() -> None:
     assert data["absolute_interval"].keys() == {"low", "high"}
     assert data["absolute_method"] == "welch"
     assert data["relative_method"].startswith("delta-method")
+
+
+_AMOUNTS = st.lists(st.integers(min_value=0, max_value=5_000_000), min_size=2, max_size=60)
+
+
+@pytest.mark.filterwarnings("ignore:Precision loss occurred:RuntimeWarning")  # scipy, on near-constant arms
+@settings(max_examples=80, deadline=None)
+@given(treated_spend=_AMOUNTS, control_spend=_AMOUNTS)
+def test_any_two_arms_give_scipys_welch_interval(treated_spend: list[int], control_spend: list[int]) -> None:
+    assume(
+        len(set(treated_spend)) > 1 or len(set(control_spend)) > 1
+    )  # scipy has no interval for two constants
+    treated = np.r_[np.ones(len(treated_spend), bool), np.zeros(len(control_spend), bool)]
+    spend = np.array(treated_spend + control_spend, dtype=np.int64)
+    treatment, control = split_arms(treated=treated, responded=spend > 0, spend=spend)
+    assert treatment.spend is not None and control.spend is not None
+    lift = compare(metric="spend", treatment=treatment.spend, control=control.spend)
+    interval = stats.ttest_ind(treated_spend, control_spend, equal_var=False).confidence_interval(0.95)
+    scale = max(treated_spend + control_spend)
+    assert lift.absolute_interval.low == pytest.approx(interval.low, rel=1e-9, abs=1e-9 * scale)
+    assert lift.absolute_interval.high == pytest.approx(interval.high, rel=1e-9, abs=1e-9 * scale)
