@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from lottocrm.marketing.results import Moments, compare, split_arms
+from lottocrm.marketing.results import Moments, compare, split_arms, summarise_arm, summarise_counts
 
 
 def _spend(rng: np.random.Generator, n: int, mean_rub: float) -> np.ndarray:
@@ -113,3 +113,25 @@ def test_any_two_arms_give_scipys_welch_interval(treated_spend: list[int], contr
     scale = max(treated_spend + control_spend)
     assert lift.absolute_interval.low == pytest.approx(interval.low, rel=1e-9, abs=1e-9 * scale)
     assert lift.absolute_interval.high == pytest.approx(interval.high, rel=1e-9, abs=1e-9 * scale)
+
+
+def test_aggregates_from_sql_give_the_same_arm_as_rows() -> None:
+    rng = np.random.default_rng(5)
+    spend = _spend(rng, 20_000, 300)
+    rows = summarise_arm(arm="control", responded=spend > 0, spend=spend)
+    counted = summarise_counts(
+        arm="control",
+        n=len(spend),
+        responders=int((spend > 0).sum()),
+        spend_total=int(spend.sum()),
+        spend_sum_squares=int(np.sum(spend.astype(object) ** 2)),  # exact in SQL's numeric; here Python ints
+    )
+    assert (counted.n, counted.responders, counted.spend_total) == (rows.n, rows.responders, rows.spend_total)
+    assert counted.response_rate == rows.response_rate
+    assert counted.response_variance == pytest.approx(rows.response_variance, rel=1e-12)
+    assert counted.spend_variance == pytest.approx(rows.spend_variance, rel=1e-9)
+
+
+def test_more_responders_than_players_is_refused() -> None:
+    with pytest.raises(ValueError, match="the control arm has 12 responders among 10 players"):
+        summarise_counts(arm="control", n=10, responders=12)

@@ -5,7 +5,7 @@ dataclasses with ``to_dict()`` for JSON. Formulas, and which interval goes with 
 docs/campaign-measurement.md.
 """
 
-from lottocrm.marketing.results.arms import ArmSummary, Moments, split_arms, summarise_arm
+from lottocrm.marketing.results.arms import ArmSummary, Moments, split_arms, summarise_arm, summarise_counts
 from lottocrm.marketing.results.attribution import AttributedTotals, Attribution, attribute, attributed_totals
 from lottocrm.marketing.results.cuped import CupedAdjustment, cuped
 from lottocrm.marketing.results.lift import Interval, Lift, compare
@@ -48,5 +48,6 @@ __all__ = [
     "qini_curve",
     "split_arms",
     "summarise_arm",
+    "summarise_counts",
     "uplift_at_k",
 ]

@@ -98,6 +98,46 @@ def summarise_arm(*, arm: str, responded: ArrayLike, spend: ArrayLike | None = N
     )
 
 
+def summarise_counts(
+    *,
+    arm: str,
+    n: int,
+    responders: int,
+    spend_total: int | None = None,
+    spend_sum_squares: float | None = None,
+) -> ArmSummary:
+    """The figures of one arm from aggregates (a GROUP BY arm in SQL or DuckDB): the response variance is
+    exact from the counts; the spend variance is one pass over the sums (see :meth:`Moments.from_sums`)."""
+    n = _checks.count(n, name=f"{arm} n")
+    responders = _checks.count(responders, name=f"{arm} responders")
+    if n == 0:
+        raise ValueError(f"the {arm} arm is empty")
+    if n < 2:
+        raise ValueError(f"the {arm} arm needs at least 2 players, got {n}")
+    if responders > n:
+        raise ValueError(f"the {arm} arm has {responders} responders among {n} players")
+    if (spend_total is None) != (spend_sum_squares is None):
+        raise ValueError(f"give both {arm} spend_total and spend_sum_squares, or neither")
+    spend_mean = spend_variance = None
+    if spend_total is not None and spend_sum_squares is not None:
+        if isinstance(spend_total, bool) or not isinstance(spend_total, int | np.integer):
+            raise ValueError(f"{arm} spend_total must be whole kopecks, got {spend_total!r}")
+        money = Moments.from_sums(
+            n=n, total=float(spend_total), sum_squares=float(spend_sum_squares), name=f"the {arm} arm spend"
+        )
+        spend_mean, spend_variance = money.mean, money.variance
+    return ArmSummary(
+        arm=arm,
+        n=n,
+        responders=responders,
+        response_rate=responders / n,
+        response_variance=responders * (n - responders) / (n * (n - 1)),
+        spend_total=None if spend_total is None else int(spend_total),
+        spend_per_player=spend_mean,
+        spend_variance=spend_variance,
+    )
+
+
 def split_arms(
     *, treated: ArrayLike, responded: ArrayLike, spend: ArrayLike | None = None
 ) -> tuple[ArmSummary, ArmSummary]:
