@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Select, delete, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from lottocrm.contact_policy.reasons import Reason
 from lottocrm.contact_policy.rules import Touch, cap_hit
 from lottocrm.contact_policy.service import Decision, current_policy
 from lottocrm.contact_policy.standing import IDENTITY_OF_CHANNEL, touches_around
+from lottocrm.db.base import UtcDateTime
 from lottocrm.players.models import Player
 from lottocrm.players.schemas import mask_identity
 
@@ -105,6 +106,47 @@ def record(
         return
     moment = at or clock.now()
     session.execute(insert(ContactHistory), [_row(item, moment, source_kind, source_id) for item in outcomes])
+
+
+def record_held_back(
+    session: Session,
+    members: Select[Any],
+    *,
+    at: dt.datetime,
+    message_class: str,
+    source_kind: str,
+    source_id: str,
+    policy_version: int,
+) -> None:
+    """Append "control" rows for ``members`` (a selection of ``player_id`` and ``channel``) in one
+    statement: players a campaign chose and deliberately did not send to, so their history says why
+    nothing came. Nothing is reserved under the caps: nothing was sent."""
+    chosen = members.subquery("held_back")
+    rows = select(
+        literal(at, UtcDateTime()).label("at"),
+        chosen.c.player_id,
+        chosen.c.channel,
+        literal(message_class).label("message_class"),
+        literal("control").label("outcome"),
+        literal(source_kind).label("source_kind"),
+        literal(source_id).label("source_id"),
+        literal(policy_version).label("policy_version"),
+    )
+    session.execute(
+        insert(ContactHistory.__table__).from_select(
+            [
+                "at",
+                "player_id",
+                "channel",
+                "message_class",
+                "outcome",
+                "source_kind",
+                "source_id",
+                "policy_version",
+            ],
+            rows,
+        )
+    )
 
 
 def _lock_players(session: Session, player_ids: list[int]) -> None:
