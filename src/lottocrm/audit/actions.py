@@ -50,6 +50,13 @@ ACTION_LABELS = {
     "segment.create": "Segment created",
     "segment.save_version": "Segment version saved",
     "segment.archive": "Segment archived",
+    "campaign.create": "Campaign created",
+    "campaign.update": "Campaign draft edited",
+    "campaign.approve": "Campaign approved",
+    "campaign.cancel": "Campaign cancelled",
+    "campaign.pause": "Campaign paused",
+    "campaign.resume": "Campaign resumed",
+    "campaign.launch": "Campaign run launched",
     # Staff accounts, sign-in and machine keys.
     "user.create": "Account created",
     "user.disable": "Account disabled",

@@ -1,0 +1,72 @@
+"""When a campaign's runs start, and the name of each occurrence (the run's unique key).
+
+``once``: at the set moment, occurrence "once". ``cron``: each fire of the cron line in the operator's zone
+until ``until``, occurrence the fire's moment in UTC. ``draw``: each scheduled draw of the game,
+``hours_before`` hours before it is drawn, occurrence "draw:<id>" — a draw moved by the operator keeps its
+occurrence, so it is never sent twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lottocrm import clock
+from lottocrm.catalog.models import Draw, Game
+from lottocrm.jobs.schedules import next_fire_after
+from lottocrm.marketing.campaigns.definition import CampaignInputError, Schedule
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    key: str
+    at: dt.datetime
+
+
+def next_occurrence(session: Session, schedule: Schedule, *, after: dt.datetime) -> Occurrence | None:
+    """The first occurrence strictly after ``after`` (None: the schedule has none left)."""
+    if schedule.kind == "once":
+        assert schedule.at is not None
+        at = schedule.at.astimezone(dt.UTC)
+        return Occurrence("once", at) if at > after else None
+    if schedule.kind == "cron":
+        assert schedule.cron is not None
+        at = next_fire_after(schedule.cron, clock.operator_zone().key, after)
+        if schedule.until is not None and at > schedule.until:
+            return None
+        return Occurrence(at.isoformat(timespec="minutes"), at)
+    assert schedule.game_id is not None and schedule.hours_before is not None
+    lead = dt.timedelta(hours=schedule.hours_before)
+    draw = session.execute(
+        select(Draw.id, Draw.draw_at)
+        .where(Draw.game_id == schedule.game_id, Draw.status == "scheduled", Draw.draw_at > after + lead)
+        .order_by(Draw.draw_at)
+        .limit(1)
+    ).first()
+    if draw is None or (schedule.until is not None and draw.draw_at - lead > schedule.until):
+        return None
+    return Occurrence(f"draw:{draw.id}", draw.draw_at - lead)
+
+
+def first_occurrence(session: Session, schedule: Schedule, *, now: dt.datetime) -> Occurrence:
+    """The occurrence an approval schedules; a schedule with none ahead is refused, saying why."""
+    if schedule.kind == "draw" and session.get(Game, schedule.game_id) is None:
+        raise CampaignInputError(
+            "game %(game)s does not exist: a draw schedule needs one", game=schedule.game_id
+        )
+    found = next_occurrence(session, schedule, after=now)
+    if found is not None:
+        return found
+    if schedule.kind == "once":
+        raise CampaignInputError(
+            "the campaign is scheduled for %(at)s, which has passed: set a moment ahead",
+            at=schedule.at.isoformat() if schedule.at else "",
+        )
+    if schedule.kind == "draw":
+        raise CampaignInputError(
+            "game %(game)s has no scheduled draw ahead to send before", game=schedule.game_id
+        )
+    raise CampaignInputError("the cron line has no fire before the schedule ends")
