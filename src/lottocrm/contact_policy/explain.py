@@ -28,6 +28,7 @@ SENTENCES = {
     "contact_changed": "the contact changed after the message was queued",
     "provider_refused": "refused by the provider: %(why)s",
     "outcome_unknown": "a sender stopped while the provider was asked: outcome unknown",
+    "render_failed": "not rendered: %(why)s",
 }
 WINDOW_WORDS = {"24h": "24 hours", "7d": "7 days", "30d": "30 days"}
 

@@ -37,8 +37,10 @@ HARD_STOPS = frozenset(
 
 
 # Reasons the contact history gives that are not checks of the gate: a message held for quiet hours, and the
-# ends the dispatcher records.
-OTHER_REASONS = frozenset({"quiet_hours", "contact_changed", "provider_refused", "outcome_unknown"})
+# ends the dispatcher records (a message rendered at dispatch whose text could not be made: render_failed).
+OTHER_REASONS = frozenset(
+    {"quiet_hours", "contact_changed", "provider_refused", "outcome_unknown", "render_failed"}
+)
 
 
 def applies(code: str, message_class: str) -> bool:

@@ -4,8 +4,9 @@ channel's transport and records what the provider said.
 A batch goes through three steps, each its own transaction except the sending:
 
 1. ``claim``: lock the due messages (``SKIP LOCKED`` on PostgreSQL, so several dispatchers share the
-   outbox), ``contact_policy.release.recheck`` them, mark the permitted ones ``sending`` with the attempt
-   recorded, cancel the blocked ones and push the held ones to the end of their quiet hours. Commit.
+   outbox), ``contact_policy.release.recheck`` them, render the permitted ones queued without their text
+   (``render_due.py``; one that cannot be rendered fails alone), mark the permitted ones ``sending`` with the
+   attempt recorded, cancel the blocked ones and push the held ones to the end of their quiet hours. Commit.
 2. send the permitted ones through the transport, concurrently within its window.
 3. ``settle``: each message's answer — sent (with the provider's id), retried later (a temporary error,
    its cap place given back), or failed for good (an unreachable address is marked so). Commit.
@@ -40,6 +41,8 @@ from lottocrm.messaging import push_subscriptions, unsubscribe
 from lottocrm.messaging.channels.base import OutgoingMessage, SendResult, Transport, TransportError
 from lottocrm.messaging.models import Message
 from lottocrm.messaging.receipts import settle_early_receipts
+from lottocrm.messaging.render_due import Failure, Text, render_due, to_render
+from lottocrm.messaging.service import TO_RENDER
 from lottocrm.settings import get_settings
 
 # Waits before the next attempt after a temporary error; after the last, the message fails.
@@ -95,6 +98,8 @@ _DUE_COLUMNS = (
     Message.html,
     Message.headers,
     Message.attempts,
+    Message.template_version_id,
+    Message.extra,
 )
 
 
@@ -126,11 +131,27 @@ def _record_claim(
     sending: list[int],
     held: dict[int, dt.datetime],
     cancelled: dict[str, list[int]],
+    failed: dict[str, list[int]],
+    rendered: list[dict[str, Any]],
     now: dt.datetime,
 ) -> None:
-    """The batch's new states: one UPDATE for the messages leaving, one per reason for those stopped, one
-    executemany for those held (each until its own moment)."""
+    """The batch's new states: one UPDATE for the messages leaving, one per reason for those stopped or
+    failed (a text that could not be rendered), one executemany for those held (each until its own moment)
+    and one for the texts rendered now."""
     quiet = {"synchronize_session": False}
+    outbox = Message.__table__
+    if rendered:
+        session.execute(
+            update(outbox)
+            .where(outbox.c.id == bindparam("key"))
+            .values(
+                body=bindparam("body"),
+                subject=bindparam("subject"),
+                html=bindparam("html"),
+                extra=bindparam("extra"),
+            ),
+            rendered,
+        )
     if sending:
         session.execute(
             update(Message)
@@ -145,15 +166,27 @@ def _record_claim(
             .values(status="cancelled", finished_at=now, last_error=reason)
             .execution_options(**quiet)
         )
+    for error, ids in failed.items():
+        session.execute(
+            update(Message)
+            .where(Message.id.in_(ids))
+            .values(status="failed", finished_at=now, last_error=error)
+            .execution_options(**quiet)
+        )
     if held:
         # Core, not the ORM's bulk update: each row is keyed by its own bound id.
-        outbox = Message.__table__
         session.execute(
             update(outbox)
             .where(outbox.c.id == bindparam("key"))
             .values(not_before=bindparam("until"), next_attempt_at=bindparam("until")),
             [{"key": key, "until": until} for key, until in held.items()],
         )
+
+
+def _rendered_row(message: Any, text: Text) -> dict[str, Any]:
+    """The text kept on the row: what was sent can be shown again, and a retry sends the same words."""
+    extra = {key: value for key, value in (message.extra or {}).items() if key != TO_RENDER}
+    return {"key": message.id, "body": text.body, "subject": text.subject, "html": text.html, "extra": extra}
 
 
 def claim(
@@ -172,8 +205,25 @@ def claim(
     )
     held: dict[int, dt.datetime] = {}
     cancelled: dict[str, list[int]] = defaultdict(list)
+    texts = render_due(
+        session,
+        [m for m, v in zip(messages, verdicts, strict=True) if v.permit is not None and to_render(m)],
+        at=now,
+    )
+    rendered: list[dict[str, Any]] = []
+    failed: dict[str, list[int]] = defaultdict(list)
+    unrendered: list[ledger.Outcome] = []
     for message, verdict in zip(messages, verdicts, strict=True):
         if verdict.permit is not None:
+            text = texts.get(message.id)
+            if isinstance(text, Failure):
+                unrendered.append(
+                    ledger.Outcome("failed", permit=verdict.permit, message_id=message.id, reason=text.reason)
+                )
+                failed[text.error].append(message.id)
+                continue
+            if text is not None:
+                rendered.append(_rendered_row(message, text))
             claimed.append(
                 Claimed(
                     permit=verdict.permit,
@@ -182,9 +232,9 @@ def claim(
                         message_id=message.id,
                         channel=message.channel,
                         to=subscriptions.get(message.contact_point, message.address),
-                        body=message.body,
-                        subject=message.subject,
-                        html=message.html,
+                        body=text.body if text else message.body,
+                        subject=text.subject if text else message.subject,
+                        html=text.html if text else message.html,
                         headers={**(message.headers or {}), **_unsubscribe_headers(message)},
                     ),
                 )
@@ -199,8 +249,15 @@ def claim(
         sending=[item.outgoing.message_id for item in claimed],
         held=held,
         cancelled=cancelled,
+        failed=failed,
+        rendered=rendered,
         now=now,
     )
+    if unrendered:
+        # Never handed to a provider: their places under the caps go back.
+        ledger.release(session, message_ids=[key for ids in failed.values() for key in ids])
+        ledger.record(session, unrendered, at=now)
+    report.failed += len(unrendered)
     report.claimed += len(claimed)
     report.held += len(held)
     report.cancelled += sum(len(ids) for ids in cancelled.values())

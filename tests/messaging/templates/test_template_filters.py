@@ -122,3 +122,17 @@ def test_date_refuses_text() -> None:
 )
 def test_first_name_as_a_greeting_writes_it(value: str | None, shown: str) -> None:
     assert first_name(value, "друг") == shown
+
+
+def test_a_value_not_known_shows_as_nothing_through_every_filter() -> None:
+    # The dispatcher gives None for what the stores do not know (no loyalty account, never scored): the
+    # message leaves without it rather than failing.
+    shown = (
+        plural(None, "балл", "балла", "баллов"),
+        grouped(None),
+        money(None),
+        points(None),
+        date(None),
+        date(None, year=True),
+    )
+    assert shown == ("",) * 6

@@ -5,6 +5,9 @@ harmless text ones of Jinja's. Nothing else: Jinja's other built-ins (``format``
 Numbers are grouped as Russian readers expect ("12 450", with a no-break space, so a line never breaks
 inside a number) and plural forms follow Babel's CLDR rules for Russian: one (1, 21, 101), few (2–4,
 22–24), many (0, 5–20, 25…, 111), and a fraction takes the "few" form ("1,5 балла").
+
+A variable given as None (a player with no loyalty account, never scored) shows as nothing through every
+filter too, as it does unfiltered: ``{{ loyalty_balance|points }}`` is empty, not a failed message.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ def _number(value: object, filter_name: str) -> Number:
 
 def plural(n: object, one: str, few: str, many: str) -> str:
     """The word for ``n`` things: ``{{ n|plural("балл", "балла", "баллов") }}`` → балл / балла / баллов."""
+    if n is None:
+        return ""
     count = abs(_number(n, "plural"))
     if isinstance(count, int) and count >= 100:
         # Russian's rules read only a whole number's last two digits (CLDR: i % 10 and i % 100), so 12 450
@@ -67,12 +72,16 @@ def _plural_index(count: Number) -> int:
 
 def grouped(n: object) -> str:
     """A whole number with its thousands grouped: 1234567 → "1 234 567"."""
+    if n is None:
+        return ""
     return _WHOLE.apply(_number(n, "number"), RUSSIAN)
 
 
 def money(kopecks: object) -> str:
     """An amount in kopecks as rubles: 123450 → "1 234,50 ₽", 100000 → "1 000 ₽" (whole rubles show no
     kopecks: shorter, and an SMS counts every character)."""
+    if kopecks is None:
+        return ""
     amount = _number(kopecks, "money")
     pattern = _WHOLE if amount % 100 == 0 else _WITH_KOPECKS
     return pattern.apply(Decimal(amount) / 100, RUSSIAN) + NO_BREAK_SPACE + RUBLE_SIGN
@@ -80,12 +89,16 @@ def money(kopecks: object) -> str:
 
 def points(n: object) -> str:
     """Loyalty points with their word: 1 → "1 балл", 12450 → "12 450 баллов"."""
+    if n is None:
+        return ""
     return grouped(n) + NO_BREAK_SPACE + plural(n, "балл", "балла", "баллов")
 
 
 def date(value: object, year: bool = False) -> str:
     """A date as Russian text: "5 декабря" (``year=True``: "5 декабря 2026"). A moment is first put on
     the operator's calendar."""
+    if value is None:
+        return ""
     _defined(value)
     if isinstance(value, dt.datetime):
         day = clock.local(value).date()

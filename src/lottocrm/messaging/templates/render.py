@@ -13,7 +13,7 @@ compiles each new text once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from types import TracebackType
@@ -152,13 +152,17 @@ class CompiledVersion:
             raise TemplateInvalid(problems)
         self.templates = compiled
 
-    def render(self, variables: Mapping[str, object]) -> RenderedMessage:
-        """Every body for one player (``variables`` from :mod:`.variables`' set)."""
+    def render(
+        self, variables: Mapping[str, object], *, only: Collection[str] | None = None
+    ) -> RenderedMessage:
+        """Every body for one player (``variables`` from :mod:`.variables`' set), or those named in ``only``
+        (the dispatcher renders one channel's bodies, not the other channels' too)."""
         context = checked_context(variables)
         return RenderedMessage(
             **{
                 body: render_body(body, template, context, self.limits)
                 for body, template in self.templates.items()
+                if only is None or body in only
             }
         )
 

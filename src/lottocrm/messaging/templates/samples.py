@@ -1,9 +1,9 @@
 """The players a marketer previews a template for: picked by id, or a few active players at random, each
-with the variables the template sees, read from the profile (name, region, loyalty points).
+with the variables the template sees, read as the dispatcher reads them (``context.py``): the profile, the
+loyalty account, the analytical record and the next game to offer, None where the store does not know.
 
-The analytical variables (favourite and next game, days since the last ticket) come from the analytics
-record, which the editor does not read: they are given as the documented example values and the page says
-so, so a preview never fails on them and never pretends to know them.
+The message's own variable (``unsubscribe_url``, signed for a message that does not exist in a preview)
+is given as its documented example, and the page says so.
 """
 
 from __future__ import annotations
@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lottocrm import vocab
-from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyTier
+from lottocrm.messaging.templates.context import player_variables
 from lottocrm.messaging.templates.errors import TemplateError
 from lottocrm.messaging.templates.variables import VARIABLES, sample_context
 from lottocrm.players.models import Player
 
 RANDOM_COUNT = 3
 MAX_IDS = 10
-# Variables the editor cannot read for a player: the documented example stands in (see the module's doc).
-EXAMPLE_ONLY = frozenset(v.name for v in VARIABLES if v.group != "profile")
+# Variables of a message rather than a player: the documented example stands in (see the module's doc).
+EXAMPLE_ONLY = frozenset(v.name for v in VARIABLES if v.group == "message")
 
 
 class SamplePlayersInvalid(TemplateError):
@@ -72,26 +71,12 @@ def random_active_players(session: Session, *, count: int = RANDOM_COUNT) -> lis
 
 
 def _with_variables(session: Session, players: list[Player]) -> list[SamplePlayer]:
-    accounts = {
-        row.player_id: row
-        for row in session.execute(
-            select(LoyaltyAccount.player_id, LoyaltyAccount.balance, LoyaltyTier.name.label("tier"))
-            .outerjoin(LoyaltyTier, LoyaltyTier.code == LoyaltyAccount.tier)
-            .where(LoyaltyAccount.player_id.in_([p.id for p in players]))
-        )
-    }
+    read = player_variables(session, [player.id for player in players])
     example = sample_context()
     samples = []
     for player in players:
         variables = {name: example[name] for name in EXAMPLE_ONLY}
-        variables.update(
-            first_name=player.first_name,
-            middle_name=player.middle_name,
-            last_name=player.last_name,
-            region_name=vocab.region_name(player.region, locale="ru") if player.region else None,
-            loyalty_balance=(account.balance or 0) if (account := accounts.get(player.id)) else 0,
-            loyalty_tier=account.tier if account else None,
-        )
+        variables.update(read[player.id])
         name = " ".join(part for part in (player.last_name, player.first_name, player.middle_name) if part)
         samples.append(SamplePlayer(player_id=player.id, name=name, variables=variables))
     return samples
