@@ -1,6 +1,7 @@
-from lottocrm.manifest import Domain
+from lottocrm.manifest import Domain, Job
 
 DOMAIN = Domain(
     name="marketing",
     models=("lottocrm.marketing.segments.models", "lottocrm.marketing.campaigns.models"),
+    jobs=(Job("marketing.launch_campaign", "lottocrm.marketing.campaigns.launch_jobs:launch_campaign"),),
 )

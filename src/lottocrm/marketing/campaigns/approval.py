@@ -24,6 +24,7 @@ from lottocrm.audit.service import Actor, record
 from lottocrm.contact_policy.service import current_policy
 from lottocrm.errors import ServiceError
 from lottocrm.marketing.campaigns.definition import CampaignDefinition, CampaignInputError, parse_definition
+from lottocrm.marketing.campaigns.launch_jobs import schedule_launch
 from lottocrm.marketing.campaigns.schedule import first_occurrence
 from lottocrm.marketing.campaigns.selection import Plan, waterfall
 from lottocrm.marketing.campaigns.service import CampaignStateConflict, get_campaign
@@ -112,6 +113,7 @@ def approve_campaign(
         "approved_counts": counts,
     }
     campaign.status, campaign.next_run_at = "scheduled", occurrence.at
+    schedule_launch(session, campaign, occurrence)
     campaign.approved_at, campaign.approved_by, campaign.approved_audience = now, actor.name, counts["chosen"]
     detail: dict[str, Any] = {
         "campaign_id": campaign.id,

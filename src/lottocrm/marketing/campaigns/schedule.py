@@ -51,6 +51,15 @@ def next_occurrence(session: Session, schedule: Schedule, *, after: dt.datetime)
     return Occurrence(f"draw:{draw.id}", draw.draw_at - lead)
 
 
+def due_key(session: Session, schedule: Schedule, *, due: dt.datetime | None) -> str:
+    """The key of the occurrence a scheduled campaign waits for (a one-off launched early is still "once")."""
+    if schedule.kind == "once":
+        return "once"
+    moment = due or clock.now()
+    found = next_occurrence(session, schedule, after=moment - dt.timedelta(microseconds=1))
+    return found.key if found is not None else moment.isoformat(timespec="minutes")
+
+
 def first_occurrence(session: Session, schedule: Schedule, *, now: dt.datetime) -> Occurrence:
     """The occurrence an approval schedules; a schedule with none ahead is refused, saying why."""
     if schedule.kind == "draw" and session.get(Game, schedule.game_id) is None:

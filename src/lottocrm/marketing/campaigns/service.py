@@ -16,7 +16,9 @@ from lottocrm import clock
 from lottocrm.audit.service import Actor, record
 from lottocrm.errors import Conflict, NotFound
 from lottocrm.marketing.campaigns.definition import CampaignDefinition, CampaignInputError, parse_definition
+from lottocrm.marketing.campaigns.launch_jobs import schedule_launch
 from lottocrm.marketing.campaigns.models import Campaign
+from lottocrm.marketing.campaigns.schedule import next_occurrence
 from lottocrm.marketing.segments.service import get_segment
 
 MAX_NAME = 200
@@ -117,6 +119,14 @@ def resume_campaign(session: Session, *, actor: Actor, campaign_id: int) -> Camp
     """Back to its schedule; occurrences missed while paused are not sent late (the launcher takes the next
     occurrence after now)."""
     campaign = _move(session, campaign_id, to="scheduled", allowed=("paused",))
+    definition = CampaignDefinition.model_validate((campaign.snapshot or {})["definition"])
+    following = next_occurrence(session, definition.schedule, after=clock.now())
+    if following is None:
+        raise CampaignStateConflict(
+            "campaign %(id)s has no occurrence left to resume for: its schedule has passed", id=campaign.id
+        )
+    campaign.next_run_at = following.at
+    schedule_launch(session, campaign, following)
     record(session, actor=actor, action="campaign.resume", detail={"campaign_id": campaign.id})
     return campaign
 
