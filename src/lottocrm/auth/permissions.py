@@ -25,6 +25,10 @@ class Permission(StrEnum):
     CALL_LIST = "call_list:work"
     TEMPLATE_VIEW = "message_templates:view"
     TEMPLATE_EDIT = "message_templates:edit"
+    # Segments and campaigns: read them, write drafts (and cancel or pause), approve them (four eyes).
+    CAMPAIGN_VIEW = "campaigns:view"
+    CAMPAIGN_EDIT = "campaigns:edit"
+    CAMPAIGN_APPROVE = "campaigns:approve"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -45,9 +49,28 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
         }
     ),
     "marketer": frozenset(
-        {Permission.REPORTS_VIEW, Permission.POLICY_VIEW, Permission.TEMPLATE_VIEW, Permission.TEMPLATE_EDIT}
+        {
+            Permission.REPORTS_VIEW,
+            Permission.POLICY_VIEW,
+            Permission.TEMPLATE_VIEW,
+            Permission.TEMPLATE_EDIT,
+            Permission.CAMPAIGN_VIEW,
+            Permission.CAMPAIGN_EDIT,
+        }
     ),
-    "analyst": frozenset({Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.REPORTS_VIEW}),
+    # The head of marketing (or whoever the operator names): approves what marketers prepare.
+    "approver": frozenset(
+        {
+            Permission.REPORTS_VIEW,
+            Permission.POLICY_VIEW,
+            Permission.TEMPLATE_VIEW,
+            Permission.CAMPAIGN_VIEW,
+            Permission.CAMPAIGN_APPROVE,
+        }
+    ),
+    "analyst": frozenset(
+        {Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.REPORTS_VIEW, Permission.CAMPAIGN_VIEW}
+    ),
     "admin": frozenset(
         {
             Permission.USERS_MANAGE,
