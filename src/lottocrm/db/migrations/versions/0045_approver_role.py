@@ -18,7 +18,7 @@ NEW = ("operator", "supervisor", "marketer", "approver", "analyst", "admin")
 
 
 def _roles(roles: tuple[str, ...]) -> None:
-    with op.batch_alter_table("users", schema=None, recreate="always") as batch_op:
+    with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_users_user_role"), type_="check")
         batch_op.alter_column("role", type_=sa.String(max(map(len, roles))), existing_nullable=False)
         batch_op.create_check_constraint("user_role", sa.column("role").in_(roles))
