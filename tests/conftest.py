@@ -25,7 +25,12 @@ from lottocrm.settings import Settings, build_settings, get_settings
 
 # Fixtures shared across domains: the web app with personas (players, auth, audit, analytics tests use it) and
 # the players factory.
-pytest_plugins = ("helpers.web_app", "helpers.player_factory", "helpers.worker_processes")
+pytest_plugins = (
+    "helpers.web_app",
+    "helpers.player_factory",
+    "helpers.worker_processes",
+    "helpers.live_server",
+)
 
 PG_ADMIN_URL = os.environ.get("LOTTOCRM_TEST_DATABASE_URL")
 DIALECTS = ["sqlite", "postgresql"]

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 
 from helpers.call_tasks import SCRIPT, file_calls, grant_calls, queue_calls, tasks_of
 from helpers.factories import IMPORT, PASSWORD
+from helpers.live_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from helpers.web_app import csrf_of
 from lottocrm import clock
 from lottocrm.audit.models import AuditEvent
@@ -23,7 +24,6 @@ from lottocrm.messaging.call_list.models import CallTask
 from lottocrm.messaging.call_list.queue import operator_day
 from lottocrm.players import consents, responsible_gaming
 from lottocrm.players import service as players
-from web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, server  # noqa: F401  (server: a fixture)
 
 SHOTS = ARTIFACTS
 # A Tuesday, 11:00 in Moscow: the calls of these tests are filed then (a working day, inside calling hours)

@@ -13,13 +13,13 @@ import pyarrow as pa
 import pytest
 
 from helpers.factories import PASSWORD
+from helpers.live_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from lottocrm import vocab
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.lake.store import Lake
 from lottocrm.loyalty.ledger.accounts import member_account
 from lottocrm.loyalty.models import LoyaltyOperation
 from lottocrm.messaging.sandbox import SandboxMessage
-from web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, server  # noqa: F401  (server: a fixture)
 
 pytestmark = [
     pytest.mark.slow,

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from helpers.factories import PASSWORD
+from helpers.live_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from lottocrm.db.engine import make_engine
 from players.test_panels_locale import NBSP, fill_panels
-from web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, server  # noqa: F401  (server: a fixture)
 
 pytestmark = [
     pytest.mark.slow,

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from helpers.live_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from lottocrm.audit.service import Actor
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.messaging.templates import service as templates
 from lottocrm.messaging.templates.render import Bodies
-from web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, server  # noqa: F401  (server: a fixture)
 from web.test_browser_pages import _sign_in
 
 pytestmark = [

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from lottocrm.errors import ServiceError
+from lottocrm.errors import Param, ServiceError, Term
 from lottocrm.marketing.segments.fields import FIELDS, FieldSpec
 
 # Operators per kind of field. "known" / "unknown" test for an empty value; every other operator is false on
@@ -47,9 +47,19 @@ MAX_CHOICES = 1_000
 
 
 class SegmentError(ServiceError):
-    """A segment document that cannot be used; the message says where (``all[2].op``) and why."""
+    """A segment document that cannot be used; the message says where (``segment.all[2].op``) and why.
+    ``detail`` is the why alone (an English template and its values), for a form that shows it beside the
+    row at fault."""
 
     code, http_status = "segment_invalid", 422
+
+    def __init__(self, where: str, message: str, **params: Param) -> None:
+        super().__init__("%(where)s: " + message, where=where, **params)
+        self.detail_template, self.detail_params = message, params
+
+
+def _keys(keys: set[str]) -> str:
+    return ", ".join(sorted(map(str, keys)))[:120]
 
 
 @dataclass(frozen=True)
@@ -125,17 +135,22 @@ def _plain(value: Any) -> Any:
 
 def _node(document: Any, where: str, depth: int, counter: list[int]) -> Node:
     if depth > MAX_DEPTH:
-        raise SegmentError(f"{where}: nested deeper than {MAX_DEPTH} levels")
+        raise SegmentError(where, "nested deeper than %(depth)s levels", depth=MAX_DEPTH)
     if not isinstance(document, Mapping):
-        raise SegmentError(f"{where}: expected an object with all, any, not or field")
+        raise SegmentError(where, "expected an object with all, any, not or field")
     keys = set(document)
     for group, make in (("all", All), ("any", Any_)):
         if group in keys:
             if keys != {group}:
-                raise SegmentError(f"{where}: '{group}' stands alone, found also {sorted(keys - {group})}")
+                raise SegmentError(
+                    where,
+                    "'%(key)s' stands alone, found also %(others)s",
+                    key=group,
+                    others=_keys(keys - {group}),
+                )
             parts = document[group]
             if not isinstance(parts, list) or not parts:
-                raise SegmentError(f"{where}.{group}: expected a non-empty list of conditions")
+                raise SegmentError(f"{where}.{group}", "expected a non-empty list of conditions")
             return make(
                 tuple(
                     _node(part, f"{where}.{group}[{index}]", depth + 1, counter)
@@ -144,58 +159,83 @@ def _node(document: Any, where: str, depth: int, counter: list[int]) -> Node:
             )
     if "not" in keys:
         if keys != {"not"}:
-            raise SegmentError(f"{where}: 'not' stands alone, found also {sorted(keys - {'not'})}")
+            raise SegmentError(
+                where,
+                "'%(key)s' stands alone, found also %(others)s",
+                key="not",
+                others=_keys(keys - {"not"}),
+            )
         return Not(_node(document["not"], f"{where}.not", depth + 1, counter))
     if "field" not in keys:
-        raise SegmentError(f"{where}: expected one of all, any, not or field; found {sorted(keys)}")
+        raise SegmentError(
+            where, "expected one of all, any, not or field; found %(others)s", others=_keys(keys)
+        )
     counter[0] += 1
     if counter[0] > MAX_CONDITIONS:
-        raise SegmentError(f"{where}: a segment holds at most {MAX_CONDITIONS} conditions")
+        raise SegmentError(where, "a segment holds at most %(limit)s conditions", limit=MAX_CONDITIONS)
     return _condition(document, where)
 
 
 def _condition(document: Mapping[str, Any], where: str) -> Condition:
     unknown_keys = set(document) - {"field", "op", "value", "params"}
     if unknown_keys:
-        raise SegmentError(f"{where}: unknown keys {sorted(unknown_keys)}")
+        raise SegmentError(where, "unknown keys %(others)s", others=_keys(unknown_keys))
     name = document["field"]
     spec = FIELDS.get(name) if isinstance(name, str) else None
     if spec is None:
-        raise SegmentError(f"{where}.field: unknown field {name!r}")
+        raise SegmentError(f"{where}.field", "unknown field %(name)s", name=repr(name)[:60])
     op = document.get("op")
     if op not in OPERATORS[spec.kind]:
         raise SegmentError(
-            f"{where}.op: {op!r} does not apply to {name} ({spec.kind}); use one of "
-            + ", ".join(OPERATORS[spec.kind])
+            f"{where}.op",
+            "%(op)s does not apply to %(field)s (%(kind)s); use one of %(choices)s",
+            op=repr(op)[:40],
+            field=str(name),
+            kind=Term(spec.kind),
+            choices=", ".join(OPERATORS[spec.kind]),
         )
     params = _params(spec, document.get("params"), f"{where}.params")
     if op in NO_VALUE:
         if document.get("value") is not None:
-            raise SegmentError(f"{where}.value: {op!r} takes no value")
+            raise SegmentError(f"{where}.value", "%(op)s takes no value", op=repr(op))
         return Condition(name, op, None, params)
     if "value" not in document:
-        raise SegmentError(f"{where}.value: {op!r} needs a value")
+        raise SegmentError(f"{where}.value", "%(op)s needs a value", op=repr(op))
     return Condition(name, op, _value(spec, op, document["value"], f"{where}.value"), params)
 
 
 def _params(spec: FieldSpec, given: Any, where: str) -> tuple[tuple[str, Any], ...]:
     given = {} if given is None else given
     if not isinstance(given, Mapping):
-        raise SegmentError(f"{where}: expected an object")
+        raise SegmentError(where, "expected an object")
     expected = {param.name: param for param in spec.params}
     extra = set(given) - set(expected)
     if extra:
-        raise SegmentError(f"{where}: {spec.name} takes no parameter {sorted(extra)}")
+        raise SegmentError(
+            where, "%(field)s takes no parameter %(others)s", field=spec.name, others=_keys(extra)
+        )
     out = []
     for name, param in expected.items():
         if name not in given:
-            raise SegmentError(f"{where}.{name}: {spec.name} needs it ({param.description})")
+            raise SegmentError(
+                f"{where}.{name}",
+                "%(field)s needs it (%(what)s)",
+                field=spec.name,
+                what=Term(param.description),
+            )
         value = given[name]
         if param.choices is not None:
             if value not in param.choices:
-                raise SegmentError(f"{where}.{name}: {value!r} is not one of {', '.join(param.choices)}")
+                raise SegmentError(
+                    f"{where}.{name}",
+                    "%(value)s is not one of %(choices)s",
+                    value=repr(value)[:60],
+                    choices=", ".join(param.choices),
+                )
         elif not _is_int(value) or not 1 <= value <= param.maximum:
-            raise SegmentError(f"{where}.{name}: expected a whole number from 1 to {param.maximum}")
+            raise SegmentError(
+                f"{where}.{name}", "expected a whole number from 1 to %(limit)s", limit=param.maximum
+            )
         out.append((name, value))
     return tuple(out)
 
@@ -203,20 +243,22 @@ def _params(spec: FieldSpec, given: Any, where: str) -> tuple[tuple[str, Any], .
 def _value(spec: FieldSpec, op: str, raw: Any, where: str) -> Any:
     if op == "between":
         if not isinstance(raw, list) or len(raw) != 2:
-            raise SegmentError(f"{where}: 'between' needs [low, high]")
+            raise SegmentError(where, "'between' needs [low, high]")
         low, high = (_scalar(spec, item, f"{where}[{index}]") for index, item in enumerate(raw))
         if low > high:
-            raise SegmentError(f"{where}: low {raw[0]!r} is above high {raw[1]!r}")
+            raise SegmentError(
+                where, "low %(low)s is above high %(high)s", low=repr(raw[0]), high=repr(raw[1])
+            )
         return (low, high)
     if op in ("in", "not_in"):
         if not isinstance(raw, list) or not raw:
-            raise SegmentError(f"{where}: {op!r} needs a non-empty list")
+            raise SegmentError(where, "%(op)s needs a non-empty list", op=repr(op))
         if len(raw) > MAX_CHOICES:
-            raise SegmentError(f"{where}: at most {MAX_CHOICES} values")
+            raise SegmentError(where, "at most %(limit)s values", limit=MAX_CHOICES)
         return tuple(sorted({_scalar(spec, item, f"{where}[{index}]") for index, item in enumerate(raw)}))
     if op in ("within_last_days", "more_than_days_ago"):
         if not _is_int(raw) or not 1 <= raw <= MAX_DAYS:
-            raise SegmentError(f"{where}: expected a number of days from 1 to {MAX_DAYS}")
+            raise SegmentError(where, "expected a number of days from 1 to %(limit)s", limit=MAX_DAYS)
         return raw
     return _scalar(spec, raw, where)
 
@@ -230,33 +272,75 @@ def _scalar(spec: FieldSpec, raw: Any, where: str) -> Any:
     if kind in ("integer", "money"):
         if not _is_int(raw) or abs(raw) >= 2**62:
             unit = " (kopecks)" if kind == "money" else ""
-            raise SegmentError(f"{where}: {spec.name} takes a whole number{unit}, got {raw!r}")
+            raise SegmentError(
+                where,
+                "%(field)s takes a whole number%(unit)s, got %(value)s",
+                field=spec.name,
+                unit=unit,
+                value=repr(raw)[:60],
+            )
         if spec.bounds and not spec.bounds[0] <= raw <= spec.bounds[1]:
-            raise SegmentError(f"{where}: {spec.name} takes {spec.bounds[0]}–{spec.bounds[1]}, got {raw}")
+            raise SegmentError(
+                where,
+                "%(field)s takes %(low)s–%(high)s, got %(value)s",
+                field=spec.name,
+                low=spec.bounds[0],
+                high=spec.bounds[1],
+                value=raw,
+            )
         return raw
     if kind == "number":
         if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-            raise SegmentError(f"{where}: {spec.name} takes a number, got {raw!r}")
+            raise SegmentError(
+                where, "%(field)s takes a number, got %(value)s", field=spec.name, value=repr(raw)[:60]
+            )
         return float(raw)
     if kind == "date":
         if not isinstance(raw, str):
-            raise SegmentError(f"{where}: {spec.name} takes a date as YYYY-MM-DD, got {raw!r}")
+            raise SegmentError(
+                where,
+                "%(field)s takes a date as YYYY-MM-DD, got %(value)s",
+                field=spec.name,
+                value=repr(raw)[:60],
+            )
         try:
             day = dt.date.fromisoformat(raw)
         except ValueError:
-            raise SegmentError(f"{where}: {raw!r} is not a date (YYYY-MM-DD)") from None
+            raise SegmentError(where, "%(value)s is not a date (YYYY-MM-DD)", value=repr(raw)[:60]) from None
         if not EARLIEST_DAY <= day <= LATEST_DAY:
-            raise SegmentError(f"{where}: {raw} is outside {EARLIEST_DAY.year}–{LATEST_DAY.year}")
+            raise SegmentError(
+                where,
+                "%(value)s is outside %(low)s–%(high)s",
+                value=raw,
+                low=EARLIEST_DAY.year,
+                high=LATEST_DAY.year,
+            )
         return day
     # choice
     if spec.choices is not None:
         if raw not in spec.choices:
-            raise SegmentError(f"{where}: {raw!r} is not one of {', '.join(map(str, spec.choices))}")
+            raise SegmentError(
+                where,
+                "%(value)s is not one of %(choices)s",
+                value=repr(raw)[:60],
+                choices=", ".join(spec.choices),
+            )
         return raw
     if spec.value_type is int:
         if not _is_int(raw) or not 0 <= raw < 2**31:
-            raise SegmentError(f"{where}: {spec.name} takes a whole number, got {raw!r}")
+            raise SegmentError(
+                where,
+                "%(field)s takes a whole number%(unit)s, got %(value)s",
+                field=spec.name,
+                unit="",
+                value=repr(raw)[:60],
+            )
         return raw
     if not isinstance(raw, str) or not raw or len(raw) > 100:
-        raise SegmentError(f"{where}: {spec.name} takes a text of 1–100 characters, got {raw!r}")
+        raise SegmentError(
+            where,
+            "%(field)s takes a text of 1–100 characters, got %(value)s",
+            field=spec.name,
+            value=repr(raw)[:60],
+        )
     return raw
