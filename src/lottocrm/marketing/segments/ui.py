@@ -152,15 +152,17 @@ def create_segment(
 ) -> Response:
     builder = builder_form.rows_of(form)
     try:
-        version = service.create_segment(
-            session,
-            actor=acting(request),
-            name=form.get("name", ""),
-            description=form.get("description", "").strip(),
-            definition=builder_form.to_document(builder),
-        )
+        definition = builder_form.to_document(builder)
+        # A savepoint: a refusal undoes only this, and the page can still read the store to show itself.
+        with session.begin_nested():
+            version = service.create_segment(
+                session,
+                actor=acting(request),
+                name=form.get("name", ""),
+                description=form.get("description", "").strip(),
+                definition=definition,
+            )
     except ServiceError as error:
-        session.rollback()
         text, row = _refused(request, error)
         return _builder_page(
             request,
@@ -188,15 +190,16 @@ def save_segment_version(
     segment = service.get_segment(session, segment_id)
     builder = builder_form.rows_of(form)
     try:
-        service.save_version(
-            session,
-            actor=acting(request),
-            segment_id=segment.id,
-            definition=builder_form.to_document(builder),
-            note=form.get("note", "").strip(),
-        )
+        definition = builder_form.to_document(builder)
+        with session.begin_nested():
+            service.save_version(
+                session,
+                actor=acting(request),
+                segment_id=segment.id,
+                definition=definition,
+                note=form.get("note", "").strip(),
+            )
     except ServiceError as error:
-        session.rollback()
         text, row = _refused(request, error)
         segment = service.get_segment(session, segment_id)
         return _builder_page(

@@ -1,0 +1,177 @@
+"""The campaign form: what a marketer types, to the campaign document and back.
+
+Moments are typed on the operator's wall clock (``2026-12-20T10:00``) and stored with their zone; shares and
+uplifts in percent, money in roubles. The common faults are named here, field by field; the document's own
+checks (``definition.py``) catch the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from lottocrm import clock
+from lottocrm.errors import Param, ServiceError
+
+CHANNELS = ("sms", "email", "push", "call")
+SCHEDULES = ("once", "cron", "draw")
+
+
+class CampaignFormError(ServiceError):
+    code, http_status = "campaign_form_invalid", 422
+
+    def __init__(self, field: str, message: str, **params: Param) -> None:
+        super().__init__(message, **params)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Parsed:
+    name: str
+    segment_id: int
+    definition: dict[str, Any]
+
+
+def _text(form: Mapping[str, str], name: str) -> str:
+    return form.get(name, "").strip()
+
+
+def _whole(form: Mapping[str, str], name: str, *, required: bool = True) -> int | None:
+    text = _text(form, name)
+    if not text:
+        if required:
+            raise CampaignFormError(name, "fill this in")
+        return None
+    if not text.isdigit() or len(text) > 18:
+        raise CampaignFormError(name, "%(value)s is not a whole number", value=text[:30])
+    return int(text)
+
+
+def _decimal(form: Mapping[str, str], name: str) -> Decimal | None:
+    text = _text(form, name).replace(" ", "").replace(",", ".")
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise CampaignFormError(name, "%(value)s is not a number", value=text[:30]) from None
+    if not value.is_finite() or value < 0:
+        raise CampaignFormError(name, "%(value)s is not a number", value=text[:30])
+    return value
+
+
+def _kopecks(form: Mapping[str, str], name: str) -> int | None:
+    roubles = _decimal(form, name)
+    return None if roubles is None else int((roubles * 100).to_integral_value())
+
+
+def _moment(form: Mapping[str, str], name: str) -> str:
+    text = _text(form, name)
+    if not text:
+        raise CampaignFormError(name, "fill this in")
+    try:
+        local = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise CampaignFormError(name, "%(value)s is not a date and time", value=text[:30]) from None
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=clock.operator_zone())
+    return local.isoformat()
+
+
+def parse_form(form: Mapping[str, str]) -> Parsed:
+    name = _text(form, "name")
+    if not name:
+        raise CampaignFormError("name", "fill this in")
+    segment_id = _whole(form, "segment_id")
+    assert segment_id is not None
+    channels = [form.get(f"channel_{rank}", "") for rank in (1, 2)]
+    chosen = [channel for channel in channels if channel]
+    if not chosen:
+        raise CampaignFormError("channel_1", "choose a channel")
+    if any(channel not in CHANNELS for channel in chosen) or len(set(chosen)) != len(chosen):
+        raise CampaignFormError("channel_2", "choose two different channels, or only the first")
+    variants = [{"name": "A", "template_id": _whole(form, "template_a")}]
+    template_b = _whole(form, "template_b", required=False)
+    if template_b is not None:
+        weight = _whole(form, "weight_b", required=False) or 1
+        variants.append({"name": "B", "template_id": template_b, "weight": weight})
+    control = _decimal(form, "control_percent")
+    kind = form.get("schedule", "once")
+    if kind not in SCHEDULES:
+        raise CampaignFormError("schedule", "choose when the campaign is sent")
+    schedule: dict[str, Any] = {"kind": kind}
+    if kind == "once":
+        schedule["at"] = _moment(form, "at")
+    elif kind == "cron":
+        schedule["cron"] = _text(form, "cron") or None
+    else:
+        schedule["game_id"] = _whole(form, "draw_game")
+        hours = _decimal(form, "hours_before")
+        if hours is None:
+            raise CampaignFormError("hours_before", "fill this in")
+        schedule["hours_before"] = float(hours)
+    if kind != "once" and _text(form, "until"):
+        schedule["until"] = _moment(form, "until")
+    definition: dict[str, Any] = {
+        "channels": chosen,
+        "variants": variants,
+        "schedule": schedule,
+        "response": {
+            "kind": "purchase",
+            "window_days": _whole(form, "window_days"),
+            "game_id": _whole(form, "response_game", required=False),
+        },
+        "priority": _whole(form, "priority", required=False) or 50,
+        "cost_per_message_kopecks": _kopecks(form, "cost") or 0,
+        "description": _text(form, "description"),
+    }
+    if control is not None:
+        definition["control_share"] = float(control / 100)
+    uplift, value = _decimal(form, "expected_uplift"), _kopecks(form, "value_per_response")
+    if uplift is not None:
+        definition["expected_uplift"] = float(uplift / 100)
+    if value is not None:
+        definition["value_per_response_kopecks"] = value
+    return Parsed(name=name, segment_id=segment_id, definition=definition)
+
+
+def to_form(name: str, segment_id: int | None, definition: Mapping[str, Any]) -> dict[str, str]:
+    """The form's values for a stored draft (to edit it)."""
+    channels = list(definition.get("channels", ()))
+    variants = list(definition.get("variants", ()))
+    schedule = dict(definition.get("schedule", {}))
+    response = dict(definition.get("response", {}))
+
+    def local(text: str | None) -> str:
+        return clock.local(dt.datetime.fromisoformat(text)).strftime("%Y-%m-%dT%H:%M") if text else ""
+
+    def roubles(kopecks: int | None) -> str:
+        return "" if kopecks is None else f"{Decimal(kopecks) / 100:f}"
+
+    share, uplift = definition.get("control_share", 0.1), definition.get("expected_uplift")
+    return {
+        "name": name,
+        "segment_id": "" if segment_id is None else str(segment_id),
+        "channel_1": channels[0] if channels else "sms",
+        "channel_2": channels[1] if len(channels) > 1 else "",
+        "template_a": str(variants[0]["template_id"]) if variants else "",
+        "template_b": str(variants[1]["template_id"]) if len(variants) > 1 else "",
+        "weight_b": str(variants[1].get("weight", 1)) if len(variants) > 1 else "1",
+        "control_percent": f"{share * 100:g}",
+        "schedule": schedule.get("kind", "once"),
+        "at": local(schedule.get("at")),
+        "cron": schedule.get("cron") or "",
+        "draw_game": str(schedule.get("game_id") or ""),
+        "hours_before": f"{schedule['hours_before']:g}" if schedule.get("hours_before") is not None else "",
+        "until": local(schedule.get("until")),
+        "window_days": str(response.get("window_days", 14)),
+        "response_game": str(response.get("game_id") or ""),
+        "priority": str(definition.get("priority", 50)),
+        "expected_uplift": "" if uplift is None else f"{uplift * 100:g}",
+        "value_per_response": roubles(definition.get("value_per_response_kopecks")),
+        "cost": roubles(definition.get("cost_per_message_kopecks") or None),
+        "description": definition.get("description", ""),
+    }

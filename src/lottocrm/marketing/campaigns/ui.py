@@ -1,0 +1,297 @@
+"""The marketer's and the approver's campaign pages: the list (paged), a new campaign and a draft's edit form,
+the campaign page with its approval, cancel / pause / resume, and its runs with their waterfall."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+
+from lottocrm.auth.permissions import Permission
+from lottocrm.auth.service import Principal
+from lottocrm.errors import ServiceError
+from lottocrm.marketing.campaigns import service
+from lottocrm.marketing.campaigns.approval import approve_campaign
+from lottocrm.marketing.campaigns.form import CHANNELS, CampaignFormError, parse_form, to_form
+from lottocrm.marketing.campaigns.models import Campaign, CampaignRun
+from lottocrm.marketing.segments.models import Segment
+from lottocrm.messaging.templates.models import MessageTemplate, MessageTemplateVersion
+from lottocrm.web.deps import Db, acting, form_data, refusal_for, render, require
+
+router = APIRouter(include_in_schema=False)
+PER_PAGE = 20
+# The choices a form offers (an operator has tens of segments and marketing templates, not thousands).
+CHOICES = 500
+CampaignId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+RUN_COUNTS = (
+    "segment",
+    "not_reachable",
+    "global_holdout",
+    "taken_by_other_campaigns",
+    "treatment",
+    "control",
+    "queued",
+    "stopped_at_queueing",
+)
+
+
+def _page_number(request: Request) -> int:
+    text = request.query_params.get("page", "1")
+    return int(text) if text.isdigit() and 0 < len(text) <= 6 and int(text) > 0 else 1
+
+
+@router.get("/campaigns")
+def campaign_list(
+    request: Request, principal: Annotated[Principal, require(Permission.CAMPAIGN_VIEW)], session: Db
+) -> Response:
+    page = _page_number(request)
+    rows = session.execute(
+        select(Campaign, Segment.name)
+        .outerjoin(Segment, Segment.id == Campaign.segment_id)
+        .order_by(Campaign.id.desc())
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE + 1)
+    ).all()
+    context = {
+        "rows": rows[:PER_PAGE],
+        "page": page,
+        "more": len(rows) > PER_PAGE,
+        "total": session.scalar(select(func.count()).select_from(Campaign)),
+        "can_edit": principal.can(Permission.CAMPAIGN_EDIT),
+    }
+    return render(request, "marketing/campaigns.html", context, principal=principal)
+
+
+def _choices(session: Db) -> dict[str, Any]:
+    segments = session.execute(
+        select(Segment.id, Segment.name)
+        .where(Segment.archived_at.is_(None))
+        .order_by(Segment.name)
+        .limit(CHOICES)
+    ).all()
+    published = select(MessageTemplateVersion.template_id).where(MessageTemplateVersion.status == "published")
+    templates = session.execute(
+        select(MessageTemplate.id, MessageTemplate.name, MessageTemplate.code)
+        .where(MessageTemplate.message_class == "marketing", MessageTemplate.id.in_(published))
+        .order_by(MessageTemplate.name)
+        .limit(CHOICES)
+    ).all()
+    return {"segments": segments, "templates": templates, "channels": CHANNELS}
+
+
+def _form_page(
+    request: Request,
+    session: Db,
+    principal: Principal,
+    *,
+    values: dict[str, str],
+    campaign: Campaign | None = None,
+    error: str | None = None,
+    error_field: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {"values": values, "campaign": campaign, "error": error, "error_field": error_field}
+    context.update(_choices(session))
+    return render(
+        request, "marketing/campaign_form.html", context, status_code=status_code, principal=principal
+    )
+
+
+def _default_values() -> dict[str, str]:
+    return to_form(
+        "", None, {"channels": ["sms"], "schedule": {"kind": "once"}, "response": {"window_days": 14}}
+    )
+
+
+@router.get("/campaigns/new")
+def new_campaign(
+    request: Request, principal: Annotated[Principal, require(Permission.CAMPAIGN_EDIT)], session: Db
+) -> Response:
+    values = _default_values()
+    segment = request.query_params.get("segment", "")
+    if segment.isdigit() and len(segment) <= 18:
+        values["segment_id"] = segment
+    return _form_page(request, session, principal, values=values)
+
+
+@router.post("/campaigns/new")
+def create_campaign(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.CAMPAIGN_EDIT)],
+    session: Db,
+    form: Annotated[dict[str, str], Depends(form_data)],
+) -> Response:
+    try:
+        parsed = parse_form(form)
+        # A savepoint: a refusal undoes only this, and the page can still read the store to show itself.
+        with session.begin_nested():
+            campaign = service.create_campaign(
+                session,
+                actor=acting(request),
+                name=parsed.name,
+                segment_id=parsed.segment_id,
+                definition=parsed.definition,
+            )
+    except ServiceError as error:
+        field = error.field if isinstance(error, CampaignFormError) else None
+        return _form_page(
+            request,
+            session,
+            principal,
+            values=dict(form),
+            error=refusal_for(request, error),
+            error_field=field,
+            status_code=422,
+        )
+    return RedirectResponse(f"/campaigns/{campaign.id}", status_code=303)
+
+
+@router.get("/campaigns/{campaign_id}/edit")
+def edit_campaign(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.CAMPAIGN_EDIT)],
+    session: Db,
+    campaign_id: CampaignId,
+) -> Response:
+    campaign = service.get_campaign(session, campaign_id)
+    values = to_form(campaign.name, campaign.segment_id, campaign.definition)
+    return _form_page(request, session, principal, values=values, campaign=campaign)
+
+
+@router.post("/campaigns/{campaign_id}/edit")
+def save_campaign(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.CAMPAIGN_EDIT)],
+    session: Db,
+    campaign_id: CampaignId,
+    form: Annotated[dict[str, str], Depends(form_data)],
+) -> Response:
+    try:
+        parsed = parse_form(form)
+        with session.begin_nested():
+            service.update_campaign(
+                session,
+                actor=acting(request),
+                campaign_id=campaign_id,
+                name=parsed.name,
+                segment_id=parsed.segment_id,
+                definition=parsed.definition,
+            )
+    except ServiceError as error:
+        field = error.field if isinstance(error, CampaignFormError) else None
+        campaign = service.get_campaign(session, campaign_id)
+        return _form_page(
+            request,
+            session,
+            principal,
+            values=dict(form),
+            campaign=campaign,
+            error=refusal_for(request, error),
+            error_field=field,
+            status_code=422,
+        )
+    return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
+
+
+def _campaign_page(
+    request: Request,
+    session: Db,
+    principal: Principal,
+    campaign_id: int,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    campaign = service.get_campaign(session, campaign_id)
+    segment = session.get(Segment, campaign.segment_id) if campaign.segment_id else None
+    runs = session.scalars(
+        select(CampaignRun)
+        .where(CampaignRun.campaign_id == campaign_id)
+        .order_by(CampaignRun.id.desc())
+        .limit(PER_PAGE)
+    ).all()
+    template_ids = [variant["template_id"] for variant in campaign.definition.get("variants", ())]
+    templates = dict(
+        session.execute(
+            select(MessageTemplate.id, MessageTemplate.name).where(MessageTemplate.id.in_(template_ids))
+        )
+        .tuples()
+        .all()
+    )
+    schedule = campaign.definition.get("schedule", {})
+    at = dt.datetime.fromisoformat(schedule["at"]) if schedule.get("at") else None
+    context = {
+        "campaign": campaign,
+        "segment": segment,
+        "runs": runs,
+        "run_counts": RUN_COUNTS,
+        "templates": templates,
+        "at": at,
+        "notice": notice,
+        "error": error,
+        "can_edit": principal.can(Permission.CAMPAIGN_EDIT),
+        "can_approve": principal.can(Permission.CAMPAIGN_APPROVE),
+    }
+    return render(request, "marketing/campaign.html", context, status_code=status_code, principal=principal)
+
+
+@router.get("/campaigns/{campaign_id}")
+def campaign_page(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.CAMPAIGN_VIEW)],
+    session: Db,
+    campaign_id: CampaignId,
+) -> Response:
+    return _campaign_page(request, session, principal, campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/approve")
+def approve(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.CAMPAIGN_APPROVE)],
+    session: Db,
+    campaign_id: CampaignId,
+    form: Annotated[dict[str, str], Depends(form_data)],
+) -> Response:
+    try:
+        with session.begin_nested():
+            approve_campaign(
+                session,
+                actor=acting(request),
+                campaign_id=campaign_id,
+                accept_small_control=form.get("accept_small_control") == "on",
+            )
+    except ServiceError as error:
+        return _campaign_page(
+            request, session, principal, campaign_id, error=refusal_for(request, error), status_code=422
+        )
+    return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
+
+
+_ACTIONS = {
+    "cancel": service.cancel_campaign,
+    "pause": service.pause_campaign,
+    "resume": service.resume_campaign,
+}
+
+
+@router.post("/campaigns/{campaign_id}/{action}")
+def change_state(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.CAMPAIGN_EDIT)],
+    session: Db,
+    campaign_id: CampaignId,
+    action: Annotated[str, Path(pattern="^(cancel|pause|resume)$")],
+) -> Response:
+    try:
+        with session.begin_nested():
+            _ACTIONS[action](session, actor=acting(request), campaign_id=campaign_id)
+    except ServiceError as error:
+        return _campaign_page(
+            request, session, principal, campaign_id, error=refusal_for(request, error), status_code=409
+        )
+    return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
