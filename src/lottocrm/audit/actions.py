@@ -50,6 +50,7 @@ ACTION_LABELS = {
     "segment.create": "Segment created",
     "segment.save_version": "Segment version saved",
     "segment.archive": "Segment archived",
+    "campaign.history_import": "Campaign history imported",
     # Staff accounts, sign-in and machine keys.
     "user.create": "Account created",
     "user.disable": "Account disabled",
