@@ -4,7 +4,7 @@ refused."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +13,12 @@ from sqlalchemy import Engine, func, select
 
 from helpers.factories import IMPORT
 from lottocrm.audit.models import AuditEvent
-from lottocrm.db.engine import transaction
+from lottocrm.db.engine import make_engine, transaction
 from lottocrm.ingest.models import ImportBatch
 from lottocrm.lake.store import Lake
 from lottocrm.marketing.campaigns.models import Campaign, CampaignMember, CampaignRun
 from lottocrm.marketing.history.service import HistoryImport, HistoryInputError, import_history
-from lottocrm.settings import Settings
+from lottocrm.settings import Settings, build_settings
 
 from .conftest import HEADER, add_players
 
@@ -53,9 +53,25 @@ def _written(engine: Engine) -> tuple[int, int, int, int]:
         )
 
 
+PHONES = {7: "+79161234507", 8: "+79161234508"}
+
+
 @pytest.fixture
 def players(engine: Engine) -> None:
-    add_players(engine, range(1, 11), phones={7: "+79161234507", 8: "+79161234508"})
+    add_players(engine, range(1, 11), phones=PHONES)
+
+
+@pytest.fixture(scope="module")
+def untouched(
+    module_db_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Engine, Settings]]:
+    """One database for the refusals, which write nothing: each test checks it is still empty, so a refusal
+    that wrote would fail itself and every test after it."""
+    engine = make_engine(module_db_url)
+    add_players(engine, range(1, 11), phones=PHONES)
+    folder = tmp_path_factory.mktemp("refusals")
+    yield engine, build_settings(data_dir=folder, database_url=module_db_url)
+    engine.dispose()
 
 
 def test_a_file_becomes_one_imported_campaign_per_code(
@@ -97,8 +113,8 @@ def test_a_file_becomes_one_imported_campaign_per_code(
         ]
         # "2026-10-01 10:00" without an offset is Moscow time.
         assert members[0][6].isoformat() == "2026-10-01T07:00:00+00:00"
-        audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "campaign.history_import")).one()
-        assert audit.detail["campaigns"] == [c.campaign_id for c in done.campaigns]
+        audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "campaign.history_import"))
+        assert audit.one().detail["campaigns"] == [c.campaign_id for c in done.campaigns]
 
 
 def test_the_same_file_twice_is_refused_and_changes_nothing(
@@ -125,41 +141,39 @@ def test_a_campaign_code_imported_before_is_refused_in_another_file(
     assert _written(engine) == (1, 1, 2, 1)
 
 
+def _bad(changes: dict[str, Any], column: str, reason: str, name: str, **row: Any) -> Any:
+    return pytest.param({**_row(1, **row), **changes}, column, reason, id=name)
+
+
 BAD_ROWS = [
-    pytest.param(_row(99), "player_id", "unknown player", id="unknown-player"),
-    pytest.param({**_row(""), "phone": "+79160000000"}, "phone", "no player has this phone", id="unknown-phone"),
-    pytest.param(
-        {**_row(1), "phone": "+79161234507"},
-        "phone",
-        "names another player than the row's other identifiers",
-        id="identifiers-disagree",
-    ),
-    pytest.param({**_row(""), "phone": ""}, "player_id", "no player named", id="no-player"),
-    pytest.param({**_row(""), "phone": "12"}, "phone", "not a valid phone number", id="bad-phone"),
-    pytest.param(_row(1, arm="holdout"), "arm", "must be one of treatment, control", id="bad-arm"),
-    pytest.param({**_row(1), "sent_at": "2099-01-01 10:00"}, "sent_at", "is in the future", id="future"),
-    pytest.param({**_row(1), "sent_at": "yesterday"}, "sent_at", "cannot read as ISO 8601", id="bad-time"),
-    pytest.param({**_row(1), "responded": "maybe"}, "responded", "cannot read as true/false", id="bad-flag"),
-    pytest.param({**_row(1), "revenue_kopecks": "150.00"}, "revenue_kopecks", "cannot read as integer", id="rubles"),
-    pytest.param({**_row(1), "revenue_kopecks": "-5"}, "revenue_kopecks", "must be at least 0", id="negative"),
-    pytest.param({**_row(1), "revenue_kopecks": ""}, "revenue_kopecks", "missing, while other rows", id="partial"),
-    pytest.param(_row(2), "player_id", "duplicate: this player is on an earlier row", id="duplicate"),
-    pytest.param({**_row(1), "campaign_name": "Другое"}, "campaign_name", "differs from the name", id="name"),
-    pytest.param(_row(1, code="SAS 1"), "campaign_code", "must be an identifier", id="bad-code"),
-    pytest.param({**_row(1), "campaign_code": ""}, "campaign_code", "required value is missing", id="no-code"),
+    _bad({"player_id": 99}, "player_id", "unknown player", "unknown-player"),
+    _bad({"player_id": "", "phone": "+79160000000"}, "phone", "no player has this phone", "unknown-phone"),
+    _bad({"phone": "+79161234507"}, "phone", "names another player than the row's other", "disagree"),
+    _bad({"player_id": ""}, "player_id", "no player named", "no-player"),
+    _bad({"player_id": "", "phone": "12"}, "phone", "not a valid phone number", "bad-phone"),
+    _bad({"arm": "holdout"}, "arm", "must be one of treatment, control", "bad-arm"),
+    _bad({"sent_at": "2099-01-01 10:00"}, "sent_at", "is in the future", "future"),
+    _bad({"sent_at": "yesterday"}, "sent_at", "cannot read as ISO 8601", "bad-time"),
+    _bad({"responded": "maybe"}, "responded", "cannot read as true/false", "bad-flag"),
+    _bad({"revenue_kopecks": "150.00"}, "revenue_kopecks", "cannot read as integer", "rubles"),
+    _bad({"revenue_kopecks": "-5"}, "revenue_kopecks", "must be at least 0", "negative"),
+    _bad({"revenue_kopecks": ""}, "revenue_kopecks", "missing, while other rows", "partial"),
+    _bad({"player_id": 2}, "player_id", "duplicate: this player is on an earlier row", "duplicate"),
+    _bad({"campaign_name": "Другое"}, "campaign_name", "differs from the name", "name"),
+    _bad({"campaign_code": "SAS 1"}, "campaign_code", "must be an identifier", "bad-code"),
+    _bad({"campaign_code": ""}, "campaign_code", "required value is missing", "no-code"),
 ]
 
 
 @pytest.mark.parametrize(("bad", "column", "reason"), BAD_ROWS)
 def test_a_bad_row_is_refused_with_its_row_number_and_nothing_is_written(
-    engine: Engine,
-    settings: Settings,
-    players: None,
+    untouched: tuple[Engine, Settings],
     history_file: Callable[..., Path],
     bad: dict[str, Any],
     column: str,
     reason: str,
 ) -> None:
+    engine, settings = untouched
     rows = [{**_row(2), "phone": ""}, {**_row(3, arm="control"), "phone": ""}, {"phone": "", **bad}]
     done = _import(engine, settings, history_file(rows, ("player_id", "phone", *HEADER[1:])))
     assert done.report.status == "rejected"
@@ -174,15 +188,18 @@ def test_a_bad_row_is_refused_with_its_row_number_and_nothing_is_written(
     [
         pytest.param("", "the file is empty", id="empty"),
         pytest.param(",".join(HEADER) + "\n", "the file has a header but no data rows", id="header-only"),
-        pytest.param("player_id,arm\n1,treatment\n", "row 0 (header): missing column(s): campaign_code", id="header"),
+        pytest.param(
+            "player_id,arm\n1,treatment\n", "row 0 (header): missing column(s): campaign", id="header"
+        ),
         pytest.param(
             ",".join(HEADER) + ",color\n", "row 0 (header): unexpected column(s): color", id="unknown-column"
         ),
     ],
 )
 def test_a_bad_file_is_refused_whole(
-    engine: Engine, settings: Settings, players: None, tmp_path: Path, content: str, fault: str
+    untouched: tuple[Engine, Settings], tmp_path: Path, content: str, fault: str
 ) -> None:
+    engine, settings = untouched
     path = tmp_path / "bad.csv"
     path.write_text(content, encoding="utf-8")
     done = _import(engine, settings, path)
@@ -192,8 +209,9 @@ def test_a_bad_file_is_refused_whole(
 
 
 def test_a_malformed_line_is_reported_with_its_row(
-    engine: Engine, settings: Settings, players: None, tmp_path: Path
+    untouched: tuple[Engine, Settings], tmp_path: Path
 ) -> None:
+    engine, settings = untouched
     path = tmp_path / "short.csv"
     path.write_text(
         ",".join(HEADER) + "\n1,SAS-1,Акция,treatment,2026-10-01 10:00,1,100\n2,SAS-1,Акция,control\n",
@@ -206,7 +224,8 @@ def test_a_malformed_line_is_reported_with_its_row(
 
 
 def test_a_control_share_outside_zero_and_one_is_refused(
-    engine: Engine, settings: Settings, players: None, history_file: Callable[..., Path]
+    untouched: tuple[Engine, Settings], history_file: Callable[..., Path]
 ) -> None:
+    engine, settings = untouched
     with pytest.raises(HistoryInputError, match="between 0 and 1, got 1.5"):
         _import(engine, settings, history_file([_row(1)]), control_share=1.5)
