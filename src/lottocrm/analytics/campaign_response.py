@@ -94,9 +94,9 @@ def campaign_responses(
         if threads is not None:
             connection.execute(f"SET threads = {int(threads)}")
         connection.register("members", members)
-        result = connection.execute(
+        result = connection.sql(
             _QUERY,
-            {
+            params={
                 "low": earliest - span,
                 "high": latest + span,
                 "days": window_days,
