@@ -12,10 +12,15 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from helpers.factories import IMPORT
+from lottocrm import domains
 from lottocrm.audit.models import AuditEvent
 from lottocrm.db.engine import make_engine, transaction
+from lottocrm.events.catalog import read_payload
+from lottocrm.events.model import DomainEvent
 from lottocrm.ingest.models import ImportBatch
+from lottocrm.jobs.models import Job
 from lottocrm.lake.store import Lake
+from lottocrm.manifest import Domain, Subscriber
 from lottocrm.marketing.campaigns.models import Campaign, CampaignMember, CampaignRun
 from lottocrm.marketing.history.service import HistoryImport, HistoryInputError, import_history
 from lottocrm.settings import Settings, build_settings
@@ -115,6 +120,39 @@ def test_a_file_becomes_one_imported_campaign_per_code(
         assert members[0][6].isoformat() == "2026-10-01T07:00:00+00:00"
         audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "campaign.history_import"))
         assert audit.one().detail["campaigns"] == [c.campaign_id for c in done.campaigns]
+
+
+def listen(context) -> None:  # type: ignore[no-untyped-def]
+    """A subscriber's handler; its jobs are only looked at here, never run."""
+
+
+def test_the_import_announces_its_campaigns_once_committed(
+    engine: Engine,
+    settings: Settings,
+    players: None,
+    history_file: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    listener = Domain(
+        name="listener",
+        subscribers=(
+            Subscriber(
+                "test.listen.history",
+                "marketing.campaign_history_imported",
+                "marketing.history.test_import:listen",
+            ),
+        ),
+    )
+    monkeypatch.setattr(domains, "INSTALLED", (*domains.INSTALLED, listener))
+    done = _import(engine, settings, history_file([_row(1), _row(2, arm="control")]))
+    with transaction(engine) as session:
+        job = session.scalars(select(Job).where(Job.kind == "test.listen.history")).one()
+        payload = read_payload(DomainEvent.model_validate(job.payload))
+    assert payload.model_dump() == {
+        "batch_id": done.report.batch_id,
+        "campaign_ids": [done.campaigns[0].campaign_id],
+        "members": 2,
+    }
 
 
 def test_the_same_file_twice_is_refused_and_changes_nothing(
