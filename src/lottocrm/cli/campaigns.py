@@ -13,11 +13,14 @@ from rich.table import Table
 from lottocrm.audit.service import Actor
 from lottocrm.cli.context import console, err_console, fail, load_settings, progress, say, state
 from lottocrm.db.engine import get_engine, transaction
+from lottocrm.ingest.formats import render_kind
 from lottocrm.lake.store import Lake
+from lottocrm.marketing.history.spec import SPEC
 
 campaign_app = typer.Typer(
     help="Campaigns: results with confidence intervals, and history imported from another system.",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 
 
@@ -59,7 +62,14 @@ def results(
         say(f"figures written to {csv_file}", markup=False)
 
 
-@campaign_app.command("import")
+@campaign_app.command(
+    "import",
+    help=(
+        "Import campaign contact and response history: one imported campaign per code, all or nothing "
+        "(docs/campaign-results.md).\n\n" + render_kind(SPEC, heading="###", as_list=True)
+    ),
+    short_help="Import campaign contact and response history (revenue in kopecks), all or nothing.",
+)
 def import_history_file(
     file: Annotated[Path, typer.Argument(help="CSV, CSV.gz or Parquet file of campaign history")],
     control_share: Annotated[
@@ -76,8 +86,6 @@ def import_history_file(
         typer.Option("--encoding", help="Text encoding of a CSV file, e.g. cp1251 (default: detected)"),
     ] = None,
 ) -> None:
-    """Import campaign contact and response history (player, campaign code and name, arm, sent at, responded,
-    revenue in kopecks): one imported campaign per code, all or nothing."""
     from lottocrm.marketing.history.service import import_history
 
     settings = load_settings()
