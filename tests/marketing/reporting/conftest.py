@@ -52,10 +52,11 @@ def build_world(
     runs: int = 1,
     seed: int = 7,
     document: dict[str, Any] | None = None,
+    variants: tuple[str, ...] = ("A",),
 ) -> World:
     """``runs`` runs a week apart, each over every player (a quarter in the control, strata by id), messages
     for the treated (some delivered, some failed, some only queued), and random tickets before, during and
-    after the windows, with some exactly on their edges."""
+    after the windows, with some exactly on their edges. The treated get ``variants`` in turn by id."""
     rng = random.Random(seed)
     add_players(engine, range(1, players + 1))
     members: list[tuple[int, int, bool, str, dt.datetime]] = []
@@ -112,6 +113,7 @@ def build_world(
                         run_id=run.id,
                         player_id=pid,
                         arm="treatment" if treated else "control",
+                        variant=variants[pid % len(variants)] if treated else None,
                         stratum=stratum,
                         channel="sms" if treated else None,
                         message_id=message_id,

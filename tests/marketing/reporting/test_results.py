@@ -24,7 +24,10 @@ from lottocrm.db.engine import transaction
 from lottocrm.errors import NotFound
 from lottocrm.lake.store import Lake
 from lottocrm.marketing.campaigns.models import Campaign, CampaignMember, CampaignRun
+from lottocrm.marketing.reporting.export import to_csv
 from lottocrm.marketing.reporting.service import ResultsUnavailable, campaign_results
+from lottocrm.marketing.results.arms import summarise_arm
+from lottocrm.marketing.results.lift import compare
 from lottocrm.marketing.results.measure import measure_campaign
 from lottocrm.settings import Settings
 
@@ -73,6 +76,7 @@ def test_results_are_the_statistics_of_each_members_own_window(engine: Engine, l
     assert second.measurement.to_dict() == _expected(world, runs={world.run_ids[1]})
     assert pooled.run_ids == tuple(world.run_ids) and second.run_ids == (world.run_ids[1],)
     assert pooled.preliminary is False and pooled.control_share_basis == "campaign"
+    assert pooled.variants == ()  # one content: the campaign's lift is the variant's
     assert pooled.response_rule.to_dict() == {
         "source": "lake",
         "kind": "purchase",
@@ -84,6 +88,40 @@ def test_results_are_the_statistics_of_each_members_own_window(engine: Engine, l
     assert [s.segment for s in pooled.measurement.segments.segments] == ["active", "sleeping"]
     # The whole result goes to JSON as it is (moments as text, no NaN).
     json.dumps(pooled.to_dict(), allow_nan=False)
+
+
+def test_an_ab_campaign_has_a_lift_per_variant_against_the_shared_control(engine: Engine, lake: Lake) -> None:
+    world = build_world(engine, lake, players=80, variants=("A", "B"))
+    with clock.frozen(AFTER):
+        found = _results(engine, lake, world.campaign_id)
+    truth = oracle(world)
+    control = [t for m, t in zip(world.members, truth, strict=True) if not m[2]]
+    control_arm = summarise_arm(
+        arm="control",
+        responded=np.array([t[0] for t in control]),
+        spend=np.array([t[1] for t in control], dtype=np.int64),
+    )
+    assert found.measurement.control == control_arm
+    assert [v.variant for v in found.variants] == ["A", "B"]
+    for variant in found.variants:
+        mine = [
+            t
+            for m, t in zip(world.members, truth, strict=True)
+            if m[2] and ("A", "B")[m[1] % 2] == variant.variant
+        ]
+        arm = summarise_arm(
+            arm=variant.variant,
+            responded=np.array([t[0] for t in mine]),
+            spend=np.array([t[1] for t in mine], dtype=np.int64),
+        )
+        assert variant.treatment == arm
+        assert variant.response == compare(
+            metric="response", treatment=arm.response, control=control_arm.response
+        )
+        assert variant.spend == compare(metric="spend", treatment=arm.spend, control=control_arm.spend)  # type: ignore[arg-type]
+    assert sum(v.treatment.n for v in found.variants) == found.measurement.treatment.n  # type: ignore[union-attr]
+    scopes = [row.split(",")[1] for row in to_csv(found).splitlines()[1:]]
+    assert scopes.count("variant") == 2
 
 
 def test_delivery_per_arm_comes_from_the_messages(engine: Engine, lake: Lake) -> None:

@@ -1,5 +1,6 @@
-"""A campaign's results as CSV: one row for the whole campaign, then one per segment, both arms side by side
-with the lifts and their intervals, so a spreadsheet can chart them without parsing JSON."""
+"""A campaign's results as CSV: one row for the whole campaign, then one per segment and one per content
+variant, both arms side by side with the lifts and their intervals, so a spreadsheet can chart them without
+parsing JSON."""
 
 from __future__ import annotations
 
@@ -108,6 +109,28 @@ def rows(results: CampaignResults) -> list[dict[str, Any]]:
             row["control_spend_per_player"] = segment.spend.control_mean
             row["incremental_revenue_kopecks"] = segment.spend.incremental
         found.append(row)
+    for variant in results.variants:
+        arm = variant.treatment
+        found.append(
+            {
+                "campaign_id": results.campaign_id,
+                "scope": "variant",
+                "segment": variant.variant,
+                "preliminary": results.preliminary,
+                "treatment_players": arm.n if arm else None,
+                "control_players": control.n,
+                "treatment_responders": arm.responders if arm else None,
+                "control_responders": control.responders,
+                "treatment_response_rate": arm.response_rate if arm else None,
+                "control_response_rate": control.response_rate,
+                "incremental_responders": variant.response.incremental if variant.response else None,
+                "treatment_spend_per_player": arm.spend_per_player if arm else None,
+                "control_spend_per_player": control.spend_per_player,
+                "incremental_revenue_kopecks": variant.spend.incremental if variant.spend else None,
+                **_lift("response_lift", variant.response, relative=True),
+                **_lift("spend_lift", variant.spend),
+            }
+        )
     return found
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lottocrm.marketing.reporting.variants import VariantLift
 from lottocrm.marketing.results._json import JsonResult
 from lottocrm.marketing.results.measure import CampaignMeasurement
 
@@ -56,3 +57,5 @@ class CampaignResults(JsonResult):
     control_share_basis: str
     delivery: tuple[ArmDelivery, ...]
     measurement: CampaignMeasurement
+    # An A/B campaign's lift per content variant against the shared control (empty with one variant).
+    variants: tuple[VariantLift, ...]

@@ -28,6 +28,7 @@ from lottocrm.marketing.campaigns.definition import CampaignInputError, parse_de
 from lottocrm.marketing.campaigns.models import Campaign, CampaignRun
 from lottocrm.marketing.reporting.members import delivery_counts, read_members
 from lottocrm.marketing.reporting.schemas import ArmDelivery, CampaignResults, ResponseRule
+from lottocrm.marketing.reporting.variants import lift_by_variant
 from lottocrm.marketing.results.measure import measure_campaign
 
 # Runs whose members are all written: a run still selecting its audience, or one that failed, is not measured.
@@ -77,6 +78,14 @@ def campaign_results(
         cost=cost_per_message * sent_treated if cost_per_message else None,
         preliminary=preliminary,
     )
+    variants = lift_by_variant(
+        variant=members["variant"].to_numpy(zero_copy_only=False),
+        treated=treated,
+        responded=np.asarray(responded, dtype=bool),
+        spend=spend,
+        control=measurement.control,
+        confidence=measurement.confidence,
+    )
     return CampaignResults(
         campaign_id=campaign.id,
         campaign_name=campaign.name,
@@ -91,6 +100,7 @@ def campaign_results(
         control_share_basis=basis,
         delivery=delivery,
         measurement=measurement,
+        variants=variants,
     )
 
 

@@ -72,4 +72,7 @@ def summary_lines(results: CampaignResults) -> tuple[str, list[tuple[str, ...]],
     for segment in m.segments.segments if m.segments else ():
         line = _lift_line(f"  segment {segment.segment}", segment.response, money=False)
         lines.append(line or f"  segment {segment.segment}: {segment.note}")
+    for variant in results.variants:
+        line = _lift_line(f"  variant {variant.variant}", variant.response, money=False)
+        lines.append(line or f"  variant {variant.variant}: {variant.note}")
     return title, arms, lines
