@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from helpers.factories import IMPORT
 from lottocrm import domains
 from lottocrm.audit.models import AuditEvent
 from lottocrm.db.engine import make_engine, transaction
+from lottocrm.errors import Conflict
 from lottocrm.events.catalog import read_payload
 from lottocrm.events.model import DomainEvent
 from lottocrm.ingest.models import ImportBatch
@@ -22,6 +24,7 @@ from lottocrm.jobs.models import Job
 from lottocrm.lake.store import Lake
 from lottocrm.manifest import Domain, Subscriber
 from lottocrm.marketing.campaigns.models import Campaign, CampaignMember, CampaignRun
+from lottocrm.marketing.history import service as history_service
 from lottocrm.marketing.history.service import HistoryImport, HistoryInputError, import_history
 from lottocrm.settings import Settings, build_settings
 
@@ -165,6 +168,28 @@ def test_the_same_file_twice_is_refused_and_changes_nothing(
     assert again.report.status == "rejected"
     assert "this file was imported before" in (again.report.file_error or "")
     assert _written(engine) == before == (1, 1, 2, 1)
+
+
+def test_a_second_process_importing_the_same_file_meanwhile_writes_nothing(
+    engine: Engine,
+    settings: Settings,
+    players: None,
+    history_file: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = history_file([_row(1), _row(2, arm="control")])
+    assert _import(engine, settings, path).report.status == "loaded"
+    # As if the first import committed after the second one had looked at the ledger and the campaign codes.
+    monkeypatch.setattr(history_service, "_imported_codes", lambda session: {})
+    original = Session.get
+    monkeypatch.setattr(
+        Session,
+        "get",
+        lambda self, kind, key, **kw: None if kind is ImportBatch else original(self, kind, key, **kw),
+    )
+    with pytest.raises(Conflict, match="imported by another process meanwhile"):
+        _import(engine, settings, path)
+    assert _written(engine) == (1, 1, 2, 1)
 
 
 def test_a_campaign_code_imported_before_is_refused_in_another_file(

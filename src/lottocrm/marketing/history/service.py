@@ -20,11 +20,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lottocrm import clock
 from lottocrm.audit.service import Actor, record
-from lottocrm.errors import ServiceError
+from lottocrm.errors import Conflict, ServiceError
 from lottocrm.events.outbox import emit, event_id_for
 from lottocrm.ingest.context import CheckContext
 from lottocrm.ingest.models import ImportBatch
@@ -222,6 +223,23 @@ def _write(
 ) -> tuple[ImportedCampaign, ...]:
     batch_id = report.batch_id
     assert batch_id is not None
+    # The ledger row first: a second process importing the same file waits on its key, then fails here
+    # before writing anything (the caller's transaction is rolled back).
+    try:
+        with session.begin_nested():
+            session.execute(
+                insert(ImportBatch.__table__).values(
+                    id=batch_id,
+                    kind=KIND,
+                    content_sha256=sha256,
+                    source_name=report.source[-500:],
+                    rows_loaded=rows.num_rows,
+                    rows_quarantined=0,
+                    loaded_at=now,
+                )
+            )
+    except IntegrityError:
+        raise Conflict("this file was imported by another process meanwhile; nothing was written") from None
     created = []
     codes = rows["campaign_code"].combine_chunks()
     for code in pc.unique(codes).to_pylist():
@@ -229,17 +247,6 @@ def _write(
         created.append(
             _write_campaign(session, mine, code=code, actor=actor, batch_id=batch_id, now=now, share=share)
         )
-    session.execute(
-        insert(ImportBatch.__table__).values(
-            id=batch_id,
-            kind=KIND,
-            content_sha256=sha256,
-            source_name=report.source[-500:],
-            rows_loaded=rows.num_rows,
-            rows_quarantined=0,
-            loaded_at=now,
-        )
-    )
     ids = [c.campaign_id for c in created]
     record(
         session,
