@@ -109,6 +109,19 @@ def campaign_responses(
     return result.cast(RESULT_SCHEMA)
 
 
+def latest_sale(lake: Lake) -> dt.datetime | None:
+    """When the newest ticket in the lake was sold (None for an empty lake): how far the lake has been loaded,
+    so a report can tell a response window the lake does not cover yet from one where nobody bought."""
+    connection = lake.connect(duckdb.connect())
+    try:
+        latest = (
+            connection.sql("SELECT max(sold_at) AS latest FROM tickets").to_arrow_table()["latest"][0].as_py()
+        )
+    finally:
+        connection.close()
+    return latest.astimezone(dt.UTC) if latest is not None else None
+
+
 def _checked(members: pa.Table, *, window_days: int, response_kind: str) -> pa.Table:
     if response_kind not in RESPONSE_KINDS:
         raise AnalyticsInputError(

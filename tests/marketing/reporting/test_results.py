@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
@@ -154,6 +155,21 @@ def test_results_are_preliminary_until_the_last_window_closes(engine: Engine, la
     assert early.preliminary and early.measurement.preliminary and early.measurement.segments.preliminary  # type: ignore[union-attr]
     assert not final.preliminary
     assert early.window_ends_at == final.window_ends_at == closes.isoformat()
+
+
+def test_results_are_preliminary_while_the_lake_is_not_loaded_to_the_windows_end(
+    engine: Engine, lake: Lake, tmp_path: Path
+) -> None:
+    world = build_world(engine, lake, players=12)
+    closes = max(m[4] for m in world.members) + dt.timedelta(days=WINDOW_DAYS)
+    behind = Lake(tmp_path / "behind")
+    loaded = [t for t in world.tickets if t["sold_at"] < closes - dt.timedelta(days=1)]
+    behind.append("tickets", pa.Table.from_pylist(loaded), batch_id="behind")
+    with clock.frozen(AFTER):
+        lagging, full = _results(engine, behind, world.campaign_id), _results(engine, lake, world.campaign_id)
+    assert lagging.preliminary and lagging.lake_through is not None
+    assert lagging.lake_through < lagging.window_ends_at  # type: ignore[operator]
+    assert not full.preliminary
 
 
 def test_the_definition_frozen_at_approval_is_what_is_measured(engine: Engine, lake: Lake) -> None:

@@ -40,9 +40,10 @@ class ResponseRule(JsonResult):
 @dataclass(frozen=True)
 class CampaignResults(JsonResult):
     """One campaign's results over ``run_ids``. ``window_ends_at`` is when the last member's response window
-    closes (None for imported history); before it the figures are ``preliminary``. ``control_share_basis`` is
-    "campaign" when the share the campaign intended is known (the sample-ratio check is real), "observed" for
-    imported history that did not say it (the check then cannot fail and is not a check)."""
+    closes (None for imported history); before it, or while the lake's newest ticket (``lake_through``) is
+    older than it, the figures are ``preliminary``. ``control_share_basis`` is "campaign" when the share the
+    campaign intended is known (the sample-ratio check is real), "observed" for imported history that did not
+    say it (the check then cannot fail and is not a check)."""
 
     campaign_id: int
     campaign_name: str
@@ -52,6 +53,7 @@ class CampaignResults(JsonResult):
     first_assigned_at: str
     last_assigned_at: str
     window_ends_at: str | None
+    lake_through: str | None
     preliminary: bool
     control_share: float
     control_share_basis: str

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lottocrm import clock
-from lottocrm.analytics.campaign_response import campaign_responses
+from lottocrm.analytics.campaign_response import campaign_responses, latest_sale
 from lottocrm.errors import NotFound, ServiceError
 from lottocrm.lake.store import Lake
 from lottocrm.marketing.campaigns.definition import CampaignInputError, parse_definition
@@ -57,13 +57,16 @@ def campaign_results(
     first, last = (value.as_py() for value in pc.min_max(members["assigned_at"]).values())
     if imported:
         responded, spend, pre_spend = _recorded(campaign, members)
-        window_ends_at = None
+        window_ends_at = lake_through = None
         preliminary = False
     else:
         responded, spend, pre_spend = _from_lake(lake, members, rule)
         assert rule.window_days is not None
         window_ends_at = last + dt.timedelta(days=rule.window_days)
-        preliminary = clock.now() < window_ends_at
+        lake_through = latest_sale(lake)
+        # Also preliminary while the lake has not been loaded to the window's end (yesterday's retail sales
+        # not in yet): a response it does not hold yet would count as none.
+        preliminary = clock.now() < window_ends_at or lake_through is None or lake_through < window_ends_at
     basis = "campaign" if control_share is not None else "observed"
     if control_share is None:
         control_share = float((~treated).sum() / len(treated))
@@ -95,6 +98,7 @@ def campaign_results(
         first_assigned_at=first.isoformat(),
         last_assigned_at=last.isoformat(),
         window_ends_at=window_ends_at.isoformat() if window_ends_at else None,
+        lake_through=lake_through.isoformat() if lake_through else None,
         preliminary=preliminary,
         control_share=control_share,
         control_share_basis=basis,
