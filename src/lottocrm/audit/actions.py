@@ -57,6 +57,7 @@ ACTION_LABELS = {
     "campaign.pause": "Campaign paused",
     "campaign.resume": "Campaign resumed",
     "campaign.launch": "Campaign run launched",
+    "campaign.history_import": "Campaign history imported",
     # Staff accounts, sign-in and machine keys.
     "user.create": "Account created",
     "user.disable": "Account disabled",

@@ -1,9 +1,21 @@
-from lottocrm.manifest import Domain, Job
+from lottocrm.manifest import Command, Domain, Job
 
 DOMAIN = Domain(
     name="marketing",
     models=("lottocrm.marketing.segments.models", "lottocrm.marketing.campaigns.models"),
+    events=("lottocrm.marketing.history.events",),
     ui=("lottocrm.marketing.segments.ui:router", "lottocrm.marketing.campaigns.ui:router"),
-    api=("lottocrm.marketing.segments.api:router", "lottocrm.marketing.campaigns.api:router"),
+    api=(
+        "lottocrm.marketing.segments.api:router",
+        "lottocrm.marketing.campaigns.api:router",
+        "lottocrm.marketing.reporting.api:router",
+    ),
     jobs=(Job("marketing.launch_campaign", "lottocrm.marketing.campaigns.launch_jobs:launch_campaign"),),
+    commands=(
+        Command(
+            "campaign",
+            "lottocrm.cli.campaigns:campaign_app",
+            "Campaigns: results with confidence intervals, and history imported from another system.",
+        ),
+    ),
 )

@@ -1,0 +1,1 @@
+"""Campaign results: members from the store, responses from the lake (or imported), with intervals."""

@@ -1,0 +1,32 @@
+"""JSON API: a campaign's results, for analysts and their tools (``reports:view``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+
+from lottocrm.auth.permissions import Permission
+from lottocrm.auth.service import Principal
+from lottocrm.lake.store import Lake
+from lottocrm.marketing.reporting.service import campaign_results
+from lottocrm.web.deps import Db, require
+from lottocrm.web.errors import API_ERRORS
+
+router = APIRouter(prefix="/campaigns", tags=["campaigns"], responses=API_ERRORS)
+
+CampaignId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The campaign's id")]
+
+
+@router.get("/{campaign_id}/results")
+def results(
+    campaign_id: CampaignId,
+    request: Request,
+    session: Db,
+    principal: Annotated[Principal, require(Permission.REPORTS_VIEW)],
+    run: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="One run only (default: all)")] = None,
+) -> dict[str, Any]:
+    """Per arm (players, sent, delivered, responders, spend), response and spend lift with 95 % intervals,
+    the sample-ratio check, CUPED and lift per lifecycle segment; ``preliminary`` while the window is open."""
+    lake = Lake(request.app.state.settings.lake_path)
+    return campaign_results(session, campaign_id=campaign_id, run_id=run, lake=lake).to_dict()
