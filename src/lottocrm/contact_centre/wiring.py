@@ -1,4 +1,4 @@
-from lottocrm.manifest import Domain
+from lottocrm.manifest import Domain, Job
 
 DOMAIN = Domain(
     name="contact_centre",
@@ -8,4 +8,7 @@ DOMAIN = Domain(
         "lottocrm.contact_centre.interactions.models",
         "lottocrm.contact_centre.sla.models",
     ),
+    jobs=(Job("contact_centre.sla_check", "lottocrm.contact_centre.sla.jobs:check"),),
+    timeline=("lottocrm.contact_centre.interactions.timeline:INTERACTION_TIMELINE",),
+    events=("lottocrm.contact_centre.events",),
 )

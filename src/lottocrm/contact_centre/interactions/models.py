@@ -29,9 +29,7 @@ class Interaction(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    player_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("players.id", ondelete="CASCADE")
-    )
+    player_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("players.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(choice("cc_channel", CHANNELS))
     direction: Mapped[str] = mapped_column(choice("cc_direction", DIRECTIONS))
     queue: Mapped[str] = mapped_column(String(40), ForeignKey("cc_queues.code"))

@@ -44,9 +44,7 @@ def russian_production_calendar(years: tuple[int, ...]) -> DayRules:
     wanted = set(years)
     # A move may cross the new year (a Saturday in January stands in for 31 December), so read a year more
     # on each side and keep what falls in the years asked for.
-    public = holidays.country_holidays(
-        "RU", years=range(min(wanted) - 1, max(wanted) + 2), language="en_US"
-    )
+    public = holidays.country_holidays("RU", years=range(min(wanted) - 1, max(wanted) + 2), language="en_US")
     days_off = frozenset(day for day in public if day.year in wanted)
     worked_as: dict[dt.date, int] = {}
     for day_off, name in public.items():
