@@ -8,6 +8,11 @@ DOMAIN = Domain(
         "lottocrm.contact_centre.interactions.models",
         "lottocrm.contact_centre.sla.models",
     ),
+    api=(
+        "lottocrm.contact_centre.interactions.api:router",
+        "lottocrm.contact_centre.cases.api:router",
+        "lottocrm.contact_centre.teams.api:router",
+    ),
     jobs=(Job("contact_centre.sla_check", "lottocrm.contact_centre.sla.jobs:check"),),
     timeline=("lottocrm.contact_centre.interactions.timeline:INTERACTION_TIMELINE",),
     events=("lottocrm.contact_centre.events",),
