@@ -320,3 +320,36 @@ def test_a_wrap_up_code_from_another_queue_is_refused_and_writes_nothing(
         )
     assert refused.value.message == "wrap-up code 'app_payment' is not offered in queue 'responsible_gaming'"
     assert _counts(engine) == before
+
+
+def test_the_bulk_recompute_after_new_hours_gives_the_due_times_a_case_by_case_refresh_gives(
+    engine: Engine, player_id: int
+) -> None:
+    from lottocrm.contact_centre.sla import bulk
+    from lottocrm.contact_centre.sla import service as sla
+
+    ids = [_open(engine, player_id, WEDNESDAY_10 + dt.timedelta(hours=n)) for n in range(3)]
+    with clock.frozen(moscow(2, 12, 30)), transaction(engine) as session:
+        cases.change_state(session, actor=OPERATOR, case_id=ids[0], state="pending_close")
+    with clock.frozen(moscow(2, 14)), transaction(engine) as session:
+        cases.change_state(session, actor=OPERATOR, case_id=ids[0], state="open")
+        teams.save_team(
+            session,
+            actor=OPERATOR,
+            code="payouts",
+            name="Отдел выплат",
+            timezone="Europe/Moscow",
+            hours={d: ["08:00-20:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat")},
+        )
+    with clock.frozen(moscow(2, 14)), transaction(engine) as session:
+        # The first responses were due within the new hours too; the three resolutions move.
+        assert bulk.recompute_all(session, actor=OPERATOR) == 3
+    bulk_dues = [(_case(engine, i).first_response_due_at, _case(engine, i).resolution_due_at) for i in ids]
+    with clock.frozen(moscow(2, 14)), transaction(engine) as session:
+        for case_id in ids:
+            sla.refresh(session, case=cases.get_case(session, case_id))
+    assert bulk_dues == [
+        (_case(engine, i).first_response_due_at, _case(engine, i).resolution_due_at) for i in ids
+    ]
+    # 40 business hours of 12 a day from Wednesday 11:00: 9 + 12 + 12 + 7, Saturday 15:00.
+    assert bulk_dues[1] == (moscow(2, 12), moscow(5, 15))

@@ -1,0 +1,85 @@
+"""Recompute the first-response and resolution due times of every open case, team by team, in bulk: after
+a team's hours or a policy changed (Zammad warns such a change costs a slow recalculation; here it is array
+work). Services never commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from lottocrm.audit.service import Actor, record
+from lottocrm.contact_centre.cases.models import DONE_TYPES, Case, CaseState, CaseStateChange
+from lottocrm.contact_centre.sla.calendar import utc
+from lottocrm.contact_centre.sla.calendars import calendar_for
+from lottocrm.contact_centre.sla.models import SlaPolicy
+from lottocrm.contact_centre.sla.recompute import NO_DUE, deadlines, pauses_from_rows
+from lottocrm.contact_centre.teams.models import Team
+
+# (timer, its due column, the column that says it was met, the policy's target column)
+TIMERS = (
+    ("first_response", Case.first_response_due_at, Case.first_response_at, SlaPolicy.first_response_minutes),
+    ("resolution", Case.resolution_due_at, Case.solved_at, SlaPolicy.resolution_minutes),
+)
+
+
+def _due(value: int) -> dt.datetime | None:
+    return None if value == NO_DUE else utc(value)
+
+
+def recompute_team(session: Session, *, team: Team) -> int:
+    """Store fresh due times on the team's open cases; returns how many due times changed."""
+    open_states = select(CaseState.code).where(CaseState.state_type.not_in(DONE_TYPES))
+    pausing = set(session.scalars(select(CaseState.code).where(CaseState.pauses_sla.is_(True))))
+    changed = 0
+    for _timer, due_column, met_column, minutes_column in TIMERS:
+        rows = session.execute(
+            select(Case.id, Case.created_at, due_column, minutes_column)
+            .join(SlaPolicy, (SlaPolicy.case_type == Case.case_type) & (SlaPolicy.priority == Case.priority))
+            .where(Case.team_id == team.id, Case.state.in_(open_states), met_column.is_(None))
+            .where(minutes_column.is_not(None))
+            .order_by(Case.id)
+        ).all()
+        if not rows:
+            continue
+        ids = np.array([row[0] for row in rows], dtype=np.int64)
+        start = np.array([int(row[1].timestamp()) for row in rows], dtype=np.int64)
+        target = np.array([row[3] * 60 for row in rows], dtype=np.int64)
+        history = session.execute(
+            select(CaseStateChange.case_id, CaseStateChange.at, CaseStateChange.to_state)
+            .where(CaseStateChange.case_id.in_(select(Case.id).where(Case.team_id == team.id)))
+            .order_by(CaseStateChange.case_id, CaseStateChange.at, CaseStateChange.id)
+        ).all()
+        wanted = set(ids.tolist())
+        known = [row for row in history if row[0] in wanted]
+        case_index = np.searchsorted(ids, np.array([row[0] for row in known], dtype=np.int64))
+        moment = np.array([int(row[1].timestamp()) for row in known], dtype=np.int64)
+        paused = np.array([row[2] in pausing for row in known], dtype=bool)
+        calendar = calendar_for(team, since=min(row[1] for row in rows))
+        due = deadlines(calendar, start, target, pauses_from_rows(case_index, moment, paused))
+        updates = [
+            {"case_id": int(case_id), "due": _due(int(value))}
+            for case_id, value, row in zip(ids, due, rows, strict=True)
+            if _due(int(value)) != row[2]
+        ]
+        if updates:
+            session.connection().execute(
+                update(Case.__table__)
+                .where(Case.__table__.c.id == bindparam("case_id"))
+                .values({due_column.key: bindparam("due")}),
+                updates,
+            )
+        changed += len(updates)
+    return changed
+
+
+def recompute_all(session: Session, *, actor: Actor) -> int:
+    """Every team's open cases; one audit row for the lot. Not yet in bulk: ``next_due_at`` and the warning
+    and breach jobs of moved due times, which follow at each case's next change (``service.refresh``)."""
+    changed = sum(
+        recompute_team(session, team=team) for team in session.scalars(select(Team).order_by(Team.id))
+    )
+    record(session, actor=actor, action="contact_centre.sla.recompute", detail={"rows": changed})
+    return changed
