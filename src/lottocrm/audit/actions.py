@@ -59,6 +59,8 @@ ACTION_LABELS = {
     "contact_centre.sla.warning": "SLA deadline approaching",
     "contact_centre.sla.breach": "SLA deadline missed: case escalated",
     "contact_centre.sla.recompute": "SLA deadlines recomputed",
+    "contact_centre.case.view": "Case viewed",
+    "contact_centre.cases.list": "Cases listed",
     # Staff accounts, sign-in and machine keys.
     "user.create": "Account created",
     "user.disable": "Account disabled",
@@ -121,6 +123,8 @@ READS = frozenset(
         "player.wins",
         "audit.search",
         "audit.export",
+        "contact_centre.case.view",
+        "contact_centre.cases.list",
     }
 )
 

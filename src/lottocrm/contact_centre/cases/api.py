@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
+from lottocrm.contact_centre.cases import access, service
 from lottocrm.contact_centre.cases import merge as merging
-from lottocrm.contact_centre.cases import service
-from lottocrm.contact_centre.cases.access import visible_case, visible_to
+from lottocrm.contact_centre.cases.access import visible_case
 from lottocrm.contact_centre.cases.models import Case, CaseLink
 from lottocrm.contact_centre.cases.schemas import (
     AssignIn,
@@ -81,31 +81,34 @@ def open_case(request: Request, principal: Worker, session: Db, body: CaseIn) ->
 
 @router.get("", response_model=CasePage)
 def list_cases(
+    request: Request,
     principal: Worker,
     session: Db,
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = PAGE,
 ) -> CasePage:
     """The cases one may see, newest first, ``limit`` at a time."""
-    query = (
-        select(Case)
-        .where(visible_to(user_id=principal.user_id, supervises=_supervises(principal)))
-        .order_by(Case.id.desc())
-        .limit(limit + 1)
+    shown, next_before = access.list_cases(
+        session,
+        actor=acting(request),
+        user_id=principal.user_id,
+        supervises=_supervises(principal),
+        before=before,
+        limit=limit,
     )
-    if before is not None:
-        query = query.where(Case.id < before)
-    rows = list(session.scalars(query))
-    shown = rows[:limit]
-    return CasePage(
-        cases=[_out(session, case) for case in shown],
-        next_before=shown[-1].id if len(rows) > limit else None,
-    )
+    return CasePage(cases=[_out(session, case) for case in shown], next_before=next_before)
 
 
 @router.get("/{case_id}", response_model=CaseOut)
-def get_case(principal: Worker, session: Db, case_id: CaseId) -> CaseOut:
-    return _out(session, _visible(session, principal, case_id))
+def get_case(request: Request, principal: Worker, session: Db, case_id: CaseId) -> CaseOut:
+    case = access.view_case(
+        session,
+        actor=acting(request),
+        case_id=case_id,
+        user_id=principal.user_id,
+        supervises=_supervises(principal),
+    )
+    return _out(session, case)
 
 
 @router.post("/{case_id}/state", response_model=CaseOut)

@@ -16,7 +16,9 @@ from lottocrm.contact_centre.sla.calendar import utc
 from lottocrm.contact_centre.sla.calendars import calendar_for
 from lottocrm.contact_centre.sla.models import SlaPolicy
 from lottocrm.contact_centre.sla.recompute import NO_DUE, deadlines, pauses_from_rows
+from lottocrm.contact_centre.sla.service import CHECK_JOB, SLA_QUEUE
 from lottocrm.contact_centre.teams.models import Team
+from lottocrm.jobs import service as jobs
 
 # (timer, its due column, the column that says it was met, the policy's target column)
 TIMERS = (
@@ -30,10 +32,12 @@ def _due(value: int) -> dt.datetime | None:
 
 
 def recompute_team(session: Session, *, team: Team) -> int:
-    """Store fresh due times on the team's open cases; returns how many due times changed."""
+    """Store fresh due times on the team's open cases, and their next due time and jobs where one moved;
+    returns how many due times changed."""
     open_states = select(CaseState.code).where(CaseState.state_type.not_in(DONE_TYPES))
     pausing = set(session.scalars(select(CaseState.code).where(CaseState.pauses_sla.is_(True))))
-    changed = 0
+    changed: set[int] = set()
+    count = 0
     for _timer, due_column, met_column, minutes_column in TIMERS:
         rows = session.execute(
             select(Case.id, Case.created_at, due_column, minutes_column)
@@ -71,13 +75,65 @@ def recompute_team(session: Session, *, team: Team) -> int:
                 .values({due_column.key: bindparam("due")}),
                 updates,
             )
-        changed += len(updates)
-    return changed
+        count += len(updates)
+        changed.update(row["case_id"] for row in updates)
+    _reschedule(session, sorted(changed))
+    return count
+
+
+def _reschedule(session: Session, case_ids: list[int]) -> None:
+    """The next due time of each case whose due times moved, and a warning and a breach job per running
+    timer (the same dedupe keys as ``service.schedule``, so a timer is never scheduled twice)."""
+    for chunk in (case_ids[i : i + 10_000] for i in range(0, len(case_ids), 10_000)):
+        rows = session.execute(
+            select(
+                Case.id,
+                Case.first_response_at,
+                Case.first_response_due_at,
+                Case.first_response_breached,
+                Case.update_due_at,
+                Case.update_breached,
+                Case.resolution_due_at,
+                Case.resolution_breached,
+                SlaPolicy.warn_minutes,
+            )
+            .join(SlaPolicy, SlaPolicy.id == Case.sla_policy_id)
+            .where(Case.id.in_(chunk))
+        ).all()
+        nexts, payloads, keys, run_ats = [], [], [], []
+        for case_id, responded, first, first_late, upd, upd_late, resolution, res_late, warn in rows:
+            running = {
+                "first_response": None if responded is not None or first_late else first,
+                "update": None if upd_late else upd,
+                "resolution": None if res_late else resolution,
+            }
+            dues = [due for due in running.values() if due is not None]
+            nexts.append({"case_id": case_id, "next": min(dues) if dues else None})
+            for timer, due in running.items():
+                if due is None:
+                    continue
+                seconds = int(due.timestamp())
+                for kind, run_at in (("warning", due - dt.timedelta(minutes=warn)), ("breach", due)):
+                    payloads.append({"case_id": case_id, "timer": timer, "due": seconds, "kind": kind})
+                    keys.append(f"cc-sla:{case_id}:{timer}:{kind}:{seconds}")
+                    run_ats.append(run_at)
+        if nexts:
+            session.connection().execute(
+                update(Case.__table__)
+                .where(Case.__table__.c.id == bindparam("case_id"))
+                .values(next_due_at=bindparam("next")),
+                nexts,
+            )
+        # One multi-row insert per run moment would need grouping; jobs run at their own moments, so
+        # they are enqueued one by one here (a few per moved case).
+        for payload, key, run_at in zip(payloads, keys, run_ats, strict=True):
+            jobs.enqueue(
+                session, kind=CHECK_JOB, payload=payload, run_at=run_at, queue=SLA_QUEUE, dedupe_key=key
+            )
 
 
 def recompute_all(session: Session, *, actor: Actor) -> int:
-    """Every team's open cases; one audit row for the lot. Not yet in bulk: ``next_due_at`` and the warning
-    and breach jobs of moved due times, which follow at each case's next change (``service.refresh``)."""
+    """Every team's open cases; one audit row for the lot."""
     changed = sum(
         recompute_team(session, team=team) for team in session.scalars(select(Team).order_by(Team.id))
     )
