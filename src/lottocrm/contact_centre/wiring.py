@@ -13,6 +13,7 @@ DOMAIN = Domain(
         "lottocrm.contact_centre.cases.api:router",
         "lottocrm.contact_centre.teams.api:router",
     ),
+    ui=("lottocrm.contact_centre.cases.ui:router",),
     jobs=(Job("contact_centre.sla_check", "lottocrm.contact_centre.sla.jobs:check"),),
     timeline=("lottocrm.contact_centre.interactions.timeline:INTERACTION_TIMELINE",),
     events=("lottocrm.contact_centre.events",),

@@ -29,12 +29,12 @@ def _built(
 
 
 def calendar_for(team: Team, *, since: dt.datetime) -> BusinessCalendar:
-    """``team``'s calendar from the year before ``since`` to two years after now: room for any deadline a
-    policy can set (a change of hours is a new key, so a stale calendar is never used)."""
+    """``team``'s calendar from the year before ``since`` to five years after now: room for any deadline a
+    sane policy sets on sparse hours (a change of hours is a new key, so a stale calendar is never used)."""
     return _built(
         team.timezone,
         json.dumps(team.hours, sort_keys=True),
         team.production_calendar,
         min(since.year, clock.now().year) - 1,
-        clock.now().year + 2,
+        clock.now().year + 5,
     )

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from lottocrm import clock
 from lottocrm.audit.service import Actor, record
 from lottocrm.contact_centre.cases.models import Case, CaseState, CaseStateChange
+from lottocrm.contact_centre.errors import ContactCentreError
 from lottocrm.contact_centre.events import SlaBreached, SlaWarning
-from lottocrm.contact_centre.sla.calendar import epoch, utc
+from lottocrm.contact_centre.sla.calendar import OutOfCalendar, epoch, utc
 from lottocrm.contact_centre.sla.calendars import calendar_for
 from lottocrm.contact_centre.sla.models import SlaPolicy
 from lottocrm.contact_centre.sla.timers import (
@@ -101,7 +102,14 @@ def _evaluated(session: Session, case: Case, policy: SlaPolicy, now: dt.datetime
     assert team is not None
     calendar = calendar_for(team, since=case.created_at)
     facts = facts_of(session, case, pausing_states(session))
-    return evaluate(calendar, facts, targets_of(policy), now=epoch(now or clock.now()))
+    try:
+        return evaluate(calendar, facts, targets_of(policy), now=epoch(now or clock.now()))
+    except OutOfCalendar as error:
+        raise ContactCentreError(
+            "the SLA deadline of case %(case_id)s lies more than five years ahead: "
+            "check the team's working hours",
+            case_id=case.id,
+        ) from error
 
 
 def refresh(session: Session, *, case: Case, now: dt.datetime | None = None) -> SlaState | None:
