@@ -1,4 +1,4 @@
-from lottocrm.manifest import Domain, Job
+from lottocrm.manifest import Command, Domain, Job
 
 DOMAIN = Domain(
     name="contact_centre",
@@ -14,7 +14,17 @@ DOMAIN = Domain(
         "lottocrm.contact_centre.teams.api:router",
     ),
     ui=("lottocrm.contact_centre.cases.ui:router",),
-    jobs=(Job("contact_centre.sla_check", "lottocrm.contact_centre.sla.jobs:check"),),
+    commands=(
+        Command(
+            "contact-centre",
+            "lottocrm.cli.contact_centre:contact_centre_app",
+            "The contact centre: recompute the SLA due times of open cases.",
+        ),
+    ),
+    jobs=(
+        Job("contact_centre.sla_check", "lottocrm.contact_centre.sla.jobs:check"),
+        Job("contact_centre.sla_recompute", "lottocrm.contact_centre.sla.jobs:recompute"),
+    ),
     timeline=("lottocrm.contact_centre.interactions.timeline:INTERACTION_TIMELINE",),
     events=("lottocrm.contact_centre.events",),
 )

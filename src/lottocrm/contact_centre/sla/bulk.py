@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from lottocrm.audit.service import Actor, record
 from lottocrm.contact_centre.cases.models import DONE_TYPES, Case, CaseState, CaseStateChange
+from lottocrm.contact_centre.errors import UnknownRecord
 from lottocrm.contact_centre.sla.calendar import utc
 from lottocrm.contact_centre.sla.calendars import calendar_for
 from lottocrm.contact_centre.sla.models import SlaPolicy
@@ -132,10 +133,16 @@ def _reschedule(session: Session, case_ids: list[int]) -> None:
             )
 
 
-def recompute_all(session: Session, *, actor: Actor) -> int:
-    """Every team's open cases; one audit row for the lot."""
-    changed = sum(
-        recompute_team(session, team=team) for team in session.scalars(select(Team).order_by(Team.id))
+def recompute_all(session: Session, *, actor: Actor, team: str | None = None) -> int:
+    """Every team's open cases (or one team's); one audit row for the lot."""
+    query = select(Team).order_by(Team.id)
+    if team is not None:
+        query = query.where(Team.code == team)
+    teams = list(session.scalars(query))
+    if team is not None and not teams:
+        raise UnknownRecord("no team %(code)r", code=team)
+    changed = sum(recompute_team(session, team=row) for row in teams)
+    record(
+        session, actor=actor, action="contact_centre.sla.recompute", detail={"rows": changed, "team": team}
     )
-    record(session, actor=actor, action="contact_centre.sla.recompute", detail={"rows": changed})
     return changed

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from lottocrm.audit.service import Actor
-from lottocrm.contact_centre.sla.service import CHECK_JOB, check_due
+from lottocrm.contact_centre.sla.bulk import recompute_all
+from lottocrm.contact_centre.sla.service import CHECK_JOB, RECOMPUTE_JOB, check_due
 from lottocrm.db.engine import transaction
 from lottocrm.jobs.registry import JobContext
 
@@ -21,3 +22,11 @@ def check(context: JobContext) -> None:
             due=int(payload["due"]),
             kind=str(payload["kind"]),
         )
+
+
+def recompute(context: JobContext) -> None:
+    """Fresh due times for a team's open cases (its hours changed), or every team's (a nightly check).
+    Running it twice gives the same due times: the second run changes nothing."""
+    team = context.job.payload.get("team")
+    with transaction(context.engine) as session:
+        recompute_all(session, actor=Actor.job(RECOMPUTE_JOB), team=str(team) if team else None)

@@ -36,6 +36,7 @@ from lottocrm.jobs import service as jobs
 
 TIMERS = ("first_response", "update", "resolution")
 CHECK_JOB = "contact_centre.sla_check"
+RECOMPUTE_JOB = "contact_centre.sla_recompute"
 # SLA jobs run on their own queue, so a warning is not late behind a long analytics job.
 SLA_QUEUE = "contact_centre"
 

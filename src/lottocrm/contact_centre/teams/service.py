@@ -9,7 +9,9 @@ from lottocrm import clock
 from lottocrm.audit.service import Actor, record
 from lottocrm.contact_centre.errors import ContactCentreError, InvalidHours, UnknownRecord
 from lottocrm.contact_centre.sla.hours import WeekHours
+from lottocrm.contact_centre.sla.service import RECOMPUTE_JOB, SLA_QUEUE
 from lottocrm.contact_centre.teams.models import MEMBER_ROLES, Queue, Team, TeamMember
+from lottocrm.jobs import service as jobs
 
 
 def _zone(name: str) -> str:
@@ -54,6 +56,8 @@ def save_team(
         session.add(team)
     team.name, team.timezone, team.hours, team.production_calendar = name, zone, spec, production_calendar
     session.flush()
+    # The open cases' due times follow the new hours: recomputed in bulk after this commits.
+    jobs.enqueue(session, kind=RECOMPUTE_JOB, payload={"team": code}, queue=SLA_QUEUE)
     record(
         session,
         actor=actor,
