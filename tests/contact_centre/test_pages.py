@@ -82,6 +82,18 @@ def test_the_case_page_shows_the_case_and_moves_it(client_for, engine: Engine) -
     assert refused.status_code == 409
     assert "для напоминания укажите момент в будущем" in _text(refused.text)
 
+    garbled = client.post(
+        f"/cases/{case_id}/state",
+        data={"state": "pending_reminder", "reminder_at": "завтра", "csrf_token": token},
+    )
+    assert garbled.status_code == 400
+    assert "'завтра' — не дата и время вида 31.12.2026 18:00" in _text(garbled.text)
+    reminded = client.post(
+        f"/cases/{case_id}/state",
+        data={"state": "pending_reminder", "reminder_at": "05.01.2099 10:00", "csrf_token": token},
+    )
+    assert reminded.status_code == 303
+    assert "напомнить 05.01.2099 10:00" in _text(client.get(f"/cases/{case_id}").text)
     moved = client.post(f"/cases/{case_id}/state", data={"state": "open", "csrf_token": token})
     assert moved.status_code == 303 and moved.headers["location"] == f"/cases/{case_id}?saved=1"
     history = _text(client.get(moved.headers["location"]).text)

@@ -25,6 +25,7 @@ from lottocrm.contact_centre.cases.models import (
     CaseStateChange,
     CaseType,
 )
+from lottocrm.contact_centre.errors import ContactCentreError
 from lottocrm.contact_centre.interactions.models import Interaction
 from lottocrm.contact_centre.teams.models import Queue, Team, WrapCode
 from lottocrm.players.models import Player
@@ -166,6 +167,16 @@ def case_contacts(
     return render(request, "contact_centre/_contact_rows.html", context, principal=principal)
 
 
+def _wall_clock(text: str) -> dt.datetime:
+    """``31.12.2026 18:00`` on the operator's wall clock, as an operator types it."""
+    try:
+        return dt.datetime.strptime(text, "%d.%m.%Y %H:%M").replace(tzinfo=clock.operator_zone())
+    except ValueError:
+        raise ContactCentreError(
+            "%(value)r is not a date and time like 31.12.2026 18:00", value=text
+        ) from None
+
+
 @router.post("/cases/{case_id}/state")
 def change_state(
     request: Request,
@@ -178,12 +189,7 @@ def change_state(
         session, case_id=case_id, user_id=principal.user_id, supervises=_supervises(principal)
     )
     reminder = form.get("reminder_at", "").strip()
-    reminder_at = None
-    if reminder:
-        try:
-            reminder_at = dt.datetime.fromisoformat(reminder).replace(tzinfo=clock.operator_zone())
-        except ValueError:
-            reminder_at = None
+    reminder_at = _wall_clock(reminder) if reminder else None
     service.change_state(
         session, actor=acting(request), case_id=case_id, state=form.get("state", ""), reminder_at=reminder_at
     )
