@@ -135,3 +135,35 @@ def test_bad_input_gets_a_clear_refusal_and_saves_nothing(client_for, engine: En
     assert wrong_code.json()["detail"] == "wrap-up code 'suggestion' is not offered in queue 'payouts'"
     assert (_count(engine, Case), _count(engine, Interaction), _count(engine, Team)) == before
     assert supervisor.get("/api/v1/contact-centre/cases/99999999999999999999").status_code == 422
+
+
+def test_reading_a_contact_or_a_case_is_audited_and_follows_the_case(client_for, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    from lottocrm.audit.models import AuditEvent
+
+    operator, supervisor = client_for("operator"), client_for("supervisor")
+    case_id = _post(supervisor, "/api/v1/contact-centre/cases", _case_body("payouts")).json()["id"]
+    on_case = _post(supervisor, "/api/v1/contact-centre/interactions", _contact(case_id=case_id)).json()["id"]
+    loose = _post(supervisor, "/api/v1/contact-centre/interactions", _contact()).json()["id"]
+    assert supervisor.get(f"/api/v1/contact-centre/interactions/{on_case}").status_code == 200
+    assert supervisor.get(f"/api/v1/contact-centre/cases/{case_id}").status_code == 200
+    # The operator is in none of the case's teams: the contact on it is as hidden as the case.
+    assert operator.get(f"/api/v1/contact-centre/interactions/{on_case}").status_code == 404
+    assert operator.get(f"/api/v1/contact-centre/interactions/{loose}").json()["channel"] == "chat"
+    with transaction(engine) as session:
+        looks = session.execute(
+            select(AuditEvent.actor, AuditEvent.action).where(AuditEvent.action.like("contact_centre.%.view"))
+        ).all()
+    assert sorted(looks) == [
+        ("user:operator", "contact_centre.interaction.view"),
+        ("user:supervisor", "contact_centre.case.view"),
+        ("user:supervisor", "contact_centre.interaction.view"),
+    ]
+
+
+def test_assigning_to_someone_who_is_not_staff_is_refused(client_for, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    supervisor = client_for("supervisor")
+    case_id = _post(supervisor, "/api/v1/contact-centre/cases", _case_body()).json()["id"]
+    refused = _post(supervisor, f"/api/v1/contact-centre/cases/{case_id}/assign", {"owner_id": 987654})
+    assert refused.status_code == 404
+    assert refused.json() == {"detail": "no active member of staff 987654", "code": "not_found"}
+    assert supervisor.get(f"/api/v1/contact-centre/cases/{case_id}").json()["owner_id"] is not None

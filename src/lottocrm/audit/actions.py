@@ -61,6 +61,7 @@ ACTION_LABELS = {
     "contact_centre.sla.recompute": "SLA deadlines recomputed",
     "contact_centre.case.view": "Case viewed",
     "contact_centre.cases.list": "Cases listed",
+    "contact_centre.interaction.view": "Contact viewed",
     # Staff accounts, sign-in and machine keys.
     "user.create": "Account created",
     "user.disable": "Account disabled",
@@ -125,6 +126,7 @@ READS = frozenset(
         "audit.export",
         "contact_centre.case.view",
         "contact_centre.cases.list",
+        "contact_centre.interaction.view",
     }
 )
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from lottocrm import clock
 from lottocrm.audit.service import Actor, record
+from lottocrm.auth.models import User
 from lottocrm.catalog.models import Draw
 from lottocrm.contact_centre.cases.models import (
     DONE_TYPES,
@@ -109,6 +110,7 @@ def open_case(
     if session.get(CaseType, case_type) is None:
         raise UnknownRecord("no case type %(case_type)r", case_type=case_type)
     category_id = _category(session, case_type, category)
+    _check_owner(session, owner_id)
     team_row = team_by_code(session, team)
     now = clock.now()
     case = Case(
@@ -180,9 +182,18 @@ def change_state(
     return case
 
 
+def _check_owner(session: Session, owner_id: int | None) -> None:
+    if owner_id is None:
+        return
+    user = session.get(User, owner_id)
+    if user is None or user.disabled:
+        raise UnknownRecord("no active member of staff %(user_id)s", user_id=owner_id)
+
+
 def assign(
     session: Session, *, actor: Actor, case_id: int, owner_id: int | None, team: str | None = None
 ) -> Case:
+    _check_owner(session, owner_id)
     case = get_case(session, case_id, for_update=True)
     if team is not None:
         case.team_id = team_by_code(session, team).id

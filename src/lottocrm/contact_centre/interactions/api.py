@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
-from lottocrm.contact_centre.errors import UnknownRecord
 from lottocrm.contact_centre.interactions import service
 from lottocrm.contact_centre.interactions.models import Interaction, InteractionLink
 from lottocrm.contact_centre.interactions.schemas import InteractionIn, InteractionOut, LinkIn
@@ -64,11 +63,17 @@ def log_interaction(
 
 @router.get("/{interaction_id}", response_model=InteractionOut)
 def get_interaction(
+    request: Request,
     principal: Annotated[Principal, require(Permission.CASES_WORK)],
     session: Db,
     interaction_id: InteractionId,
 ) -> InteractionOut:
-    row = session.get(Interaction, interaction_id)
-    if row is None:
-        raise UnknownRecord("no contact %(interaction_id)s", interaction_id=interaction_id)
+    """A contact; one on a case is shown only to those who may see the case."""
+    row = service.view_interaction(
+        session,
+        actor=acting(request),
+        interaction_id=interaction_id,
+        user_id=principal.user_id,
+        supervises=principal.can(Permission.CASES_SUPERVISE),
+    )
     return _out(session, row)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from lottocrm import clock
 from lottocrm.audit.service import Actor, record
 from lottocrm.contact_centre.cases import service as cases
+from lottocrm.contact_centre.cases.access import visible_case
 from lottocrm.contact_centre.errors import ContactCentreError, UnknownRecord
 from lottocrm.contact_centre.events import InteractionLogged
 from lottocrm.contact_centre.interactions.models import (
@@ -180,3 +181,25 @@ def log_interaction(
         ),
     )
     return interaction
+
+
+def view_interaction(
+    session: Session, *, actor: Actor, interaction_id: int, user_id: int | None, supervises: bool
+) -> Interaction:
+    """Read a contact (audited as a look at player data); one on a case only if the case is visible."""
+    row = session.get(Interaction, interaction_id)
+    if row is None:
+        raise UnknownRecord("no contact %(interaction_id)s", interaction_id=interaction_id)
+    if row.case_id is not None:
+        try:
+            visible_case(session, case_id=row.case_id, user_id=user_id, supervises=supervises)
+        except UnknownRecord:
+            raise UnknownRecord("no contact %(interaction_id)s", interaction_id=interaction_id) from None
+    record(
+        session,
+        actor=actor,
+        action="contact_centre.interaction.view",
+        player_id=row.player_id,
+        detail={"interaction_id": row.id},
+    )
+    return row
