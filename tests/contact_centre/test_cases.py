@@ -331,6 +331,19 @@ def test_the_bulk_recompute_after_new_hours_gives_the_due_times_a_case_by_case_r
     ids = [_open(engine, player_id, WEDNESDAY_10 + dt.timedelta(hours=n)) for n in range(3)]
     with clock.frozen(moscow(2, 12, 30)), transaction(engine) as session:
         cases.change_state(session, actor=OPERATOR, case_id=ids[0], state="pending_close")
+    for at, direction in ((moscow(2, 13, 30), "outbound"), (moscow(2, 13, 50), "inbound")):
+        with clock.frozen(at), transaction(engine) as session:
+            interactions.log_interaction(
+                session,
+                actor=OPERATOR,
+                player_id=player_id,
+                channel="email",
+                direction=direction,
+                queue="payouts",
+                operator="operator",
+                started_at=at,
+                case_id=ids[2],
+            )
     with clock.frozen(moscow(2, 14)), transaction(engine) as session:
         cases.change_state(session, actor=OPERATOR, case_id=ids[0], state="open")
         teams.save_team(
@@ -342,8 +355,9 @@ def test_the_bulk_recompute_after_new_hours_gives_the_due_times_a_case_by_case_r
             hours={d: ["08:00-20:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat")},
         )
     with clock.frozen(moscow(2, 14)), transaction(engine) as session:
-        # The first responses were due within the new hours too; the three resolutions move.
-        assert bulk.recompute_all(session, actor=OPERATOR) == 3
+        # The first responses were due within the new hours too; the three resolutions and the awaited
+        # update move.
+        assert bulk.recompute_all(session, actor=OPERATOR) == 4
     bulk_dues = [(_case(engine, i).first_response_due_at, _case(engine, i).resolution_due_at) for i in ids]
     with clock.frozen(moscow(2, 14)), transaction(engine) as session:
         for case_id in ids:

@@ -1,13 +1,14 @@
-"""Recompute the first-response and resolution due times of every open case, team by team, in bulk: after
-a team's hours or a policy changed (Zammad warns such a change costs a slow recalculation; here it is array
-work). Services never commit."""
+"""Recompute the due times of every open case's running timers, team by team, in bulk: after a team's hours
+or a policy changed (Zammad warns such a change costs a slow recalculation; here it is array work). Services
+never commit."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from lottocrm.audit.service import Actor, record
@@ -21,10 +22,11 @@ from lottocrm.contact_centre.sla.service import CHECK_JOB, SLA_QUEUE
 from lottocrm.contact_centre.teams.models import Team
 from lottocrm.jobs import service as jobs
 
-# (timer, its due column, the column that says it was met, the policy's target column)
+# (its due column, the column it runs from, the column that says it was met, the policy's target column)
 TIMERS = (
-    ("first_response", Case.first_response_due_at, Case.first_response_at, SlaPolicy.first_response_minutes),
-    ("resolution", Case.resolution_due_at, Case.solved_at, SlaPolicy.resolution_minutes),
+    (Case.first_response_due_at, Case.created_at, Case.first_response_at, SlaPolicy.first_response_minutes),
+    (Case.update_due_at, Case.awaiting_since, Case.answered_at, SlaPolicy.update_minutes),
+    (Case.resolution_due_at, Case.created_at, Case.solved_at, SlaPolicy.resolution_minutes),
 )
 
 
@@ -32,18 +34,31 @@ def _due(value: int) -> dt.datetime | None:
     return None if value == NO_DUE else utc(value)
 
 
+def _history(session: Session, open_cases: Select[Any]) -> list[Any]:
+    return list(
+        session.execute(
+            select(CaseStateChange.case_id, CaseStateChange.at, CaseStateChange.to_state)
+            .where(CaseStateChange.case_id.in_(open_cases))
+            .order_by(CaseStateChange.case_id, CaseStateChange.at, CaseStateChange.id)
+        )
+    )
+
+
 def recompute_team(session: Session, *, team: Team) -> int:
     """Store fresh due times on the team's open cases, and their next due time and jobs where one moved;
     returns how many due times changed."""
     open_states = select(CaseState.code).where(CaseState.state_type.not_in(DONE_TYPES))
+    open_cases = select(Case.id).where(Case.team_id == team.id, Case.state.in_(open_states))
     pausing = set(session.scalars(select(CaseState.code).where(CaseState.pauses_sla.is_(True))))
+    history = _history(session, open_cases)
+    history_ids = np.array([row[0] for row in history], dtype=np.int64)
     changed: set[int] = set()
     count = 0
-    for _timer, due_column, met_column, minutes_column in TIMERS:
+    for due_column, start_column, met_column, minutes_column in TIMERS:
         rows = session.execute(
-            select(Case.id, Case.created_at, due_column, minutes_column)
+            select(Case.id, start_column, due_column, minutes_column)
             .join(SlaPolicy, (SlaPolicy.case_type == Case.case_type) & (SlaPolicy.priority == Case.priority))
-            .where(Case.team_id == team.id, Case.state.in_(open_states), met_column.is_(None))
+            .where(Case.id.in_(open_cases), met_column.is_(None), start_column.is_not(None))
             .where(minutes_column.is_not(None))
             .order_by(Case.id)
         ).all()
@@ -52,14 +67,9 @@ def recompute_team(session: Session, *, team: Team) -> int:
         ids = np.array([row[0] for row in rows], dtype=np.int64)
         start = np.array([int(row[1].timestamp()) for row in rows], dtype=np.int64)
         target = np.array([row[3] * 60 for row in rows], dtype=np.int64)
-        history = session.execute(
-            select(CaseStateChange.case_id, CaseStateChange.at, CaseStateChange.to_state)
-            .where(CaseStateChange.case_id.in_(select(Case.id).where(Case.team_id == team.id)))
-            .order_by(CaseStateChange.case_id, CaseStateChange.at, CaseStateChange.id)
-        ).all()
-        wanted = set(ids.tolist())
-        known = [row for row in history if row[0] in wanted]
-        case_index = np.searchsorted(ids, np.array([row[0] for row in known], dtype=np.int64))
+        mine = np.isin(history_ids, ids)
+        known = [row for row, keep in zip(history, mine, strict=True) if keep]
+        case_index = np.searchsorted(ids, history_ids[mine])
         moment = np.array([int(row[1].timestamp()) for row in known], dtype=np.int64)
         paused = np.array([row[2] in pausing for row in known], dtype=bool)
         calendar = calendar_for(team, since=min(row[1] for row in rows))
