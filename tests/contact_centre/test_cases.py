@@ -262,6 +262,9 @@ def test_merging_moves_contacts_and_links_and_leaves_the_source_merged(
         merging.merge(session, actor=OPERATOR, source_id=source, target_id=target)
     merged = _case(engine, source)
     assert merged.state == "merged" and merged.merged_into_id == target and merged.next_due_at is None
+    # The player's SMS came with the contacts: the target now awaits an update, 240 business minutes on.
+    into = _case(engine, target)
+    assert into.awaiting_since == moscow(2, 10, 5) and into.update_due_at == moscow(2, 15, 5)
     with transaction(engine) as session:
         assert session.scalar(select(Interaction.case_id)) == target
         links = session.execute(select(CaseLink.case_id, CaseLink.kind, CaseLink.ref_id)).all()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from lottocrm import clock
 from lottocrm.audit.service import Actor, record
+from lottocrm.contact_centre.cases.facts import replay
 from lottocrm.contact_centre.cases.models import CaseLink, CaseState
 from lottocrm.contact_centre.cases.service import get_case, state_of, write_history
 from lottocrm.contact_centre.errors import MergeRefused
@@ -62,6 +63,11 @@ def merge(session: Session, *, actor: Actor, source_id: int, target_id: int) -> 
     source.solved_at = now
     write_history(session, case=source, from_state=source.state, to_state=merged_state, actor=actor, at=now)
     sla.refresh(session, case=source, now=now)
+    # The target now holds the source's contacts too: its first reply or an unanswered message may be
+    # among them.
+    replay(session, target)
+    target.updated_at = now
+    sla.refresh(session, case=target, now=now)
     record(
         session,
         actor=actor,

@@ -12,6 +12,7 @@ from lottocrm import clock
 from lottocrm.audit.service import Actor, record
 from lottocrm.auth.models import User
 from lottocrm.catalog.models import Draw
+from lottocrm.contact_centre.cases.facts import apply_contact
 from lottocrm.contact_centre.cases.models import (
     DONE_TYPES,
     LINK_KINDS,
@@ -264,12 +265,7 @@ def note_contact(
     """An interaction on the case: the player's contact (waiting for a reply), the operator's reply, or
     both at once (a call answered live). Sets the SLA's facts and reopens a waiting case the player
     contacts."""
-    if reply:
-        case.first_response_at = case.first_response_at or at
-    if player and (case.awaiting_since is None or case.answered_at is not None):
-        case.awaiting_since, case.answered_at = at, None
-    if reply and case.awaiting_since is not None and case.answered_at is None:
-        case.answered_at = at
+    apply_contact(case, at=at, player=player, reply=reply)
     case.updated_at = at
     state_type = state_of(session, case.state).state_type
     if (player and state_type in REOPENED_BY_CONTACT) or (reply and state_type == "new"):

@@ -13,13 +13,13 @@ from lottocrm import clock
 from lottocrm.audit.service import Actor, record
 from lottocrm.contact_centre.cases import service as cases
 from lottocrm.contact_centre.cases.access import visible_case
+from lottocrm.contact_centre.cases.facts import contact_kinds
 from lottocrm.contact_centre.errors import ContactCentreError, UnknownRecord
 from lottocrm.contact_centre.events import InteractionLogged
 from lottocrm.contact_centre.interactions.models import (
     CHANNELS,
     DIRECTIONS,
     LINK_KINDS,
-    LIVE_CHANNELS,
     Interaction,
     InteractionLink,
 )
@@ -152,8 +152,7 @@ def log_interaction(
     for kind, ref_id in dict.fromkeys(links):
         session.add(InteractionLink(interaction_id=interaction.id, kind=kind, ref_id=ref_id))
     if case is not None:
-        player_contact = direction == "inbound"
-        reply = direction == "outbound" or channel in LIVE_CHANNELS
+        player_contact, reply = contact_kinds(direction=direction, channel=channel)
         cases.note_contact(session, actor=actor, case=case, at=started_at, player=player_contact, reply=reply)
     session.flush()
     record(
