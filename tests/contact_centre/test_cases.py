@@ -15,6 +15,7 @@ from lottocrm.audit.service import Actor
 from lottocrm.contact_centre.cases import merge as merging
 from lottocrm.contact_centre.cases import service as cases
 from lottocrm.contact_centre.cases.models import Case, CaseLink, CaseStateChange
+from lottocrm.contact_centre.cases.timeline import CASE_TIMELINE
 from lottocrm.contact_centre.errors import ContactCentreError, MergeRefused, OverlappingHours
 from lottocrm.contact_centre.interactions import service as interactions
 from lottocrm.contact_centre.interactions.models import Interaction
@@ -146,6 +147,12 @@ def test_a_live_call_on_the_case_is_its_first_response_and_shows_on_the_timeline
         entries = INTERACTION_TIMELINE.entries(session, player_id=player_id, before=None, limit=10)
         actions = set(session.scalars(select(AuditEvent.action)))
     assert [entry.kind for entry in entries] == ["interaction_call"]
+    with transaction(engine) as session:
+        case_entries = CASE_TIMELINE.entries(session, player_id=player_id, before=None, limit=10)
+    assert [(entry.kind, entry.link) for entry in case_entries] == [
+        ("case_state", f"/cases/{case_id}"),
+        ("case_opened", f"/cases/{case_id}"),
+    ]
     assert {
         "contact_centre.case.open",
         "contact_centre.interaction.log",

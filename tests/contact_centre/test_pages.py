@@ -119,3 +119,28 @@ def test_every_refusal_of_the_contact_centre_has_a_russian_template() -> None:
                     templates.append(first.value)
     assert len(templates) > 25
     assert [t for t in templates if RUSSIAN.gettext(t) == t] == []
+
+
+def test_contacts_and_cases_show_on_the_players_360_timeline_in_russian(client_for, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    from lottocrm.contact_centre.interactions import service as interactions
+
+    case_id = _cases(engine, 1)[0]
+    with transaction(engine) as session:
+        case = cases.get_case(session, case_id)
+        interactions.log_interaction(
+            session,
+            actor=Actor("user:supervisor"),
+            player_id=1001,
+            channel="call",
+            direction="inbound",
+            queue="general",
+            operator="supervisor",
+            started_at=case.created_at,
+            wrap_code="app_payment",
+            case_id=case_id,
+        )
+    page = client_for("supervisor").get("/players/1001")
+    text = _text(page.text)
+    assert f"Открыто обращение {case_id}: Невыплаченный выигрыш" in text
+    assert "звонок, входящий: Оплата в приложении" in text
+    assert f'href="/cases/{case_id}"' in page.text

@@ -25,6 +25,9 @@ DOMAIN = Domain(
         Job("contact_centre.sla_check", "lottocrm.contact_centre.sla.jobs:check"),
         Job("contact_centre.sla_recompute", "lottocrm.contact_centre.sla.jobs:recompute"),
     ),
-    timeline=("lottocrm.contact_centre.interactions.timeline:INTERACTION_TIMELINE",),
+    timeline=(
+        "lottocrm.contact_centre.interactions.timeline:INTERACTION_TIMELINE",
+        "lottocrm.contact_centre.cases.timeline:CASE_TIMELINE",
+    ),
     events=("lottocrm.contact_centre.events",),
 )
