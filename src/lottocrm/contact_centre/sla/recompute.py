@@ -71,13 +71,15 @@ def deadlines(
     stopped = simple & (open_from >= 0) & (ran_by_open < target)
     due = calendar.moment_at_many(np.where(simple, worked_at_start + target + paused, worked_at_start))
     due = np.where(stopped, NO_DUE, due)
-    # The rest (a budget spent before a pause ended) walk their pauses one by one.
-    for i in np.flatnonzero(~simple):
-        mine = np.flatnonzero(owner == i)
+    # The rest (a budget spent before a pause ended) walk their pauses one by one; pauses are sorted by
+    # owner, so each timer's are one slice.
+    walkers = np.flatnonzero(~simple)
+    lows, highs = np.searchsorted(owner, walkers, side="left"), np.searchsorted(owner, walkers, side="right")
+    for i, low, high in zip(walkers, lows, highs, strict=True):
         walked = calendar.deadline(
             int(start[i]),
             int(target[i]),
-            [(int(pauses.start[j]), None if is_open[j] else int(pauses.end[j])) for j in mine],
+            [(int(pauses.start[j]), None if is_open[j] else int(pauses.end[j])) for j in range(low, high)],
         )
         due[i] = NO_DUE if walked is None else walked
     return due
