@@ -1,10 +1,8 @@
-"""The SLA engine against a naive oracle that walks the time line minute by minute.
+"""The SLA engine against a naive oracle that walks the time line minute by minute (helpers/sla_oracle.py).
 
-The oracle knows only the definition: a minute counts when the team's wall clock, at that minute, shows a
-time inside one of the windows of a day that is worked (with the hours of the weekday it stands in for), and
-the case is not then in a state that pauses the clock. Calendars, zones (some with daylight saving), days
-off, moved working days, state histories and start moments are drawn at random over a simulated year; the
-engine's due times and elapsed business time must agree with the oracle's exactly.
+Calendars, zones (some with daylight saving), days off, moved working days, state histories and start
+moments are drawn at random over a simulated year; the engine's due times and elapsed business time must
+agree with the oracle's exactly.
 """
 
 from __future__ import annotations
@@ -16,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import sla_oracle as oracle
 from lottocrm.contact_centre.sla.calendar import BusinessCalendar, epoch
 from lottocrm.contact_centre.sla.hours import WeekHours, Window
 from lottocrm.contact_centre.sla.production import DayRules, production_calendar_for
@@ -27,8 +26,7 @@ MINUTES_IN_YEAR = 365 * 1440
 ZONES = ("Europe/Moscow", "Asia/Yekaterinburg", "Asia/Vladivostok", "Europe/Kaliningrad", "Europe/Berlin")
 # States and whether they pause the clock, as seeded (cases/models.py, migration 0050).
 STATES = {"new": False, "open": False, "pending_reminder": True, "pending_close": True, "solved": True}
-# The oracle gives up past this many minutes; the drawn hours make deadlines far shorter.
-ORACLE_LIMIT = 120 * 1440
+PAUSING = frozenset(state for state, pauses in STATES.items() if pauses)
 
 
 @st.composite
@@ -76,39 +74,14 @@ def _calendar(zone: str, hours: WeekHours, rules: DayRules) -> BusinessCalendar:
     )
 
 
-def _state_at(history: list[tuple[int, str]], minute: int) -> str:
-    state = history[0][1]
-    for moment, new_state in history:
-        if moment <= minute:
-            state = new_state
-    return state
-
-
 def _counts(
     zone: ZoneInfo, hours: WeekHours, rules: DayRules, history: list[tuple[int, str]], minute: int
 ) -> bool:
-    if STATES[_state_at(history, minute)]:
-        return False
-    local = dt.datetime.fromtimestamp(minute, zone)
-    weekday = rules.weekday_hours_of(local.date())
-    if weekday is None:
-        return False
-    of_day = local.hour * 60 + local.minute
-    return any(w.start <= of_day < w.end for w in hours.days[weekday])
+    return oracle.counts(zone, hours, rules, history, minute, PAUSING)
 
 
 def _oracle_deadline(zone: ZoneInfo, hours, rules, history, start: int, minutes: int) -> int | None:  # type: ignore[no-untyped-def]
-    counted, minute = 0, start
-    last_change = history[-1][0]
-    while minute < start + ORACLE_LIMIT * 60:
-        if _counts(zone, hours, rules, history, minute):
-            counted += 1
-            if counted == minutes:
-                return minute + 60
-        elif minute >= last_change and STATES[history[-1][1]]:
-            return None  # paused for good: the clock never reaches the target
-        minute += 60
-    raise AssertionError("the oracle ran out of time line")
+    return oracle.deadline(zone, hours, rules, history, start, minutes, PAUSING)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
