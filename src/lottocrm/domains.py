@@ -18,6 +18,7 @@ from lottocrm.analytics.wiring import DOMAIN as ANALYTICS
 from lottocrm.audit.wiring import DOMAIN as AUDIT
 from lottocrm.auth.wiring import DOMAIN as AUTH
 from lottocrm.catalog.wiring import DOMAIN as CATALOG
+from lottocrm.contact_centre.wiring import DOMAIN as CONTACT_CENTRE
 from lottocrm.contact_policy.wiring import DOMAIN as CONTACT_POLICY
 from lottocrm.db.wiring import DOMAIN as DATABASE
 from lottocrm.events.wiring import DOMAIN as EVENTS
@@ -47,6 +48,7 @@ INSTALLED: tuple[Domain, ...] = (
     ANALYTICS,
     MESSAGING,
     MARKETING,
+    CONTACT_CENTRE,
     SIMULATOR,
     WEB,
 )

@@ -8,11 +8,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 
 from helpers.factories import make_lake, make_players, make_users
 from lottocrm.db import migrate
@@ -40,13 +41,20 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
+def server_seed() -> Callable[[Engine], None]:
+    """What a test module adds to the server's store beyond the users and players (override it there)."""
+    return lambda _engine: None
+
+
+@pytest.fixture
+def server(tmp_path: Path, server_seed: Callable[[Engine], None]) -> Iterator[str]:
     data = tmp_path / "data"
     url = f"sqlite:///{data / 'crm.sqlite3'}"
     engine = make_engine(url)
     migrate.upgrade(engine)
     make_users(engine)
     make_players(engine)
+    server_seed(engine)
     engine.dispose()
     make_lake(Lake(data / "lake"))
     port = _free_port()

@@ -58,6 +58,22 @@ ACTION_LABELS = {
     "campaign.resume": "Campaign resumed",
     "campaign.launch": "Campaign run launched",
     "campaign.history_import": "Campaign history imported",
+    # The contact centre.
+    "contact_centre.team.save": "Contact-centre team saved",
+    "contact_centre.team.member": "Team member set",
+    "contact_centre.interaction.log": "Contact logged",
+    "contact_centre.case.open": "Case opened",
+    "contact_centre.case.state": "Case state changed",
+    "contact_centre.case.assign": "Case assigned",
+    "contact_centre.case.priority": "Case priority changed",
+    "contact_centre.case.link": "Case linked to a ticket, draw, win or operation",
+    "contact_centre.case.merge": "Case merged into another",
+    "contact_centre.sla.warning": "SLA deadline approaching",
+    "contact_centre.sla.breach": "SLA deadline missed: case escalated",
+    "contact_centre.sla.recompute": "SLA deadlines recomputed",
+    "contact_centre.case.view": "Case viewed",
+    "contact_centre.cases.list": "Cases listed",
+    "contact_centre.interaction.view": "Contact viewed",
     # Staff accounts, sign-in and machine keys.
     "user.create": "Account created",
     "user.disable": "Account disabled",
@@ -120,6 +136,9 @@ READS = frozenset(
         "player.wins",
         "audit.search",
         "audit.export",
+        "contact_centre.case.view",
+        "contact_centre.cases.list",
+        "contact_centre.interaction.view",
     }
 )
 
@@ -156,6 +175,20 @@ DETAIL_LABELS = {
     "max_ops_per_minute": "Operations per minute",
     "prefix": "Key prefix",
     "scopes": "Scopes",
+    "case_id": "Case",
+    "interaction_id": "Contact",
+    "direction": "Direction",
+    "priority": "Priority",
+    "owner_id": "Owner",
+    "team": "Team",
+    "ref_id": "Reference",
+    "timer": "SLA timer",
+    "due_at": "Due",
+    "hours": "Working hours",
+    "timezone": "Time zone",
+    "production_calendar": "Production calendar",
+    "user_id": "Staff member",
+    "cases": "Cases",
 }
 
 # A detail value written as a code ("phone", "advertising", "operator") is looked up in the catalog; free

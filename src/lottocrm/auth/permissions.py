@@ -29,11 +29,22 @@ class Permission(StrEnum):
     CAMPAIGN_VIEW = "campaigns:view"
     CAMPAIGN_EDIT = "campaigns:edit"
     CAMPAIGN_APPROVE = "campaigns:approve"
+    # The contact centre: log contacts and work the cases of one's teams; see every case of the teams one
+    # supervises; set teams' working hours.
+    CASES_WORK = "cases:work"
+    CASES_SUPERVISE = "cases:supervise"
+    CONTACT_CENTRE_CONFIGURE = "contact_centre:configure"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "operator": frozenset(
-        {Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.PLAYER_EDIT, Permission.CALL_LIST}
+        {
+            Permission.PLAYER_SEARCH,
+            Permission.PLAYER_VIEW,
+            Permission.PLAYER_EDIT,
+            Permission.CALL_LIST,
+            Permission.CASES_WORK,
+        }
     ),
     "supervisor": frozenset(
         {
@@ -46,6 +57,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.POLICY_EXEMPT_CAPS,
             Permission.CALL_LIST,
             Permission.TEMPLATE_VIEW,
+            Permission.CASES_WORK,
+            Permission.CASES_SUPERVISE,
+            Permission.CONTACT_CENTRE_CONFIGURE,
         }
     ),
     "marketer": frozenset(

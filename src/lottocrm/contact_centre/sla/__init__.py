@@ -1,0 +1,1 @@
+"""Service-level agreements: business time on each team's calendar, timers rebuilt from a case's history."""

@@ -1,0 +1,1 @@
+"""Teams, their working hours and members; queues and each queue's wrap-up codes."""
