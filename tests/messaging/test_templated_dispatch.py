@@ -65,13 +65,13 @@ def _queue(
     return dict(zip(keys, ids, strict=True))  # type: ignore[arg-type]
 
 
-async def _send(engine: Engine, sms: int) -> dict[str, dispatch.BatchReport]:
+async def _send(engine: Engine, sms: int, limit: int = 500) -> dict[str, dispatch.BatchReport]:
     recorder = SandboxRecorder(engine, interval=0.05)
     gateways = LocalGateways(recorder)
     await gateways.start()
     try:
         async with Sender(engine, gateways.transports()) as sender:
-            reports = await sender.drain()
+            reports = await sender.drain(limit=limit)
             for _ in range(100):  # each SMS's receipt arrives on its own
                 await sender.settled()
                 if sender.inbound_applied >= sms:
@@ -172,8 +172,9 @@ def test_a_message_that_cannot_be_rendered_fails_alone(  # type: ignore[no-untyp
         session.execute(update(Player).where(Player.id == long_named).values(last_name="Ж" * 90))
     monkeypatch.setenv("LOTTOCRM_SMS_MAX_PARTS", "1")
     with clock.frozen(NOON):
-        ids = _queue(engine, version_id, [world.known, world.unknown, long_named, plain], ("sms",))
-        reports = asyncio.run(_send(engine, sms=2))
+        ids = _queue(engine, version_id, [world.unknown, long_named, world.known, plain], ("sms",))
+        # Two a batch: the first batch fails whole, and the dispatcher goes on to the next.
+        reports = asyncio.run(_send(engine, sms=2, limit=2))
     assert (reports["sms"].sent, reports["sms"].failed) == (2, 2), reports
     received = _received(engine)
     assert received[("sms", f"+7916{world.known:07d}")].text == "Смирнова: 7"
