@@ -124,14 +124,17 @@ def queue_messages(
 
 
 def insert_outbox(session: Session, rows: list[dict[str, object]]) -> list[int]:
-    """Insert the rows in one go; their ids, in order. Core, not the ORM: plain dicts, no per-row mapping."""
+    """Insert the rows in one statement sent once; their ids, in order.
+
+    The ids are taken first and the rows sent as a plain executemany (Core, no per-row mapping): an INSERT …
+    RETURNING that must give the ids back in order is sent row by row on SQLite and as multi-row VALUES
+    statements on PostgreSQL, several times slower for thousands of rows in our measurements
+    (``bench/dispatch_bench.py --templated`` queues 5 000 a call).
+    """
     if not rows:
         return []
     outbox = Message.__table__
     if session.get_bind().dialect.name == "postgresql":
-        # The ids are drawn from the sequence first, so the rows go as a plain executemany, which psycopg
-        # pipelines; an INSERT … RETURNING of thousands of rows goes as multi-row VALUES statements, several
-        # times slower in our measurements (bench/dispatch_bench.py --templated queues 5 000 a call).
         ids = list(
             session.scalars(
                 select(func.nextval(func.pg_get_serial_sequence("messages", "id"))).select_from(
@@ -139,9 +142,13 @@ def insert_outbox(session: Session, rows: list[dict[str, object]]) -> list[int]:
                 )
             )
         )
-        session.execute(insert(outbox), [{**row, "id": key} for row, key in zip(rows, ids, strict=True)])
-        return ids
-    return list(session.scalars(insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True), rows))
+    else:
+        # SQLite: our transactions begin IMMEDIATE (db/engine.py), so no other writer inserts between this
+        # read and the insert; one that did without it would fail on the primary key, not share an id.
+        top = session.scalar(select(func.max(outbox.c.id))) or 0
+        ids = list(range(top + 1, top + 1 + len(rows)))
+    session.execute(insert(outbox), [{**row, "id": key} for row, key in zip(rows, ids, strict=True)])
+    return ids
 
 
 @dataclass(frozen=True)
