@@ -13,6 +13,7 @@ import re
 import pytest
 from sqlalchemy import Engine, select, update
 
+from helpers.queries import statements
 from lottocrm import clock
 from lottocrm.contact_policy import service as gate
 from lottocrm.contact_policy.models import ContactHistory, ContactTouch
@@ -240,3 +241,19 @@ def test_held_for_quiet_hours_it_is_rendered_when_released_and_a_retry_sends_the
     with transaction(engine) as session:
         row = session.get(Message, message_id)
         assert row is not None and row.body == item.outgoing.body and row.extra == {"variant": "A"}
+
+
+def test_rendering_a_batch_takes_the_same_statements_for_one_message_or_many(  # type: ignore[no-untyped-def]
+    templated_world, engine: Engine, settings: Settings
+) -> None:
+    world = templated_world
+    version_id = world.publish(sms_text="{{ first_name }}: {{ next_game }} {{ loyalty_balance|points }}")
+    counted = []
+    for players in ([world.known], [world.unknown, *world.others]):
+        with clock.frozen(NOON):
+            _queue(engine, version_id, players, ("sms",))
+        with statements() as sent:
+            claimed, _ = _claim(engine, NOON)
+        assert len(claimed) == len(players) and all(item.outgoing.body for item in claimed)
+        counted.append(len(sent))
+    assert counted[0] == counted[1]
