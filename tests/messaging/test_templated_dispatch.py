@@ -257,3 +257,26 @@ def test_rendering_a_batch_takes_the_same_statements_for_one_message_or_many(  #
         assert len(claimed) == len(players) and all(item.outgoing.body for item in claimed)
         counted.append(len(sent))
     assert counted[0] == counted[1]
+
+
+def test_a_subject_longer_than_the_outbox_keeps_fails_its_message(  # type: ignore[no-untyped-def]
+    templated_world, engine: Engine, settings: Settings
+) -> None:
+    world = templated_world
+    version_id = world.publish(
+        email_subject="{{ last_name }} {{ last_name }} {{ last_name }} {{ last_name }}",
+        email_text="Тираж в субботу. Отписаться: {{ unsubscribe_url }}",
+    )
+    with transaction(engine) as session:
+        session.execute(update(Player).where(Player.id == world.unknown).values(last_name="Ж" * 90))
+    with clock.frozen(NOON):
+        ids = _queue(engine, version_id, [world.known, world.unknown], ("email",))
+    report = dispatch.BatchReport()
+    with transaction(engine) as session:
+        claimed = dispatch.claim(session, channel="email", limit=10, report=report, now=NOON)
+    assert [item.outgoing.subject for item in claimed] == ["Смирнова Смирнова Смирнова Смирнова"]
+    assert report.failed == 1
+    with transaction(engine) as session:
+        failed = session.get(Message, ids[(world.unknown, "email")])
+    assert failed is not None and failed.status == "failed"
+    assert failed.last_error == "render_failed: email_subject: 363 characters, the limit is 300"
