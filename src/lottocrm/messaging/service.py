@@ -38,6 +38,8 @@ CHANNEL_FIELDS: dict[str, tuple[str, str | None, str | None]] = {
     "push": ("push_body", "push_title", None),
 }
 CHANNEL_BODY = {channel: fields[0] for channel, fields in CHANNEL_FIELDS.items()}
+# Dedupe keys looked up per statement: far below SQLite's and PostgreSQL's limits on bound values.
+KEYS_PER_STATEMENT = 5_000
 
 
 class MessagingError(ServiceError):
@@ -75,12 +77,7 @@ def queue_messages(
             raise MessagingError("a message needs a permit from the contact policy")
         if not item.content.body.strip():
             raise MessagingError("a message needs a body")
-    keys = [item.dedupe_key for item in items if item.dedupe_key]
-    known = (
-        set(session.scalars(select(Message.dedupe_key).where(Message.dedupe_key.in_(keys))))
-        if keys
-        else set()
-    )
+    known = queued_keys(session, [item.dedupe_key for item in items if item.dedupe_key])
     fresh = [item for item in items if not item.dedupe_key or item.dedupe_key not in known]
     rows = [
         {
@@ -121,6 +118,16 @@ def queue_messages(
     )
     by_item = {id(item): message_id for item, message_id in zip(fresh, ids, strict=True)}
     return [by_item.get(id(item)) for item in items]
+
+
+def queued_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` the outbox holds already, asked in chunks a statement's bound values can carry."""
+    wanted = list(dict.fromkeys(keys))
+    known: set[str] = set()
+    for first in range(0, len(wanted), KEYS_PER_STATEMENT):
+        chunk = wanted[first : first + KEYS_PER_STATEMENT]
+        known.update(session.scalars(select(Message.dedupe_key).where(Message.dedupe_key.in_(chunk))))
+    return known
 
 
 def insert_outbox(session: Session, rows: list[dict[str, object]]) -> list[int]:
@@ -174,12 +181,7 @@ def queue_templated(
         if not isinstance(item.permit, Permit):
             raise MessagingError("a message needs a permit from the contact policy")
     _check_versions(session, items)
-    keys = list({item.dedupe_key for item in items if item.dedupe_key})
-    known = (
-        set(session.scalars(select(Message.dedupe_key).where(Message.dedupe_key.in_(keys))))
-        if keys
-        else set()
-    )
+    known = queued_keys(session, [item.dedupe_key for item in items if item.dedupe_key])
     fresh: list[int] = []
     for index, item in enumerate(items):
         if item.dedupe_key:
