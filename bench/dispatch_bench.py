@@ -14,10 +14,16 @@ push`` by web push (a browser subscription per player from the local push endpoi
 decrypts every push), against raw pywebpush. Both in child processes; neither sends receipts, so the clock
 stops when the last message is settled.
 
+``--templated`` queues the campaign as a marketer's template instead (``messaging.service.queue_templated``:
+rows without text, one INSERT per chunk), and the dispatcher renders each batch when it claims it — the
+players' variables read once a batch, the channel's bodies rendered with each message's own unsubscribe
+link — as issue #14's 700 k campaign is to be sent ("text rendered at dispatch").
+
 The clock is frozen on a Wednesday noon in Moscow (inside the sending hours) for the whole run.
 
     .venv/bin/python bench/dispatch_bench.py --players 700000
     .venv/bin/python bench/dispatch_bench.py --players 20000 --channel email
+    .venv/bin/python bench/dispatch_bench.py --players 20000 --templated
     .venv/bin/python bench/dispatch_bench.py --players 100000 --skip-sqlite \\
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 """
@@ -47,6 +53,7 @@ from webpush_bench import SUBJECT, _endpoint_process
 from webpush_bench import _raw as raw_push
 
 from lottocrm import clock
+from lottocrm.audit.service import Actor
 from lottocrm.contact_policy import standing
 from lottocrm.contact_policy.audience import issue_permits
 from lottocrm.contact_policy.document import DEFAULT_POLICY
@@ -60,7 +67,9 @@ from lottocrm.messaging.channels.webpush import WebPushTransport, generate_vapid
 from lottocrm.messaging.models import Message, WebPushSubscription
 from lottocrm.messaging.push_subscriptions import device_point
 from lottocrm.messaging.sender import Sender
-from lottocrm.messaging.service import Content, Outgoing, queue_messages
+from lottocrm.messaging.service import Content, Outgoing, Templated, queue_messages, queue_templated
+from lottocrm.messaging.templates import service as templates
+from lottocrm.messaging.templates.render import Bodies
 from lottocrm.players.models import ConsentEvent, Player, PlayerIdentity
 
 NOON = dt.datetime(2026, 3, 4, 9, 0, tzinfo=dt.UTC)
@@ -68,6 +77,22 @@ QUEUE_CHUNK = 5_000
 SMTP_CONNECTIONS = 16
 PUSH_CONCURRENCY = 64
 BODIES = {"sms": TEXT, "email": EMAIL_TEXT, "push": "Джекпот 300 млн ₽ в субботу. Билет {n} ждёт вас."}
+# The templated campaign: each channel's text with the player's own values (the loader's players have names
+# and regions; no loyalty account, record or next game, so those variables render as nothing).
+TEMPLATED = {
+    "sms": Bodies(sms_text="{{ first_name }}, джекпот 300 млн ₽ в субботу! {{ region_name }}. Отказ: СТОП"),
+    "email": Bodies(
+        email_subject="{{ first_name }}, тираж в субботу",
+        email_text=(
+            "{{ first_name }} {{ last_name }}, здравствуйте!\n\nДжекпот 300 млн ₽ в субботу. "
+            "{{ loyalty_balance|points }}\n\nОтписаться: {{ unsubscribe_url }}"
+        ),
+    ),
+    "push": Bodies(
+        push_title="Джекпот 300 млн ₽", push_body="{{ first_name }}, билет ждёт вас в приложении."
+    ),
+}
+BENCH = Actor("cli:bench")
 
 
 @dataclass
@@ -181,7 +206,19 @@ def raw_rate(gateway: Gateway, messages: int, window: int) -> float:
         )
 
 
-def queue_campaign(engine: Engine, channel: str) -> tuple[int, float]:
+def publish_template(engine: Engine, channel: str) -> int:
+    """The templated campaign's published version (not timed: a marketer made it before the launch)."""
+    with transaction(engine) as session:
+        template = templates.create_template(
+            session, actor=BENCH, code=f"bench-{channel}", name="Бенчмарк", message_class="marketing"
+        )
+        draft = templates.save_draft(session, actor=BENCH, template_id=template.id, bodies=TEMPLATED[channel])
+        return templates.publish_version(session, actor=BENCH, version_id=draft.version.id).id
+
+
+def queue_campaign(engine: Engine, channel: str, version_id: int | None = None) -> tuple[int, float]:
+    """Queue one message per player through the gate, rendered now, or (``version_id``) rendered at
+    dispatch; the count and the seconds it took."""
     started = time.perf_counter()
     queued = 0
     with transaction(engine) as session:
@@ -196,6 +233,10 @@ def queue_campaign(engine: Engine, channel: str) -> tuple[int, float]:
                 source_kind="campaign",
                 source_id="bench",
             )
+            if version_id is not None:
+                templated = [Templated(p, version_id, f"bench:{channel}:{p.player_id}") for p in permits]
+                queued += len([m for m in queue_templated(session, templated) if m is not None])
+                continue
             body = BODIES[channel]
             items = [
                 Outgoing(
@@ -230,13 +271,14 @@ async def dispatch_all(engine: Engine, transport: Transport, channel: str) -> fl
     return time.perf_counter() - started
 
 
-def measure(engine: Engine, label: str, players: int, window: int, channel: str) -> None:
+def measure(engine: Engine, label: str, players: int, window: int, channel: str, templated: bool) -> None:
     load(engine, players)
     gateway = start_gateway(channel, players)
     try:
         prepare(engine, gateway)
         with clock.frozen(NOON):
-            queued, queue_seconds = queue_campaign(engine, channel)
+            version_id = publish_template(engine, channel) if templated else None
+            queued, queue_seconds = queue_campaign(engine, channel, version_id)
             load_before = os.getloadavg()[0]
             # The raw client first, on a fresh gateway, then the dispatcher.
             raw = raw_rate(gateway, queued, window)
@@ -258,8 +300,9 @@ def measure(engine: Engine, label: str, players: int, window: int, channel: str)
         f"{statuses.get(final, 0):,} {final}, {unreceipted:,} without a receipt, "
         f"{statuses.get('queued', 0):,} to retry, {statuses.get('cancelled', 0):,} stopped at dispatch"
     )
+    kind = f"{channel}, templated" if templated else channel
     print(
-        f"| {channel} | {label} | {players:,} | {queued:,} | {queue_seconds:.1f} s "
+        f"| {kind} | {label} | {players:,} | {queued:,} | {queue_seconds:.1f} s "
         f"({queued / queue_seconds:,.0f}/s) | {dispatch_seconds:.1f} s | {rate:,.0f} msg/s "
         f"| {raw:,.0f} msg/s | {raw / rate:.1f}× | {outcome} | {load_before:.2f} |"
     )
@@ -270,6 +313,9 @@ def main() -> None:
     parser.add_argument("--players", type=int, default=100_000)
     parser.add_argument("--channel", choices=("sms", "email", "push"), default="sms")
     parser.add_argument("--window", type=int, default=64)
+    parser.add_argument(
+        "--templated", action="store_true", help="queue a template's messages, rendered at dispatch"
+    )
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--postgres", help="admin URL of a PostgreSQL server to create a scratch database on")
     args = parser.parse_args()
@@ -280,7 +326,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     on_each_dialect(
         args.postgres,
-        lambda engine, label: measure(engine, label, args.players, args.window, args.channel),
+        lambda engine, label: measure(engine, label, args.players, args.window, args.channel, args.templated),
         skip_sqlite=args.skip_sqlite,
     )
 

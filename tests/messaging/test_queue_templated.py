@@ -14,6 +14,7 @@ from lottocrm.contact_policy import service as gate
 from lottocrm.contact_policy.models import ContactHistory
 from lottocrm.contact_policy.permits import Permit
 from lottocrm.db.engine import transaction
+from lottocrm.messaging import service
 from lottocrm.messaging.models import Message
 from lottocrm.messaging.service import MessagingError, Templated, queue_templated
 from lottocrm.messaging.templates import service as templates
@@ -79,8 +80,12 @@ def test_rows_wait_for_their_text_and_the_history_says_permitted_or_held(
     assert history == {first.id: "permitted", second.id: "held"}
 
 
-def test_a_dedupe_key_queues_once_across_calls_and_within_one(templated_world, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+def test_a_dedupe_key_queues_once_across_calls_and_within_one(  # type: ignore[no-untyped-def]
+    templated_world, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     world = templated_world
+    # Keys are looked up a chunk at a time: here one a statement, so a key in a later chunk is found too.
+    monkeypatch.setattr(service, "KEYS_PER_STATEMENT", 1)
     version_id = world.publish(sms_text=SMS)
     known, unknown = _permit(engine, world.known, "sms"), _permit(engine, world.unknown, "sms")
     with transaction(engine) as session:
@@ -89,15 +94,15 @@ def test_a_dedupe_key_queues_once_across_calls_and_within_one(templated_world, e
         again = queue_templated(
             session,
             [
-                Templated(known, version_id, "c1:known"),  # queued by the first call
                 Templated(unknown, version_id, "c1:unknown"),
+                Templated(known, version_id, "c1:known"),  # queued by the first call, looked up second
                 Templated(unknown, version_id, "c1:unknown"),  # twice in this call
                 Templated(unknown, version_id, None),  # no key: always queued
             ],
             at=NOON,
         )
-    assert first[0] is not None and again[0] is None and again[2] is None
-    assert again[1] is not None and again[3] is not None and again[1] != again[3]
+    assert first[0] is not None and again[1] is None and again[2] is None
+    assert again[0] is not None and again[3] is not None and again[0] != again[3]
     assert _counts(engine) == (3, 3)  # one history row per message queued, none for the repeats
 
 

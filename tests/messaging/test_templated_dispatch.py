@@ -13,6 +13,7 @@ import re
 import pytest
 from sqlalchemy import Engine, select, update
 
+from helpers.queries import statements
 from lottocrm import clock
 from lottocrm.contact_policy import service as gate
 from lottocrm.contact_policy.models import ContactHistory, ContactTouch
@@ -65,13 +66,13 @@ def _queue(
     return dict(zip(keys, ids, strict=True))  # type: ignore[arg-type]
 
 
-async def _send(engine: Engine, sms: int) -> dict[str, dispatch.BatchReport]:
+async def _send(engine: Engine, sms: int, limit: int = 500) -> dict[str, dispatch.BatchReport]:
     recorder = SandboxRecorder(engine, interval=0.05)
     gateways = LocalGateways(recorder)
     await gateways.start()
     try:
         async with Sender(engine, gateways.transports()) as sender:
-            reports = await sender.drain()
+            reports = await sender.drain(limit=limit)
             for _ in range(100):  # each SMS's receipt arrives on its own
                 await sender.settled()
                 if sender.inbound_applied >= sms:
@@ -172,8 +173,9 @@ def test_a_message_that_cannot_be_rendered_fails_alone(  # type: ignore[no-untyp
         session.execute(update(Player).where(Player.id == long_named).values(last_name="Ж" * 90))
     monkeypatch.setenv("LOTTOCRM_SMS_MAX_PARTS", "1")
     with clock.frozen(NOON):
-        ids = _queue(engine, version_id, [world.known, world.unknown, long_named, plain], ("sms",))
-        reports = asyncio.run(_send(engine, sms=2))
+        ids = _queue(engine, version_id, [world.unknown, long_named, world.known, plain], ("sms",))
+        # Two a batch: the first batch fails whole, and the dispatcher goes on to the next.
+        reports = asyncio.run(_send(engine, sms=2, limit=2))
     assert (reports["sms"].sent, reports["sms"].failed) == (2, 2), reports
     received = _received(engine)
     assert received[("sms", f"+7916{world.known:07d}")].text == "Смирнова: 7"
@@ -239,3 +241,42 @@ def test_held_for_quiet_hours_it_is_rendered_when_released_and_a_retry_sends_the
     with transaction(engine) as session:
         row = session.get(Message, message_id)
         assert row is not None and row.body == item.outgoing.body and row.extra == {"variant": "A"}
+
+
+def test_rendering_a_batch_takes_the_same_statements_for_one_message_or_many(  # type: ignore[no-untyped-def]
+    templated_world, engine: Engine, settings: Settings
+) -> None:
+    world = templated_world
+    version_id = world.publish(sms_text="{{ first_name }}: {{ next_game }} {{ loyalty_balance|points }}")
+    counted = []
+    for players in ([world.known], [world.unknown, *world.others]):
+        with clock.frozen(NOON):
+            _queue(engine, version_id, players, ("sms",))
+        with statements() as sent:
+            claimed, _ = _claim(engine, NOON)
+        assert len(claimed) == len(players) and all(item.outgoing.body for item in claimed)
+        counted.append(len(sent))
+    assert counted[0] == counted[1]
+
+
+def test_a_subject_longer_than_the_outbox_keeps_fails_its_message(  # type: ignore[no-untyped-def]
+    templated_world, engine: Engine, settings: Settings
+) -> None:
+    world = templated_world
+    version_id = world.publish(
+        email_subject="{{ last_name }} {{ last_name }} {{ last_name }} {{ last_name }}",
+        email_text="Тираж в субботу. Отписаться: {{ unsubscribe_url }}",
+    )
+    with transaction(engine) as session:
+        session.execute(update(Player).where(Player.id == world.unknown).values(last_name="Ж" * 90))
+    with clock.frozen(NOON):
+        ids = _queue(engine, version_id, [world.known, world.unknown], ("email",))
+    report = dispatch.BatchReport()
+    with transaction(engine) as session:
+        claimed = dispatch.claim(session, channel="email", limit=10, report=report, now=NOON)
+    assert [item.outgoing.subject for item in claimed] == ["Смирнова Смирнова Смирнова Смирнова"]
+    assert report.failed == 1
+    with transaction(engine) as session:
+        failed = session.get(Message, ids[(world.unknown, "email")])
+    assert failed is not None and failed.status == "failed"
+    assert failed.last_error == "render_failed: email_subject: 363 characters, the limit is 300"

@@ -2,9 +2,10 @@
 a few welcome calls filed on the call list for operators, then a player texting STOP, and the next message
 to them stopped at the gate.
 
-It shows every part working together on loopback: the template (rendered per player), the gate's permits
-(quiet hours hold SMS outside 09:00–21:00 in the player's own zone), the outbox, the dispatcher, SMPP with
-delivery receipts, SMTP with the one-click unsubscribe header, and the sandbox outbox page.
+It shows every part working together on loopback: the template (rendered per player when the dispatcher
+takes the message, ``render_due.py``), the gate's permits (quiet hours hold SMS outside 09:00–21:00 in the
+player's own zone), the outbox, the dispatcher, SMPP with delivery receipts, SMTP with the one-click
+unsubscribe header, and the sandbox outbox page.
 """
 
 from __future__ import annotations
@@ -23,14 +24,13 @@ from lottocrm.contact_policy import service as gate
 from lottocrm.contact_policy.document import PolicySettings
 from lottocrm.contact_policy.selection import eligible_select
 from lottocrm.db.engine import transaction
-from lottocrm.messaging import unsubscribe
 from lottocrm.messaging.call_list.models import CallTask
 from lottocrm.messaging.call_list.transport import CallListTransport
 from lottocrm.messaging.gateways.local import LocalGateways
 from lottocrm.messaging.models import Message
 from lottocrm.messaging.sandbox import SandboxRecorder
 from lottocrm.messaging.sender import Sender
-from lottocrm.messaging.service import Content, Outgoing, queue_messages
+from lottocrm.messaging.service import Content, Outgoing, Templated, queue_messages, queue_templated
 from lottocrm.messaging.templates import service as templates
 from lottocrm.messaging.templates.errors import TemplateNotFound
 from lottocrm.messaging.templates.render import Bodies
@@ -83,40 +83,26 @@ def _welcome_version(engine: Engine) -> int:
         return templates.publish_version(session, actor=DEMO, version_id=draft.version.id).id
 
 
-def _queue_welcome(settings: Settings, engine: Engine, version_id: int, players: int, calls: int) -> int:
-    queued = 0
+def _queue_welcome(engine: Engine, version_id: int, players: int, calls: int) -> int:
+    """The welcome to each chosen player on every channel the gate allows, its text rendered at dispatch
+    (with the unsubscribe link of the message itself), and the welcome calls."""
     with transaction(engine) as session:
         version, policy = gate.current_policy(session)
         at = clock.now()
         chosen = eligible_select(channel="email", message_class="marketing", at=at, policy=policy).subquery()
         ids = list(session.scalars(select(chosen.c.player_id).order_by(chosen.c.player_id).limit(players)))
-        renderer = templates.renderer_for(session, version_id=version_id)
-        names = dict(session.execute(select(Player.id, Player.first_name).where(Player.id.in_(ids))).all())
         items = []
         for player_id in ids:
             for channel in ("sms", "email", "push"):
                 decision = gate.decide(
                     session, player_id=player_id, channel=channel, message_class="marketing", at=at
                 )
-                if decision.permit is None:
-                    continue
-                link = unsubscribe.link(settings, player_id=player_id, channel=channel, message_id=0)
-                text = renderer.render({"first_name": names[player_id], "unsubscribe_url": link})
-                body, subject = {
-                    "sms": (text.sms_text, None),
-                    "email": (text.email_text, text.email_subject),
-                    "push": (text.push_body, text.push_title),
-                }[channel]
-                if not body:
-                    continue  # a version published without this channel's body does not speak on it
-                content = Content(body=body, subject=subject, template_version_id=version_id)
-
-                items.append(
-                    Outgoing(decision.permit, content, dedupe_key=f"demo-welcome:{channel}:{player_id}")
-                )
-        items.extend(_welcome_calls(session, policy=policy, at=at, calls=calls))
-        queued = sum(1 for message_id in queue_messages(session, items) if message_id is not None)
-    return queued
+                if decision.permit is not None:
+                    key = f"demo-welcome:{channel}:{player_id}"
+                    items.append(Templated(decision.permit, version_id, key))
+        queued = queue_templated(session, items, at=at)
+        queued += queue_messages(session, _welcome_calls(session, policy=policy, at=at, calls=calls), at=at)
+    return sum(1 for message_id in queued if message_id is not None)
 
 
 def _welcome_calls(
@@ -181,7 +167,7 @@ def send_welcome(settings: Settings, engine: Engine, *, players: int = 20, calls
     then withdraw one player's SMS consent by a texted STOP."""
     result = WelcomeResult()
     version_id = _welcome_version(engine)
-    result.queued = _queue_welcome(settings, engine, version_id, players, calls)
+    result.queued = _queue_welcome(engine, version_id, players, calls)
 
     async def run() -> None:
         recorder = SandboxRecorder(engine)

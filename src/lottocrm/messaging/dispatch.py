@@ -432,7 +432,10 @@ async def drain(
         while upcoming is not None:
             this, upcoming = upcoming, None
             report, claimed = await this
-            if (report.claimed or report.cancelled or report.held) and not (stop and stop.is_set()):
+            # A batch whose every message was stopped, held or could not be rendered still leaves more due.
+            if (report.claimed or report.cancelled or report.held or report.failed) and not (
+                stop and stop.is_set()
+            ):
                 upcoming = asyncio.create_task(claiming())
             if claimed:
                 results = await transport.send_many([item.outgoing for item in claimed])
