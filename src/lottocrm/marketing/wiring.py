@@ -10,6 +10,7 @@ DOMAIN = Domain(
         "lottocrm.marketing.campaigns.api:router",
         "lottocrm.marketing.reporting.api:router",
     ),
+    timeline=("lottocrm.marketing.campaigns.timeline:CAMPAIGN_TIMELINE",),
     jobs=(Job("marketing.launch_campaign", "lottocrm.marketing.campaigns.launch_jobs:launch_campaign"),),
     commands=(
         Command(

@@ -21,6 +21,7 @@ from lottocrm.marketing.campaigns import service
 from lottocrm.marketing.campaigns.approval import approve_campaign
 from lottocrm.marketing.campaigns.launch import launch, queue_run
 from lottocrm.marketing.campaigns.models import Campaign, CampaignMember, CampaignRun
+from lottocrm.marketing.campaigns.timeline import CAMPAIGN_TIMELINE
 from lottocrm.messaging.models import Message
 
 from .helpers import APPROVER, AUTHOR, definition, published_template, segment, write_record
@@ -80,6 +81,16 @@ def test_a_run_chooses_both_arms_and_queues_the_treated(engine: Engine, contacta
         m.template_version_id for m in messages
     )
     assert campaign is not None and campaign.status == "done" and run is not None and run.status == "queued"
+    # The 360 timeline says which campaign reached the player and in which arm.
+    with transaction(engine) as session:
+        arms = dict(session.execute(select(CampaignMember.arm, CampaignMember.player_id)).all())
+        shown = {
+            arm: CAMPAIGN_TIMELINE.entries(session, player_id=player, before=None, limit=5)
+            for arm, player in arms.items()
+        }
+    assert [entry.kind for entry in shown["control"]] == ["campaign_control"]
+    assert [entry.kind for entry in shown["treatment"]] == ["campaign_treatment"]
+    assert shown["treatment"][0].link == f"/campaigns/{campaign_id}"
     with pytest.raises(ServiceError, match="only a scheduled campaign is launched"):
         launch(engine, campaign_id=campaign_id)
 
