@@ -4,7 +4,11 @@ DOMAIN = Domain(
     name="marketing",
     models=("lottocrm.marketing.segments.models", "lottocrm.marketing.campaigns.models"),
     events=("lottocrm.marketing.history.events",),
-    ui=("lottocrm.marketing.segments.ui:router", "lottocrm.marketing.campaigns.ui:router"),
+    ui=(
+        "lottocrm.marketing.segments.ui:router",
+        "lottocrm.marketing.campaigns.ui:router",
+        "lottocrm.marketing.reporting.ui:router",
+    ),
     api=(
         "lottocrm.marketing.segments.api:router",
         "lottocrm.marketing.campaigns.api:router",

@@ -63,3 +63,8 @@ STEP_LABELS = {
     "reachability": "No address or unreachable",
     "caps": "Contact caps reached",
 }
+
+
+def lifecycle_label(code: str) -> str:
+    """The message id of a lifecycle segment's name (the code itself for one the catalogue does not know)."""
+    return _LIFECYCLE_LABELS.get(code, code)
