@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, not_, or_, select
 from sqlalchemy.orm import Session
 
 from lottocrm import clock
@@ -78,3 +80,53 @@ def issue_permits(
                 else spread(held, key=player_id, minutes=policy.release_spread_minutes),
                 seal=_SEAL,
             )
+
+
+@dataclass(frozen=True)
+class Released:
+    """An audience through the gate in one statement: ``rows`` selects the players a message may reach now
+    (``player_id``, ``contact_point``, ``consent_event_id``), ``held`` lists those the gate lets through but
+    whose own sending hours have not begun (their permits need a release moment each: ``issue_permits``)."""
+
+    rows: Select[Any]
+    held: list[int]
+    policy_version: int
+
+
+def released_now(
+    session: Session,
+    *,
+    players: Select[Any],
+    channel: str,
+    message_class: str,
+    source_kind: str,
+    at: dt.datetime | None = None,
+) -> Released:
+    """The gate for a large audience (``players`` selects ``player_id``), without a Python object per player:
+    the same checks as ``issue_permits``; quiet hours are decided per region, which is what decides them."""
+    require_known(channel=channel, message_class=message_class, source_kind=source_kind)
+    moment = at or clock.now()
+    tracking.settle(session)
+    version, policy = current_policy(session)
+    quiet = policy.quiet_rule(channel, message_class)
+    chosen = eligible_select(
+        channel=channel, message_class=message_class, at=moment, policy=policy, policy_version=version
+    ).subquery("chosen")
+    eligible = (
+        select(chosen.c.player_id, chosen.c.contact_point, chosen.c.consent_event_id, contactability.c.region)
+        .join(contactability, contactability.c.player_id == chosen.c.player_id)
+        .where(chosen.c.player_id.in_(players.scalar_subquery()))
+        .subquery("released")
+    )
+    regions = set(session.scalars(select(eligible.c.region).distinct()))
+    quiet_regions = [
+        region for region in regions if next_allowed(moment, player_zone(region), quiet) is not None
+    ]
+    in_quiet = eligible.c.region.in_([region for region in quiet_regions if region is not None])
+    if None in quiet_regions:
+        in_quiet = or_(in_quiet, eligible.c.region.is_(None))
+    now_rows = select(eligible.c.player_id, eligible.c.contact_point, eligible.c.consent_event_id)
+    held = list(session.scalars(select(eligible.c.player_id).where(in_quiet))) if quiet_regions else []
+    return Released(
+        rows=now_rows.where(not_(in_quiet)) if quiet_regions else now_rows, held=held, policy_version=version
+    )

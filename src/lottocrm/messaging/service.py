@@ -180,7 +180,10 @@ def queue_templated(
     for item in items:
         if not isinstance(item.permit, Permit):
             raise MessagingError("a message needs a permit from the contact policy")
-    _check_versions(session, items)
+    check_versions(
+        session,
+        [(item.template_version_id, item.permit.channel, item.permit.message_class) for item in items],
+    )
     known = queued_keys(session, [item.dedupe_key for item in items if item.dedupe_key])
     fresh: list[int] = []
     for index, item in enumerate(items):
@@ -233,10 +236,10 @@ def _templated_row(item: Templated, moment: dt.datetime) -> dict[str, object]:
     }
 
 
-def _check_versions(session: Session, items: Sequence[Templated]) -> None:
-    """Every version named is published, of the permit's class and speaks on the permit's channel: one
-    read of the few versions a call names."""
-    wanted = {item.template_version_id for item in items}
+def check_versions(session: Session, shapes: Sequence[tuple[int, str, str]]) -> None:
+    """Every (version, channel, message class) named: the version is published, of that class and speaks on
+    that channel. One read of the few versions a call names."""
+    wanted = {version_id for version_id, _channel, _class in shapes}
     if not wanted:
         return
     versions = {
@@ -253,17 +256,10 @@ def _check_versions(session: Session, items: Sequence[Templated]) -> None:
             .where(MessageTemplateVersion.id.in_(wanted))
         )
     }
-    checked: set[tuple[int, str, str]] = set()
-    for item in items:
-        shape = (item.template_version_id, item.permit.channel, item.permit.message_class)
-        if shape in checked:
-            continue
-        checked.add(shape)
-        version = versions.get(item.template_version_id)
+    for version_id, channel, message_class in set(shapes):
+        version = versions.get(version_id)
         if version is None:
-            raise MessagingError(
-                "template version %(version_id)s does not exist", version_id=item.template_version_id
-            )
+            raise MessagingError("template version %(version_id)s does not exist", version_id=version_id)
         if version.published_at is None:
             raise MessagingError(
                 "template version %(version_id)s of %(code)r is a draft: messages are rendered only from "
@@ -271,18 +267,18 @@ def _check_versions(session: Session, items: Sequence[Templated]) -> None:
                 version_id=version.id,
                 code=version.code,
             )
-        if version.message_class != item.permit.message_class:
+        if version.message_class != message_class:
             raise MessagingError(
                 "template %(code)r is for %(template_class)s messages, the permit for %(permit_class)s",
                 code=version.code,
                 template_class=Term(version.message_class),
-                permit_class=Term(item.permit.message_class),
+                permit_class=Term(message_class),
             )
-        body = CHANNEL_BODY.get(item.permit.channel)
+        body = CHANNEL_BODY.get(channel)
         if body is None or not getattr(version, body):
             raise MessagingError(
                 "template version %(version_id)s of %(code)r has no text for the %(channel)s channel",
                 version_id=version.id,
                 code=version.code,
-                channel=Term(item.permit.channel),
+                channel=Term(channel),
             )

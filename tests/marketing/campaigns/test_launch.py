@@ -36,8 +36,8 @@ def _now() -> Iterator[None]:
         yield
 
 
-def _approved(engine: Engine, contactable, **more) -> int:  # type: ignore[no-untyped-def]
-    ids = contactable(80)
+def _approved(engine: Engine, contactable, far_east: int = 0, **more) -> int:  # type: ignore[no-untyped-def]
+    ids = contactable(80) + (contactable(far_east, region="RU-KAM") if far_east else [])
     write_record(engine, ids, as_of=AS_OF.date(), bought_on=AS_OF.date() - dt.timedelta(days=2))
     template = published_template(engine)
     everyone = segment(engine, {"field": "profile.registration_channel", "op": "known"})
@@ -128,3 +128,27 @@ def test_a_recurring_campaign_is_scheduled_for_its_next_occurrence(engine: Engin
     assert first.occurrence == "2026-03-10T12:00+00:00"
     with clock.frozen(LATER + dt.timedelta(hours=1)), pytest.raises(ServiceError, match="launched already"):
         launch(engine, campaign_id=campaign_id, occurrence=first.occurrence)
+
+
+def test_players_in_their_quiet_hours_are_queued_for_their_morning(engine: Engine, contactable) -> None:  # type: ignore[no-untyped-def]
+    campaign_id = _approved(engine, contactable, far_east=20)
+    with clock.frozen(LATER):  # 14:00 in Moscow, 23:00 in Kamchatka
+        result = launch(engine, campaign_id=campaign_id)
+    assert result.counts["queued"] == result.counts["treatment"]
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(Message.not_before, Message.player_id).where(Message.source_id == str(campaign_id))
+        ).all()
+        held = {player for not_before, player in rows if not_before is not None}
+        far = set(session.scalars(select(CampaignMember.player_id).where(CampaignMember.player_id > 80)))
+        outcomes = dict(
+            session.execute(
+                select(ContactHistory.message_id, ContactHistory.outcome).where(
+                    ContactHistory.source_id == str(campaign_id), ContactHistory.message_id.is_not(None)
+                )
+            ).all()
+        )
+    treated_far = {player for _nb, player in rows if player in far}
+    assert held == treated_far and held
+    assert set(outcomes.values()) == {"permitted", "held"}
+    assert all(not_before > LATER for not_before, _p in rows if not_before is not None)

@@ -17,17 +17,18 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select, text, update
+from sqlalchemy import Engine, String, and_, case, cast, func, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from lottocrm import clock
 from lottocrm.audit.service import Actor, record
 from lottocrm.contact_policy import ledger
-from lottocrm.contact_policy.audience import issue_permits
+from lottocrm.contact_policy.audience import issue_permits, released_now
 from lottocrm.contact_policy.service import current_policy
 from lottocrm.db.engine import transaction
 from lottocrm.errors import Conflict
@@ -40,9 +41,12 @@ from lottocrm.marketing.campaigns.service import CampaignStateConflict, get_camp
 from lottocrm.marketing.campaigns.settings import CampaignSettings
 from lottocrm.marketing.segments.audience import frame_at
 from lottocrm.marketing.segments.conditions import parse
+from lottocrm.messaging.bulk_queue import queue_templated_rows
+from lottocrm.messaging.models import Message
 from lottocrm.messaging.service import Templated, queue_templated
 
-CHUNK = 5_000
+CHUNK = 50_000
+_OUTBOX = Message.__table__
 LAUNCHER = Actor("job:campaigns")
 # Any constant: the key of the PostgreSQL advisory lock that makes launches take turns.
 _LAUNCH_LOCK = 0x6C6F74746F
@@ -166,7 +170,8 @@ def _choose(
 
 
 def queue_run(engine: Engine, *, run_id: int, progress: Progress | None = None) -> int:
-    """Queue the run's treated members that have no message yet, chunk by chunk; how many were queued."""
+    """Queue the run's treated members that have no message yet, chunk by chunk (ranges of player ids, each
+    its own transaction); how many were queued."""
     members = CampaignMember.__table__
     after, queued = 0, 0
     while True:
@@ -175,75 +180,128 @@ def queue_run(engine: Engine, *, run_id: int, progress: Progress | None = None) 
             assert run is not None
             campaign = session.get(Campaign, run.campaign_id)
             assert campaign is not None and campaign.snapshot is not None
-            chunk = session.execute(
-                select(members.c.player_id, members.c.channel, members.c.variant)
-                .where(
-                    members.c.run_id == run_id,
-                    members.c.arm == "treatment",
-                    members.c.message_id.is_(None),
-                    members.c.player_id > after,
-                )
-                .order_by(members.c.player_id)
-                .limit(CHUNK)
-            ).all()
-            if not chunk:
+            waiting = and_(
+                members.c.run_id == run_id,
+                members.c.arm == "treatment",
+                members.c.message_id.is_(None),
+                members.c.player_id > after,
+            )
+            ids = select(members.c.player_id).where(waiting).order_by(members.c.player_id)
+            last = session.scalar(ids.offset(CHUNK - 1).limit(1)) or session.scalar(
+                select(func.max(members.c.player_id)).where(waiting)
+            )
+            if last is None:
                 return queued
-            after = chunk[-1].player_id
-            done = _queue_chunk(session, run, campaign, chunk)
+            chunk = and_(waiting, members.c.player_id <= last)
+            size = int(session.scalar(select(func.count()).where(chunk)) or 0)
+            _queue_chunk(session, run, campaign, chunk)
+            # Those the gate stopped in between are still waiting (and will be asked again on a resume).
+            done = size - int(session.scalar(select(func.count()).where(chunk)) or 0)
+            after = last
             queued += done
             counts = dict(run.counts)
             counts["queued"] = counts.get("queued", 0) + done
-            counts["stopped_at_queueing"] = counts.get("stopped_at_queueing", 0) + len(chunk) - done
+            counts["stopped_at_queueing"] = counts.get("stopped_at_queueing", 0) + size - done
             run.counts = counts
             total = counts.get("treatment", 0)
         if progress is not None:
             progress(counts["queued"] + counts["stopped_at_queueing"], total)
 
 
-def _queue_chunk(session: Session, run: CampaignRun, campaign: Campaign, chunk: list) -> int:  # type: ignore[type-arg]
-    snapshot = campaign.snapshot or {}
-    versions: dict[str, int] = snapshot["template_versions"]
-    by_channel: dict[str, list[int]] = defaultdict(list)
-    variant_of = {}
-    for player_id, channel, variant in chunk:
-        by_channel[channel].append(player_id)
-        variant_of[player_id] = variant
+def _dedupe_key(run_id: int, player_id: Any) -> Any:
+    return literal(f"campaign-run:{run_id}:") + cast(player_id, String)
+
+
+def _queue_chunk(session: Session, run: CampaignRun, campaign: Campaign, chunk: Any) -> None:
+    """The chunk's messages: those the gate releases now in two statements per channel, those held by quiet
+    hours one permit each (each has its own release moment); then each member's message id."""
+    members = CampaignMember.__table__
+    versions: dict[str, int] = (campaign.snapshot or {})["template_versions"]
     moment = clock.now()
-    items = []
-    for channel, player_ids in by_channel.items():
-        for permit in issue_permits(
+    source_id = str(campaign.id)
+    for channel in session.scalars(select(members.c.channel).where(chunk).distinct()).all():
+        in_channel = and_(chunk, members.c.channel == channel)
+        released = released_now(
             session,
-            player_ids=player_ids,
+            players=select(members.c.player_id).where(in_channel),
             channel=channel,
             message_class="marketing",
             source_kind="campaign",
-            source_id=str(campaign.id),
             at=moment,
-        ):
-            variant = variant_of[permit.player_id]
-            items.append(
-                Templated(
-                    permit=permit,
-                    template_version_id=versions[variant],
-                    dedupe_key=f"campaign-run:{run.id}:{permit.player_id}",
-                    variant=variant,
-                )
-            )
-    ids = queue_templated(session, items, at=moment)
-    pairs = [
-        {"run": run.id, "player": item.permit.player_id, "message": message_id}
-        for item, message_id in zip(items, ids, strict=True)
-        if message_id is not None
-    ]
-    if pairs:
-        members = CampaignMember.__table__
-        session.execute(
-            update(members)
-            .where(members.c.run_id == bindparam("run"), members.c.player_id == bindparam("player"))
-            .values(message_id=bindparam("message")),
-            pairs,
         )
-    return len(pairs)
+        now = released.rows.subquery("now")
+        permitted = select(
+            now.c.player_id,
+            now.c.contact_point,
+            now.c.consent_event_id,
+            case(*((members.c.variant == name, version) for name, version in versions.items())).label(
+                "template_version_id"
+            ),
+            members.c.variant,
+            _dedupe_key(run.id, now.c.player_id).label("dedupe_key"),
+        ).join(members, and_(members.c.player_id == now.c.player_id, members.c.run_id == run.id))
+        queue_templated_rows(
+            session,
+            permitted=permitted,
+            channel=channel,
+            message_class="marketing",
+            versions=list(versions.values()),
+            variants=list(versions),
+            source_kind="campaign",
+            source_id=source_id,
+            policy_version=released.policy_version,
+            at=moment,
+        )
+        if released.held:
+            _queue_held(session, run, versions, channel, released.held, source_id, moment)
+    queued = _OUTBOX.alias("queued")
+    session.execute(
+        update(members)
+        .where(chunk)
+        .values(
+            message_id=select(queued.c.id)
+            .where(queued.c.dedupe_key == _dedupe_key(run.id, members.c.player_id))
+            .scalar_subquery()
+        )
+    )
+
+
+def _queue_held(
+    session: Session,
+    run: CampaignRun,
+    versions: dict[str, int],
+    channel: str,
+    held: list[int],
+    source_id: str,
+    moment: dt.datetime,
+) -> None:
+    """Players the gate releases later (quiet hours in their own zone): a permit each, with its moment."""
+    members = CampaignMember.__table__
+    variant_of = dict(
+        session.execute(
+            select(members.c.player_id, members.c.variant).where(
+                members.c.run_id == run.id, members.c.player_id.in_(held)
+            )
+        ).all()
+    )
+    items = [
+        Templated(
+            permit=permit,
+            template_version_id=versions[variant_of[permit.player_id]],
+            dedupe_key=f"campaign-run:{run.id}:{permit.player_id}",
+            variant=variant_of[permit.player_id],
+        )
+        for permit in issue_permits(
+            session,
+            player_ids=held,
+            channel=channel,
+            message_class="marketing",
+            source_kind="campaign",
+            source_id=source_id,
+            at=moment,
+        )
+    ]
+    queue_templated(session, items, at=moment)
 
 
 def _finish(engine: Engine, *, run_id: int) -> dict[str, int]:
