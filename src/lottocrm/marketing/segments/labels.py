@@ -65,6 +65,10 @@ STEP_LABELS = {
 }
 
 
+# Strata that are not lifecycle segments: players the record did not hold, and imported history's one stratum.
+_OTHER_STRATA = {"unknown": "Not in the analytical record", "all": "All players"}
+
+
 def lifecycle_label(code: str) -> str:
     """The message id of a lifecycle segment's name (the code itself for one the catalogue does not know)."""
-    return _LIFECYCLE_LABELS.get(code, code)
+    return _LIFECYCLE_LABELS.get(code) or _OTHER_STRATA.get(code, code)
