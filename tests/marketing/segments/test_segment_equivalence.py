@@ -28,6 +28,7 @@ from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNex
 from lottocrm.contact_policy.models import contactability
 from lottocrm.db.engine import make_engine, session_factory
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyCard
+from lottocrm.marketing.campaigns.models import Campaign, CampaignMember, CampaignRun
 from lottocrm.marketing.segments.audience import audience_select, frame_at
 from lottocrm.marketing.segments.conditions import NO_VALUE, OPERATORS, conditions, parse
 from lottocrm.marketing.segments.evaluate import holds, value_key
@@ -179,6 +180,54 @@ def _populate(engine: Engine) -> None:
         connection.execute(insert(LoyaltyAccount), accounts)
         connection.execute(insert(LoyaltyCard), cards)
         connection.execute(insert(contactability), contact)
+        _campaign_history(connection, rng, created)
+
+
+def _campaign_history(connection: Any, rng: random.Random, created: dt.datetime) -> None:
+    """Campaigns 1 and 2 (of the games' ids 1–3 the test draws from), two runs each; some players in each arm,
+    some treated whose message the policy stopped (no message id)."""
+    for campaign in (1, 2):
+        connection.execute(
+            insert(Campaign),
+            [
+                {
+                    "id": campaign,
+                    "name": f"c{campaign}",
+                    "kind": "one_off",
+                    "status": "done",
+                    "definition": {},
+                    "created_at": created,
+                    "created_by": "t",
+                }
+            ],
+        )
+        for run in (1, 2):
+            run_id = campaign * 10 + run
+            connection.execute(
+                insert(CampaignRun),
+                [
+                    {
+                        "id": run_id,
+                        "campaign_id": campaign,
+                        "occurrence": str(run),
+                        "status": "queued",
+                        "started_at": created,
+                        "counts": {},
+                    }
+                ],
+            )
+            members = [
+                {
+                    "run_id": run_id,
+                    "player_id": pid,
+                    "arm": rng.choice(("treatment", "control")),
+                    "stratum": "x",
+                    "message_id": rng.choice((None, pid)),
+                    "assigned_at": created,
+                }
+                for pid in rng.sample(range(1, PLAYERS + 1), PLAYERS // 5)
+            ]
+            connection.execute(insert(CampaignMember), members)
 
 
 def _record_row(rng: random.Random, pid: int, as_of: dt.date) -> dict[str, Any]:
@@ -326,3 +375,22 @@ def test_the_population_reaches_both_sides_of_every_field(population: Engine) ->
             node = parse({"field": name, "op": "known", **({"params": params} if params else {})})
             known = len(set(session.scalars(audience_select(node, frame))))
             assert known > 0, name
+
+
+def test_campaign_history_reads_the_arm_and_the_message(population: Engine) -> None:
+    with clock.frozen(MOMENTS[1], "Europe/Moscow"), session_factory(population)() as session:
+        frame = frame_at(session)
+
+        def chosen(field: str) -> set[int]:
+            node = parse({"field": field, "params": {"campaign": 1}, "op": "is_true"})
+            return set(session.scalars(audience_select(node, frame)))
+
+        members = session.execute(
+            select(CampaignMember.player_id, CampaignMember.arm, CampaignMember.message_id)
+            .join(CampaignRun, CampaignRun.id == CampaignMember.run_id)
+            .where(CampaignRun.campaign_id == 1)
+        ).all()
+        assert chosen("campaigns.held_back") == {pid for pid, arm, _m in members if arm == "control"}
+        assert chosen("campaigns.received") == {
+            pid for pid, arm, message in members if arm == "treatment" and message is not None
+        }

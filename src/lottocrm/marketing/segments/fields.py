@@ -53,6 +53,7 @@ class FieldSpec:
 
 
 GAME = Param("game", "the game's id")
+CAMPAIGN = Param("campaign", "the campaign's id", maximum=2**62)
 CHANNEL = Param("channel", "a channel", choices=vocab.CONSENT_CHANNELS)
 
 
@@ -159,7 +160,28 @@ _ALL = (
     # The contact policy's view: may marketing reach the player on a channel now.
     _f("contact.reachable", "bool", "contact", "reachable", "Reachable for marketing", params=(CHANNEL,)),
     _f("contact.consent", "bool", "contact", "consent", "Advertising consent", params=(CHANNEL,)),
+    # Campaign history: chosen by a campaign, in either arm.
+    _f("campaigns.received", "bool", "campaigns", "treatment", "Received the campaign", params=(CAMPAIGN,)),
+    _f(
+        "campaigns.held_back",
+        "bool",
+        "campaigns",
+        "control",
+        "Held back as the campaign's control",
+        params=(CAMPAIGN,),
+    ),
 )
 
 FIELDS: dict[str, FieldSpec] = {spec.name: spec for spec in _ALL}
-GROUPS = ("profile", "record", "clv", "churn", "propensity", "next_game", "cluster", "loyalty", "contact")
+GROUPS = (
+    "profile",
+    "record",
+    "clv",
+    "churn",
+    "propensity",
+    "next_game",
+    "cluster",
+    "loyalty",
+    "contact",
+    "campaigns",
+)

@@ -34,6 +34,7 @@ GROUP_LABELS = {
     "cluster": "Micro-segment",
     "loyalty": "Loyalty",
     "contact": "Contactability",
+    "campaigns": "Campaign history",
 }
 _LIFECYCLE_LABELS = dict(
     zip(

@@ -34,6 +34,7 @@ from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNex
 from lottocrm.contact_policy.models import contactability
 from lottocrm.contact_policy.selection import marketing_reachable
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyCard
+from lottocrm.marketing.campaigns.models import CampaignMember, CampaignRun
 from lottocrm.marketing.segments.conditions import Condition
 from lottocrm.players.models import Player
 
@@ -156,6 +157,20 @@ class Frame:
             active = exists().where(card.c.account_id == account.c.id, card.c.status == "active")
             return case((active, true()), else_=false())
         return account.c[column]
+
+    def _campaigns(self, column: str, params: Any) -> Any:
+        """Whether a run of the campaign chose the player in this arm ("treatment": a message was queued)."""
+        campaign = dict(params)["campaign"]
+        members, runs = CampaignMember.__table__, CampaignRun.__table__
+        conditions = [
+            members.c.player_id == _PLAYER.c.id,
+            members.c.arm == column,
+            runs.c.campaign_id == campaign,
+        ]
+        if column == "treatment":
+            conditions.append(members.c.message_id.is_not(None))
+        chosen = exists().where(*conditions).where(runs.c.id == members.c.run_id)
+        return case((chosen, true()), else_=false())
 
     def _contact(self, column: str, params: Any) -> Any:
         channel = dict(params)["channel"]
