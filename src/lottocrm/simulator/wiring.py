@@ -5,8 +5,8 @@ DOMAIN = Domain(
     commands=(
         Command(
             "simulate",
-            "lottocrm.cli.simulate:simulate_command",
-            "Simulate a lottery operator: players, games and draws, tickets, wins and sessions.",
+            "lottocrm.cli.simulate:simulate_app",
+            "Simulate a lottery operator (players, games, draws, tickets, wins, sessions); advance its time.",
         ),
         Command(
             "demo",
