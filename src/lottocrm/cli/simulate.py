@@ -64,9 +64,8 @@ def report(result: SimulationResult) -> None:
     say(f"  games / draws / points of sale   {totals.games} / {totals.draws:,} / {totals.points_of_sale:,}")
 
 
-simulate_app = typer.Typer(
-    help="Simulate a lottery operator, then advance its time.", no_args_is_help=False, add_completion=False
-)
+# The group's help is simulate_command's docstring; `advance` is its one subcommand.
+simulate_app = typer.Typer(no_args_is_help=False, add_completion=False)
 
 
 @simulate_app.callback(invoke_without_command=True)
@@ -93,8 +92,8 @@ def simulate_command(
 ) -> None:
     """Simulate a lottery operator: players, games and draws, tickets, wins and sessions, plus ground truth.
 
-    The generative model and its parameters are described in docs/simulator.md. `lottocrm simulate advance
-    --days N` then moves its simulated time on.
+    The generative model and its parameters are described in docs/simulator.md.
+    Then `lottocrm simulate advance --days N` moves its simulated time on.
     """
     if ctx.invoked_subcommand is not None:
         return

@@ -6,7 +6,7 @@ DOMAIN = Domain(
         Command(
             "simulate",
             "lottocrm.cli.simulate:simulate_app",
-            "Simulate a lottery operator (players, games, draws, tickets, wins, sessions); advance its time.",
+            "Simulate a lottery operator: players, games and draws, tickets, wins and sessions.",
         ),
         Command(
             "demo",
