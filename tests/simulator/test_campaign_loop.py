@@ -107,6 +107,12 @@ def test_advancing_over_simulated_days_is_refused(tmp_path: Path) -> None:
     assert lake.row_count("tickets") == tickets
     following = advance(truth_dir=truth_dir, engine=engine, lake=lake, days=1, members=members)
     assert following.first == first.last + dt.timedelta(days=1) and following.tickets > 0
+    # An advance killed between the lake's batch and the state: the day is refused, not written twice.
+    (truth_dir / "advance" / "days.json").unlink()
+    tickets = lake.row_count("tickets")
+    with pytest.raises(ServiceError, match="already holds simulated tickets of .* interrupted advance"):
+        advance(truth_dir=truth_dir, engine=engine, lake=lake, days=1, members=members)
+    assert lake.row_count("tickets") == tickets
     engine.dispose()
 
 

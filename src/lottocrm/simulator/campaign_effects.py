@@ -15,7 +15,6 @@ Columns: ``run_id``, ``player_id``, ``lifecycle`` (from the member's stratum), `
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,14 +56,17 @@ def plant_runs(
         return Planting(active, planted_now, unplanted)
     responsiveness = treatment_effects.ensure_written(truth_dir, world.config.seed, world.players.ids)
     for run_id in sorted(set(members["run_id"].to_pylist())):
+        run = members.filter(pc.equal(members["run_id"], run_id))
+        first_sent = to_us(pc.min(run["assigned_at"]).as_py())
+        window_ends = (
+            to_us(pc.max(run["assigned_at"]).as_py()) + int(run["window_days"][0].as_py()) * US_PER_DAY
+        )
+        if window_ends <= span[0] or first_sent >= span[1]:
+            continue  # over before these days, or sent after them (planted by a later advance)
         path = run_path(truth_dir, run_id)
         if path.exists():
             active.append(pq.read_table(path))
             continue
-        run = members.filter(pc.equal(members["run_id"], run_id))
-        first_sent = to_us(pc.min(run["assigned_at"]).as_py())
-        if first_sent >= span[1]:
-            continue  # sent after the days being advanced: planted by a later advance
         if first_sent < span[0]:
             unplanted.append(run_id)
             continue
@@ -167,9 +169,3 @@ def summary(truth_dir: Path, run_ids: list[int]) -> dict[str, object]:
         "do_not_disturb": int(pc.sum(pc.less(table["responsiveness"], 0)).as_py() or 0),
         "by_segment": segments,
     }
-
-
-def window_of(table: pa.Table) -> tuple[dt.datetime, dt.datetime]:
-    low = pc.min(table["assigned_at"]).as_py()
-    high = pc.max(table["window_ends_at"]).as_py()
-    return low, high
