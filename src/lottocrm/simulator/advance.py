@@ -12,9 +12,10 @@ A day's tickets are one lake batch ``sim-s<seed>-n<players>-d<YYYYMMDD>`` (ids `
 refused, never written twice. Each day draws from ``SeedSequence([seed, 2, day number])``; the campaigns'
 draws come after the baseline's, so adding a campaign leaves everyone else's purchases exactly as they were.
 
-Not simulated past the run's end: wins and sessions of the new tickets, new registrations, consent changes,
-monthly spend limits (the new days' occasions are not checked against them), home kiosks (retail buyers pick
-any kiosk or post office of their region).
+Anonymous walk-in tickets carry on at the run's rate per operational week. Not simulated past the
+run's end: wins and sessions of the new tickets, new registrations, consent changes, monthly spend limits
+(the new days' occasions are not checked against them), home kiosks (retail buyers pick any kiosk or post
+office of their region).
 """
 
 from __future__ import annotations
@@ -46,7 +47,15 @@ from lottocrm.simulator.campaign_effects import MEMBER_COLUMNS, Planting, plant_
 from lottocrm.simulator.draws import US_PER_DAY, US_PER_SECOND
 from lottocrm.simulator.facts import expand_tickets
 from lottocrm.simulator.games import CHANNEL_INDEX, availability, prices_kopecks
-from lottocrm.simulator.purchases import MAX_TICKETS_PER_OCCASION, Occasions, _retail_pos, categorical
+from lottocrm.simulator.geography import region_weights
+from lottocrm.simulator.purchases import (
+    MAX_TICKETS_PER_OCCASION,
+    Occasions,
+    _retail_pos,
+    anonymous_occasions,
+    categorical,
+)
+from lottocrm.simulator.timeline import Timeline
 
 DAY_STREAM = 2
 ADVANCE_ID_BASE = 100_000
@@ -165,10 +174,11 @@ def simulate_day(world: World, state: State, day: dt.date, planting: Planting) -
     start_us, end_us = world.day_bounds(day)
     player, times = _baseline_times(world, state, start_us, end_us, rng)
     baseline = _dress(world, player, times, rng)
+    walk_ins = _anonymous(world, start_us, end_us, rng)
     keep = _not_deterred(planting.active, world, player, times)
     nudged_player, nudged_at = _nudges(planting.active, world, start_us, end_us)
     nudges = _dress(world, nudged_player, nudged_at, rng)
-    occasions = _concat(baseline.keep(keep), nudges)
+    occasions = _concat(_concat(baseline.keep(keep), walk_ins), nudges)
     return occasions, DayResult(day, 0, len(occasions), nudged_player.size, int((~keep).sum()))
 
 
@@ -212,6 +222,16 @@ def _baseline_times(
     times = np.concatenate([first_at[starting], moment[kept]])
     order = np.argsort(times, kind="stable")
     return player[order], times[order]
+
+
+def _anonymous(world: World, start_us: int, end_us: int, rng: np.random.Generator) -> Occasions:
+    """Walk-in tickets of people the operator does not know, at the run's own rate per operational week (the
+    run spread them uniformly over operational time), so their level carries on unchanged."""
+    day_weeks = np.diff(world.weeks(np.array([start_us, end_us])))[0]
+    count = int(rng.poisson(world.anonymous_per_week * day_weeks))
+    day = Timeline.build(start_us, end_us, world.calendar, normalised_by=world.scale)
+    params = world.config.population
+    return anonymous_occasions(count, day, world.calendar, world.points, params, region_weights(), rng)
 
 
 def _not_deterred(runs: list[pa.Table], world: World, player: np.ndarray, times: np.ndarray) -> np.ndarray:

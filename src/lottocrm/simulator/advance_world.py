@@ -65,6 +65,8 @@ class World:
     points: PointsOfSale
     timeline: Timeline  # from the run's end to the calendar's end, on the run's time scale
     players: Players
+    scale: float  # the run window's mean raw intensity: what every later timeline is divided by
+    anonymous_per_week: float  # the run's walk-in tickets per operational week
 
     def weeks(self, times_us: np.ndarray) -> np.ndarray:
         """Operational time Λ (weeks since the run's end) of calendar times; past the calendar at rate 1."""
@@ -105,9 +107,12 @@ def build_world(truth_dir: Path, engine: Engine) -> World:
     scale = float(raw_intensity(start_us, end_us, calendar)[0].mean())
     tail_us = end_us + CALENDAR_TAIL_DAYS * 24 * US_PER_HOUR
     timeline = Timeline.build(end_us, tail_us, calendar, normalised_by=scale)
-    return World(
-        config, calendar, build_points_of_sale(config.start_utc), timeline, _players(truth_dir, engine)
-    )
+    points = build_points_of_sale(config.start_utc)
+    totals = json.loads((truth_dir / ground_truth.POPULATION_FILE).read_text(encoding="utf-8"))["totals"]
+    # The run spreads its walk-ins uniformly over operational time, whose length is the window's in weeks.
+    weeks = (end_us - start_us) / US_PER_HOUR / HOURS_PER_WEEK
+    anonymous = totals.get("anonymous_tickets", 0) / weeks
+    return World(config, calendar, points, timeline, _players(truth_dir, engine), scale, anonymous)
 
 
 def _players(truth_dir: Path, engine: Engine) -> Players:
