@@ -48,7 +48,6 @@ def test_advance_moves_time_on_and_refuses_simulated_days(settings: Settings) ->
 
 def test_advance_without_a_simulation_says_so(settings: Settings) -> None:
     runner = CliRunner()
-    assert runner.invoke(app, ["--quiet", "init"]).exit_code == 0
     result = runner.invoke(app, ["simulate", "advance", "--days", "1"])
     assert result.exit_code == 1
     assert "no simulated operator in this data folder" in result.output

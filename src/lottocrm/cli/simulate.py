@@ -119,11 +119,15 @@ def advance_command(
     """Advance simulated time N days past the lake's last simulated day: players buy as the model says, and
     treated players of sent campaigns respond with the effects planted in the ground truth."""
     from lottocrm.db.engine import get_engine
+    from lottocrm.simulator.advance_world import load_config
     from lottocrm.simulator.pipeline import advance_operator
 
     settings = load_settings()
     try:
+        load_config(settings.ground_truth_dir)  # before the database: a folder without a simulation says so
         members = campaign_members(get_engine(settings))
+    except ServiceError as exc:
+        raise fail(exc.message) from None
     except OperationalError as exc:
         raise fail(f"cannot reach the database: {exc.orig}") from None
     with progress() as bar:
