@@ -15,6 +15,7 @@ import pytest
 from campaign_loop import advance_window, run_loop, send_campaign, simulate_operator
 from sqlalchemy import Engine
 
+from lottocrm.cli.simulate import campaign_members
 from lottocrm.db import migrate
 from lottocrm.db.engine import make_engine
 from lottocrm.errors import ServiceError
@@ -25,7 +26,7 @@ from lottocrm.simulator.advance import advance
 PLAYERS = 1500
 
 
-def _fresh(root: Path, url: str) -> Engine:
+def _fresh(url: str) -> Engine:
     engine = make_engine(url)
     migrate.upgrade(engine)
     return engine
@@ -37,7 +38,7 @@ def test_the_report_recovers_the_planted_effect_over_seeds(tmp_path: Path) -> No
     for seed in range(5):
         root = tmp_path / f"seed-{seed}"
         root.mkdir()
-        engine = _fresh(root, f"sqlite:///{root / 'db.sqlite3'}")
+        engine = _fresh(f"sqlite:///{root / 'db.sqlite3'}")
         outcome = run_loop(engine, root, seed=seed, players=PLAYERS)
         engine.dispose()
         measurement = outcome.results.measurement
@@ -58,13 +59,13 @@ def test_control_players_get_no_planted_effect(tmp_path: Path, db_url: str) -> N
     with_campaign, without = tmp_path / "with", tmp_path / "without"
     for root in (with_campaign, without):
         root.mkdir()
-    engine = _fresh(with_campaign, db_url)
+    engine = _fresh(db_url)
     simulate_operator(engine, with_campaign, seed=3, players=800)
     _, run_id = send_campaign(engine)
-    members = _members(engine)
+    members = campaign_members(engine)
     advance_window(engine, with_campaign)
     engine.dispose()
-    plain = _fresh(without, f"sqlite:///{without / 'db.sqlite3'}")
+    plain = _fresh(f"sqlite:///{without / 'db.sqlite3'}")
     simulate_operator(plain, without, seed=3, players=800)
     advance(
         truth_dir=without / "ground-truth",
@@ -95,10 +96,10 @@ def test_control_players_get_no_planted_effect(tmp_path: Path, db_url: str) -> N
 
 
 def test_advancing_over_simulated_days_is_refused(tmp_path: Path) -> None:
-    engine = _fresh(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    engine = _fresh(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     config = simulate_operator(engine, tmp_path, seed=5, players=300)
     lake, truth_dir = Lake(tmp_path / "lake"), tmp_path / "ground-truth"
-    members = _members(engine)
+    members = campaign_members(engine)
     first = advance(truth_dir=truth_dir, engine=engine, lake=lake, days=2, members=members)
     assert first.first == config.end and first.tickets > 0
     tickets = lake.row_count("tickets")
@@ -114,9 +115,3 @@ def test_advancing_over_simulated_days_is_refused(tmp_path: Path) -> None:
         advance(truth_dir=truth_dir, engine=engine, lake=lake, days=1, members=members)
     assert lake.row_count("tickets") == tickets
     engine.dispose()
-
-
-def _members(engine: Engine):  # type: ignore[no-untyped-def]
-    from lottocrm.cli.simulate import campaign_members
-
-    return campaign_members(engine)
