@@ -111,6 +111,7 @@ ACTION_LABELS = {
     # Data and operations.
     "ingest.import": "File imported",
     "simulator.run": "Simulated data generated",
+    "simulator.advance": "Simulated time advanced",
     "lake.compact": "Lake files compacted",
     "lake.vacuum": "Old lake files removed",
     "analytics.record.write": "Analytical record written",

@@ -1,4 +1,5 @@
-"""Simulating an operator into the data folder: refuse to mix two operators, clear on request, run, record.
+"""Simulating an operator into the data folder: refuse to mix two operators, clear on request, run, record;
+and advancing its simulated time.
 
 Owns its transactions (it takes an Engine): the simulation writes in chunks, and the audit row that says who
 ran it, with what parameters and what it replaced, is written once the data is in.
@@ -6,7 +7,10 @@ ran it, with what parameters and what it replaced, is written once the data is i
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+
+import pyarrow as pa
 
 from lottocrm.audit import schema
 from lottocrm.audit.service import Actor, record
@@ -18,6 +22,7 @@ from lottocrm.lake.store import Lake
 from lottocrm.players.models import Player
 from lottocrm.settings import Settings
 from lottocrm.simulator import database, ground_truth
+from lottocrm.simulator.advance import AdvanceResult, DayResult, advance
 from lottocrm.simulator.params import SimulationConfig
 from lottocrm.simulator.run import SimulationResult, simulate
 
@@ -75,6 +80,42 @@ def simulate_operator(
                 "years": config.years,
                 "replaced": None if existing.empty else existing.describe(),
                 "tickets": result.totals.tickets,
+            },
+        )
+    return result
+
+
+def advance_operator(
+    settings: Settings,
+    *,
+    actor: Actor,
+    days: int,
+    members: pa.Table,
+    first_day: dt.date | None,
+    on_day: Callable[[DayResult], None],
+) -> AdvanceResult:
+    """Advance simulated time in the data folder and record who did it, over which days, with what."""
+    engine = get_engine(settings)
+    result = advance(
+        truth_dir=settings.ground_truth_dir,
+        engine=engine,
+        lake=Lake(settings.lake_path),
+        days=days,
+        members=members,
+        first_day=first_day,
+        on_day=on_day,
+    )
+    with transaction(engine) as session:
+        record(
+            session,
+            actor=actor,
+            action="simulator.advance",
+            detail={
+                "first": result.first.isoformat(),
+                "last": result.last.isoformat(),
+                "tickets": result.tickets,
+                "planted_runs": result.planted_runs,
+                "unplanted_runs": result.unplanted_runs,
             },
         )
     return result

@@ -66,6 +66,15 @@ def calendar_parts(times_us: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return month, weekday, hour
 
 
+def raw_intensity(start_us: int, end_us: int, calendar: DrawCalendar) -> tuple[np.ndarray, np.ndarray]:
+    """s(t) per hour of the window before normalising, and each game's jackpot lift per hour."""
+    hours = (end_us - start_us) // US_PER_HOUR
+    middles = start_us + np.arange(hours, dtype=np.int64) * US_PER_HOUR + US_PER_HOUR // 2
+    month, weekday, hour = calendar_parts(middles)
+    lifts = calendar.lift_at(middles)
+    return MONTH_FACTOR[month] * WEEKDAY_FACTOR[weekday] * HOUR_FACTOR[hour] * (lifts @ popularity()), lifts
+
+
 @dataclass(frozen=True)
 class Timeline:
     start_us: int
@@ -75,14 +84,13 @@ class Timeline:
     lifts: np.ndarray  # hours × games, jackpot lift of each game during that hour
 
     @classmethod
-    def build(cls, start_us: int, end_us: int, calendar: DrawCalendar) -> Timeline:
-        hours = (end_us - start_us) // US_PER_HOUR
-        starts = start_us + np.arange(hours, dtype=np.int64) * US_PER_HOUR
-        middles = starts + US_PER_HOUR // 2
-        month, weekday, hour = calendar_parts(middles)
-        lifts = calendar.lift_at(middles)
-        intensity = MONTH_FACTOR[month] * WEEKDAY_FACTOR[weekday] * HOUR_FACTOR[hour] * (lifts @ popularity())
-        intensity = intensity / intensity.mean()
+    def build(
+        cls, start_us: int, end_us: int, calendar: DrawCalendar, normalised_by: float | None = None
+    ) -> Timeline:
+        """``normalised_by``: the raw mean intensity to divide by (default: this window's own), so a window
+        that continues another one (``simulate advance``) keeps the first window's time scale."""
+        intensity, lifts = raw_intensity(start_us, end_us, calendar)
+        intensity = intensity / (normalised_by if normalised_by is not None else intensity.mean())
         cumulative = np.concatenate([[0.0], np.cumsum(intensity / HOURS_PER_WEEK)])
         return cls(start_us, end_us, intensity, cumulative, lifts)
 

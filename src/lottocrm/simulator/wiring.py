@@ -5,7 +5,7 @@ DOMAIN = Domain(
     commands=(
         Command(
             "simulate",
-            "lottocrm.cli.simulate:simulate_command",
+            "lottocrm.cli.simulate:simulate_app",
             "Simulate a lottery operator: players, games and draws, tickets, wins and sessions.",
         ),
         Command(
