@@ -30,8 +30,10 @@ def main() -> None:
         ("FEBRL3 dedupe", ("febrl_dataset3.csv.gz",)),
         ("FEBRL4 4a + 4b", ("febrl_dataset4a.csv.gz", "febrl_dataset4b.csv.gz")),
     )
-    print(f"{'case':<18} {'fields':<14} {'records':>7} {'true pairs':>10}  cluster P / R / F1        "
-          f"pairs ≥ certain P / R / F1   seconds")
+    print(
+        f"{'case':<18} {'fields':<14} {'records':>7} {'true pairs':>10}  cluster P / R / F1        "
+        f"pairs ≥ certain P / R / F1   seconds"
+    )
     for name, files in cases:
         frame = load([args.data / f for f in files])
         for with_ssn in (True, False):
@@ -41,8 +43,8 @@ def main() -> None:
             c, p = result.clusters, result.pairs
             print(
                 f"{name:<18} {'all' if with_ssn else 'without SSN':<14} {result.records:>7,} {c.truth:>10,}  "
-                f"{c.precision:.4f} / {c.recall:.4f} / {c.f1:.4f}   {p.precision:.4f} / {p.recall:.4f} / {p.f1:.4f}"
-                f"   {seconds:6.1f}"
+                f"{c.precision:.4f} / {c.recall:.4f} / {c.f1:.4f}   "
+                f"{p.precision:.4f} / {p.recall:.4f} / {p.f1:.4f}   {seconds:6.1f}"
             )
 
 

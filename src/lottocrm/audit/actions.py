@@ -91,6 +91,7 @@ ACTION_LABELS = {
     "analytics.churn.score": "Churn risk scored",
     "analytics.propensity.build": "Game propensities and offers built",
     "analytics.clusters.fit": "Micro-segments fitted",
+    "identity.resolve": "Identity resolution run",
     "jobs.retry": "Failed jobs retried",
     "jobs.schedule.save": "Job schedule saved",
     "jobs.schedule.delete": "Job schedule deleted",

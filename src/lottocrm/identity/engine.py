@@ -79,12 +79,12 @@ def _unique(pairs: pa.Table) -> pa.Table:
     """One row per pair: two blocking rules can both produce it (Splink already removes most repeats)."""
     if pairs.num_rows == 0:
         return pairs
-    grouped = pairs.group_by(["player_a", "player_b"], use_threads=False).aggregate(
-        [("probability", "max")]
-    )
+    grouped = pairs.group_by(["player_a", "player_b"], use_threads=False).aggregate([("probability", "max")])
     if grouped.num_rows == pairs.num_rows:
         return pairs
-    order = pc.sort_indices(pairs, [("player_a", "ascending"), ("player_b", "ascending"), ("probability", "descending")])
+    order = pc.sort_indices(
+        pairs, [("player_a", "ascending"), ("player_b", "ascending"), ("probability", "descending")]
+    )
     pairs = pairs.take(order)
     a, b = pairs["player_a"].to_numpy(), pairs["player_b"].to_numpy()
     first = np.ones(a.size, bool)

@@ -15,3 +15,7 @@ class NoModelError(Conflict):
 
 class ReviewItemNotFound(NotFound):
     code = "identity_review_not_found"
+
+
+class TooFewPlayers(ServiceError):
+    code = "identity_too_few_players"

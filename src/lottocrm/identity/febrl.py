@@ -63,9 +63,7 @@ def records(frame: pa.Table, *, with_ssn: bool) -> tuple[pa.Table, ModelSpec]:
     blocking = [("postcode", "first_group"), ("suburb", "last_name"), ("address_1", "street_number")]
     if with_ssn:
         blocking.insert(0, ("soc_sec_id",))
-    spec = ModelSpec(
-        columns=("birth_date", "region"), extras=tuple(extras), extra_blocking=tuple(blocking)
-    )
+    spec = ModelSpec(columns=("birth_date", "region"), extras=tuple(extras), extra_blocking=tuple(blocking))
     return built, spec
 
 
@@ -73,10 +71,11 @@ def evaluate(
     frame: pa.Table,
     *,
     with_ssn: bool,
-    thresholds: Thresholds = Thresholds(),
-    guards: Guards = Guards(),
+    thresholds: Thresholds | None = None,
+    guards: Guards | None = None,
     threads: int = 2,
 ) -> FebrlAccuracy:
+    thresholds, guards = thresholds or Thresholds(), guards or Guards()
     built, spec = records(frame, with_ssn=with_ssn)
     linked = link(built, spec=spec, thresholds=thresholds, guards=guards, threads=threads)
     truth = pairs_within(frame["id"].to_numpy(), frame["entity"].to_numpy())

@@ -72,7 +72,9 @@ def _first_name() -> dict[str, Any]:
             _null("first_name"),
             _level('"first_name_l" = "first_name_r"', "same", tf="first_name"),
             _level('"first_group_l" = "first_group_r"', "same name, another form"),
-            _level('"first_name_l" = "last_name_r" OR "last_name_l" = "first_name_r"', "swapped with surname"),
+            _level(
+                '"first_name_l" = "last_name_r" OR "last_name_l" = "first_name_r"', "swapped with surname"
+            ),
             _level('jaro_winkler_similarity("first_name_l", "first_name_r") >= 0.92', "one typo"),
             _level('jaro_winkler_similarity("first_name_l", "first_name_r") >= 0.8', "similar"),
             ELSE,
@@ -173,15 +175,29 @@ def comparisons(spec: ModelSpec) -> list[dict[str, Any]]:
     return found
 
 
-def _rule(columns: tuple[str, ...]) -> dict[str, Any]:
-    condition = " AND ".join(f'l."{c}" = r."{c}"' for c in columns)
+def _equal(columns: tuple[str, ...]) -> str:
+    return " AND ".join(f'l."{c}" = r."{c}"' for c in columns)
+
+
+def _rule(rule: tuple[str, ...] | str) -> dict[str, Any]:
+    condition = rule if isinstance(rule, str) else _equal(rule)
     return {"blocking_rule": condition, "sql_dialect": "duckdb"}
 
 
-def blocking_rules(spec: ModelSpec) -> list[tuple[str, ...]]:
-    rules: list[tuple[str, ...]] = []
+# First name and surname typed in each other's box, one of them also mistyped.
+SWAPPED_SAME_BIRTH = 'l."first_name" = r."last_name" AND l."birth_date" = r."birth_date"'
+# A mistyped first name and a wrong birth date: the surname, the patronymic and the birth year still agree.
+FAMILY_AND_YEAR = (
+    'l."last_name" = r."last_name" AND l."middle_name" = r."middle_name" '
+    'AND substr(l."birth_date", 1, 4) = substr(r."birth_date", 1, 4)'
+)
+
+
+def blocking_rules(spec: ModelSpec) -> list[tuple[str, ...] | str]:
+    rules: list[tuple[str, ...] | str] = []
     if spec.has("birth_date"):
-        rules += [("last_name", "birth_date"), ("first_group", "birth_date")]
+        rules += [("last_name", "birth_date"), ("first_group", "birth_date"), ("middle_name", "birth_date")]
+        rules += [SWAPPED_SAME_BIRTH, FAMILY_AND_YEAR]
     rules.append(("name_pair", "region") if spec.has("region") else ("name_pair",))
     if spec.has("email"):
         rules.append(("email_local",))

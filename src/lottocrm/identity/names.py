@@ -1,4 +1,5 @@
-"""Names in the one form the matcher compares: Latin letters, spelling variants folded, everyday forms grouped.
+"""Names in the one form the matcher compares: Latin letters, spelling variants folded, everyday forms
+grouped.
 
 A Russian name reaches the operator as «Алёна», «Алена», «Alena» or «Alyona», and as «Саша» for
 «Александр». Comparing raw strings would call these different people, so every name is turned into a

@@ -108,7 +108,11 @@ def first_identity(identities: pa.Table, kind: str, player_ids: pa.Array) -> pa.
     rows = rows.take(order)
     ids = rows["player_id"]
     first = pc.not_equal(ids.slice(1), ids.slice(0, rows.num_rows - 1)) if rows.num_rows > 1 else None
-    keep = pa.concat_arrays([pa.array([True]), first.combine_chunks()]) if first is not None else pa.array([True])
+    keep = (
+        pa.concat_arrays([pa.array([True]), first.combine_chunks()])
+        if first is not None
+        else pa.array([True])
+    )
     rows = rows.filter(keep)
     position = pc.index_in(player_ids, rows["player_id"])
     return rows["value"].take(position)

@@ -36,7 +36,7 @@ Progress = Callable[[str], None]
 
 
 def _quiet() -> None:
-    # Splink logs every SQL step, and warns of levels a small sample never shows; the CLI has its own progress.
+    # Splink logs every SQL step and warns of levels a small sample never shows; the CLI shows progress.
     for name in ("splink", "splink.internals"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
@@ -96,12 +96,20 @@ class Scorer:
     def use(self, model: dict[str, Any]) -> None:
         self.model = model
 
-    def _labels(self) -> dict[str, list[str]]:
+    def _levels(self) -> dict[str, list[tuple[float, str]]]:
+        """Per comparison, each level's weight in bits (log2 m/u) and its label: Splink 5 reports a pair's
+        weight per field, and the level is the one whose weight it is."""
         assert self.model is not None
-        return {
-            comparison["output_column_name"]: [level["label_for_charts"] for level in comparison["comparison_levels"]]
-            for comparison in self.model["comparisons"]
-        }
+        found: dict[str, list[tuple[float, str]]] = {}
+        for comparison in self.model["comparisons"]:
+            levels = []
+            for level in comparison["comparison_levels"]:
+                m, u = level.get("m_probability"), level.get("u_probability")
+                if level.get("is_null_level") or not m or not u:
+                    continue
+                levels.append((math.log2(m / u), level["label_for_charts"]))
+            found[comparison["output_column_name"]] = levels
+        return found
 
     def predict(self, threshold: float) -> pa.Table:
         """Every blocked pair with a match probability of at least ``threshold``."""
@@ -131,17 +139,20 @@ class Scorer:
         between = linker.inference.predict_between(
             new, old, threshold_match_probability=threshold, warning_mode="never"
         )
-        within = linker.inference.predict_within(new, threshold_match_probability=threshold, warning_mode="never")
+        within = linker.inference.predict_within(
+            new, threshold_match_probability=threshold, warning_mode="never"
+        )
         return pa.concat_tables([self._pairs(between.physical_name), self._pairs(within.physical_name)])
 
     def _pairs(self, table: str) -> pa.Table:
-        labels = self._labels()
+        levels = self._levels()
         columns = self.connection.sql(f"SELECT * FROM {table} LIMIT 0").columns
-        present = [name for name in labels if f"gamma_{name}" in columns]
+        present = [name for name in levels if f"mw_{name}" in columns]
+        adjusted = [f'"mw_tf_adj_{name}"' if f"mw_tf_adj_{name}" in columns else "0" for name in present]
         select = ", ".join(
             ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
-            + [f'"gamma_{name}"' for name in present]
-            + [f'"bf_{name}"' if f"bf_{name}" in columns else "NULL" for name in present]
+            + [f'"mw_{name}"' for name in present]
+            + adjusted
         )
         rows = self.connection.execute(f"SELECT {select} FROM {table}").fetchall()
         count = len(present)
@@ -154,10 +165,15 @@ class Scorer:
             weight.append(float(row[3]))
             fields = {}
             for index, name in enumerate(present):
-                gamma, factor = row[4 + index], row[4 + count + index]
-                # Splink numbers levels from the else level (0) up; -1 is a missing value.
-                level = labels[name][len(labels[name]) - 1 - gamma] if gamma >= 0 else "missing"
-                bits = round(math.log2(factor), 2) if factor else 0.0
-                fields[name] = [level, bits]
+                bits, extra = float(row[4 + index] or 0.0), float(row[4 + count + index] or 0.0)
+                fields[name] = [_level_of(levels[name], bits), round(bits + extra, 2)]
             evidence.append(json.dumps(fields, ensure_ascii=False))
         return pa.table([a, b, probability, weight, evidence], schema=PAIR_SCHEMA)
+
+
+def _level_of(levels: list[tuple[float, str]], bits: float) -> str:
+    """The level whose weight ``bits`` is; a weight of 0 that no level has is a missing value."""
+    for weight, label in levels:
+        if abs(weight - bits) < 1e-6:
+            return label
+    return "missing"

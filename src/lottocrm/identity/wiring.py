@@ -1,0 +1,15 @@
+from lottocrm.manifest import Command, Domain, Job
+
+DOMAIN = Domain(
+    name="identity",
+    models=("lottocrm.identity.models",),
+    commands=(
+        Command(
+            "identity",
+            "lottocrm.cli.identity:identity_app",
+            "Identity resolution: find the registrations that are one person, queue the doubtful pairs.",
+        ),
+    ),
+    jobs=(Job("identity.resolve", "lottocrm.identity.jobs:resolve_job"),),
+    events=("lottocrm.identity.events",),
+)
