@@ -155,7 +155,6 @@ def _email() -> dict[str, Any]:
             _null("email"),
             _level('"email_l" = "email_r"', "same"),
             _level('"email_local_l" = "email_local_r"', "same name, another domain"),
-            _level('jaro_winkler_similarity("email_local_l", "email_local_r") >= 0.88', "similar"),
             ELSE,
         ],
     }

@@ -35,9 +35,9 @@ def canonical_emails(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def email_locals(canonical: pa.Array) -> pa.Array:
-    """The part before the @, with the digits people add to make a taken name unique removed."""
-    local = pc.replace_substring_regex(canonical, r"@.*$", "")
-    return pc.replace_substring_regex(local, r"[0-9_.\-]+$", "")
+    """The part before the @: the same handle at another provider is strong evidence. Not compared for
+    mere similarity — a handle is usually made of the names, already compared on their own."""
+    return pc.replace_substring_regex(canonical, r"@.*$", "")
 
 
 def phone_digits(values: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -51,6 +51,12 @@ def _lock(session: Session) -> None:
         session.execute(text("LOCK TABLE identity_persons IN EXCLUSIVE MODE"))
 
 
+def _insert(session: Session, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    # A rerun that changed nothing has nothing to write (and SQLite's executemany of no rows is an error).
+    if rows:
+        insert_rows(session, table, columns, rows)
+
+
 def _chunks(rows: list[Any]) -> list[list[Any]]:
     return [rows[start : start + CHUNK] for start in range(0, len(rows), CHUNK)]
 
@@ -162,7 +168,7 @@ def _persons(
     for players in _chunks(gone):
         session.execute(delete(PersonMember).where(PersonMember.player_id.in_(players)))
     moved = [(player, person, run_id) for player, person in current.items() if previous.get(player) != person]
-    insert_rows(session, "identity_person_members", ("player_id", "person_id", "run_id"), moved)
+    _insert(session, "identity_person_members", ("player_id", "person_id", "run_id"), moved)
     changed_persons = {previous[p] for p in gone} | {person for _, person, _ in moved}
     created_ids = {row["id"] for row in new_rows}
     resized = changed_persons - created_ids - dissolved
@@ -205,7 +211,7 @@ def _pairs(
         band = thresholds.band(probability) or "probable"
         certain += band == "certain"
         rows.setdefault((a, b), (run_id, a, b, band, probability, weight, evidence))
-    insert_rows(
+    _insert(
         session,
         "identity_candidate_pairs",
         ("run_id", "player_a", "player_b", "band", "probability", "match_weight", "evidence"),
