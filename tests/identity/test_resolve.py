@@ -109,7 +109,9 @@ def test_an_incremental_run_joins_a_new_registration_to_its_person(operator) -> 
         )
         session.add(twin)
         session.add(
-            PlayerIdentity(player_id=twin.id, kind="phone", value="+79990000001", verified=True, created_at=later)
+            PlayerIdentity(
+                player_id=twin.id, kind="phone", value="+79990000001", verified=True, created_at=later
+            )
         )
     summary = resolve(engine, actor=ACTOR, options=ResolveOptions(incremental=True))
     assert summary.mode == "incremental"

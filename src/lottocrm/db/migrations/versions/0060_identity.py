@@ -45,7 +45,7 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_run_id", sa.BigInteger(), sa.ForeignKey("identity_runs.id"), nullable=False),
+        sa.Column("created_run_id", BigId, sa.ForeignKey("identity_runs.id"), nullable=False),
     )
     op.create_table(
         "identity_person_members",
@@ -57,13 +57,13 @@ def upgrade() -> None:
             autoincrement=False,
         ),
         sa.Column("person_id", sa.BigInteger(), sa.ForeignKey("identity_persons.id"), nullable=False),
-        sa.Column("run_id", sa.BigInteger(), sa.ForeignKey("identity_runs.id"), nullable=False),
+        sa.Column("run_id", BigId, sa.ForeignKey("identity_runs.id"), nullable=False),
     )
     op.create_index("ix_identity_person_members_person_id", "identity_person_members", ["person_id"])
     op.create_table(
         "identity_candidate_pairs",
         sa.Column("id", BigId, primary_key=True),
-        sa.Column("run_id", sa.BigInteger(), sa.ForeignKey("identity_runs.id"), nullable=False),
+        sa.Column("run_id", BigId, sa.ForeignKey("identity_runs.id"), nullable=False),
         sa.Column(
             "player_a", sa.BigInteger(), sa.ForeignKey("players.id", ondelete="CASCADE"), nullable=False
         ),
@@ -81,7 +81,7 @@ def upgrade() -> None:
     op.create_table(
         "identity_review_items",
         sa.Column("id", BigId, primary_key=True),
-        sa.Column("run_id", sa.BigInteger(), sa.ForeignKey("identity_runs.id"), nullable=False),
+        sa.Column("run_id", BigId, sa.ForeignKey("identity_runs.id"), nullable=False),
         sa.Column(
             "player_a", sa.BigInteger(), sa.ForeignKey("players.id", ondelete="CASCADE"), nullable=False
         ),
