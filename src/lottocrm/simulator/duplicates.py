@@ -6,7 +6,7 @@ one number on two players, whatever its format, so a re-typed number cannot reac
 mailbox, named after the names it typed) — and takes its person's gender, names, birth date and region,
 spoiled by: ё written е, the name in Latin letters, first name and surname swapped, an everyday form of
 the first name, a typo, the patronymic left out, a birth-date digit wrong or day and month swapped, another
-region. Some duplicates give the very mailbox of their person written another way (Gmail dots, a ``+tag``,
+region. Some duplicates give the very mailbox of their person written another way (Gmail without its dots,
 ya.ru for yandex.ru), which the store takes as a different address.
 
 The noise has its own random stream per chunk, so the rest of a run is the same with or without it; and
@@ -144,7 +144,7 @@ def _latin(values: list[str]) -> pa.Array:
     return pa.array([transliterate(value) for value in values], pa.string())
 
 
-def rewrite_mailboxes(emails: pa.Array, planted: Planted, rng: np.random.Generator) -> pa.Array:
+def rewrite_mailboxes(emails: pa.Array, planted: Planted) -> pa.Array:
     """The duplicates that give their person's mailbox: its address, written another way."""
     if not planted.same_mailbox:
         return emails
@@ -155,8 +155,7 @@ def rewrite_mailboxes(emails: pa.Array, planted: Planted, rng: np.random.Generat
             values[duplicate] = f"{local.replace('.', '')}@{domain}"
         elif domain == "yandex.ru":
             values[duplicate] = f"{local}@ya.ru"
-        else:
-            values[duplicate] = f"{local}+lotto{int(rng.integers(1, 99))}@{domain}"
+        # Mail.ru's family has neither aliases nor +tags: the duplicate keeps a mailbox of its own.
     return pa.array(values, pa.string())
 
 

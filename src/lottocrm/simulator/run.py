@@ -173,7 +173,7 @@ class Simulation:
             config.seed,
             self.end_us,
             rng,
-            lambda emails: duplicates.rewrite_mailboxes(emails, planted, noise_rng),
+            lambda emails: duplicates.rewrite_mailboxes(emails, planted),
         )
         return ChunkOutput(
             number=number,
