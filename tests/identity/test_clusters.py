@@ -54,3 +54,12 @@ def test_bad_guards_are_refused() -> None:
         Guards(max_size=1)
     with pytest.raises(ValueError, match="share between 0 and 1"):
         Guards(min_density=1.5)
+
+
+def test_two_broken_components_never_share_a_person() -> None:
+    # Two separate chains, each too sparse: whatever is kept of one never merges with the other.
+    a = [1, 2, 3, 4, 5, 101, 102, 103, 104, 105]
+    b = [2, 3, 4, 5, 6, 102, 103, 104, 105, 106]
+    strength = [0.9999, 0.996, 0.9999, 0.996, 0.9999] * 2
+    for group in _clusters(a, b, strength, Guards(max_size=6, min_density=0.6)):
+        assert max(group) < 100 or min(group) > 100

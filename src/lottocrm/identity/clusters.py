@@ -76,9 +76,11 @@ def cluster(a: np.ndarray, b: np.ndarray, strength: np.ndarray, guards: Guards) 
         parts, kept = _rebuild(left[links], right[links], strength[links], guards)
         refused[links[~kept]] = True
         members = np.unique(np.concatenate([left[links], right[links]]))
+        # Parts renumbered 0..k-1 inside this component, then shifted past every label given so far.
+        renumber = {part: number for number, part in enumerate(sorted(set(parts.values())))}
         for node in members:
-            label[node] = next_label + parts[node]
-        next_label += len(members) + 1
+            label[node] = next_label + renumber[parts[int(node)]]
+        next_label += len(renumber)
     # Drop singletons a rebuild left behind.
     counts = np.bincount(label)
     keep = counts[label] >= 2
