@@ -94,7 +94,8 @@ def main() -> None:
     )
     print(
         f"clusters vs planted truth: P {accuracy.precision:.4f} R {accuracy.recall:.4f} F1 {accuracy.f1:.4f} "
-        f"({accuracy.truth:,} true pairs); peak RSS {peak_gb:.2f} GB; total {time.perf_counter() - started:.1f} s"
+        f"({accuracy.truth:,} true pairs); peak RSS {peak_gb:.2f} GB; "
+        f"total {time.perf_counter() - started:.1f} s"
     )
 
 
