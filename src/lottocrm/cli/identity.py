@@ -11,6 +11,7 @@ import typer
 
 from lottocrm.audit.service import Actor
 from lottocrm.cli.context import DB_NOT_READY, fail, load_settings, progress, say
+from lottocrm.identity.thresholds import DEFAULT_CERTAIN, DEFAULT_PROBABLE
 
 identity_app = typer.Typer(
     help="Identity resolution: find the registrations that are one person, queue the doubtful pairs.",
@@ -28,11 +29,11 @@ def resolve_command(
     ] = False,
     certain: Annotated[
         float, typer.Option("--certain", help="Link pairs at or above this probability without review.")
-    ] = 0.995,
+    ] = DEFAULT_CERTAIN,
     probable: Annotated[
         float,
         typer.Option("--probable", help="Queue pairs from this probability up to --certain for review."),
-    ] = 0.9,
+    ] = DEFAULT_PROBABLE,
     max_size: Annotated[
         int, typer.Option("--max-size", min=2, help="Most registrations one person may hold.")
     ] = 6,

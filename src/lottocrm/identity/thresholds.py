@@ -9,10 +9,16 @@ from dataclasses import dataclass
 from lottocrm.identity.errors import IdentitySettingsError
 
 
+# Chosen on the simulator's planted duplicates and FEBRL (bench/identity_scale.py, bench/identity_febrl.py):
+# no false link down to 0.8 there, recall rising from 0.955 at 0.995 to 0.977 at 0.98; a bigger store has
+# more look-alikes, so "certain" keeps a margin and the band below it goes to people.
+DEFAULT_CERTAIN, DEFAULT_PROBABLE = 0.98, 0.8
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    certain: float = 0.995
-    probable: float = 0.9
+    certain: float = DEFAULT_CERTAIN
+    probable: float = DEFAULT_PROBABLE
 
     def __post_init__(self) -> None:
         for name, value in (("certain", self.certain), ("probable", self.probable)):
