@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from lottocrm.identity.errors import IdentitySettingsError
 
-
 # Chosen on the simulator's planted duplicates and FEBRL (bench/identity_scale.py, bench/identity_febrl.py):
 # no false link down to 0.8 there, recall rising from 0.955 at 0.995 to 0.977 at 0.98; a bigger store has
 # more look-alikes, so "certain" keeps a margin and the band below it goes to people.
