@@ -92,6 +92,8 @@ ACTION_LABELS = {
     "analytics.propensity.build": "Game propensities and offers built",
     "analytics.clusters.fit": "Micro-segments fitted",
     "identity.resolve": "Identity resolution run",
+    "identity.review.view": "Duplicate pairs viewed",
+    "identity.review.decide": "Duplicate pair decided",
     "jobs.retry": "Failed jobs retried",
     "jobs.schedule.save": "Job schedule saved",
     "jobs.schedule.delete": "Job schedule deleted",
@@ -109,6 +111,7 @@ READS = frozenset(
         "player.wins",
         "audit.search",
         "audit.export",
+        "identity.review.view",
     }
 )
 
@@ -145,6 +148,22 @@ DETAIL_LABELS = {
     "max_ops_per_minute": "Operations per minute",
     "prefix": "Key prefix",
     "scopes": "Scopes",
+    # Identity resolution's runs and review decisions.
+    "run": "Resolution run",
+    "mode": "Mode",
+    "exact_links": "Exact-key links",
+    "pairs": "Pairs stored",
+    "certain_pairs": "Certain pairs",
+    "persons": "Persons",
+    "persons_created": "Persons created",
+    "persons_changed": "Persons changed",
+    "persons_dissolved": "Persons dissolved",
+    "review_added": "Pairs queued for review",
+    "review_pending": "Pairs awaiting review",
+    "item": "Pair under review",
+    "other_player": "Other player",
+    "decision": "Decision",
+    "status": "Queue",
 }
 
 # A detail value written as a code ("phone", "advertising", "operator") is looked up in the catalog; free

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lottocrm.db.base import Base, BigId, UtcDateTime
 from lottocrm.db.types import choice
 
-ROLES = ("operator", "supervisor", "marketer", "analyst", "admin")
+ROLES = ("operator", "supervisor", "marketer", "analyst", "admin", "data_steward")
 
 
 class User(Base):

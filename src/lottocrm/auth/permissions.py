@@ -25,6 +25,8 @@ class Permission(StrEnum):
     CALL_LIST = "call_list:work"
     TEMPLATE_VIEW = "message_templates:view"
     TEMPLATE_EDIT = "message_templates:edit"
+    # Decide whether two registrations are one person (identity resolution's review queue).
+    IDENTITY_REVIEW = "identity:review"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -48,6 +50,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
         {Permission.REPORTS_VIEW, Permission.POLICY_VIEW, Permission.TEMPLATE_VIEW, Permission.TEMPLATE_EDIT}
     ),
     "analyst": frozenset({Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.REPORTS_VIEW}),
+    # Works the identity review queue: compares two registrations unmasked, finds players to check them.
+    "data_steward": frozenset({Permission.IDENTITY_REVIEW, Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW}),
     "admin": frozenset(
         {
             Permission.USERS_MANAGE,

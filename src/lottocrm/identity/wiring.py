@@ -3,6 +3,7 @@ from lottocrm.manifest import Command, Domain, Job
 DOMAIN = Domain(
     name="identity",
     models=("lottocrm.identity.models",),
+    ui=("lottocrm.identity.ui:router",),
     commands=(
         Command(
             "identity",

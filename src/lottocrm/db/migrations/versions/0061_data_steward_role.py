@@ -1,0 +1,34 @@
+"""auth: the data steward role (works identity resolution's review queue)
+
+Revision ID: 0061
+Revises: 0060
+Create Date: 2026-12-07 13:00:00.000000
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0061"
+down_revision = "0060"
+branch_labels = None
+# The users table (and its role check) come with the web schema.
+depends_on = "0003"
+
+BEFORE = ("operator", "supervisor", "marketer", "analyst", "admin")
+AFTER = (*BEFORE, "data_steward")
+
+
+def _roles(roles: tuple[str, ...]) -> None:
+    with op.batch_alter_table("users", schema=None, recreate="always") as batch_op:
+        batch_op.drop_constraint(op.f("ck_users_user_role"), type_="check")
+        batch_op.alter_column("role", type_=sa.String(max(map(len, roles))), existing_nullable=False)
+        batch_op.create_check_constraint("user_role", sa.column("role").in_(roles))
+
+
+def upgrade() -> None:
+    _roles(AFTER)
+
+
+def downgrade() -> None:
+    op.execute(sa.text("DELETE FROM users WHERE role = 'data_steward'"))
+    _roles(BEFORE)
