@@ -19,7 +19,8 @@ AFTER = (*BEFORE, "data_steward")
 
 
 def _roles(roles: tuple[str, ...]) -> None:
-    with op.batch_alter_table("users", schema=None, recreate="always") as batch_op:
+    # "auto": SQLite rebuilds the table, PostgreSQL alters it in place (sessions and keys point at it).
+    with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_users_user_role"), type_="check")
         batch_op.alter_column("role", type_=sa.String(max(map(len, roles))), existing_nullable=False)
         batch_op.create_check_constraint("user_role", sa.column("role").in_(roles))
