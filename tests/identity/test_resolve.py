@@ -153,6 +153,7 @@ def test_review_decisions_are_labels_later_runs_honour(operator) -> None:  # typ
     assert after.get(a) is None or after.get(a) != after.get(b)
     with transaction(engine) as session:
         session.execute(update(ReviewItem).where(ReviewItem.player_a == a).values(status="accepted"))
-    resolve(engine, actor=ACTOR, options=ResolveOptions())
+    summary = resolve(engine, actor=ACTOR, options=ResolveOptions())
     after = _members(engine)
     assert after[a] == after[b]
+    assert summary.labels == 1

@@ -164,6 +164,8 @@ DETAIL_LABELS = {
     "other_player": "Other player",
     "decision": "Decision",
     "status": "Queue",
+    "labels": "Steward decisions",
+    "labels_agreeing": "Decisions the model agrees with",
 }
 
 # A detail value written as a code ("phone", "advertising", "operator") is looked up in the catalog; free

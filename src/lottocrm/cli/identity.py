@@ -85,3 +85,5 @@ def resolve_command(
         f"{s.persons_dissolved:,} dissolved); review queue: {s.review_added:,} added, "
         f"{s.review_pending:,} pending"
     )
+    if s.labels:
+        say(f"steward decisions: {s.labels:,}, the model alone agrees with {s.labels_agreeing:,}")

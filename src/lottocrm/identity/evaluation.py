@@ -53,3 +53,17 @@ def pairs_within(ids: np.ndarray, groups: np.ndarray) -> set[Pair]:
 
 def _ordered(members: Iterable[int]) -> Iterable[Pair]:
     return ((min(x, y), max(x, y)) for x, y in combinations(members, 2))
+
+
+def label_agreement(
+    pairs: Iterable[tuple[int, int, float]], decisions: dict[Pair, str], certain: float
+) -> tuple[int, int]:
+    """(decided pairs, pairs where the model alone would have decided the same): a steward's "one person"
+    agrees with a probability at or above ``certain``, "two people" with one below it or no score. Tells,
+    run after run, whether the thresholds still suit the people who check them."""
+    probability = {(a, b): p for a, b, p in pairs}
+    labels = {pair: status for pair, status in decisions.items() if status in ("accepted", "rejected")}
+    agreeing = sum(
+        (probability.get(pair, 0.0) >= certain) == (status == "accepted") for pair, status in labels.items()
+    )
+    return len(labels), agreeing

@@ -63,6 +63,9 @@ class ResolveSummary:
     persons_dissolved: int
     review_added: int
     review_pending: int
+    # Steward decisions so far (one person / two people) and how many the model alone agrees with.
+    labels: int
+    labels_agreeing: int
 
 
 def _records(players: pa.Table, identities: pa.Table) -> pa.Table:

@@ -21,6 +21,7 @@ from lottocrm.db.bulk import insert_rows
 from lottocrm.events.outbox import emit
 from lottocrm.identity.clusters import Guards, stable_ids
 from lottocrm.identity.engine import Linked
+from lottocrm.identity.evaluation import label_agreement
 from lottocrm.identity.events import PersonsResolved
 from lottocrm.identity.models import CandidatePair, Person, PersonMember, ResolutionRun, ReviewItem
 from lottocrm.identity.thresholds import Thresholds
@@ -82,7 +83,9 @@ def write_outcome(session: Session, *, actor: Actor, outcome: Outcome) -> dict[s
     session.flush()
     linked = outcome.linked
     if linked is None:
-        counts = _counts(session, exact=0, pairs=0, certain=0, created=0, changed=0, dissolved=0, review=0)
+        counts = _counts(
+            session, exact=0, pairs=0, certain=0, created=0, changed=0, dissolved=0, review=0, labels=(0, 0)
+        )
     else:
         created, changed, dissolved, touched = _persons(session, run.id, linked, outcome.previous, now)
         pairs, certain = _pairs(session, run.id, linked, outcome, thresholds)
@@ -96,6 +99,16 @@ def write_outcome(session: Session, *, actor: Actor, outcome: Outcome) -> dict[s
             changed=changed,
             dissolved=dissolved,
             review=review,
+            labels=label_agreement(
+                zip(
+                    linked.pairs["player_a"].to_pylist(),
+                    linked.pairs["player_b"].to_pylist(),
+                    linked.pairs["probability"].to_pylist(),
+                    strict=True,
+                ),
+                outcome.reviewed,
+                thresholds.certain,
+            ),
         )
         emit(
             session,
@@ -119,7 +132,7 @@ def write_outcome(session: Session, *, actor: Actor, outcome: Outcome) -> dict[s
     return {"run_id": run.id, **counts}
 
 
-def _counts(session: Session, **found: int) -> dict[str, int]:
+def _counts(session: Session, *, labels: tuple[int, int], **found: int) -> dict[str, int]:
     persons = session.scalar(select(func.count()).select_from(Person).where(Person.status == "active")) or 0
     pending = (
         session.scalar(select(func.count()).select_from(ReviewItem).where(ReviewItem.status == "pending"))
@@ -135,6 +148,8 @@ def _counts(session: Session, **found: int) -> dict[str, int]:
         "persons_dissolved": found["dissolved"],
         "review_added": found["review"],
         "review_pending": int(pending),
+        "labels": labels[0],
+        "labels_agreeing": labels[1],
     }
 
 
