@@ -24,7 +24,7 @@ from lottocrm.identity.engine import link
 from lottocrm.identity.evaluation import pairs_within, score
 from lottocrm.identity.exact import exact_links
 from lottocrm.identity.model import ModelSpec
-from lottocrm.identity.pipeline import _records
+from lottocrm.identity.pipeline import player_records
 from lottocrm.identity.thresholds import Thresholds
 from lottocrm.simulator.draws import to_us
 from lottocrm.simulator.duplicates import plant, rewrite_mailboxes
@@ -59,7 +59,7 @@ def main() -> None:
 
     phases: dict[str, float] = {}
     clock = time.perf_counter()
-    records = _records(players, identities)
+    records = player_records(players, identities)
     phases["records"] = time.perf_counter() - clock
     clock = time.perf_counter()
     exact_a, exact_b, _kinds = exact_links(identities)

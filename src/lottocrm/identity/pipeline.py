@@ -68,7 +68,7 @@ class ResolveSummary:
     labels_agreeing: int
 
 
-def _records(players: pa.Table, identities: pa.Table) -> pa.Table:
+def player_records(players: pa.Table, identities: pa.Table) -> pa.Table:
     ids = players["id"]
     return build_records(
         unique_id=ids,
@@ -155,7 +155,7 @@ def resolve(
         scored = None
     else:
         scored = link(
-            _records(players, identities),
+            player_records(players, identities),
             spec=options.spec,
             thresholds=options.thresholds,
             guards=options.guards,
