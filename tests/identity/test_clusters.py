@@ -63,3 +63,10 @@ def test_two_broken_components_never_share_a_person() -> None:
     strength = [0.9999, 0.996, 0.9999, 0.996, 0.9999] * 2
     for group in _clusters(a, b, strength, Guards(max_size=6, min_density=0.6)):
         assert max(group) < 100 or min(group) > 100
+
+
+def test_a_newcomer_bridging_two_persons_merges_them_under_the_larger_one() -> None:
+    previous = {1: 100, 2: 100, 3: 100, 4: 200, 5: 200}
+    kept, dissolved = stable_ids(np.array([1, 2, 3, 4, 5, 9]), np.array([0, 0, 0, 0, 0, 0]), previous)
+    assert kept == {0: 100}
+    assert dissolved == {200}

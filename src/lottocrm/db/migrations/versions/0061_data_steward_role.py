@@ -31,5 +31,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(sa.text("DELETE FROM users WHERE role = 'data_steward'"))
+    # Refused rather than losing accounts: their role must be changed first.
+    stewards = (
+        op.get_bind().execute(sa.text("SELECT count(*) FROM users WHERE role = 'data_steward'")).scalar()
+    )
+    if stewards:
+        raise RuntimeError(
+            f"{stewards} user(s) hold the data_steward role: give them another role before downgrading"
+        )
     _roles(BEFORE)
