@@ -49,3 +49,8 @@ def test_columns_are_keyed_through_their_distinct_values() -> None:
     keys = name_keys(pa.array(["Саша", None, "Alexander", "Саша", ""]))
     assert keys.to_pylist() == ["sasha", None, "aleksandr", "sasha", None]
     assert first_name_groups(keys).to_pylist() == ["aleksandr", None, "aleksandr", "aleksandr", None]
+
+
+def test_a_plain_i_before_o_is_not_read_as_yo() -> None:
+    assert name_key("Нионов") != name_key("Ненов")
+    assert name_key("Fyodor") == name_key("Фёдор")

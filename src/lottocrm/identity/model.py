@@ -65,6 +65,14 @@ def _level(condition: str, label: str, tf: str | None = None) -> dict[str, Any]:
 ELSE = {"sql_condition": "ELSE", "label_for_charts": "different"}
 
 
+# First name and surname typed in each other's box: one crossing exact and the other close (it may carry a
+# typo). Both crossings are required — a shared first name that happens to be someone's surname is no swap.
+SWAPPED = (
+    '("first_name_l" = "last_name_r" AND jaro_winkler_similarity("last_name_l", "first_name_r") >= 0.8) OR '
+    '("last_name_l" = "first_name_r" AND jaro_winkler_similarity("first_name_l", "last_name_r") >= 0.8)'
+)
+
+
 def _first_name() -> dict[str, Any]:
     return {
         "output_column_name": "first_name",
@@ -72,9 +80,8 @@ def _first_name() -> dict[str, Any]:
             _null("first_name"),
             _level('"first_name_l" = "first_name_r"', "same", tf="first_name"),
             _level('"first_group_l" = "first_group_r"', "same name, another form"),
-            _level(
-                '"first_name_l" = "last_name_r" OR "last_name_l" = "first_name_r"', "swapped with surname"
-            ),
+            # The swap's whole evidence (both names) is weighed here; the surname's swap level weighs nothing.
+            _level(SWAPPED, "swapped with surname"),
             _level('jaro_winkler_similarity("first_name_l", "first_name_r") >= 0.92', "one typo"),
             _level('jaro_winkler_similarity("first_name_l", "first_name_r") >= 0.8', "similar"),
             ELSE,
@@ -88,7 +95,13 @@ def _last_name() -> dict[str, Any]:
         "comparison_levels": [
             _null("last_name"),
             _level('"last_name_l" = "last_name_r"', "same", tf="last_name"),
-            _level('"first_name_l" = "last_name_r" OR "last_name_l" = "first_name_r"', "swapped with name"),
+            {
+                **_level(SWAPPED, "swapped with name"),
+                "m_probability": 0.01,
+                "u_probability": 0.01,
+                "fix_m_probability": True,
+                "fix_u_probability": True,
+            },
             _level('jaro_winkler_similarity("last_name_l", "last_name_r") >= 0.92', "one typo"),
             _level('jaro_winkler_similarity("last_name_l", "last_name_r") >= 0.8', "similar"),
             ELSE,
@@ -122,6 +135,7 @@ def _birth_date() -> dict[str, Any]:
             _level('"birth_date_l" = "birth_date_r"', "same"),
             _level('damerau_levenshtein("birth_date_l", "birth_date_r") <= 1', "one digit off"),
             _level(swapped, "day and month swapped"),
+            _level('substr("birth_date_l", 1, 6) = substr("birth_date_r", 1, 6)', "same year and month"),
             _level(same_year, "same year"),
             # Fixed, not learnt: EM on blocks full of namesakes credits true matches with wholly different
             # birth dates far too often (1.6 % on the simulator, where none has), which let two namesakes

@@ -48,7 +48,8 @@ _LATIN_FOLDS = (
     (re.compile(r"q"), "k"),
     # Iotated vowels: Yulia, Iulia, Julia, Yuliya; Natalya, Natalia, Natalja.
     (re.compile(r"(?<=[aeiouy])[ij](?=[aeou])"), "y"),
-    (re.compile(r"(?<![aeiouy])[ij](?=[aou])"), "y"),
+    # Not before "o": "io" is a plain и + о far more often (Нионов, Антонио) than a spelt ё.
+    (re.compile(r"(?<![aeiouy])[ij](?=[au])"), "y"),
     (re.compile(r"\bj"), "y"),
     (re.compile(r"yi|iy|ij|yj|ii|yy"), "y"),
     # Ye / yo at a word's start or after a vowel (Yelena, Yolkin, Fyodor): е and ё are written "e".
