@@ -82,16 +82,11 @@ def test_planted_duplicates_are_found_precisely_and_the_queue_stays_small(operat
     assert _members(engine) == before
 
 
-@pytest.mark.slow
-def test_an_incremental_run_joins_a_new_registration_to_its_person(operator) -> None:  # type: ignore[no-untyped-def]
-    engine, _truth = operator
-    with pytest.raises(NoModelError, match="no full resolution"):
-        resolve(engine, actor=ACTOR, options=ResolveOptions(incremental=True))
-    resolve(engine, actor=ACTOR, options=ResolveOptions())
-    before = _members(engine)
+def _register_twin(engine: Engine, source_id: int, phone: str) -> int:
+    """A new registration of ``source_id``'s person (ё typed for е, no patronymic), created after everyone."""
     with transaction(engine) as session:
         newest = session.scalar(select(func.max(Player.id)))
-        source = session.scalars(select(Player).where(Player.id.not_in(list(before))).limit(1)).one()
+        source = session.get(Player, source_id)
         later = session.scalar(select(func.max(Player.created_at))) + dt.timedelta(days=1)
         twin = Player(
             id=newest + 1,
@@ -109,19 +104,36 @@ def test_an_incremental_run_joins_a_new_registration_to_its_person(operator) -> 
         )
         session.add(twin)
         session.add(
-            PlayerIdentity(
-                player_id=twin.id, kind="phone", value="+79990000001", verified=True, created_at=later
-            )
+            PlayerIdentity(player_id=twin.id, kind="phone", value=phone, verified=True, created_at=later)
         )
+        return twin.id
+
+
+@pytest.mark.slow
+def test_incremental_runs_join_each_new_registration_to_its_person_once(operator) -> None:  # type: ignore[no-untyped-def]
+    engine, _truth = operator
+    with pytest.raises(NoModelError, match="no full resolution"):
+        resolve(engine, actor=ACTOR, options=ResolveOptions(incremental=True))
+    resolve(engine, actor=ACTOR, options=ResolveOptions())
+    before = _members(engine)
+    with transaction(engine) as session:
+        loners = session.scalars(select(Player.id).where(Player.id.not_in(list(before))).limit(2)).all()
+    first = _register_twin(engine, loners[0], "+79990000001")
     summary = resolve(engine, actor=ACTOR, options=ResolveOptions(incremental=True))
     assert summary.mode == "incremental"
     assert summary.scored_players == 1
     after = _members(engine)
-    assert after[twin.id] == after[source.id]
+    assert after[first] == after[loners[0]]
     # Nobody else moved.
-    assert {p: q for p, q in after.items() if p not in (twin.id, source.id)} == {
-        p: q for p, q in before.items() if p != source.id
-    }
+    assert {p: q for p, q in after.items() if p not in (first, loners[0])} == before
+
+    # The next incremental run scores only the registration made since the last run, whichever it was.
+    second = _register_twin(engine, loners[1], "+79990000002")
+    again = resolve(engine, actor=ACTOR, options=ResolveOptions(incremental=True))
+    assert again.scored_players == 1
+    latest = _members(engine)
+    assert latest[second] == latest[loners[1]] != latest[first]
+    assert resolve(engine, actor=ACTOR, options=ResolveOptions(incremental=True)).scored_players == 0
 
 
 def test_a_run_on_an_empty_store_is_refused_and_writes_nothing(engine: Engine) -> None:

@@ -10,15 +10,17 @@ re-scored. Review decisions are labels both modes honour: accepted pairs always 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from lottocrm import clock
 from lottocrm.audit.service import Actor
@@ -92,18 +94,20 @@ def _cliques(groups: dict[int, list[int]]) -> tuple[list[int], list[int]]:
     return a, b
 
 
-def _last_model(engine: Engine) -> ResolutionRun:
+def _last_model(engine: Engine) -> tuple[dict[str, Any], dt.datetime | None]:
+    """The last full run's model, and the newest player creation time any run has seen (an incremental
+    run takes the players created after it, so each is scored once)."""
     with transaction(engine) as session:
-        run = session.scalars(
-            select(ResolutionRun)
+        model = session.scalar(
+            select(ResolutionRun.model)
             .where(ResolutionRun.model.is_not(None))
             .order_by(ResolutionRun.id.desc())
             .limit(1)
-        ).first()
-        if run is None:
+        )
+        if model is None:
             raise NoModelError("no full resolution has run yet: run one before an incremental run")
-        session.expunge(run)
-        return run
+        since = session.scalar(select(func.max(ResolutionRun.players_through)))
+        return json.loads(model), since
 
 
 def resolve(
@@ -131,9 +135,7 @@ def resolve(
     model = None
     new_ids = None
     if options.incremental:
-        last = _last_model(engine)
-        model = json.loads(last.model or "{}")
-        since = last.players_through
+        model, since = _last_model(engine)
         fresh = (
             players.filter(pc.greater(players["created_at"], pa.scalar(since, extract.UTC)))
             if since

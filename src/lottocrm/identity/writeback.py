@@ -209,6 +209,14 @@ def _pairs(
     new_ids = outcome.new_ids
     if new_ids is None:
         session.execute(delete(CandidatePair))
+    else:
+        # Normally none: a new player has no pairs yet. A rerun over the same newcomers replaces theirs.
+        for players in _chunks(sorted(new_ids)):
+            session.execute(
+                delete(CandidatePair).where(
+                    CandidatePair.player_a.in_(players) | CandidatePair.player_b.in_(players)
+                )
+            )
     rows: dict[tuple[int, int], tuple[Any, ...]] = {}
     for a, b, kind in zip(exact_a.tolist(), exact_b.tolist(), kinds, strict=True):
         if new_ids is None or a in new_ids or b in new_ids:
