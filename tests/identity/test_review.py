@@ -18,7 +18,7 @@ from lottocrm.db.engine import transaction
 from lottocrm.identity.errors import ReviewItemNotFound
 from lottocrm.identity.models import ResolutionRun, ReviewItem
 from lottocrm.identity.review import ReviewDecisionError, decide
-from lottocrm.players.models import Player
+from lottocrm.players.models import Player, PlayerIdentity
 from lottocrm.players.service import PlayerServiceError
 
 NOW = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)
@@ -162,3 +162,20 @@ def test_the_steward_pages_through_the_queue_in_russian_and_decides(client_for, 
 def test_other_roles_cannot_open_the_queue(client_for) -> None:  # type: ignore[no-untyped-def]
     assert client_for("operator").get("/identity/review").status_code == 403
     assert client_for("analyst").get("/identity/review").status_code == 403
+
+
+def test_a_masked_reader_sees_initials_and_masked_contacts(engine: Engine) -> None:
+    from lottocrm.identity.review import review_page
+
+    _queue(engine, 1)
+    with transaction(engine) as session:
+        session.add(
+            PlayerIdentity(player_id=2001, kind="phone", value="+79161234567", verified=True, created_at=NOW)
+        )
+    with transaction(engine) as session:
+        page = review_page(session, actor=Actor.console("analyst"), masked=True)
+        values = page.cards[0].left.values
+        looked = session.scalars(select(AuditEvent).where(AuditEvent.action == "identity.review.view")).one()
+    assert (values["last_name"], values["first_name"]) == ("С.", "С.")
+    assert values["phone"] != "+79161234567" and values["phone"].endswith("67")
+    assert looked.detail == {"status": "pending", "page": 1, "shown": 2, "masked": True}
