@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, Select, select
 
 from lottocrm.identity.models import PersonMember, ReviewItem
@@ -84,4 +85,4 @@ def decisions(connection: Connection) -> dict[tuple[int, int], str]:
 def latest(values: pa.ChunkedArray) -> dt.datetime | None:
     if len(values) == 0:
         return None
-    return pa.compute.max(values).as_py()
+    return pc.max(values).as_py()
