@@ -6,9 +6,9 @@ Runs the engine lottocrm uses on players — name keys, the Fellegi–Sunter mod
 clustering with the anti-chaining guards — on dataset 3 (dedupe, 5 000 records) and on 4a + 4b (10 000
 records, each 4a record has one match in 4b), with every field and without the social-security id (players
 have none). 4a and 4b are deduplicated together, so a link inside one file counts as an error (stricter
-than linking across the files only). Prints pairwise precision, recall and F1 of the clusters (every pair of records put in one
-person, against every pair of records of one true entity) and of the scored pairs at the "certain"
-threshold. Record the figures in bench/RESULTS.md only from a quiet machine.
+than linking across the files only). Prints pairwise precision, recall and F1 of the clusters (every pair
+of records put in one person, against every pair of records of one true entity) and of the scored pairs at
+the "certain" threshold. Record the figures in bench/RESULTS.md only from a quiet machine.
 """
 
 from __future__ import annotations
