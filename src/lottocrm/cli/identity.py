@@ -44,6 +44,10 @@ def resolve_command(
         ),
     ] = 0.5,
     threads: Annotated[int, typer.Option("--threads", min=1, max=64, help="DuckDB threads.")] = 2,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Who runs it (audited); default: your operating-system account."),
+    ] = None,
 ) -> None:
     """Link registrations of one person: exact keys, then the trained model; queue doubtful pairs."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -71,7 +75,7 @@ def resolve_command(
             def step(description: str) -> None:
                 bar.update(task, advance=1, description=description)
 
-            summary = resolve(get_engine(settings), actor=Actor.console(), options=options, on_step=step)
+            summary = resolve(get_engine(settings), actor=Actor.console(by), options=options, on_step=step)
             bar.update(task, completed=bar.tasks[0].total, description="done")
     except (OperationalError, ProgrammingError):
         raise fail(DB_NOT_READY) from None
