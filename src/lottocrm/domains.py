@@ -22,6 +22,7 @@ from lottocrm.contact_centre.wiring import DOMAIN as CONTACT_CENTRE
 from lottocrm.contact_policy.wiring import DOMAIN as CONTACT_POLICY
 from lottocrm.db.wiring import DOMAIN as DATABASE
 from lottocrm.events.wiring import DOMAIN as EVENTS
+from lottocrm.identity.wiring import DOMAIN as IDENTITY
 from lottocrm.ingest.wiring import DOMAIN as INGEST
 from lottocrm.jobs.wiring import DOMAIN as JOBS
 from lottocrm.lake.wiring import DOMAIN as LAKE
@@ -46,6 +47,7 @@ INSTALLED: tuple[Domain, ...] = (
     INGEST,
     LOYALTY,
     ANALYTICS,
+    IDENTITY,
     MESSAGING,
     MARKETING,
     CONTACT_CENTRE,

@@ -153,7 +153,7 @@ def test_demo_users_one_per_role_and_rerun_resets_them(engine, anonymous) -> Non
     assert all(a.password != b.password for a, b in zip(first, again, strict=True))
     lines: list[str] = []
     print_demo_users(again, url="http://127.0.0.1:8000/", echo=lines.append)
-    assert len(lines) == 6 and again[0].password in lines[1]
+    assert len(lines) == 1 + len(ROLES) and again[0].password in lines[1]
     sign_in(anonymous, "demo-operator", again[0].password)
 
 

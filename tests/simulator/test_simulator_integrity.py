@@ -89,19 +89,23 @@ def test_identities_are_unique_and_valid(operator: SimulatedOperator) -> None:
 
 
 def test_players_have_cyrillic_names_and_flags_that_agree(operator: SimulatedOperator) -> None:
+    # Names are checked on first registrations: a planted duplicate may type its name in Latin letters
+    # (simulator/duplicates.py; tests/simulator/test_duplicates.py).
     con = _with_catalogue(operator)
     row = con.execute(
         """
-        SELECT count(*) FILTER (
-                 WHERE NOT regexp_full_match(last_name || first_name || middle_name, '[А-Яа-яЁё-]+')),
-               count(*) FILTER (WHERE gender = 'F' AND NOT (middle_name LIKE '%на')),
-               count(*) FILTER (WHERE gender = 'M' AND NOT (middle_name LIKE '%ич')),
+        WITH p AS (SELECT db_players.*, t.person_id = t.player_id AS first_registration
+                   FROM db_players JOIN truth t ON t.player_id = db_players.id)
+        SELECT count(*) FILTER (WHERE first_registration AND
+                 NOT regexp_full_match(last_name || first_name || middle_name, '[А-Яа-яЁё-]+')),
+               count(*) FILTER (WHERE first_registration AND gender = 'F' AND NOT (middle_name LIKE '%на')),
+               count(*) FILTER (WHERE first_registration AND gender = 'M' AND NOT (middle_name LIKE '%ич')),
                count(*) FILTER (WHERE under_age AND age_verified),
                count(*) FILTER (WHERE under_age AND birth_date + INTERVAL 18 YEAR <= registered_at::DATE),
                count(*) FILTER (WHERE NOT under_age AND birth_date + INTERVAL 18 YEAR > registered_at::DATE),
                count(*) FILTER (WHERE under_age), count(*) FILTER (WHERE NOT age_verified AND NOT under_age),
                count(DISTINCT region)
-        FROM db_players
+        FROM p
         """
     ).fetchone()
     assert row[:6] == (0,) * 6

@@ -45,6 +45,8 @@ ROUTES = [
     ("GET", "/admin/api-keys", P.USERS_MANAGE, False),
     ("POST", "/admin/api-keys", P.USERS_MANAGE, False),
     ("POST", f"/admin/api-keys/{MATRIX_KEY}/revoke", P.USERS_MANAGE, False),
+    ("GET", "/identity/review", P.IDENTITY_REVIEW, False),
+    ("GET", "/identity/review?status=accepted&page=2", P.IDENTITY_REVIEW, False),
     ("GET", "/", None, False),
     ("POST", "/lang", None, False),
     ("GET", "/api/v1/players?q=Федоров", P.PLAYER_SEARCH, False),
@@ -77,7 +79,14 @@ FORMS = {
     "/admin/api-keys": {"name": "сайт", "scope:players:search": "1"},
     f"/admin/api-keys/{MATRIX_KEY}/revoke": {},
 }
-OWN_MODULES = ("lottocrm.web", "lottocrm.auth", "lottocrm.audit", "lottocrm.players", "lottocrm.analytics")
+OWN_MODULES = (
+    "lottocrm.web",
+    "lottocrm.auth",
+    "lottocrm.audit",
+    "lottocrm.players",
+    "lottocrm.analytics",
+    "lottocrm.identity",
+)
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/api/v1/health"), ("GET", "/api/v1/docs")}
 
 

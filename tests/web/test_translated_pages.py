@@ -25,6 +25,7 @@ REFUSING_MODULES = [
     "players/access.py",
     "players/ui.py",
     "auth/service.py",
+    "identity/review.py",
 ]
 RUSSIAN = translations("ru")
 

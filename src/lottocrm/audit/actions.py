@@ -120,6 +120,9 @@ ACTION_LABELS = {
     "analytics.churn.score": "Churn risk scored",
     "analytics.propensity.build": "Game propensities and offers built",
     "analytics.clusters.fit": "Micro-segments fitted",
+    "identity.resolve": "Identity resolution run",
+    "identity.review.view": "Duplicate pairs viewed",
+    "identity.review.decide": "Duplicate pair decided",
     "jobs.retry": "Failed jobs retried",
     "jobs.schedule.save": "Job schedule saved",
     "jobs.schedule.delete": "Job schedule deleted",
@@ -140,6 +143,7 @@ READS = frozenset(
         "contact_centre.case.view",
         "contact_centre.cases.list",
         "contact_centre.interaction.view",
+        "identity.review.view",
     }
 )
 
@@ -190,6 +194,24 @@ DETAIL_LABELS = {
     "production_calendar": "Production calendar",
     "user_id": "Staff member",
     "cases": "Cases",
+    # Identity resolution's runs and review decisions.
+    "run": "Resolution run",
+    "mode": "Mode",
+    "exact_links": "Exact-key links",
+    "pairs": "Pairs stored",
+    "certain_pairs": "Certain pairs",
+    "persons": "Persons",
+    "persons_created": "Persons created",
+    "persons_changed": "Persons changed",
+    "persons_dissolved": "Persons dissolved",
+    "review_added": "Pairs queued for review",
+    "review_pending": "Pairs awaiting review",
+    "item": "Pair under review",
+    "other_player": "Other player",
+    "decision": "Decision",
+    "status": "Queue",
+    "labels": "Steward decisions",
+    "labels_agreeing": "Decisions the model agrees with",
 }
 
 # A detail value written as a code ("phone", "advertising", "operator") is looked up in the catalog; free

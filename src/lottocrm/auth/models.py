@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lottocrm.db.base import Base, BigId, UtcDateTime
 from lottocrm.db.types import choice
 
-ROLES = ("operator", "supervisor", "marketer", "approver", "analyst", "admin")
+ROLES = ("operator", "supervisor", "marketer", "approver", "analyst", "admin", "data_steward")
 
 
 class User(Base):

@@ -34,6 +34,8 @@ class Permission(StrEnum):
     CASES_WORK = "cases:work"
     CASES_SUPERVISE = "cases:supervise"
     CONTACT_CENTRE_CONFIGURE = "contact_centre:configure"
+    # Decide whether two registrations are one person (identity resolution's review queue).
+    IDENTITY_REVIEW = "identity:review"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -85,6 +87,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "analyst": frozenset(
         {Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.REPORTS_VIEW, Permission.CAMPAIGN_VIEW}
     ),
+    # Works the identity review queue: compares two registrations unmasked, finds players to check them.
+    "data_steward": frozenset({Permission.IDENTITY_REVIEW, Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW}),
     "admin": frozenset(
         {
             Permission.USERS_MANAGE,

@@ -126,6 +126,19 @@ def fit_models(settings: Settings, engine: Engine, end: dt.date) -> None:
     say(f"  {clusters.k} micro-segments chosen by BIC: " + "; ".join(p.label for p in clusters.profiles))
 
 
+def _resolve_identities(engine: Engine) -> None:
+    """The simulator plants duplicate registrations: a full resolution links them and fills the data
+    steward's review queue (`lottocrm identity resolve`). Imported here: Splink would slow every start."""
+    from lottocrm.identity.pipeline import ResolveOptions, resolve
+
+    with working("duplicate registrations: exact keys, the trained matcher, the review queue"):
+        summary = resolve(engine, actor=Actor.console(), options=ResolveOptions())
+    say(
+        f"  {summary.persons:,} persons hold two or more registrations; "
+        f"{summary.review_pending:,} pairs wait for a data steward's review"
+    )
+
+
 def _compute_dashboard(settings: Settings, engine: Engine) -> None:
     """The dashboard's reports, stored before the web UI starts: the demo runs no worker to compute them
     after its imports and write-backs. Imported here: Ibis would slow every other command's start."""
@@ -249,8 +262,9 @@ def run(*, replace: bool, serve_ui: bool, host: str, port: int) -> None:
     key, card = _till_credentials(engine)
     say("[bold]4. player analytical record and lifecycle segments[/]")
     _build_marts(settings, engine, result)
-    say("[bold]5. lifetime value, churn, next game to offer, micro-segments[/]")
+    say("[bold]5. lifetime value, churn, next game to offer, micro-segments, duplicate registrations[/]")
     fit_models(settings, engine, result.config.end)
+    _resolve_identities(engine)
     _compute_dashboard(settings, engine)
     say("[bold]6. a welcome message through the contact policy and the local gateways[/]")
     _send_welcome(settings, engine)

@@ -28,10 +28,17 @@ POPULATION_FILE = "population.json"
 
 
 def truth_table(
-    profiles: Profiles, behaviour: Behaviour, lifetimes: Lifetimes, limits: np.ndarray, spend_shape: float
+    profiles: Profiles,
+    behaviour: Behaviour,
+    lifetimes: Lifetimes,
+    limits: np.ndarray,
+    spend_shape: float,
+    person_id: np.ndarray | None = None,
 ) -> pa.Table:
     columns: dict[str, pa.Array] = {
         "player_id": pa.array(profiles.player_id),
+        # The person behind the registration: the id of their first registration (simulator/duplicates.py).
+        "person_id": pa.array(profiles.player_id if person_id is None else person_id, pa.int64()),
         "buyer": pa.array(behaviour.buyer),
         "first_purchase_at": pa.array(lifetimes.first_purchase_at, mask=lifetimes.first_purchase_at < 0).cast(
             UTC_TS

@@ -7,6 +7,8 @@ end in the player id; device ids are 122 random bits in UUID v4 form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -82,7 +84,13 @@ def emails(profiles: Profiles, rng: np.random.Generator) -> pa.Array:
     return pc.binary_join_element_wise(local, domain, "@")
 
 
-def identities_table(profiles: Profiles, seed: int, end_us: int, rng: np.random.Generator) -> pa.Table:
+def identities_table(
+    profiles: Profiles,
+    seed: int,
+    end_us: int,
+    rng: np.random.Generator,
+    rewrite_emails: Callable[[pa.Array], pa.Array] = lambda emails: emails,
+) -> pa.Table:
     count = len(profiles)
     registered = profiles.registered_at
     card_issued = np.minimum(
@@ -99,7 +107,7 @@ def identities_table(profiles: Profiles, seed: int, end_us: int, rng: np.random.
             np.ones(count, bool),
             registered,
         ),
-        ("email", profiles.has_email, emails(profiles, rng), email_verified, registered),
+        ("email", profiles.has_email, rewrite_emails(emails(profiles, rng)), email_verified, registered),
         (
             "card",
             profiles.has_card,

@@ -52,6 +52,9 @@ class PopulationParams:
     spend_limit_share: float = 0.03
     # Consents: share of advertising consents later withdrawn.
     advertising_withdrawal_share: float = 0.10
+    # Share of registrations that are a second registration of an earlier player (noisy copies of their
+    # personal data, simulator/duplicates.py); the truth is each player's person_id.
+    duplicate_share: float = 0.02
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,13 @@ from sqlalchemy import Engine
 
 from lottocrm.contact_policy.service import refresh_players
 from lottocrm.lake.store import Lake
-from lottocrm.simulator import database, ground_truth
+from lottocrm.simulator import database, duplicates, ground_truth
 from lottocrm.simulator.behaviour import draw_behaviour
 from lottocrm.simulator.consents import consent_events
 from lottocrm.simulator.draws import DrawCalendar, to_us
 from lottocrm.simulator.facts import expand_tickets, sessions_table, wins_table
 from lottocrm.simulator.games import GAMES
-from lottocrm.simulator.geography import build_points_of_sale, region_weights
+from lottocrm.simulator.geography import REGION_CODES, build_points_of_sale, region_weights
 from lottocrm.simulator.identities import device_of, identities_table
 from lottocrm.simulator.names import NamePools
 from lottocrm.simulator.params import SimulationConfig
@@ -44,7 +44,7 @@ from lottocrm.simulator.responsible_gaming import (
 )
 from lottocrm.simulator.timeline import Timeline
 
-CATALOG_STREAM, CHUNK_STREAM = 0, 1
+CATALOG_STREAM, CHUNK_STREAM, DUPLICATE_STREAM = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,9 @@ class Simulation:
         profiles = draw_profiles(
             first_id, count, config.players, self.start_us, self.end_us, params, self.pools, rng
         )
+        noise_rng = np.random.default_rng(np.random.SeedSequence([config.seed, DUPLICATE_STREAM, number]))
+        planted = duplicates.plant(profiles, params.duplicate_share, noise_rng, len(REGION_CODES))
+        profiles = planted.profiles
         behaviour = draw_behaviour(profiles, params, rng)
         limits = spend_limits(behaviour, params, rng)
         occasions, lifetimes = registered_occasions(
@@ -165,7 +168,13 @@ class Simulation:
             anonymous, self.timeline, self.calendar, self.points, params, region_weights(), rng
         )
         tickets, tickets_table = expand_tickets(_concat(occasions, walk_ins), profiles.player_id, number)
-        identities = identities_table(profiles, config.seed, self.end_us, rng)
+        identities = identities_table(
+            profiles,
+            config.seed,
+            self.end_us,
+            rng,
+            lambda emails: duplicates.rewrite_mailboxes(emails, planted),
+        )
         return ChunkOutput(
             number=number,
             players=players_table(profiles, np.where(profiles.under_age, "blocked", "active")),
@@ -185,7 +194,9 @@ class Simulation:
                 number,
                 rng,
             ),
-            truth=ground_truth.truth_table(profiles, behaviour, lifetimes, limits, params.p),
+            truth=ground_truth.truth_table(
+                profiles, behaviour, lifetimes, limits, params.p, person_id=planted.person_id
+            ),
             anonymous_tickets=anonymous,
         )
 
