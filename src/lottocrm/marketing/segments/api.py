@@ -153,14 +153,14 @@ def create(
     return _out(session, service.get_segment(session, version.segment_id))
 
 
-@router.get("/{segment_id}", response_model=SegmentOut)
+@router.get("/{segment_id:int}", response_model=SegmentOut)
 def one(
     _: Annotated[Principal, require(Permission.CAMPAIGN_VIEW)], session: Db, segment_id: SegmentId
 ) -> SegmentOut:
     return _out(session, service.get_segment(session, segment_id))
 
 
-@router.post("/{segment_id}/versions", response_model=SegmentOut, status_code=201)
+@router.post("/{segment_id:int}/versions", response_model=SegmentOut, status_code=201)
 def new_version(
     request: Request,
     _: Annotated[Principal, require(Permission.CAMPAIGN_EDIT)],
@@ -197,7 +197,7 @@ def preview_segment(
     )
 
 
-@router.get("/{segment_id}/players/{player_id}", response_model=ExplainOut)
+@router.get("/{segment_id:int}/players/{player_id}", response_model=ExplainOut)
 def why(
     _: Annotated[Principal, require(Permission.CAMPAIGN_VIEW)],
     session: Db,

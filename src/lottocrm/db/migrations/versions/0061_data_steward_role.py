@@ -1,7 +1,7 @@
 """auth: the data steward role (works identity resolution's review queue)
 
 Revision ID: 0061
-Revises: 0060
+Revises: 0060, 0045
 Create Date: 2026-12-07 13:00:00.000000
 """
 
@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0061"
-down_revision = "0060"
+# Also after 0045 (the approver role, campaigns): each change of the role check lists every role, so the two
+# must run in this order.
+down_revision = ("0060", "0045")
 branch_labels = None
-# The users table and its role check as the approver role (0045, campaigns) left them: each change of the
-# check lists every role, so the two must run in this order.
-depends_on = "0045"
+depends_on = None
 
 BEFORE = ("operator", "supervisor", "marketer", "approver", "analyst", "admin")
 AFTER = (*BEFORE, "data_steward")
