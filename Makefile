@@ -20,8 +20,10 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/lottocrm demo
 
+# Three workers on two cores: many tests wait on PostgreSQL, a browser or a local gateway, and a third worker
+# fills those waits.
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 3 --dist loadgroup $(PYTEST_ARGS)
 
 # Re-pin dependencies after editing pyproject.toml (needs network access to PyPI).
 lock:

@@ -37,7 +37,7 @@ def _now() -> Iterator[None]:
 
 @pytest.fixture
 def players(engine: Engine, contactable) -> list[int]:  # type: ignore[no-untyped-def]
-    ids = contactable(600)
+    ids = contactable(300)
     rows = [
         {
             "as_of": RECORD_DAY,
@@ -154,7 +154,7 @@ def test_the_split_is_the_rule_on_both_databases(engine: Engine, players: list[i
     expected = _oracle(campaign_id, players, lifecycle, value)
     assert {pid: arm for pid, arm, *_ in members} == expected
     assert written == len(expected) == counts["chosen"]
-    assert counts["segment"] == 600 and counts["global_holdout"] == 600 - len(expected)
+    assert counts["segment"] == 300 and counts["global_holdout"] == 300 - len(expected)
     # Every stratum holds its share to within one player.
     per_stratum: dict[str, Counter[str]] = defaultdict(Counter)
     for _pid, arm, stratum, _variant, _channel in members:
