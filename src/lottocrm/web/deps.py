@@ -208,3 +208,9 @@ def value_text(request: Request) -> Callable[[pv.PanelValue], str]:
     locale = locale_for(request, getattr(request.state, "principal", None))
     fmt, catalog = Formats(locale, request.app.state.settings.timezone), translations(locale)
     return lambda value: as_text(value, fmt, catalog)
+
+
+def page_number(request: Request, name: str = "page") -> int:
+    """The page a list was asked for (``?page=N``); anything that is not a small positive number is page 1."""
+    text = request.query_params.get(name, "1")
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 6 and int(text) > 0 else 1

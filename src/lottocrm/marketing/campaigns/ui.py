@@ -19,7 +19,7 @@ from lottocrm.marketing.campaigns.form import CHANNELS, CampaignFormError, parse
 from lottocrm.marketing.campaigns.models import Campaign, CampaignRun
 from lottocrm.marketing.segments.models import Segment
 from lottocrm.messaging.templates.models import MessageTemplate, MessageTemplateVersion
-from lottocrm.web.deps import Db, acting, form_data, refusal_for, render, require
+from lottocrm.web.deps import Db, acting, form_data, page_number, refusal_for, render, require
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
@@ -38,16 +38,11 @@ RUN_COUNTS = (
 )
 
 
-def _page_number(request: Request) -> int:
-    text = request.query_params.get("page", "1")
-    return int(text) if text.isdigit() and 0 < len(text) <= 6 and int(text) > 0 else 1
-
-
 @router.get("/campaigns")
 def campaign_list(
     request: Request, principal: Annotated[Principal, require(Permission.CAMPAIGN_VIEW)], session: Db
 ) -> Response:
-    page = _page_number(request)
+    page = page_number(request)
     rows = session.execute(
         select(Campaign, Segment.name)
         .outerjoin(Segment, Segment.id == Campaign.segment_id)

@@ -23,16 +23,11 @@ from lottocrm.marketing.segments.form import RowError
 from lottocrm.marketing.segments.labels import GROUP_LABELS, OPERATOR_LABELS, STEP_LABELS, choice_labels
 from lottocrm.marketing.segments.models import Segment, SegmentVersion
 from lottocrm.marketing.segments.preview import preview
-from lottocrm.web.deps import Db, acting, form_data, gettext_for, refusal_for, render, require
+from lottocrm.web.deps import Db, acting, form_data, gettext_for, page_number, refusal_for, render, require
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
 SegmentId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-
-
-def _page_number(request: Request) -> int:
-    text = request.query_params.get("page", "1")
-    return int(text) if text.isdigit() and 0 < len(text) <= 6 and int(text) > 0 else 1
 
 
 def _catalogue() -> dict[str, Any]:
@@ -52,7 +47,7 @@ def _catalogue() -> dict[str, Any]:
 def segment_list(
     request: Request, principal: Annotated[Principal, require(Permission.CAMPAIGN_VIEW)], session: Db
 ) -> Response:
-    page = _page_number(request)
+    page = page_number(request)
     latest = (
         select(SegmentVersion.segment_id, func.max(SegmentVersion.number).label("number"))
         .group_by(SegmentVersion.segment_id)

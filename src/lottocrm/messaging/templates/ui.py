@@ -30,7 +30,17 @@ from lottocrm.messaging.templates.render import BODY_FIELDS, Bodies
 from lottocrm.messaging.templates.settings import TemplateSettings
 from lottocrm.messaging.templates.validation import check_version
 from lottocrm.messaging.templates.variables import available_variables
-from lottocrm.web.deps import Db, acting, engine_of, form_data, gettext_for, refusal_for, render, require
+from lottocrm.web.deps import (
+    Db,
+    acting,
+    engine_of,
+    form_data,
+    gettext_for,
+    page_number,
+    refusal_for,
+    render,
+    require,
+)
 
 router = APIRouter(include_in_schema=False)
 CanView = Annotated[Principal, require(Permission.TEMPLATE_VIEW)]
@@ -39,11 +49,6 @@ Form = Annotated[dict[str, str], Depends(form_data)]
 VERSIONS_PER_PAGE = 10
 # Bodies of one line (a subject, a title) get an input; the others a text area of this many rows.
 ONE_LINE = frozenset({"email_subject", "push_title"})
-
-
-def _page_number(request: Request, name: str = "page") -> int:
-    text = request.query_params.get(name, "1")
-    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 6 and int(text) > 0 else 1
 
 
 def _template(session: Session, code: str) -> MessageTemplate:
@@ -88,7 +93,7 @@ def _bodies_from(form: dict[str, str]) -> Bodies:
 @router.get("/templates")
 def template_list(request: Request, principal: CanView, session: Db) -> Response:
     query = request.query_params.get("q", "")
-    found = listing.template_page(session, query=query, page=_page_number(request))
+    found = listing.template_page(session, query=query, page=page_number(request))
     context = {"found": found, "q": query, "can_edit": principal.can(Permission.TEMPLATE_EDIT)}
     return render(request, "message_templates/list.html", context, principal=principal)
 
@@ -147,7 +152,7 @@ def _editor(
     # The text as typed (a refused save, a preview), else the draft's, else the published one's to start from.
     base = draft or published
     shown = bodies or (templates.bodies_of(base) if base else Bodies())
-    page = _page_number(request, "versions")
+    page = page_number(request, "versions")
     window, version_count = _versions(session, template, page)
     if problems is None:
         # The warnings of the text shown (emoji in an SMS): a saved draft has no errors, only these.
