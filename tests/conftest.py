@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from lottocrm.db import migrate
-from lottocrm.db.engine import make_engine
+from lottocrm.db.engine import dispose_cached_engines, make_engine
 from lottocrm.lake.store import Lake
 from lottocrm.settings import Settings, build_settings, get_settings
 
@@ -83,6 +83,14 @@ def _drop_later(name: str) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if _dropper is not None:
         _dropper.finish()
+
+
+@pytest.fixture(autouse=True)
+def _close_cached_engines() -> Iterator[None]:
+    """Each test has its own database: close the pools the app code opened on it, or a worker's idle
+    connections pile up past PostgreSQL's limit (CI saw "too many clients" with three workers)."""
+    yield
+    dispose_cached_engines()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+import threading
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -55,14 +55,31 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) 
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-@lru_cache(maxsize=8)
-def _engine_for(url: str, busy_timeout_ms: int) -> Engine:
-    return make_engine(url, busy_timeout_ms=busy_timeout_ms)
+# One engine (and one pool) per database for the life of the process; see dispose_cached_engines.
+_engines: dict[tuple[str, int], Engine] = {}
+_engines_lock = threading.Lock()
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
     settings = settings or get_settings()
-    return _engine_for(settings.db_url, settings.sqlite_busy_timeout_ms)
+    key = (settings.db_url, settings.sqlite_busy_timeout_ms)
+    with _engines_lock:
+        if (engine := _engines.get(key)) is None:
+            engine = _engines[key] = make_engine(key[0], busy_timeout_ms=key[1])
+        return engine
+
+
+def dispose_cached_engines() -> None:
+    """Close the pooled connections of every engine ``get_engine`` handed out and forget them.
+
+    A process that moves between databases (the test suite, one database per test) calls this when it is done
+    with one: an engine kept in the cache holds its idle connections open, and a PostgreSQL server allows ~100.
+    """
+    with _engines_lock:
+        engines = list(_engines.values())
+        _engines.clear()
+    for engine in engines:
+        engine.dispose()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
