@@ -99,3 +99,32 @@ def test_an_operator_reaches_no_campaign(client_for) -> None:  # type: ignore[no
     operator = client_for("operator")
     assert operator.get("/api/v1/campaigns").status_code == 403
     assert operator.get("/api/v1/segments/fields").status_code == 403
+
+
+def test_boost_windows_are_added_by_an_approver_and_refused_with_their_fault(client_for, engine) -> None:  # type: ignore[no-untyped-def]
+    from .campaigns.helpers import segment
+
+    interested = segment(engine, ADULTS, name="Играли в новогодний тираж")
+    day = clock.operator_day()
+    window = {
+        "name": "Новый год",
+        "first_day": (day + dt.timedelta(days=1)).isoformat(),
+        "last_day": (day + dt.timedelta(days=7)).isoformat(),
+        "extra_per_day": 1,
+        "segment_id": interested,
+    }
+    marketer = client_for("marketer")
+    marketer_headers = {"X-CSRF-Token": csrf_of(marketer, "/templates")}
+    assert marketer.post("/api/v1/campaign-boosts", json=window, headers=marketer_headers).status_code == 403
+    approver = client_for("approver")
+    headers = {"X-CSRF-Token": csrf_of(approver, "/templates")}
+    backwards = {**window, "last_day": day.isoformat()}
+    refused = approver.post("/api/v1/campaign-boosts", json=backwards, headers=headers)
+    assert refused.status_code == 422 and "before it starts" in refused.text
+    added = approver.post("/api/v1/campaign-boosts", json=window, headers=headers)
+    assert added.status_code == 201, added.text
+    listed = marketer.get("/api/v1/campaign-boosts").json()
+    assert [(item["name"], item["extra_per_day"]) for item in listed] == [("Новый год", 1)]
+    removed = approver.delete(f"/api/v1/campaign-boosts/{added.json()['id']}", headers=headers)
+    assert removed.status_code == 204
+    assert marketer.get("/api/v1/campaign-boosts").json() == []

@@ -57,6 +57,8 @@ ACTION_LABELS = {
     "campaign.pause": "Campaign paused",
     "campaign.resume": "Campaign resumed",
     "campaign.launch": "Campaign run launched",
+    "campaign.boost_add": "Boost window added",
+    "campaign.boost_remove": "Boost window removed",
     "campaign.history_import": "Campaign history imported",
     # The contact centre.
     "contact_centre.team.save": "Contact-centre team saved",

@@ -112,3 +112,12 @@ def import_history_file(
             f"{report.source}: import rejected; nothing was written", code=2 if report.file_error else 1
         )
     say(report.describe(), markup=False)
+
+
+def _boosts() -> typer.Typer:
+    from lottocrm.cli.campaign_boosts import boost_app
+
+    return boost_app
+
+
+campaign_app.add_typer(_boosts(), name="boost")

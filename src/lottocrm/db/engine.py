@@ -7,9 +7,9 @@ timeout, and ``BEGIN IMMEDIATE`` for every transaction so two writers queue inst
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-import threading
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -73,7 +73,8 @@ def dispose_cached_engines() -> None:
     """Close the pooled connections of every engine ``get_engine`` handed out and forget them.
 
     A process that moves between databases (the test suite, one database per test) calls this when it is done
-    with one: an engine kept in the cache holds its idle connections open, and a PostgreSQL server allows ~100.
+    with one: an engine kept in the cache holds its idle connections open, and a PostgreSQL
+    server allows ~100.
     """
     with _engines_lock:
         engines = list(_engines.values())

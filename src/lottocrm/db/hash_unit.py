@@ -21,8 +21,8 @@ SPACE = 2**32
 SQLITE_FUNCTION = "lottocrm_hash_unit"
 
 
-def hash_unit(salt: str, player_id: int) -> int:
-    return int(hashlib.md5(f"{salt}:{player_id}".encode()).hexdigest()[:8], 16)
+def hash_unit(salt: str, player_id: int | str) -> int:
+    return sqlite_hash_unit(f"{salt}:{player_id}")
 
 
 def threshold(share: float) -> int:
@@ -34,7 +34,8 @@ def threshold(share: float) -> int:
 
 def sqlite_hash_unit(text: str) -> int:
     """The SQLite function: the place of an already joined "salt:player_id" text."""
-    return int(hashlib.md5(text.encode()).hexdigest()[:8], 16)
+    # The first four bytes of the digest are its first eight hex digits (and faster than formatting them).
+    return int.from_bytes(hashlib.md5(text.encode()).digest()[:4], "big")
 
 
 class _HashUnit(FunctionElement[int]):

@@ -2,7 +2,11 @@ from lottocrm.manifest import Command, Domain, Job
 
 DOMAIN = Domain(
     name="marketing",
-    models=("lottocrm.marketing.segments.models", "lottocrm.marketing.campaigns.models"),
+    models=(
+        "lottocrm.marketing.segments.models",
+        "lottocrm.marketing.campaigns.models",
+        "lottocrm.marketing.boosts.models",
+    ),
     events=("lottocrm.marketing.history.events",),
     ui=(
         "lottocrm.marketing.segments.ui:router",
@@ -12,6 +16,7 @@ DOMAIN = Domain(
     api=(
         "lottocrm.marketing.segments.api:router",
         "lottocrm.marketing.campaigns.api:router",
+        "lottocrm.marketing.boosts.api:router",
         "lottocrm.marketing.reporting.api:router",
     ),
     timeline=("lottocrm.marketing.campaigns.timeline:CAMPAIGN_TIMELINE",),

@@ -109,6 +109,8 @@ def queue_templated_rows(
         literal(moment, UtcDateTime()).label("created_at"),
         _extra(rows.c.variant, variants).label("extra"),
     ).where(~exists().where(_OUTBOX.c.dedupe_key == rows.c.dedupe_key))
+    # In player order, so the outbox's and the history's player indexes grow at their ends, not at random.
+    fresh = fresh.order_by(rows.c.player_id)
     before = session.scalar(select(func.coalesce(func.max(_OUTBOX.c.id), 0)))
     session.execute(insert(_OUTBOX).from_select(list(_MESSAGE_COLUMNS), fresh))
     queued = _OUTBOX.alias("queued")

@@ -17,9 +17,10 @@ from lottocrm import clock
 from lottocrm.analytics.mart.models import PlayerAnalytics, PlayerAnalyticsWrite
 from lottocrm.db.engine import transaction
 from lottocrm.db.hash_unit import hash_unit, threshold
+from lottocrm.marketing.boosts.service import Boost
 from lottocrm.marketing.campaigns.definition import Variant
 from lottocrm.marketing.campaigns.models import Campaign, CampaignMember, CampaignRun
-from lottocrm.marketing.campaigns.selection import BASIS, Plan, insert_members, waterfall
+from lottocrm.marketing.campaigns.selection import BASIS, Plan, choose, waterfall
 from lottocrm.marketing.segments.audience import frame_at
 from lottocrm.marketing.segments.conditions import parse
 
@@ -136,8 +137,9 @@ def test_the_split_is_the_rule_on_both_databases(engine: Engine, players: list[i
     campaign_id, run_id = _run(engine)
     with transaction(engine) as session:
         plan = _plan(session, campaign_id, run_id)
-        counts = waterfall(session, plan)
-        written = insert_members(session, plan)
+        # The approval's one-pass count and the launch's (from the materialised candidates) agree.
+        approved = waterfall(session, plan)
+        counts = choose(session, plan)
         members = session.execute(
             select(
                 CampaignMember.player_id,
@@ -153,7 +155,8 @@ def test_the_split_is_the_rule_on_both_databases(engine: Engine, players: list[i
         )
     expected = _oracle(campaign_id, players, lifecycle, value)
     assert {pid: arm for pid, arm, *_ in members} == expected
-    assert written == len(expected) == counts["chosen"]
+    assert approved == counts
+    assert len(members) == len(expected) == counts["chosen"]
     assert counts["segment"] == 300 and counts["global_holdout"] == 300 - len(expected)
     # Every stratum holds its share to within one player.
     per_stratum: dict[str, Counter[str]] = defaultdict(Counter)
@@ -173,7 +176,7 @@ def test_the_split_is_the_rule_on_both_databases(engine: Engine, players: list[i
 def test_a_player_chosen_today_is_not_taken_by_the_next_campaign(engine: Engine, players: list[int]) -> None:
     first, first_run = _run(engine)
     with transaction(engine) as session:
-        insert_members(
+        choose(
             session,
             _plan(
                 session, first, first_run, node=parse({"field": "record.segment", "op": "eq", "value": "vip"})
@@ -182,8 +185,7 @@ def test_a_player_chosen_today_is_not_taken_by_the_next_campaign(engine: Engine,
     second, second_run = _run(engine)
     with transaction(engine) as session:
         plan = _plan(session, second, second_run)
-        counts = waterfall(session, plan)
-        insert_members(session, plan)
+        counts = choose(session, plan)
         taken = set(
             session.scalars(select(CampaignMember.player_id).where(CampaignMember.run_id == first_run))
         )
@@ -192,3 +194,26 @@ def test_a_player_chosen_today_is_not_taken_by_the_next_campaign(engine: Engine,
         )
     assert taken and not taken & chosen
     assert counts["taken_by_other_campaigns"] == len(taken)
+
+
+def test_a_boost_window_lets_only_its_interested_players_be_chosen_again(
+    engine: Engine, players: list[int]
+) -> None:
+    vip = parse({"field": "record.segment", "op": "eq", "value": "vip"})
+    first, first_run = _run(engine)
+    with transaction(engine) as session:
+        choose(session, _plan(session, first, first_run))
+    second, second_run = _run(engine)
+    with transaction(engine) as session:
+        boosts = [Boost(window_id=1, node=vip, extra_per_day=1)]
+        counts = choose(session, _plan(session, second, second_run, boosts=boosts))
+        chosen = set(
+            session.scalars(select(CampaignMember.player_id).where(CampaignMember.run_id == second_run))
+        )
+        lifecycle = dict(session.execute(select(PlayerAnalytics.player_id, PlayerAnalytics.segment)).all())
+    # Everyone was taken by the first campaign; the boost gives the VIPs (and only them) a second one.
+    assert chosen and {lifecycle[pid] for pid in chosen} == {"vip"}
+    assert counts["chosen"] == len(chosen)
+    assert counts["taken_by_other_campaigns"] == counts["segment"] - counts["not_reachable"] - counts[
+        "global_holdout"
+    ] - len(chosen)

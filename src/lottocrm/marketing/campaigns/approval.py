@@ -14,7 +14,7 @@ share of its members whose last purchase falls within one response window back.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from lottocrm import clock
 from lottocrm.audit.service import Actor, record
 from lottocrm.contact_policy.service import current_policy
 from lottocrm.errors import ServiceError
+from lottocrm.marketing.boosts.service import open_boosts
 from lottocrm.marketing.campaigns.definition import CampaignDefinition, CampaignInputError, parse_definition
 from lottocrm.marketing.campaigns.launch_jobs import schedule_launch
 from lottocrm.marketing.campaigns.schedule import first_occurrence
@@ -87,7 +88,8 @@ def approve_campaign(
     occurrence = first_occurrence(session, definition.schedule, now=now)
     node = tree(version)
     frame = frame_at(session, now)
-    counts = waterfall(session, _plan(campaign.id, node, frame, definition, settings))
+    plan = _plan(campaign.id, node, frame, definition, settings)
+    counts = waterfall(session, replace(plan, boosts=open_boosts(session, now)))
     _reachable(counts, definition)
     control = round(counts["chosen"] * definition.control_share)
     detectability = _measurable(session, node, frame, definition, counts, control, accept_small_control)

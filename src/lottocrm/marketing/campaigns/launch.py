@@ -1,7 +1,7 @@
 """Launching a campaign's run: members chosen in one transaction, the treated queued in chunks after it.
 
 1. **Choose** (one transaction, so a failure leaves nothing): the run row (unique per occurrence: a second
-   launch of the same occurrence is refused), the members of both arms (``selection.insert_members``), a
+   launch of the same occurrence is refused), the members of both arms (``selection.choose``), a
    "control" row in the contact history for each control player, the counts, an audit row. Launches are
    serialised (an advisory lock on PostgreSQL, the write lock on SQLite), so two campaigns launched at once
    cannot both take a player the day's budget gives only one of them.
@@ -32,11 +32,12 @@ from lottocrm.contact_policy.audience import issue_permits, released_now
 from lottocrm.contact_policy.service import current_policy
 from lottocrm.db.engine import transaction
 from lottocrm.errors import Conflict
+from lottocrm.marketing.boosts.service import open_boosts
 from lottocrm.marketing.campaigns.definition import CampaignDefinition
 from lottocrm.marketing.campaigns.launch_jobs import schedule_launch
 from lottocrm.marketing.campaigns.models import Campaign, CampaignMember, CampaignRun
 from lottocrm.marketing.campaigns.schedule import due_key, next_occurrence
-from lottocrm.marketing.campaigns.selection import Plan, insert_members, waterfall
+from lottocrm.marketing.campaigns.selection import Plan, choose
 from lottocrm.marketing.campaigns.service import CampaignStateConflict, get_campaign
 from lottocrm.marketing.campaigns.settings import CampaignSettings
 from lottocrm.marketing.segments.audience import frame_at
@@ -131,9 +132,9 @@ def _choose(
             variants=definition.variants,
             holdout_percent=settings.global_holdout_percent,
             per_player_day=settings.campaigns_per_player_day,
+            boosts=open_boosts(session, now),
         )
-        counts = waterfall(session, plan)
-        insert_members(session, plan)
+        counts = choose(session, plan)
         members = CampaignMember.__table__
         arms = dict(
             session.execute(

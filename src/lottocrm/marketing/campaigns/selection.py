@@ -15,7 +15,8 @@ campaign; a campaign's control is drawn only among the others, with an independe
 
 **Arbitration**: a player a campaign has already chosen today (treated or control) counts against the day's
 budget; when several campaigns are due together, the launcher runs them in order of expected incremental
-value (then priority), so the more valuable campaign takes the player first.
+value (then priority), so the more valuable campaign takes the player first. A boost window open on the day
+(``boosts.py``) raises the budget for the players of its segment only.
 """
 
 from __future__ import annotations
@@ -25,9 +26,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    BigInteger,
+    Column,
     ColumnElement,
+    FromClause,
     Integer,
+    MetaData,
     String,
+    Table,
     and_,
     case,
     cast,
@@ -43,7 +49,8 @@ from lottocrm import clock
 from lottocrm.analytics.mart.models import PlayerAnalytics
 from lottocrm.contact_policy.models import contactability
 from lottocrm.contact_policy.selection import marketing_reachable
-from lottocrm.db.hash_unit import hash_unit_sql, threshold
+from lottocrm.db.hash_unit import hash_unit, hash_unit_sql, threshold
+from lottocrm.marketing.boosts.service import Boost
 from lottocrm.marketing.campaigns.definition import Variant
 from lottocrm.marketing.campaigns.models import CampaignMember
 from lottocrm.marketing.segments.audience import audience_select
@@ -74,6 +81,8 @@ class Plan:
     variants: Sequence[Variant]
     holdout_percent: int
     per_player_day: int
+    # Boost windows open on the run's day: their interested players may be chosen by more campaigns.
+    boosts: Sequence[Boost] = ()
 
     @property
     def at(self) -> dt.datetime:
@@ -98,6 +107,16 @@ def _chosen_today(plan: Plan, player_id: ColumnElement[int]) -> ColumnElement[in
     )
 
 
+def _budget(plan: Plan, player_id: ColumnElement[int]) -> ColumnElement[int]:
+    """How many campaigns may choose the player today: the budget, plus each open boost whose segment holds
+    them (one evaluation of each boost segment for the whole audience, not a query per player)."""
+    budget: ColumnElement[int] = literal(plan.per_player_day, Integer)
+    for boost in plan.boosts:
+        interested = select(audience_select(boost.node, plan.frame).subquery().c.player_id)
+        budget = budget + case((player_id.in_(interested), boost.extra_per_day), else_=0)
+    return budget
+
+
 def _candidates(plan: Plan):  # type: ignore[no-untyped-def]
     """Every segment member with the channel they could get, their holdout place and today's campaigns."""
     audience = audience_select(plan.node, plan.frame).subquery("audience")
@@ -110,6 +129,7 @@ def _candidates(plan: Plan):  # type: ignore[no-untyped-def]
             _channel(plan).label("channel"),
             hash_unit_sql(holdout_salt(plan.at.year), player).label("holdout_place"),
             _chosen_today(plan, player).label("chosen_today"),
+            _budget(plan, player).label("budget"),
             func.coalesce(record.c.segment, "unknown").label("lifecycle"),
             func.coalesce(record.c.monetary_kopecks, 0).label("value"),
         )
@@ -122,11 +142,79 @@ def _candidates(plan: Plan):  # type: ignore[no-untyped-def]
 
 def waterfall(session: Session, plan: Plan) -> dict[str, int]:
     """How many the segment holds, the gate lets through, the holdout keeps, today's budget takes."""
-    found = _candidates(plan)
+    return _count_waterfall(session, plan, _candidates(plan))
+
+
+def choose(session: Session, plan: Plan) -> dict[str, int]:
+    """Write the run's members, both arms; the waterfall that led to them.
+
+    The candidates (segment, gate, holdout place, today's campaigns) are worked out once into a temporary
+    table that the waterfall and the members both read: the gate and the hashes are most of a launch's work.
+    """
+    table, strata = _candidate_table(plan.run_id), _strata_table(plan.run_id)
+    connection = session.connection()
+    table.create(connection)
+    strata.create(connection)
+    try:
+        found = _candidates(plan)
+        session.execute(insert(table).from_select([column.name for column in table.columns], select(found)))
+        counts = _count_waterfall(session, plan, table)
+        _fill_strata(session, plan, table, strata)
+        session.execute(
+            insert(CampaignMember.__table__).from_select(
+                ["run_id", "player_id", "arm", "variant", "stratum", "channel", "assigned_at"],
+                _member_rows(plan, table, strata),
+            )
+        )
+    finally:
+        strata.drop(connection)
+        table.drop(connection)
+    return counts
+
+
+def _candidate_table(run_id: int) -> Table:
+    return Table(
+        f"launch_candidates_{run_id}",
+        MetaData(),
+        Column("player_id", BigInteger),
+        Column("channel", String(10)),
+        Column("holdout_place", BigInteger),
+        Column("chosen_today", Integer),
+        Column("budget", Integer),
+        Column("lifecycle", String(30)),
+        Column("value", BigInteger),
+        prefixes=["TEMPORARY"],
+    )
+
+
+def _strata_table(run_id: int) -> Table:
+    return Table(
+        f"launch_strata_{run_id}",
+        MetaData(),
+        Column("stratum", String(50), primary_key=True),
+        Column("start", BigInteger),
+        prefixes=["TEMPORARY"],
+    )
+
+
+def _fill_strata(session: Session, plan: Plan, found: FromClause, strata: Table) -> None:
+    """Each stratum's own start for the systematic sampling: a place of the stratum's name, worked out here
+    once per stratum rather than by the database once per player (the hash is a Python function in SQLite)."""
+    salt = f"{campaign_salt(plan.campaign_id)}:stratum"
+    lifecycles = session.scalars(select(found.c.lifecycle).distinct()).all()
+    rows = [
+        {"stratum": name, "start": hash_unit(salt, name) % BASIS}
+        for name in (f"{lifecycle}:{decile}" for lifecycle in lifecycles for decile in range(1, 11))
+    ]
+    if rows:
+        session.execute(insert(strata), rows)
+
+
+def _count_waterfall(session: Session, plan: Plan, found: FromClause) -> dict[str, int]:
     reachable = found.c.channel.is_not(None)
     in_holdout = and_(reachable, found.c.holdout_place < _holdout_below(plan))
     taken = and_(
-        reachable, found.c.holdout_place >= _holdout_below(plan), found.c.chosen_today >= plan.per_player_day
+        reachable, found.c.holdout_place >= _holdout_below(plan), found.c.chosen_today >= found.c.budget
     )
     row = session.execute(
         select(
@@ -150,15 +238,14 @@ def _holdout_below(plan: Plan) -> int:
     return threshold(plan.holdout_percent / 100)
 
 
-def insert_members(session: Session, plan: Plan) -> int:
-    """Write the run's members, both arms, in one statement; how many."""
-    found = _candidates(plan)
+def _member_rows(plan: Plan, found: FromClause, strata: Table):  # type: ignore[no-untyped-def]
+    """Both arms' rows, in player order (the members' indexes are filled in order, not at random)."""
     eligible = (
         select(found.c.player_id, found.c.channel, found.c.lifecycle, found.c.value)
         .where(
             found.c.channel.is_not(None),
             found.c.holdout_place >= _holdout_below(plan),
-            found.c.chosen_today < plan.per_player_day,
+            found.c.chosen_today < found.c.budget,
         )
         .subquery("eligible")
     )
@@ -179,15 +266,14 @@ def insert_members(session: Session, plan: Plan) -> int:
         func.row_number()
         .over(partition_by=stratified.c.stratum, order_by=(place, stratified.c.player_id))
         .label("position"),
-        (hash_unit_sql(f"{salt}:stratum", stratified.c.stratum) % BASIS).label("offset"),
     ).subquery("ranked")
     share = literal(round(plan.control_share * BASIS), Integer)
+    start = strata.c.start
     # Whole-number division on both databases (``//``): the step is exact, never a rounded fraction.
-    step_up = (ranked.c.position * share + ranked.c.offset) // BASIS != (
-        (ranked.c.position - 1) * share + ranked.c.offset
-    ) // BASIS
+    position = ranked.c.position
+    step_up = (position * share + start) // BASIS != ((position - 1) * share + start) // BASIS
     arm = case((step_up, "control"), else_="treatment")
-    rows = select(
+    return select(
         literal(plan.run_id).label("run_id"),
         ranked.c.player_id,
         arm.label("arm"),
@@ -195,15 +281,7 @@ def insert_members(session: Session, plan: Plan) -> int:
         ranked.c.stratum,
         ranked.c.channel,
         literal(plan.at, CampaignMember.__table__.c.assigned_at.type).label("assigned_at"),
-    )
-    members = CampaignMember.__table__
-    session.execute(
-        insert(members).from_select(
-            ["run_id", "player_id", "arm", "variant", "stratum", "channel", "assigned_at"], rows
-        )
-    )
-    # Counted, not taken from the cursor: psycopg reports no row count for INSERT … SELECT here.
-    return int(session.scalar(select(func.count()).where(members.c.run_id == plan.run_id)) or 0)
+    ).select_from(ranked.join(strata, strata.c.stratum == ranked.c.stratum)).order_by(ranked.c.player_id)
 
 
 def _variant(plan: Plan, player_id: ColumnElement[int]) -> ColumnElement[str]:
