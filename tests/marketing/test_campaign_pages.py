@@ -81,3 +81,31 @@ def test_an_approval_refused_says_why_on_the_page(client_for, engine) -> None:  
     page_url = created.headers["location"]
     refused = approver.post(f"{page_url}/approve", data={"csrf_token": csrf_of(approver, page_url)})
     assert refused.status_code == 422 and "в сегменте сейчас нет игроков" in refused.text
+
+
+OUT_OF_RANGE = {
+    "control_percent": ("70", "введите значение от 1 до 50"),
+    "window_days": ("0", "введите значение от 1 до 180"),
+    "priority": ("500", "введите значение от 1 до 100"),
+    "cost": ("20000", "введите значение от 0 до 10000"),
+    "expected_uplift": ("150", "введите значение от 0.01 до 100"),
+}
+
+
+def test_values_out_of_range_are_refused_in_russian_beside_their_field(client_for, engine) -> None:  # type: ignore[no-untyped-def]
+    marketer = client_for("marketer")
+    csrf = csrf_of(marketer, "/campaigns")
+    segment = marketer.post(
+        "/api/v1/segments", json={"name": "Взрослые", "definition": ADULTS}, headers={"X-CSRF-Token": csrf}
+    ).json()
+    template_id = _template(engine)
+    cases = {field: (value, {field: value}) for field, (value, _) in OUT_OF_RANGE.items()}
+    cases["cron"] = ("*/5 * *", {"schedule": "cron", "cron": "*/5 * *"})
+    for field, (_value, change) in cases.items():
+        refused = marketer.post("/campaigns/new", data=_form(csrf, segment["id"], template_id, **change))
+        assert refused.status_code == 422, field
+        said = re.search(r'id="campaign-error">([^<]+)<', refused.text).group(1)  # type: ignore[union-attr]
+        expected = OUT_OF_RANGE[field][1] if field in OUT_OF_RANGE else "не строка cron"
+        assert expected in said, (field, said)
+        assert not re.search(r"[A-Za-z]{4,}", said.replace("cron", "")), (field, said)
+    assert "Весенний тираж" not in marketer.get("/campaigns").text

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from croniter import croniter
+
 from lottocrm import clock
 from lottocrm.errors import Param, ServiceError
 
@@ -63,6 +65,12 @@ def _decimal(form: Mapping[str, str], name: str) -> Decimal | None:
     return value
 
 
+def _within(name: str, value: Decimal | int | None, low: Decimal | int, high: Decimal | int) -> None:
+    """The document's own limits, said in the form's units (percent, roubles) beside the field."""
+    if value is not None and not low <= value <= high:
+        raise CampaignFormError(name, "enter a value from %(low)s to %(high)s", low=str(low), high=str(high))
+
+
 def _kopecks(form: Mapping[str, str], name: str) -> int | None:
     roubles = _decimal(form, name)
     return None if roubles is None else int((roubles * 100).to_integral_value())
@@ -97,8 +105,10 @@ def parse_form(form: Mapping[str, str]) -> Parsed:
     template_b = _whole(form, "template_b", required=False)
     if template_b is not None:
         weight = _whole(form, "weight_b", required=False) or 1
+        _within("weight_b", weight, 1, 100)
         variants.append({"name": "B", "template_id": template_b, "weight": weight})
     control = _decimal(form, "control_percent")
+    _within("control_percent", control, 1, 50)
     kind = form.get("schedule", "once")
     if kind not in SCHEDULES:
         raise CampaignFormError("schedule", "choose when the campaign is sent")
@@ -107,30 +117,45 @@ def parse_form(form: Mapping[str, str]) -> Parsed:
         schedule["at"] = _moment(form, "at")
     elif kind == "cron":
         schedule["cron"] = _text(form, "cron") or None
+        if schedule["cron"] is None:
+            raise CampaignFormError("cron", "fill this in")
+        if not croniter.is_valid(schedule["cron"]):
+            line = schedule["cron"][:60]
+            raise CampaignFormError(
+                "cron", "%(value)s is not a cron line (minute hour day month weekday)", value=line
+            )
     else:
         schedule["game_id"] = _whole(form, "draw_game")
         hours = _decimal(form, "hours_before")
         if hours is None:
             raise CampaignFormError("hours_before", "fill this in")
+        _within("hours_before", hours, 0, 24 * 14)
         schedule["hours_before"] = float(hours)
     if kind != "once" and _text(form, "until"):
         schedule["until"] = _moment(form, "until")
+    window_days, priority = _whole(form, "window_days"), _whole(form, "priority", required=False)
+    _within("window_days", window_days, 1, 180)
+    _within("priority", priority, 1, 100)
+    _within("cost", _decimal(form, "cost"), 0, 10_000)
+    cost = _kopecks(form, "cost")
     definition: dict[str, Any] = {
         "channels": chosen,
         "variants": variants,
         "schedule": schedule,
         "response": {
             "kind": "purchase",
-            "window_days": _whole(form, "window_days"),
+            "window_days": window_days,
             "game_id": _whole(form, "response_game", required=False),
         },
-        "priority": _whole(form, "priority", required=False) or 50,
-        "cost_per_message_kopecks": _kopecks(form, "cost") or 0,
+        "priority": priority or 50,
+        "cost_per_message_kopecks": cost or 0,
         "description": _text(form, "description"),
     }
     if control is not None:
         definition["control_share"] = float(control / 100)
     uplift, value = _decimal(form, "expected_uplift"), _kopecks(form, "value_per_response")
+    _within("expected_uplift", uplift, Decimal("0.01"), 100)
+    _within("value_per_response", _decimal(form, "value_per_response"), 0, 100_000_000)
     if uplift is not None:
         definition["expected_uplift"] = float(uplift / 100)
     if value is not None:
