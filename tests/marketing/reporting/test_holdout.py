@@ -5,14 +5,19 @@ one value per player; "preliminary" while the month or the lake is behind; each 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
+from typer.testing import CliRunner
 
 from lottocrm import clock
+from lottocrm.cli.main import app as cli
 from lottocrm.db.engine import transaction
 from lottocrm.db.hash_unit import hash_unit, threshold
 from lottocrm.lake.store import Lake
@@ -25,6 +30,7 @@ from lottocrm.marketing.reporting.holdout import (
 from lottocrm.marketing.results.arms import summarise_arm
 from lottocrm.marketing.results.lift import compare
 from lottocrm.players.models import Player
+from lottocrm.settings import Settings
 
 from ..history.conftest import add_players
 
@@ -147,36 +153,96 @@ def test_a_month_the_lake_has_not_caught_up_with_is_preliminary(engine: Engine, 
 
 def test_a_month_in_the_future_is_refused(engine: Engine, lake: Lake) -> None:
     _world(engine, lake)
-    with clock.frozen(AFTER, ZONE), transaction(engine) as session:
-        with pytest.raises(HoldoutMonthInvalid, match="2027-01 has not begun yet.*2026-12"):
-            holdout_report(session, lake=lake, month="2027-01", settings=SETTINGS)
+    with (
+        clock.frozen(AFTER, ZONE),
+        transaction(engine) as session,
+        pytest.raises(HoldoutMonthInvalid, match="2027-01 has not begun yet.*2026-12"),
+    ):
+        holdout_report(session, lake=lake, month="2027-01", settings=SETTINGS)
 
 
-@pytest.mark.parametrize("month", ["2026-13", "2026-00", "26-11", "2026-1", "ноябрь", "2026-11-01", "1999-12"])
+@pytest.mark.parametrize(
+    "month", ["2026-13", "2026-00", "26-11", "2026-1", "ноябрь", "2026-11-01", "1999-12"]
+)
 def test_a_malformed_month_is_refused(engine: Engine, lake: Lake, month: str) -> None:
-    with clock.frozen(AFTER, ZONE), transaction(engine) as session:
-        with pytest.raises(HoldoutMonthInvalid, match="is not a month: write it as YYYY-MM"):
-            holdout_report(session, lake=lake, month=month, settings=SETTINGS)
+    with (
+        clock.frozen(AFTER, ZONE),
+        transaction(engine) as session,
+        pytest.raises(HoldoutMonthInvalid, match="is not a month: write it as YYYY-MM"),
+    ):
+        holdout_report(session, lake=lake, month=month, settings=SETTINGS)
 
 
 def test_no_holdout_is_refused(engine: Engine, lake: Lake) -> None:
     _world(engine, lake)
-    with clock.frozen(AFTER, ZONE), transaction(engine) as session:
-        with pytest.raises(HoldoutNotMeasurable, match="set to 0 %"):
-            holdout_report(
-                session, lake=lake, month="2026-11", settings=CampaignSettings(global_holdout_percent=0)
-            )
+    with (
+        clock.frozen(AFTER, ZONE),
+        transaction(engine) as session,
+        pytest.raises(HoldoutNotMeasurable, match="set to 0 %"),
+    ):
+        holdout_report(
+            session, lake=lake, month="2026-11", settings=CampaignSettings(global_holdout_percent=0)
+        )
 
 
 def test_an_empty_lake_is_refused(engine: Engine, lake: Lake) -> None:
     add_players(engine, PLAYERS)
-    with clock.frozen(AFTER, ZONE), transaction(engine) as session:
-        with pytest.raises(HoldoutNotMeasurable, match="holds no tickets"):
-            holdout_report(session, lake=lake, month="2026-11", settings=SETTINGS)
+    with (
+        clock.frozen(AFTER, ZONE),
+        transaction(engine) as session,
+        pytest.raises(HoldoutNotMeasurable, match="holds no tickets"),
+    ):
+        holdout_report(session, lake=lake, month="2026-11", settings=SETTINGS)
 
 
 def test_a_month_before_anyone_registered_is_refused(engine: Engine, lake: Lake) -> None:
     _world(engine, lake)
-    with clock.frozen(AFTER, ZONE), transaction(engine) as session:
-        with pytest.raises(HoldoutNotMeasurable, match="2024-06 the holdout group has 0"):
-            holdout_report(session, lake=lake, month="2024-06", settings=SETTINGS)
+    with (
+        clock.frozen(AFTER, ZONE),
+        transaction(engine) as session,
+        pytest.raises(
+            HoldoutNotMeasurable, match="2024-06 the global holdout has 0 registered player.* and the rest 0"
+        ),
+    ):
+        holdout_report(session, lake=lake, month="2024-06", settings=SETTINGS)
+
+
+def test_the_cli_prints_the_month_as_a_table_and_as_json(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tickets = _world(engine, Lake(settings.lake_path))
+    monkeypatch.setenv("LOTTOCRM_GLOBAL_HOLDOUT_PERCENT", "10")
+    with clock.frozen(AFTER, ZONE):
+        shown = CliRunner().invoke(cli, ["campaign", "holdout", "--month", "2026-11", "--json"])
+        table = CliRunner().invoke(cli, ["campaign", "holdout", "--month", "2026-11"], env={"COLUMNS": "200"})
+        future = CliRunner().invoke(cli, ["campaign", "holdout", "--month", "2027-02"])
+        malformed = CliRunner().invoke(cli, ["campaign", "holdout", "--month", "11.2026"])
+    assert shown.exit_code == 0, shown.output
+    report = json.loads(shown.output)
+    expected = _oracle(tickets, *NOVEMBER)
+    assert report["this_month"]["marketed"]["spend_total"] == expected["marketed"].spend_total
+    assert report["this_month"]["holdout"]["n"] == expected["holdout"].n and report["preliminary"] is False
+    assert table.exit_code == 0, table.output
+    assert "global holdout 10 %" in table.output and "month, spend" in table.output
+    assert "year to date, response" in table.output
+    assert future.exit_code == 1 and "2027-02 has not begun yet" in future.output
+    assert malformed.exit_code == 1 and "11.2026 is not a month" in malformed.output
+
+
+def test_the_api_serves_the_month_to_analysts_only(
+    seeded: Settings, engine: Engine, client_for: Callable[[str], TestClient]
+) -> None:
+    _world(engine, Lake(seeded.lake_path))
+    analyst = client_for("analyst")
+    with clock.frozen(AFTER, ZONE):
+        found = analyst.get("/api/v1/campaigns/holdout", params={"month": "2026-11"})
+        future = analyst.get("/api/v1/campaigns/holdout", params={"month": "2027-01"})
+        malformed = analyst.get("/api/v1/campaigns/holdout", params={"month": "2026-1"})
+        with transaction(engine) as session:
+            direct = holdout_report(session, lake=Lake(seeded.lake_path), month="2026-11")
+    assert found.status_code == 200, found.text
+    assert found.json() == json.loads(json.dumps(direct.to_dict()))
+    assert future.status_code == 422 and future.json()["code"] == "holdout_month_invalid"
+    assert "has not begun yet" in future.text
+    assert malformed.status_code == 422 and "is not a month" in malformed.text
+    assert client_for("operator").get("/api/v1/campaigns/holdout?month=2026-11").status_code == 403

@@ -82,15 +82,15 @@ def approve_campaign(
     if segment.archived_at is not None:
         raise CampaignInputError("segment %(name)s is archived", name=segment.name)
     version = current_version(session, segment.id)
-    templates = _templates(session, definition)
+    templates = frozen_templates(session, definition)
     now = clock.now()
     occurrence = first_occurrence(session, definition.schedule, now=now)
     node = tree(version)
     frame = frame_at(session, now)
-    counts = waterfall(session, _plan(campaign.id, node, frame, definition, settings))
-    _reachable(counts, definition)
+    counts = waterfall(session, approval_plan(campaign.id, node, frame, definition, settings))
+    check_reachable(counts, definition)
     control = round(counts["chosen"] * definition.control_share)
-    detectability = _measurable(session, node, frame, definition, counts, control, accept_small_control)
+    detectability = check_measurable(session, node, frame, definition, counts, control, accept_small_control)
     cost = counts["chosen"] * definition.cost_per_message_kopecks
     four_eyes = counts["chosen"] > settings.four_eyes_players or cost > settings.four_eyes_cost_kopecks
     if four_eyes and actor.name == campaign.created_by:
@@ -126,7 +126,7 @@ def approve_campaign(
     return Approval(campaign.id, occurrence.at, counts, control, detectability, four_eyes)
 
 
-def _plan(
+def approval_plan(
     campaign_id: int, node: Node, frame: Any, definition: CampaignDefinition, settings: CampaignSettings
 ) -> Plan:
     return Plan(
@@ -142,7 +142,7 @@ def _plan(
     )
 
 
-def _templates(session: Session, definition: CampaignDefinition) -> dict[str, int]:
+def frozen_templates(session: Session, definition: CampaignDefinition) -> dict[str, int]:
     """The published version each variant sends, frozen now (a later publication does not change it)."""
     versions = {}
     for variant in definition.variants:
@@ -170,7 +170,7 @@ def _templates(session: Session, definition: CampaignDefinition) -> dict[str, in
     return versions
 
 
-def _reachable(counts: dict[str, int], definition: CampaignDefinition) -> None:
+def check_reachable(counts: dict[str, int], definition: CampaignDefinition) -> None:
     if counts["segment"] == 0:
         raise AudienceUnreachable("the segment holds no player now: nothing would be sent")
     if counts["segment"] == counts["not_reachable"]:
@@ -186,7 +186,7 @@ def _reachable(counts: dict[str, int], definition: CampaignDefinition) -> None:
         )
 
 
-def _measurable(
+def check_measurable(
     session: Session,
     node: Node,
     frame: Any,

@@ -1,4 +1,5 @@
-"""JSON API: a campaign's results, for analysts and their tools (``reports:view``)."""
+"""JSON API: a campaign's results and the global holdout's monthly report, for analysts and their tools
+(``reports:view``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
 from lottocrm.lake.store import Lake
+from lottocrm.marketing.reporting.holdout import holdout_report
 from lottocrm.marketing.reporting.service import campaign_results
 from lottocrm.web.deps import Db, require
 from lottocrm.web.errors import API_ERRORS
@@ -30,3 +32,17 @@ def results(
     the sample-ratio check, CUPED and lift per lifecycle segment; ``preliminary`` while the window is open."""
     lake = Lake(request.app.state.settings.lake_path)
     return campaign_results(session, campaign_id=campaign_id, run_id=run, lake=lake).to_dict()
+
+
+@router.get("/holdout")
+def holdout(
+    request: Request,
+    session: Db,
+    principal: Annotated[Principal, require(Permission.REPORTS_VIEW)],
+    month: Annotated[str, Query(max_length=40, description="The operator's month, YYYY-MM")],
+) -> dict[str, Any]:
+    """The global holdout against every other registered player in one month and in the year so far:
+    players, buyers, spend per player, response and spend lift with 95 % intervals, and the incremental
+    revenue of all marketing; ``preliminary`` while the month is not over or the lake is behind."""
+    lake = Lake(request.app.state.settings.lake_path)
+    return holdout_report(session, lake=lake, month=month).to_dict()

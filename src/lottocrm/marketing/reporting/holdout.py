@@ -118,7 +118,8 @@ def holdout_report(
     year, number = parse_month(month)
     label = f"{year:04d}-{number:02d}"
     if settings.global_holdout_percent == 0:
-        raise HoldoutNotMeasurable("the global holdout is set to %(percent)s %%: there is no one to compare with", percent=0
+        raise HoldoutNotMeasurable(
+            "the global holdout is set to %(percent)s %%: there is no one to compare with", percent=0
         )
     if lake.row_count("tickets") == 0:
         raise HoldoutNotMeasurable(
@@ -156,7 +157,16 @@ def _window(
     lake: Lake, population: pa.Table, start: dt.datetime, end: dt.datetime, *, month: str
 ) -> HoldoutWindow:
     found = group_spend(lake=lake, population=population, low=start, high=end)
-    holdout, marketed = (_summary(name, found.get(name), month=month) for name in (HOLDOUT, MARKETED))
+    sizes = {name: found[name].players if name in found else 0 for name in (HOLDOUT, MARKETED)}
+    if min(sizes.values()) < 2:
+        raise HoldoutNotMeasurable(
+            "in %(month)s the global holdout has %(holdout)s registered player(s) and the rest %(rest)s: "
+            "comparing needs at least 2 in each group",
+            month=month,
+            holdout=sizes[HOLDOUT],
+            rest=sizes[MARKETED],
+        )
+    holdout, marketed = (_summary(name, found[name]) for name in (HOLDOUT, MARKETED))
     return HoldoutWindow(
         starts_at=start.isoformat(),
         ends_at=end.isoformat(),
@@ -167,17 +177,7 @@ def _window(
     )
 
 
-def _summary(group: str, spend: GroupSpend | None, *, month: str) -> ArmSummary:
-    players = spend.players if spend else 0
-    if players < 2:
-        raise HoldoutNotMeasurable(
-            "in %(month)s the %(group)s group has %(players)s registered player(s): comparing needs at "
-            "least 2 in each group",
-            month=month,
-            group=group,
-            players=players,
-        )
-    assert spend is not None
+def _summary(group: str, spend: GroupSpend) -> ArmSummary:
     return summarise_counts(
         arm=group,
         n=spend.players,
