@@ -97,7 +97,13 @@ def holdout_page(
     """One month of the global holdout; without ``?month`` the last whole month."""
     today = clock.local(clock.now())
     month = request.query_params.get("month") or _shifted(today.year, today.month, -1)
-    context: dict[str, object] = {"month": month[:40], "current": _shifted(today.year, today.month, 0)}
+    # The months to pick from: two years back to this one (an older month is still reached by its link).
+    months = [_shifted(today.year, today.month, -back) for back in range(24)]
+    context: dict[str, object] = {
+        "month": month[:40],
+        "current": months[0],
+        "months": [(value, dt.date(int(value[:4]), int(value[5:]), 1)) for value in months],
+    }
     try:
         report = holdout_report(session, lake=_lake(request), month=month)
     except ServiceError as error:
