@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel
 
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
@@ -34,7 +35,20 @@ def results(
     return campaign_results(session, campaign_id=campaign_id, run_id=run, lake=lake).to_dict()
 
 
-@router.get("/holdout")
+class HoldoutRefusal(BaseModel):
+    """422 on this route is either the service's refusal (``detail`` text and ``code``: a malformed month, one
+    that has not begun, nothing to compare) or FastAPI's list of parameters that do not match."""
+
+    detail: str | list[dict[str, Any]]
+    code: str | None = None
+
+
+@router.get(
+    "/holdout",
+    responses={
+        422: {"model": HoldoutRefusal, "description": "The month or the data refused, or bad parameters"}
+    },
+)
 def holdout(
     request: Request,
     session: Db,
