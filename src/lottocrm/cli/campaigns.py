@@ -1,5 +1,6 @@
-"""``lottocrm campaign results ID`` and ``lottocrm campaign import FILE``: campaign results with intervals,
-and campaign history brought over from another system."""
+"""``lottocrm campaign results ID``, ``lottocrm campaign holdout --month YYYY-MM`` and ``lottocrm campaign
+import FILE``: campaign results with intervals, the global holdout's monthly report, and campaign history
+brought over from another system."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from lottocrm.lake.store import Lake
 from lottocrm.marketing.history.spec import SPEC
 
 campaign_app = typer.Typer(
-    help="Campaigns: results with confidence intervals, and history imported from another system.",
+    help="Campaigns: results with confidence intervals, the global holdout's month, and history imported "
+    "from another system.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
@@ -60,6 +62,31 @@ def results(
         console.print(line, highlight=False, markup=False)
     if csv_file is not None:
         say(f"figures written to {csv_file}", markup=False)
+
+
+@campaign_app.command("holdout")
+def holdout(
+    month: Annotated[str, typer.Option("--month", help="The operator's month, YYYY-MM, e.g. 2026-11")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON")] = False,
+) -> None:
+    """The global holdout's month: its players against everyone else registered, response and spend per
+    player with 95 % intervals, and the incremental revenue of all marketing (month and year to date)."""
+    from lottocrm.marketing.reporting.holdout import holdout_report
+    from lottocrm.marketing.reporting.text import holdout_lines
+
+    settings = load_settings()
+    with transaction(get_engine(settings)) as session:
+        found = holdout_report(session, lake=Lake(settings.lake_path), month=month)
+    if as_json:
+        console.print_json(json.dumps(found.to_dict(), ensure_ascii=False))
+        return
+    title, groups, lines = holdout_lines(found)
+    table = Table(*groups[0], title=title)
+    for row in groups[1:]:
+        table.add_row(*row)
+    console.print(table)
+    for line in lines:
+        console.print(line, highlight=False, markup=False)
 
 
 @campaign_app.command(

@@ -25,7 +25,8 @@ DOMAIN = Domain(
         Command(
             "campaign",
             "lottocrm.cli.campaigns:campaign_app",
-            "Campaigns: results with confidence intervals, and history imported from another system.",
+            "Campaigns: results with confidence intervals, the global holdout's month, and history imported "
+            "from another system.",
         ),
     ),
 )

@@ -83,6 +83,14 @@ class Formats:
             return "—"
         return format_date(value, format="LLLL y", locale=self.babel)
 
+    def weekday(self, value: dt.date) -> str:
+        """A day of the week as a calendar's column heads it: "пн", "Mon"."""
+        return format_date(value, format="EEE", locale=self.babel)
+
+    def time(self, value: dt.datetime) -> str:
+        """The operator's wall-clock time of a moment, "09:30"."""
+        return format_datetime(value, format="HH:mm", tzinfo=self.zone, locale=self.babel)
+
     def time_zone(self, name: str) -> str:
         """A time zone as a reader knows it: its city ("Москва"), not its IANA name."""
         return get_timezone_location(ZoneInfo(name), locale=self.babel, return_city=True)

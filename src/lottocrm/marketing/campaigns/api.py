@@ -118,14 +118,14 @@ def create(
     )
 
 
-@router.get("/{campaign_id}", response_model=CampaignOut)
+@router.get("/{campaign_id:int}", response_model=CampaignOut)
 def one(
     _: Annotated[Principal, require(Permission.CAMPAIGN_VIEW)], session: Db, campaign_id: CampaignId
 ) -> CampaignOut:
     return _out(service.get_campaign(session, campaign_id))
 
 
-@router.patch("/{campaign_id}", response_model=CampaignOut)
+@router.patch("/{campaign_id:int}", response_model=CampaignOut)
 def edit(
     request: Request,
     _: Annotated[Principal, require(Permission.CAMPAIGN_EDIT)],

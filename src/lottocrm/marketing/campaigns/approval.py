@@ -14,7 +14,7 @@ share of its members whose last purchase falls within one response window back.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -83,16 +83,15 @@ def approve_campaign(
     if segment.archived_at is not None:
         raise CampaignInputError("segment %(name)s is archived", name=segment.name)
     version = current_version(session, segment.id)
-    templates = _templates(session, definition)
+    templates = frozen_templates(session, definition)
     now = clock.now()
     occurrence = first_occurrence(session, definition.schedule, now=now)
     node = tree(version)
     frame = frame_at(session, now)
-    plan = _plan(campaign.id, node, frame, definition, settings)
-    counts = waterfall(session, replace(plan, boosts=open_boosts(session, now)))
-    _reachable(counts, definition)
+    counts = waterfall(session, approval_plan(session, campaign.id, node, frame, definition, settings))
+    check_reachable(counts, definition)
     control = round(counts["chosen"] * definition.control_share)
-    detectability = _measurable(session, node, frame, definition, counts, control, accept_small_control)
+    detectability = check_measurable(session, node, frame, definition, counts, control, accept_small_control)
     cost = counts["chosen"] * definition.cost_per_message_kopecks
     four_eyes = counts["chosen"] > settings.four_eyes_players or cost > settings.four_eyes_cost_kopecks
     if four_eyes and actor.name == campaign.created_by:
@@ -128,9 +127,15 @@ def approve_campaign(
     return Approval(campaign.id, occurrence.at, counts, control, detectability, four_eyes)
 
 
-def _plan(
-    campaign_id: int, node: Node, frame: Any, definition: CampaignDefinition, settings: CampaignSettings
+def approval_plan(
+    session: Session,
+    campaign_id: int,
+    node: Node,
+    frame: Any,
+    definition: CampaignDefinition,
+    settings: CampaignSettings,
 ) -> Plan:
+    """The plan a run would follow now: what approval counts (run 0: nothing is written)."""
     return Plan(
         run_id=0,
         campaign_id=campaign_id,
@@ -141,10 +146,11 @@ def _plan(
         variants=definition.variants,
         holdout_percent=settings.global_holdout_percent,
         per_player_day=settings.campaigns_per_player_day,
+        boosts=open_boosts(session, frame.at),
     )
 
 
-def _templates(session: Session, definition: CampaignDefinition) -> dict[str, int]:
+def frozen_templates(session: Session, definition: CampaignDefinition) -> dict[str, int]:
     """The published version each variant sends, frozen now (a later publication does not change it)."""
     versions = {}
     for variant in definition.variants:
@@ -172,7 +178,7 @@ def _templates(session: Session, definition: CampaignDefinition) -> dict[str, in
     return versions
 
 
-def _reachable(counts: dict[str, int], definition: CampaignDefinition) -> None:
+def check_reachable(counts: dict[str, int], definition: CampaignDefinition) -> None:
     if counts["segment"] == 0:
         raise AudienceUnreachable("the segment holds no player now: nothing would be sent")
     if counts["segment"] == counts["not_reachable"]:
@@ -188,7 +194,7 @@ def _reachable(counts: dict[str, int], definition: CampaignDefinition) -> None:
         )
 
 
-def _measurable(
+def check_measurable(
     session: Session,
     node: Node,
     frame: Any,

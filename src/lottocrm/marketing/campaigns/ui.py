@@ -1,5 +1,6 @@
-"""The marketer's and the approver's campaign pages: the list (paged), a new campaign and a draft's edit form,
-the campaign page with its approval, cancel / pause / resume, and its runs with their waterfall."""
+"""The marketer's and the approver's campaign pages: the list (paged), the calendar of a month, the approvals
+queue (paged), a new campaign and a draft's edit form, the campaign page with its approval, cancel / pause /
+resume, and its runs with their waterfall."""
 
 from __future__ import annotations
 
@@ -10,19 +11,24 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
+from lottocrm import clock
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
 from lottocrm.errors import ServiceError
 from lottocrm.marketing.campaigns import service
 from lottocrm.marketing.campaigns.approval import approve_campaign
+from lottocrm.marketing.campaigns.calendar import month_calendar, parse_month
 from lottocrm.marketing.campaigns.form import CHANNELS, CampaignFormError, parse_form, to_form
-from lottocrm.marketing.campaigns.models import Campaign, CampaignRun
+from lottocrm.marketing.campaigns.models import CAMPAIGN_STATUSES, Campaign, CampaignRun
+from lottocrm.marketing.campaigns.review import review_draft, waiting
 from lottocrm.marketing.segments.models import Segment
 from lottocrm.messaging.templates.models import MessageTemplate, MessageTemplateVersion
 from lottocrm.web.deps import Db, acting, form_data, page_number, refusal_for, render, require
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
+# Each draft in the queue counts its audience as approval would: a page is a few of them.
+QUEUE_PER_PAGE = 10
 # The choices a form offers (an operator has tens of segments and marketing templates, not thousands).
 CHOICES = 500
 CampaignId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -58,6 +64,53 @@ def campaign_list(
         "can_edit": principal.can(Permission.CAMPAIGN_EDIT),
     }
     return render(request, "marketing/campaigns.html", context, principal=principal)
+
+
+def _shifted(year: int, month: int, by: int) -> str:
+    index = year * 12 + month - 1 + by
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+@router.get("/campaigns/calendar")
+def calendar_page(
+    request: Request, principal: Annotated[Principal, require(Permission.CAMPAIGN_VIEW)], session: Db
+) -> Response:
+    today = clock.local(clock.now())
+    month = request.query_params.get("month") or f"{today.year:04d}-{today.month:02d}"
+    state = request.query_params.get("state") or None
+    context: dict[str, Any] = {"month": month[:40], "state": state, "states": CAMPAIGN_STATUSES}
+    try:
+        year, number = parse_month(month)
+        found = month_calendar(session, year=year, month=number, status=state)
+    except ServiceError as error:
+        context["error"] = refusal_for(request, error)
+        return render(request, "marketing/calendar.html", context, status_code=422, principal=principal)
+    context.update(
+        calendar=found,
+        month_start=dt.date(year, number, 1),
+        previous=_shifted(year, number, -1),
+        following=_shifted(year, number, 1),
+        weekdays=[dt.date(2026, 11, 30) + dt.timedelta(days=offset) for offset in range(7)],
+    )
+    return render(request, "marketing/calendar.html", context, principal=principal)
+
+
+@router.get("/campaigns/approvals")
+def approvals_page(
+    request: Request, principal: Annotated[Principal, require(Permission.CAMPAIGN_APPROVE)], session: Db
+) -> Response:
+    page = page_number(request)
+    drafts, total = waiting(session, page=page, per_page=QUEUE_PER_PAGE)
+    viewer = acting(request).name
+    reviews = [review_draft(session, campaign=campaign, viewer=viewer) for campaign in drafts]
+    context = {
+        "reviews": reviews,
+        "review_problems": [[refusal_for(request, problem) for problem in r.problems] for r in reviews],
+        "page": page,
+        "more": page * QUEUE_PER_PAGE < total,
+        "total": total,
+    }
+    return render(request, "marketing/approvals.html", context, principal=principal)
 
 
 def _choices(session: Db) -> dict[str, Any]:
@@ -234,7 +287,7 @@ def _campaign_page(
     return render(request, "marketing/campaign.html", context, status_code=status_code, principal=principal)
 
 
-@router.get("/campaigns/{campaign_id}")
+@router.get("/campaigns/{campaign_id:int}")
 def campaign_page(
     request: Request,
     principal: Annotated[Principal, require(Permission.CAMPAIGN_VIEW)],

@@ -1,7 +1,9 @@
-"""A campaign's results as text for the console: a per-arm table, then one line per lift with its interval."""
+"""A campaign's results, and the global holdout's month, as text for the console: a per-arm (per-group) table,
+then one line per lift with its interval."""
 
 from __future__ import annotations
 
+from lottocrm.marketing.reporting.holdout import HoldoutReport
 from lottocrm.marketing.reporting.schemas import CampaignResults
 from lottocrm.marketing.results.lift import Lift
 
@@ -76,3 +78,30 @@ def summary_lines(results: CampaignResults) -> tuple[str, list[tuple[str, ...]],
         line = _lift_line(f"  variant {variant.variant}", variant.response, money=False)
         lines.append(line or f"  variant {variant.variant}: {variant.note}")
     return title, arms, lines
+
+
+def holdout_lines(report: HoldoutReport) -> tuple[str, list[tuple[str, ...]], list[str]]:
+    """The global holdout's month as text: the title, the per-group table (header first), the lift lines."""
+    state = "PRELIMINARY: the month is not over or the lake is behind" if report.preliminary else ""
+    title = f"global holdout {report.holdout_percent} % ({report.salt}), {report.month} {state}"
+    month = report.this_month
+    groups: list[tuple[str, ...]] = [("group", "players", "buyers", "response rate", "spend per player")]
+    for summary in (month.marketed, month.holdout):
+        groups.append(
+            (
+                summary.arm,
+                f"{summary.n:,}",
+                f"{summary.responders:,}",
+                f"{summary.response_rate:.2%}",
+                _rubles(summary.spend_per_player),
+            )
+        )
+    lines = []
+    for label, window in (("month", month), ("year to date", report.year_to_date)):
+        lines.append(_lift_line(f"{label}, response", window.response, money=False) or "")
+        lines.append(_lift_line(f"{label}, spend", window.spend, money=True) or "")
+    lines.append(
+        f"spend from the lake (tickets by sale moment), loaded through {report.lake_through or '—'}; "
+        f"population: players {report.population}"
+    )
+    return title, groups, lines
