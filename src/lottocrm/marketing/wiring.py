@@ -2,7 +2,11 @@ from lottocrm.manifest import Command, Domain, Job
 
 DOMAIN = Domain(
     name="marketing",
-    models=("lottocrm.marketing.segments.models", "lottocrm.marketing.campaigns.models"),
+    models=(
+        "lottocrm.marketing.segments.models",
+        "lottocrm.marketing.campaigns.models",
+        "lottocrm.marketing.campaigns.offer_models",
+    ),
     events=("lottocrm.marketing.history.events",),
     ui=(
         "lottocrm.marketing.segments.ui:router",
@@ -15,7 +19,12 @@ DOMAIN = Domain(
         "lottocrm.marketing.reporting.api:router",
     ),
     timeline=("lottocrm.marketing.campaigns.timeline:CAMPAIGN_TIMELINE",),
-    jobs=(Job("marketing.launch_campaign", "lottocrm.marketing.campaigns.launch_jobs:launch_campaign"),),
+    message_values=("lottocrm.marketing.campaigns.offers:promo_code_values",),
+    jobs=(
+        Job("marketing.launch_campaign", "lottocrm.marketing.campaigns.launch_jobs:launch_campaign"),
+        Job("marketing.watch_jackpots", "lottocrm.marketing.campaigns.jackpot:watch_jackpots"),
+        Job("marketing.credit_offer_points", "lottocrm.marketing.campaigns.offer_points:credit_offer_points"),
+    ),
     commands=(
         Command(
             "campaign",
