@@ -57,6 +57,7 @@ ACTION_LABELS = {
     "campaign.pause": "Campaign paused",
     "campaign.resume": "Campaign resumed",
     "campaign.launch": "Campaign run launched",
+    "campaign.offer_points": "Campaign offer points credited to responders",
     "campaign.history_import": "Campaign history imported",
     # The contact centre.
     "contact_centre.team.save": "Contact-centre team saved",

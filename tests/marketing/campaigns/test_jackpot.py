@@ -133,7 +133,7 @@ def test_a_jackpot_schedule_for_an_unknown_game_is_refused(engine: Engine) -> No
             segment_id=segment(engine, EVERYONE),
             definition=_document(template),
         ).id
-    refusal = "game 7 does not exist: a jackpot schedule needs one"
+    refusal = "game 7 does not exist: a jackpot trigger needs one"
     with pytest.raises(CampaignInputError, match=refusal), transaction(engine) as session:
         approve_campaign(session, actor=APPROVER, campaign_id=campaign_id)
     with transaction(engine) as session:

@@ -80,11 +80,13 @@ def due_key(session: Session, schedule: Schedule, *, due: dt.datetime | None) ->
 
 def first_occurrence(session: Session, schedule: Schedule, *, now: dt.datetime) -> Occurrence:
     """The occurrence an approval schedules; a schedule with none ahead is refused, saying why."""
-    if schedule.kind in ("draw", "jackpot") and session.get(Game, schedule.game_id) is None:
+    if schedule.kind == "draw" and session.get(Game, schedule.game_id) is None:
         raise CampaignInputError(
-            "game %(game)s does not exist: a %(kind)s schedule needs one",
-            game=schedule.game_id,
-            kind=schedule.kind,
+            "game %(game)s does not exist: a draw schedule needs one", game=schedule.game_id
+        )
+    if schedule.kind == "jackpot" and session.get(Game, schedule.game_id) is None:
+        raise CampaignInputError(
+            "game %(game)s does not exist: a jackpot trigger needs one", game=schedule.game_id
         )
     found = next_occurrence(session, schedule, after=now)
     if found is not None:
