@@ -305,7 +305,10 @@ def test_the_offers_cost_counts_for_four_eyes(engine: Engine, contactable) -> No
     _players(engine, contactable)
     campaign_id = _campaign(engine, _template(engine), {"bonus_points": 100, "value_kopecks": 10_000})
     settings = CampaignSettings(four_eyes_cost_kopecks=100_000)
-    with pytest.raises(SecondApproverNeeded), transaction(engine) as session:
+    with (
+        pytest.raises(SecondApproverNeeded, match=r"costing up to [\d ]+\.00 ₽"),
+        transaction(engine) as session,
+    ):
         approve_campaign(session, actor=AUTHOR, campaign_id=campaign_id, settings=settings)
     with transaction(engine) as session:
         approval = approve_campaign(session, actor=APPROVER, campaign_id=campaign_id, settings=settings)

@@ -30,7 +30,7 @@ from lottocrm.marketing.campaigns.definition import CampaignDefinition, Campaign
 from lottocrm.marketing.campaigns.jackpot import WATCH_JOB, ensure_watch_schedule
 from lottocrm.marketing.campaigns.launch_jobs import schedule_launch
 from lottocrm.marketing.campaigns.offer_points import CREDIT_JOB
-from lottocrm.marketing.campaigns.offers import check_budget, worst_case_kopecks
+from lottocrm.marketing.campaigns.offers import check_budget, roubles, worst_case_kopecks
 from lottocrm.marketing.campaigns.schedule import first_occurrence
 from lottocrm.marketing.campaigns.selection import Plan, waterfall
 from lottocrm.marketing.campaigns.service import CampaignStateConflict, get_campaign
@@ -103,6 +103,12 @@ def approve_campaign(
     treated = counts["chosen"] - control if cap is None else cap
     cost = members * definition.cost_per_message_kopecks + worst_case_kopecks(definition.offer, treated)
     four_eyes = counts["chosen"] > settings.four_eyes_players or cost > settings.four_eyes_cost_kopecks
+    if four_eyes and actor.name == campaign.created_by and cost > settings.four_eyes_cost_kopecks:
+        raise SecondApproverNeeded(
+            "a campaign costing up to %(cost)s ₽ (messages and the offer's worst case) needs an approver "
+            "other than its author",
+            cost=roubles(cost),
+        )
     if four_eyes and actor.name == campaign.created_by:
         raise SecondApproverNeeded(
             "a campaign of %(players)s players needs an approver other than its author",

@@ -65,15 +65,15 @@ def check_budget(offer: Offer | None, *, treated: int) -> int | None:
             "budget of %(budget)s ₽: raise the budget, lower the offer's value, narrow the segment, or cap "
             "the audience to the budget (%(cap)s treated players)",
             treated=treated,
-            value=_roubles(offer.value_kopecks),
-            worst=_roubles(treated * offer.value_kopecks),
-            budget=_roubles(offer.budget_kopecks),
+            value=roubles(offer.value_kopecks),
+            worst=roubles(treated * offer.value_kopecks),
+            budget=roubles(offer.budget_kopecks),
             cap=cap,
         )
     return cap
 
 
-def _roubles(kopecks: int) -> str:
+def roubles(kopecks: int) -> str:
     return f"{kopecks / 100:,.2f}".replace(",", " ")
 
 
