@@ -120,6 +120,10 @@ def timeline_sources() -> tuple[Any, ...]:
     return _resolved(path for domain in INSTALLED for path in domain.timeline)
 
 
+def message_value_providers() -> tuple[Callable[..., Any], ...]:
+    return _resolved(path for domain in INSTALLED for path in domain.message_values)
+
+
 def api_routers() -> tuple[Any, ...]:
     return _resolved(path for domain in INSTALLED for path in domain.api)
 

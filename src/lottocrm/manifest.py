@@ -65,6 +65,8 @@ class Domain:
     - ``panels``: 360 panel providers ``(session, *, player_id) -> list[PanelOut]``.
     - ``timeline``: 360 timeline sources, objects with ``entries(session, *, player_id, before, limit)``.
     - ``events``: modules that declare this domain's events in the catalogue.
+    - ``message_values``: per-message template variables, ``(session, messages) -> {message id: {name:
+      value}}``, asked by the dispatcher for each batch it renders (a campaign message's promo code).
     """
 
     name: str
@@ -78,3 +80,4 @@ class Domain:
     panels: tuple[str, ...] = ()
     timeline: tuple[str, ...] = ()
     events: tuple[str, ...] = ()
+    message_values: tuple[str, ...] = ()

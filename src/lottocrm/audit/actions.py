@@ -59,6 +59,7 @@ ACTION_LABELS = {
     "campaign.launch": "Campaign run launched",
     "campaign.boost_add": "Boost window added",
     "campaign.boost_remove": "Boost window removed",
+    "campaign.offer_points": "Campaign offer points credited to responders",
     "campaign.history_import": "Campaign history imported",
     # The contact centre.
     "contact_centre.team.save": "Contact-centre team saved",

@@ -6,6 +6,7 @@ DOMAIN = Domain(
         "lottocrm.marketing.segments.models",
         "lottocrm.marketing.campaigns.models",
         "lottocrm.marketing.boosts.models",
+        "lottocrm.marketing.campaigns.offer_models",
     ),
     events=("lottocrm.marketing.history.events",),
     ui=(
@@ -20,7 +21,12 @@ DOMAIN = Domain(
         "lottocrm.marketing.reporting.api:router",
     ),
     timeline=("lottocrm.marketing.campaigns.timeline:CAMPAIGN_TIMELINE",),
-    jobs=(Job("marketing.launch_campaign", "lottocrm.marketing.campaigns.launch_jobs:launch_campaign"),),
+    message_values=("lottocrm.marketing.campaigns.offers:promo_code_values",),
+    jobs=(
+        Job("marketing.launch_campaign", "lottocrm.marketing.campaigns.launch_jobs:launch_campaign"),
+        Job("marketing.watch_jackpots", "lottocrm.marketing.campaigns.jackpot:watch_jackpots"),
+        Job("marketing.credit_offer_points", "lottocrm.marketing.campaigns.offer_points:credit_offer_points"),
+    ),
     commands=(
         Command(
             "campaign",

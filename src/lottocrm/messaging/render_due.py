@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lottocrm import domains
 from lottocrm.contact_policy.reasons import Reason
 from lottocrm.errors import ServiceError
 from lottocrm.messaging import unsubscribe
@@ -84,6 +85,7 @@ def render_due(
     config = settings or get_settings()
     max_parts = TemplateSettings.from_environment().sms_max_parts
     variables = player_variables(session, {m.player_id for m in messages}, at=at)
+    own = _message_values(session, messages)
     renderers: dict[int, CompiledVersion | Failure] = {}
     results: dict[int, Text | Failure] = {}
     for message in messages:
@@ -97,8 +99,19 @@ def render_due(
         elif player is None:
             results[message.id] = _failure("player", f"player {message.player_id} not found")
         else:
-            results[message.id] = _render(renderer, message, player, config, max_parts)
+            values = {**player, **own[message.id]} if message.id in own else player
+            results[message.id] = _render(renderer, message, values, config, max_parts)
     return results
+
+
+def _message_values(session: Session, messages: Sequence[Any]) -> dict[int, dict[str, object]]:
+    """Variables that belong to one message (a campaign's promo code), from the domains that provide them;
+    a message none provides for has none, so a template naming one fails loudly instead of showing nothing."""
+    found: dict[int, dict[str, object]] = {}
+    for provider in domains.message_value_providers():
+        for message_id, values in provider(session, messages).items():
+            found.setdefault(message_id, {}).update(values)
+    return found
 
 
 def _renderer(session: Session, version_id: int) -> CompiledVersion | Failure:

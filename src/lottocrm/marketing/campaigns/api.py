@@ -15,6 +15,7 @@ from lottocrm.auth.service import Principal
 from lottocrm.marketing.campaigns import service
 from lottocrm.marketing.campaigns.approval import approve_campaign
 from lottocrm.marketing.campaigns.models import Campaign, CampaignRun
+from lottocrm.marketing.campaigns.offers import offer_spend
 from lottocrm.web.deps import Db, acting, require
 from lottocrm.web.errors import API_ERRORS
 
@@ -26,7 +27,9 @@ PAGE = 50
 class CampaignIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     segment_id: int = Field(ge=1, le=2**63 - 1)
-    definition: dict[str, Any] = Field(description="channels, variants, schedule, response, control_share, …")
+    definition: dict[str, Any] = Field(
+        description="channels, variants, schedule (once/cron/draw/jackpot), response, control_share, offer…"
+    )
 
 
 class CampaignPatch(BaseModel):
@@ -61,6 +64,16 @@ class CampaignOut(BaseModel):
     approved_by: str | None
     approved_audience: int | None
     next_run_at: dt.datetime | None
+
+
+class OfferSpendOut(BaseModel):
+    offer: dict[str, Any] | None = Field(description="the offer of the campaign's definition (None: none)")
+    approved_cost_kopecks: int | None = Field(
+        description="messages and the offer's worst case, as counted at approval"
+    )
+    credited_players: int = Field(description="treated responders credited with the offer's points so far")
+    credited_points: int
+    spend_kopecks: int = Field(description="what the credited offers are worth, kopecks")
 
 
 class ApprovalOut(BaseModel):
@@ -223,3 +236,20 @@ def runs(
         )
         for run in found
     ]
+
+
+@router.get("/{campaign_id}/offer", response_model=OfferSpendOut)
+def offer(
+    _: Annotated[Principal, require(Permission.CAMPAIGN_VIEW)], session: Db, campaign_id: CampaignId
+) -> OfferSpendOut:
+    """The campaign's offer, its cost at approval and what it has cost so far over all runs."""
+    campaign = service.get_campaign(session, campaign_id)
+    run_ids = session.scalars(select(CampaignRun.id).where(CampaignRun.campaign_id == campaign.id)).all()
+    spend = offer_spend(session, run_ids=run_ids)
+    return OfferSpendOut(
+        offer=campaign.definition.get("offer"),
+        approved_cost_kopecks=(campaign.snapshot or {}).get("approved_cost_kopecks"),
+        credited_players=spend["credited"],
+        credited_points=spend["points"],
+        spend_kopecks=spend["kopecks"],
+    )

@@ -5,7 +5,10 @@ Refused, with the reason, and nothing changed: a campaign that is not a draft; a
 empty now; a template that is not a published marketing template; a schedule with no occurrence ahead (a
 moment passed, a game with no draw to come); channels on which the gate lets no member be reached (consent,
 responsible gaming, caps); a control too small to measure the expected effect (unless the approver accepts
-that); an approval by the campaign's author when its audience or cost is above the four-eyes threshold.
+that); an offer whose worst case is over its budget and may not be capped (``offers.py``); an approval by
+the campaign's author when its audience or cost (messages, and the offer's worst case) is above the
+four-eyes threshold. Approving a jackpot campaign, or one whose offer gives points, makes the cron schedule
+of the job that watches jackpots or credits the points, if the operator has not made it.
 
 The control's power is judged on the response rate, with the baseline taken from the segment itself: the
 share of its members whose last purchase falls within one response window back.
@@ -25,7 +28,10 @@ from lottocrm.contact_policy.service import current_policy
 from lottocrm.errors import ServiceError
 from lottocrm.marketing.boosts.service import open_boosts
 from lottocrm.marketing.campaigns.definition import CampaignDefinition, CampaignInputError, parse_definition
+from lottocrm.marketing.campaigns.jackpot import WATCH_JOB, ensure_watch_schedule
 from lottocrm.marketing.campaigns.launch_jobs import schedule_launch
+from lottocrm.marketing.campaigns.offer_points import CREDIT_JOB
+from lottocrm.marketing.campaigns.offers import check_budget, roubles, worst_case_kopecks
 from lottocrm.marketing.campaigns.schedule import first_occurrence
 from lottocrm.marketing.campaigns.selection import Plan, waterfall
 from lottocrm.marketing.campaigns.service import CampaignStateConflict, get_campaign
@@ -92,8 +98,18 @@ def approve_campaign(
     check_reachable(counts, definition)
     control = round(counts["chosen"] * definition.control_share)
     detectability = check_measurable(session, node, frame, definition, counts, control, accept_small_control)
-    cost = counts["chosen"] * definition.cost_per_message_kopecks
+    cap = check_budget(definition.offer, treated=counts["chosen"] - control)
+    # A capped run keeps both arms in proportion, so its members are the cap over the treated share.
+    members = counts["chosen"] if cap is None else round(cap / (1 - definition.control_share))
+    treated = counts["chosen"] - control if cap is None else cap
+    cost = members * definition.cost_per_message_kopecks + worst_case_kopecks(definition.offer, treated)
     four_eyes = counts["chosen"] > settings.four_eyes_players or cost > settings.four_eyes_cost_kopecks
+    if four_eyes and actor.name == campaign.created_by and cost > settings.four_eyes_cost_kopecks:
+        raise SecondApproverNeeded(
+            "a campaign costing up to %(cost)s ₽ (messages and the offer's worst case) needs an approver "
+            "other than its author",
+            cost=roubles(cost),
+        )
     if four_eyes and actor.name == campaign.created_by:
         raise SecondApproverNeeded(
             "a campaign of %(players)s players needs an approver other than its author",
@@ -112,19 +128,31 @@ def approve_campaign(
         "template_versions": templates,
         "policy_version": policy_version,
         "approved_counts": counts,
+        "approved_cost_kopecks": cost,
     }
     campaign.status, campaign.next_run_at = "scheduled", occurrence.at
     schedule_launch(session, campaign, occurrence)
+    _ensure_jobs(session, definition)
     campaign.approved_at, campaign.approved_by, campaign.approved_audience = now, actor.name, counts["chosen"]
     detail: dict[str, Any] = {
         "campaign_id": campaign.id,
         "audience": counts["chosen"],
         "four_eyes": four_eyes,
+        "cost_kopecks": cost,
     }
+    if cap is not None:
+        detail["treated_cap"] = cap
     if detectability is not None:
         detail["mde"] = round(detectability.mde_absolute, 6)
     record(session, actor=actor, action="campaign.approve", detail=detail)
     return Approval(campaign.id, occurrence.at, counts, control, detectability, four_eyes)
+
+
+def _ensure_jobs(session: Session, definition: CampaignDefinition) -> None:
+    if definition.schedule.kind == "jackpot":
+        ensure_watch_schedule(session, kind=WATCH_JOB, name="campaign jackpots", cron="*/5 * * * *")
+    if definition.offer is not None and definition.offer.bonus_points is not None:
+        ensure_watch_schedule(session, kind=CREDIT_JOB, name="campaign offer points", cron="17 * * * *")
 
 
 def approval_plan(

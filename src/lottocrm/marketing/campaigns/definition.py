@@ -51,13 +51,15 @@ class Response(_Strict):
 
 class Schedule(_Strict):
     """When runs start: ``once`` at ``at``; ``cron`` by a cron line in the operator's zone until ``until``;
-    ``draw``: each draw of ``game_id``, ``hours_before`` hours before it is drawn."""
+    ``draw``: each draw of ``game_id``, ``hours_before`` hours before it is drawn; ``jackpot``: once per
+    draw, as soon as the jackpot of ``game_id``'s next draw exceeds ``jackpot_above_kopecks``."""
 
-    kind: Literal["once", "cron", "draw"] = "once"
+    kind: Literal["once", "cron", "draw", "jackpot"] = "once"
     at: dt.datetime | None = None
     cron: str | None = Field(default=None, max_length=100)
     game_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     hours_before: float | None = Field(default=None, ge=0, le=24 * 14)
+    jackpot_above_kopecks: int | None = Field(default=None, gt=0, le=10**14)
     until: dt.datetime | None = None
 
     @field_validator("at", "until")
@@ -69,12 +71,47 @@ class Schedule(_Strict):
 
     @model_validator(mode="after")
     def _complete(self) -> Schedule:
-        needed = {"once": ("at",), "cron": ("cron",), "draw": ("game_id", "hours_before")}[self.kind]
+        needed = {
+            "once": ("at",),
+            "cron": ("cron",),
+            "draw": ("game_id", "hours_before"),
+            "jackpot": ("game_id", "jackpot_above_kopecks"),
+        }[self.kind]
         missing = [name for name in needed if getattr(self, name) is None]
         if missing:
             raise ValueError(f"a {self.kind} schedule needs {', '.join(missing)}")
         if self.kind == "cron" and not croniter.is_valid(self.cron):
             raise ValueError(f"{self.cron!r} is not a cron line (minute hour day month weekday)")
+        return self
+
+
+class Offer(_Strict):
+    """What a treated player is given besides the message, and what it may cost.
+
+    ``bonus_points``: credited through the loyalty ledger to the treated players who respond within the
+    response window (the control is measured by the same rule, and gets nothing). ``promo_code``: a unique
+    code per treated player, made at launch and shown by the ``promo_code`` template variable.
+    ``next_game``: the message suggests the player's next game (the ``next_game`` variable).
+    ``value_kopecks``: the most one treated player's offer can cost the operator; the worst case of a run is
+    treated × value. ``budget_kopecks``: what the offer may cost per run; a worst case above it is refused
+    at approval unless ``cap_to_budget``, which keeps only as many players (both arms alike, in the
+    campaign's random order) as the budget can pay for."""
+
+    bonus_points: int | None = Field(default=None, ge=1, le=10**7)
+    promo_code: bool = False
+    next_game: bool = False
+    value_kopecks: int = Field(default=0, ge=0, le=10**9)
+    budget_kopecks: int | None = Field(default=None, ge=1, le=10**13)
+    cap_to_budget: bool = False
+
+    @model_validator(mode="after")
+    def _something_offered(self) -> Offer:
+        if self.bonus_points is None and not self.promo_code and not self.next_game:
+            raise ValueError("an offer gives bonus points, a promo code or a next-game suggestion")
+        if self.budget_kopecks is not None and self.value_kopecks == 0:
+            raise ValueError("a budget needs the value of one player's offer")
+        if self.cap_to_budget and self.budget_kopecks is None:
+            raise ValueError("capping to the budget needs a budget")
         return self
 
 
@@ -91,6 +128,7 @@ class CampaignDefinition(_Strict):
     expected_uplift: float | None = Field(default=None, gt=0, le=1)
     value_per_response_kopecks: int | None = Field(default=None, ge=0, le=10**10)
     cost_per_message_kopecks: int = Field(default=0, ge=0, le=10**6)
+    offer: Offer | None = None
     description: str = Field(default="", max_length=2000)
 
     @field_validator("channels")

@@ -19,7 +19,7 @@ from lottocrm import clock
 from lottocrm.errors import Param, ServiceError
 
 CHANNELS = ("sms", "email", "push", "call")
-SCHEDULES = ("once", "cron", "draw")
+SCHEDULES = ("once", "cron", "draw", "jackpot")
 
 
 class CampaignFormError(ServiceError):
@@ -124,6 +124,12 @@ def parse_form(form: Mapping[str, str]) -> Parsed:
             raise CampaignFormError(
                 "cron", "%(value)s is not a cron line (minute hour day month weekday)", value=line
             )
+    elif kind == "jackpot":
+        schedule["game_id"] = _whole(form, "draw_game")
+        above = _kopecks(form, "jackpot_above")
+        if not above:
+            raise CampaignFormError("jackpot_above", "set a jackpot above 0 ₽")
+        schedule["jackpot_above_kopecks"] = above
     else:
         schedule["game_id"] = _whole(form, "draw_game")
         hours = _decimal(form, "hours_before")
@@ -151,6 +157,9 @@ def parse_form(form: Mapping[str, str]) -> Parsed:
         "cost_per_message_kopecks": cost or 0,
         "description": _text(form, "description"),
     }
+    offer = _offer(form)
+    if offer is not None:
+        definition["offer"] = offer
     if control is not None:
         definition["control_share"] = float(control / 100)
     uplift, value = _decimal(form, "expected_uplift"), _kopecks(form, "value_per_response")
@@ -161,6 +170,24 @@ def parse_form(form: Mapping[str, str]) -> Parsed:
     if value is not None:
         definition["value_per_response_kopecks"] = value
     return Parsed(name=name, segment_id=segment_id, definition=definition)
+
+
+def _offer(form: Mapping[str, str]) -> dict[str, Any] | None:
+    """The offer's fields; None when nothing is offered (a value or budget alone is an error)."""
+    points = _whole(form, "bonus_points", required=False)
+    value, budget = _kopecks(form, "offer_value"), _kopecks(form, "offer_budget")
+    promo, next_game = bool(form.get("promo_code")), bool(form.get("next_game"))
+    if not points and not promo and not next_game:
+        if value or budget:
+            raise CampaignFormError("bonus_points", "choose what the offer gives: points, a code or a game")
+        return None
+    offer: dict[str, Any] = {"promo_code": promo, "next_game": next_game, "value_kopecks": value or 0}
+    if points:
+        offer["bonus_points"] = points
+    if budget:
+        offer["budget_kopecks"] = budget
+        offer["cap_to_budget"] = bool(form.get("cap_to_budget"))
+    return offer
 
 
 def to_form(name: str, segment_id: int | None, definition: Mapping[str, Any]) -> dict[str, str]:
@@ -177,6 +204,7 @@ def to_form(name: str, segment_id: int | None, definition: Mapping[str, Any]) ->
         return "" if kopecks is None else f"{Decimal(kopecks) / 100:f}"
 
     share, uplift = definition.get("control_share", 0.1), definition.get("expected_uplift")
+    offer = dict(definition.get("offer") or {})
     return {
         "name": name,
         "segment_id": "" if segment_id is None else str(segment_id),
@@ -191,6 +219,7 @@ def to_form(name: str, segment_id: int | None, definition: Mapping[str, Any]) ->
         "cron": schedule.get("cron") or "",
         "draw_game": str(schedule.get("game_id") or ""),
         "hours_before": f"{schedule['hours_before']:g}" if schedule.get("hours_before") is not None else "",
+        "jackpot_above": roubles(schedule.get("jackpot_above_kopecks")),
         "until": local(schedule.get("until")),
         "window_days": str(response.get("window_days", 14)),
         "response_game": str(response.get("game_id") or ""),
@@ -199,4 +228,10 @@ def to_form(name: str, segment_id: int | None, definition: Mapping[str, Any]) ->
         "value_per_response": roubles(definition.get("value_per_response_kopecks")),
         "cost": roubles(definition.get("cost_per_message_kopecks") or None),
         "description": definition.get("description", ""),
+        "bonus_points": str(offer.get("bonus_points") or ""),
+        "promo_code": "1" if offer.get("promo_code") else "",
+        "next_game": "1" if offer.get("next_game") else "",
+        "offer_value": roubles(offer.get("value_kopecks") or None),
+        "offer_budget": roubles(offer.get("budget_kopecks")),
+        "cap_to_budget": "1" if offer.get("cap_to_budget") else "",
     }

@@ -36,6 +36,7 @@ from lottocrm.marketing.boosts.service import open_boosts
 from lottocrm.marketing.campaigns.definition import CampaignDefinition
 from lottocrm.marketing.campaigns.launch_jobs import schedule_launch
 from lottocrm.marketing.campaigns.models import Campaign, CampaignMember, CampaignRun
+from lottocrm.marketing.campaigns.offers import apply_offer
 from lottocrm.marketing.campaigns.schedule import due_key, next_occurrence
 from lottocrm.marketing.campaigns.selection import Plan, choose
 from lottocrm.marketing.campaigns.service import CampaignStateConflict, get_campaign
@@ -135,6 +136,10 @@ def _choose(
             boosts=open_boosts(session, now),
         )
         counts = choose(session, plan)
+        # The offer's budget cap and promo codes (offers.py).
+        counts["offer_capped"] = apply_offer(
+            session, run_id=run.id, campaign_id=campaign.id, definition=definition
+        )
         members = CampaignMember.__table__
         arms = dict(
             session.execute(

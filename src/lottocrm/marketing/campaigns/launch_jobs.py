@@ -25,6 +25,9 @@ def schedule_launch(session: Session, campaign: Campaign, occurrence: Occurrence
     """A durable job that launches ``occurrence`` at its moment, in the caller's transaction. More valuable
     campaigns due at the same moment are launched first (the job queue takes higher priorities first)."""
     definition = CampaignDefinition.model_validate((campaign.snapshot or {})["definition"])
+    if definition.schedule.kind == "jackpot":
+        # No moment to launch at: the jackpot watcher launches it when the jackpot is high enough.
+        return
     value = definition.expected_value()
     priority = definition.priority if value is None else 1_000 + max(0, min(round(value), 10**8))
     jobs.enqueue(

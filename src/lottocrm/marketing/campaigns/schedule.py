@@ -3,7 +3,9 @@
 ``once``: at the set moment, occurrence "once". ``cron``: each fire of the cron line in the operator's zone
 until ``until``, occurrence the fire's moment in UTC. ``draw``: each scheduled draw of the game,
 ``hours_before`` hours before it is drawn, occurrence "draw:<id>" — a draw moved by the operator keeps its
-occurrence, so it is never sent twice.
+occurrence, so it is never sent twice. ``jackpot``: no moment of its own — the jackpot watcher
+(``jackpot.py``) launches occurrence "jackpot:<draw id>" when the next draw's jackpot exceeds the threshold;
+the campaign waits with the next draw's moment as its next run, and ends after ``until``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ def next_occurrence(session: Session, schedule: Schedule, *, after: dt.datetime)
         if schedule.until is not None and at > schedule.until:
             return None
         return Occurrence(at.isoformat(timespec="minutes"), at)
+    if schedule.kind == "jackpot":
+        return _next_draw_watched(session, schedule, after=after)
     assert schedule.game_id is not None and schedule.hours_before is not None
     lead = dt.timedelta(hours=schedule.hours_before)
     draw = session.execute(
@@ -49,6 +53,20 @@ def next_occurrence(session: Session, schedule: Schedule, *, after: dt.datetime)
     if draw is None or (schedule.until is not None and draw.draw_at - lead > schedule.until):
         return None
     return Occurrence(f"draw:{draw.id}", draw.draw_at - lead)
+
+
+def _next_draw_watched(session: Session, schedule: Schedule, *, after: dt.datetime) -> Occurrence | None:
+    """A jackpot campaign waits for the game's next scheduled draw (its key names the draw, so a draw whose
+    jackpot is watched is launched for at most once)."""
+    draw = session.execute(
+        select(Draw.id, Draw.draw_at)
+        .where(Draw.game_id == schedule.game_id, Draw.status == "scheduled", Draw.draw_at > after)
+        .order_by(Draw.draw_at)
+        .limit(1)
+    ).first()
+    if draw is None or (schedule.until is not None and after > schedule.until):
+        return None
+    return Occurrence(f"jackpot:{draw.id}", draw.draw_at)
 
 
 def due_key(session: Session, schedule: Schedule, *, due: dt.datetime | None) -> str:
@@ -66,6 +84,10 @@ def first_occurrence(session: Session, schedule: Schedule, *, now: dt.datetime) 
         raise CampaignInputError(
             "game %(game)s does not exist: a draw schedule needs one", game=schedule.game_id
         )
+    if schedule.kind == "jackpot" and session.get(Game, schedule.game_id) is None:
+        raise CampaignInputError(
+            "game %(game)s does not exist: a jackpot trigger needs one", game=schedule.game_id
+        )
     found = next_occurrence(session, schedule, after=now)
     if found is not None:
         return found
@@ -74,7 +96,7 @@ def first_occurrence(session: Session, schedule: Schedule, *, now: dt.datetime) 
             "the campaign is scheduled for %(at)s, which has passed: set a moment ahead",
             at=schedule.at.isoformat() if schedule.at else "",
         )
-    if schedule.kind == "draw":
+    if schedule.kind in ("draw", "jackpot"):
         raise CampaignInputError(
             "game %(game)s has no scheduled draw ahead to send before", game=schedule.game_id
         )

@@ -20,6 +20,7 @@ from lottocrm.marketing.campaigns.approval import approve_campaign
 from lottocrm.marketing.campaigns.calendar import month_calendar, parse_month
 from lottocrm.marketing.campaigns.form import CHANNELS, CampaignFormError, parse_form, to_form
 from lottocrm.marketing.campaigns.models import CAMPAIGN_STATUSES, Campaign, CampaignRun
+from lottocrm.marketing.campaigns.offers import offer_spend
 from lottocrm.marketing.campaigns.review import review_draft, waiting
 from lottocrm.marketing.segments.models import Segment
 from lottocrm.messaging.templates.models import MessageTemplate, MessageTemplateVersion
@@ -276,9 +277,16 @@ def _campaign_page(
         "campaign": campaign,
         "segment": segment,
         "runs": runs,
-        "run_counts": RUN_COUNTS,
+        # Only a campaign with an offer can leave players out to fit its budget.
+        "run_counts": RUN_COUNTS + (("offer_capped",) if campaign.definition.get("offer") else ()),
         "templates": templates,
         "at": at,
+        "spend": offer_spend(
+            session,
+            run_ids=session.scalars(
+                select(CampaignRun.id).where(CampaignRun.campaign_id == campaign_id)
+            ).all(),
+        ),
         "notice": notice,
         "error": error,
         "can_edit": principal.can(Permission.CAMPAIGN_EDIT),
