@@ -58,6 +58,9 @@ def test_the_month_of_campaigns_is_measured_with_intervals(
     for code, outcome in found.items():
         measured = outcome.measurement
         assert measured.treatment.n > 0 and measured.control.n > 0, code
+        treated, control = outcome.delivery
+        # A sample of every campaign went out; the control heard nothing.
+        assert 0 < treated.sent <= 3 * demo_campaigns.SAMPLE_PER_CHANNEL and control.sent == 0, code
         assert not outcome.preliminary, code
         interval = measured.response.absolute_interval
         assert math.isfinite(interval.low) and interval.low < interval.high, (code, interval)

@@ -37,7 +37,6 @@ from lottocrm.marketing.campaigns.models import CampaignMember, CampaignRun
 from lottocrm.marketing.reporting.schemas import CampaignResults
 from lottocrm.marketing.reporting.service import campaign_results
 from lottocrm.marketing.segments import service as segments
-from lottocrm.messaging import dispatch
 from lottocrm.messaging.gateways.local import LocalGateways
 from lottocrm.messaging.models import Message
 from lottocrm.messaging.sandbox import SandboxRecorder
@@ -54,9 +53,9 @@ PREPARED_BEFORE = dt.timedelta(hours=1)
 AUTHOR, APPROVER = Actor("user:demo-marketer"), Actor("user:demo-approver")
 WINDOW_DAYS = 14
 CONTROL_SHARE = 0.10
-COST_PER_MESSAGE_KOPECKS = 150
-# Messages per channel and send day that really go through the local gateways.
-SAMPLE_PER_CHANNEL = 25
+# Messages per campaign and channel that really go through the local gateways. No cost per message is set:
+# the cost of a sample would make the return on it absurd.
+SAMPLE_PER_CHANNEL = 5
 NOT_SAMPLED = "demo: only a sample of the campaign's messages was dispatched"
 LAPSED = ("sleeping", "churned", "deep_churn")
 UNSUBSCRIBE = "\n\nНе хотите получать наши письма? Отпишитесь: {{ unsubscribe_url }}"
@@ -212,10 +211,11 @@ def run_month(
         moment = send_moment(start, day)
         for plan in sorted((p for p in PLANS if p.day == day), key=lambda p: -p.priority):
             result.campaigns[plan.code] = _send(engine, plan, result, moment)
+        sent_today = [result.campaigns[plan.code] for plan in PLANS if plan.day == day]
         with clock.frozen(moment):
-            run_ids = _sample(engine, result)
-        with clock.frozen(moment + dt.timedelta(minutes=30)):
-            result.cancelled += _cancel_rest(engine, run_ids)
+            sent, cancelled = _dispatch_sample(engine, _run_ids(engine, sent_today))
+        result.sampled += sent
+        result.cancelled += cancelled
     _advance(settings, engine, lake, days=MONTH_DAYS - simulated, on_day=on_day)
     return result
 
@@ -273,7 +273,6 @@ def _prepare(engine: Engine, plan: Plan, result: MonthResult, moment: dt.datetim
                 "control_share": CONTROL_SHARE,
                 "response": {"kind": "purchase", "window_days": WINDOW_DAYS},
                 "priority": plan.priority,
-                "cost_per_message_kopecks": COST_PER_MESSAGE_KOPECKS,
                 "description": "Демо: месяц кампаний эталонного оператора.",
             },
         )
@@ -289,9 +288,11 @@ def _prepare(engine: Engine, plan: Plan, result: MonthResult, moment: dt.datetim
     return campaign.id
 
 
-def _sample(engine: Engine, result: MonthResult) -> list[int]:
-    """Dispatch ``SAMPLE_PER_CHANNEL`` messages of each channel through the local gateways, with their
-    delivery receipts; the ids of the runs launched so far."""
+def _dispatch_sample(engine: Engine, run_ids: list[int]) -> tuple[int, int]:
+    """Keep ``SAMPLE_PER_CHANNEL`` messages of each run and channel, cancel the rest, send the kept ones
+    through the local gateways with their delivery receipts, and cancel what quiet hours still hold (it
+    would leave a month late); how many were sent and cancelled."""
+    cancelled = _cancel_queued(engine, run_ids, keep=_sample_ids(engine, run_ids))
 
     async def run() -> int:
         recorder = SandboxRecorder(engine)
@@ -299,23 +300,33 @@ def _sample(engine: Engine, result: MonthResult) -> list[int]:
         await gateways.start()
         try:
             async with Sender(engine, gateways.transports()) as sender:
-                one_batch = asyncio.Event()
-                one_batch.set()
-                sent = 0
-                for channel, transport in sender.transports.items():
-                    report = await dispatch.drain(
-                        engine, transport, channel=channel, limit=SAMPLE_PER_CHANNEL, stop=one_batch
-                    )
-                    sent += report.sent
-                    if channel == "sms":
-                        await _receipts(sender, report.sent)
-                return sent
+                reports = await sender.drain()
+                await _receipts(sender, reports["sms"].sent)
+                return sum(report.sent for report in reports.values())
         finally:
             await gateways.stop()
             recorder.close()
 
-    result.sampled += asyncio.run(run())
-    return _run_ids(engine, list(result.campaigns.values()))
+    sent = asyncio.run(run())
+    return sent, cancelled + _cancel_queued(engine, run_ids, keep=[])
+
+
+def _sample_ids(engine: Engine, run_ids: list[int]) -> list[int]:
+    members = CampaignMember.__table__
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(members.c.run_id, Message.channel, Message.id)
+            .join(Message, Message.id == members.c.message_id)
+            .where(members.c.run_id.in_(run_ids), Message.status == "queued")
+            .order_by(Message.id)
+        ).all()
+    taken: dict[tuple[int, str], int] = {}
+    kept = []
+    for run_id, channel, message_id in rows:
+        if taken.get((run_id, channel), 0) < SAMPLE_PER_CHANNEL:
+            taken[run_id, channel] = taken.get((run_id, channel), 0) + 1
+            kept.append(message_id)
+    return kept
 
 
 async def _receipts(sender: Sender, expected: int) -> None:
@@ -331,8 +342,8 @@ def _run_ids(engine: Engine, campaign_ids: list[int]) -> list[int]:
         return list(session.scalars(select(CampaignRun.id).where(CampaignRun.campaign_id.in_(campaign_ids))))
 
 
-def _cancel_rest(engine: Engine, run_ids: list[int]) -> int:
-    """The day's messages left out of the sample, cancelled with the reason (never sent a month late)."""
+def _cancel_queued(engine: Engine, run_ids: list[int], *, keep: list[int]) -> int:
+    """The runs' queued messages but ``keep``, cancelled with the reason written on them."""
     members = CampaignMember.__table__
     with transaction(engine) as session:
         cancelled = session.execute(
@@ -340,6 +351,7 @@ def _cancel_rest(engine: Engine, run_ids: list[int]) -> int:
             .where(
                 Message.status == "queued",
                 Message.id.in_(select(members.c.message_id).where(members.c.run_id.in_(run_ids))),
+                Message.id.not_in(keep),
             )
             .values(status="cancelled", finished_at=clock.now(), last_error=NOT_SAMPLED)
             .execution_options(synchronize_session=False)
@@ -369,7 +381,7 @@ def describe(month: MonthResult, found: dict[str, CampaignResults]) -> None:
         )
     say(
         f"  every treated player's message was queued; {month.sampled:,} (up to {SAMPLE_PER_CHANNEL} per "
-        f"channel and send day) went through the local gateways, the other {month.cancelled:,} were "
+        f"campaign and channel) went through the local gateways, the other {month.cancelled:,} were "
         "cancelled: the demo has no time to send them all, and results count who was chosen"
     )
     if month.unmeasured:
