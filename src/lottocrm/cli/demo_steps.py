@@ -1,8 +1,11 @@
 """The steps of ``lottocrm demo``: a full simulated operator to explore, then the web UI.
 
-A plain sequence of steps so later features can add theirs (fit models, score players…). It ends by serving
-the web UI, so the person trying lottocrm lands on a sign-in page with credentials in hand. Kept apart from
-the command (cli/demo.py) because its imports — simulator, loyalty, auth — cost every other command's start.
+A plain sequence of steps so later features can add theirs (fit models, score players…). The simulated
+history ends ``MONTH_DAYS`` before today; the month of campaigns (cli/demo_campaigns.py) simulates the days
+up to yesterday with the campaigns sent in them, so their results are final when the UI opens. It ends by
+serving the web UI, so the person trying lottocrm lands on a sign-in page with credentials in hand. Kept
+apart from the command (cli/demo.py) because its imports — simulator, loyalty, auth — cost every other
+command's start.
 """
 
 from __future__ import annotations
