@@ -1,15 +1,19 @@
 """The demo's month of campaigns on a small simulated operator: every campaign of the programme is written by
 the marketer, approved by the approver, launched with a control, and measured after its window with an
-interval; a sample went through the local gateways and nothing is left queued to leave a month late."""
+interval; a sample went through the local gateways and nothing is left queued to leave a month late. The
+campaigns list and a results page are then looked at in Chromium."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from helpers.factories import PASSWORD, make_users
+from helpers.live_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, serving
 from lottocrm import clock
 from lottocrm.audit.service import Actor
 from lottocrm.cli import demo_campaigns
@@ -77,3 +81,38 @@ def test_the_month_of_campaigns_is_measured_with_intervals(
     assert left == 0
     printed = capsys.readouterr().out
     assert "95 % CI" in printed and "went through the local gateways" in printed
+    if settings.db_url.startswith("sqlite") and Path(CHROMIUM).exists():
+        make_users(engine)
+        engine.dispose()
+        _look_at_the_pages(settings, month.campaigns["reactivation-churned"])
+
+
+def _look_at_the_pages(settings: Settings, campaign_id: int) -> None:
+    """The campaigns list and one results page after the month, as an analyst sees them in Russian at
+    1 366 px (screenshots in test-artifacts/)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems: list[str] = []
+    with serving(settings.data_dir, settings.db_url) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="ru-RU")
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.set_default_timeout(30_000)
+        page.goto(f"{base}/login")
+        page.fill("input[name=username]", "analyst")
+        page.fill("input[name=password]", PASSWORD)
+        page.press("input[name=password]", "Enter")
+        page.goto(f"{base}/campaigns")
+        for plan in demo_campaigns.PLANS:
+            expect(page.locator("#campaigns")).to_contain_text(plan.name)
+        page.screenshot(path=str(ARTIFACTS / "40-demo-campaigns.png"), full_page=True)
+        page.goto(f"{base}/campaigns/{campaign_id}/results")
+        expect(page.locator("h1")).to_contain_text("Реактивация: ушедшие")
+        expect(page.locator("#arms")).to_contain_text("Контроль")
+        expect(page.locator("body")).to_contain_text("95 % интервал")
+        expect(page.locator("body")).not_to_contain_text("Предварительно")
+        page.screenshot(path=str(ARTIFACTS / "41-demo-campaign-results.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+        browser.close()
+    assert problems == []
