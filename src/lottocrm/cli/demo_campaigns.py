@@ -83,7 +83,6 @@ class Plan:
     segment_name: str
     segment: dict[str, Any]
     bodies: Bodies
-    priority: int = 50
     # The second step of a chain: only the treated of the campaign with this code.
     after: str | None = None
 
@@ -209,9 +208,10 @@ def run_month(
     for day in sorted({plan.day for plan in PLANS}):
         simulated += _advance(settings, engine, lake, days=day - simulated, on_day=on_day)
         moment = send_moment(start, day)
-        for plan in sorted((p for p in PLANS if p.day == day), key=lambda p: -p.priority):
+        today = [plan for plan in PLANS if plan.day == day]
+        for plan in today:
             result.campaigns[plan.code] = _send(engine, plan, result, moment)
-        sent_today = [result.campaigns[plan.code] for plan in PLANS if plan.day == day]
+        sent_today = [result.campaigns[plan.code] for plan in today]
         with clock.frozen(moment):
             sent, cancelled = _dispatch_sample(engine, _run_ids(engine, sent_today))
         result.sampled += sent
@@ -272,7 +272,6 @@ def _prepare(engine: Engine, plan: Plan, result: MonthResult, moment: dt.datetim
                 "schedule": {"kind": "once", "at": moment.isoformat()},
                 "control_share": CONTROL_SHARE,
                 "response": {"kind": "purchase", "window_days": WINDOW_DAYS},
-                "priority": plan.priority,
                 "description": "Демо: месяц кампаний эталонного оператора.",
             },
         )
@@ -281,7 +280,8 @@ def _prepare(engine: Engine, plan: Plan, result: MonthResult, moment: dt.datetim
             approve_campaign(session, actor=APPROVER, campaign_id=campaign.id)
     except ControlTooSmall:
         # The approval judges the control's power by the segment's purchases within one window back, which
-        # a segment of players who have not bought lately lacks by definition: its approver accepts.
+        # a segment of players who have not bought lately lacks by definition (and a small one may have too
+        # few): its approver accepts, and the demo names those campaigns.
         with transaction(engine) as session:
             approve_campaign(session, actor=APPROVER, campaign_id=campaign.id, accept_small_control=True)
         result.unmeasured.append(plan.code)
