@@ -386,6 +386,6 @@ def describe(month: MonthResult, found: dict[str, CampaignResults]) -> None:
     )
     if month.unmeasured:
         say(
-            "  approved accepting the power check's warning (a segment that has not bought lately has no "
-            f"recent purchase rate to judge by): {', '.join(month.unmeasured)}"
+            "  approved accepting the power check's warning (it judges by the segment's recent purchases, "
+            f"which lapsed players lack and a small segment has few of): {', '.join(month.unmeasured)}"
         )
