@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -57,6 +58,13 @@ def server(tmp_path: Path, server_seed: Callable[[Engine], None]) -> Iterator[st
     server_seed(engine)
     engine.dispose()
     make_lake(Lake(data / "lake"))
+    with serving(data, url) as base:
+        yield base
+
+
+@contextmanager
+def serving(data: Path, url: str) -> Iterator[str]:
+    """uvicorn over the data folder ``data`` and the database ``url``; its base address."""
     port = _free_port()
     env = {**os.environ, "LOTTOCRM_DATA_DIR": str(data), "LOTTOCRM_DATABASE_URL": url}
     process = subprocess.Popen(

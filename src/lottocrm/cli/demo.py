@@ -20,7 +20,8 @@ def demo(
 ) -> None:
     """Simulate the default operator (100 000 players), then serve the web UI.
 
-    The operator comes with a loyalty programme, an analytical record, models and demo accounts."""
+    The operator comes with a loyalty programme, an analytical record, models, a month of campaigns with
+    their results, and demo accounts."""
     # Imported here: the steps' simulator, loyalty and auth imports would slow every command's start.
     from lottocrm.cli.demo_steps import run
 

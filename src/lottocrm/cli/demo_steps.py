@@ -1,8 +1,11 @@
 """The steps of ``lottocrm demo``: a full simulated operator to explore, then the web UI.
 
-A plain sequence of steps so later features can add theirs (fit models, score players…). It ends by serving
-the web UI, so the person trying lottocrm lands on a sign-in page with credentials in hand. Kept apart from
-the command (cli/demo.py) because its imports — simulator, loyalty, auth — cost every other command's start.
+A plain sequence of steps so later features can add theirs (fit models, score players…). The simulated
+history ends ``MONTH_DAYS`` before today; the month of campaigns (cli/demo_campaigns.py) simulates the days
+up to yesterday with the campaigns sent in them, so their results are final when the UI opens. It ends by
+serving the web UI, so the person trying lottocrm lands on a sign-in page with credentials in hand. Kept
+apart from the command (cli/demo.py) because its imports — simulator, loyalty, auth — cost every other
+command's start.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from lottocrm.auth.demo import DEMO_PREFIX, create_demo_users, print_demo_users
 from lottocrm.auth.models import User
 from lottocrm.cli import db, serve
 from lottocrm.cli.context import load_settings, progress, say, working
+from lottocrm.cli.demo_campaigns import MONTH_DAYS
 from lottocrm.cli.mart import show_segment_sizes
 from lottocrm.cli.simulate import DEFAULT_PLAYERS, DEFAULT_SEED, report, simulate_into
 from lottocrm.db.engine import get_engine, transaction
@@ -216,6 +220,18 @@ def _send_welcome(settings: Settings, engine: Engine) -> None:
     say("what the gateways received: the Sandbox page (sign in as demo-marketer)")
 
 
+def _run_campaigns(settings: Settings, engine: Engine, result: SimulationResult) -> None:
+    from lottocrm.cli import demo_campaigns
+
+    with progress() as bar:
+        task = bar.add_task("the month's days, with the campaigns sent on theirs", total=MONTH_DAYS)
+        month = demo_campaigns.run_month(
+            settings, engine, start=result.config.end, on_day=lambda: bar.advance(task)
+        )
+    demo_campaigns.describe(month, demo_campaigns.results(settings, engine, month))
+    say("results with intervals: the Campaigns page (sign in as demo-marketer or demo-analyst)")
+
+
 def _holds_a_demo(settings: Settings) -> bool:
     """A data folder the demo filled before: players and the demo's accounts (a real operator's folder has
     no ``demo-admin``)."""
@@ -255,7 +271,9 @@ def run(*, replace: bool, serve_ui: bool, host: str, port: int) -> None:
     say("[bold]1. data folder[/]")
     db.init()
     say(f"[bold]2. simulating a lottery operator with {DEFAULT_PLAYERS:,} players[/]")
-    config = SimulationConfig(players=DEFAULT_PLAYERS, seed=DEFAULT_SEED, end=clock.operator_day())
+    # The history ends a month ago: the month up to yesterday is simulated with the demo's campaigns in it.
+    end = clock.operator_day() - dt.timedelta(days=MONTH_DAYS)
+    config = SimulationConfig(players=DEFAULT_PLAYERS, seed=DEFAULT_SEED, end=end)
     result = simulate_into(settings, config, replace=replace)
     say("[bold]3. loyalty programme[/]")
     _simulate_loyalty(engine, result)
@@ -265,15 +283,17 @@ def run(*, replace: bool, serve_ui: bool, host: str, port: int) -> None:
     say("[bold]5. lifetime value, churn, next game to offer, micro-segments, duplicate registrations[/]")
     fit_models(settings, engine, result.config.end)
     _resolve_identities(engine)
+    say("[bold]6. a month of campaigns: segments, four-eyes approval, control groups, results[/]")
+    _run_campaigns(settings, engine, result)
     _compute_dashboard(settings, engine)
-    say("[bold]6. a welcome message through the contact policy and the local gateways[/]")
+    say("[bold]7. a welcome message through the contact policy and the local gateways[/]")
     _send_welcome(settings, engine)
-    say("[bold]7. what was created[/]")
+    say("[bold]8. what was created[/]")
     report(result)
     _describe_files(settings)
     say(f"[bold]done in {time.monotonic() - started:,.0f} s[/]")
     _next_steps(result)
-    say("[bold]8. web UI[/]")
+    say("[bold]9. web UI[/]")
     _sign_in_details(engine, host=host, port=port, key=key, card=card)
     if serve_ui:
         serve.serve(host=host, port=port, workers=1)

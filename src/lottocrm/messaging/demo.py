@@ -149,9 +149,13 @@ async def _send_and_stop(engine: Engine, gateways: LocalGateways, result: Welcom
                 session, player_id=target.player_id, channel="sms", message_class="marketing"
             )
             result.stopped_player, result.stop_reason = target.player_id, decision.blocked_by
-            result.delivered = session.scalar(select(func.count()).where(Message.status == "delivered")) or 0
+            # Its own messages only: the demo's campaigns have sent theirs through the same gateways.
+            welcome = Message.dedupe_key.like("demo-welcome:%")
+            result.delivered = (
+                session.scalar(select(func.count()).where(welcome, Message.status == "delivered")) or 0
+            )
             # Held when queued (the permit's quiet hours) or when due (the dispatcher's): waiting either way.
-            result.held = session.scalar(select(func.count()).where(Message.status == "queued")) or 0
+            result.held = session.scalar(select(func.count()).where(welcome, Message.status == "queued")) or 0
             result.calls_filed = session.scalar(select(func.count()).where(CallTask.status == "open")) or 0
             result.calls_held = (
                 session.scalar(
