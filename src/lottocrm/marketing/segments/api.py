@@ -13,7 +13,7 @@ from sqlalchemy import select
 from lottocrm import vocab
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
-from lottocrm.marketing.segments import service
+from lottocrm.marketing.segments import references, service
 from lottocrm.marketing.segments.audience import explain_player, frame_at
 from lottocrm.marketing.segments.conditions import OPERATORS, parse
 from lottocrm.marketing.segments.fields import FIELDS
@@ -181,6 +181,7 @@ def preview_segment(
     """The size of a (saved or unsaved) segment now and where the contact policy takes players away on the
     channel; nothing is saved."""
     node = parse(body.definition)
+    references.check(session, node)
     shown = preview(session, node=node, frame=frame_at(session), channel=body.channel)
     return PreviewOut(
         channel=shown.channel,
