@@ -211,3 +211,31 @@ def test_one_players_values_are_the_counts_of_their_tickets(store: Engine, lake:
             {"field": "behaviour.played_draw", "params": {"game": 1, "number": 1500}, "op": "is_true"}
         )
         assert set(session.scalars(audience_select(new_year, frame))) == {3}
+
+
+def test_days_played_follow_the_operators_calendar_across_a_change_of_offset(
+    store: Engine, lake: Lake
+) -> None:
+    """In Berlin the clocks go forward on 29 March 2026: 00:30 local is 23:30 UTC the day before in winter and
+    22:30 in summer. Tickets at 00:30 local on 28, 29 and 30 March are three days (the winter offset alone
+    would put the last on the 29th: two); the staged count (time-zone conversion, as the offset changes inside
+    the window) and the Python count agree."""
+    moments = (
+        dt.datetime(2026, 3, 27, 23, 30, tzinfo=dt.UTC),  # 28 March, 00:30 CET
+        dt.datetime(2026, 3, 28, 23, 30, tzinfo=dt.UTC),  # 29 March, 00:30 CET
+        dt.datetime(2026, 3, 29, 22, 30, tzinfo=dt.UTC),  # 30 March, 00:30 CEST
+    )
+    lake.append(
+        "tickets",
+        pa.Table.from_pylist([_ticket(n, 1, 1, 10_000, at) for n, at in enumerate(moments, start=1)]),
+        batch_id="berlin",
+    )
+    window = {"from": "2026-03-28", "to": "2026-03-30"}
+    node = parse({"field": "behaviour.days_played", "params": window, "op": "eq", "value": 3})
+    with (
+        clock.frozen(dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC), "Europe/Berlin"),
+        transaction(store) as session,
+    ):
+        frame = frame_at(session, lake=lake)
+        assert set(session.scalars(audience_select(node, frame))) == {1}
+        assert (values_for(session, node, frame, 1) or {})[value_key(node)] == 3  # type: ignore[arg-type]

@@ -166,8 +166,9 @@ def _filter(spec: Spec, number: int, moment: str, params: dict[str, Any]) -> str
 
 def _aggregate(lake: Lake, specs: dict[Spec, int]) -> Iterable[list[tuple[Any, ...]]]:
     """(spec, player, tickets, spend, days, last sold at, wins, amount won) per player with activity."""
-    params: dict[str, Any] = {"tz": clock.operator_zone().key}
+    params: dict[str, Any] = {}
     low, high = _span(spec for spec in specs if spec.draws is None)
+    local_day = _local_day(low, high, params)
     draws = sorted({draw for spec in specs for draw in spec.draws or ()})
     bounds = []
     if low is not None:
@@ -181,7 +182,7 @@ def _aggregate(lake: Lake, specs: dict[Spec, int]) -> Iterable[list[tuple[Any, .
         where = _filter(spec, number, "sold_at", params)
         parts.append(
             f"SELECT {number} AS spec, player_id, count(*) AS tickets, sum(price_kopecks) AS spend, "
-            "count(DISTINCT (sold_at AT TIME ZONE $tz)::DATE) AS days, max(sold_at) AS last, "
+            f"count(DISTINCT {local_day}) AS days, max(sold_at) AS last, "
             f"0 AS wins, 0 AS won FROM {'t' if spec.draws is None else 'd'} WHERE {where} GROUP BY player_id"
         )
         if spec.draws is None:
@@ -212,6 +213,26 @@ def _aggregate(lake: Lake, specs: dict[Spec, int]) -> Iterable[list[tuple[Any, .
             yield chunk
     finally:
         connection.close()
+
+
+def _local_day(low: dt.datetime | None, high: dt.datetime | None, params: dict[str, Any]) -> str:
+    """The DuckDB expression of a ticket's operator day. Where the zone keeps one UTC offset over the whole
+    span (Moscow since 2014) it is integer arithmetic on the moment, several times faster than a time-zone
+    conversion per ticket; otherwise the conversion (ICU), exact across a change of offset."""
+    zone = clock.operator_zone()
+    if low is not None and high is not None:
+        first, last = clock.local(low).date(), clock.local(high).date()
+        offsets = {
+            clock.day_bounds(first + dt.timedelta(days=n))[0].astimezone(zone).utcoffset()
+            for n in range((last - first).days + 1)
+        }
+        if len(offsets) == 1:
+            offset = offsets.pop()
+            assert offset is not None
+            params["offset_us"] = int(offset.total_seconds()) * 1_000_000
+            return "((epoch_us(sold_at) + $offset_us) // 86400000000)"
+    params["tz"] = zone.key
+    return "(sold_at AT TIME ZONE $tz)::DATE"
 
 
 def staged_rows(session: Session, batch: str) -> int:
