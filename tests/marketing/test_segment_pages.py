@@ -69,6 +69,9 @@ BEHAVIOUR_ROW = {
     "row-0-days": "3650",
     "row-0-op": "ge",
     "row-0-value": "2",
+    "row-1-field": "behaviour.last_purchase",
+    "row-1-days": "3650",
+    "row-1-op": "known",
 }
 
 
@@ -88,6 +91,8 @@ def test_a_behaviour_row_keeps_its_window_and_reads_the_lake(client_for) -> None
     segment_id = re.search(r"/segments/(\d+)", saved.headers["location"]).group(1)  # type: ignore[union-attr]
     why = marketer.get(f"/segments/{segment_id}/why?player=1001")
     assert "входит в сегмент" in why.text and "Куплено билетов за период" in why.text
+    # The last purchase is shown as a moment on the operator's clock, not as a raw UTC value.
+    assert "Последняя покупка за период" in why.text and "+00:00" not in why.text, why.text
 
 
 @pytest.mark.parametrize(
