@@ -35,6 +35,10 @@ class FieldOut(BaseModel):
     operators: list[str]
     choices: list[str] | None
     params: list[str]
+    # Of ``params``, those that may be left out; ``param_rule`` says how they combine: "window" (days, or
+    # from and to as YYYY-MM-DD; game optional), "draw" (game, and number or on as YYYY-MM-DD).
+    optional_params: list[str] = []
+    param_rule: str | None = None
 
 
 class SegmentIn(BaseModel):
@@ -109,6 +113,8 @@ def fields(_: Annotated[Principal, require(Permission.CAMPAIGN_VIEW)]) -> list[F
             operators=list(OPERATORS[spec.kind]),
             choices=list(spec.choices) if spec.choices else None,
             params=[param.name for param in spec.params],
+            optional_params=[param.name for param in spec.params if param.optional],
+            param_rule=spec.param_rule,
         )
         for spec in FIELDS.values()
     ]
