@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import func, select
 
 from helpers.web_app import csrf_of
+from lottocrm.marketing.segments.models import SegmentBehaviour
 
 
 def _form(csrf: str, **rows: str) -> dict[str, str]:
@@ -75,7 +77,7 @@ BEHAVIOUR_ROW = {
 }
 
 
-def test_a_behaviour_row_keeps_its_window_and_reads_the_lake(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_behaviour_row_keeps_its_window_and_reads_the_lake(client_for, engine) -> None:  # type: ignore[no-untyped-def]
     marketer = client_for("marketer")
     page = marketer.get("/segments/new")
     assert "Период / тираж" in page.text and "Куплено билетов за период" in page.text
@@ -84,6 +86,8 @@ def test_a_behaviour_row_keeps_its_window_and_reads_the_lake(client_for) -> None
     # Player 1001 bought game 1 twice a month in the lake; 1003 once a month in two months.
     size = re.search(r'id="segment-size"[^>]*>([^<]+)<', preview.text)
     assert size is not None and size.group(1).strip() == "2", preview.text
+    with engine.connect() as connection:  # the preview's staged rows went with it
+        assert connection.scalar(select(func.count()).select_from(SegmentBehaviour)) == 0
     saved = marketer.post("/segments/new", data=_form(csrf, name="Играли в Русское лото", **BEHAVIOUR_ROW))
     assert saved.status_code == 303, saved.text
     page = marketer.get(saved.headers["location"])

@@ -48,7 +48,7 @@ COLUMNS = (
     "wins_kopecks",
     "staged_at",
 )
-ZERO = {"tickets": 0, "spend_kopecks": 0, "days": 0, "last_sold_at": None, "wins": 0, "wins_kopecks": 0}
+MOMENT_TEXT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 @dataclass(frozen=True)
@@ -101,44 +101,30 @@ def stage(session: Session, lake: Lake, batch: str, specs: dict[Spec, int]) -> N
     session.execute(delete(SegmentBehaviour).where(SegmentBehaviour.staged_at < now - KEEP_BATCHES))
     dialect = session.get_bind().dialect.name
     lake_specs = {spec: number for spec, number in specs.items() if spec.campaign is None}
+    # The moments travel as text in the column's own form (DuckDB formats the last purchase), so no Python
+    # datetime is built per staged row: SQLite holds SQLAlchemy's naive UTC text, PostgreSQL reads "+00".
+    suffix = "+00" if dialect == "postgresql" else ""
+    staged_at = now.astimezone(dt.UTC).strftime(MOMENT_TEXT) + suffix
     if lake_specs:
         for chunk in _aggregate(lake, lake_specs):
-            _load(session, [_row(batch, row, now, dialect) for row in chunk])
+            _load(
+                session,
+                [
+                    (batch, spec, player, tickets, spend, days, last and last + suffix, wins, won, staged_at)
+                    for spec, player, tickets, spend, days, last, wins, won in chunk
+                ],
+            )
     for spec, number in specs.items():
         if spec.campaign is not None:
             from lottocrm.marketing.reporting.service import responders
 
             found = sorted(responders(session, campaign_id=spec.campaign, lake=lake))
-            rows = [(number, player, 1, 0, 0, None, 0, 0) for player in found]
-            _load(session, [_row(batch, row, now, dialect) for row in rows])
+            _load(session, [(batch, number, player, 1, 0, 0, None, 0, 0, staged_at) for player in found])
 
 
 def _load(session: Session, rows: list[tuple[Any, ...]]) -> None:
     if rows:
         insert_rows(session, "segment_behaviour", COLUMNS, rows)
-
-
-def _row(batch: str, row: Sequence[Any], now: dt.datetime, dialect: str) -> tuple[Any, ...]:
-    spec, player, tickets, spend, days, last, wins, won = row
-    return (
-        batch,
-        spec,
-        player,
-        tickets,
-        spend,
-        days,
-        _moment(last, dialect),
-        wins,
-        won,
-        _moment(now, dialect),
-    )
-
-
-def _moment(value: dt.datetime | None, dialect: str) -> Any:
-    """A UTC moment as the column stores it: SQLite holds SQLAlchemy's naive text, PostgreSQL the moment."""
-    if value is None or dialect == "postgresql":
-        return value
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _span(specs: Iterable[Spec]) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -201,7 +187,8 @@ def _aggregate(lake: Lake, specs: dict[Spec, int]) -> Iterable[list[tuple[Any, .
         # Tickets of the named draws: no time bound (a draw's sales start weeks before it), the draw ids only.
         "d AS (SELECT player_id, game_id, draw_id, price_kopecks, sold_at FROM tickets "
         f"WHERE player_id IS NOT NULL AND draw_id IN ({', '.join(map(str, draws)) or 'NULL'})) "
-        "SELECT spec, player_id, sum(tickets)::BIGINT, sum(spend)::BIGINT, sum(days)::INTEGER, max(last), "
+        "SELECT spec, player_id, sum(tickets)::BIGINT, sum(spend)::BIGINT, sum(days)::INTEGER, "
+        f"strftime(max(last), '{MOMENT_TEXT}'), "
         "sum(wins)::BIGINT, sum(won)::BIGINT FROM ("
         + " UNION ALL ".join(parts)
         + ") GROUP BY spec, player_id"

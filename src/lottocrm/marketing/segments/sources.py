@@ -18,6 +18,7 @@ from sqlalchemy import (
     FromClause,
     and_,
     case,
+    delete,
     exists,
     false,
     func,
@@ -128,6 +129,13 @@ class Frame:
         new = {spec: len(self._staged) + index for index, spec in enumerate(sorted(wanted, key=repr))}
         behaviour.stage(session, lake, self.batch, new)
         self._staged.update(new)
+
+    def release(self) -> None:
+        """Delete the rows this frame staged (a preview is done with them; the request then commits)."""
+        if self._staged and self.session is not None:
+            self.session.execute(delete(SegmentBehaviour).where(SegmentBehaviour.batch == self.batch))
+            self._staged.clear()
+            self._joins = {key: join for key, join in self._joins.items() if key[0] != "behaviour"}
 
     def _lake_session(self) -> tuple[Session, Lake]:
         if self.session is None or self.lake is None:
