@@ -80,7 +80,8 @@ def test_a_behaviour_row_offers_its_period_and_counts_from_the_lake(server: str)
         page.select_option("select[name=row-0-op]", "ge")
         page.fill("input[name=row-0-value]", "2")
         page.locator("input[name=row-0-value]").dispatch_event("change")
-        expect(page.locator("#segment-size")).to_have_text("2")
+        # The count waits for the lake aggregation (slow on a busy machine): a longer wait than the default.
+        expect(page.locator("#segment-size")).to_have_text("2", timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "22-segment-behaviour.png"), full_page=True)
         browser.close()
     assert problems == []

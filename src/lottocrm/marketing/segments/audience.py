@@ -23,7 +23,6 @@ from lottocrm.marketing.segments.behaviour import player_values
 from lottocrm.marketing.segments.conditions import Node, conditions
 from lottocrm.marketing.segments.evaluate import Check, ValueKey, explain, holds, value_key
 from lottocrm.marketing.segments.sources import Frame, Snapshot, latest_snapshot
-from lottocrm.settings import get_settings
 
 # Sources read from the fact lake: one player's values come from it directly, not from the staged rows.
 LAKE_SOURCES = ("behaviour", "responses")
@@ -35,12 +34,10 @@ def frame_at(
     snapshot: Snapshot | None = None,
     lake: Lake | None = None,
 ) -> Frame:
-    """The frame an audience is taken in; behaviour conditions read ``lake`` (default: the settings')."""
+    """The frame an audience is taken in; behaviour conditions read ``lake`` (default: the settings', looked
+    up only when a segment names one)."""
     return Frame(
-        snapshot=snapshot or latest_snapshot(session),
-        at=at or clock.now(),
-        session=session,
-        lake=lake or Lake(get_settings().lake_path),
+        snapshot=snapshot or latest_snapshot(session), at=at or clock.now(), session=session, lake=lake
     )
 
 
@@ -70,8 +67,7 @@ def values_for(session: Session, node: Node, frame: Frame, player_id: int) -> di
         return None
     values = {value_key(leaf): row[index + 1] for index, leaf in enumerate(leaves)}
     if from_lake:
-        assert frame.lake is not None, "frame_at gives every frame its lake"
-        values.update(player_values(session, frame.lake, from_lake, player_id, frame.today))
+        values.update(player_values(session, frame.lake_of(), from_lake, player_id, frame.today))
     return values
 
 

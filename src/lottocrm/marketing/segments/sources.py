@@ -43,6 +43,7 @@ from lottocrm.marketing.segments import behaviour
 from lottocrm.marketing.segments.conditions import Condition, Node, conditions
 from lottocrm.marketing.segments.models import SegmentBehaviour
 from lottocrm.players.models import Player
+from lottocrm.settings import get_settings
 
 _PLAYER = Player.__table__
 _LOYALTY_ACCOUNTS = LoyaltyAccount.__table__
@@ -137,10 +138,16 @@ class Frame:
             self._staged.clear()
             self._joins = {key: join for key, join in self._joins.items() if key[0] != "behaviour"}
 
+    def lake_of(self) -> Lake:
+        """The frame's lake: the one it was given, else the settings' (read when first needed)."""
+        if self.lake is None:
+            self.lake = Lake(get_settings().lake_path)
+        return self.lake
+
     def _lake_session(self) -> tuple[Session, Lake]:
-        if self.session is None or self.lake is None:
-            raise ValueError("behaviour conditions need a frame with a session and a lake (frame_at)")
-        return self.session, self.lake
+        if self.session is None:
+            raise ValueError("behaviour conditions need a frame with a session (frame_at)")
+        return self.session, self.lake_of()
 
     def _staged_row(self, condition: Condition) -> FromClause:
         session, _lake = self._lake_session()
