@@ -128,3 +128,28 @@ def test_boost_windows_are_added_by_an_approver_and_refused_with_their_fault(cli
     removed = approver.delete(f"/api/v1/campaign-boosts/{added.json()['id']}", headers=headers)
     assert removed.status_code == 204
     assert marketer.get("/api/v1/campaign-boosts").json() == []
+
+
+def test_behaviour_conditions_through_the_api(client_for) -> None:  # type: ignore[no-untyped-def]
+    marketer = client_for("marketer")
+    headers = {"X-CSRF-Token": csrf_of(marketer, "/templates")}
+    fields = {field["name"]: field for field in marketer.get("/api/v1/segments/fields").json()}
+    assert fields["behaviour.tickets"]["param_rule"] == "window"
+    assert fields["behaviour.tickets"]["optional_params"] == ["days", "from", "to", "game"]
+    assert fields["campaigns.responded"]["params"] == ["campaign"]
+    played = {"field": "behaviour.tickets", "params": {"days": 3650, "game": 1}, "op": "ge", "value": 12}
+    preview = marketer.post(
+        "/api/v1/segments/preview", json={"definition": played, "channel": "sms"}, headers=headers
+    )
+    assert preview.status_code == 200 and preview.json()["size"] == 1, preview.text  # player 1001 alone
+    unknown = {**played, "params": {"days": 30, "game": 77}}
+    refused = marketer.post(
+        "/api/v1/segments/preview", json={"definition": unknown, "channel": "sms"}, headers=headers
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "segment_invalid"
+    assert "segment.params.game" in refused.json()["detail"], refused.text
+    created = marketer.post(
+        "/api/v1/segments", json={"name": "Двенадцать билетов", "definition": played}, headers=headers
+    )
+    why = marketer.get(f"/api/v1/segments/{created.json()['id']}/players/1001").json()
+    assert why["member"] and why["checks"][0]["player_value"] == 12

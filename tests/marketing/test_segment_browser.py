@@ -48,3 +48,40 @@ def test_a_marketer_builds_a_segment_and_sees_its_audience(server: str) -> None:
         page.screenshot(path=str(ARTIFACTS / "21-segment-saved.png"), full_page=True)
         browser.close()
     assert problems == []
+
+
+def test_a_behaviour_row_offers_its_period_and_counts_from_the_lake(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="ru-RU")
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.set_default_timeout(20_000)
+        page.goto(f"{server}/login")
+        page.fill("input[name=username]", "marketer")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.goto(f"{server}/segments/new")
+        page.fill("input[name=name]", "Русское лото за десять лет")
+        # The period boxes show only for a behaviour field; a draw takes a number or a day, not "to".
+        expect(page.locator("#row-2 .seg-period")).to_be_hidden()  # rows are numbered from 1 on the page
+        page.select_option("select[name=row-1-field]", "behaviour.played_draw")
+        expect(page.locator("input[name=row-1-to]")).to_be_hidden()
+        assert page.locator("input[name=row-1-days]").get_attribute("placeholder") == "№ тиража"
+        page.select_option("select[name=row-1-field]", "")
+        page.select_option("select[name=row-0-field]", "behaviour.tickets")
+        expect(page.locator("#row-1 .seg-period")).to_be_visible()
+        expect(page.locator("input[name=row-0-to]")).to_be_visible()
+        page.fill("input[name=row-0-param]", "1")
+        page.fill("input[name=row-0-days]", "3650")
+        page.select_option("select[name=row-0-op]", "ge")
+        page.fill("input[name=row-0-value]", "2")
+        page.locator("input[name=row-0-value]").dispatch_event("change")
+        # The count waits for the lake aggregation (slow on a busy machine): a longer wait than the default.
+        expect(page.locator("#segment-size")).to_have_text("2", timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "22-segment-behaviour.png"), full_page=True)
+        browser.close()
+    assert problems == []

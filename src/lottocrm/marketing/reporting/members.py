@@ -34,11 +34,14 @@ MEMBER_SCHEMA = pa.schema(
 )
 
 
-def read_members(session: Session, *, run_ids: Sequence[int], with_enrolment: bool = False) -> pa.Table:
+def read_members(
+    session: Session, *, run_ids: Sequence[int], with_enrolment: bool = False, player_id: int | None = None
+) -> pa.Table:
     """Every member of ``run_ids``, ``member`` numbering the rows 0…n−1 in (run, player) order.
 
     ``enrolled_at`` is when the player's loyalty account was opened (null without one), read only when the
-    response is a loyalty enrolment. The rows come straight from the driver's cursor: building a SQLAlchemy
+    response is a loyalty enrolment; ``player_id`` keeps that player's rows only. The rows come straight
+    from the driver's cursor: building a SQLAlchemy
     row and an aware datetime per member costs several times the lake query at 700 k members."""
     columns = [
         CampaignMember.run_id,
@@ -54,9 +57,10 @@ def read_members(session: Session, *, run_ids: Sequence[int], with_enrolment: bo
     statement = select(*columns)
     if with_enrolment:
         statement = statement.outerjoin(LoyaltyAccount, LoyaltyAccount.player_id == CampaignMember.player_id)
-    statement = statement.where(CampaignMember.run_id.in_(list(run_ids))).order_by(
-        CampaignMember.run_id, CampaignMember.player_id
-    )
+    statement = statement.where(CampaignMember.run_id.in_(list(run_ids)))
+    if player_id is not None:
+        statement = statement.where(CampaignMember.player_id == player_id)
+    statement = statement.order_by(CampaignMember.run_id, CampaignMember.player_id)
     result = session.connection().execute(statement)
     try:
         rows = result.cursor.fetchall()

@@ -108,6 +108,48 @@ def campaign_results(
     )
 
 
+def responders(session: Session, *, campaign_id: int, lake: Lake, player_id: int | None = None) -> set[int]:
+    """The treated members of the campaign's measured runs who responded by the campaign's own response
+    definition within its window (read from the lake as the results read it; recorded, for imported history),
+    only ``player_id`` when given. A campaign that does not exist, was never sent or cannot be measured has
+    none: a segment condition on it holds for nobody."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        return set()
+    run_ids = list(
+        session.scalars(
+            select(CampaignRun.id).where(
+                CampaignRun.campaign_id == campaign_id, CampaignRun.status.in_(MEASURED_RUN_STATUSES)
+            )
+        )
+    )
+    if not run_ids:
+        return set()
+    imported = campaign.kind == "imported"
+    try:
+        rule = _imported_rule(campaign)[0] if imported else _lake_rule(campaign)[0]
+    except ResultsUnavailable:
+        return set()
+    members = read_members(
+        session, run_ids=run_ids, with_enrolment=rule.kind == "loyalty_enrolment", player_id=player_id
+    )
+    members = members.filter(members["treated"])
+    if members.num_rows == 0:
+        return set()
+    if imported:
+        responded = pc.fill_null(members["responded"], False)
+    else:
+        assert rule.kind is not None and rule.window_days is not None
+        responded = campaign_responses(
+            lake=lake,
+            members=members,
+            window_days=rule.window_days,
+            game_id=rule.game_id,
+            response_kind=rule.kind,
+        )["responded"]
+    return set(members["player_id"].filter(responded).to_pylist())
+
+
 def _runs(session: Session, *, campaign: Campaign, run_id: int | None) -> list[CampaignRun]:
     query = select(CampaignRun).where(CampaignRun.campaign_id == campaign.id).order_by(CampaignRun.id)
     if run_id is not None:

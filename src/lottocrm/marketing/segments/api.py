@@ -13,7 +13,7 @@ from sqlalchemy import select
 from lottocrm import vocab
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
-from lottocrm.marketing.segments import service
+from lottocrm.marketing.segments import references, service
 from lottocrm.marketing.segments.audience import explain_player, frame_at
 from lottocrm.marketing.segments.conditions import OPERATORS, parse
 from lottocrm.marketing.segments.fields import FIELDS
@@ -35,6 +35,10 @@ class FieldOut(BaseModel):
     operators: list[str]
     choices: list[str] | None
     params: list[str]
+    # Of ``params``, those that may be left out; ``param_rule`` says how they combine: "window" (days, or
+    # from and to as YYYY-MM-DD; game optional), "draw" (game, and number or on as YYYY-MM-DD).
+    optional_params: list[str] = []
+    param_rule: str | None = None
 
 
 class SegmentIn(BaseModel):
@@ -109,6 +113,8 @@ def fields(_: Annotated[Principal, require(Permission.CAMPAIGN_VIEW)]) -> list[F
             operators=list(OPERATORS[spec.kind]),
             choices=list(spec.choices) if spec.choices else None,
             params=[param.name for param in spec.params],
+            optional_params=[param.name for param in spec.params if param.optional],
+            param_rule=spec.param_rule,
         )
         for spec in FIELDS.values()
     ]
@@ -181,6 +187,7 @@ def preview_segment(
     """The size of a (saved or unsaved) segment now and where the contact policy takes players away on the
     channel; nothing is saved."""
     node = parse(body.definition)
+    references.check(session, node)
     shown = preview(session, node=node, frame=frame_at(session), channel=body.channel)
     return PreviewOut(
         channel=shown.channel,

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from lottocrm.errors import Param, ServiceError, Term
-from lottocrm.marketing.segments.fields import FIELDS, FieldSpec
+from lottocrm.marketing.segments.fields import FIELDS, MAX_WINDOW_DAYS, FieldSpec
+from lottocrm.marketing.segments.fields import Param as FieldParam
 
 # Operators per kind of field. "known" / "unknown" test for an empty value; every other operator is false on
 # one. Day operators count whole operator days back from the day the audience is taken.
@@ -115,7 +116,7 @@ def to_document(node: Node) -> dict[str, Any]:
     if isinstance(node, Condition):
         document: dict[str, Any] = {"field": node.field, "op": node.op}
         if node.params:
-            document["params"] = dict(node.params)
+            document["params"] = {name: _plain(value) for name, value in node.params}
         if node.op not in NO_VALUE:
             value = node.value
             document["value"] = _plain(value)
@@ -217,27 +218,61 @@ def _params(spec: FieldSpec, given: Any, where: str) -> tuple[tuple[str, Any], .
     out = []
     for name, param in expected.items():
         if name not in given:
+            if param.optional:
+                continue
             raise SegmentError(
                 f"{where}.{name}",
                 "%(field)s needs it (%(what)s)",
                 field=spec.name,
                 what=Term(param.description),
             )
-        value = given[name]
-        if param.choices is not None:
-            if value not in param.choices:
-                raise SegmentError(
-                    f"{where}.{name}",
-                    "%(value)s is not one of %(choices)s",
-                    value=repr(value)[:60],
-                    choices=", ".join(param.choices),
-                )
-        elif not _is_int(value) or not 1 <= value <= param.maximum:
-            raise SegmentError(
-                f"{where}.{name}", "expected a whole number from 1 to %(limit)s", limit=param.maximum
-            )
-        out.append((name, value))
+        out.append((name, _param(param, given[name], f"{where}.{name}")))
+    if spec.param_rule is not None:
+        _combined(spec, dict(out), where)
     return tuple(out)
+
+
+def _param(param: FieldParam, value: Any, where: str) -> Any:
+    if param.choices is not None:
+        if value not in param.choices:
+            raise SegmentError(
+                where,
+                "%(value)s is not one of %(choices)s",
+                value=repr(value)[:60],
+                choices=", ".join(param.choices),
+            )
+        return value
+    if param.kind == "date":
+        return _day(value, where)
+    if not _is_int(value) or not 1 <= value <= param.maximum:
+        raise SegmentError(where, "expected a whole number from 1 to %(limit)s", limit=param.maximum)
+    return value
+
+
+def _combined(spec: FieldSpec, given: dict[str, Any], where: str) -> None:
+    """A window is the last ``days`` or ``from``–``to`` (not both, not neither); a draw is picked by its
+    ``number`` or by the day it was held ``on``."""
+    if spec.param_rule == "window":
+        dated = "from" in given or "to" in given
+        if ("days" in given) == dated:
+            raise SegmentError(where, "give either days or from and to")
+        if dated:
+            for end in ("from", "to"):
+                if end not in given:
+                    raise SegmentError(f"{where}.{end}", "a window between dates needs both from and to")
+            if given["from"] > given["to"]:
+                raise SegmentError(
+                    f"{where}.from",
+                    "the window starts %(low)s, after its end %(high)s",
+                    low=given["from"].isoformat(),
+                    high=given["to"].isoformat(),
+                )
+            if (given["to"] - given["from"]).days + 1 > MAX_WINDOW_DAYS:
+                raise SegmentError(
+                    f"{where}.to", "a window spans at most %(limit)s days", limit=MAX_WINDOW_DAYS
+                )
+    elif ("number" in given) == ("on" in given):
+        raise SegmentError(where, "pick the draw by its number or by the day it was held, one of them")
 
 
 def _value(spec: FieldSpec, op: str, raw: Any, where: str) -> Any:
@@ -261,6 +296,24 @@ def _value(spec: FieldSpec, op: str, raw: Any, where: str) -> Any:
             raise SegmentError(where, "expected a number of days from 1 to %(limit)s", limit=MAX_DAYS)
         return raw
     return _scalar(spec, raw, where)
+
+
+def _day(raw: Any, where: str) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise SegmentError(where, "%(value)s is not a date (YYYY-MM-DD)", value=repr(raw)[:60])
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise SegmentError(
+            where,
+            "%(value)s is outside %(low)s–%(high)s",
+            value=raw,
+            low=EARLIEST_DAY.year,
+            high=LATEST_DAY.year,
+        )
+    return day
 
 
 def _is_int(value: Any) -> bool:
@@ -303,19 +356,7 @@ def _scalar(spec: FieldSpec, raw: Any, where: str) -> Any:
                 field=spec.name,
                 value=repr(raw)[:60],
             )
-        try:
-            day = dt.date.fromisoformat(raw)
-        except ValueError:
-            raise SegmentError(where, "%(value)s is not a date (YYYY-MM-DD)", value=repr(raw)[:60]) from None
-        if not EARLIEST_DAY <= day <= LATEST_DAY:
-            raise SegmentError(
-                where,
-                "%(value)s is outside %(low)s–%(high)s",
-                value=raw,
-                low=EARLIEST_DAY.year,
-                high=LATEST_DAY.year,
-            )
-        return day
+        return _day(raw, where)
     # choice
     if spec.choices is not None:
         if raw not in spec.choices:

@@ -32,6 +32,10 @@ class Param:
     choices: tuple[str, ...] | None = None
     # For a whole-number parameter (a game id): the largest accepted.
     maximum: int = 2**31 - 1
+    # "int", "date" (YYYY-MM-DD) or, with ``choices``, one of them.
+    kind: str = "int"
+    # May be left out: which combinations a field accepts is its ``param_rule`` (conditions.py checks it).
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,11 +54,31 @@ class FieldSpec:
     bounds: tuple[int, int] | None = None
     # A date field whose column holds a moment (UTC): it is compared on the operator's calendar day.
     moment: bool = False
+    # How optional parameters combine: "window" (the last ``days`` or ``from``–``to``, optionally one game),
+    # "draw" (a game's draw by ``number`` or by the day it was held ``on``).
+    param_rule: str | None = None
 
 
 GAME = Param("game", "the game's id")
 CAMPAIGN = Param("campaign", "the campaign's id", maximum=2**62)
 CHANNEL = Param("channel", "a channel", choices=vocab.CONSENT_CHANNELS)
+# A behaviour window: the last N operator days (today included), or two dates, both included.
+MAX_WINDOW_DAYS = 3_650
+WINDOW = (
+    Param("days", "the last so many days", maximum=MAX_WINDOW_DAYS, optional=True),
+    Param("from", "the window's first day", kind="date", optional=True),
+    Param("to", "the window's last day", kind="date", optional=True),
+    Param("game", "the game's id", optional=True),
+)
+DRAW = (
+    GAME,
+    Param("number", "the draw's number", optional=True),
+    Param("on", "the day the draw was held", kind="date", optional=True),
+)
+
+
+def _behaviour(name: str, kind: str, column: str, label: str, **more: object) -> FieldSpec:
+    return _f(name, kind, "behaviour", column, label, params=WINDOW, param_rule="window", **more)
 
 
 def _f(name: str, kind: str, source: str, column: str, label: str, **more: object) -> FieldSpec:
@@ -160,6 +184,22 @@ _ALL = (
     # The contact policy's view: may marketing reach the player on a channel now.
     _f("contact.reachable", "bool", "contact", "reachable", "Reachable for marketing", params=(CHANNEL,)),
     _f("contact.consent", "bool", "contact", "consent", "Advertising consent", params=(CHANNEL,)),
+    # Behaviour in a window, read from the fact lake (staged for an audience, read directly for one player).
+    _behaviour("behaviour.tickets", "integer", "tickets", "Tickets bought in the window"),
+    _behaviour("behaviour.spend", "money", "spend_kopecks", "Spend in the window"),
+    _behaviour("behaviour.days_played", "integer", "days", "Days played in the window"),
+    _behaviour("behaviour.wins", "integer", "wins", "Wins in the window"),
+    _behaviour("behaviour.wins_amount", "money", "wins_kopecks", "Amount won in the window"),
+    _behaviour("behaviour.last_purchase", "date", "last_sold_at", "Last purchase in the window", moment=True),
+    _f(
+        "behaviour.played_draw",
+        "bool",
+        "behaviour",
+        "played",
+        "Played the draw",
+        params=DRAW,
+        param_rule="draw",
+    ),
     # Campaign history: chosen by a campaign, in either arm.
     _f("campaigns.received", "bool", "campaigns", "treatment", "Received the campaign", params=(CAMPAIGN,)),
     _f(
@@ -168,6 +208,14 @@ _ALL = (
         "campaigns",
         "control",
         "Held back as the campaign's control",
+        params=(CAMPAIGN,),
+    ),
+    _f(
+        "campaigns.responded",
+        "bool",
+        "responses",
+        "responded",
+        "Responded to the campaign",
         params=(CAMPAIGN,),
     ),
 )
@@ -183,5 +231,6 @@ GROUPS = (
     "cluster",
     "loyalty",
     "contact",
+    "behaviour",
     "campaigns",
 )

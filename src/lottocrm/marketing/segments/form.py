@@ -2,21 +2,23 @@
 and from the segment document.
 
 A row is a field, an operator, a value (and a second one for "between"), and the field's parameter (a game, a
-channel). Money is typed in roubles and stored in kopecks; a list ("one of") is typed with commas. A segment
-whose tree is deeper than one level is edited as its JSON document instead (the API accepts any tree).
+channel, a campaign); a behaviour field also takes its window (the last N days, or from … to) and a draw its
+number or day (the same three boxes). Money is typed in roubles and stored in kopecks; a list ("one of") is
+typed with commas. A segment whose tree is deeper than one level is edited as its JSON document instead (the
+API accepts any tree).
 Faults are refused by the document's own checker, which names the row: "row 2: …".
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from lottocrm.errors import Param, Term
-from lottocrm.marketing.segments.conditions import NO_VALUE, SegmentError, parse
+from lottocrm.marketing.segments.conditions import NO_VALUE, Node, SegmentError, parse
 from lottocrm.marketing.segments.fields import FIELDS
 
 MAX_ROWS = 30
@@ -39,6 +41,10 @@ class Row:
     value2: str = ""
     param: str = ""
     negated: bool = False
+    # A behaviour window: days, or start and end (YYYY-MM-DD); a draw: its number (days) or its day (start).
+    days: str = ""
+    start: str = ""
+    end: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,11 @@ def _row(part: Mapping[str, Any]) -> Row:
         value, value2 = value[0], _shown(spec, value[1])
     elif isinstance(value, list):
         value = ", ".join(str(_shown(spec, item)) for item in value)
-    param = next(iter(leaf.get("params", {}).values()), "")
+    params = dict(leaf.get("params", {}))
+    if spec is not None and spec.param_rule is not None:
+        param = params.get("game", "")
+    else:
+        param = next(iter(params.values()), "")
     return Row(
         leaf.get("field", ""),
         leaf.get("op", ""),
@@ -92,6 +102,9 @@ def _row(part: Mapping[str, Any]) -> Row:
         str(value2),
         str(param),
         negated,
+        str(params.get("days", params.get("number", ""))),
+        str(params.get("from", params.get("on", ""))),
+        str(params.get("to", "")),
     )
 
 
@@ -119,13 +132,17 @@ def rows_of(form: Mapping[str, str]) -> Builder:
                 form.get(f"row-{index}-value2", "").strip(),
                 form.get(f"row-{index}-param", "").strip(),
                 form.get(f"row-{index}-not") == "on",
+                form.get(f"row-{index}-days", "").strip(),
+                form.get(f"row-{index}-from", "").strip(),
+                form.get(f"row-{index}-to", "").strip(),
             )
         )
     return Builder("any" if join == "any" else "all", tuple(rows))
 
 
-def to_document(builder: Builder) -> dict[str, Any]:
-    """The segment document of a submitted builder; :class:`SegmentError` names the row at fault."""
+def to_document(builder: Builder, check: Callable[[Node], None] | None = None) -> dict[str, Any]:
+    """The segment document of a submitted builder; :class:`SegmentError` names the row at fault. ``check``
+    looks at each row's condition too (the games, draws and campaigns it names exist)."""
     if builder.join == "json":
         try:
             document = json.loads(builder.document_text)
@@ -142,7 +159,9 @@ def to_document(builder: Builder) -> dict[str, Any]:
             continue
         leaf = _leaf(row, number)
         try:
-            parse(leaf)
+            node = parse(leaf)
+            if check is not None:
+                check(node)
         except RowError:
             raise
         except SegmentError as error:
@@ -158,7 +177,9 @@ def _leaf(row: Row, number: int) -> dict[str, Any]:
     if spec is None:
         raise RowError(number, "choose a field")
     leaf: dict[str, Any] = {"field": row.field, "op": row.op}
-    if spec.params:
+    if spec.param_rule is not None:
+        leaf["params"] = _period(spec.param_rule, row, number)
+    elif spec.params:
         param = spec.params[0]
         leaf["params"] = {param.name: row.param if param.choices else _whole(row.param, number, "the game")}
     if row.op in NO_VALUE:
@@ -172,6 +193,23 @@ def _leaf(row: Row, number: int) -> dict[str, Any]:
     else:
         leaf["value"] = _typed(spec, row.value, number)
     return leaf
+
+
+def _period(rule: str, row: Row, number: int) -> dict[str, Any]:
+    """A behaviour field's window and optional game, or a draw's game and number or day; empty boxes are left
+    out, so the document's checker says which combination is missing."""
+    params: dict[str, Any] = {}
+    if row.param or rule == "draw":
+        params["game"] = _whole(row.param, number, "the game")
+    if row.days:
+        params["days" if rule == "window" else "number"] = _whole(
+            row.days, number, "the number of days" if rule == "window" else "the draw's number"
+        )
+    if row.start:
+        params["from" if rule == "window" else "on"] = row.start
+    if row.end and rule == "window":
+        params["to"] = row.end
+    return params
 
 
 def _whole(text: str, number: int, what: str) -> int:

@@ -34,6 +34,7 @@ GROUP_LABELS = {
     "cluster": "Micro-segment",
     "loyalty": "Loyalty",
     "contact": "Contactability",
+    "behaviour": "Behaviour (from the lake)",
     "campaigns": "Campaign history",
 }
 _LIFECYCLE_LABELS = dict(

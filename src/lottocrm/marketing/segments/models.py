@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, event
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lottocrm.db.base import Base, BigId, UtcDateTime
@@ -44,3 +44,25 @@ class SegmentVersion(Base):
 @event.listens_for(SegmentVersion, "before_update")
 def _versions_are_frozen(_mapper: object, _connection: object, target: SegmentVersion) -> None:
     raise ValueError(f"segment version {target.id} is what campaigns cite and cannot change: save a new one")
+
+
+class SegmentBehaviour(Base):
+    """Staged lake aggregates a segment's audience joins: one row per (batch, spec, player with activity).
+
+    A batch is one audience's frame; a spec one (window, game) or draw, or one campaign's responders, that the
+    segment names. A player without a row had no activity there (0 tickets, no last purchase). Rows live for
+    the transaction that stages them; batches older than a day are deleted when a new one is staged.
+    """
+
+    __tablename__ = "segment_behaviour"
+
+    batch: Mapped[str] = mapped_column(String(32), primary_key=True)
+    spec: Mapped[int] = mapped_column(Integer, primary_key=True)
+    player_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    tickets: Mapped[int] = mapped_column(BigInteger)
+    spend_kopecks: Mapped[int] = mapped_column(BigInteger)
+    days: Mapped[int] = mapped_column(Integer)
+    last_sold_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    wins: Mapped[int] = mapped_column(BigInteger)
+    wins_kopecks: Mapped[int] = mapped_column(BigInteger)
+    staged_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)

@@ -115,6 +115,7 @@ def preview(
     sample = tuple(
         session.scalars(select(audience.c.player_id).order_by(audience.c.player_id).limit(SAMPLE_SIZE))
     )
+    frame.release()  # the staged behaviour rows are not kept with the request's commit
     return Preview(
         channel=channel,
         message_class=message_class,

@@ -1,7 +1,8 @@
 """Saving segments: create one, save a new version, archive it. Each change leaves an audit row in the
 caller's transaction (``segment.create``, ``segment.save_version``, ``segment.archive``); nothing commits.
 
-A version is checked before it is stored (:func:`conditions.parse`), so a saved segment always compiles;
+A version is checked before it is stored (:func:`conditions.parse`, and the games, draws and campaigns it
+names by :mod:`references`), so a saved segment always compiles;
 the stored document is the parsed tree written back (values normalised, duplicates in a list removed).
 """
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from lottocrm import clock
 from lottocrm.audit.service import Actor, record
 from lottocrm.errors import Conflict, NotFound, ServiceError
+from lottocrm.marketing.segments import references
 from lottocrm.marketing.segments.conditions import Node, parse, to_document
 from lottocrm.marketing.segments.models import Segment, SegmentVersion
 
@@ -47,7 +49,7 @@ def create_segment(
     name = _name(name)
     if len(description) > MAX_DESCRIPTION:
         raise SegmentInputError("a description is at most %(limit)s characters", limit=MAX_DESCRIPTION)
-    document = to_document(parse(definition))
+    document = _checked(session, definition)
     if session.scalar(select(Segment.id).where(Segment.name == name)) is not None:
         raise SegmentNameTaken("a segment named %(name)s exists already", name=name)
     now = clock.now()
@@ -66,7 +68,7 @@ def save_version(
     segment = get_segment(session, segment_id)
     if segment.archived_at is not None:
         raise SegmentInputError("segment %(name)s is archived", name=segment.name)
-    document = to_document(parse(definition))
+    document = _checked(session, definition)
     number = (
         session.scalar(select(func.max(SegmentVersion.number)).where(SegmentVersion.segment_id == segment.id))
         or 0
@@ -106,6 +108,13 @@ def current_version(session: Session, segment_id: int) -> SegmentVersion:
     )
     assert version is not None, "every segment is created with its version 1"
     return version
+
+
+def _checked(session: Session, definition: Any) -> dict[str, Any]:
+    """The document parsed, its games, draws and campaigns found in the store, written back normalised."""
+    node = parse(definition)
+    references.check(session, node)
+    return to_document(node)
 
 
 def tree(version: SegmentVersion) -> Node:

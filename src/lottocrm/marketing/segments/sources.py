@@ -9,6 +9,7 @@ the players table alone.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import (
     FromClause,
     and_,
     case,
+    delete,
     exists,
     false,
     func,
@@ -26,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from lottocrm import clock
 from lottocrm.analytics.churn.models import ChurnScore
 from lottocrm.analytics.clusters.models import PlayerCluster
 from lottocrm.analytics.clv.models import PlayerClv
@@ -33,10 +36,14 @@ from lottocrm.analytics.mart.models import PlayerAnalytics, PlayerAnalyticsWrite
 from lottocrm.analytics.propensity.models import PlayerGamePropensity, PlayerNextGame
 from lottocrm.contact_policy.models import contactability
 from lottocrm.contact_policy.selection import marketing_reachable
+from lottocrm.lake.store import Lake
 from lottocrm.loyalty.models import LoyaltyAccount, LoyaltyCard
 from lottocrm.marketing.campaigns.models import CampaignMember, CampaignRun
-from lottocrm.marketing.segments.conditions import Condition
+from lottocrm.marketing.segments import behaviour
+from lottocrm.marketing.segments.conditions import Condition, Node, conditions
+from lottocrm.marketing.segments.models import SegmentBehaviour
 from lottocrm.players.models import Player
+from lottocrm.settings import get_settings
 
 _PLAYER = Player.__table__
 _LOYALTY_ACCOUNTS = LoyaltyAccount.__table__
@@ -73,10 +80,17 @@ def latest_snapshot(session: Session) -> Snapshot:
 
 @dataclass
 class Frame:
-    """The players table and the sources joined to it so far, for one audience or one player."""
+    """The players table and the sources joined to it so far, for one audience or one player.
+
+    Behaviour and response conditions read rows staged from the lake under ``batch`` (``behaviour.py``):
+    :meth:`prepare` stages every spec a segment names in one pass; a spec met later is staged on its own."""
 
     snapshot: Snapshot
     at: dt.datetime
+    session: Session | None = None
+    lake: Lake | None = None
+    batch: str = field(default_factory=lambda: uuid.uuid4().hex)
+    _staged: dict[behaviour.Spec, int] = field(default_factory=dict)
     _joins: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[FromClause, ColumnElement[bool]]] = field(
         default_factory=dict
     )
@@ -96,7 +110,68 @@ class Frame:
         spec = condition.spec
         if spec.source == "player":
             return _PLAYER.c[spec.column]
+        if spec.source in ("behaviour", "responses"):
+            return self._from_lake(condition)
         return getattr(self, f"_{spec.source}")(spec.column, condition.params)
+
+    @property
+    def today(self) -> dt.date:
+        return clock.operator_day(self.at)
+
+    def prepare(self, node: Node) -> None:
+        """Stage, in one pass over the lake, every behaviour and response spec of the segment not staged."""
+        leaves = [leaf for leaf in conditions(node) if leaf.spec.source in ("behaviour", "responses")]
+        if not leaves:
+            return
+        session, lake = self._lake_session()
+        wanted = {behaviour.spec_of(session, leaf, self.today) for leaf in leaves} - set(self._staged)
+        if not wanted:
+            return
+        new = {spec: len(self._staged) + index for index, spec in enumerate(sorted(wanted, key=repr))}
+        behaviour.stage(session, lake, self.batch, new)
+        self._staged.update(new)
+
+    def release(self) -> None:
+        """Delete the rows this frame staged (a preview is done with them; the request then commits)."""
+        if self._staged and self.session is not None:
+            self.session.execute(delete(SegmentBehaviour).where(SegmentBehaviour.batch == self.batch))
+            self._staged.clear()
+            self._joins = {key: join for key, join in self._joins.items() if key[0] != "behaviour"}
+
+    def lake_of(self) -> Lake:
+        """The frame's lake: the one it was given, else the settings' (read when first needed)."""
+        if self.lake is None:
+            self.lake = Lake(get_settings().lake_path)
+        return self.lake
+
+    def _lake_session(self) -> tuple[Session, Lake]:
+        if self.session is None:
+            raise ValueError("behaviour conditions need a frame with a session (frame_at)")
+        return self.session, self.lake_of()
+
+    def _staged_row(self, condition: Condition) -> FromClause:
+        session, _lake = self._lake_session()
+        spec = behaviour.spec_of(session, condition, self.today)
+        if spec not in self._staged:
+            self.prepare(condition)
+        number = self._staged[spec]
+
+        def make() -> tuple[FromClause, ColumnElement[bool]]:
+            table = SegmentBehaviour.__table__.alias(f"seg_behaviour_{number}")
+            on = and_(table.c.player_id == _PLAYER.c.id, table.c.batch == self.batch, table.c.spec == number)
+            return table, on
+
+        return self._join(("behaviour", (("spec", number),)), make)
+
+    def _from_lake(self, condition: Condition) -> Any:
+        """A staged value: no row means no activity (0, or no last purchase) or no response."""
+        row = self._staged_row(condition)
+        column = condition.spec.column
+        if column in ("played", "responded"):
+            return case((row.c.player_id.is_not(None), true()), else_=false())
+        if column == "last_sold_at":
+            return row.c.last_sold_at
+        return func.coalesce(row.c[column], 0)
 
     def _join(self, key: tuple[str, tuple[tuple[str, Any], ...]], make: Any) -> FromClause:
         if key not in self._joins:

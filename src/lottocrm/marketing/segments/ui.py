@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from lottocrm import vocab
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
+from lottocrm.catalog.models import Game
 from lottocrm.errors import ServiceError
 from lottocrm.marketing.segments import form as builder_form
-from lottocrm.marketing.segments import service
+from lottocrm.marketing.segments import references, service
 from lottocrm.marketing.segments.audience import explain_player, frame_at
 from lottocrm.marketing.segments.conditions import OPERATORS, SegmentError, parse
 from lottocrm.marketing.segments.fields import FIELDS, GROUPS
@@ -27,6 +28,8 @@ from lottocrm.web.deps import Db, acting, form_data, gettext_for, page_number, r
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
+# The games offered in the builder's game box (a lottery runs a handful; the box takes any id typed).
+MAX_GAMES_LISTED = 200
 SegmentId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
@@ -102,6 +105,7 @@ def _builder_page(
         "error": error,
         "error_row": error_row,
         "can_edit": principal.can(Permission.CAMPAIGN_EDIT),
+        "games": session.scalars(select(Game).order_by(Game.id).limit(MAX_GAMES_LISTED)).all(),
         **_catalogue(),
     }
     return render(request, "marketing/segment.html", context, status_code=status_code, principal=principal)
@@ -128,6 +132,11 @@ def segment_page(
     )
 
 
+def _references(session: Db) -> Any:
+    """Each builder row's games, draws and campaigns looked up in the store."""
+    return lambda node: references.check(session, node)
+
+
 def _refused(request: Request, error: ServiceError) -> tuple[str, int | None]:
     """The refusal in the reader's language; a builder row's fault names the row."""
     _ = gettext_for(request)
@@ -147,7 +156,7 @@ def create_segment(
 ) -> Response:
     builder = builder_form.rows_of(form)
     try:
-        definition = builder_form.to_document(builder)
+        definition = builder_form.to_document(builder, _references(session))
         # A savepoint: a refusal undoes only this, and the page can still read the store to show itself.
         with session.begin_nested():
             version = service.create_segment(
@@ -185,7 +194,7 @@ def save_segment_version(
     segment = service.get_segment(session, segment_id)
     builder = builder_form.rows_of(form)
     try:
-        definition = builder_form.to_document(builder)
+        definition = builder_form.to_document(builder, _references(session))
         with session.begin_nested():
             service.save_version(
                 session,
@@ -225,7 +234,7 @@ def preview_fragment(
             raise SegmentError(
                 "channel", "%(value)s is not one of %(choices)s", value=channel[:20], choices=""
             )
-        node = parse(builder_form.to_document(builder_form.rows_of(form)))
+        node = parse(builder_form.to_document(builder_form.rows_of(form), _references(session)))
         context["shown"] = preview(session, node=node, frame=frame_at(session), channel=channel)
     except ServiceError as error:
         context["error"], _row = _refused(request, error)

@@ -21,7 +21,17 @@
     });
     if (allowed !== null && allowed.indexOf(op.value) < 0) { op.value = allowed[0]; }
     var param = row.querySelector(".seg-param");
-    param.style.visibility = chosen && chosen.getAttribute("data-param") ? "visible" : "hidden";
+    var paramName = chosen ? chosen.getAttribute("data-param") : "";
+    param.style.visibility = paramName ? "visible" : "hidden";
+    param.setAttribute("list", paramName === "channel" ? "channels" : "games");
+    // A behaviour field's window (days, or from … to); a draw's number or day; nothing for other fields.
+    var rule = chosen ? chosen.getAttribute("data-rule") : "";
+    row.querySelector(".seg-period").style.visibility = rule ? "visible" : "hidden";
+    ["seg-days", "seg-from"].forEach(function (name) {
+      var box = row.querySelector("." + name);
+      box.placeholder = box.getAttribute(rule === "draw" ? "data-draw" : "data-window");
+    });
+    row.querySelector(".seg-to").style.display = rule === "draw" ? "none" : "";
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll(".seg-row").forEach(function (row) {
