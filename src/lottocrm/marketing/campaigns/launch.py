@@ -31,6 +31,7 @@ from lottocrm.contact_policy import ledger
 from lottocrm.contact_policy.audience import issue_permits, released_now
 from lottocrm.contact_policy.service import current_policy
 from lottocrm.db.engine import transaction
+from lottocrm.db.statistics import refresh_statistics
 from lottocrm.errors import Conflict
 from lottocrm.marketing.boosts.service import open_boosts
 from lottocrm.marketing.campaigns.definition import CampaignDefinition
@@ -180,6 +181,9 @@ def queue_run(engine: Engine, *, run_id: int, progress: Progress | None = None) 
     its own transaction); how many were queued."""
     members = CampaignMember.__table__
     after, queued = 0, 0
+    with transaction(engine) as session:
+        # The members were written a moment ago, and the outbox may have been empty when last analysed.
+        refresh_statistics(session, members.name, _OUTBOX.name)
     while True:
         with transaction(engine) as session:
             run = session.get(CampaignRun, run_id)
