@@ -50,6 +50,8 @@ def test_a_draft_is_written_approved_paused_and_cancelled(client_for, engine) ->
     page = marketer.get(page_url).text
     assert "Весенний тираж" in page and "Черновик" in page and "SMS → e-mail" in page
     assert "Утвердить" not in page
+    # The author by their user name, not the audit log's "user:…".
+    assert "marketer" in page and "user:marketer" not in page
 
     approver = client_for("approver")
     approved = approver.post(

@@ -160,8 +160,18 @@ def _environment(locale: str) -> Environment:
     # value such as "Лото 45 %" raised. A plain lookup, still autoescaped.
     env.filters["message"] = translations(locale).gettext
     env.filters["panel_value"] = panel_value
+    env.filters["actor"] = partial(actor_name, gettext=translations(locale).gettext)
     env.globals["region_name"] = partial(vocab.region_name, locale=locale)
     return env
+
+
+def actor_name(name: str | None, *, gettext: Callable[[str], str]) -> str:
+    """Who did something, as a person reads it: the user name of "user:ivanova", "system" for a job or the
+    console (the stored "kind:name" is for the audit log)."""
+    if not name:
+        return "—"
+    kind, _, who = name.partition(":")
+    return who if kind == "user" and who else gettext("system")
 
 
 @pass_context
