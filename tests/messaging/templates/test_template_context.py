@@ -52,8 +52,9 @@ def test_a_known_player_gets_every_value_and_an_unknown_one_none(templated_world
         "next_game": None,
         "next_game_draw_date": None,
     }
-    # Every player variable but the message's own link, each of its documented kind.
-    assert set(found[world.known]) == NAMES - {"unsubscribe_url"}
+    # Every player variable but the message's own (the unsubscribe link, a campaign's promo code), each of its
+    # documented kind.
+    assert set(found[world.known]) == NAMES - {"unsubscribe_url", "promo_code"}
     checked_context(found[world.known])
     checked_context(found[world.unknown])
 
@@ -108,6 +109,6 @@ def test_the_editors_sample_players_show_the_values_the_dispatcher_reads(
     assert known.name == "Смирнова Ольга Сергеевна"
     assert known.variables["next_game"] == "Жилищная лотерея" and known.variables["loyalty_balance"] == 1_251
     assert unknown.variables["favourite_game"] is None and unknown.variables["loyalty_balance"] is None
-    # Only the message's own variable is an example in a preview.
-    assert frozenset({"unsubscribe_url"}) == samples.EXAMPLE_ONLY
+    # Only the message's own variables are examples in a preview.
+    assert frozenset({"unsubscribe_url", "promo_code"}) == samples.EXAMPLE_ONLY
     assert str(known.variables["unsubscribe_url"]).startswith("https://")
