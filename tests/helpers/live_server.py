@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -97,3 +98,28 @@ def serving(data: Path, url: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def russian_page(server: str, username: str) -> Iterator[tuple[Any, list[str]]]:
+    """Debian chromium at 1366 px in Russian, signed in as ``username``: the page and the script errors it
+    raised (a test asserts there were none)."""
+    from playwright.sync_api import sync_playwright
+
+    from helpers.factories import PASSWORD
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="ru-RU")
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.set_default_timeout(20_000)
+        page.goto(f"{server}/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.press("input[name=password]", "Enter")
+        try:
+            yield page, problems
+        finally:
+            browser.close()

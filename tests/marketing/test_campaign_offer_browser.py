@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from helpers.factories import IMPORT, PASSWORD
-from helpers.live_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from helpers.factories import IMPORT
+from helpers.live_server import ARTIFACTS, CHROMIUM, russian_page
 from lottocrm.catalog.models import Game
 from lottocrm.db.engine import transaction
 from lottocrm.marketing.segments import service as segments
@@ -44,19 +44,9 @@ def server_seed():  # type: ignore[no-untyped-def]
 
 
 def test_the_offer_and_jackpot_fields_read_in_russian_at_1366(server: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="ru-RU")
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.set_default_timeout(20_000)
-        page.goto(f"{server}/login")
-        page.fill("input[name=username]", "marketer")
-        page.fill("input[name=password]", PASSWORD)
-        page.press("input[name=password]", "Enter")
+    with russian_page(server, "marketer") as (page, problems):
         page.goto(f"{server}/campaigns/new")
         page.fill("input[name=name]", "Суперприз растёт")
         page.select_option("select[name=segment_id]", label="Взрослые")
@@ -83,5 +73,4 @@ def test_the_offer_and_jackpot_fields_read_in_russian_at_1366(server: str) -> No
         expect(facts).to_contain_text("Потрачено")
         page.screenshot(path=str(ARTIFACTS / "27-campaign-offer.png"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= 1366
-        browser.close()
     assert problems == []

@@ -10,8 +10,7 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import Engine
 
-from helpers.factories import PASSWORD
-from helpers.live_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from helpers.live_server import ARTIFACTS, CHROMIUM, russian_page
 from lottocrm import clock
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
@@ -112,19 +111,9 @@ def server_seed():  # type: ignore[no-untyped-def]
 
 
 def test_the_planning_pages_read_in_russian_at_1366(server: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="ru-RU")
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.set_default_timeout(20_000)
-        page.goto(f"{server}/login")
-        page.fill("input[name=username]", "approver")
-        page.fill("input[name=password]", PASSWORD)
-        page.press("input[name=password]", "Enter")
+    with russian_page(server, "approver") as (page, problems):
         page.click("header >> text=Утверждение")
         expect(page.locator("#approvals")).to_contain_text("Новогодняя рассылка 1")
         page.screenshot(path=str(ARTIFACTS / "40-campaign-approvals.png"), full_page=True)
@@ -139,5 +128,4 @@ def test_the_planning_pages_read_in_russian_at_1366(server: str) -> None:
         expect(page.locator("#groups")).to_contain_text("Остальные (с маркетингом)")
         page.screenshot(path=str(ARTIFACTS / "42-global-holdout.png"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= 1366
-        browser.close()
     assert problems == []

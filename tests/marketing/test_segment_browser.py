@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.factories import PASSWORD
-from helpers.live_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from helpers.live_server import ARTIFACTS, CHROMIUM, russian_page
 
 pytestmark = [
     pytest.mark.slow,
@@ -17,19 +16,9 @@ pytestmark = [
 
 
 def test_a_marketer_builds_a_segment_and_sees_its_audience(server: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="ru-RU")
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.set_default_timeout(20_000)
-        page.goto(f"{server}/login")
-        page.fill("input[name=username]", "marketer")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+    with russian_page(server, "marketer") as (page, problems):
         page.goto(f"{server}/segments/new")
         page.fill("input[name=name]", "Взрослые с тратами")
         page.select_option("select[name=row-0-field]", "profile.age")
@@ -46,24 +35,13 @@ def test_a_marketer_builds_a_segment_and_sees_its_audience(server: str) -> None:
         page.click("text=Проверить")
         expect(page.locator("#why")).to_contain_text("Игрок 1001")
         page.screenshot(path=str(ARTIFACTS / "21-segment-saved.png"), full_page=True)
-        browser.close()
     assert problems == []
 
 
 def test_a_behaviour_row_offers_its_period_and_counts_from_the_lake(server: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="ru-RU")
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.set_default_timeout(20_000)
-        page.goto(f"{server}/login")
-        page.fill("input[name=username]", "marketer")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+    with russian_page(server, "marketer") as (page, problems):
         page.goto(f"{server}/segments/new")
         page.fill("input[name=name]", "Русское лото за десять лет")
         # The period boxes show only for a behaviour field; a draw takes a number or a day, not "to".
@@ -83,5 +61,4 @@ def test_a_behaviour_row_offers_its_period_and_counts_from_the_lake(server: str)
         # The count waits for the lake aggregation (slow on a busy machine): a longer wait than the default.
         expect(page.locator("#segment-size")).to_have_text("2", timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "22-segment-behaviour.png"), full_page=True)
-        browser.close()
     assert problems == []
