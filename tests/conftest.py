@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import os
 import queue
+import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from helpers.pg_pool import ReusablePostgres
 from lottocrm.db import migrate
 from lottocrm.db.engine import dispose_cached_engines, make_engine
 from lottocrm.lake.store import Lake
@@ -112,6 +116,32 @@ def pg_template(worker_id: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def pg_databases(pg_template: str) -> Iterator[ReusablePostgres]:
+    """This worker's PostgreSQL test databases, emptied and reused between tests (helpers/pg_pool.py)."""
+    pool = ReusablePostgres(pg_template, url_of=_pg_url, admin=_pg_admin, drop_later=_drop_later)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file for this worker: copying it takes milliseconds, migrating takes about a second,
+    which over a thousand SQLite tests was minutes of the suite."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "crm.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def _sqlite_copy(template: Path, target: Path) -> str:
+    # SQLite's backup API copies a consistent image whatever the template's WAL holds.
+    with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(target)) as copy:
+        source.backup(copy)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture(scope="session")
 def worker_id(request: pytest.FixtureRequest) -> str:
     return getattr(request.config, "workerinput", {}).get("workerid", "main")
 
@@ -143,27 +173,82 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database migrated to the latest schema."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
-        engine = make_engine(url)
-        migrate.upgrade(engine)
-        engine.dispose()
-        yield url
+        yield _sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path / "crm.sqlite3")
     else:
-        template = request.getfixturevalue("pg_template")
-        yield from _fresh_pg_database(template)
+        pool: ReusablePostgres = request.getfixturevalue("pg_databases")
+        name = pool.take()
+        try:
+            yield _pg_url(name)
+        finally:
+            dispose_cached_engines()
+            pool.give_back(name)
 
 
 @pytest.fixture(scope="module", params=DIALECTS)
 def module_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database shared by one module's tests (a fuzzing run builds up state over many cases)."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('module-db') / 'crm.sqlite3'}"
-        engine = make_engine(url)
-        migrate.upgrade(engine)
-        engine.dispose()
-        yield url
+        template = request.getfixturevalue("sqlite_template")
+        yield _sqlite_copy(template, tmp_path_factory.mktemp("module-db") / "crm.sqlite3")
     else:
         yield from _fresh_pg_database(request.getfixturevalue("pg_template"))
+
+
+@pytest.fixture(scope="session")
+def snapshots(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str, str, Callable[[str], Any]], tuple[str, Any]]]:
+    """``snapshots(key, dialect, build)``: a database of ``dialect`` that ``build(url)`` filled once in this
+    worker (a simulated operator, say), and what ``build`` returned. Tests use copies (``copy_database``), so
+    an expensive store is built once per worker whatever order the tests run in."""
+    made: dict[tuple[str, str], tuple[str, Any]] = {}
+    databases: list[str] = []
+
+    def snapshot(key: str, dialect: str, build: Callable[[str], Any]) -> tuple[str, Any]:
+        if (key, dialect) not in made:
+            if dialect == "sqlite":
+                target = tmp_path_factory.mktemp(f"snapshot-{key}") / "crm.sqlite3"
+                url = _sqlite_copy(request.getfixturevalue("sqlite_template"), target)
+            else:
+                template = request.getfixturevalue("pg_template")
+                name = f"lottocrm_snap_{uuid.uuid4().hex[:12]}"
+                admin = _pg_admin()
+                with admin.connect() as con:
+                    con.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+                admin.dispose()
+                databases.append(name)
+                url = _pg_url(name)
+            made[(key, dialect)] = (url, build(url))
+            dispose_cached_engines()  # a template must have no connections left
+        return made[(key, dialect)]
+
+    yield snapshot
+    for name in databases:
+        _drop_later(name)
+
+
+@pytest.fixture
+def copy_database(tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """Copies a database that nobody holds open (a module's simulated operator, say) for one test, so that an
+    expensive store is built once and each test still gets its own: SQLite through its backup API, PostgreSQL
+    as the template of a new database."""
+    copies: list[str] = []
+
+    def copy(url: str) -> str:
+        source = make_url(url)
+        if source.get_backend_name() == "sqlite":
+            return _sqlite_copy(Path(str(source.database)), tmp_path / f"copy-{len(copies)}.sqlite3")
+        name = f"lottocrm_test_{uuid.uuid4().hex[:12]}"
+        admin = _pg_admin()
+        with admin.connect() as con:
+            con.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source.database}" STRATEGY FILE_COPY'))
+        admin.dispose()
+        copies.append(name)
+        return _pg_url(name)
+
+    yield copy
+    for name in copies:
+        _drop_later(name)
 
 
 @pytest.fixture

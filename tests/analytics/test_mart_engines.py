@@ -21,7 +21,8 @@ from lottocrm.lake.store import Lake
 from lottocrm.simulator.params import SimulationConfig
 from lottocrm.simulator.run import Simulation
 
-pytestmark = pytest.mark.slow
+# One worker runs every Spark test, so one JVM starts (about 15 s each) instead of one per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
 END = dt.date(2026, 3, 1)
 AS_OF = dt.date(2026, 2, 27)

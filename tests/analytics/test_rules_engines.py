@@ -18,7 +18,8 @@ from lottocrm.analytics.propensity.offers import next_games, single_game_rules
 from lottocrm.analytics.rules.apriori import RuleOptions, RulesResult, mine_rules
 from lottocrm.lake.store import Lake
 
-pytestmark = pytest.mark.slow
+# One worker runs every Spark test, so one JVM starts (about 15 s each) instead of one per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
 AS_OF = dt.date(2026, 6, 1)
 # Sets of up to three games: enough for the candidate pruning and the rule subsets, and a level less of Spark.

@@ -4,8 +4,11 @@ truth), on SQLite and PostgreSQL: accuracy, the review queue's size, stable ids,
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -17,6 +20,7 @@ from lottocrm.audit.service import Actor
 from lottocrm.db.engine import make_engine, transaction
 from lottocrm.identity.errors import NoModelError, TooFewPlayers
 from lottocrm.identity.evaluation import pairs_within, score
+from lottocrm.identity.model import ModelSpec
 from lottocrm.identity.models import PersonMember, ResolutionRun, ReviewItem
 from lottocrm.identity.pipeline import ResolveOptions, resolve
 from lottocrm.lake.store import Lake
@@ -25,6 +29,9 @@ from lottocrm.simulator.params import PopulationParams, SimulationConfig
 from lottocrm.simulator.run import simulate
 
 ACTOR = Actor.console("steward")
+# The accuracy test trains on the product's sample of random pairs; the tests of incremental runs and labels
+# check bookkeeping, for which a tenth of it trains a good enough model in a tenth of the time.
+QUICK = ResolveOptions(spec=ModelSpec(u_pairs=2e5))
 
 
 def _simulate(engine: Engine, root: Path, players: int, share: float) -> set[tuple[int, int]]:
@@ -51,10 +58,25 @@ def _members(engine: Engine) -> dict[int, int]:
         return dict(connection.execute(select(PersonMember.player_id, PersonMember.person_id)).all())
 
 
-@pytest.fixture
-def operator(db_url: str, tmp_path: Path) -> tuple[Engine, set[tuple[int, int]]]:
-    engine = make_engine(db_url)
-    truth = _simulate(engine, tmp_path, players=3_000, share=0.05)
+# The module's tests share a worker, which builds the simulated operator once per dialect.
+pytestmark = pytest.mark.xdist_group("identity-resolve")
+
+
+def _build_operator(url: str) -> set[tuple[int, int]]:
+    engine = make_engine(url)
+    with tempfile.TemporaryDirectory() as root:
+        truth = _simulate(engine, Path(root), players=3_000, share=0.05)
+    engine.dispose()
+    return truth
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def operator(
+    request: pytest.FixtureRequest, snapshots: Callable[..., Any], copy_database: Callable[[str], str]
+) -> Iterator[tuple[Engine, set[tuple[int, int]]]]:
+    """The simulated operator, built once per worker and dialect; each test gets its own copy."""
+    url, truth = snapshots("identity-resolve", request.param, _build_operator)
+    engine = make_engine(copy_database(url))
     yield engine, truth
     engine.dispose()
 
@@ -114,7 +136,7 @@ def test_incremental_runs_join_each_new_registration_to_its_person_once(operator
     engine, _truth = operator
     with pytest.raises(NoModelError, match="no full resolution"):
         resolve(engine, actor=ACTOR, options=ResolveOptions(incremental=True))
-    resolve(engine, actor=ACTOR, options=ResolveOptions())
+    resolve(engine, actor=ACTOR, options=QUICK)
     before = _members(engine)
     with transaction(engine) as session:
         loners = session.scalars(select(Player.id).where(Player.id.not_in(list(before))).limit(2)).all()
@@ -138,7 +160,7 @@ def test_incremental_runs_join_each_new_registration_to_its_person_once(operator
 
 def test_a_run_on_an_empty_store_is_refused_and_writes_nothing(engine: Engine) -> None:
     with pytest.raises(TooFewPlayers, match="the store holds 0 players"):
-        resolve(engine, actor=ACTOR, options=ResolveOptions())
+        resolve(engine, actor=ACTOR, options=QUICK)
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(ResolutionRun)) == 0
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == 0
@@ -147,7 +169,7 @@ def test_a_run_on_an_empty_store_is_refused_and_writes_nothing(engine: Engine) -
 @pytest.mark.slow
 def test_review_decisions_are_labels_later_runs_honour(operator) -> None:  # type: ignore[no-untyped-def]
     engine, _truth = operator
-    resolve(engine, actor=ACTOR, options=ResolveOptions())
+    resolve(engine, actor=ACTOR, options=QUICK)
     members = _members(engine)
     person_of = {}
     for player, person in members.items():
@@ -160,12 +182,12 @@ def test_review_decisions_are_labels_later_runs_honour(operator) -> None:  # typ
                 status="rejected", created_at=dt.datetime.now(dt.UTC),
             )
         )  # fmt: skip
-    resolve(engine, actor=ACTOR, options=ResolveOptions())
+    resolve(engine, actor=ACTOR, options=QUICK)
     after = _members(engine)
     assert after.get(a) is None or after.get(a) != after.get(b)
     with transaction(engine) as session:
         session.execute(update(ReviewItem).where(ReviewItem.player_a == a).values(status="accepted"))
-    summary = resolve(engine, actor=ACTOR, options=ResolveOptions())
+    summary = resolve(engine, actor=ACTOR, options=QUICK)
     after = _members(engine)
     assert after[a] == after[b]
     assert summary.labels == 1

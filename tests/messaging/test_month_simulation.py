@@ -12,9 +12,9 @@ inside quiet hours in the player's zone (production calendar included); none aft
 self-exclusion recorded before its dispatch; no cap window overshot; no message received twice; every queued
 message ends sent, delivered, failed, cancelled or still held for quiet hours.
 
-``LOTTOCRM_MONTH_PLAYERS`` sets the number of players (default 20000, to keep the whole suite within its time
-budget; 10000 for a quick run, 100000 or more for a longer check). Campaigns and
-events are sized to the population (see ``_sizes``).
+``LOTTOCRM_MONTH_PLAYERS`` sets the number of players (default 10000, to keep the whole suite within its time
+budget; 100000 or more for a longer check). Campaigns and events are sized to the population (see ``_sizes``),
+with floors that a population of 28 000 or fewer gets alike: 40 marketing messages per channel a day.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from lottocrm.messaging.models import Message
 from lottocrm.players.models import ConsentEvent
 from lottocrm.settings import Settings
 
-PLAYERS = int(os.environ.get("LOTTOCRM_MONTH_PLAYERS", "20000"))
+PLAYERS = int(os.environ.get("LOTTOCRM_MONTH_PLAYERS", "10000"))
 # Stops that must fire at dispatch, on a message queued before the fact that stops it.
 STOPS_AT_DISPATCH = ("consent_withdrawn", "self_excluded", "timed_out", "cap")
 # Refusals by the gateways that must make an address unreachable: SMTP 550, ESME_RINVDSTADR, FCM 404.

@@ -82,7 +82,10 @@ def test_supervisor_finds_a_player_changes_a_consent_and_sees_it_audited(server:
         page.goto(f"{server}/dashboard")
         # No worker runs here, so nothing is stored before this first load: the page answers at once, and
         # the cards and the charts appear as they are computed. June holds the latest sale: marked so far.
-        expect(page.locator("#kpi-cards")).to_contain_text("Май 2026 — последний завершённый месяц")
+        # Computing them is CPU work that waits its turn behind the rest of the suite: give it more time.
+        computed = 90_000
+        cards = page.locator("#kpi-cards")
+        expect(cards).to_contain_text("Май 2026 — последний завершённый месяц", timeout=computed)
         expect(page.locator("#kpi-cards")).to_contain_text("Июнь 2026, с начала месяца")
         for chart in (
             "chart-kpi",
@@ -92,7 +95,8 @@ def test_supervisor_finds_a_player_changes_a_consent_and_sees_it_audited(server:
             "chart-channel",
             "chart-region",
         ):
-            expect(page.locator(f"#{chart}[data-rendered=true] canvas").first).to_be_attached()
+            drawn = page.locator(f"#{chart}[data-rendered=true] canvas").first
+            expect(drawn).to_be_attached(timeout=computed)
         # No mart has been built here, so the segment charts say which command fills them.
         expect(page.locator("#chart-segments")).to_contain_text("lottocrm mart --as-of")
         expect(page.locator(".chart-note").first).to_contain_text("Месяц ещё не закончился")
