@@ -1,5 +1,6 @@
-"""The calendar, the approvals queue and the global holdout's month in real headless Chromium at 1 366 px, in
-Russian, as an approver sees them. Screenshots land in test-artifacts/ for a person to look at."""
+"""The calendar, the approvals queue, the global holdout's month and the boost windows in real headless
+Chromium at 1 366 px, in Russian, as an approver sees them. Screenshots land in test-artifacts/ for a person
+to look at."""
 
 from __future__ import annotations
 
@@ -127,5 +128,19 @@ def test_the_planning_pages_read_in_russian_at_1366(server: str) -> None:
         page.click("nav.subnav >> text=Глобальная контрольная группа")
         expect(page.locator("#groups")).to_contain_text("Остальные (с маркетингом)")
         page.screenshot(path=str(ARTIFACTS / "42-global-holdout.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+
+        page.click("nav.subnav >> text=Окна усиления")
+        form = page.locator("#boost-form")
+        form.locator("input[name=name]").fill("Новогодний тираж")
+        first = clock.operator_day() + dt.timedelta(days=20)
+        form.locator("input[name=first_day]").fill(first.isoformat())
+        form.locator("input[name=last_day]").fill((first + dt.timedelta(days=12)).isoformat())
+        form.locator("input[name=extra_per_day]").fill("2")
+        form.locator("select[name=segment_id]").select_option(label="Взрослые")
+        form.locator("button[type=submit]").click()
+        expect(page.locator("[role=status]")).to_contain_text("Окно усиления добавлено")
+        expect(page.locator("#boosts")).to_contain_text("Новогодний тираж")
+        page.screenshot(path=str(ARTIFACTS / "43-boost-windows.png"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= 1366
     assert problems == []

@@ -12,6 +12,7 @@ DOMAIN = Domain(
     ui=(
         "lottocrm.marketing.segments.ui:router",
         "lottocrm.marketing.campaigns.ui:router",
+        "lottocrm.marketing.boosts.ui:router",
         "lottocrm.marketing.reporting.ui:router",
     ),
     api=(

@@ -162,6 +162,15 @@ def test_a_control_too_small_to_measure_is_refused_unless_accepted(
     assert approval.detectability is not None and approval.detectability.measurable is False
 
 
+def test_a_segment_where_nobody_bought_is_told_there_is_no_rate(engine: Engine, contactable) -> None:  # type: ignore[no-untyped-def]
+    ids = contactable(60)
+    write_record(engine, ids, as_of=AS_OF.date(), bought_on=None)
+    world = {"template": published_template(engine), "segment": segment(engine, EVERYONE)}
+    campaign_id = _draft(engine, world)
+    # Not "at the segment's recent purchase rate, 0.0 %": the missing sales are named.
+    _refused(engine, campaign_id, ServiceError, "nobody in the segment has bought in the last")
+
+
 def test_a_service_template_cannot_carry_a_campaign(engine: Engine, world: dict[str, int]) -> None:
     service_template = published_template(engine, code="win", message_class="service")
     campaign_id = _draft(engine, world, variants=[{"name": "A", "template_id": service_template}])

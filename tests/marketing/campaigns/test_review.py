@@ -17,6 +17,7 @@ from lottocrm.marketing.campaigns import service
 from lottocrm.marketing.campaigns.approval import SecondApproverNeeded, approve_campaign
 from lottocrm.marketing.campaigns.definition import CampaignInputError
 from lottocrm.marketing.campaigns.models import Campaign
+from lottocrm.marketing.campaigns.offers import OfferOverBudget
 from lottocrm.marketing.campaigns.review import Review, review_draft
 from lottocrm.marketing.campaigns.settings import CampaignSettings
 from lottocrm.marketing.segments import service as segments
@@ -117,3 +118,22 @@ def test_a_service_template_and_an_archived_segment_are_named(engine: Engine, wo
         segments.archive_segment(session, actor=AUTHOR, segment_id=world["segment"])
     archived = _review(engine, campaign_id, APPROVER.name, FOUR_EYES)
     assert "is archived" in archived.problems[-1].message and archived.audience is None
+
+
+def test_an_offer_over_its_budget_is_named_and_its_worst_case_is_in_the_cost(
+    engine: Engine, world: dict[str, int]
+) -> None:
+    small = {"bonus_points": 100, "value_kopecks": 10_000, "budget_kopecks": 20_000}
+    over = _draft(engine, world, offer=small)
+    review = _review(engine, over, APPROVER.name, FOUR_EYES)
+    assert [type(problem) for problem in review.problems] == [OfferOverBudget]
+    assert "over its budget of 200.00 ₽" in review.problems[0].message
+
+    offer = {"bonus_points": 100, "value_kopecks": 10_000, "budget_kopecks": 10_000_000}
+    fits = _draft(engine, world, offer=offer)
+    review = _review(engine, fits, AUTHOR.name, CampaignSettings(four_eyes_cost_kopecks=100_000))
+    treated = review.audience - review.control  # type: ignore[operator]
+    assert review.cost_kopecks == review.audience * 150 + treated * 10_000  # type: ignore[operator]
+    # The worst case puts it over the author's limit: the cost is named, not the head count.
+    assert [type(problem) for problem in review.problems] == [SecondApproverNeeded]
+    assert "costing up to" in review.problems[0].message

@@ -108,11 +108,15 @@ def remove_window(session: Session, *, actor: Actor, window_id: int) -> BoostWin
     return window
 
 
-def windows(session: Session, *, include_past: bool = False) -> list[BoostWindow]:
+def windows(
+    session: Session, *, include_past: bool = False, offset: int = 0, limit: int | None = None
+) -> list[BoostWindow]:
+    """The windows not removed, soonest first: those not yet over, or with ``include_past`` all of them."""
     query = select(BoostWindow).where(BoostWindow.removed_at.is_(None))
     if not include_past:
         query = query.where(BoostWindow.last_day >= clock.operator_day())
-    return list(session.scalars(query.order_by(BoostWindow.first_day, BoostWindow.id)))
+    query = query.order_by(BoostWindow.first_day, BoostWindow.id).offset(offset).limit(limit)
+    return list(session.scalars(query))
 
 
 def open_boosts(session: Session, at: dt.datetime) -> list[Boost]:

@@ -98,23 +98,9 @@ def approve_campaign(
     check_reachable(counts, definition)
     control = round(counts["chosen"] * definition.control_share)
     detectability = check_measurable(session, node, frame, definition, counts, control, accept_small_control)
-    cap = check_budget(definition.offer, treated=counts["chosen"] - control)
-    # A capped run keeps both arms in proportion, so its members are the cap over the treated share.
-    members = counts["chosen"] if cap is None else round(cap / (1 - definition.control_share))
-    treated = counts["chosen"] - control if cap is None else cap
-    cost = members * definition.cost_per_message_kopecks + worst_case_kopecks(definition.offer, treated)
-    four_eyes = counts["chosen"] > settings.four_eyes_players or cost > settings.four_eyes_cost_kopecks
-    if four_eyes and actor.name == campaign.created_by and cost > settings.four_eyes_cost_kopecks:
-        raise SecondApproverNeeded(
-            "a campaign costing up to %(cost)s ₽ (messages and the offer's worst case) needs an approver "
-            "other than its author",
-            cost=roubles(cost),
-        )
-    if four_eyes and actor.name == campaign.created_by:
-        raise SecondApproverNeeded(
-            "a campaign of %(players)s players needs an approver other than its author",
-            players=counts["chosen"],
-        )
+    costing = cost_of(definition, counts, settings)
+    if actor.name == campaign.created_by and (refusal := costing.refusal_of_author()) is not None:
+        raise refusal
     policy_version, _ = current_policy(session)
     campaign.snapshot = {
         "definition": definition.model_dump(mode="json"),
@@ -128,7 +114,7 @@ def approve_campaign(
         "template_versions": templates,
         "policy_version": policy_version,
         "approved_counts": counts,
-        "approved_cost_kopecks": cost,
+        "approved_cost_kopecks": costing.cost_kopecks,
     }
     campaign.status, campaign.next_run_at = "scheduled", occurrence.at
     schedule_launch(session, campaign, occurrence)
@@ -137,15 +123,67 @@ def approve_campaign(
     detail: dict[str, Any] = {
         "campaign_id": campaign.id,
         "audience": counts["chosen"],
-        "four_eyes": four_eyes,
-        "cost_kopecks": cost,
+        "four_eyes": costing.four_eyes,
+        "cost_kopecks": costing.cost_kopecks,
     }
-    if cap is not None:
-        detail["treated_cap"] = cap
+    if costing.cap is not None:
+        detail["treated_cap"] = costing.cap
     if detectability is not None:
         detail["mde"] = round(detectability.mde_absolute, 6)
     record(session, actor=actor, action="campaign.approve", detail=detail)
-    return Approval(campaign.id, occurrence.at, counts, control, detectability, four_eyes)
+    return Approval(campaign.id, occurrence.at, counts, control, detectability, costing.four_eyes)
+
+
+@dataclass(frozen=True)
+class Costing:
+    """What approving a campaign would commit to: its members after an offer's budget cap, its worst-case cost
+    (messages and the offer) and whether four-eyes applies."""
+
+    chosen: int
+    cap: int | None
+    members: int
+    cost_kopecks: int
+    players_over: bool
+    cost_over: bool
+
+    @property
+    def four_eyes(self) -> bool:
+        return self.players_over or self.cost_over
+
+    def refusal_of_author(self) -> SecondApproverNeeded | None:
+        """Why the campaign's author may not approve it alone (None: they may)."""
+        if self.cost_over:
+            return SecondApproverNeeded(
+                "a campaign costing up to %(cost)s ₽ (messages and the offer's worst case) needs an approver "
+                "other than its author",
+                cost=roubles(self.cost_kopecks),
+            )
+        if self.players_over:
+            return SecondApproverNeeded(
+                "a campaign of %(players)s players needs an approver other than its author",
+                players=self.chosen,
+            )
+        return None
+
+
+def cost_of(definition: CampaignDefinition, counts: dict[str, int], settings: CampaignSettings) -> Costing:
+    """The costing of the waterfall's ``counts``; refused when the offer's worst case is over its budget and
+    the offer may not be capped (``offers.check_budget``)."""
+    chosen = counts["chosen"]
+    control = round(chosen * definition.control_share)
+    cap = check_budget(definition.offer, treated=chosen - control)
+    # A capped run keeps both arms in proportion, so its members are the cap over the treated share.
+    members = chosen if cap is None else round(cap / (1 - definition.control_share))
+    treated = chosen - control if cap is None else cap
+    cost = members * definition.cost_per_message_kopecks + worst_case_kopecks(definition.offer, treated)
+    return Costing(
+        chosen=chosen,
+        cap=cap,
+        members=members,
+        cost_kopecks=cost,
+        players_over=chosen > settings.four_eyes_players,
+        cost_over=cost > settings.four_eyes_cost_kopecks,
+    )
 
 
 def _ensure_jobs(session: Session, definition: CampaignDefinition) -> None:
@@ -239,6 +277,15 @@ def check_measurable(
     if control == 0 or treated == 0 or control * baseline <= MIN_EXPECTED_RESPONDERS:
         if accept_small_control:
             return None
+        if baseline == 0 and control > 0:
+            # Nothing to estimate a response rate from (a new segment, or no sales loaded yet): say so rather
+            # than quote a rate of 0 %.
+            raise ControlTooSmall(
+                "nobody in the segment has bought in the last %(days)s days (the response window), so there "
+                "is no response rate to measure against; check that sales are loaded and the segment is the "
+                "one meant, or approve accepting an unmeasured campaign",
+                days=window,
+            )
         raise ControlTooSmall(
             "the control would hold %(control)s players, whose expected responders (at the segment's "
             "recent purchase rate, %(rate)s) are too few to measure anything; widen the segment or raise "

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from lottocrm import clock
 from lottocrm.errors import ServiceError
 from lottocrm.marketing.campaigns.approval import (
-    SecondApproverNeeded,
     approval_plan,
     check_measurable,
     check_reachable,
+    cost_of,
     frozen_templates,
 )
 from lottocrm.marketing.campaigns.definition import CampaignInputError, parse_definition
@@ -97,21 +97,18 @@ def review_draft(
         return review
     review.audience = counts["chosen"]
     review.control = round(counts["chosen"] * definition.control_share)
-    review.cost_kopecks = counts["chosen"] * definition.cost_per_message_kopecks
     try:
         review.detectability = check_measurable(
             session, node, frame, definition, counts, review.control, False
         )
     except ServiceError as error:
         review.problems.append(error)
-    review.four_eyes = (
-        counts["chosen"] > settings.four_eyes_players or review.cost_kopecks > settings.four_eyes_cost_kopecks
-    )
-    if review.four_eyes and review.own:
-        review.problems.append(
-            SecondApproverNeeded(
-                "a campaign of %(players)s players needs an approver other than its author",
-                players=counts["chosen"],
-            )
-        )
+    try:
+        costing = cost_of(definition, counts, settings)
+    except ServiceError as error:  # the offer's worst case is over a budget it may not be capped to
+        review.problems.append(error)
+        return review
+    review.cost_kopecks, review.four_eyes = costing.cost_kopecks, costing.four_eyes
+    if review.own and (refusal := costing.refusal_of_author()) is not None:
+        review.problems.append(refusal)
     return review
