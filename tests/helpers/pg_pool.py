@@ -171,9 +171,13 @@ class ReusablePostgres:
             for table in written:
                 if table not in state.seeded:
                     connection.exec_driver_sql(f"DELETE FROM {_quoted(table)}")
-            for sequence, (last, called) in state.sequences.items():
+            if state.sequences:
+                rows = ", ".join(
+                    f"('{_quoted(sequence)}', {last}, {'true' if called else 'false'})"
+                    for sequence, (last, called) in state.sequences.items()
+                )
                 connection.exec_driver_sql(
-                    f"SELECT setval('{_quoted(sequence)}', {last}, {'true' if called else 'false'})"
+                    f"SELECT setval(s::regclass, v, c) FROM (VALUES {rows}) AS positions (s, v, c)"
                 )
             connection.commit()
         return True
