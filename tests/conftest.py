@@ -102,14 +102,12 @@ def pg_template(worker_id: str) -> Iterator[str]:
     """A migrated template database for this xdist worker."""
     if PG_ADMIN_URL is None:
         pytest.skip("PostgreSQL tests need LOTTOCRM_TEST_DATABASE_URL")
-    name = f"lottocrm_tmpl_{worker_id}_{uuid.uuid4().hex[:8]}"
-    admin = _pg_admin()
-    with admin.connect() as con:
-        con.execute(text(f'CREATE DATABASE "{name}"'))
+    name = _create_pg_database(None, prefix=f"lottocrm_tmpl_{worker_id}")
     engine = make_engine(_pg_url(name))
     migrate.upgrade(engine)
     engine.dispose()
     yield name
+    admin = _pg_admin()
     with admin.connect() as con:
         con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
@@ -118,7 +116,9 @@ def pg_template(worker_id: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def pg_databases(pg_template: str) -> Iterator[ReusablePostgres]:
     """This worker's PostgreSQL test databases, emptied and reused between tests (helpers/pg_pool.py)."""
-    pool = ReusablePostgres(pg_template, url_of=_pg_url, admin=_pg_admin, drop_later=_drop_later)
+    pool = ReusablePostgres(
+        lambda: _create_pg_database(pg_template), url_of=_pg_url, admin=_pg_admin, drop_later=_drop_later
+    )
     yield pool
     pool.close()
 
@@ -146,14 +146,21 @@ def worker_id(request: pytest.FixtureRequest) -> str:
     return getattr(request.config, "workerinput", {}).get("workerid", "main")
 
 
+def _create_pg_database(template: str | None, *, prefix: str = "lottocrm_test", strategy: str = "") -> str:
+    """A new database (a copy of ``template``, if given); its name."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    clause = (f' TEMPLATE "{template}"' if template else "") + (f" STRATEGY {strategy}" if strategy else "")
+    admin = _pg_admin()
+    with admin.connect() as con:
+        con.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+    admin.dispose()
+    return name
+
+
 def _fresh_pg_database(template: str | None) -> Iterator[str]:
     if PG_ADMIN_URL is None:
         pytest.skip("PostgreSQL tests need LOTTOCRM_TEST_DATABASE_URL")
-    name = f"lottocrm_test_{uuid.uuid4().hex[:12]}"
-    admin = _pg_admin()
-    with admin.connect() as con:
-        con.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
-    admin.dispose()
+    name = _create_pg_database(template)
     try:
         yield _pg_url(name)
     finally:
@@ -210,12 +217,7 @@ def snapshots(
                 target = tmp_path_factory.mktemp(f"snapshot-{key}") / "crm.sqlite3"
                 url = _sqlite_copy(request.getfixturevalue("sqlite_template"), target)
             else:
-                template = request.getfixturevalue("pg_template")
-                name = f"lottocrm_snap_{uuid.uuid4().hex[:12]}"
-                admin = _pg_admin()
-                with admin.connect() as con:
-                    con.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-                admin.dispose()
+                name = _create_pg_database(request.getfixturevalue("pg_template"), prefix="lottocrm_snap")
                 databases.append(name)
                 url = _pg_url(name)
             made[(key, dialect)] = (url, build(url))
@@ -229,20 +231,16 @@ def snapshots(
 
 @pytest.fixture
 def copy_database(tmp_path: Path) -> Iterator[Callable[[str], str]]:
-    """Copies a database that nobody holds open (a module's simulated operator, say) for one test, so that an
-    expensive store is built once and each test still gets its own: SQLite through its backup API, PostgreSQL
-    as the template of a new database."""
+    """Copies a database that nobody holds open (one of ``snapshots``, say) for one test, so that an expensive
+    store is built once and each test still gets its own: SQLite through its backup API, PostgreSQL as the
+    template of a new database (copied file by file: a filled store is too big to copy through the WAL)."""
     copies: list[str] = []
 
     def copy(url: str) -> str:
         source = make_url(url)
         if source.get_backend_name() == "sqlite":
-            return _sqlite_copy(Path(str(source.database)), tmp_path / f"copy-{len(copies)}.sqlite3")
-        name = f"lottocrm_test_{uuid.uuid4().hex[:12]}"
-        admin = _pg_admin()
-        with admin.connect() as con:
-            con.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source.database}" STRATEGY FILE_COPY'))
-        admin.dispose()
+            return _sqlite_copy(Path(str(source.database)), tmp_path / f"copy-{uuid.uuid4().hex[:8]}.sqlite3")
+        name = _create_pg_database(source.database, strategy="FILE_COPY")
         copies.append(name)
         return _pg_url(name)
 

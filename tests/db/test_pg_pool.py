@@ -4,6 +4,7 @@ sequences rewound and its name changed; one whose seeded rows or schema a test c
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -26,10 +27,19 @@ def _admin() -> Engine:
     return create_engine(_url("postgres"), isolation_level="AUTOCOMMIT")
 
 
+def _clone(template: str) -> str:
+    name = f"lottocrm_test_{uuid.uuid4().hex[:12]}"
+    admin = _admin()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
+    return name
+
+
 @pytest.fixture
 def pool(pg_template: str) -> Iterator[ReusablePostgres]:
     dropped: list[str] = []
-    pool = ReusablePostgres(pg_template, url_of=_url, admin=_admin, drop_later=dropped.append)
+    pool = ReusablePostgres(lambda: _clone(pg_template), url_of=_url, admin=_admin, drop_later=dropped.append)
     pool.dropped = dropped  # type: ignore[attr-defined]
     yield pool
     pool.close()

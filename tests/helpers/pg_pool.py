@@ -88,13 +88,15 @@ class ReusablePostgres:
 
     def __init__(
         self,
-        template: str,
+        clone: Callable[[], str],
         *,
         url_of: Callable[[str], str],
         admin: Callable[[], Engine],
         drop_later: Callable[[str], None],
     ) -> None:
-        self._template = template
+        """``clone()`` makes a new copy of the template and names it; ``url_of(name)`` is a database's URL;
+        ``admin()`` an engine on the server's maintenance database; ``drop_later(name)`` drops a database."""
+        self._clone = clone
         self._url_of = url_of
         self._admin = admin
         self._drop_later = drop_later
@@ -105,11 +107,7 @@ class ReusablePostgres:
         """The name of a database holding exactly the template's schema and rows."""
         if self._free:
             return self._free.pop()
-        name = f"lottocrm_test_{uuid.uuid4().hex[:12]}"
-        admin = self._admin()
-        with admin.connect() as con:
-            con.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"'))
-        admin.dispose()
+        name = self._clone()
         if self._state is None:
             # Read from a fresh clone: connecting to the template itself would stop it being cloned.
             with self._connect(name) as connection:

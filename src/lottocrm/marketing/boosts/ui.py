@@ -43,7 +43,7 @@ def _date(form: dict[str, str], field: str) -> dt.date:
 def _whole(form: dict[str, str], field: str) -> int:
     text = form.get(field, "").strip()
     if not (text.isascii() and text.isdigit() and len(text) <= 18):
-        raise BoostFormError(field, "enter a whole number") from None
+        raise BoostFormError(field, "enter a whole number")
     return int(text)
 
 
