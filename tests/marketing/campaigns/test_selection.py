@@ -20,7 +20,7 @@ from lottocrm.db.hash_unit import hash_unit, threshold
 from lottocrm.marketing.boosts.service import Boost
 from lottocrm.marketing.campaigns.definition import Variant
 from lottocrm.marketing.campaigns.models import Campaign, CampaignMember, CampaignRun
-from lottocrm.marketing.campaigns.selection import BASIS, Plan, choose, waterfall
+from lottocrm.marketing.campaigns.selection import BASIS, Plan, choose, holdout_salt_at, waterfall
 from lottocrm.marketing.segments.audience import frame_at
 from lottocrm.marketing.segments.conditions import parse
 
@@ -217,3 +217,12 @@ def test_a_boost_window_lets_only_its_interested_players_be_chosen_again(
     assert counts["taken_by_other_campaigns"] == counts["segment"] - counts["not_reachable"] - counts[
         "global_holdout"
     ] - len(chosen)
+
+
+def test_the_holdout_year_is_the_operators_year_not_utcs() -> None:
+    # 00:30 on 1 January in Moscow is 21:30 on 31 December in UTC: the run belongs to the new year's holdout,
+    # which is the one the January holdout report compares.
+    new_year_night = dt.datetime(2026, 12, 31, 21, 30, tzinfo=dt.UTC)
+    with clock.frozen(new_year_night, "Europe/Moscow"):
+        assert holdout_salt_at(new_year_night) == "holdout:2027"
+        assert holdout_salt_at(new_year_night - dt.timedelta(hours=1)) == "holdout:2026"

@@ -68,6 +68,12 @@ def holdout_salt(year: int) -> str:
     return f"holdout:{year}"
 
 
+def holdout_salt_at(at: dt.datetime) -> str:
+    """The global holdout's salt for a run at ``at``: the year of the operator's day, as the holdout report
+    reads it (a run at 00:30 in Moscow on 1 January is still 31 December in UTC)."""
+    return holdout_salt(clock.operator_day(at).year)
+
+
 @dataclass(frozen=True)
 class Plan:
     """What a run draws from: the campaign, its segment and channels, the control and variants, the moment."""
@@ -127,7 +133,7 @@ def _candidates(plan: Plan):  # type: ignore[no-untyped-def]
         select(
             player.label("player_id"),
             _channel(plan).label("channel"),
-            hash_unit_sql(holdout_salt(plan.at.year), player).label("holdout_place"),
+            hash_unit_sql(holdout_salt_at(plan.at), player).label("holdout_place"),
             _chosen_today(plan, player).label("chosen_today"),
             _budget(plan, player).label("budget"),
             func.coalesce(record.c.segment, "unknown").label("lifecycle"),
