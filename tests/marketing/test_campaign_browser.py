@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from helpers.factories import IMPORT, PASSWORD
-from helpers.live_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from helpers.live_server import ARTIFACTS, CHROMIUM, russian_page
 from lottocrm import clock
 from lottocrm.db.engine import transaction
 from lottocrm.lake.store import Lake
@@ -83,19 +83,9 @@ def server_seed():  # type: ignore[no-untyped-def]
 
 
 def test_the_campaign_pages_read_in_russian_at_1366(server: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="ru-RU")
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.set_default_timeout(20_000)
-        page.goto(f"{server}/login")
-        page.fill("input[name=username]", "marketer")
-        page.fill("input[name=password]", PASSWORD)
-        page.press("input[name=password]", "Enter")
+    with russian_page(server, "marketer") as (page, problems):
         page.goto(f"{server}/campaigns")
         expect(page.locator("#campaigns")).to_contain_text("Весенний тираж")
         page.screenshot(path=str(ARTIFACTS / "22-campaigns.png"), full_page=True)
@@ -114,5 +104,4 @@ def test_the_campaign_pages_read_in_russian_at_1366(server: str) -> None:
         page.screenshot(path=str(ARTIFACTS / "25-campaign-results.png"), full_page=True)
         widths = page.evaluate("document.documentElement.scrollWidth")
         assert widths <= 1366
-        browser.close()
     assert problems == []
