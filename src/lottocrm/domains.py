@@ -30,6 +30,7 @@ from lottocrm.loyalty.wiring import DOMAIN as LOYALTY
 from lottocrm.manifest import Command, Domain, Job, Subscriber, resolve
 from lottocrm.marketing.wiring import DOMAIN as MARKETING
 from lottocrm.messaging.wiring import DOMAIN as MESSAGING
+from lottocrm.player_events.wiring import DOMAIN as PLAYER_EVENTS
 from lottocrm.players.wiring import DOMAIN as PLAYERS
 from lottocrm.simulator.wiring import DOMAIN as SIMULATOR
 from lottocrm.web.wiring import DOMAIN as WEB
@@ -44,6 +45,7 @@ INSTALLED: tuple[Domain, ...] = (
     PLAYERS,
     AUTH,
     CONTACT_POLICY,
+    PLAYER_EVENTS,
     INGEST,
     LOYALTY,
     ANALYTICS,

@@ -36,6 +36,9 @@ class Permission(StrEnum):
     CONTACT_CENTRE_CONFIGURE = "contact_centre:configure"
     # Decide whether two registrations are one person (identity resolution's review queue).
     IDENTITY_REVIEW = "identity:review"
+    # The website and app sending what players do (machines only); reading what they refused (people).
+    EVENTS_SEND = "events:send"
+    EVENTS_VIEW = "events:view"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -98,6 +101,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.POLICY_EDIT,
             Permission.TEMPLATE_VIEW,
             Permission.TEMPLATE_EDIT,
+            Permission.EVENTS_VIEW,
         }
     ),
 }
@@ -107,5 +111,11 @@ MASKED_ROLES = frozenset({"analyst"})
 
 # What a machine API key may be scoped to; editing players stays with people.
 API_KEY_SCOPES = frozenset(
-    {Permission.PLAYER_SEARCH, Permission.PLAYER_VIEW, Permission.REPORTS_VIEW, Permission.PUSH_SUBSCRIBE}
+    {
+        Permission.PLAYER_SEARCH,
+        Permission.PLAYER_VIEW,
+        Permission.REPORTS_VIEW,
+        Permission.PUSH_SUBSCRIBE,
+        Permission.EVENTS_SEND,
+    }
 )

@@ -13,10 +13,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lottocrm import clock, domains
+from lottocrm.db.conflicts import insert_ignoring_conflicts
 from lottocrm.db.engine import transaction
 from lottocrm.events.catalog import read_payload
 from lottocrm.events.model import DomainEvent, EventPayload
@@ -42,13 +42,11 @@ class EventContext:
         """A transaction that commits the subscriber's effect together with the record of this delivery;
         if the delivery is already recorded, the block does not run."""
         with transaction(self.engine) as session:
-            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
             # ON CONFLICT DO NOTHING: a second run (or one racing the first) inserts nothing and stops here;
             # on PostgreSQL it waits for the first run's transaction, so never both effects commit.
             claimed = session.execute(
-                insert(EventDelivery)
+                insert_ignoring_conflicts(session, EventDelivery)
                 .values(event_id=str(self.event.id), subscriber=self.subscriber, delivered_at=clock.now())
-                .on_conflict_do_nothing()
                 .returning(EventDelivery.event_id)
             ).first()
             if claimed is None:

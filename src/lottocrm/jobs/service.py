@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lottocrm.audit.service import Actor, record
+from lottocrm.db.conflicts import insert_ignoring_conflicts
 from lottocrm.jobs.models import Job
 
 DEFAULT_MAX_ATTEMPTS = 5
@@ -132,9 +132,7 @@ def _job_row(
 
 
 def _insert_new(session: Session | Connection) -> Any:
-    insert = postgresql.insert if _is_postgresql(session) else sqlite.insert
-    # ON CONFLICT DO NOTHING: a duplicate must not abort the caller's transaction as an IntegrityError would.
-    return insert(Job).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return insert_ignoring_conflicts(session, Job, ["dedupe_key"])
 
 
 def _claimable(now: dt.datetime) -> Any:

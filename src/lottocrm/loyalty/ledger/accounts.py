@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import event, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lottocrm import clock
+from lottocrm.db.conflicts import insert_ignoring_conflicts
 from lottocrm.loyalty.models import LoyaltyAccount
 
 # code → id of system accounts, per database, saving a query on every till call. Account rows are never
@@ -43,11 +43,9 @@ def _get_or_create(
     if found is not None:
         session.info.setdefault(_SEEN, {})[(database, code)] = found
         return found
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     # ON CONFLICT DO NOTHING: two first uses racing must not abort one of the callers' transactions.
     session.execute(
-        insert(LoyaltyAccount)
-        .values(
+        insert_ignoring_conflicts(session, LoyaltyAccount, ["code"]).values(
             code=code,
             kind=kind,
             partner_id=partner_id,
@@ -55,7 +53,6 @@ def _get_or_create(
             balance=balance,
             created_at=clock.now(),
         )
-        .on_conflict_do_nothing(index_elements=["code"])
     )
     return session.execute(select(LoyaltyAccount.id).where(LoyaltyAccount.code == code)).scalar_one()
 
