@@ -34,6 +34,7 @@ pytest_plugins = (
     "helpers.player_factory",
     "helpers.worker_processes",
     "helpers.live_server",
+    "helpers.domain_events",
 )
 
 PG_ADMIN_URL = os.environ.get("LOTTOCRM_TEST_DATABASE_URL")

@@ -13,44 +13,22 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import Engine, func, select, text
 
+from helpers.domain_events import emitted
 from helpers.factories import IMPORT
 from helpers.worker_processes import LEASE_SECONDS, lines, wait_for
 from lottocrm import domains
 from lottocrm.analytics.mart.writeback import replace_snapshot
 from lottocrm.db.engine import transaction
 from lottocrm.events.catalog import catalogue, read_payload
-from lottocrm.events.model import DomainEvent, EventPayload
+from lottocrm.events.model import EventPayload
 from lottocrm.events.models import EventDelivery
 from lottocrm.events.outbox import emit
 from lottocrm.jobs.models import Job
-from lottocrm.manifest import Domain, Subscriber
 from lottocrm.players import consents, responsible_gaming
 from lottocrm.players import service as players
 from lottocrm.players.events import ConsentChanged
 
-# Every event in the catalogue, each with a subscriber that only records it (its jobs are never run here).
-LISTENERS = Domain(
-    name="listeners",
-    subscribers=tuple(
-        Subscriber(f"test.listen.{name}", name, "events.test_events:ignore") for name in sorted(catalogue())
-    ),
-)
 T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
-
-
-def ignore(context) -> None:  # type: ignore[no-untyped-def]
-    """The listeners' handler; their jobs are only looked at, never run."""
-
-
-@pytest.fixture
-def listening(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(domains, "INSTALLED", (*domains.INSTALLED, LISTENERS))
-
-
-def _emitted(engine: Engine) -> list[DomainEvent]:
-    with transaction(engine) as session:
-        jobs = session.scalars(select(Job).where(Job.kind.like("test.listen.%")).order_by(Job.id)).all()
-        return [DomainEvent.model_validate(job.payload) for job in jobs]
 
 
 def test_the_catalogue_names_each_event_once_with_its_domain_and_version() -> None:
@@ -106,7 +84,7 @@ def test_players_changes_emit_valid_events(engine: Engine, seeded, listening) ->
         replace_snapshot(
             session, as_of=dt.date(2026, 11, 1), mart=pa.table({"player_id": pa.array([], pa.int64())})
         )
-    events = _emitted(engine)
+    events = emitted(engine)
     assert [(e.name, e.player_id) for e in events] == [
         ("players.consent_changed", 1003),
         ("players.identity_changed", 1003),
@@ -123,7 +101,7 @@ def test_nothing_is_enqueued_when_the_change_rolls_back(engine: Engine, seeded, 
     with pytest.raises(RuntimeError), transaction(engine) as session:
         players.add_identity(session, actor=IMPORT, player_id=1003, kind="email", value="a@b.ru")
         raise RuntimeError("the change failed after the event was emitted")
-    assert _emitted(engine) == []
+    assert emitted(engine) == []
 
 
 def test_the_same_event_id_reaches_each_subscriber_once(engine: Engine, listening) -> None:  # type: ignore[no-untyped-def]
@@ -140,7 +118,7 @@ def test_the_same_event_id_reaches_each_subscriber_once(engine: Engine, listenin
     for _ in range(2):
         with transaction(engine) as session:
             emit(session, fact, event_id=same)
-    assert [event.id for event in _emitted(engine)] == [same]
+    assert [event.id for event in emitted(engine)] == [same]
 
 
 def test_an_event_not_in_the_catalogue_is_refused(engine: Engine) -> None:

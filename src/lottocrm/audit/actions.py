@@ -38,6 +38,9 @@ ACTION_LABELS = {
     "contact_policy.cap_exemption_revoked": "Contact caps exemption revoked",
     "contact_policy.rows_rebuilt": "Contactability rows recomputed",
     "messaging.push_subscription": "Browser push subscription registered",
+    # Reports of the gaming system.
+    "ingest.draw_results": "Draw results published",
+    "ingest.jackpot": "Draw jackpot changed",
     "messaging.call_task.close": "Call task closed",
     "messaging.call_task.cancel": "Call task withdrawn: the contact policy stops the call",
     "message_template.create": "Message template created",
@@ -215,6 +218,12 @@ DETAIL_LABELS = {
     "status": "Queue",
     "labels": "Steward decisions",
     "labels_agreeing": "Decisions the model agrees with",
+    # The gaming system's reports on draws.
+    "draw_id": "Draw",
+    "numbers": "Numbers drawn",
+    "jackpot_won": "Jackpot won",
+    "previous_kopecks": "Jackpot before, kopecks",
+    "jackpot_kopecks": "Jackpot, kopecks",
 }
 
 # A detail value written as a code ("phone", "advertising", "operator") is looked up in the catalog; free

@@ -39,6 +39,8 @@ class Permission(StrEnum):
     # The website and app sending what players do (machines only); reading what they refused (people).
     EVENTS_SEND = "events:send"
     EVENTS_VIEW = "events:view"
+    # The operator's gaming system reporting draw results and jackpots (machines only).
+    DRAWS_PUBLISH = "draws:publish"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -117,5 +119,6 @@ API_KEY_SCOPES = frozenset(
         Permission.REPORTS_VIEW,
         Permission.PUSH_SUBSCRIBE,
         Permission.EVENTS_SEND,
+        Permission.DRAWS_PUBLISH,
     }
 )

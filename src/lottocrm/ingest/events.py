@@ -7,6 +7,8 @@ batch touched when there are at most ``PLAYER_IDS_LISTED`` of them (a day's digi
 
 from __future__ import annotations
 
+import datetime as dt
+
 from lottocrm.events.model import EventPayload
 
 PLAYER_IDS_LISTED = 10_000
@@ -32,3 +34,31 @@ class WinsCommitted(FactsCommitted):
     """A batch of wins is in the lake; ``first_id``/``last_id`` are win ids."""
 
     name = "ingest.wins_committed"
+
+
+class DrawResultsPublished(EventPayload):
+    """A draw's results are in: the draw is ``drawn``. Winning tickets arrive later as wins batches; this
+    event is the moment players can be told the draw took place (results, the next jackpot)."""
+
+    name = "ingest.draw_results_published"
+
+    draw_id: int
+    game_id: int
+    game_code: str
+    number: int
+    draw_at: dt.datetime
+    jackpot_won: bool
+
+
+class JackpotChanged(EventPayload):
+    """The jackpot of a draw not yet drawn was set to a new amount (a rollover, a guaranteed jackpot)."""
+
+    name = "ingest.jackpot_changed"
+
+    draw_id: int
+    game_id: int
+    game_code: str
+    number: int
+    draw_at: dt.datetime
+    previous_kopecks: int
+    jackpot_kopecks: int

@@ -3,6 +3,7 @@ from lottocrm.manifest import Command, Domain
 DOMAIN = Domain(
     name="ingest",
     models=("lottocrm.ingest.models",),
+    api=("lottocrm.ingest.draws.api:router",),
     commands=(
         Command(
             "import",

@@ -58,3 +58,15 @@ class ResponsibleGamingChanged(EventPayload):
     # Added with the contact policy; absent from events emitted before it.
     returned_at: dt.datetime | None = None
     timeout_until: dt.datetime | None = None
+
+
+class CalendarDay(EventPayload):
+    """A day of the operator's calendar began: whose birthday and whose registration anniversary it is are
+    read with :func:`lottocrm.players.calendar.birthdays_on` and ``anniversaries_on`` (a list of every such
+    player would be ~55 000 ids a day at 2·10^7 players)."""
+
+    name = "players.calendar_day"
+
+    day: dt.date
+    birthdays: int
+    anniversaries: int

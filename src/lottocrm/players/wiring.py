@@ -1,4 +1,4 @@
-from lottocrm.manifest import Domain, Subscriber
+from lottocrm.manifest import Domain, Job, Subscriber
 
 DOMAIN = Domain(
     name="players",
@@ -7,6 +7,7 @@ DOMAIN = Domain(
     ui=("lottocrm.players.ui:router",),
     timeline=("lottocrm.players.history:CONSENT_TIMELINE", "lottocrm.players.history:CONTACT_TIMELINE"),
     events=("lottocrm.players.events",),
+    jobs=(Job("players.calendar_day", "lottocrm.players.calendar:calendar_day"),),
     subscribers=(
         Subscriber(
             "players.check_spend_limits",
