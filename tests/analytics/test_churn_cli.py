@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -110,9 +111,11 @@ def test_train_score_rerun_list_and_panel(settings: Settings, simulated: Engine)
     assert list(first) == [(dt.date(2026, 9, 1), version)]
     assert str(first[(dt.date(2026, 9, 1), version)]) in scored.output
 
-    again = invoke("--quiet", "churn", "score", "--as-of", "2026-09-01", "--model", version)
+    assert re.search(r"high-risk crossings: \d+ entered, 0 left", scored.output)
+    again = invoke("churn", "score", "--as-of", "2026-09-01", "--model", version)
     assert again.exit_code == 0, again.output
     assert _scores(simulated) == first
+    assert "high-risk crossings: not counted" in again.output
 
     with transaction(simulated) as session:
         assert session.scalars(select(ChurnModelRecord.version)).all() == [version]

@@ -14,3 +14,15 @@ class AnalyticalRecordWritten(EventPayload):
 
     as_of: dt.date
     players: int
+
+
+class ChurnRiskCrossed(EventPayload):
+    """A churn scoring run moved players into or out of high risk; they are the rows of ``churn_crossings``
+    for (``as_of``, ``model_version``)."""
+
+    name = "analytics.churn_risk_crossed"
+
+    as_of: dt.date
+    model_version: str
+    entered: int
+    left: int

@@ -156,6 +156,11 @@ def score(
     bands = ", ".join(f"{name} {count}" for name, count in result["bands"].items())
     say(f"as of {result['as_of']}: {result['players']} players scored with model {result['model_version']}")
     say(f"  risk bands: {bands}")
+    crossed = result["crossed"]
+    if crossed is None:
+        say("  high-risk crossings: not counted (this day or a later one was counted already)")
+    else:
+        say(f"  high-risk crossings: {crossed['entered']} entered, {crossed['left']} left")
 
 
 @churn_app.command("models")

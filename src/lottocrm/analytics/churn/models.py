@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Float, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lottocrm.db.base import Base, UtcDateTime
+from lottocrm.db.types import choice
 
 
 class ChurnModelRecord(Base):
@@ -38,3 +39,43 @@ class ChurnScore(Base):
     player_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     probability: Mapped[float] = mapped_column(Float)
     risk_band: Mapped[str] = mapped_column(String(10))
+
+
+class ChurnAlert(Base):
+    """Whether a player is at high churn risk now, as the crossings decided it (with hysteresis): a player
+    enters at the high band's cut-off and leaves only below a lower one, so a score wobbling around the
+    cut-off does not start a churn-prevention journey every night."""
+
+    __tablename__ = "churn_alerts"
+
+    player_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    high: Mapped[bool] = mapped_column(Boolean)
+    # The scoring day on which the player last crossed.
+    since: Mapped[dt.date] = mapped_column(Date)
+
+
+class ChurnCrossing(Base):
+    """A player crossing into or out of high risk at one scoring run."""
+
+    __tablename__ = "churn_crossings"
+
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    player_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    direction: Mapped[str] = mapped_column(choice("churn_crossing_direction", ("entered", "left")))
+    probability: Mapped[float] = mapped_column(Float)
+
+
+class ChurnCrossingRun(Base):
+    """Each scoring run whose crossings were counted: a later run of an earlier day does not count them
+    again (the alerts already moved past it)."""
+
+    __tablename__ = "churn_crossing_runs"
+
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enter_at: Mapped[float] = mapped_column(Float)
+    leave_below: Mapped[float] = mapped_column(Float)
+    entered: Mapped[int] = mapped_column(Integer)
+    left: Mapped[int] = mapped_column(Integer)
+    counted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

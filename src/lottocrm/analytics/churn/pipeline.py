@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from lottocrm import __version__, clock
 from lottocrm.analytics.churn import artifacts, training, truth
+from lottocrm.analytics.churn.crossings import count_crossings
 from lottocrm.analytics.churn.features import INPUT_COLUMNS, FeatureSpec, buyers
 from lottocrm.analytics.churn.labels import DEFAULT_WINDOW_DAYS, Labels, check_window
 from lottocrm.analytics.churn.metrics import RecencyBaseline, evaluate
@@ -298,7 +299,16 @@ def score(ws: ChurnWorkspace, *, as_of: dt.date, actor: Actor, version: str | No
                 action="analytics.churn.score",
                 detail={"as_of": as_of.isoformat(), "version": model.version, "players": players},
             )
-    return {"as_of": as_of.isoformat(), "model_version": model.version, "players": players, "bands": bands}
+            crossings = count_crossings(
+                session, as_of=as_of, model_version=model.version, enter_at=model.high_cut_off
+            )
+    return {
+        "as_of": as_of.isoformat(),
+        "model_version": model.version,
+        "players": players,
+        "bands": bands,
+        "crossed": None if crossings is None else {"entered": crossings.entered, "left": crossings.left},
+    }
 
 
 def last_observable_as_of(ws: ChurnWorkspace, *, window_days: int = DEFAULT_WINDOW_DAYS) -> dt.date:

@@ -56,6 +56,11 @@ class ChurnModel:
     def predict(self, record: pa.Table | pa.RecordBatch, *, as_of: dt.date) -> np.ndarray:
         return predict(self.booster, self.spec.matrix(record, as_of=as_of))
 
+    @property
+    def high_cut_off(self) -> float:
+        """The probability at which the high band starts: where a player enters high risk."""
+        return float(self.manifest.get("risk_bands", RISK_BANDS)["high"])
+
     def bands(self, probability: np.ndarray) -> np.ndarray:
         cut_offs = self.manifest.get("risk_bands", RISK_BANDS)
         names = sorted(cut_offs, key=cut_offs.get, reverse=True)
