@@ -58,6 +58,33 @@ _MESSAGE_COLUMNS = (
     "created_at",
     "extra",
 )
+_HISTORY_COLUMNS = [
+    "at",
+    "player_id",
+    "channel",
+    "message_class",
+    "outcome",
+    "reason",
+    "detail",
+    "contact_point",
+    "source_kind",
+    "source_id",
+    "message_id",
+    "policy_version",
+    "consent_event_id",
+]
+_QUEUED_COLUMNS = (
+    "id",
+    "created_at",
+    "player_id",
+    "channel",
+    "message_class",
+    "contact_point",
+    "source_kind",
+    "source_id",
+    "policy_version",
+    "consent_event_id",
+)
 
 
 def _extra(variant: Any, variants: Sequence[str]) -> Any:
@@ -111,8 +138,16 @@ def queue_templated_rows(
     ).where(~exists().where(_OUTBOX.c.dedupe_key == rows.c.dedupe_key))
     # In player order, so the outbox's and the history's player indexes grow at their ends, not at random.
     fresh = fresh.order_by(rows.c.player_id)
+    outbox = insert(_OUTBOX).from_select(list(_MESSAGE_COLUMNS), fresh)
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement: the history reads the rows the insert returns, not the outbox again (and counts
+        # only this statement's rows, whatever else is being queued at the same moment).
+        returned = outbox.returning(*(_OUTBOX.c[name] for name in _QUEUED_COLUMNS)).cte("queued")
+        history = insert(_HISTORY).from_select(_HISTORY_COLUMNS, _history_rows(returned)).cte("history")
+        return int(session.scalar(select(func.count()).select_from(returned).add_cte(history)) or 0)
+    # SQLite has no INSERT in a WITH; its writers take turns, so the new rows are those above the highest id.
     before = session.scalar(select(func.coalesce(func.max(_OUTBOX.c.id), 0)))
-    session.execute(insert(_OUTBOX).from_select(list(_MESSAGE_COLUMNS), fresh))
+    session.execute(outbox)
     queued = _OUTBOX.alias("queued")
     new = and_(
         queued.c.id > before,
@@ -120,38 +155,24 @@ def queue_templated_rows(
         queued.c.source_id == source_id,
         queued.c.created_at == literal(moment, UtcDateTime()),
     )
-    session.execute(
-        insert(_HISTORY).from_select(
-            [
-                "at",
-                "player_id",
-                "channel",
-                "message_class",
-                "outcome",
-                "reason",
-                "detail",
-                "contact_point",
-                "source_kind",
-                "source_id",
-                "message_id",
-                "policy_version",
-                "consent_event_id",
-            ],
-            select(
-                queued.c.created_at,
-                queued.c.player_id,
-                queued.c.channel,
-                queued.c.message_class,
-                literal("permitted", String),
-                null(),
-                null(),
-                queued.c.contact_point,
-                queued.c.source_kind,
-                queued.c.source_id,
-                queued.c.id,
-                queued.c.policy_version,
-                queued.c.consent_event_id,
-            ).where(new),
-        )
-    )
+    session.execute(insert(_HISTORY).from_select(_HISTORY_COLUMNS, _history_rows(queued).where(new)))
     return int(session.scalar(select(func.count()).select_from(queued).where(new)) or 0)
+
+
+def _history_rows(queued: Any) -> Select[Any]:
+    """A "permitted" contact-history row for each queued message."""
+    return select(
+        queued.c.created_at,
+        queued.c.player_id,
+        queued.c.channel,
+        queued.c.message_class,
+        literal("permitted", String),
+        null(),
+        null(),
+        queued.c.contact_point,
+        queued.c.source_kind,
+        queued.c.source_id,
+        queued.c.id,
+        queued.c.policy_version,
+        queued.c.consent_event_id,
+    )
