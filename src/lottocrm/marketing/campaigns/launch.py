@@ -31,7 +31,7 @@ from lottocrm.contact_policy import ledger
 from lottocrm.contact_policy.audience import issue_permits, released_now
 from lottocrm.contact_policy.service import current_policy
 from lottocrm.db.engine import transaction
-from lottocrm.db.statistics import refresh_statistics
+from lottocrm.db.statistics import plan_for_bulk, refresh_statistics
 from lottocrm.errors import Conflict
 from lottocrm.marketing.boosts.service import open_boosts
 from lottocrm.marketing.campaigns.definition import CampaignDefinition
@@ -95,6 +95,7 @@ def _choose(
     with transaction(engine) as session:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LAUNCH_LOCK})
+        plan_for_bulk(session)
         campaign = get_campaign(session, campaign_id, lock=True)
         if campaign.status != "scheduled" or campaign.snapshot is None:
             raise CampaignStateConflict(
@@ -186,6 +187,7 @@ def queue_run(engine: Engine, *, run_id: int, progress: Progress | None = None) 
         refresh_statistics(session, members.name, _OUTBOX.name)
     while True:
         with transaction(engine) as session:
+            plan_for_bulk(session)
             run = session.get(CampaignRun, run_id)
             assert run is not None
             campaign = session.get(Campaign, run.campaign_id)
@@ -204,7 +206,7 @@ def queue_run(engine: Engine, *, run_id: int, progress: Progress | None = None) 
                 return queued
             chunk = and_(waiting, members.c.player_id <= last)
             size = int(session.scalar(select(func.count()).where(chunk)) or 0)
-            _queue_chunk(session, run, campaign, chunk)
+            _queue_chunk(session, run, campaign, chunk, (after + 1, last))
             # Those the gate stopped in between are still waiting (and will be asked again on a resume).
             done = size - int(session.scalar(select(func.count()).where(chunk)) or 0)
             after = last
@@ -222,9 +224,12 @@ def _dedupe_key(run_id: int, player_id: Any) -> Any:
     return literal(f"campaign-run:{run_id}:") + cast(player_id, String)
 
 
-def _queue_chunk(session: Session, run: CampaignRun, campaign: Campaign, chunk: Any) -> None:
+def _queue_chunk(
+    session: Session, run: CampaignRun, campaign: Campaign, chunk: Any, between: tuple[int, int]
+) -> None:
     """The chunk's messages: those the gate releases now in two statements per channel, those held by quiet
-    hours one permit each (each has its own release moment); then each member's message id."""
+    hours one permit each (each has its own release moment); then each member's message id. ``between``: the
+    chunk's first and last player id, so that each statement reads that range only."""
     members = CampaignMember.__table__
     versions: dict[str, int] = (campaign.snapshot or {})["template_versions"]
     moment = clock.now()
@@ -238,6 +243,7 @@ def _queue_chunk(session: Session, run: CampaignRun, campaign: Campaign, chunk: 
             message_class="marketing",
             source_kind="campaign",
             at=moment,
+            between=between,
         )
         now = released.rows.subquery("now")
         permitted = select(
@@ -249,7 +255,7 @@ def _queue_chunk(session: Session, run: CampaignRun, campaign: Campaign, chunk: 
             ),
             members.c.variant,
             _dedupe_key(run.id, now.c.player_id).label("dedupe_key"),
-        ).join(members, and_(members.c.player_id == now.c.player_id, members.c.run_id == run.id))
+        ).join(members, and_(members.c.player_id == now.c.player_id, in_channel))
         queue_templated_rows(
             session,
             permitted=permitted,
