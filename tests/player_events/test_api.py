@@ -15,7 +15,12 @@ from helpers.factories import IMPORT
 from helpers.web_app import BASE_URL
 from lottocrm.auth import service as auth
 from lottocrm.db.engine import transaction
+from lottocrm.events.delivery import worker_registry
+from lottocrm.events.outbox import emit
+from lottocrm.jobs.worker import Worker
 from lottocrm.player_events.models import DeadLetter, PlayerEvent
+from lottocrm.players.events import PlayersRegistered
+from lottocrm.players.models import Player
 
 KNOWN, STRANGER = 1001, 987654
 
@@ -47,6 +52,19 @@ def keys(app, engine: Engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def client(app) -> TestClient:  # type: ignore[no-untyped-def]
     with TestClient(app, base_url=BASE_URL) as client:
         yield client
+
+
+def make_player_row(player_id: int) -> Player:
+    at = dt.datetime.now(dt.UTC)
+    return Player(
+        id=player_id,
+        last_name="Новиков",
+        first_name="Олег",
+        search_name="новиков олег",
+        registered_at=at,
+        registration_channel="website",
+        created_at=at,
+    )
 
 
 def _send(client: TestClient, key: str, events: Any) -> Any:
@@ -165,3 +183,22 @@ def test_only_a_key_scoped_to_events_may_send(
     assert admin.post("/api/v1/events", json={"events": batch}).status_code == 403
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(PlayerEvent)) == 0
+
+
+def test_a_registration_sent_before_the_account_is_linked_when_the_player_arrives(
+    client: TestClient, keys: dict[str, str], engine: Engine
+) -> None:
+    batch = [_event("early", "registration", {"method": "phone"}, player_id=STRANGER, device_id="dev-1")]
+    assert _send(client, keys["website"], batch).json()["accepted"] == 1
+    with transaction(engine) as session:
+        arrived = make_player_row(STRANGER)
+        session.add(arrived)
+        session.flush()
+        # What an import of the players file announces once the batch is in.
+        emit(
+            session,
+            PlayersRegistered(batch_id="b-1", count=1, first_player_id=STRANGER, last_player_id=STRANGER),
+        )
+    Worker(engine, worker_registry(), poll_interval=0.02, lease=dt.timedelta(seconds=5)).run(once=True)
+    [event] = _stored(engine)
+    assert (event.player_id, event.claimed_player_id) == (STRANGER, None)
