@@ -38,6 +38,8 @@ ACTION_LABELS = {
     "contact_policy.cap_exemption_revoked": "Contact caps exemption revoked",
     "contact_policy.rows_rebuilt": "Contactability rows recomputed",
     "messaging.push_subscription": "Browser push subscription registered",
+    "journey.create": "Journey created",
+    "journey.save_version": "Journey version saved",
     # Reports of the gaming system.
     "ingest.draw_results": "Draw results published",
     "ingest.jackpot": "Draw jackpot changed",
@@ -218,6 +220,7 @@ DETAIL_LABELS = {
     "status": "Queue",
     "labels": "Steward decisions",
     "labels_agreeing": "Decisions the model agrees with",
+    "journey_id": "Journey",
     # The gaming system's reports on draws.
     "draw_id": "Draw",
     "numbers": "Numbers drawn",

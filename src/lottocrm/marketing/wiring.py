@@ -7,6 +7,7 @@ DOMAIN = Domain(
         "lottocrm.marketing.campaigns.models",
         "lottocrm.marketing.boosts.models",
         "lottocrm.marketing.campaigns.offer_models",
+        "lottocrm.marketing.journeys.models",
     ),
     events=("lottocrm.marketing.history.events",),
     ui=(
@@ -20,6 +21,7 @@ DOMAIN = Domain(
         "lottocrm.marketing.campaigns.api:router",
         "lottocrm.marketing.boosts.api:router",
         "lottocrm.marketing.reporting.api:router",
+        "lottocrm.marketing.journeys.api:router",
     ),
     timeline=("lottocrm.marketing.campaigns.timeline:CAMPAIGN_TIMELINE",),
     message_values=("lottocrm.marketing.campaigns.offers:promo_code_values",),

@@ -50,7 +50,7 @@ def _out(outcome: service.Outcome) -> DrawOut:
     )
 
 
-@router.post("/{draw_id}/results", response_model=DrawOut)
+@router.post("/{draw_id:int}/results", response_model=DrawOut)
 def publish_results(
     request: Request, principal: CanPublish, session: Db, draw_id: DrawId, body: ResultsIn
 ) -> DrawOut:
@@ -61,7 +61,7 @@ def publish_results(
     return _out(outcome)
 
 
-@router.put("/{draw_id}/jackpot", response_model=DrawOut)
+@router.put("/{draw_id:int}/jackpot", response_model=DrawOut)
 def set_jackpot(
     request: Request, principal: CanPublish, session: Db, draw_id: DrawId, body: JackpotIn
 ) -> DrawOut:

@@ -1,0 +1,131 @@
+"""JSON API for journeys: check a document, save a journey and its versions, list and read them. Refusals
+arrive as JSON with their code; a journey that does not fit is refused with every fault and its place."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from lottocrm.auth.permissions import Permission
+from lottocrm.auth.service import Principal
+from lottocrm.marketing.journeys import service
+from lottocrm.marketing.journeys.graph import JourneyInputError
+from lottocrm.marketing.journeys.models import Journey, JourneyVersion
+from lottocrm.marketing.journeys.triggers import TRIGGERS
+from lottocrm.web.deps import Db, acting, require
+from lottocrm.web.errors import API_ERRORS
+
+router = APIRouter(prefix="/journeys", tags=["journeys"], responses=API_ERRORS)
+JourneyId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+CanRead = Annotated[Principal, require(Permission.CAMPAIGN_VIEW)]
+CanEdit = Annotated[Principal, require(Permission.CAMPAIGN_EDIT)]
+PAGE = 50
+
+
+class JourneyIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    definition: dict[str, Any]
+    note: str = Field(default="", max_length=500)
+
+
+class VersionIn(BaseModel):
+    definition: dict[str, Any]
+    note: str = Field(default="", max_length=500)
+
+
+class CheckIn(BaseModel):
+    definition: dict[str, Any]
+
+
+class CheckOut(BaseModel):
+    valid: bool
+    problems: str = Field(description="Every fault with its place, '; '-separated; empty when valid.")
+
+
+class JourneyOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    status: str
+    version: int
+    definition: dict[str, Any]
+
+
+class TriggerOut(BaseModel):
+    name: str
+    description: str
+    keys: list[str]
+    waitable: bool
+
+
+def _out(journey: Journey, version: JourneyVersion) -> JourneyOut:
+    return JourneyOut(
+        id=journey.id,
+        name=journey.name,
+        description=journey.description,
+        status=journey.status,
+        version=version.number,
+        definition=version.definition,
+    )
+
+
+@router.get("/triggers", response_model=list[TriggerOut])
+def list_triggers(principal: CanRead) -> list[TriggerOut]:
+    """What may start a journey or be waited for inside one."""
+    return [
+        TriggerOut(name=t.name, description=t.description, keys=list(t.keys), waitable=t.waitable)
+        for t in TRIGGERS.values()
+    ]
+
+
+@router.post("/check", response_model=CheckOut)
+def check_journey(principal: CanRead, session: Db, body: CheckIn) -> CheckOut:
+    """Check a document without saving it: its shape, its graph and what it names in the store."""
+    try:
+        service.check(session, body.definition)
+    except JourneyInputError as error:
+        return CheckOut(valid=False, problems=str(error.params["problems"]))
+    return CheckOut(valid=True, problems="")
+
+
+@router.post("", response_model=JourneyOut, status_code=201)
+def create_journey(request: Request, principal: CanEdit, session: Db, body: JourneyIn) -> JourneyOut:
+    """Save a new journey as a draft, with its version 1."""
+    version = service.create_journey(
+        session,
+        actor=acting(request),
+        name=body.name,
+        definition=body.definition,
+        description=body.description,
+        note=body.note,
+    )
+    return _out(service.get_journey(session, version.journey_id), version)
+
+
+@router.post("/{journey_id:int}/versions", response_model=JourneyOut, status_code=201)
+def save_version(
+    request: Request, principal: CanEdit, session: Db, journey_id: JourneyId, body: VersionIn
+) -> JourneyOut:
+    """Save the journey's next version (the ones before stay as they were)."""
+    version = service.save_version(
+        session, actor=acting(request), journey_id=journey_id, definition=body.definition, note=body.note
+    )
+    return _out(service.get_journey(session, journey_id), version)
+
+
+@router.get("/{journey_id:int}", response_model=JourneyOut)
+def get_journey(principal: CanRead, session: Db, journey_id: JourneyId) -> JourneyOut:
+    journey = service.get_journey(session, journey_id)
+    return _out(journey, service.latest_version(session, journey_id))
+
+
+@router.get("", response_model=list[JourneyOut])
+def list_journeys(
+    principal: CanRead, session: Db, page: Annotated[int, Query(ge=1, le=10**6)] = 1
+) -> list[JourneyOut]:
+    """Journeys by name, 50 a page, each with its newest version."""
+    found = service.journeys(session, offset=(page - 1) * PAGE, limit=PAGE)
+    return [_out(journey, service.latest_version(session, journey.id)) for journey in found]
