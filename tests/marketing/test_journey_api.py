@@ -16,6 +16,7 @@ from lottocrm.marketing.journeys.models import Journey, JourneyVersion
 from lottocrm.messaging import demo
 from lottocrm.messaging.templates import service as templates
 from marketing.test_journey_definition import WELCOME
+from marketing.test_journey_engine import welcome as runnable_welcome
 
 
 def _template(engine: Engine, code: str, message_class: str, *, publish: bool = True) -> int:
@@ -102,3 +103,18 @@ def test_only_marketers_write_and_a_taken_name_is_refused(client_for, engine: En
     assert again.status_code == 409 and again.json()["code"] == "journey_name_taken"
     assert _client(client_for, "analyst").get("/api/v1/journeys").status_code == 200
     assert marketer.get("/api/v1/journeys/999").json()["code"] == "journey_not_found"
+
+
+def test_an_approver_puts_a_version_live(client_for, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    nudge = _template(engine, "nudge", "marketing")
+    marketer = _client(client_for, "marketer")
+    runnable = runnable_welcome(nudge)  # no offer step: the engine does not give offers yet
+    created = marketer.post("/api/v1/journeys", json={"name": "Первая покупка", "definition": runnable})
+    url = f"/api/v1/journeys/{created.json()['id']}/live"
+    assert marketer.post(url, json={"version": 1}).status_code == 403
+    approver = client_for("approver")
+    approver.headers["X-CSRF-Token"] = csrf_of(approver, "/templates")
+    assert approver.post(url, json={"version": 2}).json()["code"] == "journey_not_found"
+    put_live = approver.post(url, json={"version": 1})
+    assert put_live.status_code == 200, put_live.text
+    assert put_live.json()["status"] == "live"

@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "messaging.push_subscription": "Browser push subscription registered",
     "journey.create": "Journey created",
     "journey.save_version": "Journey version saved",
+    "journey.go_live": "Journey version put live",
     # Reports of the gaming system.
     "ingest.draw_results": "Draw results published",
     "ingest.jackpot": "Draw jackpot changed",
@@ -221,6 +222,7 @@ DETAIL_LABELS = {
     "labels": "Steward decisions",
     "labels_agreeing": "Decisions the model agrees with",
     "journey_id": "Journey",
+    "moved": "Instances moved to the version",
     # The gaming system's reports on draws.
     "draw_id": "Draw",
     "numbers": "Numbers drawn",

@@ -1,4 +1,4 @@
-from lottocrm.manifest import Command, Domain, Job
+from lottocrm.manifest import Command, Domain, Job, Subscriber
 
 DOMAIN = Domain(
     name="marketing",
@@ -29,6 +29,15 @@ DOMAIN = Domain(
         Job("marketing.launch_campaign", "lottocrm.marketing.campaigns.launch_jobs:launch_campaign"),
         Job("marketing.watch_jackpots", "lottocrm.marketing.campaigns.jackpot:watch_jackpots"),
         Job("marketing.credit_offer_points", "lottocrm.marketing.campaigns.offer_points:credit_offer_points"),
+        Job("marketing.journey_triggers", "lottocrm.marketing.journeys.runner:journey_triggers"),
+        Job("marketing.wake_journeys", "lottocrm.marketing.journeys.runner:wake_journeys"),
+    ),
+    subscribers=(
+        Subscriber(
+            "marketing.journeys_stop_for_responsible_gaming",
+            "players.responsible_gaming_changed",
+            "lottocrm.marketing.journeys.runner:stop_for_responsible_gaming",
+        ),
     ),
     commands=(
         Command(

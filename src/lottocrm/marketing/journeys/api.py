@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
-from lottocrm.marketing.journeys import service
+from lottocrm.marketing.journeys import live, service
 from lottocrm.marketing.journeys.graph import JourneyInputError
 from lottocrm.marketing.journeys.models import Journey, JourneyVersion
 from lottocrm.marketing.journeys.triggers import TRIGGERS
@@ -21,6 +21,7 @@ router = APIRouter(prefix="/journeys", tags=["journeys"], responses=API_ERRORS)
 JourneyId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 CanRead = Annotated[Principal, require(Permission.CAMPAIGN_VIEW)]
 CanEdit = Annotated[Principal, require(Permission.CAMPAIGN_EDIT)]
+CanApprove = Annotated[Principal, require(Permission.CAMPAIGN_APPROVE)]
 PAGE = 50
 
 
@@ -112,6 +113,30 @@ def save_version(
     """Save the journey's next version (the ones before stay as they were)."""
     version = service.save_version(
         session, actor=acting(request), journey_id=journey_id, definition=body.definition, note=body.note
+    )
+    return _out(service.get_journey(session, journey_id), version)
+
+
+class LiveIn(BaseModel):
+    version: int = Field(ge=1, le=10**6)
+    move_instances: bool = Field(
+        default=False,
+        description="Move the instances walking an older version to this one (those waiting on a wait step "
+        "the new version also has); otherwise they finish on theirs.",
+    )
+
+
+@router.post("/{journey_id:int}/live", response_model=JourneyOut)
+def go_live(
+    request: Request, principal: CanApprove, session: Db, journey_id: JourneyId, body: LiveIn
+) -> JourneyOut:
+    """Put a version live (another person than its author): new instances start on it."""
+    version = live.go_live(
+        session,
+        actor=acting(request),
+        journey_id=journey_id,
+        version=body.version,
+        move_instances=body.move_instances,
     )
     return _out(service.get_journey(session, journey_id), version)
 

@@ -261,8 +261,10 @@ class JourneyDefinition(_Strict):
     message_class: Literal["marketing", "service"] = "marketing"
     control_share: float = Field(default=0.10, ge=0.0, le=0.5)
     re_entry: ReEntry = ReEntry()
-    # The goal: an instance whose player does this ends there (counted as reached), wherever it is.
+    # The goal: an instance whose player does this ends there (counted as reached), wherever it is. Both
+    # arms are measured by it within ``goal_window_days`` of entering; a control instance ends after that.
     goal: str | None = None
+    goal_window_days: int = Field(default=30, ge=1, le=RETENTION_MINUTES // 1440)
     description: str = Field(default="", max_length=2000)
 
     @field_validator("goal")

@@ -1,0 +1,147 @@
+"""What moves instances: the trigger reader (the website's and app's events, in arrival order), the waker
+(instances whose wait is over), and the responsible-gaming kill switch. Each is a job or a subscriber of
+the durable jobs, so a killed worker's work is done again by the next one; the reader keeps its position in
+the same transaction as what it did, so an event is acted on once.
+
+Schedule the reader and the waker every minute (``lottocrm jobs schedule journey-triggers '* * * * *'
+marketing.journey_triggers``, and ``marketing.wake_journeys``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lottocrm import clock
+from lottocrm.db.engine import transaction
+from lottocrm.events.delivery import EventContext
+from lottocrm.jobs.registry import JobContext
+from lottocrm.marketing.journeys import walk
+from lottocrm.marketing.journeys.live import EVENT_TRIGGERS
+from lottocrm.marketing.journeys.models import Journey, JourneyCursor, JourneyInstance, JourneyVersion
+from lottocrm.player_events.models import PlayerEvent
+from lottocrm.players.events import ResponsibleGamingChanged
+
+READER = "player_events"
+BATCH = 500
+
+
+def read_triggers(session: Session, *, at: dt.datetime, limit: int = BATCH) -> int:
+    """Act on up to ``limit`` events after the reader's position; how many were read."""
+    cursor = session.get(JourneyCursor, READER, with_for_update=True)
+    if cursor is None:
+        cursor = JourneyCursor(name=READER, position=0)
+        session.add(cursor)
+    events = session.scalars(
+        select(PlayerEvent).where(PlayerEvent.id > cursor.position).order_by(PlayerEvent.id).limit(limit)
+    ).all()
+    if not events:
+        return 0
+    live = _live_journeys(session)
+    for event in events:
+        trigger = EVENT_TRIGGERS.get(event.type)
+        if trigger is not None and event.player_id is not None:
+            happened(
+                session, live, player_id=event.player_id, trigger=trigger, properties=event.properties, at=at
+            )
+    cursor.position = events[-1].id
+    return len(events)
+
+
+def _live_journeys(session: Session) -> list[tuple[Journey, JourneyVersion]]:
+    return list(
+        session.execute(
+            select(Journey, JourneyVersion)
+            .join(JourneyVersion, JourneyVersion.id == Journey.live_version_id)
+            .where(Journey.status == "live")
+            .order_by(Journey.id)
+        ).tuples()
+    )
+
+
+def happened(
+    session: Session,
+    live: list[tuple[Journey, JourneyVersion]],
+    *,
+    player_id: int,
+    trigger: str,
+    properties: dict[str, Any],
+    at: dt.datetime,
+) -> None:
+    """One player's trigger: goals reached, waits ended, and the journeys it starts."""
+    open_instances = session.scalars(
+        select(JourneyInstance)
+        .where(JourneyInstance.player_id == player_id, JourneyInstance.status == "waiting")
+        .order_by(JourneyInstance.id)
+    ).all()
+    for instance in open_instances:
+        definition = walk.definition_of(session, session.get(JourneyVersion, instance.version_id))  # type: ignore[arg-type]
+        if definition.goal == trigger:
+            walk.reach_goal(session, instance, at)
+        elif instance.waiting_for == trigger:
+            walk.wake(session, instance, at, trigger=trigger)
+    for journey, version in live:
+        definition = walk.definition_of(session, version)
+        if definition.entry.trigger != trigger:
+            continue
+        ticket = properties.get("ticket_id")
+        key = f"ticket:{ticket}" if definition.entry.key == "ticket" and ticket else f"player:{player_id}"
+        with session.begin_nested():  # a start racing another for the same key loses to the unique index
+            walk.start(session, journey=journey, version=version, player_id=player_id, key=key, at=at)
+
+
+def wake_due(session: Session, *, at: dt.datetime, limit: int = BATCH) -> int:
+    """Wake up to ``limit`` instances whose wait is over (oldest first); how many."""
+    query = (
+        select(JourneyInstance)
+        .where(JourneyInstance.status == "waiting", JourneyInstance.wake_at <= at)
+        .order_by(JourneyInstance.wake_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    due = session.scalars(query).all()
+    for instance in due:
+        walk.wake(session, instance, at)
+    return len(due)
+
+
+def journey_triggers(context: JobContext) -> None:
+    """The job: read the events that arrived since the last run, a batch per transaction."""
+    while True:
+        with transaction(context.engine) as session:
+            if read_triggers(session, at=clock.now()) < BATCH:
+                return
+
+
+def wake_journeys(context: JobContext) -> None:
+    """The job: wake every instance whose wait is over, a batch per transaction."""
+    while True:
+        with transaction(context.engine) as session:
+            if wake_due(session, at=clock.now()) < BATCH:
+                return
+
+
+def stop_for_responsible_gaming(context: EventContext) -> None:
+    """Subscriber of ``players.responsible_gaming_changed``: a player who excludes themselves or takes a
+    time-out leaves every journey they are in (service journeys too: a win notice still comes as a
+    message the contact policy allows, not from a journey)."""
+    payload = context.payload
+    assert isinstance(payload, ResponsibleGamingChanged)
+    now = clock.now()
+    excluded = payload.self_excluded_until is not None and payload.self_excluded_until >= clock.operator_day(
+        now
+    )
+    timed_out = payload.timeout_until is not None and payload.timeout_until > now
+    if not (excluded or timed_out):
+        return
+    with context.once() as session:
+        for instance in session.scalars(
+            select(JourneyInstance).where(
+                JourneyInstance.player_id == payload.player_id, JourneyInstance.status == "waiting"
+            )
+        ):
+            walk.end(session, instance, now, reason="responsible_gaming")
