@@ -225,3 +225,21 @@ def test_the_author_cannot_put_their_own_version_live(engine: Engine) -> None:
     with transaction(engine) as session, pytest.raises(live.JourneyStateConflict) as refused:
         live.go_live(session, actor=AUTHOR, journey_id=version.journey_id, version=1, move_instances=False)
     assert "another person puts it live" in str(refused.value)
+
+
+def test_a_stored_batch_wakes_the_trigger_reader(engine: Engine, contactable) -> None:  # type: ignore[no-untyped-def]
+    template = published_template(engine)
+    journey_id = _live(engine, welcome(template))
+    [player] = _treated(journey_id, contactable(4), 0.01)[:1]
+    event = {
+        "id": "r-1",
+        "type": "registration",
+        "channel": "app",
+        "occurred_at": AS_OF.isoformat(),
+        "player_id": player,
+    }
+    with transaction(engine) as session:
+        player_events.accept(session, [event], source="test", now=AS_OF)
+    # No reader is called here: the worker runs it on the batch's announcement.
+    Worker(engine, worker_registry(), poll_interval=0.02, lease=dt.timedelta(seconds=5)).run(once=True)
+    assert _instances(engine)[player].status == "waiting"

@@ -33,6 +33,12 @@ DOMAIN = Domain(
         Job("marketing.wake_journeys", "lottocrm.marketing.journeys.runner:wake_journeys"),
     ),
     subscribers=(
+        # Each stored batch of the website's events wakes the trigger reader (trigger → message in seconds).
+        Subscriber(
+            "marketing.journeys_read_triggers",
+            "player_events.accepted",
+            "lottocrm.marketing.journeys.runner:read_triggers_now",
+        ),
         Subscriber(
             "marketing.journeys_stop_for_responsible_gaming",
             "players.responsible_gaming_changed",

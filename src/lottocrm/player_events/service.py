@@ -2,8 +2,9 @@
 (an id already stored is a duplicate, not an error), and keep the refused ones as dead letters — all in the
 caller's transaction, so a batch is stored whole or not at all.
 
-Readers (journey triggers) follow ``player_events.id`` in order. Events are not announced one by one as
-domain events: at thousands a second that would be a job per event per subscriber.
+Readers (journey triggers) follow ``player_events.id`` in order. A stored batch is announced once
+(``player_events.accepted``), which wakes them; events are not announced one by one: at thousands a second
+that would be a job per event per subscriber.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from lottocrm.catalog.models import Game
 from lottocrm.db.conflicts import insert_ignoring_conflicts
+from lottocrm.events.outbox import emit
 from lottocrm.player_events.checks import Candidate, Refusal, check
+from lottocrm.player_events.events import EventsAccepted
 from lottocrm.player_events.models import MAX_EVENT_ID, DeadLetter, PlayerEvent
 from lottocrm.players.models import Player
 
@@ -64,6 +67,8 @@ def accept(session: Session, events: Sequence[Any], *, source: str, now: dt.date
             seen.add(item.envelope.id)
             rows.append(_row(item, known_players, source=source, now=now))
     stored = _store(session, rows)
+    if stored:
+        _announce(session, stored)
     duplicates.extend(row["event_id"] for row in rows if row["event_id"] not in stored)
     if refused:
         session.execute(
@@ -71,6 +76,11 @@ def accept(session: Session, events: Sequence[Any], *, source: str, now: dt.date
             [_dead_letter(events[r.position], r, source=source, now=now) for r in refused],
         )
     return Outcome(accepted=len(stored), duplicates=tuple(duplicates), refused=tuple(refused))
+
+
+def _announce(session: Session, stored: dict[str, int]) -> None:
+    ids = stored.values()
+    emit(session, EventsAccepted(first_id=min(ids), last_id=max(ids), events=len(stored)))
 
 
 def _known(session: Session, column: Any, values: set[Any]) -> set[Any]:
@@ -117,16 +127,18 @@ def _row(candidate: Candidate, players: set[int], *, source: str, now: dt.dateti
     }
 
 
-def _store(session: Session, rows: list[dict[str, Any]]) -> set[str]:
-    """The event ids this call stored; an id already in the table (an earlier batch, or a concurrent
-    request with the same events) is skipped by the database, not refused."""
+def _store(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """The event ids this call stored, with their row ids; an id already in the table (an earlier batch, or
+    a concurrent request with the same events) is skipped by the database, not refused."""
     if not rows:
-        return set()
+        return {}
     if session.get_bind().dialect.name == "postgresql":
         return _store_unnested(session, rows)
     table = PlayerEvent.__table__
-    statement = insert_ignoring_conflicts(session, table, ["event_id"]).returning(table.c.event_id)
-    return set(session.scalars(statement, rows))
+    statement = insert_ignoring_conflicts(session, table, ["event_id"]).returning(
+        table.c.event_id, table.c.id
+    )
+    return dict(session.execute(statement, rows).tuples().all())
 
 
 # One array per column: ten parameters whatever the batch's size. A multi-row VALUES list of 5 000
@@ -142,17 +154,17 @@ UNNESTED_INSERT = text(
                 CAST(:claimed_player_id AS bigint[]), CAST(:device_id AS text[]), CAST(:properties AS text[]))
          AS e(event_id, type, channel, occurred_at, player_id, claimed_player_id, device_id, properties)
     ON CONFLICT (event_id) DO NOTHING
-    RETURNING event_id
+    RETURNING event_id, id
     """
 )
 COLUMNS = ("event_id", "type", "channel", "occurred_at", "player_id", "claimed_player_id", "device_id")
 
 
-def _store_unnested(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+def _store_unnested(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     params: dict[str, Any] = {name: [row[name] for row in rows] for name in COLUMNS}
     params["properties"] = [json.dumps(row["properties"], ensure_ascii=False) for row in rows]
     params["received_at"], params["source"] = rows[0]["received_at"], rows[0]["source"]
-    return set(session.scalars(UNNESTED_INSERT, params))
+    return dict(session.execute(UNNESTED_INSERT, params).tuples().all())
 
 
 def _claimed_id(raw: Any) -> str | None:

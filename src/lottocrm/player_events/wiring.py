@@ -5,6 +5,7 @@ DOMAIN = Domain(
     models=("lottocrm.player_events.models",),
     api=("lottocrm.player_events.api:router",),
     ui=("lottocrm.player_events.ui:router",),
+    events=("lottocrm.player_events.events",),
     subscribers=(
         Subscriber(
             "player_events.link_registered",

@@ -3,8 +3,9 @@
 the durable jobs, so a killed worker's work is done again by the next one; the reader keeps its position in
 the same transaction as what it did, so an event is acted on once.
 
-Schedule the reader and the waker every minute (``lottocrm jobs schedule journey-triggers '* * * * *'
-marketing.journey_triggers``, and ``marketing.wake_journeys``).
+Each stored batch of events wakes the reader (subscriber of ``player_events.accepted``); schedule it every
+minute as well, to catch up after an outage, and the waker every minute (``lottocrm jobs schedule
+journey-triggers '* * * * *' marketing.journey_triggers``, and ``marketing.wake_journeys``).
 """
 
 from __future__ import annotations
@@ -115,6 +116,12 @@ def journey_triggers(context: JobContext) -> None:
         with transaction(context.engine) as session:
             if read_triggers(session, at=clock.now()) < BATCH:
                 return
+
+
+def read_triggers_now(context: EventContext) -> None:
+    """Subscriber of ``player_events.accepted``: catch up at once. Runs again after a crash harmlessly: the
+    reader's position, not this event, says what is left to read."""
+    journey_triggers(context.job)
 
 
 def wake_journeys(context: JobContext) -> None:
