@@ -18,12 +18,15 @@ from lottocrm import clock
 from lottocrm.db.engine import transaction
 from lottocrm.db.hash_unit import hash_unit, threshold
 from lottocrm.events.delivery import worker_registry
+from lottocrm.events.outbox import emit
 from lottocrm.jobs.worker import Worker
 from lottocrm.marketing.journeys import live, runner, service
 from lottocrm.marketing.journeys.graph import JourneyInputError
 from lottocrm.marketing.journeys.models import JourneyInstance, JourneyVersion, JourneyVisit
 from lottocrm.messaging.models import Message
 from lottocrm.player_events import service as player_events
+from lottocrm.players.events import PlayersRegistered
+from lottocrm.players.models import Player
 from lottocrm.players.responsible_gaming import change_responsible_gaming
 from marketing.campaigns.helpers import APPROVER, AUTHOR, published_template
 
@@ -243,3 +246,40 @@ def test_a_stored_batch_wakes_the_trigger_reader(engine: Engine, contactable) ->
     # No reader is called here: the worker runs it on the batch's announcement.
     Worker(engine, worker_registry(), poll_interval=0.02, lease=dt.timedelta(seconds=5)).run(once=True)
     assert _instances(engine)[player].status == "waiting"
+
+
+def test_imported_players_who_registered_lately_start_the_welcome_chain(engine: Engine, contactable) -> None:  # type: ignore[no-untyped-def]
+    template = published_template(engine)
+    journey_id = _live(engine, welcome(template))
+    players = _treated(journey_id, contactable(6), 0.01)[:3]
+    old, *recent = players
+    with transaction(engine) as session:
+        for player_id in players:
+            player = session.get(Player, player_id)
+            player.registered_at = AS_OF - (dt.timedelta(days=400) if player_id == old else HOUR)
+        # One of them also registered on the website first: the instance is kept per player, so once.
+        player_events.accept(
+            session,
+            [
+                {
+                    "id": "w-1",
+                    "type": "registration",
+                    "channel": "website",
+                    "occurred_at": AS_OF.isoformat(),
+                    "player_id": recent[0],
+                }
+            ],
+            source="test",
+            now=AS_OF,
+        )
+        emit(
+            session,
+            PlayersRegistered(
+                batch_id="b", count=3, first_player_id=min(players), last_player_id=max(players)
+            ),
+        )
+    Worker(engine, worker_registry(), poll_interval=0.02, lease=dt.timedelta(seconds=5)).run(once=True)
+    started = _instances(engine)
+    assert set(started) == set(recent)
+    with transaction(engine) as session:
+        assert len(session.scalars(select(JourneyInstance)).all()) == 2

@@ -40,6 +40,11 @@ DOMAIN = Domain(
             "lottocrm.marketing.journeys.runner:read_triggers_now",
         ),
         Subscriber(
+            "marketing.journeys_start_registered",
+            "players.registered",
+            "lottocrm.marketing.journeys.runner:start_registered",
+        ),
+        Subscriber(
             "marketing.journeys_stop_for_responsible_gaming",
             "players.responsible_gaming_changed",
             "lottocrm.marketing.journeys.runner:stop_for_responsible_gaming",

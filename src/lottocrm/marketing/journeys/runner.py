@@ -24,7 +24,8 @@ from lottocrm.marketing.journeys import walk
 from lottocrm.marketing.journeys.live import EVENT_TRIGGERS
 from lottocrm.marketing.journeys.models import Journey, JourneyCursor, JourneyInstance, JourneyVersion
 from lottocrm.player_events.models import PlayerEvent
-from lottocrm.players.events import ResponsibleGamingChanged
+from lottocrm.players.events import PlayersRegistered, ResponsibleGamingChanged
+from lottocrm.players.models import Player
 
 READER = "player_events"
 BATCH = 500
@@ -92,6 +93,34 @@ def happened(
         key = f"ticket:{ticket}" if definition.entry.key == "ticket" and ticket else f"player:{player_id}"
         with session.begin_nested():  # a start racing another for the same key loses to the unique index
             walk.start(session, journey=journey, version=version, player_id=player_id, key=key, at=at)
+
+
+# Players loaded with a registration older than this are old accounts arriving (a first load, a migration),
+# not registrations: they start no "registered" journey.
+RECENT_REGISTRATION = dt.timedelta(days=2)
+
+
+def start_registered(context: EventContext) -> None:
+    """Subscriber of ``players.registered``: an imported batch of players counts as registrations for the
+    players who registered lately (the website's own registration event may have come first; the
+    instance is kept per player, so they start once)."""
+    payload = context.payload
+    assert isinstance(payload, PlayersRegistered)
+    now = clock.now()
+    with context.once() as session:
+        live = _live_journeys(session)
+        if not any(walk.definition_of(session, version).entry.trigger == "registered" for _, version in live):
+            return
+        recent = session.scalars(
+            select(Player.id)
+            .where(
+                Player.id.between(payload.first_player_id, payload.last_player_id),
+                Player.registered_at >= now - RECENT_REGISTRATION,
+            )
+            .order_by(Player.id)
+        ).all()
+        for player_id in recent:
+            happened(session, live, player_id=player_id, trigger="registered", properties={}, at=now)
 
 
 def wake_due(session: Session, *, at: dt.datetime, limit: int = BATCH) -> int:
