@@ -118,3 +118,6 @@ def test_an_approver_puts_a_version_live(client_for, engine: Engine) -> None:  #
     put_live = approver.post(url, json={"version": 1})
     assert put_live.status_code == 200, put_live.text
     assert put_live.json()["status"] == "live"
+    answer = marketer.get(f"/api/v1/journeys/{created.json()['id']}/results").json()
+    assert answer["steps"] == [] and answer["lift"] is None
+    assert answer["no_lift_because"] == "the treated and control arms have fewer than 2 players each"

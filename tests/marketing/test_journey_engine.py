@@ -20,7 +20,7 @@ from lottocrm.db.hash_unit import hash_unit, threshold
 from lottocrm.events.delivery import worker_registry
 from lottocrm.events.outbox import emit
 from lottocrm.jobs.worker import Worker
-from lottocrm.marketing.journeys import live, runner, service
+from lottocrm.marketing.journeys import live, results, runner, service
 from lottocrm.marketing.journeys.graph import JourneyInputError
 from lottocrm.marketing.journeys.models import JourneyInstance, JourneyVersion, JourneyVisit
 from lottocrm.messaging.models import Message
@@ -283,3 +283,31 @@ def test_imported_players_who_registered_lately_start_the_welcome_chain(engine: 
     assert set(started) == set(recent)
     with transaction(engine) as session:
         assert len(session.scalars(select(JourneyInstance)).all()) == 2
+
+
+def test_results_count_each_step_and_compare_the_goal_rate_with_the_control(
+    engine: Engine, contactable
+) -> None:  # type: ignore[no-untyped-def]
+    make_players(engine)
+    template = published_template(engine)
+    journey_id = _live(engine, welcome(template, control_share=0.5))
+    players = contactable(40)
+    _events(engine, *[(f"r{p}", "registration", p, {}) for p in players], at=AS_OF)
+    treated = set(_treated(journey_id, players, 0.5))
+    # Every treated player buys after the nudge (an hour later); one control player in four buys by himself.
+    with transaction(engine) as session:
+        runner.wake_due(session, at=AS_OF + HOUR)
+    buyers = sorted(treated) + sorted(set(players) - treated)[::4]
+    _events(
+        engine,
+        *[(f"t{p}", "ticket_purchase", p, PURCHASE | {"ticket_id": f"T{p}"}) for p in buyers],
+        at=AS_OF + 2 * HOUR,
+    )
+    with transaction(engine) as session:
+        found = results.results(session, journey_id=journey_id, at=AS_OF + 3 * HOUR)
+    counts = {(s.step, s.outcome): s.instances for s in found.steps}
+    assert counts[("nudge", "sent:sms")] == len(treated) and counts[("entry", "control")] == 40 - len(treated)
+    assert found.arms["treated"].response_rate == 1.0 and found.preliminary
+    control = 40 - len(treated)
+    assert found.arms["control"].responders == len(sorted(set(players) - treated)[::4]) < control
+    assert found.lift is not None and found.lift.absolute_interval.low > 0

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
+from lottocrm import clock
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
-from lottocrm.marketing.journeys import live, service
+from lottocrm.marketing.journeys import live, results, service
 from lottocrm.marketing.journeys.graph import JourneyInputError
 from lottocrm.marketing.journeys.models import Journey, JourneyVersion
 from lottocrm.marketing.journeys.triggers import TRIGGERS
@@ -139,6 +140,22 @@ def go_live(
         move_instances=body.move_instances,
     )
     return _out(service.get_journey(session, journey_id), version)
+
+
+@router.get("/{journey_id:int}/results")
+def journey_results(principal: CanRead, session: Db, journey_id: JourneyId) -> dict[str, Any]:
+    """Counts per step and outcome; the goal rate of treated against control with its 95 % interval
+    (``lift``; None with ``no_lift_because``); ``preliminary`` while some entrant's window is open."""
+    found = results.results(session, journey_id=journey_id, at=clock.now())
+    return {
+        "journey_id": found.journey_id,
+        "steps": [vars(step) for step in found.steps],
+        "goal": found.goal,
+        "arms": {arm: summary.to_dict() for arm, summary in found.arms.items()},
+        "lift": None if found.lift is None else found.lift.to_dict(),
+        "no_lift_because": found.no_lift_because,
+        "preliminary": found.preliminary,
+    }
 
 
 @router.get("/{journey_id:int}", response_model=JourneyOut)
