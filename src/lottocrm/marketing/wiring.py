@@ -15,6 +15,7 @@ DOMAIN = Domain(
         "lottocrm.marketing.campaigns.ui:router",
         "lottocrm.marketing.boosts.ui:router",
         "lottocrm.marketing.reporting.ui:router",
+        "lottocrm.marketing.journeys.ui:router",
     ),
     api=(
         "lottocrm.marketing.segments.api:router",

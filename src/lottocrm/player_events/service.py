@@ -138,7 +138,7 @@ def _store(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     statement = insert_ignoring_conflicts(session, table, ["event_id"]).returning(
         table.c.event_id, table.c.id
     )
-    return dict(session.execute(statement, rows).tuples().all())
+    return dict(session.execute(statement, rows).all())
 
 
 # One array per column: ten parameters whatever the batch's size. A multi-row VALUES list of 5 000
@@ -164,7 +164,7 @@ def _store_unnested(session: Session, rows: list[dict[str, Any]]) -> dict[str, i
     params: dict[str, Any] = {name: [row[name] for row in rows] for name in COLUMNS}
     params["properties"] = [json.dumps(row["properties"], ensure_ascii=False) for row in rows]
     params["received_at"], params["source"] = rows[0]["received_at"], rows[0]["source"]
-    return dict(session.execute(UNNESTED_INSERT, params).tuples().all())
+    return dict(session.execute(UNNESTED_INSERT, params).all())
 
 
 def _claimed_id(raw: Any) -> str | None:

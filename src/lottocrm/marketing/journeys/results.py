@@ -56,7 +56,7 @@ def results(session: Session, *, journey_id: int, at: dt.datetime) -> JourneyRes
             .where(JourneyInstance.journey_id == journey_id)
             .group_by(JourneyVisit.step, JourneyVisit.outcome)
             .order_by(JourneyVisit.step, JourneyVisit.outcome)
-        ).tuples()
+        ).all()
     ]
     version_id = journey.live_version_id or service.latest_version(session, journey_id).id
     definition = definition_of(session, session.get(JourneyVersion, version_id))  # type: ignore[arg-type]
@@ -108,7 +108,7 @@ def _reached(session: Session, instances: list, event_type: str, window: dt.time
             PlayerEvent.occurred_at >= since,
             PlayerEvent.player_id.in_(players),
         )
-    ).tuples():
+    ).all():
         moments[player_id].append(occurred_at)
     return [
         any(started_at <= moment <= started_at + window for moment in moments.get(player_id, ()))

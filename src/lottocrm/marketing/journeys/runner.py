@@ -60,7 +60,7 @@ def _live_journeys(session: Session) -> list[tuple[Journey, JourneyVersion]]:
             .join(JourneyVersion, JourneyVersion.id == Journey.live_version_id)
             .where(Journey.status == "live")
             .order_by(Journey.id)
-        ).tuples()
+        ).all()
     )
 
 
