@@ -5,10 +5,9 @@
    "control" row in the contact history for each control player, the counts, an audit row. Launches are
    serialised (an advisory lock on PostgreSQL, the write lock on SQLite), so two campaigns launched at once
    cannot both take a player the day's budget gives only one of them.
-2. **Queue** the treated players in chunks of ``CHUNK``, each its own transaction (on PostgreSQL ``PARTS``
-   transactions at once, one per range of the chunk's players): the gate's permits for the chunk
-   (``issue_permits``: quiet hours hold a message until the player's morning, spread), one templated
-   message per permit (rendered by the dispatcher), the member's message id, the progress count.
+2. **Queue** the treated players in chunks of ``CHUNK``, each its own transaction: the gate's permits for
+   the chunk (``issue_permits``: quiet hours hold a message until the player's morning, spread), one
+   templated message per permit (rendered by the dispatcher), the member's message id, the progress count.
    A killed launch resumes where it stopped (members without a message); a dedupe key per run and player
    means a message is never queued twice. A member the gate stops between choosing and queueing (a consent
    withdrawn in between) stays without a message and is counted as ``stopped_at_queueing``.
@@ -20,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,8 +49,6 @@ from lottocrm.messaging.models import Message
 from lottocrm.messaging.service import Templated, queue_templated
 
 CHUNK = 50_000
-# Transactions a chunk is queued in at once on PostgreSQL (the benchmark's machine has two cores).
-PARTS = 2
 _OUTBOX = Message.__table__
 LAUNCHER = Actor("job:campaigns")
 # Any constant: the key of the PostgreSQL advisory lock that makes launches take turns.
@@ -182,87 +178,46 @@ def _choose(
 
 
 def queue_run(engine: Engine, *, run_id: int, progress: Progress | None = None) -> int:
-    """Queue the run's treated members that have no message yet, chunk by chunk (ranges of player ids); how
-    many were queued. On PostgreSQL a chunk's ``PARTS`` parts are queued at once, each its own transaction
-    on its own connection: the statements of one transaction keep one core busy, and the work is theirs."""
+    """Queue the run's treated members that have no message yet, chunk by chunk (ranges of player ids, each
+    its own transaction); how many were queued."""
     members = CampaignMember.__table__
     after, queued = 0, 0
     with transaction(engine) as session:
         # The members were written a moment ago, and the outbox may have been empty when last analysed.
         refresh_statistics(session, members.name, _OUTBOX.name)
-    # SQLite's writers take turns: its chunk is one part.
-    parts = PARTS if engine.dialect.name == "postgresql" else 1
-    with ThreadPoolExecutor(parts - 1 or 1, thread_name_prefix="campaign-queue") as pool:
-        while True:
-            with transaction(engine) as session:
-                pieces = _pieces(session, run_id, after=after, parts=parts)
-            if not pieces:
+    while True:
+        with transaction(engine) as session:
+            plan_for_bulk(session)
+            run = session.get(CampaignRun, run_id)
+            assert run is not None
+            campaign = session.get(Campaign, run.campaign_id)
+            assert campaign is not None and campaign.snapshot is not None
+            waiting = and_(
+                members.c.run_id == run_id,
+                members.c.arm == "treatment",
+                members.c.message_id.is_(None),
+                members.c.player_id > after,
+            )
+            ids = select(members.c.player_id).where(waiting).order_by(members.c.player_id)
+            last = session.scalar(ids.offset(CHUNK - 1).limit(1)) or session.scalar(
+                select(func.max(members.c.player_id)).where(waiting)
+            )
+            if last is None:
                 return queued
-            moment = clock.now()
-            others = [pool.submit(_queue_part, engine, run_id, piece, moment) for piece in pieces[1:]]
-            try:
-                done = [_queue_part(engine, run_id, pieces[0], moment)]
-            finally:
-                # Whatever happened here, the other parts end (commit or roll back) before this does.
-                wait(others)
-            done += [future.result() for future in others]
-            after = pieces[-1][1]
-            queued += sum(count for count, _ in done)
-            # The part that committed last added its count to the others'.
-            counts = max((counts for _, counts in done), key=lambda c: c["queued"] + c["stopped_at_queueing"])
-            if progress is not None:
-                progress(counts["queued"] + counts["stopped_at_queueing"], counts.get("treatment", 0))
-
-
-def _waiting(run_id: int, *, after: int) -> Any:
-    members = CampaignMember.__table__
-    return and_(
-        members.c.run_id == run_id,
-        members.c.arm == "treatment",
-        members.c.message_id.is_(None),
-        members.c.player_id > after,
-    )
-
-
-def _pieces(session: Session, run_id: int, *, after: int, parts: int) -> list[tuple[int, int]]:
-    """The next chunk's parts, each a range of player ids (first, last) with CHUNK / parts members waiting."""
-    members = CampaignMember.__table__
-    pieces: list[tuple[int, int]] = []
-    for _ in range(parts):
-        waiting = _waiting(run_id, after=after)
-        ids = select(members.c.player_id).where(waiting).order_by(members.c.player_id)
-        last = session.scalar(ids.offset(-(-CHUNK // parts) - 1).limit(1)) or session.scalar(
-            select(func.max(members.c.player_id)).where(waiting)
-        )
-        if last is None:
-            break
-        pieces.append((after + 1, last))
-        after = last
-    return pieces
-
-
-def _queue_part(engine: Engine, run_id: int, piece: tuple[int, int], moment: dt.datetime) -> tuple[int, dict]:
-    """Queue the waiting members of one range of player ids in one transaction; how many were queued, and
-    the run's counts after this part."""
-    members = CampaignMember.__table__
-    with transaction(engine) as session:
-        plan_for_bulk(session)
-        run = session.get(CampaignRun, run_id)
-        assert run is not None
-        campaign = session.get(Campaign, run.campaign_id)
-        assert campaign is not None and campaign.snapshot is not None
-        part = and_(_waiting(run_id, after=piece[0] - 1), members.c.player_id <= piece[1])
-        size = int(session.scalar(select(func.count()).where(part)) or 0)
-        _queue_chunk(session, run, campaign, part, piece, moment)
-        # Those the gate stopped in between are still waiting (and will be asked again on a resume).
-        done = size - int(session.scalar(select(func.count()).where(part)) or 0)
-        # The parts of a chunk end together: each adds its own counts to those on the run's locked row.
-        session.refresh(run, with_for_update=True)
-        counts = dict(run.counts)
-        counts["queued"] = counts.get("queued", 0) + done
-        counts["stopped_at_queueing"] = counts.get("stopped_at_queueing", 0) + size - done
-        run.counts = counts
-    return done, counts
+            chunk = and_(waiting, members.c.player_id <= last)
+            size = int(session.scalar(select(func.count()).where(chunk)) or 0)
+            _queue_chunk(session, run, campaign, chunk, (after + 1, last))
+            # Those the gate stopped in between are still waiting (and will be asked again on a resume).
+            done = size - int(session.scalar(select(func.count()).where(chunk)) or 0)
+            after = last
+            queued += done
+            counts = dict(run.counts)
+            counts["queued"] = counts.get("queued", 0) + done
+            counts["stopped_at_queueing"] = counts.get("stopped_at_queueing", 0) + size - done
+            run.counts = counts
+            total = counts.get("treatment", 0)
+        if progress is not None:
+            progress(counts["queued"] + counts["stopped_at_queueing"], total)
 
 
 def _dedupe_key(run_id: int, player_id: Any) -> Any:
@@ -270,18 +225,14 @@ def _dedupe_key(run_id: int, player_id: Any) -> Any:
 
 
 def _queue_chunk(
-    session: Session,
-    run: CampaignRun,
-    campaign: Campaign,
-    chunk: Any,
-    between: tuple[int, int],
-    moment: dt.datetime,
+    session: Session, run: CampaignRun, campaign: Campaign, chunk: Any, between: tuple[int, int]
 ) -> None:
     """The chunk's messages: those the gate releases now in two statements per channel, those held by quiet
     hours one permit each (each has its own release moment); then each member's message id. ``between``: the
     chunk's first and last player id, so that each statement reads that range only."""
     members = CampaignMember.__table__
     versions: dict[str, int] = (campaign.snapshot or {})["template_versions"]
+    moment = clock.now()
     source_id = str(campaign.id)
     for channel in session.scalars(select(members.c.channel).where(chunk).distinct()).all():
         in_channel = and_(chunk, members.c.channel == channel)
