@@ -95,7 +95,6 @@ def _choose(
     with transaction(engine) as session:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LAUNCH_LOCK})
-        plan_for_bulk(session)
         campaign = get_campaign(session, campaign_id, lock=True)
         if campaign.status != "scheduled" or campaign.snapshot is None:
             raise CampaignStateConflict(
