@@ -6,6 +6,11 @@ the same transaction as what it did, so an event is acted on once.
 Each stored batch of events wakes the reader (subscriber of ``player_events.accepted``); schedule it every
 minute as well, to catch up after an outage, and the waker every minute (``lottocrm jobs schedule
 journey-triggers '* * * * *' marketing.journey_triggers``, and ``marketing.wake_journeys``).
+
+Known gap (issue #15): the reader follows ``player_events.id``. On PostgreSQL two batches stored at once can
+commit out of id order, and an event whose batch commits after the reader passed its id is not acted on. The
+fix is to read only rows whose inserting transaction is older than the oldest one still running (``xmin``
+against ``pg_snapshot_xmin``); it is not built yet. SQLite's writers take turns, so there ids commit in order.
 """
 
 from __future__ import annotations
