@@ -80,3 +80,18 @@ def test_the_journey_pages_in_a_browser(server: str) -> None:
         assert page.locator("#journey-steps tbody tr").count() == 4
         page.screenshot(path=str(ARTIFACTS / "51-journey.png"), full_page=True)
         assert problems == []
+
+
+def test_a_goal_not_followed_yet_is_said_not_failed(client_for, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    template = published_template(engine)
+    document = welcome(template) | {"goal": "ticket_won"}
+    with transaction(engine) as session:
+        version = service.create_journey(session, actor=AUTHOR, name="Выигрыш", definition=document)
+    marketer = client_for("marketer")
+    answer = marketer.get(f"/api/v1/journeys/{version.journey_id}/results")
+    assert (
+        answer.status_code == 200
+        and answer.json()["no_lift_because"] == "the goal ticket_won is not followed yet"
+    )
+    page = marketer.get(f"/journeys/{version.journey_id}?lang=ru")
+    assert page.status_code == 200 and "Эта цель пока не отслеживается" in page.text

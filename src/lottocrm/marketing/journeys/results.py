@@ -41,9 +41,11 @@ class JourneyResults:
     goal: str | None
     arms: dict[str, ArmSummary]
     lift: Lift | None
-    # Why there is no lift (no goal, an arm under two players), when there is none.
+    # Why there is no lift (no goal, a goal not followed yet, an arm under two players), when there is none.
     no_lift_because: str | None
     preliminary: bool
+    # False for a goal the engine does not follow yet (ticket won, tier…): nothing to measure it by.
+    goal_followed: bool = True
 
 
 def results(session: Session, *, journey_id: int, at: dt.datetime) -> JourneyResults:
@@ -63,6 +65,9 @@ def results(session: Session, *, journey_id: int, at: dt.datetime) -> JourneyRes
     goal, window = definition.goal, dt.timedelta(days=definition.goal_window_days)
     if goal is None:
         return JourneyResults(journey_id, steps, None, {}, None, "the journey has no goal", False)
+    if goal not in EVENT_TYPE_OF_TRIGGER:
+        because = f"the goal {goal} is not followed yet"
+        return JourneyResults(journey_id, steps, goal, {}, None, because, False, goal_followed=False)
     instances = session.execute(
         select(JourneyInstance.player_id, JourneyInstance.arm, JourneyInstance.started_at).where(
             JourneyInstance.journey_id == journey_id
