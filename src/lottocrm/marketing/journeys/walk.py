@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lottocrm import clock
+from lottocrm.contact_policy.reasons import CHECKS
 from lottocrm.contact_policy.rules import player_zone
 from lottocrm.contact_policy.service import decide
 from lottocrm.db.hash_unit import SPACE, hash_unit, threshold
@@ -27,7 +27,10 @@ from lottocrm.marketing.segments.conditions import parse
 from lottocrm.marketing.segments.evaluate import holds
 from lottocrm.messaging.service import Templated, queue_templated
 from lottocrm.messaging.templates.service import published_version
-from lottocrm.players.models import Player, ResponsibleGaming
+from lottocrm.players.models import Player
+
+# The gate's checks about the player rather than a channel: those before the first consent check.
+PLAYER_CHECKS = frozenset(list(CHECKS)[: list(CHECKS).index("no_personal_data_consent")])
 
 
 def definition_of(session: Session, version: JourneyVersion) -> JourneyDefinition:
@@ -102,13 +105,13 @@ def _may_enter(
 
 
 def _kept_from_marketing(session: Session, player_id: int, at: dt.datetime) -> bool:
-    """Self-excluded, or a player who is not active: no marketing journey starts for them."""
-    player = session.get(Player, player_id)
-    if player is None or player.status != "active":
+    """The contact policy's own player-level checks (account, age, responsible gaming) stop marketing to
+    the player on every channel: then no marketing journey starts for them."""
+    if session.get(Player, player_id) is None:
         return True
-    care = session.get(ResponsibleGaming, player_id)
-    today = clock.operator_day(at)
-    return care is not None and care.self_excluded_until is not None and care.self_excluded_until >= today
+    # Any channel: the checks read here come before the per-channel ones (consent, contact point, caps).
+    decision = decide(session, player_id=player_id, channel="sms", message_class="marketing", at=at)
+    return any(reason.code in PLAYER_CHECKS for reason in decision.reasons)
 
 
 def _meets(session: Session, condition: dict[str, Any], player_id: int, at: dt.datetime) -> bool:
