@@ -41,6 +41,9 @@ ACTION_LABELS = {
     "journey.create": "Journey created",
     "journey.save_version": "Journey version saved",
     "journey.go_live": "Journey version put live",
+    "decisions.placement_create": "Banner placement created",
+    "decisions.offer_create": "Banner offer created",
+    "decisions.offer_update": "Banner offer changed",
     # Reports of the gaming system.
     "ingest.draw_results": "Draw results published",
     "ingest.jackpot": "Draw jackpot changed",

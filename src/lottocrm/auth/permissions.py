@@ -41,6 +41,8 @@ class Permission(StrEnum):
     EVENTS_VIEW = "events:view"
     # The operator's gaming system reporting draw results and jackpots (machines only).
     DRAWS_PUBLISH = "draws:publish"
+    # The website and app asking which banner a slot shows, and reporting clicks on it.
+    DECISIONS_ASK = "decisions:ask"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -77,6 +79,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.TEMPLATE_EDIT,
             Permission.CAMPAIGN_VIEW,
             Permission.CAMPAIGN_EDIT,
+            # The banner example page asks decisions with the marketer's session.
+            Permission.DECISIONS_ASK,
         }
     ),
     # The head of marketing (or whoever the operator names): approves what marketers prepare.
@@ -120,5 +124,6 @@ API_KEY_SCOPES = frozenset(
         Permission.PUSH_SUBSCRIBE,
         Permission.EVENTS_SEND,
         Permission.DRAWS_PUBLISH,
+        Permission.DECISIONS_ASK,
     }
 )

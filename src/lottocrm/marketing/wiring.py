@@ -8,6 +8,7 @@ DOMAIN = Domain(
         "lottocrm.marketing.boosts.models",
         "lottocrm.marketing.campaigns.offer_models",
         "lottocrm.marketing.journeys.models",
+        "lottocrm.marketing.decisions.models",
     ),
     events=("lottocrm.marketing.history.events",),
     ui=(
@@ -16,6 +17,7 @@ DOMAIN = Domain(
         "lottocrm.marketing.boosts.ui:router",
         "lottocrm.marketing.reporting.ui:router",
         "lottocrm.marketing.journeys.ui:router",
+        "lottocrm.marketing.decisions.ui:router",
     ),
     api=(
         "lottocrm.marketing.segments.api:router",
@@ -23,6 +25,7 @@ DOMAIN = Domain(
         "lottocrm.marketing.boosts.api:router",
         "lottocrm.marketing.reporting.api:router",
         "lottocrm.marketing.journeys.api:router",
+        "lottocrm.marketing.decisions.api:router",
     ),
     timeline=("lottocrm.marketing.campaigns.timeline:CAMPAIGN_TIMELINE",),
     message_values=("lottocrm.marketing.campaigns.offers:promo_code_values",),
@@ -49,6 +52,17 @@ DOMAIN = Domain(
             "marketing.journeys_stop_for_responsible_gaming",
             "players.responsible_gaming_changed",
             "lottocrm.marketing.journeys.runner:stop_for_responsible_gaming",
+        ),
+        # The decision service's players in memory are forgotten on these (``decisions/state.py``).
+        Subscriber(
+            "decisions.forget_player_on_consent",
+            "players.consent_changed",
+            "lottocrm.marketing.decisions.state:forget_player",
+        ),
+        Subscriber(
+            "decisions.forget_player_on_responsible_gaming",
+            "players.responsible_gaming_changed",
+            "lottocrm.marketing.decisions.state:forget_player",
         ),
     ),
     commands=(

@@ -1,0 +1,113 @@
+"""``POST /api/v1/decisions``: the banner a website or app slot shows now; ``POST /api/v1/decisions/clicks``:
+the visitor clicked it. Machines use an API key with the ``decisions:ask`` scope; the example page uses the
+signed-in marketer's session."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from lottocrm.auth.permissions import Permission
+from lottocrm.auth.service import Principal
+from lottocrm.marketing.decisions import service
+from lottocrm.player_events.models import MAX_DEVICE_ID
+from lottocrm.web.deps import Db, require
+from lottocrm.web.errors import API_ERRORS
+
+router = APIRouter(tags=["decisions"], responses=API_ERRORS)
+
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    placement: Code = Field(description="The slot's code, as set up on the Banners page (e.g. home_top).")
+    player_id: Annotated[int, Field(strict=True, ge=1, le=2**63 - 1)] | None = Field(
+        default=None, description="The signed-in player; omit for an anonymous visitor."
+    )
+    device_id: Annotated[str, StringConstraints(min_length=1, max_length=MAX_DEVICE_ID)] | None = Field(
+        default=None, description="The browser's or app's id; required for an anonymous visitor."
+    )
+    channel: Literal["website", "app"] = "website"
+
+    @model_validator(mode="after")
+    def _someone(self) -> DecisionIn:
+        if self.player_id is None and self.device_id is None:
+            raise ValueError("a decision needs a player_id, a device_id or both")
+        return self
+
+
+class BannerOut(BaseModel):
+    offer: str | None = Field(description="The offer's code; null for the placement's default banner.")
+    title: str
+    text: str
+    image_url: str | None
+    link_url: str
+
+
+class DecisionOut(BaseModel):
+    decision_id: str = Field(description="Send it back with a click (POST /api/v1/decisions/clicks).")
+    placement: str
+    kind: Literal["offer", "default"]
+    default_because: (
+        Literal["contact_policy", "no_offer", "player_cap", "budget_spent", "time_budget"] | None
+    ) = Field(description="Why the default banner (null for an offer).")
+    banner: BannerOut
+
+
+class ClickIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+
+
+class ClickOut(BaseModel):
+    recorded: bool = Field(description="False: this decision's click was already recorded.")
+
+
+@router.post("/decisions", response_model=DecisionOut)
+def decide(
+    request: Request,
+    principal: Annotated[Principal, require(Permission.DECISIONS_ASK)],
+    session: Db,
+    body: DecisionIn,
+) -> DecisionOut:
+    """Choose the banner for a placement: an offer the player may receive under the contact policy, ranked
+    by expected incremental value, within its budget and caps; otherwise the placement's default banner
+    (a self-excluded player always gets it). The impression of an offer is recorded as a banner_impression
+    event. Answers within 50 ms or gives the default banner."""
+    decision = service.decide(
+        session,
+        placement=body.placement,
+        player_id=body.player_id,
+        device_id=body.device_id,
+        channel=body.channel,
+        source=principal.actor,
+    )
+    banner = decision.banner
+    return DecisionOut(
+        decision_id=decision.decision_id,
+        placement=decision.placement,
+        kind="default" if banner.offer is None else "offer",
+        default_because=decision.default_because,  # type: ignore[arg-type]
+        banner=BannerOut(
+            offer=banner.offer,
+            title=banner.title,
+            text=banner.text,
+            image_url=banner.image_url,
+            link_url=banner.link_url,
+        ),
+    )
+
+
+@router.post("/decisions/clicks", response_model=ClickOut)
+def click(
+    principal: Annotated[Principal, require(Permission.DECISIONS_ASK)], session: Db, body: ClickIn
+) -> ClickOut:
+    """Record a click on an offer's banner (a banner_click event naming the decision's offer)."""
+    return ClickOut(
+        recorded=service.record_click(session, decision_id=body.decision_id, source=principal.actor)
+    )
