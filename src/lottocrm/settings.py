@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     # Marketing only to players known to be adults: a player with no birth date is treated as a minor would
     # be. Switch off only where every account is age-verified at registration by other means.
     marketing_requires_known_adult: bool = Field(default=True)
+    # A banner decision not made within this many milliseconds answers the placement's default banner.
+    decision_time_budget_ms: int = Field(default=50, ge=1, le=10_000)
     # Signs unsubscribe links. Unset: a random key is made once and kept in the data folder, so links in
     # messages already sent keep working after a restart.
     secret_key: str | None = Field(default=None, min_length=32)

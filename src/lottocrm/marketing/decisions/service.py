@@ -12,7 +12,8 @@
 4. The impression is stored as a ``banner_impression`` event through ``player_events``, in the same
    transaction as the charge, so journeys and results read it with the website's own events.
 
-A decision that has not chosen within its time budget (50 ms) answers the default banner. Never commits.
+A decision that has not chosen within its time budget (``decision_time_budget_ms``, 50 ms) answers the
+default banner. Never commits.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from lottocrm.player_events import service as player_events
 from lottocrm.player_events.models import PlayerEvent
 from lottocrm.settings import get_settings
 
-TIME_BUDGET = 0.050
 CAP_WINDOW = dt.timedelta(hours=24)
 CHANNEL, MESSAGE_CLASS = "web", "marketing"
 
@@ -57,7 +57,9 @@ class UnknownDecision(NotFound):
 class Deadline:
     """The moment a decision stops looking and answers the default banner."""
 
-    def __init__(self, seconds: float = TIME_BUDGET, *, monotonic: Callable[[], float] = time.monotonic):
+    def __init__(self, seconds: float | None = None, *, monotonic: Callable[[], float] = time.monotonic):
+        if seconds is None:
+            seconds = get_settings().decision_time_budget_ms / 1000
         self._monotonic = monotonic
         self._ends = monotonic() + seconds
 

@@ -118,6 +118,8 @@ class DecisionState:
         self._epoch = 0
         self._next_poll = 0.0
         self._watched_since: dt.datetime | None = None
+        # The announcements read by the last look (job id → enqueued at), to tell the new ones.
+        self._announcements: dict[int, dt.datetime] = {}
         self._catalogue: tuple[Catalogue, float] | None = None
 
     # --- offers and policy -------------------------------------------------------------------------
@@ -173,12 +175,15 @@ class DecisionState:
         try:
             started = clock.now()
             since = (self._watched_since or started) - OVERLAP
-            named = session.scalars(
-                select(Job.payload).where(
+            named = session.execute(
+                select(Job.id, Job.run_at, Job.payload).where(
                     Job.status.in_(JOB_STATUSES), Job.run_at >= since, Job.kind.in_(FORGETTING_KINDS)
                 )
             ).all()
-            players = {payload.get("player_id") for payload in named} - {None}
+            # The overlap reads an announcement more than once: forget its player the first time only.
+            fresh = [row for row in named if row.id not in self._announcements]
+            self._announcements = {row.id: row.run_at for row in named}
+            players = {row.payload.get("player_id") for row in fresh} - {None}
             if players:
                 self.forget(int(player_id) for player_id in players)
             self._watched_since = started
