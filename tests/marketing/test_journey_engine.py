@@ -5,7 +5,6 @@ version going live with the instances moved to it."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +20,6 @@ from lottocrm.events.delivery import worker_registry
 from lottocrm.events.outbox import emit
 from lottocrm.jobs.worker import Worker
 from lottocrm.marketing.journeys import live, results, runner, service
-from lottocrm.marketing.journeys.graph import JourneyInputError
 from lottocrm.marketing.journeys.models import JourneyInstance, JourneyVersion, JourneyVisit
 from lottocrm.messaging.models import Message
 from lottocrm.player_events import service as player_events
@@ -205,20 +203,6 @@ def test_a_new_version_goes_live_with_the_instances_moved(engine: Engine, contac
     moved = _instances(engine)[player]
     with transaction(engine) as session:
         assert session.get(JourneyVersion, moved.version_id).number == 2
-
-
-def test_what_the_engine_does_not_run_yet_cannot_go_live(engine: Engine) -> None:
-    template = published_template(engine)
-    document = copy.deepcopy(welcome(template))
-    document["steps"]["nudge"]["next"] = "points"
-    document["steps"]["points"] = {"kind": "offer", "bonus_points": 50, "next": "done"}
-    document["entry"] = {"trigger": "birthday"}
-    with transaction(engine) as session:
-        version = service.create_journey(session, actor=AUTHOR, name="День рождения", definition=document)
-    with transaction(engine) as session, pytest.raises(JourneyInputError) as refused:
-        live.go_live(session, actor=APPROVER, journey_id=version.journey_id, version=1, move_instances=False)
-    assert "entry.trigger: birthday journeys are not run yet" in str(refused.value)
-    assert "steps.points: offer steps are not run yet" in str(refused.value)
 
 
 def test_the_author_cannot_put_their_own_version_live(engine: Engine) -> None:

@@ -118,6 +118,15 @@ class Lake:
         base = self._table_dir(table)
         return [base / name for record in self.live_records(table) for name in record.files]
 
+    def batch_files(self, table: str, batch_id: str) -> list[Path] | None:
+        """The data files one committed batch wrote; None when the batch is unknown or a compaction has
+        since replaced its files (read the table's live files instead)."""
+        record = self.record(table, batch_id)
+        if record is None:
+            return None
+        paths = [self._table_dir(table) / name for name in record.files]
+        return paths if all(path.exists() for path in paths) else None
+
     def row_count(self, table: str) -> int:
         return sum(record.rows for record in self.live_records(table))
 

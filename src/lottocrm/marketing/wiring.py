@@ -28,7 +28,10 @@ DOMAIN = Domain(
         "lottocrm.marketing.decisions.api:router",
     ),
     timeline=("lottocrm.marketing.campaigns.timeline:CAMPAIGN_TIMELINE",),
-    message_values=("lottocrm.marketing.campaigns.offers:promo_code_values",),
+    message_values=(
+        "lottocrm.marketing.campaigns.offers:promo_code_values",
+        "lottocrm.marketing.journeys.giving:promo_code_values",
+    ),
     jobs=(
         Job("marketing.launch_campaign", "lottocrm.marketing.campaigns.launch_jobs:launch_campaign"),
         Job("marketing.watch_jackpots", "lottocrm.marketing.campaigns.jackpot:watch_jackpots"),
@@ -47,6 +50,27 @@ DOMAIN = Domain(
             "marketing.journeys_start_registered",
             "players.registered",
             "lottocrm.marketing.journeys.runner:start_registered",
+        ),
+        # The system's own facts as journey triggers (``journeys/system_triggers.py``).
+        Subscriber(
+            "marketing.journeys_on_wins",
+            "ingest.wins_committed",
+            "lottocrm.marketing.journeys.system_triggers:start_on_wins",
+        ),
+        Subscriber(
+            "marketing.journeys_on_calendar_day",
+            "players.calendar_day",
+            "lottocrm.marketing.journeys.system_triggers:start_on_calendar",
+        ),
+        Subscriber(
+            "marketing.journeys_on_churn_risk",
+            "analytics.churn_risk_crossed",
+            "lottocrm.marketing.journeys.system_triggers:start_on_churn_risk",
+        ),
+        Subscriber(
+            "marketing.journeys_on_tier_change",
+            "loyalty.tier_changed",
+            "lottocrm.marketing.journeys.system_triggers:start_on_tier_change",
         ),
         Subscriber(
             "marketing.journeys_stop_for_responsible_gaming",

@@ -28,8 +28,9 @@ from lottocrm.marketing.campaigns.launch import launch
 from lottocrm.marketing.campaigns.models import Campaign, CampaignMember
 from lottocrm.marketing.campaigns.offer_models import CampaignOfferCredit, CampaignPromoCode
 from lottocrm.marketing.campaigns.offer_points import credit_responders
-from lottocrm.marketing.campaigns.offers import ALPHABET, OfferOverBudget, offer_spend
+from lottocrm.marketing.campaigns.offers import OfferOverBudget, offer_spend
 from lottocrm.marketing.campaigns.settings import CampaignSettings
+from lottocrm.marketing.promo_codes import ALPHABET
 from lottocrm.messaging import demo
 from lottocrm.messaging.models import Message
 from lottocrm.messaging.render_due import Text, render_due

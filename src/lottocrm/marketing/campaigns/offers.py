@@ -9,15 +9,13 @@ with the campaign, like the control), both arms alike up to the last treated pla
 capped run is a random part of the audience, its two arms stay comparable and keep the campaign's control
 share (an order by expected value would keep the best players in the treated arm only, and bias the lift).
 
-**Promo codes** are made at launch for every treated member in bulk: 8 characters from an alphabet without
-look-alikes (32^8 ≈ 10^12 codes, drawn by ``secrets``, so a code cannot be guessed from another), unique
-across all campaigns (the table's unique key; a drawn code already taken is drawn again). The dispatcher
-gives each campaign message its member's code as the ``promo_code`` template variable.
+**Promo codes** are made at launch for every treated member in bulk (:mod:`lottocrm.marketing.promo_codes`:
+unguessable, unique across campaigns and journeys). The dispatcher gives each campaign message its member's
+code as the ``promo_code`` template variable.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,10 +28,9 @@ from lottocrm.marketing.campaigns.definition import CampaignDefinition, Offer
 from lottocrm.marketing.campaigns.models import CampaignMember
 from lottocrm.marketing.campaigns.offer_models import CampaignOfferCredit, CampaignPromoCode
 from lottocrm.marketing.campaigns.selection import campaign_salt
+from lottocrm.marketing.promo_codes import unique_codes
 
-ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 8
-# Codes checked against the table per statement (far below both databases' bound-value limits).
+# Codes made per statement (far below both databases' bound-value limits).
 CHUNK = 5_000
 
 
@@ -109,10 +106,6 @@ def _cap(session: Session, *, run_id: int, campaign_id: int, cap: int | None) ->
     return before - int(session.scalar(select(func.count()).where(in_run)) or 0)
 
 
-def _draw_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-
-
 def make_promo_codes(session: Session, *, run_id: int) -> int:
     """A unique code for each treated member of the run that has none yet; how many were made."""
     members = CampaignMember.__table__
@@ -125,7 +118,7 @@ def make_promo_codes(session: Session, *, run_id: int) -> int:
     ).all()
     for first in range(0, len(waiting), CHUNK):
         players = waiting[first : first + CHUNK]
-        drawn = _unique_codes(session, len(players))
+        drawn = unique_codes(session, len(players))
         session.execute(
             insert(codes),
             [
@@ -134,19 +127,6 @@ def make_promo_codes(session: Session, *, run_id: int) -> int:
             ],
         )
     return len(waiting)
-
-
-def _unique_codes(session: Session, count: int) -> list[str]:
-    found: set[str] = set()
-    while len(found) < count:
-        fresh = {_draw_code() for _ in range(count - len(found))} - found
-        taken = set(
-            session.scalars(
-                select(CampaignPromoCode.code).where(CampaignPromoCode.code.in_(sorted(fresh)))
-            ).all()
-        )
-        found |= fresh - taken
-    return sorted(found)
 
 
 def promo_code_values(session: Session, messages: Sequence[Any]) -> dict[int, dict[str, object]]:

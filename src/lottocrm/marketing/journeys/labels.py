@@ -42,6 +42,8 @@ OUTCOMES = {
     "no": "condition not met",
     "exit": "left at the exit",
     "goal": "reached the goal",
+    "given": "offer given",
+    "not_given": "offer not given: no loyalty account",
 }
 # Why the contact policy kept a journey's message back, shortly.
 NOT_SENT = {

@@ -2,9 +2,9 @@
 (those whose current step exists in it) or finish on the version they started on, as the marketer chooses.
 
 Only what the engine runs may go live: the triggers read from the website's and app's events, and the
-wait, branch, split, send and exit steps. Offers, call tasks, attributes and the system's own triggers
-(wins, birthdays, churn crossings, segment entry, tiers, jackpots) are refused with that reason until the
-engine runs them (issue #15).
+the system's own facts (wins, birthdays and anniversaries, churn crossings, tier upgrades), and the wait,
+branch, split, send, offer, call task and exit steps. Attribute steps, segment entry and jackpot triggers
+are refused with that reason until the engine runs them (issue #15).
 """
 
 from __future__ import annotations
@@ -28,7 +28,11 @@ EVENT_TRIGGERS = {
     "game_view": "game_view",
     "banner_click": "banner_click",
 }
-RUN_STEPS = frozenset({"wait", "branch", "split", "send", "exit"})
+# The system's own facts the engine follows (:mod:`system_triggers`).
+SYSTEM_TRIGGERS = frozenset(
+    {"ticket_won", "big_win", "birthday", "registration_anniversary", "churn_risk_entered", "tier_upgraded"}
+)
+RUN_STEPS = frozenset({"wait", "branch", "split", "send", "offer", "call_task", "exit"})
 
 
 class JourneyStateConflict(Conflict):
@@ -37,7 +41,7 @@ class JourneyStateConflict(Conflict):
 
 def unsupported(definition: JourneyDefinition) -> list[str]:
     """What in the document the engine does not run yet, each with its place."""
-    runnable = set(EVENT_TRIGGERS.values())
+    runnable = set(EVENT_TRIGGERS.values()) | SYSTEM_TRIGGERS
     found = []
     if definition.entry.trigger not in runnable:
         found.append(f"entry.trigger: {definition.entry.trigger} journeys are not run yet")

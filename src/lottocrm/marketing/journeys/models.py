@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint, event, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lottocrm.db.base import Base, BigId, UtcDateTime
@@ -109,3 +109,24 @@ class JourneyCursor(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     position: Mapped[int] = mapped_column(BigInteger)
+
+
+class JourneyOffer(Base):
+    """What an offer step gave one instance on one visit: bonus points (the loyalty operation that moved
+    them), a promo code (unique across campaigns and journeys), the value the marketer puts on it. One row
+    per (instance, step, visit): a walk repeated after a crash gives nothing twice."""
+
+    __tablename__ = "journey_offers"
+    __table_args__ = (UniqueConstraint("instance_id", "step", "visit", name="uq_journey_offers_visit"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("journey_instances.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(40))
+    visit: Mapped[int] = mapped_column(Integer)
+    journey_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    player_id: Mapped[int] = mapped_column(BigInteger)
+    points: Mapped[int | None] = mapped_column(BigInteger)
+    operation_id: Mapped[int | None] = mapped_column(BigInteger)
+    promo_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    value_kopecks: Mapped[int] = mapped_column(BigInteger)
+    given_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -47,7 +47,7 @@ def read_triggers(session: Session, *, at: dt.datetime, limit: int = BATCH) -> i
     ).all()
     if not events:
         return 0
-    live = _live_journeys(session)
+    live = live_journeys(session)
     for event in events:
         trigger = EVENT_TRIGGERS.get(event.type)
         if trigger is not None and event.player_id is not None:
@@ -58,7 +58,7 @@ def read_triggers(session: Session, *, at: dt.datetime, limit: int = BATCH) -> i
     return len(events)
 
 
-def _live_journeys(session: Session) -> list[tuple[Journey, JourneyVersion]]:
+def live_journeys(session: Session) -> list[tuple[Journey, JourneyVersion]]:
     return list(
         session.execute(
             select(Journey, JourneyVersion)
@@ -67,6 +67,22 @@ def _live_journeys(session: Session) -> list[tuple[Journey, JourneyVersion]]:
             .order_by(Journey.id)
         ).all()
     )
+
+
+def triggers_in_use(session: Session, triggers: set[str]) -> set[str]:
+    """Which of ``triggers`` anything acts on: a live journey's entry, wait or goal, or the wait or goal of
+    an instance still walking (it may walk a version no longer live)."""
+    versions = [version for _, version in live_journeys(session)]
+    walking = session.scalars(
+        select(JourneyInstance.version_id).where(JourneyInstance.status == "waiting").distinct()
+    ).all()
+    versions += [version for version_id in walking if (version := session.get(JourneyVersion, version_id))]
+    used: set[str] = set()
+    for version in versions:
+        definition = walk.definition_of(session, version)
+        used |= {definition.entry.trigger, definition.goal or ""}
+        used |= {step.for_trigger for step in definition.steps.values() if getattr(step, "for_trigger", None)}
+    return used & triggers
 
 
 def happened(
@@ -91,11 +107,16 @@ def happened(
         elif instance.waiting_for == trigger:
             walk.wake(session, instance, at, trigger=trigger)
     for journey, version in live:
-        definition = walk.definition_of(session, version)
-        if definition.entry.trigger != trigger:
+        entry = walk.definition_of(session, version).entry
+        if entry.trigger != trigger:
             continue
-        ticket = properties.get("ticket_id")
-        key = f"ticket:{ticket}" if definition.entry.key == "ticket" and ticket else f"player:{player_id}"
+        if (
+            entry.min_prize_kopecks is not None
+            and properties.get("amount_kopecks", 0) < entry.min_prize_kopecks
+        ):
+            continue
+        thing = properties.get(f"{entry.key}_id")
+        key = f"{entry.key}:{thing}" if entry.key != "player" and thing else f"player:{player_id}"
         with session.begin_nested():  # a start racing another for the same key loses to the unique index
             walk.start(session, journey=journey, version=version, player_id=player_id, key=key, at=at)
 
@@ -113,7 +134,7 @@ def start_registered(context: EventContext) -> None:
     assert isinstance(payload, PlayersRegistered)
     now = clock.now()
     with context.once() as session:
-        live = _live_journeys(session)
+        live = live_journeys(session)
         if not any(walk.definition_of(session, version).entry.trigger == "registered" for _, version in live):
             return
         recent = session.scalars(

@@ -29,7 +29,10 @@ TRIGGERS: dict[str, Trigger] = {
         Trigger("game_view", "The player looked at a game's page."),
         Trigger("banner_click", "The player clicked a banner."),
         Trigger("ticket_won", "A ticket of the player won.", keys=("player", "ticket", "draw")),
-        Trigger("big_win", "A ticket of the player won a large prize.", keys=("player", "ticket")),
+        # Not waitable: "large" is the journey's own threshold (its entry's min_prize_kopecks).
+        Trigger(
+            "big_win", "A ticket of the player won a large prize.", keys=("player", "ticket"), waitable=False
+        ),
         Trigger(
             "birthday",
             "It is the player's birthday (29 February on the 28th in other years).",

@@ -5,7 +5,8 @@ keeps ``wake_at`` and, for a trigger, ``waiting_for``) or an exit. The graph has
 (:mod:`graph`), so a walk always stops. Every step visited leaves a :class:`JourneyVisit` row. A message is
 queued with the dedupe key (instance, step, visit): a walk repeated after a crash queues it once.
 
-Not run yet (refused when a version goes live, :mod:`live`): offer, call task and attribute steps.
+Offers and call tasks: :mod:`giving`. Not run yet (refused when a version goes live, :mod:`live`): attribute
+steps.
 """
 
 from __future__ import annotations
@@ -20,7 +21,17 @@ from lottocrm.contact_policy.reasons import CHECKS
 from lottocrm.contact_policy.rules import player_zone
 from lottocrm.contact_policy.service import decide
 from lottocrm.db.hash_unit import SPACE, hash_unit, threshold
-from lottocrm.marketing.journeys.definition import Branch, Exit, JourneyDefinition, Send, Split, Wait
+from lottocrm.marketing.journeys.definition import (
+    Branch,
+    CallTask,
+    Exit,
+    GiveOffer,
+    JourneyDefinition,
+    Send,
+    Split,
+    Wait,
+)
+from lottocrm.marketing.journeys.giving import file_call, give_offer
 from lottocrm.marketing.journeys.models import Journey, JourneyInstance, JourneyVersion, JourneyVisit
 from lottocrm.marketing.segments.audience import frame_at, values_for
 from lottocrm.marketing.segments.conditions import parse
@@ -188,6 +199,15 @@ def _run(
     if isinstance(step, Send):
         _visit(session, instance, name, at, _send(session, instance, definition, name, step, at))
         return step.next
+    if isinstance(step, GiveOffer):
+        visit = _visits_to(session, instance, name)
+        _visit(session, instance, name, at, give_offer(session, instance, name, step, visit=visit, at=at))
+        return step.next
+    if isinstance(step, CallTask):
+        visit = _visits_to(session, instance, name)
+        outcome = file_call(session, instance, definition, name, step, visit=visit, at=at)
+        _visit(session, instance, name, at, outcome)
+        return step.next
     raise NotImplementedError(f"{step.kind} steps are not run yet")  # refused at go-live (live.py)
 
 
@@ -232,13 +252,21 @@ def _send(
         if decision.permit is None:
             reason = decision.blocked_by or reason
             continue
-        visits = session.scalar(
-            select(func.count()).where(JourneyVisit.instance_id == instance.id, JourneyVisit.step == name)
-        )
-        key = f"journey:{instance.id}:{name}:{visits}"
+        key = f"journey:{instance.id}:{name}:{_visits_to(session, instance, name)}"
         queue_templated(session, [Templated(decision.permit, version.id, key)], at=at)
         return f"sent:{channel}"
     return f"not_sent:{reason}"
+
+
+def _visits_to(session: Session, instance: JourneyInstance, name: str) -> int:
+    """How many times the instance went through step ``name`` before: with the instance and the step, the
+    key of what this visit does, so a walk repeated after a crash does it once."""
+    return (
+        session.scalar(
+            select(func.count()).where(JourneyVisit.instance_id == instance.id, JourneyVisit.step == name)
+        )
+        or 0
+    )
 
 
 def reach_goal(session: Session, instance: JourneyInstance, at: dt.datetime) -> None:
