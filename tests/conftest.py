@@ -85,6 +85,12 @@ def _drop_later(name: str) -> None:
     _dropper.drop(name)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow cases first (in collection order otherwise): xdist hands tests out in this order, so the
+    long ones start while there is other work to run beside them instead of finishing the suite alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if _dropper is not None:
         _dropper.finish()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from helpers.dialects import DEMO_DATABASE
 from helpers.factories import PASSWORD, make_users
 from helpers.live_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, serving
 from lottocrm import clock
@@ -29,6 +30,7 @@ from lottocrm.simulator.run import simulate
 
 
 @pytest.mark.slow
+@DEMO_DATABASE
 def test_the_month_of_campaigns_is_measured_with_intervals(
     settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from helpers.dialects import DEMO_DATABASE
 from lottocrm.analytics.churn.models import ChurnScore
 from lottocrm.analytics.clusters.models import PlayerCluster
 from lottocrm.analytics.clv.models import PlayerClv
@@ -25,6 +26,7 @@ END = dt.date(2026, 10, 1)
 
 
 @pytest.mark.slow
+@DEMO_DATABASE
 def test_demo_model_step_scores_every_buyer(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     engine = make_engine(settings.db_url)
     migrate.upgrade(engine)

@@ -27,6 +27,9 @@ from lottocrm.contact_policy.models import ContactTouch, UnreachablePoint, conta
 from lottocrm.db.engine import make_engine
 from lottocrm.players.models import ConsentEvent, Player, PlayerIdentity, ResponsibleGaming
 
+# Long (a property run over many generated cases): scheduled first, so it does not finish the suite alone.
+pytestmark = pytest.mark.slow
+
 TICK = dt.timedelta(microseconds=1)
 # A day of a DST change in Berlin and Santiago, an ordinary day, and one with a leap-day birthday's turn.
 MOMENTS = (

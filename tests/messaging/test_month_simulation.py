@@ -27,6 +27,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import Engine, func, select
 
+from helpers.dialects import LARGEST_DATABASE
 from helpers.month_oracle import Received, check
 from helpers.month_population import DAYS, END, START, Population, load
 from helpers.month_world import Month
@@ -109,6 +110,7 @@ def _losses(engine: Engine, received: list[Received]) -> list[str]:
 
 
 @pytest.mark.slow
+@LARGEST_DATABASE
 def test_a_month_of_messages_keeps_every_rule_of_the_contact_policy(
     engine: Engine, settings: Settings
 ) -> None:

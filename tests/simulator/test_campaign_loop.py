@@ -53,6 +53,7 @@ def test_the_report_recovers_the_planted_effect_over_seeds(tmp_path: Path) -> No
     assert sum(covered) >= 4, covered
 
 
+@pytest.mark.slow
 def test_control_players_get_no_planted_effect(tmp_path: Path, db_url: str) -> None:
     """The same operator advanced twice, with and without the campaign: the control's purchases are exactly
     the same, the treated players' are not, and only treated members are in the run's truth."""

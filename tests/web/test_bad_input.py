@@ -56,6 +56,7 @@ def test_hostile_strings_in_every_search_field(client_for, engine) -> None:  # t
     assert _counts(engine) == before
 
 
+@pytest.mark.slow
 def test_hostile_strings_in_every_form_field(client_for, engine) -> None:  # type: ignore[no-untyped-def]
     client = client_for("operator")
     csrf = csrf_of(client, "/players/1001")
@@ -83,6 +84,7 @@ def test_hostile_strings_in_every_form_field(client_for, engine) -> None:  # typ
     assert _counts(engine) == before
 
 
+@pytest.mark.slow
 def test_script_in_a_reason_is_stored_as_text_and_shown_escaped(client_for) -> None:  # type: ignore[no-untyped-def]
     client = client_for("operator")
     csrf = csrf_of(client, "/players/1001")

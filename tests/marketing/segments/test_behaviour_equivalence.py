@@ -34,6 +34,9 @@ from lottocrm.marketing.segments.models import SegmentBehaviour
 
 from ..reporting.conftest import build_world, oracle
 
+# Long (a property run over many generated cases): scheduled first, so it does not finish the suite alone.
+pytestmark = pytest.mark.slow
+
 PLAYERS = 40
 ZONE = "Europe/Moscow"
 # Now: 20 September 2026, 15:00 in Moscow; the campaign of build_world was sent on 1 September.
