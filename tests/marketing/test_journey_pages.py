@@ -58,7 +58,7 @@ def test_the_marketer_follows_a_journey_in_russian(client_for, engine: Engine, c
     assert "Приветственная цепочка" in listing and "Регистрация" in listing and "работает" in listing
     page = marketer.get(f"/journeys/{journey_id}?lang=ru").text
     assert "Запуск по событию: <strong>Регистрация</strong>" in page
-    assert "события «Покупка билета» до 60 мин: затем done, иначе nudge" in page
+    assert "события «Покупка билета» до 1 ч: затем done, иначе nudge" in page
     assert "В группах пока недостаточно игроков" in page
     assert re.search(r"начали ожидание: [1-3]<", page) and "вошли в сценарий" in page
     assert not re.search(r">\s*(Wait|Exit|Send a message|running)\s*<", page)
@@ -79,6 +79,14 @@ def test_the_journey_pages_in_a_browser(server: str) -> None:
         page.wait_for_selector("#journey-steps")
         assert page.locator("#journey-steps tbody tr").count() == 4
         page.screenshot(path=str(ARTIFACTS / "51-journey.png"), full_page=True)
+        # A ready-made journey installed from the list: its page says what came with it.
+        page.goto(f"{server}/journeys")
+        page.screenshot(path=str(ARTIFACTS / "52-journeys-ready-made.png"), full_page=True)
+        page.locator("#shipped tr", has_text="День рождения").get_by_role("button").click()
+        page.wait_for_selector("#journey-steps")
+        assert "установлен черновиком" in page.inner_text("main")
+        assert "200 бонусных баллов, затем greet" in page.inner_text("#journey-steps")
+        page.screenshot(path=str(ARTIFACTS / "53-journey-installed.png"), full_page=True)
         assert problems == []
 
 

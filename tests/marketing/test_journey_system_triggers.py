@@ -186,8 +186,10 @@ def test_a_tier_upgrade_starts_a_journey_and_a_downgrade_does_not(engine: Engine
     assert [i.player_id for i in _instances(engine)] == [up]
 
 
-def _wins(lake: Lake, batch_id: str, rows: list[tuple[int, int, int | None, int, int]]) -> None:
-    """Wins (win id, ticket id, player id, draw id, amount in kopecks) committed to the lake and announced."""
+def _wins(
+    lake: Lake, batch_id: str, rows: list[tuple[int, int, int | None, int, int]], won_at: dt.datetime = AS_OF
+) -> None:
+    """Wins (win id, ticket id, player id, draw id, amount in kopecks) committed to the lake."""
     lake.append(
         "wins",
         pa.table(
@@ -199,7 +201,7 @@ def _wins(lake: Lake, batch_id: str, rows: list[tuple[int, int, int | None, int,
                 "draw_id": [r[3] for r in rows],
                 "prize_tier": [3] * len(rows),
                 "amount_kopecks": [r[4] for r in rows],
-                "won_at": [AS_OF] * len(rows),
+                "won_at": [won_at] * len(rows),
                 "claimed": [False] * len(rows),
                 "claimed_at": [None] * len(rows),
             }
@@ -263,3 +265,28 @@ def test_system_triggers_go_live_and_what_is_not_run_yet_is_refused(engine: Engi
         live.go_live(session, actor=APPROVER, journey_id=version.journey_id, version=1, move_instances=False)
     assert "entry.trigger: jackpot_above journeys are not run yet" in str(refused.value)
     assert "steps.mark: set_attribute steps are not run yet" in str(refused.value)
+
+
+def test_history_arriving_is_not_news(engine: Engine, contactable, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """A year of past draws imported, or last month's calendar day replayed, tells nobody anything today."""
+    player = contactable(1)[0]
+    pause = ("pause", {"kind": "wait", "minutes": 60})
+    _live(engine, _journey({"trigger": "ticket_won", "key": "ticket"}, pause))
+    _live(engine, _journey({"trigger": "birthday"}, pause), "День рождения")
+    _wins(
+        Lake(settings.lake_path),
+        "wins-2025",
+        [(1, 101, player, 3, 10_000)],
+        won_at=AS_OF - dt.timedelta(days=365),
+    )
+    with transaction(engine) as session:
+        session.get(Player, player).birth_date = (AS_OF - dt.timedelta(days=30)).date()
+        emit(
+            session,
+            WinsCommitted(
+                batch_id="wins-2025", rows=1, first_id=1, last_id=1, players_touched=1, player_ids=[player]
+            ),
+        )
+        emit(session, CalendarDay(day=(AS_OF - dt.timedelta(days=30)).date(), birthdays=1, anniversaries=0))
+    _deliver(engine)
+    assert _instances(engine) == []

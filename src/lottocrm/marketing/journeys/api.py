@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from lottocrm import clock
 from lottocrm.auth.permissions import Permission
 from lottocrm.auth.service import Principal
-from lottocrm.marketing.journeys import live, results, service
+from lottocrm.marketing.journeys import library, live, results, service
 from lottocrm.marketing.journeys.graph import JourneyInputError
 from lottocrm.marketing.journeys.models import Journey, JourneyVersion
 from lottocrm.marketing.journeys.triggers import TRIGGERS
@@ -81,6 +81,32 @@ def list_triggers(principal: CanRead) -> list[TriggerOut]:
         TriggerOut(name=t.name, description=t.description, keys=list(t.keys), waitable=t.waitable)
         for t in TRIGGERS.values()
     ]
+
+
+class ShippedOut(BaseModel):
+    code: str
+    name: str
+    description: str
+    trigger: str
+
+
+@router.get("/library", response_model=list[ShippedOut])
+def shipped_journeys(principal: CanRead) -> list[ShippedOut]:
+    """The lottery journeys lottocrm ships, each installable as a draft with its message templates."""
+    return [
+        ShippedOut(code=s.code, name=s.name, description=s.description, trigger=s.trigger)
+        for s in library.LIBRARY.values()
+    ]
+
+
+@router.post("/library/{code}", response_model=JourneyOut, status_code=201)
+def install_shipped(
+    request: Request, principal: CanEdit, session: Db, code: Annotated[str, Path(max_length=40)]
+) -> JourneyOut:
+    """Install a shipped journey as a new draft (version 1); its templates are created and published where
+    the operator has none of that code. Refused if a journey of that name exists."""
+    version = library.install(session, actor=acting(request), code=code)
+    return _out(service.get_journey(session, version.journey_id), version)
 
 
 @router.post("/check", response_model=CheckOut)

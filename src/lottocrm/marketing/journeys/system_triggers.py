@@ -4,7 +4,8 @@ registration anniversaries, churn scoring runs' crossings into high risk, loyalt
 Each is a subscriber of the domain event that announces the fact (the durable jobs deliver it, again after
 a crash); the instances it starts, the waits it ends and the goals it reaches commit in one transaction
 with the record of the delivery, so a fact acts once. Nothing is read when no live journey, and no instance
-still waiting, uses the trigger.
+still waiting, uses the trigger. Facts older than ``NEWS`` are history arriving — an import of past draws, a
+scoring run backfilled for last year — not news: no player is told today that a ticket won a year ago.
 
 Scale (issue #15, not built): each fact is handled player by player (a few statements each). A day's
 birthdays (~55 000 at 2·10^7 players) take a minute; a draw's million winning tickets would take tens of
@@ -27,6 +28,7 @@ from lottocrm.analytics.churn.models import ChurnCrossing
 from lottocrm.analytics.events import ChurnRiskCrossed
 from lottocrm.events.delivery import EventContext
 from lottocrm.ingest.events import WinsCommitted
+from lottocrm.lake.schemas import UTC_TS
 from lottocrm.lake.store import Lake
 from lottocrm.loyalty.events import TierChanged
 from lottocrm.loyalty.programme.tiers import rank_of
@@ -35,7 +37,8 @@ from lottocrm.players.calendar import anniversaries_on, birthdays_on
 from lottocrm.players.events import CalendarDay
 from lottocrm.settings import get_settings
 
-WIN_COLUMNS = ["win_id", "ticket_id", "player_id", "game_id", "draw_id", "amount_kopecks"]
+NEWS = dt.timedelta(days=3)
+WIN_COLUMNS = ["win_id", "ticket_id", "player_id", "game_id", "draw_id", "amount_kopecks", "won_at"]
 
 
 def _act(
@@ -56,6 +59,8 @@ def start_on_calendar(context: EventContext) -> None:
     payload = context.payload
     assert isinstance(payload, CalendarDay)
     now = clock.now()
+    if payload.day < clock.operator_day(now - NEWS):
+        return
     with context.once() as session:
         wanted = triggers_in_use(session, {"birthday", "registration_anniversary"})
         facts: list[tuple[int, str, dict[str, Any]]] = []
@@ -73,9 +78,9 @@ def start_on_churn_risk(context: EventContext) -> None:
     """Subscriber of ``analytics.churn_risk_crossed``: the players the run moved into high risk."""
     payload = context.payload
     assert isinstance(payload, ChurnRiskCrossed)
-    if payload.entered == 0:
-        return
     now = clock.now()
+    if payload.entered == 0 or payload.as_of < clock.operator_day(now - NEWS):
+        return
     with context.once() as session:
         wanted = triggers_in_use(session, {"churn_risk_entered"})
         if not wanted:
@@ -96,9 +101,9 @@ def start_on_tier_change(context: EventContext) -> None:
     """Subscriber of ``loyalty.tier_changed``: an upgrade (a higher rank than before) is a trigger."""
     payload = context.payload
     assert isinstance(payload, TierChanged)
-    if payload.player_id is None:
-        return
     now = clock.now()
+    if payload.player_id is None or context.event.occurred_at < now - NEWS:
+        return
     with context.once() as session:
         wanted = triggers_in_use(session, {"tier_upgraded"})
         if not wanted or rank_of(session, payload.tier) <= rank_of(session, payload.previous_tier):
@@ -118,19 +123,19 @@ def start_on_wins(context: EventContext) -> None:
             return
         facts = (
             (int(win["player_id"]), trigger, win)
-            for win in _wins(Lake(get_settings().lake_path), payload)
+            for win in _wins(Lake(get_settings().lake_path), payload, since=now - NEWS)
             for trigger in ("ticket_won", "big_win")
         )
         _act(session, facts, wanted=wanted, at=now)
 
 
-def _wins(lake: Lake, payload: WinsCommitted) -> Iterator[dict[str, Any]]:
-    """The batch's wins of known players, in win order: from the batch's own files, or — a compaction
-    having merged them since — the live files' rows in the batch's id range."""
+def _wins(lake: Lake, payload: WinsCommitted, *, since: dt.datetime) -> Iterator[dict[str, Any]]:
+    """The batch's wins of known players won ``since`` or later, in win order: from the batch's own files,
+    or — a compaction having merged them since — the live files' rows in the batch's id range."""
     files = lake.batch_files("wins", payload.batch_id)
     in_batch = files is not None
     found = ds.dataset([str(path) for path in files or lake.files("wins")], format="parquet")
-    condition = ds.field("player_id").is_valid()
+    condition = ds.field("player_id").is_valid() & (ds.field("won_at") >= pa.scalar(since, UTC_TS))
     if not in_batch:
         condition &= (ds.field("win_id") >= payload.first_id) & (ds.field("win_id") <= payload.last_id)
     table: pa.Table = found.to_table(columns=WIN_COLUMNS, filter=condition).sort_by("win_id")

@@ -47,7 +47,13 @@ VARIABLES: tuple[Variable, ...] = (
         (dt.date, dt.datetime),
     ),
     Variable("days_since_last_purchase", "analytics", "Whole days since the player's last ticket", 23, int),
-    Variable("promo_code", "message", "The player's promo code from the campaign's offer", "K7QX2MPA", str),
+    Variable(
+        "promo_code",
+        "message",
+        "The player's promo code from the campaign's or journey's offer",
+        "K7QX2MPA",
+        str,
+    ),
     Variable(
         "unsubscribe_url",
         "message",
