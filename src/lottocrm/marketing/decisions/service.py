@@ -134,17 +134,17 @@ def _seen(
 def charge(session: Session, offer: LiveOffer, *, now: dt.datetime) -> bool:
     """Take one impression's cost from the offer's budget, if it still has it and is still live. One
     statement: on PostgreSQL a concurrent charge waits for the row and re-reads ``spent`` before it adds."""
-    taken = session.execute(
-        update(BannerOffer)
+    offers = BannerOffer.__table__
+    taken = session.connection().execute(
+        update(offers)
         .where(
-            BannerOffer.id == offer.id,
-            BannerOffer.status == "live",
-            BannerOffer.spent + BannerOffer.cost_per_impression <= BannerOffer.budget,
-            BannerOffer.starts_at <= now,
-            BannerOffer.ends_at > now,
+            offers.c.id == offer.id,
+            offers.c.status == "live",
+            offers.c.spent + offers.c.cost_per_impression <= offers.c.budget,
+            offers.c.starts_at <= now,
+            offers.c.ends_at > now,
         )
-        .values(spent=BannerOffer.spent + BannerOffer.cost_per_impression)
-        .execution_options(synchronize_session=False)
+        .values(spent=offers.c.spent + offers.c.cost_per_impression)
     )
     return taken.rowcount == 1
 
