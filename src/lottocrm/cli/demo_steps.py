@@ -232,6 +232,17 @@ def _run_campaigns(settings: Settings, engine: Engine, result: SimulationResult)
     say("results with intervals: the Campaigns page (sign in as demo-marketer or demo-analyst)")
 
 
+def _set_up_banners(engine: Engine) -> None:
+    from lottocrm.marketing.decisions import demo as banners
+
+    made = banners.seed(engine)
+    say(f"the home page's banner slot with {made.offers} offers: the Banners page (sign in as demo-marketer)")
+    shown = (("may receive offers", made.allowed_player), ("is self-excluded", made.self_excluded_player))
+    for who, player in shown:
+        if player is not None:
+            say(f"  example page, a player who {who}: /banners/example?player_id={player}")
+
+
 def _holds_a_demo(settings: Settings) -> bool:
     """A data folder the demo filled before: players and the demo's accounts (a real operator's folder has
     no ``demo-admin``)."""
@@ -288,6 +299,7 @@ def run(*, replace: bool, serve_ui: bool, host: str, port: int) -> None:
     _compute_dashboard(settings, engine)
     say("[bold]7. a welcome message through the contact policy and the local gateways[/]")
     _send_welcome(settings, engine)
+    _set_up_banners(engine)
     say("[bold]8. what was created[/]")
     report(result)
     _describe_files(settings)
