@@ -42,9 +42,16 @@ def listen(monkeypatch: pytest.MonkeyPatch, *events: str) -> None:
 
 
 def announced(engine: Engine, after: int = 0) -> list[tuple[str, EventPayload, DomainEvent]]:
-    """(event name, typed payload, envelope) of every subscriber job queued after job id ``after``."""
+    """(event name, typed payload, envelope) of each event whose test subscriber's job was queued after job id
+    ``after`` (other domains' subscribers to the same events have jobs of their own)."""
     with transaction(engine) as session:
-        payloads = session.execute(select(Job.payload).where(Job.id > after).order_by(Job.id)).scalars().all()
+        payloads = (
+            session.execute(
+                select(Job.payload).where(Job.id > after, Job.kind.startswith("test.on:")).order_by(Job.id)
+            )
+            .scalars()
+            .all()
+        )
     envelopes = [DomainEvent.model_validate(payload) for payload in payloads]
     return [(envelope.name, read_payload(envelope), envelope) for envelope in envelopes]
 

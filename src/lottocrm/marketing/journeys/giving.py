@@ -25,6 +25,7 @@ from lottocrm.loyalty.programme.bonuses import grant_bonus, member_accounts
 from lottocrm.marketing.journeys.definition import CallTask, GiveOffer, JourneyDefinition
 from lottocrm.marketing.journeys.models import JourneyInstance, JourneyOffer
 from lottocrm.marketing.promo_codes import unique_codes
+from lottocrm.messaging.models import Message
 from lottocrm.messaging.service import Content, Outgoing, queue_messages
 
 GIVER = "journeys"
@@ -112,14 +113,16 @@ def file_call(
 
 def promo_code_values(session: Session, messages: Sequence[Any]) -> dict[int, dict[str, object]]:
     """The dispatcher's per-message variables: a journey message's ``promo_code`` is the latest code its
-    instance was given before it (the dedupe key ``journey:<instance>:…`` names the instance)."""
-    instances = {
-        m.id: int(m.dedupe_key.split(":")[1])
-        for m in messages
-        if m.source_kind == "journey" and m.dedupe_key and m.dedupe_key.startswith("journey:")
-    }
-    if not instances:
+    instance was given before it (the message's dedupe key ``journey:<instance>:…`` names the instance)."""
+    wanted = sorted(m.id for m in messages if m.source_kind == "journey")
+    if not wanted:
         return {}
+    keys = session.execute(select(Message.id, Message.dedupe_key).where(Message.id.in_(wanted))).all()
+    instances = {
+        int(message_id): int(key.split(":")[1])
+        for message_id, key in keys
+        if key and key.startswith("journey:")
+    }
     rows = session.execute(
         select(JourneyOffer.instance_id, JourneyOffer.promo_code)
         .where(
