@@ -18,9 +18,12 @@ import psutil
 import pytest
 from sqlalchemy import Engine
 
+from helpers.dialects import only
 from helpers.factories import make_users
 
-pytestmark = pytest.mark.slow
+# What is tested is the process and its HTTP handling (the limiter's store is tested on both databases in
+# tests/auth): one database is enough for these server starts.
+pytestmark = [pytest.mark.slow, only("sqlite")]
 LOTTOCRM = Path(sys.executable).with_name("lottocrm")
 
 
