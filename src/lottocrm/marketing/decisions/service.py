@@ -212,9 +212,14 @@ def decide(
     for offer in candidates:
         if deadline.passed():
             return default("time_budget")
+        # The impression first, the charge last: the charge locks the offer's row until the transaction
+        # commits, and every decision wants the same few best offers (PostgreSQL queued on that row).
+        attempt = session.begin_nested()
+        _record(session, decision_id, place.code, offer, player_id, device_id, channel, source, now)
         if charge(session, offer, now=now):
-            _record(session, decision_id, place.code, offer, player_id, device_id, channel, source, now)
+            attempt.commit()
             return BannerDecision(decision_id, place.code, _banner(offer), None)
+        attempt.rollback()
     # Every candidate's budget ran out since the offers were read: read them again next time.
     state.offers_changed()
     return default("budget_spent")
