@@ -66,6 +66,9 @@ class Deadline:
     def passed(self) -> bool:
         return self._monotonic() >= self._ends
 
+    def left(self) -> float:
+        return max(0.0, self._ends - self._monotonic())
+
 
 @dataclass(frozen=True)
 class Banner:
@@ -147,6 +150,16 @@ def charge(session: Session, offer: LiveOffer, *, now: dt.datetime) -> bool:
         .values(spent=offers.c.spent + offers.c.cost_per_impression)
     )
     return taken.rowcount == 1
+
+
+def default_from_memory(state: DecisionState, *, placement: str, because: str) -> BannerDecision | None:
+    """The placement's default banner from the offers held in memory, without the store (None: this process
+    holds no offers yet, or no such placement)."""
+    catalogue = state.held_catalogue()
+    place = catalogue.placements.get(placement) if catalogue is not None else None
+    if place is None:
+        return None
+    return BannerDecision(uuid.uuid4().hex, place.code, _default(place), because)
 
 
 def placement_of(catalogue: Catalogue, code: str) -> Placement:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from lottocrm import clock
@@ -134,6 +134,10 @@ class DecisionState:
         self._catalogue = (fresh, self._monotonic())
         return fresh
 
+    def held_catalogue(self) -> Catalogue | None:
+        """The offers as last read, however old (for a default banner answered without the store)."""
+        return self._catalogue[0] if self._catalogue is not None else None
+
     def offers_changed(self) -> None:
         """An offer was saved in this process: the next decision reads the offers again."""
         self._catalogue = None
@@ -199,11 +203,15 @@ _STATES: dict[str, DecisionState] = {}
 _STATES_LOCK = threading.Lock()
 
 
-def for_session(session: Session) -> DecisionState:
-    """The state of the database ``session`` is bound to (tests run several databases in one process)."""
-    key = session.get_bind().url.render_as_string(hide_password=True)
+def for_engine(engine: Engine) -> DecisionState:
+    """The state of one database (tests run several databases in one process)."""
+    key = engine.url.render_as_string(hide_password=True)
     with _STATES_LOCK:
         return _STATES.setdefault(key, DecisionState())
+
+
+def for_session(session: Session) -> DecisionState:
+    return for_engine(session.get_bind().engine)
 
 
 def forget_player(context: EventContext) -> None:
