@@ -96,8 +96,13 @@ class Worker:
         )
 
     def stop(self) -> None:
+        """SIGTERM (the job in hand finishes), SIGKILL after a minute: what is left is counted already."""
         os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=60)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
 
 def _post(base: str, key: str, rate: int, seconds: int, players: int, sent: dict[str, float]) -> None:
