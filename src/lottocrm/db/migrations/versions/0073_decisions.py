@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column(
             "placement_id",
-            sa.BigInteger(),
+            BigId,
             sa.ForeignKey("decision_placements.id", ondelete="RESTRICT"),
             nullable=False,
         ),
