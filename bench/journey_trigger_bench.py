@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 import httpx
-from contactable_bench import load
+from contactable_bench import _percentile, load
 from scratch_db import on_each_dialect
 from sqlalchemy import Engine, delete, select
 from till_bench import Server, process_tree_cpu
@@ -197,10 +197,6 @@ def _raw(engine: Engine, count: int) -> float:
         connection.execute(delete(events).where(events.c.source == "raw"))
         connection.execute(delete(messages).where(messages.c.body == "raw"))
     return seconds / count * 1e6
-
-
-def _percentile(values: list[float], share: float) -> float:
-    return values[min(len(values) - 1, int(share * len(values)))]
 
 
 def measure(engine: Engine, label: str, args: argparse.Namespace, report: list[str]) -> None:

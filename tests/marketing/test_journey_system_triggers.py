@@ -16,6 +16,7 @@ from helpers.factories import IMPORT
 from lottocrm import clock
 from lottocrm.analytics.churn.models import ChurnCrossing
 from lottocrm.analytics.events import ChurnRiskCrossed
+from lottocrm.audit.models import AuditEvent
 from lottocrm.db.engine import transaction
 from lottocrm.db.hash_unit import hash_unit, threshold
 from lottocrm.events.delivery import worker_registry
@@ -112,6 +113,13 @@ def test_an_offer_step_credits_points_once_and_gives_unique_codes(engine: Engine
         assert give_offer(session, instance, "gift", step, visit=0, at=AS_OF) == "given"
         assert balance_of(session, account) == 150
         assert len(session.scalars(select(JourneyOffer)).all()) == 4
+        audited = session.scalars(select(AuditEvent).where(AuditEvent.action == "journey.offer_given")).all()
+        assert sorted((e.detail["step"], e.detail["points"]) for e in audited) == [
+            ("code", 0),
+            ("code", 0),
+            ("gift", 0),
+            ("gift", 150),
+        ]
 
 
 def test_a_call_task_goes_to_the_call_list_only_with_consent_to_calls(engine: Engine, contactable) -> None:  # type: ignore[no-untyped-def]

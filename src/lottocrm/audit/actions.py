@@ -41,6 +41,7 @@ ACTION_LABELS = {
     "journey.create": "Journey created",
     "journey.save_version": "Journey version saved",
     "journey.go_live": "Journey version put live",
+    "journey.offer_given": "Journey offer given to a player",
     "decisions.placement_create": "Banner placement created",
     "decisions.offer_create": "Banner offer created",
     "decisions.offer_update": "Banner offer changed",
@@ -225,6 +226,8 @@ DETAIL_LABELS = {
     "labels": "Steward decisions",
     "labels_agreeing": "Decisions the model agrees with",
     "journey_id": "Journey",
+    "step": "Step",
+    "promo_code": "Promo code",
     "moved": "Instances moved to the version",
     # The gaming system's reports on draws.
     "draw_id": "Draw",

@@ -92,6 +92,8 @@ _DUE_COLUMNS = (
     Message.contact_point,
     Message.source_kind,
     Message.source_id,
+    # What the domains' message values know a message by (a journey's instance is in its key).
+    Message.dedupe_key,
     Message.address,
     Message.subject,
     Message.body,

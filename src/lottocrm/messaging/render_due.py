@@ -79,7 +79,8 @@ def render_due(
     session: Session, messages: Sequence[Any], *, at: dt.datetime, settings: Settings | None = None
 ) -> dict[int, Text | Failure]:
     """Each message's text or why it has none, by message id. ``messages`` are rows with the message's id,
-    player_id, channel, message_class and template_version_id."""
+    player_id, channel, message_class and template_version_id, and what the domains' message values read
+    (source_kind, dedupe_key)."""
     if not messages:
         return {}
     config = settings or get_settings()

@@ -20,15 +20,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lottocrm.audit.service import Actor, record
 from lottocrm.contact_policy.service import decide
 from lottocrm.loyalty.programme.bonuses import grant_bonus, member_accounts
 from lottocrm.marketing.journeys.definition import CallTask, GiveOffer, JourneyDefinition
 from lottocrm.marketing.journeys.models import JourneyInstance, JourneyOffer
 from lottocrm.marketing.promo_codes import unique_codes
-from lottocrm.messaging.models import Message
 from lottocrm.messaging.service import Content, Outgoing, queue_messages
 
-GIVER = "journeys"
+GIVER = Actor("job:journeys")
 
 
 def give_offer(
@@ -51,7 +51,7 @@ def give_offer(
                 account_id=account_id,
                 points=step.bonus_points,
                 source_key=f"journey-offer:{instance.id}:{name}:{visit}",
-                actor=GIVER,
+                actor=GIVER.name,
                 reason=f"journey {instance.journey_id}, step {name}",
                 now=at,
             )
@@ -70,6 +70,18 @@ def give_offer(
     )
     session.add(given)
     session.flush()
+    record(
+        session,
+        actor=GIVER,
+        action="journey.offer_given",
+        detail={
+            "journey_id": instance.journey_id,
+            "step": name,
+            "player_id": instance.player_id,
+            "points": given.points or 0,
+            "promo_code": given.promo_code is not None,
+        },
+    )
     return _outcome(step, given)
 
 
@@ -113,16 +125,14 @@ def file_call(
 
 def promo_code_values(session: Session, messages: Sequence[Any]) -> dict[int, dict[str, object]]:
     """The dispatcher's per-message variables: a journey message's ``promo_code`` is the latest code its
-    instance was given before it (the message's dedupe key ``journey:<instance>:…`` names the instance)."""
-    wanted = sorted(m.id for m in messages if m.source_kind == "journey")
-    if not wanted:
-        return {}
-    keys = session.execute(select(Message.id, Message.dedupe_key).where(Message.id.in_(wanted))).all()
+    instance was given before it (the dedupe key ``journey:<instance>:…`` names the instance)."""
     instances = {
-        int(message_id): int(key.split(":")[1])
-        for message_id, key in keys
-        if key and key.startswith("journey:")
+        m.id: int(m.dedupe_key.split(":")[1])
+        for m in messages
+        if m.source_kind == "journey" and m.dedupe_key and m.dedupe_key.startswith("journey:")
     }
+    if not instances:
+        return {}
     rows = session.execute(
         select(JourneyOffer.instance_id, JourneyOffer.promo_code)
         .where(

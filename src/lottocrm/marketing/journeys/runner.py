@@ -69,10 +69,12 @@ def live_journeys(session: Session) -> list[tuple[Journey, JourneyVersion]]:
     )
 
 
-def triggers_in_use(session: Session, triggers: set[str]) -> set[str]:
-    """Which of ``triggers`` anything acts on: a live journey's entry, wait or goal, or the wait or goal of
-    an instance still walking (it may walk a version no longer live)."""
-    versions = [version for _, version in live_journeys(session)]
+def triggers_in_use(
+    session: Session, live: list[tuple[Journey, JourneyVersion]], triggers: set[str]
+) -> set[str]:
+    """Which of ``triggers`` anything acts on: a ``live`` journey's entry, wait or goal, or the wait or goal
+    of an instance still walking (it may walk a version no longer live)."""
+    versions = [version for _, version in live]
     walking = session.scalars(
         select(JourneyInstance.version_id).where(JourneyInstance.status == "waiting").distinct()
     ).all()

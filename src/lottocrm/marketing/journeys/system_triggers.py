@@ -32,6 +32,7 @@ from lottocrm.lake.schemas import UTC_TS
 from lottocrm.lake.store import Lake
 from lottocrm.loyalty.events import TierChanged
 from lottocrm.loyalty.programme.tiers import rank_of
+from lottocrm.marketing.journeys.models import Journey, JourneyVersion
 from lottocrm.marketing.journeys.runner import happened, live_journeys, triggers_in_use
 from lottocrm.players.calendar import anniversaries_on, birthdays_on
 from lottocrm.players.events import CalendarDay
@@ -42,10 +43,14 @@ WIN_COLUMNS = ["win_id", "ticket_id", "player_id", "game_id", "draw_id", "amount
 
 
 def _act(
-    session: Session, facts: Iterable[tuple[int, str, dict[str, Any]]], *, wanted: set[str], at: dt.datetime
+    session: Session,
+    live: list[tuple[Journey, JourneyVersion]],
+    facts: Iterable[tuple[int, str, dict[str, Any]]],
+    *,
+    wanted: set[str],
+    at: dt.datetime,
 ) -> int:
     """Each (player, trigger, properties) whose trigger a journey uses; how many were acted on."""
-    live = live_journeys(session)
     acted = 0
     for player_id, trigger, properties in facts:
         if trigger in wanted:
@@ -62,7 +67,8 @@ def start_on_calendar(context: EventContext) -> None:
     if payload.day < clock.operator_day(now - NEWS):
         return
     with context.once() as session:
-        wanted = triggers_in_use(session, {"birthday", "registration_anniversary"})
+        live = live_journeys(session)
+        wanted = triggers_in_use(session, live, {"birthday", "registration_anniversary"})
         facts: list[tuple[int, str, dict[str, Any]]] = []
         if "birthday" in wanted:
             facts += [(player, "birthday", {}) for player in session.scalars(birthdays_on(payload.day))]
@@ -71,7 +77,7 @@ def start_on_calendar(context: EventContext) -> None:
                 (player, "registration_anniversary", {})
                 for player in session.scalars(anniversaries_on(payload.day))
             ]
-        _act(session, facts, wanted=wanted, at=now)
+        _act(session, live, facts, wanted=wanted, at=now)
 
 
 def start_on_churn_risk(context: EventContext) -> None:
@@ -82,7 +88,8 @@ def start_on_churn_risk(context: EventContext) -> None:
     if payload.entered == 0 or payload.as_of < clock.operator_day(now - NEWS):
         return
     with context.once() as session:
-        wanted = triggers_in_use(session, {"churn_risk_entered"})
+        live = live_journeys(session)
+        wanted = triggers_in_use(session, live, {"churn_risk_entered"})
         if not wanted:
             return
         entered = session.scalars(
@@ -94,7 +101,7 @@ def start_on_churn_risk(context: EventContext) -> None:
             )
             .order_by(ChurnCrossing.player_id)
         ).all()
-        _act(session, ((player, "churn_risk_entered", {}) for player in entered), wanted=wanted, at=now)
+        _act(session, live, ((player, "churn_risk_entered", {}) for player in entered), wanted=wanted, at=now)
 
 
 def start_on_tier_change(context: EventContext) -> None:
@@ -105,10 +112,17 @@ def start_on_tier_change(context: EventContext) -> None:
     if payload.player_id is None or context.event.occurred_at < now - NEWS:
         return
     with context.once() as session:
-        wanted = triggers_in_use(session, {"tier_upgraded"})
+        live = live_journeys(session)
+        wanted = triggers_in_use(session, live, {"tier_upgraded"})
         if not wanted or rank_of(session, payload.tier) <= rank_of(session, payload.previous_tier):
             return
-        _act(session, [(payload.player_id, "tier_upgraded", {"tier": payload.tier})], wanted=wanted, at=now)
+        _act(
+            session,
+            live,
+            [(payload.player_id, "tier_upgraded", {"tier": payload.tier})],
+            wanted=wanted,
+            at=now,
+        )
 
 
 def start_on_wins(context: EventContext) -> None:
@@ -118,7 +132,8 @@ def start_on_wins(context: EventContext) -> None:
     assert isinstance(payload, WinsCommitted)
     now = clock.now()
     with context.once() as session:
-        wanted = triggers_in_use(session, {"ticket_won", "big_win"})
+        live = live_journeys(session)
+        wanted = triggers_in_use(session, live, {"ticket_won", "big_win"})
         if not wanted:
             return
         facts = (
@@ -126,7 +141,7 @@ def start_on_wins(context: EventContext) -> None:
             for win in _wins(Lake(get_settings().lake_path), payload, since=now - NEWS)
             for trigger in ("ticket_won", "big_win")
         )
-        _act(session, facts, wanted=wanted, at=now)
+        _act(session, live, facts, wanted=wanted, at=now)
 
 
 def _wins(lake: Lake, payload: WinsCommitted, *, since: dt.datetime) -> Iterator[dict[str, Any]]:
